@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the tree shows: the OpenStack services cloudfs talks to and the
+ * collections each one contributes. Adding a collection is one table row;
+ * the generic core does listing, pagination, caching and rendering.
+ * Layer: pure data, read by every layer above http.
+ */
+#ifndef CLOUDFS_COLLECTIONS_H
+#define CLOUDFS_COLLECTIONS_H
+
+#include "cloudfs/common.h"
+
+enum service { SVC_COMPUTE, SVC_IMAGE, SVC_VOLUME, SVC_NETWORK, SVC_COUNT };
+
+struct service_def {
+	enum service id;
+	const char *name;              /* for messages: "compute" */
+	const char *const *types;      /* catalog types, preferred first */
+	const char *version_suffix;    /* stripped from the endpoint when present:
+					* paths below carry the version instead */
+};
+
+enum next_style {
+	NEXT_LINKS,    /* "<key>_links": [{"rel": "next", "href": absolute URL}] */
+	NEXT_RELATIVE, /* Glance: top-level "next", a path relative to the endpoint */
+};
+
+struct collection_def {
+	const char *name;        /* directory name */
+	enum service service;
+	const char *list_path;   /* detail listing, relative to the endpoint */
+	const char *item_path;   /* a member is item_path + "/" + escaped id */
+	const char *list_key;    /* array in the listing body */
+	const char *item_key;    /* wrapper of a single GET body, NULL when bare */
+	const char *member_wrap; /* wrapper of each listed member, or NULL */
+	const char *id_field;    /* "id", or "name" for keypairs */
+	const char *links_key;   /* for NEXT_LINKS */
+	enum next_style next;
+	bool paged;              /* accepts ?limit= (ask for big pages) */
+	bool uuid_ids;           /* ids are UUIDs: a non-UUID name is never an id */
+	bool name_links;         /* unique names appear as symlinks to the id */
+};
+
+extern const struct service_def services[SVC_COUNT];
+extern const struct collection_def collections[];
+extern const size_t collections_count;
+
+/* The page size we ask for: the usual server-side maximum (Nova max_limit,
+ * Glance api_limit_max, Cinder osapi_max_limit). Servers clamp larger asks. */
+#define COLLECTION_PAGE_LIMIT 1000
+
+/* Borrowed definition by directory name, or NULL. */
+const struct collection_def *collection_find(const char *name);
+
+#endif

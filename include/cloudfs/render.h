@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JSON → file contents, the one rule applied everywhere:
+ *   string      → its text and "\n"
+ *   number/bool → its JSON text and "\n"
+ *   null        → an empty file
+ *   list        → pretty JSON and "\n"
+ *   object      → a directory (handled by the model, not here)
+ * and the whole document as "json": pretty JSON and "\n". Pure.
+ */
+#ifndef CLOUDFS_RENDER_H
+#define CLOUDFS_RENDER_H
+
+#include <jansson.h>
+#include "cloudfs/buf.h"
+
+/* Contents of an attribute file for a non-object value. */
+int render_value(const json_t *v, struct buf *out) CFS_WARN_UNUSED;
+/* Contents of the "json" file. */
+int render_document(const json_t *doc, struct buf *out) CFS_WARN_UNUSED;
+/* Byte length render_value() produces. */
+size_t render_value_size(const json_t *v);
+
+/* The resource's modification time from "updated"/"updated_at"/"created"/
+ * "created_at" (first one present), or @fallback. */
+int64_t render_mtime(const json_t *doc, int64_t fallback);
+
+/*
+ * render_walk() - the value an attribute path names inside a document
+ * @attrs/@n: decoded path components below the resource directory
+ * Returns: the borrowed value, or NULL (-ENOENT) when a component is missing,
+ * and sets *notdir when a component tried to descend into a non-object.
+ */
+const json_t *render_walk(const json_t *doc, char *const *attrs, size_t n, bool *notdir);
+
+/* The member's id as text (ids may be numbers), into @out. */
+bool render_id(const json_t *member, const char *id_field, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Path → position in the tree, without touching the cloud. The tree below a
+ * project (the mount root today, projects/<name>/ later) is:
+ *   /                         the project
+ *   /.cloudfs/<file>          control and status files
+ *   /<collection>/            servers, images, ...
+ *   /<collection>/<entry>     a resource (by id) or a name symlink
+ *   /<collection>/<entry>/... attribute files and object directories
+ * Components are decoded with names_decode(). Pure.
+ */
+#ifndef CLOUDFS_TREE_H
+#define CLOUDFS_TREE_H
+
+#include "cloudfs/collections.h"
+
+#define TREE_MAX_DEPTH 32
+#define TREE_CTL_DIR ".cloudfs"
+
+enum tree_kind { TREE_ROOT, TREE_CTL_DIR_NODE, TREE_CTL_FILE, TREE_COLLECTION, TREE_ENTRY,
+		 TREE_ATTR };
+
+struct tree_path {
+	enum tree_kind kind;
+	const struct collection_def *coll; /* COLLECTION, ENTRY, ATTR */
+	char *ctl;                         /* CTL_FILE: file name */
+	char *entry;                       /* ENTRY, ATTR: decoded id or name */
+	char *attrs[TREE_MAX_DEPTH];       /* ATTR: decoded components */
+	size_t nattrs;
+};
+
+/* Returns 0, -ENOENT (no such collection, bad escape), -ENAMETOOLONG. */
+int tree_parse(const char *path, struct tree_path *out) CFS_WARN_UNUSED;
+void tree_path_free(struct tree_path *tp);
+
+#endif

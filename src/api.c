@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * OpenStack API calls. Layer: above auth/http, below model. Each failure is
+ * logged here, once, with method, URL, status, the cloud's message and the
+ * request id; callers above only see -errno.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudfs/api.h"
+#include "cloudfs/catalog.h"
+#include "cloudfs/clock.h"
+#include "cloudfs/errmap.h"
+#include "cloudfs/http.h"
+#include "cloudfs/log.h"
+#include "cloudfs/names.h"
+
+/* A listing longer than this many pages is a server bug (a next-link loop). */
+#define API_MAX_PAGES 100000
+
+int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
+		 size_t errlen)
+{
+	const json_t *catalog =
+		json_object_get(json_object_get(auth_token_body(auth), "token"), "catalog");
+	int found = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->auth = auth;
+	for (int i = 0; i < SVC_COUNT; i++) {
+		int rc = catalog_find(catalog, services[i].types, config_interface(cfg),
+				      cfg->region, &s->endpoint[i]);
+
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc) {
+			log_info("no %s endpoint (%s, region %s) in the catalog", services[i].name,
+				 config_interface(cfg), cfg->region ? cfg->region : "any");
+			continue;
+		}
+		catalog_strip_suffix(s->endpoint[i], services[i].version_suffix);
+		found++;
+	}
+	if (!found) {
+		snprintf(err, errlen,
+			 "the catalog has no compute, image, volume or network endpoint for interface '%s' in region '%s'",
+			 config_interface(cfg), cfg->region ? cfg->region : "(any)");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void session_cleanup(struct session *s)
+{
+	for (int i = 0; i < SVC_COUNT; i++) {
+		free(s->endpoint[i]);
+		s->endpoint[i] = NULL;
+	}
+}
+
+static char *full_url(const struct session *s, enum service svc, const char *path)
+{
+	char *url = NULL;
+
+	if (!strncmp(path, "http://", 7) || !strncmp(path, "https://", 8))
+		return strdup(path);
+	if (!s->endpoint[svc])
+		return NULL;
+	if (asprintf(&url, "%s%s", s->endpoint[svc], path) < 0)
+		return NULL;
+	return url;
+}
+
+/* Backoff before retry @attempt (1-based): 200 ms doubling, honouring
+ * Retry-After, never past the deadline. */
+static int64_t backoff_ms(int attempt, long retry_after_s)
+{
+	int64_t ms = 200LL << (attempt - 1);
+
+	if (retry_after_s > 0)
+		ms = retry_after_s * 1000;
+	if (ms > 5000)
+		ms = 5000;
+	return ms + (int64_t)(random() % 100);
+}
+
+static void log_failure(const char *method, const char *url, long status,
+			const struct http_response *resp, int rc)
+{
+	char msg[512] = "";
+
+	if (status) {
+		errmap_cloud_message(resp->body.data, resp->body.len, msg, sizeof(msg));
+		if (rc == -ENOENT) {
+			log_debug("%s %s: HTTP %ld: %s", method, url, status, msg);
+			return;
+		}
+		log_cloud_error("%s %s: HTTP %ld: %s (%s) [%s]", method, url, status,
+				msg[0] ? msg : "no message", strerror(-rc),
+				resp->request_id[0] ? resp->request_id : "no request id");
+	} else {
+		log_cloud_error("%s %s: %s (%s)", method, url, resp->errbuf, strerror(-rc));
+	}
+}
+
+/*
+ * One call with the shared token, a single re-auth on 401, and retries of
+ * idempotent requests on transport errors, 429 and 5xx within the deadline.
+ * On 0, @resp holds a 2xx answer.
+ */
+static int api_call(struct session *s, const char *method, const char *url,
+		    struct http_response *resp)
+{
+	const struct config *c = s->cfg;
+	const int64_t deadline = clock_now_ms() + (int64_t)(c->timeout_s * 1000);
+	const bool idempotent = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	bool reauthed = false;
+	char *token = NULL;
+	int attempt = 0, rc;
+	int64_t start = clock_now_ms();
+
+	for (;;) {
+		struct http_request req = {
+			.method = method,
+			.url = url,
+			.connect_timeout_ms = (long)(c->connect_timeout_s * 1000),
+			.cacert = c->cacert,
+			.insecure = c->insecure && !strcmp(c->insecure, "true"),
+		};
+		int64_t left = deadline - clock_now_ms();
+
+		if (left <= 0) {
+			rc = -ETIMEDOUT;
+			snprintf(resp->errbuf, sizeof(resp->errbuf), "no answer within %g s",
+				 c->timeout_s);
+			resp->status = 0;
+			break;
+		}
+		req.timeout_ms = (long)left;
+		cfs_free_secret(token);
+		token = NULL;
+		rc = auth_token(s->auth, &token);
+		if (rc) {
+			snprintf(resp->errbuf, sizeof(resp->errbuf),
+				 "no valid token (see earlier errors)");
+			resp->status = 0;
+			break;
+		}
+		req.token = token;
+		attempt++;
+		atomic_fetch_add(&s->requests, 1);
+		rc = http_perform(&req, resp);
+		if (!rc && resp->status == 401 && !reauthed) {
+			/* Expired or revoked early: one fresh token, then give up. */
+			reauthed = true;
+			auth_invalidate(s->auth, token);
+			log_info("%s %s: 401, re-authenticating", method, url);
+			continue;
+		}
+		if (!rc)
+			rc = errmap_http(resp->status, resp->body.data);
+		if (!rc || !idempotent || attempt > c->retries || rc == -EINTR)
+			break;
+		if (resp->status ? !errmap_http_retryable(resp->status)
+				 : !errmap_curl_retryable(resp->curl_code))
+			break;
+		int64_t wait = backoff_ms(attempt, resp->status ? resp->retry_after_s : -1);
+
+		if (clock_now_ms() + wait >= deadline)
+			break;
+		log_info("%s %s: %s, retry %d in %lld ms", method, url,
+			 resp->status ? "server error" : resp->errbuf, attempt, (long long)wait);
+		clock_sleep_ms(wait);
+	}
+	if (rc) {
+		atomic_fetch_add(&s->failures, 1);
+		log_failure(method, url, resp->status, resp, rc);
+	} else {
+		log_debug("%s %s: HTTP %ld, %zu bytes, %lld ms", method, url, resp->status,
+			  resp->body.len, (long long)(clock_now_ms() - start));
+	}
+	cfs_free_secret(token);
+	return rc;
+}
+
+static int get_json_url(struct session *s, const char *url, json_t **out)
+{
+	struct http_response resp;
+	json_error_t jerr;
+	json_t *root;
+	int rc;
+
+	http_response_init(&resp);
+	rc = api_call(s, "GET", url, &resp);
+	if (rc)
+		goto out;
+	root = json_loadb(resp.body.data, resp.body.len, 0, &jerr);
+	if (!root) {
+		log_cloud_error("GET %s: HTTP %ld but the body is not JSON (%s, line %d) [%s]",
+				url, resp.status, jerr.text, jerr.line, resp.request_id);
+		rc = -EIO;
+		goto out;
+	}
+	*out = root;
+out:
+	http_response_free(&resp);
+	return rc;
+}
+
+int api_get_json(struct session *s, enum service svc, const char *path, json_t **out)
+{
+	char *url = full_url(s, svc, path);
+	int rc;
+
+	if (!url)
+		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
+	rc = get_json_url(s, url, out);
+	free(url);
+	return rc;
+}
+
+char *api_next_url(const struct collection_def *c, const json_t *page, const char *base)
+{
+	const json_t *link;
+	size_t i;
+	char *url = NULL;
+
+	if (c->next == NEXT_RELATIVE) {
+		/* Glance: "next" is a path relative to the endpoint. */
+		const char *next = json_string_value(json_object_get(page, "next"));
+
+		if (!next || !*next)
+			return NULL;
+		if (!strncmp(next, "http://", 7) || !strncmp(next, "https://", 8))
+			return strdup(next);
+		if (asprintf(&url, "%s%s%s", base, next[0] == '/' ? "" : "/", next) < 0)
+			return NULL;
+		return url;
+	}
+	json_array_foreach(json_object_get(page, c->links_key), i, link)
+	{
+		const char *rel = json_string_value(json_object_get(link, "rel"));
+		const char *href = json_string_value(json_object_get(link, "href"));
+
+		if (rel && href && !strcmp(rel, "next"))
+			return strdup(href);
+	}
+	return NULL;
+}
+
+/* Appends the page's members to @all; returns how many, or -errno. */
+static int take_members(const struct collection_def *c, const json_t *page, json_t *all)
+{
+	const json_t *items = json_object_get(page, c->list_key), *m;
+	size_t i;
+
+	if (!json_is_array(items))
+		return -EIO;
+	json_array_foreach(items, i, m)
+	{
+		if (c->member_wrap)
+			m = json_object_get(m, c->member_wrap);
+		if (!json_is_object(m))
+			return -EIO;
+		if (json_array_append(all, (json_t *)m))
+			return -ENOMEM;
+	}
+	return (int)json_array_size(items);
+}
+
+int api_list(struct session *s, const struct collection_def *c, json_t **out)
+{
+	json_t *all = json_array(), *page = NULL;
+	char *url = NULL, *next = NULL;
+	int rc = 0, pages = 0;
+
+	if (!all)
+		return -ENOMEM;
+	if (!s->endpoint[c->service]) {
+		rc = -ENODEV;
+		goto out;
+	}
+	if (c->paged)
+		rc = asprintf(&url, "%s%s?limit=%d", s->endpoint[c->service], c->list_path,
+			      COLLECTION_PAGE_LIMIT) < 0 ? -ENOMEM : 0;
+	else
+		url = full_url(s, c->service, c->list_path);
+	if (rc || !url) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		int n;
+
+		rc = get_json_url(s, url, &page);
+		if (rc)
+			goto out;
+		n = take_members(c, page, all);
+		if (n < 0) {
+			rc = n;
+			log_cloud_error("GET %s: the answer has no '%s' list", url, c->list_key);
+			goto out;
+		}
+		next = api_next_url(c, page, s->endpoint[c->service]);
+		json_decref(page);
+		page = NULL;
+		/* Stop at the last page; an empty page or a link to itself would
+		 * otherwise loop forever. */
+		if (!next || n == 0)
+			break;
+		if (!strcmp(next, url) || ++pages > API_MAX_PAGES) {
+			log_cloud_error("GET %s: pagination does not advance; listing refused", url);
+			free(next);
+			rc = -EIO;
+			goto out;
+		}
+		free(url);
+		url = next;
+	}
+	free(next);
+	*out = all;
+	all = NULL;
+out:
+	free(url);
+	json_decref(page);
+	json_decref(all);
+	return rc;
+}
+
+int api_get_item(struct session *s, const struct collection_def *c, const char *id, json_t **out)
+{
+	char *path = NULL, *esc = names_url_escape(id);
+	json_t *doc = NULL, *item;
+	int rc;
+
+	if (!esc || asprintf(&path, "%s/%s", c->item_path, esc) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = api_get_json(s, c->service, path, &doc);
+	if (rc)
+		goto out;
+	item = c->item_key ? json_object_get(doc, c->item_key) : doc;
+	if (!json_is_object(item)) {
+		log_cloud_error("GET %s: the answer has no '%s' object", path,
+				c->item_key ? c->item_key : "(bare)");
+		rc = -EIO;
+		goto out;
+	}
+	*out = json_incref(item);
+out:
+	json_decref(doc);
+	free(path);
+	free(esc);
+	return rc;
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libcurl transport. Layer: bottom. One easy handle per thread (a handle is
+ * never shared), kept across requests so connections are reused. No locks.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+
+#include "cloudfs/errmap.h"
+#include "cloudfs/http.h"
+
+static pthread_key_t handle_key;
+static bool (*cancel_hook)(void);
+
+static void handle_destroy(void *h)
+{
+	curl_easy_cleanup(h);
+}
+
+int http_global_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return -EIO;
+	return -pthread_key_create(&handle_key, handle_destroy);
+}
+
+void http_global_cleanup(void)
+{
+	CURL *h = pthread_getspecific(handle_key);
+
+	if (h) {
+		curl_easy_cleanup(h);
+		pthread_setspecific(handle_key, NULL);
+	}
+	curl_global_cleanup();
+}
+
+void http_set_cancel_hook(bool (*cancelled)(void))
+{
+	cancel_hook = cancelled;
+}
+
+void http_response_init(struct http_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	buf_init(&resp->body, CFS_MAX_BODY);
+	resp->retry_after_s = -1;
+}
+
+void http_response_free(struct http_response *resp)
+{
+	buf_free(&resp->body);
+	cfs_free_secret(resp->subject_token);
+	resp->subject_token = NULL;
+}
+
+static CURL *thread_handle(void)
+{
+	CURL *h = pthread_getspecific(handle_key);
+
+	if (h) {
+		curl_easy_reset(h);
+		return h;
+	}
+	h = curl_easy_init();
+	if (h && pthread_setspecific(handle_key, h)) {
+		curl_easy_cleanup(h);
+		h = NULL;
+	}
+	return h;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_response *resp = arg;
+
+	/* Returning short makes curl fail with CURLE_WRITE_ERROR → -EFBIG. */
+	return buf_add(&resp->body, data, size * n) ? 0 : size * n;
+}
+
+/* Copies a header value without surrounding blanks. */
+static void header_value(const char *v, size_t len, char *out, size_t outlen)
+{
+	while (len && isspace((unsigned char)*v)) {
+		v++;
+		len--;
+	}
+	while (len && isspace((unsigned char)v[len - 1]))
+		len--;
+	if (len >= outlen)
+		len = outlen - 1;
+	memcpy(out, v, len);
+	out[len] = '\0';
+}
+
+static bool header_is(const char *line, size_t len, const char *name, const char **value,
+		      size_t *vlen)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(line, name, n) || line[n] != ':')
+		return false;
+	*value = line + n + 1;
+	*vlen = len - n - 1;
+	return true;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct http_response *resp = arg;
+	size_t len = size * n, vlen;
+	const char *v;
+	char tmp[32];
+
+	if (header_is(line, len, "X-Openstack-Request-Id", &v, &vlen))
+		header_value(v, vlen, resp->request_id, sizeof(resp->request_id));
+	else if (header_is(line, len, "Content-Type", &v, &vlen))
+		header_value(v, vlen, resp->content_type, sizeof(resp->content_type));
+	else if (header_is(line, len, "Retry-After", &v, &vlen)) {
+		header_value(v, vlen, tmp, sizeof(tmp));
+		resp->retry_after_s = isdigit((unsigned char)tmp[0]) ? atol(tmp) : -1;
+	} else if (header_is(line, len, "X-Subject-Token", &v, &vlen)) {
+		char *tok = malloc(vlen + 1);
+
+		if (!tok)
+			return 0;
+		header_value(v, vlen, tok, vlen + 1);
+		cfs_free_secret(resp->subject_token);
+		resp->subject_token = tok;
+	}
+	return len;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)arg;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return cancel_hook && cancel_hook() ? 1 : 0;
+}
+
+int http_perform(const struct http_request *req, struct http_response *resp)
+{
+	struct curl_slist *hdrs = NULL, *tmp;
+	char *auth = NULL;
+	CURLcode cc;
+	CURL *h;
+	int rc = 0;
+
+	h = thread_handle();
+	if (!h)
+		return -ENOMEM;
+	buf_reset(&resp->body);
+	resp->body.cap = req->max_body ? req->max_body : CFS_MAX_BODY;
+	resp->status = 0;
+	resp->request_id[0] = resp->content_type[0] = resp->errbuf[0] = '\0';
+	resp->retry_after_s = -1;
+
+	hdrs = curl_slist_append(NULL, "Accept: application/json");
+	if (req->token) {
+		if (asprintf(&auth, "X-Auth-Token: %s", req->token) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		tmp = curl_slist_append(hdrs, auth);
+		hdrs = tmp ? tmp : hdrs;
+	}
+	for (const char *const *p = req->headers; p && *p; p++) {
+		tmp = curl_slist_append(hdrs, *p);
+		hdrs = tmp ? tmp : hdrs;
+	}
+	/* Don't let curl stall a POST waiting for "100 Continue". */
+	tmp = curl_slist_append(hdrs, "Expect:");
+	hdrs = tmp ? tmp : hdrs;
+
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	if (!strcmp(req->method, "HEAD"))
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (req->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "cloudfs/" CLOUDFS_VERSION);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (req->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, req->cacert);
+	if (req->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+
+	cc = curl_easy_perform(h);
+	resp->curl_code = (int)cc;
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	} else {
+		if (!resp->errbuf[0])
+			snprintf(resp->errbuf, sizeof(resp->errbuf), "%s", curl_easy_strerror(cc));
+		rc = errmap_curl((int)cc);
+	}
+	/* The handle outlives this call: drop pointers into our stack. */
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+out:
+	curl_slist_free_all(hdrs);
+	cfs_free_secret(auth);
+	return rc;
+}

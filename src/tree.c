@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* Path parsing. Layer: pure helper of the model. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudfs/names.h"
+#include "cloudfs/tree.h"
+
+void tree_path_free(struct tree_path *tp)
+{
+	free(tp->ctl);
+	free(tp->entry);
+	for (size_t i = 0; i < tp->nattrs; i++)
+		free(tp->attrs[i]);
+	memset(tp, 0, sizeof(*tp));
+}
+
+int tree_parse(const char *path, struct tree_path *out)
+{
+	char *copy, *save = NULL, *comp;
+	size_t depth = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = TREE_ROOT;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save), depth++) {
+		if (depth == 0) {
+			if (!strcmp(comp, TREE_CTL_DIR)) {
+				out->kind = TREE_CTL_DIR_NODE;
+				continue;
+			}
+			out->coll = collection_find(comp);
+			out->kind = TREE_COLLECTION;
+			if (!out->coll)
+				rc = -ENOENT;
+		} else if (depth == 1 && out->kind == TREE_CTL_DIR_NODE) {
+			out->kind = TREE_CTL_FILE;
+			out->ctl = strdup(comp);
+			if (!out->ctl)
+				rc = -ENOMEM;
+		} else if (depth == 1) {
+			out->kind = TREE_ENTRY;
+			out->entry = names_decode(comp);
+			if (!out->entry)
+				rc = -ENOENT;
+		} else if (out->kind == TREE_CTL_FILE) {
+			rc = -ENOTDIR;
+		} else if (depth - 2 >= TREE_MAX_DEPTH) {
+			rc = -ENAMETOOLONG;
+		} else {
+			out->kind = TREE_ATTR;
+			out->attrs[out->nattrs] = names_decode(comp);
+			if (!out->attrs[out->nattrs])
+				rc = -ENOENT;
+			else
+				out->nattrs++;
+		}
+		if (rc)
+			break;
+	}
+	free(copy);
+	if (rc)
+		tree_path_free(out);
+	return rc;
+}
