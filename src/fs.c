@@ -138,15 +138,22 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
-	(void)path;
+	(void)off;
 	if (!h->writing)
 		return -EBADF;
-	/* Control files take one short command, written in order. */
-	if ((size_t)off != h->data.len)
-		return -EINVAL;
 	if (buf_add(&h->data, buf, size))
 		return -EFBIG;
 	h->dirty = true;
+	/* A complete line is a command: run it now, so the writer's write(2)
+	 * fails on a bad one (shells ignore close(2) errors of builtins). */
+	if (h->data.data[h->data.len - 1] == '\n') {
+		int rc = model_write(project(), path, h->data.data, h->data.len);
+
+		h->dirty = false;
+		buf_reset(&h->data);
+		if (rc)
+			return rc;
+	}
 	return (int)size;
 }
 

@@ -1,0 +1,174 @@
+"""Browsing the tree: what a user sees with ls, cat, stat, find, grep, jq."""
+
+import json
+import os
+import subprocess
+
+from conftest import read, sh
+
+COLLECTIONS = ["servers", "images", "volumes", "networks", "subnets", "flavors", "keypairs"]
+
+
+def by_name(fake, coll, name):
+    return [r for r in fake.state()[coll] if r.get("name") == name]
+
+
+def test_root_lists_the_collections(mnt):
+    names = os.listdir(mnt.path)
+    for c in COLLECTIONS:
+        assert c in names
+    # The control directory is there for `ls -a` but hidden from plain ls.
+    assert ".cloudfs" in names
+    assert ".cloudfs" not in sh(f"ls {mnt.path}").stdout.split()
+
+
+def test_each_collection_lists_exactly_the_cloud_ids(mnt, fake):
+    state = fake.state()
+    for coll in COLLECTIONS:
+        key = "name" if coll == "keypairs" else "id"
+        expected = sorted(str(r[key]) for r in state[coll])
+        assert sorted(os.listdir(mnt.p(coll))) == expected, coll
+
+
+def test_cat_status_of_every_server_matches_the_cloud(mnt, fake):
+    out = sh(f"cd {mnt.path}/servers && for d in *; do echo \"$d $(cat $d/status)\"; done")
+    assert out.returncode == 0, out.stderr
+    got = dict(line.split() for line in out.stdout.splitlines())
+    assert got == {s["id"]: s["status"] for s in fake.state()["servers"]}
+
+
+def test_ls_l_and_cat_all_statuses_cost_one_listing(mnt, fake):
+    fake.clear_requests()
+    assert sh(f"ls -l {mnt.path}/servers/").returncode == 0
+    out = sh(f"cat {mnt.path}/servers/*/status")
+    assert out.returncode == 0, out.stderr
+    assert sorted(out.stdout.split()) == sorted(s["status"] for s in fake.state()["servers"])
+    compute = fake.requests(service="compute")
+    assert [(r["method"], r["path"]) for r in compute] == [("GET", "/compute/v2.1/servers/detail")]
+
+
+def test_listing_asks_for_big_pages(mnt, fake):
+    fake.clear_requests()
+    os.listdir(mnt.p("images"))
+    (req,) = fake.requests(service="image")
+    # Glance's default page is 25; cloudfs asks for the server maximum.
+    assert "limit=1000" in req["query"]
+
+
+def test_attribute_files_hold_the_json_values(mnt, fake):
+    (web1,) = by_name(fake, "servers", "web1")
+    d = mnt.p("servers", web1["id"])
+    assert read(os.path.join(d, "status")) == web1["status"] + "\n"
+    assert read(os.path.join(d, "name")) == "web1\n"
+    # Objects are directories, their scalars files.
+    assert read(os.path.join(d, "flavor", "id")) == str(web1["flavor"]["id"]) + "\n"
+    # Lists are JSON text.
+    assert json.loads(read(os.path.join(d, "security_groups"))) == web1["security_groups"]
+    # null is an empty file; numbers are their JSON text.
+    assert web1["key_name"] is None
+    assert read(os.path.join(d, "key_name")) == ""
+    assert read(os.path.join(d, "OS-EXT-STS:power_state")) == f"{web1['OS-EXT-STS:power_state']}\n"
+
+
+def test_json_file_is_the_document_and_jq_reads_it(mnt, fake):
+    (web1,) = by_name(fake, "servers", "web1")
+    path = mnt.p("servers", web1["id"], "json")
+    assert json.loads(read(path)) == web1
+    out = sh(f"jq -r .flavor.id {path}")
+    assert out.returncode == 0 and out.stdout.strip() == str(web1["flavor"]["id"])
+
+
+def test_every_stat_size_equals_the_bytes_read(mnt, fake):
+    sizes = sh(f"find {mnt.path}/servers {mnt.path}/networks -type f -exec stat -c '%s %n' {{}} +")
+    assert sizes.returncode == 0, sizes.stderr
+    lines = sizes.stdout.splitlines()
+    assert len(lines) > 50
+    for line in lines:
+        size, path = line.split(" ", 1)
+        with open(path, "rb") as f:
+            assert len(f.read()) == int(size), path
+
+
+def test_unique_names_are_symlinks_not_listed_twice(mnt, fake):
+    (web1,) = by_name(fake, "servers", "web1")
+    link = mnt.p("servers", "web1")
+    assert os.path.islink(link)
+    assert os.readlink(link) == web1["id"]
+    assert read(os.path.join(link, "status")) == web1["status"] + "\n"
+    assert "web1" not in os.listdir(mnt.p("servers"))
+    # Two servers share the name "dup": neither gets the name.
+    assert len(by_name(fake, "servers", "dup")) == 2
+    assert not os.path.lexists(mnt.p("servers", "dup"))
+
+
+def test_names_with_a_slash_are_escaped(mnt, fake):
+    (ab,) = by_name(fake, "servers", "a/b")
+    assert os.readlink(mnt.p("servers", "a%2Fb")) == ab["id"]
+    assert read(mnt.p("servers", "a%2Fb", "name")) == "a/b\n"
+
+
+def test_flavors_resolve_by_name_and_keypairs_by_name(mnt, fake):
+    (tiny,) = by_name(fake, "flavors", "m1.tiny")
+    assert os.readlink(mnt.p("flavors", "m1.tiny")) == tiny["id"]
+    assert read(mnt.p("flavors", "m1.tiny", "ram")) == f"{tiny['ram']}\n"
+    key = fake.state()["keypairs"][0]
+    assert read(mnt.p("keypairs", key["name"], "fingerprint")) == key["fingerprint"] + "\n"
+
+
+def test_grep_finds_the_server_in_error(mnt, fake):
+    out = sh(f"grep -l ERROR {mnt.path}/servers/*/status")
+    broken = [s["id"] for s in fake.state()["servers"] if s["status"] == "ERROR"]
+    assert out.stdout.split() == [f"{mnt.path}/servers/{i}/status" for i in broken]
+
+
+def test_find_walks_the_whole_tree(mnt, fake):
+    out = sh(f"find {mnt.path} -name status -path '*/servers/*'")
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.split()) == len(fake.state()["servers"])
+
+
+def test_missing_things_are_enoent(mnt):
+    for p in ["servers/00000000-0000-0000-0000-000000000000",
+              "servers/no-such-name", "nosuchcollection", ".cloudfs/nope"]:
+        out = sh(f"stat {mnt.p(p)}")
+        assert out.returncode != 0 and "No such file or directory" in out.stderr, p
+    (srv,) = os.listdir(mnt.p("servers"))[:1]
+    out = sh(f"cat {mnt.p('servers', srv, 'no_such_attribute')}")
+    assert "No such file or directory" in out.stderr
+
+
+def test_the_tree_is_read_only_for_now(mnt, fake):
+    srv = fake.state()["servers"][0]["id"]
+    for cmd in [f"mkdir {mnt.p('servers', 'new')}", f"touch {mnt.p('servers', srv, 'x')}",
+                f"sh -c 'echo x > {mnt.p('servers', srv, 'name')}'", f"rmdir {mnt.p('servers', srv)}",
+                f"rm {mnt.p('servers', srv, 'status')}"]:
+        out = sh(cmd)
+        assert out.returncode != 0 and "Read-only file system" in out.stderr, (cmd, out.stderr)
+
+
+def test_control_files(mnt, fake):
+    assert read(mnt.p(".cloudfs", "version")).startswith("cloudfs ")
+    status = read(mnt.p(".cloudfs", "status"))
+    assert "project demo" in status and "user demo" in status
+    endpoints = read(mnt.p(".cloudfs", "endpoints"))
+    assert f"compute {fake.url}/compute/v2.1" in endpoints
+    assert json.loads(read(mnt.p(".cloudfs", "project")))["project"]["name"] == "demo"
+
+
+def test_resource_mtime_is_the_cloud_update_time(mnt, fake):
+    # So `ls -lt servers/` sorts by last change.
+    from datetime import datetime, timezone
+    for s in fake.state()["servers"]:
+        want = datetime.strptime(s["updated"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        assert os.stat(mnt.p("servers", s["id"])).st_mtime == want.timestamp()
+        assert os.stat(mnt.p("servers", s["id"], "status")).st_mtime == want.timestamp()
+
+
+def test_unmount_is_clean(mount_factory):
+    m = mount_factory()
+    os.listdir(m.p("servers"))
+    res = subprocess.run(["fusermount3", "-u", m.path])
+    assert res.returncode == 0
+    m.proc.wait(timeout=10)
+    assert m.proc.returncode == 0
+    assert not os.path.ismount(m.path)

@@ -1,0 +1,112 @@
+"""Freshness: TTL reuse, expiry, negative entries, manual refresh, coalescing."""
+
+import os
+import threading
+import time
+
+from conftest import read, sh
+
+
+def server(fake, name):
+    (s,) = [s for s in fake.state()["servers"] if s["name"] == name]
+    return s
+
+
+def test_within_ttl_reads_cost_no_requests(mnt, fake):
+    s = server(fake, "web1")
+    read(mnt.p("servers", s["id"], "status"))
+    os.listdir(mnt.p("servers"))
+    fake.clear_requests()
+    for _ in range(5):
+        read(mnt.p("servers", s["id"], "status"))
+        os.listdir(mnt.p("servers"))
+    assert fake.requests(service="compute") == []
+
+
+def test_changes_show_after_the_ttl(mnt, fake):
+    s = server(fake, "web1")
+    path = mnt.p("servers", s["id"], "status")
+    assert read(path) == "ACTIVE\n"
+    fake.update("servers", s["id"], status="SHUTOFF")
+    # The mount uses cache_ttl=2: still the cached value right away...
+    assert read(path) == "ACTIVE\n"
+    time.sleep(2.2)
+    # ...and the cloud's value once it expired, with one request.
+    fake.clear_requests()
+    assert read(path) == "SHUTOFF\n"
+    assert len(fake.requests(service="compute")) == 1
+
+
+def test_deleted_elsewhere_disappears_after_the_ttl(mnt, fake):
+    s = server(fake, "db1")
+    assert s["id"] in os.listdir(mnt.p("servers"))
+    fake.delete("servers", s["id"])
+    time.sleep(2.2)
+    assert s["id"] not in os.listdir(mnt.p("servers"))
+    assert not os.path.exists(mnt.p("servers", s["id"]))
+
+
+def test_created_elsewhere_is_found_by_id_before_the_listing_expires(mnt, fake):
+    os.listdir(mnt.p("servers"))
+    (new,) = fake.seed(servers=[{"name": "late"}])["servers"]
+    time.sleep(1.1)  # the listing is no longer trusted to prove absence
+    assert read(mnt.p("servers", new["id"], "name")) == "late\n"
+
+
+def test_not_found_is_remembered_briefly(mnt, fake):
+    missing = mnt.p("servers", "11111111-2222-3333-4444-555555555555")
+    fake.clear_requests()
+    assert not os.path.exists(missing)
+    assert not os.path.exists(missing)
+    gets = [r for r in fake.requests(service="compute") if "11111111" in r["path"]]
+    assert len(gets) == 1
+    time.sleep(1.2)  # negative_ttl=1
+    assert not os.path.exists(missing)
+    gets = [r for r in fake.requests(service="compute") if "11111111" in r["path"]]
+    assert len(gets) == 2
+
+
+def test_manual_refresh_forgets_now(mnt, fake):
+    s = server(fake, "web1")
+    path = mnt.p("servers", s["id"], "status")
+    assert read(path) == "ACTIVE\n"
+    fake.update("servers", s["id"], status="PAUSED")
+    out = sh(f"echo servers > {mnt.p('.cloudfs', 'refresh')}")
+    assert out.returncode == 0, out.stderr
+    assert read(path) == "PAUSED\n"
+    fake.update("servers", s["id"], status="ACTIVE")
+    assert sh(f"echo > {mnt.p('.cloudfs', 'refresh')}").returncode == 0
+    assert read(path) == "ACTIVE\n"
+    bad = sh(f"echo nosuch > {mnt.p('.cloudfs', 'refresh')}")
+    assert bad.returncode != 0 and "Invalid argument" in bad.stderr
+
+
+def test_concurrent_cold_readers_share_one_request(mnt, fake):
+    s = server(fake, "web1")
+    # Slow the cloud down so the readers overlap.
+    fake.fault(method="GET", path=f"/compute/v2.1/servers/{s['id']}", delay_ms=500, count=1)
+    fake.clear_requests()
+    results = []
+
+    def reader():
+        results.append(read(mnt.p("servers", s["id"], "status")))
+
+    threads = [threading.Thread(target=reader) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["ACTIVE\n"] * 20
+    gets = [r for r in fake.requests(service="compute") if r["path"].endswith(s["id"])]
+    assert len(gets) == 1
+
+
+def test_pagination_is_followed_to_the_end(mount_factory, fake):
+    fake.seed(servers=[{"name": f"p{i}"} for i in range(2500)])
+    m = mount_factory()
+    fake.clear_requests()
+    names = os.listdir(m.p("servers"))
+    assert len(names) == len(fake.state()["servers"])
+    assert len(set(names)) == len(names)
+    pages = fake.requests(service="compute", path_prefix="/compute/v2.1/servers/detail")
+    assert len(pages) == 3  # 2500+ servers at 1000 a page
