@@ -1,0 +1,49 @@
+#!/bin/bash
+# Runs the whole test suite: unit (cmocka), the fake cloud's own checks, the
+# mounted tests against the fake cloud, and the end-to-end tests against a
+# real OpenStack (contrib/devcloud, brought up if it is not running).
+# Ends with one line "N passed, N failed". Exit status 0 only if all passed.
+#   tests/run.sh            everything
+#   tests/run.sh --no-e2e   skip the real cloud (for quick local runs; CI never does this)
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RESULTS=$ROOT/build/test-results
+PYTEST="/usr/bin/python3 -m pytest"
+E2E=1
+[ "${1:-}" = "--no-e2e" ] && E2E=0
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+status=0
+
+stage() { echo; echo "=== $*"; }
+
+stage "build"
+ninja -C build || { echo "0 passed, 1 failed"; exit 1; }
+
+stage "unit tests (cmocka)"
+CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$RESULTS/cmocka-%g.xml" \
+	meson test -C build --suite unit --print-errorlogs || status=1
+
+stage "fake cloud self-checks"
+$PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || status=1
+
+stage "mounted tests (real binary on FUSE, fake cloud)"
+$PYTEST -q -p no:cacheprovider tests/mounted --junitxml="$RESULTS/mounted.xml" || status=1
+
+if [ "$E2E" = 1 ]; then
+	stage "end-to-end tests (real OpenStack: contrib/devcloud)"
+	if bash contrib/devcloud/up.sh >"$RESULTS/devcloud-up.log" 2>&1; then
+		$PYTEST -q -p no:cacheprovider tests/e2e --junitxml="$RESULTS/e2e.xml" || status=1
+	else
+		echo "devcloud failed to come up; last lines of its log:"
+		tail -30 "$RESULTS/devcloud-up.log"
+		echo '<testsuite><testcase classname="devcloud" name="up"><failure message="devcloud up.sh failed"/></testcase></testsuite>' \
+			>"$RESULTS/devcloud.xml"
+		status=1
+	fi
+fi
+
+stage "summary"
+/usr/bin/python3 tests/summary.py "$RESULTS" || status=1
+exit $status
