@@ -4,7 +4,7 @@ import json
 import os
 import subprocess
 
-from conftest import read, sh
+from mountutil import read, sh
 
 COLLECTIONS = ["servers", "images", "volumes", "networks", "subnets", "flavors", "keypairs"]
 

@@ -4,7 +4,7 @@ import os
 import threading
 import time
 
-from conftest import read, sh
+from mountutil import read, sh
 
 
 def server(fake, name):

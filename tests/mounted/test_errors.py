@@ -6,7 +6,8 @@ import signal
 import subprocess
 import time
 
-from conftest import base_env, read, sh, start_cloudfs
+from conftest import base_env
+from mountutil import read, sh, start_cloudfs
 
 
 def web1(fake):
