@@ -45,9 +45,10 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 		found++;
 	}
 	if (!found) {
-		snprintf(err, errlen,
-			 "the catalog has no compute, image, volume or network endpoint for interface '%s' in region '%s'",
-			 config_interface(cfg), cfg->region ? cfg->region : "(any)");
+		snprintf(
+			err, errlen,
+			"the catalog has no compute, image, volume or network endpoint for interface '%s' in region '%s'",
+			config_interface(cfg), cfg->region ? cfg->region : "(any)");
 		return -ENOENT;
 	}
 	return 0;
@@ -199,8 +200,8 @@ static int get_json_url(struct session *s, const char *url, json_t **out)
 		goto out;
 	root = json_loadb(resp.body.data, resp.body.len, 0, &jerr);
 	if (!root) {
-		log_cloud_error("GET %s: HTTP %ld but the body is not JSON (%s, line %d) [%s]",
-				url, resp.status, jerr.text, jerr.line, resp.request_id);
+		log_cloud_error("GET %s: HTTP %ld but the body is not JSON (%s, line %d) [%s]", url,
+				resp.status, jerr.text, jerr.line, resp.request_id);
 		rc = -EIO;
 		goto out;
 	}
@@ -285,7 +286,9 @@ int api_list(struct session *s, const struct collection_def *c, json_t **out)
 	}
 	if (c->paged)
 		rc = asprintf(&url, "%s%s?limit=%d", s->endpoint[c->service], c->list_path,
-			      COLLECTION_PAGE_LIMIT) < 0 ? -ENOMEM : 0;
+			      COLLECTION_PAGE_LIMIT) < 0
+			     ? -ENOMEM
+			     : 0;
 	else
 		url = full_url(s, c->service, c->list_path);
 	if (rc || !url) {
@@ -312,7 +315,8 @@ int api_list(struct session *s, const struct collection_def *c, json_t **out)
 		if (!next || n == 0)
 			break;
 		if (!strcmp(next, url) || ++pages > API_MAX_PAGES) {
-			log_cloud_error("GET %s: pagination does not advance; listing refused", url);
+			log_cloud_error("GET %s: pagination does not advance; listing refused",
+					url);
 			free(next);
 			rc = -EIO;
 			goto out;

@@ -22,11 +22,11 @@ struct auth {
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	char *token;         /* protected by lock (secret) */
-	int64_t expires_s;   /* protected by lock; wall clock */
-	int64_t lifetime_s;  /* protected by lock */
-	bool refreshing;     /* protected by lock */
-	unsigned issued;     /* protected by lock */
+	char *token; /* protected by lock (secret) */
+	int64_t expires_s; /* protected by lock; wall clock */
+	int64_t lifetime_s; /* protected by lock */
+	bool refreshing; /* protected by lock */
+	unsigned issued; /* protected by lock */
 };
 
 struct auth *auth_new(const struct config *cfg)
@@ -91,9 +91,9 @@ static json_t *user_ref(const struct config *c)
 {
 	if (c->user_id)
 		return json_pack("{ss}", "id", c->user_id);
-	return json_pack("{sssO}", "name", c->username ? c->username : "", "domain",
-			 domain_ref(c->user_domain_id, c->user_domain_name, c->domain_id,
-				    c->domain_name));
+	return json_pack(
+		"{sssO}", "name", c->username ? c->username : "", "domain",
+		domain_ref(c->user_domain_id, c->user_domain_name, c->domain_id, c->domain_name));
 }
 
 static json_t *project_scope(const struct config *c)
@@ -124,13 +124,13 @@ json_t *auth_request_body(const struct config *c)
 		break;
 	case AUTH_APPCRED: {
 		json_t *ac = c->app_cred_id ? json_pack("{ss}", "id", c->app_cred_id)
-					    : json_pack("{sssO}", "name", c->app_cred_name,
-							"user", user_ref(c));
+					    : json_pack("{sssO}", "name", c->app_cred_name, "user",
+							user_ref(c));
 
 		if (ac)
-			json_object_set_new(ac, "secret",
-					    json_string(c->app_cred_secret ? c->app_cred_secret
-									   : ""));
+			json_object_set_new(
+				ac, "secret",
+				json_string(c->app_cred_secret ? c->app_cred_secret : ""));
 		identity = json_pack("{s[s]so}", "methods", "application_credential",
 				     "application_credential", ac);
 		/* An application credential is already scoped to its project. */
@@ -192,13 +192,13 @@ static int login(struct auth *a, char **token, json_t **body, int64_t *expires_s
 		rc = -EPROTO;
 		goto out;
 	}
-	if (clock_parse_iso8601(json_string_value(json_object_get(
-					json_object_get(root, "token"), "expires_at")),
+	if (clock_parse_iso8601(json_string_value(json_object_get(json_object_get(root, "token"),
+								  "expires_at")),
 				&exp))
 		exp = clock_wall_s() + 3600;
-	if (clock_parse_iso8601(json_string_value(json_object_get(
-					json_object_get(root, "token"), "issued_at")),
-				&iss))
+	if (clock_parse_iso8601(
+		    json_string_value(json_object_get(json_object_get(root, "token"), "issued_at")),
+		    &iss))
 		iss = clock_wall_s();
 	*token = resp.subject_token;
 	resp.subject_token = NULL;
@@ -228,7 +228,8 @@ int auth_login(struct auth *a, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if (!json_is_array(json_object_get(json_object_get(body, "token"), "catalog"))) {
-		snprintf(err, errlen, "the token has no service catalog (is the project scope right?)");
+		snprintf(err, errlen,
+			 "the token has no service catalog (is the project scope right?)");
 		cfs_free_secret(token);
 		json_decref(body);
 		return -EPROTO;

@@ -18,7 +18,7 @@ static bool log_syslog;
 
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *ring[LOG_RING_SIZE]; /* protected by ring_lock */
-static unsigned ring_next;        /* protected by ring_lock */
+static unsigned ring_next; /* protected by ring_lock */
 
 void log_init(enum log_level level, bool use_syslog)
 {

@@ -35,32 +35,33 @@ struct options {
 	unsigned max_threads;
 };
 
-#define OPT(t, p) { t, offsetof(struct options, p), 1 }
-static const struct fuse_opt option_spec[] = {
-	OPT("--os-cloud %s", cloud),
-	OPT("--os-cloud=%s", cloud),
-	OPT("cloud=%s", cloud),
-	OPT("--os-region-name %s", region),
-	OPT("--os-region-name=%s", region),
-	OPT("region=%s", region),
-	OPT("--os-interface %s", interface),
-	OPT("--os-interface=%s", interface),
-	OPT("interface=%s", interface),
-	OPT("--os-cacert %s", cacert),
-	OPT("--os-cacert=%s", cacert),
-	OPT("cacert=%s", cacert),
-	OPT("--insecure", insecure),
-	OPT("insecure", insecure),
-	OPT("-v", verbose),
-	OPT("--verbose", verbose),
-	OPT("cache_ttl=%lf", cache_ttl_s),
-	OPT("negative_ttl=%lf", negative_ttl_s),
-	OPT("timeout=%lf", timeout_s),
-	OPT("connect_timeout=%lf", connect_timeout_s),
-	OPT("retries=%d", retries),
-	OPT("max_threads=%u", max_threads),
-	FUSE_OPT_END
-};
+#define OPT(t, p)                                 \
+	{                                         \
+		t, offsetof(struct options, p), 1 \
+	}
+static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
+					       OPT("--os-cloud=%s", cloud),
+					       OPT("cloud=%s", cloud),
+					       OPT("--os-region-name %s", region),
+					       OPT("--os-region-name=%s", region),
+					       OPT("region=%s", region),
+					       OPT("--os-interface %s", interface),
+					       OPT("--os-interface=%s", interface),
+					       OPT("interface=%s", interface),
+					       OPT("--os-cacert %s", cacert),
+					       OPT("--os-cacert=%s", cacert),
+					       OPT("cacert=%s", cacert),
+					       OPT("--insecure", insecure),
+					       OPT("insecure", insecure),
+					       OPT("-v", verbose),
+					       OPT("--verbose", verbose),
+					       OPT("cache_ttl=%lf", cache_ttl_s),
+					       OPT("negative_ttl=%lf", negative_ttl_s),
+					       OPT("timeout=%lf", timeout_s),
+					       OPT("connect_timeout=%lf", connect_timeout_s),
+					       OPT("retries=%d", retries),
+					       OPT("max_threads=%u", max_threads),
+					       FUSE_OPT_END };
 
 static void usage(const char *prog)
 {

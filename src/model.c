@@ -26,7 +26,11 @@
 #define MODEL_ID_MAX 256
 #define MODEL_DOC_FILE "json"
 
-enum node_type { NODE_DIR, NODE_FILE, NODE_LINK };
+enum node_type {
+	NODE_DIR,
+	NODE_FILE,
+	NODE_LINK
+};
 
 struct ctl_def;
 
@@ -34,9 +38,9 @@ struct node {
 	struct tree_path tp;
 	enum node_type type;
 	struct cache_val *res; /* the resource document, for entries and attrs */
-	const json_t *value;   /* attrs: borrowed from res */
-	bool is_doc;           /* the "json" file */
-	char *link;            /* NODE_LINK target */
+	const json_t *value; /* attrs: borrowed from res */
+	bool is_doc; /* the "json" file */
+	char *link; /* NODE_LINK target */
 	int64_t mtime_s;
 	const struct ctl_def *ctl;
 };
@@ -126,9 +130,9 @@ static int ctl_status(struct project *p, struct buf *out)
 static int ctl_project(struct project *p, struct buf *out)
 {
 	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
-	json_t *info = json_pack("{sOsOsO}", "project", json_object_get(tok, "project"), "user",
-				 json_object_get(tok, "user"), "roles",
-				 json_object_get(tok, "roles"));
+	json_t *info =
+		json_pack("{sOsOsO}", "project", json_object_get(tok, "project"), "user",
+			  json_object_get(tok, "user"), "roles", json_object_get(tok, "roles"));
 	int rc;
 
 	if (!info)
@@ -168,12 +172,9 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 }
 
 static const struct ctl_def ctl_files[] = {
-	{ "version", 0444, ctl_version, NULL },
-	{ "status", 0444, ctl_status, NULL },
-	{ "errors", 0444, ctl_errors, NULL },
-	{ "endpoints", 0444, ctl_endpoints, NULL },
-	{ "project", 0444, ctl_project, NULL },
-	{ "refresh", 0200, NULL, ctl_refresh },
+	{ "version", 0444, ctl_version, NULL }, { "status", 0444, ctl_status, NULL },
+	{ "errors", 0444, ctl_errors, NULL },	{ "endpoints", 0444, ctl_endpoints, NULL },
+	{ "project", 0444, ctl_project, NULL }, { "refresh", 0200, NULL, ctl_refresh },
 };
 
 /* ---- fetching --------------------------------------------------------- */
@@ -527,7 +528,8 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 	if (fill(ctx, TREE_CTL_DIR, &st))
 		return 0;
 	for (size_t i = 0; i < collections_count; i++)
-		if (p->sess->endpoint[collections[i].service] && fill(ctx, collections[i].name, &st))
+		if (p->sess->endpoint[collections[i].service] &&
+		    fill(ctx, collections[i].name, &st))
 			break;
 	return 0;
 }
@@ -545,8 +547,8 @@ static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
 	return 0;
 }
 
-static int readdir_collection(struct project *p, const struct collection_def *c,
-			      model_fill_fn fill, void *ctx)
+static int readdir_collection(struct project *p, const struct collection_def *c, model_fill_fn fill,
+			      void *ctx)
 {
 	struct cache_val *listing;
 	const json_t *m;

@@ -17,10 +17,10 @@
 
 struct session {
 	const struct config *cfg; /* borrowed */
-	struct auth *auth;        /* borrowed */
+	struct auth *auth; /* borrowed */
 	char *endpoint[SVC_COUNT]; /* NULL when the catalog lacks the service */
-	atomic_ulong requests;     /* HTTP requests sent, retries included */
-	atomic_ulong failures;     /* requests that ended in an error */
+	atomic_ulong requests; /* HTTP requests sent, retries included */
+	atomic_ulong failures; /* requests that ended in an error */
 };
 
 /* Resolves every service endpoint from the token's catalog. */
@@ -34,7 +34,8 @@ void session_cleanup(struct session *s);
  * @out:  on 0, a new reference
  * Returns 0 or -errno (-ENOENT, -EACCES, -ETIMEDOUT, -EIO for bad JSON, ...).
  */
-int api_get_json(struct session *s, enum service svc, const char *path, json_t **out) CFS_WARN_UNUSED;
+int api_get_json(struct session *s, enum service svc, const char *path,
+		 json_t **out) CFS_WARN_UNUSED;
 
 /*
  * api_list() - every member of a collection, following pagination to the end

@@ -13,26 +13,26 @@
 struct http_request {
 	const char *method;
 	const char *url;
-	const char *token;          /* sent as X-Auth-Token; never logged */
+	const char *token; /* sent as X-Auth-Token; never logged */
 	const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
-	const char *body;           /* request body or NULL */
+	const char *body; /* request body or NULL */
 	size_t body_len;
-	long timeout_ms;            /* whole exchange; 0 = none */
+	long timeout_ms; /* whole exchange; 0 = none */
 	long connect_timeout_ms;
-	size_t max_body;            /* response cap; 0 = CFS_MAX_BODY */
-	const char *cacert;         /* CA bundle or NULL */
-	bool insecure;              /* skip TLS verification */
+	size_t max_body; /* response cap; 0 = CFS_MAX_BODY */
+	const char *cacert; /* CA bundle or NULL */
+	bool insecure; /* skip TLS verification */
 };
 
 struct http_response {
 	long status;
 	struct buf body;
-	char request_id[96];  /* X-Openstack-Request-Id */
+	char request_id[96]; /* X-Openstack-Request-Id */
 	char content_type[96];
-	char *subject_token;  /* X-Subject-Token (secret), malloc'd or NULL */
-	long retry_after_s;   /* Retry-After in seconds, or -1 */
-	char errbuf[256];     /* libcurl's reason on transport failure */
-	int curl_code;        /* raw CURLcode, for errmap_curl_retryable() */
+	char *subject_token; /* X-Subject-Token (secret), malloc'd or NULL */
+	long retry_after_s; /* Retry-After in seconds, or -1 */
+	char errbuf[256]; /* libcurl's reason on transport failure */
+	int curl_code; /* raw CURLcode, for errmap_curl_retryable() */
 };
 
 /* Called once from main() before any thread exists. */

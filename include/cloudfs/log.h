@@ -11,7 +11,12 @@
 #include "cloudfs/common.h"
 #include "cloudfs/buf.h"
 
-enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+enum log_level {
+	LOG_LVL_ERROR,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG
+};
 
 /* Called from main() before any thread starts. */
 void log_init(enum log_level level, bool use_syslog);
@@ -22,9 +27,9 @@ void log_msg(enum log_level level, const char *fmt, ...) CFS_PRINTF(2, 3);
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...)                                   \
-	do {                                             \
-		if (log_enabled(LOG_LVL_DEBUG))          \
+#define log_debug(...)                                       \
+	do {                                                 \
+		if (log_enabled(LOG_LVL_DEBUG))              \
 			log_msg(LOG_LVL_DEBUG, __VA_ARGS__); \
 	} while (0)
 

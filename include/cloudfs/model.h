@@ -17,7 +17,7 @@
 
 struct project {
 	struct session *sess; /* borrowed */
-	struct cache *cache;  /* owned */
+	struct cache *cache; /* owned */
 	int64_t ttl_ms;
 	int64_t neg_ttl_ms;
 	int64_t mount_time_s;
@@ -36,7 +36,8 @@ void model_project_cleanup(struct project *p);
 /* Paths are relative to the project and start with '/'. All return 0 or
  * -errno. */
 int model_getattr(struct project *p, const char *path, struct stat *st) CFS_WARN_UNUSED;
-int model_readdir(struct project *p, const char *path, model_fill_fn fill, void *ctx) CFS_WARN_UNUSED;
+int model_readdir(struct project *p, const char *path, model_fill_fn fill,
+		  void *ctx) CFS_WARN_UNUSED;
 int model_readlink(struct project *p, const char *path, char *buf, size_t size) CFS_WARN_UNUSED;
 /* The file's whole contents now (callers snapshot it at open). */
 int model_read(struct project *p, const char *path, struct buf *out) CFS_WARN_UNUSED;
