@@ -187,3 +187,34 @@ def test_ctrl_c_interrupts_a_stalled_read(mnt, fake):
     assert proc.returncode != 0
     # The mount is still usable afterwards.
     assert sh(f"ls {mnt.p('servers')}").returncode == 0
+
+
+def test_missing_password_is_asked_on_the_terminal(fake, tmp_path):
+    import pty
+    env = {k: v for k, v in base_env(fake).items() if k != "OS_PASSWORD"}
+    path = str(tmp_path / "mnt")
+    os.makedirs(path)
+    pid, fd = pty.fork()
+    if pid == 0:
+        from mountutil import CLOUDFS
+        os.execve(CLOUDFS, [CLOUDFS, "-f", path], env)
+    try:
+        seen = b""
+        while b"Password:" not in seen:
+            seen += os.read(fd, 100)
+        os.write(fd, b"demo\n")
+        deadline = time.time() + 10
+        while not os.path.ismount(path) and time.time() < deadline:
+            time.sleep(0.05)
+        assert os.path.ismount(path)
+        assert os.listdir(os.path.join(path, "servers"))
+    finally:
+        subprocess.run(["fusermount3", "-u", path])
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The typed password was not echoed back.
+    try:
+        rest = os.read(fd, 1000)
+    except OSError:
+        rest = b""
+    assert b"demo" not in seen + rest
