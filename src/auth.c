@@ -92,7 +92,7 @@ static json_t *user_ref(const struct config *c)
 	if (c->user_id)
 		return json_pack("{ss}", "id", c->user_id);
 	return json_pack(
-		"{sssO}", "name", c->username ? c->username : "", "domain",
+		"{ssso}", "name", c->username ? c->username : "", "domain",
 		domain_ref(c->user_domain_id, c->user_domain_name, c->domain_id, c->domain_name));
 }
 
@@ -100,7 +100,7 @@ static json_t *project_scope(const struct config *c)
 {
 	if (c->project_id)
 		return json_pack("{s{ss}}", "project", "id", c->project_id);
-	return json_pack("{s{sssO}}", "project", "name", c->project_name, "domain",
+	return json_pack("{s{ssso}}", "project", "name", c->project_name, "domain",
 			 domain_ref(c->project_domain_id, c->project_domain_name, c->domain_id,
 				    c->domain_name));
 }
@@ -124,7 +124,7 @@ json_t *auth_request_body(const struct config *c)
 		break;
 	case AUTH_APPCRED: {
 		json_t *ac = c->app_cred_id ? json_pack("{ss}", "id", c->app_cred_id)
-					    : json_pack("{sssO}", "name", c->app_cred_name, "user",
+					    : json_pack("{ssso}", "name", c->app_cred_name, "user",
 							user_ref(c));
 
 		if (ac)

@@ -118,8 +118,13 @@ static void one_line(const char *s, size_t len, char *out, size_t outlen)
 			space = o > 0;
 			continue;
 		}
-		if (space && o + 2 < outlen)
+		if (space) {
+			/* No room for the space and the next character: stop
+			 * rather than glue two words together. */
+			if (o + 2 >= outlen)
+				break;
 			out[o++] = ' ';
+		}
 		space = false;
 		out[o++] = s[i];
 	}

@@ -149,6 +149,17 @@ out:
 	return 0;
 }
 
+/* A plain null scalar ("", "~", "null") as a document's whole content. */
+static bool ynull_document(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+
+	if (ev->type != YAML_SCALAR_EVENT || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+	       !strcmp(v, "NULL");
+}
+
 int yamltree_parse(const char *text, size_t len, struct ynode **out, char *err, size_t errlen)
 {
 	struct yparse y = { .err = err, .errlen = errlen };
@@ -179,7 +190,15 @@ int yamltree_parse(const char *text, size_t len, struct ynode **out, char *err, 
 	rc = ynext(&y, &ev);
 	if (rc)
 		goto out;
-	rc = ynode_build(&y, &ev, 0, &root);
+	if (ynull_document(&ev)) {
+		/* "---" alone, or a document of just "~": empty, like "". */
+		root = calloc(1, sizeof(*root));
+		rc = root ? 0 : -ENOMEM;
+		if (root)
+			root->kind = YNODE_MAP;
+	} else {
+		rc = ynode_build(&y, &ev, 0, &root);
+	}
 	yaml_event_delete(&ev);
 out:
 	yaml_parser_delete(&y.p);
@@ -202,21 +221,32 @@ int yamltree_load(const char *path, struct ynode **out, char *err, size_t errlen
 	size_t len;
 	int rc;
 
-	if (!f)
-		return -errno;
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s", strerror(-rc));
+		return rc;
+	}
 	text = malloc(YAML_MAX_FILE + 1);
 	if (!text) {
-		fclose(f);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
+	errno = 0;
 	len = fread(text, 1, YAML_MAX_FILE + 1, f);
-	fclose(f);
+	/* A read error (EISDIR for a directory) is not an empty file. */
+	if (ferror(f)) {
+		rc = errno ? -errno : -EIO;
+		snprintf(err, errlen, "%s", strerror(-rc));
+		goto out;
+	}
 	if (len > YAML_MAX_FILE) {
 		snprintf(err, errlen, "file larger than %u bytes", YAML_MAX_FILE);
-		free(text);
-		return -EFBIG;
+		rc = -EFBIG;
+		goto out;
 	}
 	rc = yamltree_parse(text, len, out, err, errlen);
+out:
+	fclose(f);
 	free(text);
 	return rc;
 }
@@ -227,9 +257,10 @@ const struct ynode *ynode_get(const struct ynode *map, const char *key)
 
 	if (!map || map->kind != YNODE_MAP)
 		return NULL;
-	for (i = 0; i < map->n; i++)
-		if (!strcmp(map->keys[i], key))
-			return map->items[i];
+	/* The last of duplicate keys wins, as in PyYAML (the openstack CLI). */
+	for (i = map->n; i > 0; i--)
+		if (!strcmp(map->keys[i - 1], key))
+			return map->items[i - 1];
 	return NULL;
 }
 
