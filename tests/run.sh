@@ -18,23 +18,30 @@ status=0
 
 stage() { echo; echo "=== $*"; }
 
-stage "build"
+stage "build (release, and with AddressSanitizer + UBSan)"
 ninja -C build || { echo "0 passed, 1 failed"; exit 1; }
+[ -d build-san ] || meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dwerror=true >/dev/null
+ninja -C build-san || { echo "0 passed, 1 failed"; exit 1; }
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-stage "unit tests (cmocka)"
+stage "unit tests (cmocka, sanitized)"
 CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$RESULTS/cmocka-%g.xml" \
-	meson test -C build --suite unit --print-errorlogs || status=1
+	meson test -C build-san --suite unit --print-errorlogs || status=1
 
 stage "fake cloud self-checks"
 $PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || status=1
 
-stage "mounted tests (real binary on FUSE, fake cloud)"
-$PYTEST -q -p no:cacheprovider tests/mounted --junitxml="$RESULTS/mounted.xml" || status=1
+stage "mounted tests (sanitized binary on FUSE, fake cloud)"
+CLOUDFS_BIN=$ROOT/build-san/cloudfs \
+	$PYTEST -q -p no:cacheprovider tests/mounted --junitxml="$RESULTS/mounted.xml" || status=1
 
 if [ "$E2E" = 1 ]; then
 	stage "end-to-end tests (real OpenStack: contrib/devcloud)"
 	if bash contrib/devcloud/up.sh >"$RESULTS/devcloud-up.log" 2>&1; then
-		$PYTEST -q -p no:cacheprovider tests/e2e --junitxml="$RESULTS/e2e.xml" || status=1
+		CLOUDFS_BIN=$ROOT/build/cloudfs \
+			$PYTEST -q -p no:cacheprovider tests/e2e --junitxml="$RESULTS/e2e.xml" || status=1
 	else
 		echo "devcloud failed to come up; last lines of its log:"
 		tail -30 "$RESULTS/devcloud-up.log"
