@@ -17,6 +17,9 @@ mkdir -p "$RESULTS"
 status=0
 
 stage() { echo; echo "=== $*"; }
+# A stage that exits non-zero without a failing test case in its results
+# (a crash, a collection error) is recorded so the summary counts it.
+failed_stage() { echo "$1" >>"$RESULTS/failed-stages"; status=1; }
 
 stage "build (release, and with AddressSanitizer + UBSan)"
 ninja -C build || { echo "0 passed, 1 failed"; exit 1; }
@@ -28,20 +31,20 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 stage "unit tests (cmocka, sanitized)"
 CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$RESULTS/cmocka-%g.xml" \
-	meson test -C build-san --suite unit --print-errorlogs || status=1
+	meson test -C build-san --suite unit --print-errorlogs || failed_stage cmocka
 
 stage "fake cloud self-checks"
-$PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || status=1
+$PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || failed_stage fake
 
 stage "mounted tests (sanitized binary on FUSE, fake cloud)"
 CLOUDFS_BIN=$ROOT/build-san/cloudfs \
-	$PYTEST -q -p no:cacheprovider tests/mounted --junitxml="$RESULTS/mounted.xml" || status=1
+	$PYTEST -q -p no:cacheprovider tests/mounted --junitxml="$RESULTS/mounted.xml" || failed_stage mounted
 
 if [ "$E2E" = 1 ]; then
 	stage "end-to-end tests (real OpenStack: contrib/devcloud)"
 	if bash contrib/devcloud/up.sh >"$RESULTS/devcloud-up.log" 2>&1; then
 		CLOUDFS_BIN=$ROOT/build/cloudfs \
-			$PYTEST -q -p no:cacheprovider tests/e2e --junitxml="$RESULTS/e2e.xml" || status=1
+			$PYTEST -q -p no:cacheprovider tests/e2e --junitxml="$RESULTS/e2e.xml" || failed_stage e2e
 	else
 		echo "devcloud failed to come up; last lines of its log:"
 		tail -30 "$RESULTS/devcloud-up.log"

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 def main(results):
     passed = failed = skipped = 0
+    failed_in = set()
     files = sorted(glob.glob(os.path.join(results, "*.xml")))
     for path in files:
         try:
@@ -23,11 +24,18 @@ def main(results):
             kinds = {child.tag for child in case}
             if kinds & {"failure", "error"}:
                 failed += 1
+                failed_in.add(os.path.basename(path).split("-")[0].split(".")[0])
                 print(f"FAILED {case.get('classname')}::{case.get('name')}")
             elif "skipped" in kinds:
                 skipped += 1
             else:
                 passed += 1
+    stages = os.path.join(results, "failed-stages")
+    if os.path.exists(stages):
+        for stage in open(stages).read().split():
+            if stage not in failed_in:
+                failed += 1
+                print(f"FAILED stage {stage}: exited non-zero (crash or collection error)")
     if passed + failed == 0:
         failed = 1
         print("no test results found")

@@ -190,5 +190,5 @@ int main(void)
 		cmocka_unit_test(test_collections_match_fixtures),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("test_api", tests, NULL, NULL);
 }

@@ -223,5 +223,5 @@ int main(void)
 		cmocka_unit_test(test_body_has_no_extra_secrets),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("test_auth", tests, NULL, NULL);
 }

@@ -589,5 +589,5 @@ int main(void)
 		T(test_many_keys_and_sweep),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("test_cache", tests, NULL, NULL);
 }

@@ -241,5 +241,5 @@ int main(void)
 		cmocka_unit_test(test_malformed),	  cmocka_unit_test(test_strip_suffix),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests_name("test_catalog", tests, setup, teardown);
 }

@@ -742,5 +742,5 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("test_config", tests, group_setup, group_teardown);
 }

@@ -259,5 +259,5 @@ int main(void)
 		cmocka_unit_test(test_cloud_message_truncation_is_prefix),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("test_errmap", tests, NULL, NULL);
 }

@@ -171,5 +171,5 @@ int main(void)
 		cmocka_unit_test(test_is_uuid),	     cmocka_unit_test(test_url_escape),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("test_names", tests, NULL, NULL);
 }

@@ -304,5 +304,5 @@ int main(void)
 		cmocka_unit_test(test_id),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("test_render", tests, NULL, NULL);
 }

@@ -122,5 +122,5 @@ int main(void)
 		cmocka_unit_test(test_depth_limit),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("test_tree", tests, NULL, NULL);
 }
