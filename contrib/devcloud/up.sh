@@ -17,6 +17,7 @@ devcloud_clean_env "$@"
 S=${DEVCLOUD_STATE:-/var/tmp/cloudfs-devcloud}
 case $S in /*) ;; *) die "DEVCLOUD_STATE must be an absolute path" ;; esac
 RT_PATCH=${DEVCLOUD_NOVA_RT_PATCH:-1}
+TOKEN_EXPIRATION=${DEVCLOUD_TOKEN_EXPIRATION:-120}
 PY=/usr/bin/python3
 H=127.0.0.1
 SVCPW=devcloud-service
@@ -237,6 +238,8 @@ log_file = $S/log/keystone.log
 connection = $(dburl keystone)
 [token]
 provider = fernet
+# Short-lived tokens let the end-to-end tests see cloudfs renew its token.
+expiration = $TOKEN_EXPIRATION
 [fernet_tokens]
 key_repository = $S/keystone/fernet-keys
 [fernet_receipts]
@@ -580,7 +583,17 @@ fi
 log "state dir $S"
 
 install_packages
+ks_conf_before=$(cat "$S/etc/keystone/keystone.conf" 2>/dev/null || true)
 write_configs
+# A running keystone only reads its config at start: restart it on a change.
+if [ "$ks_conf_before" != "$(cat "$S/etc/keystone/keystone.conf")" ] && is_running keystone; then
+    read -r ks_pid _ < <(read_pidfile keystone)
+    log "keystone.conf changed: restarting keystone"
+    kill -TERM -- "-$ks_pid" 2>/dev/null || true
+    for _ in $(seq 100); do is_running keystone || break; sleep 0.2; done
+    is_running keystone && kill -KILL -- "-$ks_pid" 2>/dev/null
+    sleep 0.5
+fi
 
 # MariaDB: socket only
 if [ ! -e "$S/markers/mysql-init" ]; then

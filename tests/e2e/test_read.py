@@ -147,3 +147,27 @@ def test_ls_l_and_all_statuses_cost_one_listing_at_nova(mnt, demo_env):
     subprocess.run(f"ls -l {mnt.p('servers')} >/dev/null && cat {mnt.p('servers')}/*/status",
                    shell=True, check=True, capture_output=True)
     assert nova_api_listings() - before == 1
+
+
+def status_of(mnt):
+    with open(mnt.p(".cloudfs", "status")) as f:
+        return dict(line.split(" ", 1) for line in f.read().splitlines())
+
+
+def test_token_is_renewed_before_keystone_expires_it(mnt, demo_env):
+    # devcloud issues 120 s tokens; cloudfs renews with half the lifetime left.
+    import time
+    st = status_of(mnt)
+    wait = int(st["token_expires_in_s"]) - 55
+    assert wait < 125, "token lifetime is not devcloud's short one"
+    if wait > 0:
+        time.sleep(wait)
+    with open(mnt.p(".cloudfs", "refresh"), "w") as f:
+        f.write("servers\n")
+    want = sorted(r["ID"] for r in osc("server", "list", env=demo_env))
+    assert sorted(os.listdir(mnt.p("servers"))) == want
+    st = status_of(mnt)
+    assert int(st["tokens_issued"]) >= 2
+    assert int(st["token_expires_in_s"]) > 60
+    with open(mnt.p(".cloudfs", "errors")) as f:
+        assert "HTTP 401" not in f.read()
