@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential pkg-config meson ninja-build \
-	libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev libyaml-dev libcmocka-dev \
+	libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libcmocka-dev \
 	python3 python3-pytest python3-pytest-timeout python3-yaml \
 	curl jq ca-certificates openssh-client >/dev/null
 if [ -d build ]; then

@@ -113,8 +113,10 @@ static void log_failure(const char *method, const char *url, long status,
  * On 0, @resp holds a 2xx answer.
  */
 static int api_call(struct session *s, const char *method, const char *url,
-		    struct http_response *resp)
+		    const struct api_body *body, struct http_response *resp)
 {
+	const char *hdrs[3] = { NULL, NULL, NULL };
+	char ctype[128];
 	const struct config *c = s->cfg;
 	const int64_t deadline = clock_now_ms() + (int64_t)(c->timeout_s * 1000);
 	const bool idempotent = !strcmp(method, "GET") || !strcmp(method, "HEAD");
@@ -130,8 +132,18 @@ static int api_call(struct session *s, const char *method, const char *url,
 			.connect_timeout_ms = (long)(c->connect_timeout_s * 1000),
 			.cacert = c->cacert,
 			.insecure = c->insecure && !strcmp(c->insecure, "true"),
+			.headers = hdrs,
 		};
 		int64_t left = deadline - clock_now_ms();
+
+		if (body) {
+			snprintf(ctype, sizeof(ctype), "Content-Type: %s",
+				 body->content_type ? body->content_type : "application/json");
+			hdrs[0] = ctype;
+			req.body = body->data ? body->data : "";
+			req.body_len = body->len;
+		}
+		hdrs[body ? 1 : 0] = s->extra_header;
 
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
@@ -195,7 +207,7 @@ static int get_json_url(struct session *s, const char *url, json_t **out)
 	int rc;
 
 	http_response_init(&resp);
-	rc = api_call(s, "GET", url, &resp);
+	rc = api_call(s, "GET", url, NULL, &resp);
 	if (rc)
 		goto out;
 	root = json_loadb(resp.body.data, resp.body.len, 0, &jerr);
@@ -360,4 +372,121 @@ out:
 	free(path);
 	free(esc);
 	return rc;
+}
+
+int api_send(struct session *s, enum service svc, const char *method, const char *path,
+	     const struct api_body *body, json_t **out)
+{
+	struct http_response resp;
+	char *url = full_url(s, svc, path);
+	json_error_t jerr;
+	int rc;
+
+	if (!url)
+		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
+	http_response_init(&resp);
+	rc = api_call(s, method, url, body, &resp);
+	if (rc || !out)
+		goto out;
+	*out = NULL;
+	if (resp.body.len && strstr(resp.content_type, "json")) {
+		*out = json_loadb(resp.body.data, resp.body.len, 0, &jerr);
+		if (!*out) {
+			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s) [%s]", method,
+					url, resp.status, jerr.text, resp.request_id);
+			rc = -EIO;
+		}
+	}
+out:
+	http_response_free(&resp);
+	free(url);
+	return rc;
+}
+
+int api_send_json(struct session *s, enum service svc, const char *method, const char *path,
+		  const json_t *body, const char *content_type, json_t **out)
+{
+	struct api_body b = { NULL, 0, content_type };
+	char *text = NULL;
+	int rc;
+
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!text)
+			return -ENOMEM;
+		b.data = text;
+		b.len = strlen(text);
+	}
+	rc = api_send(s, svc, method, path, body ? &b : NULL, out);
+	free(text);
+	return rc;
+}
+
+int api_stream_open(struct session *s, enum service svc, const char *method, const char *path,
+		    const char *const *headers, bool upload, struct http_stream **out)
+{
+	const struct config *c = s->cfg;
+	struct http_request req = {
+		.method = method,
+		.headers = headers,
+		.connect_timeout_ms = (long)(c->connect_timeout_s * 1000),
+		.cacert = c->cacert,
+		.insecure = c->insecure && !strcmp(c->insecure, "true"),
+	};
+	char *url = full_url(s, svc, path), *token = NULL;
+	int rc;
+
+	if (!url)
+		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
+	rc = auth_token(s->auth, &token);
+	if (!rc) {
+		req.url = url;
+		req.token = token;
+		atomic_fetch_add(&s->requests, 1);
+		rc = http_stream_open(&req, upload, out);
+		log_debug("%s %s: streaming", method, url);
+	}
+	cfs_free_secret(token);
+	free(url);
+	return rc;
+}
+
+static void stream_failure(struct session *s, const char *method, const char *path,
+			   const struct http_response *resp, int rc)
+{
+	char *url = full_url(s, SVC_IMAGE, path);
+
+	atomic_fetch_add(&s->failures, 1);
+	log_failure(method, url ? url : path, resp->status, resp, rc);
+	free(url);
+}
+
+int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
+		      const char *path, long timeout_ms)
+{
+	struct http_response resp;
+	int rc;
+
+	http_response_init(&resp);
+	rc = http_stream_finish(hs, &resp, timeout_ms);
+	if (!rc)
+		rc = errmap_http(resp.status, resp.body.data);
+	if (rc)
+		stream_failure(s, method, path, &resp, rc);
+	http_response_free(&resp);
+	return rc;
+}
+
+ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *path, char *buf,
+			size_t len, long timeout_ms)
+{
+	struct http_response resp;
+	ssize_t n;
+
+	http_response_init(&resp);
+	n = http_stream_read(hs, buf, len, timeout_ms, &resp);
+	if (n < 0)
+		stream_failure(s, "GET", path, &resp, (int)n);
+	http_response_free(&resp);
+	return n;
 }

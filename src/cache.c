@@ -342,7 +342,7 @@ int cache_get(struct cache *c, const char *key, cache_fetch_fn fetch, void *arg,
 	gen = c->generation;
 	pthread_mutex_unlock(&c->lock);
 
-	rc = fetch(arg, &v);
+	rc = fetch(arg, &v, &ttl_ms);
 
 	pthread_mutex_lock(&c->lock);
 	/* An invalidation during the fetch means the answer may predate a

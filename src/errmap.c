@@ -24,6 +24,10 @@ int errmap_http(long status, const char *body)
 		return 0;
 	switch (status) {
 	case 400:
+		/* Cinder refuses to delete an attached volume with a 400. */
+		if (mentions(body, "status must be") || mentions(body, "in-use") ||
+		    mentions(body, "still attached"))
+			return -EBUSY;
 		return -EINVAL;
 	case 401:
 		return -EACCES;
@@ -38,6 +42,8 @@ int errmap_http(long status, const char *body)
 	case 409:
 		/* Neutron/Glance say "already exists" for duplicates; the rest
 		 * of 409 is "in use" or "wrong state". */
+		if (mentions(body, "quota"))
+			return -EDQUOT;
 		return mentions(body, "already exists") || mentions(body, "duplicate") ? -EEXIST
 											 : -EBUSY;
 	case 413:

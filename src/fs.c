@@ -1,29 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * FUSE callbacks. Layer: top. Each callback resolves its context, calls one
- * model function and returns its -errno unchanged. File contents are
- * snapshotted at open and served with direct_io, so a read always returns
- * whole, consistent bytes even when the cloud changes between stat and read.
+ * FUSE callbacks. Layer: top. Each callback resolves its context, calls the
+ * model and returns its -errno unchanged. File contents are snapshotted at
+ * open and served with direct_io, so a read always returns whole,
+ * consistent bytes even when the cloud changes between stat and read.
+ * Writes are buffered and applied at flush, so close(2) reports them;
+ * commands (actions, control files) run per line, so write(2) does.
+ * Image data streams both ways (stream.c) with bounded memory.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cloudfs/fs.h"
+#include <limits.h>
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
 
-/* An open file: the snapshot to read, or the bytes written to a control
- * file, committed at flush so close(2) reports the result. */
+#include "cloudfs/fs.h"
+#include "cloudfs/stream.h"
+
+/* Specs, attribute values and commands are small. */
+#define FS_WRITE_MAX (1u << 20)
+
 struct handle {
-	struct buf data;
+	struct buf data;        /* read snapshot, or bytes written so far */
 	bool writing;
-	bool dirty;
+	bool dirty;             /* written since the last commit */
+	bool created;           /* made by create(2): pending until release */
+	bool committed;         /* its bytes reached the cloud (or were refused) */
+	enum model_wkind kind;
+	struct stream *stream;  /* image upload or download */
 };
 
-#define FS_CTL_WRITE_MAX 4096
+static struct cloudfs *ctx(void)
+{
+	return fuse_get_context()->private_data;
+}
 
 static struct project *project(void)
 {
-	return &((struct cloudfs *)fuse_get_context()->private_data)->project;
+	return &ctx()->project;
+}
+
+static struct handle *handle_of(const struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
 }
 
 bool fs_interrupted(void)
@@ -31,12 +53,38 @@ bool fs_interrupted(void)
 	return fuse_interrupted() != 0;
 }
 
+/*
+ * Makes the kernel forget the entry @path, so the next access looks it up
+ * afresh: a file just written may have become a directory or a link. The
+ * high-level API hides node ids, but without use_ino st_ino *is* the node
+ * id, so the parent's comes from stat()ing it through the mount (cached by
+ * the kernel; never called where the kernel holds the parent's lock).
+ */
+static void fs_notify(void *arg, const char *path)
+{
+	struct cloudfs *fs = arg;
+	const char *slash = strrchr(path, '/');
+	char parent[PATH_MAX];
+	struct stat st;
+	fuse_ino_t ino = FUSE_ROOT_ID;
+
+	if (!slash || !fs->mountpoint)
+		return;
+	if (slash != path) {
+		snprintf(parent, sizeof(parent), "%s%.*s", fs->mountpoint, (int)(slash - path), path);
+		if (lstat(parent, &st))
+			return;
+		ino = st.st_ino;
+	}
+	fuse_lowlevel_notify_inval_entry(fuse_get_session(fs->fuse), ino, slash + 1,
+					 strlen(slash + 1));
+}
+
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct cloudfs *fs = fuse_get_context()->private_data;
 	double ttl = fs->cfg.cache_ttl_s, neg = fs->cfg.negative_ttl_s;
 
-	(void)conn;
 	/* The kernel may trust an entry for as long as our cache would, but
 	 * never long: an entry older than a second is re-checked against the
 	 * cache, which is cheap, so cache expiry shows within the TTL. */
@@ -46,21 +94,27 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 0;
 	cfg->kernel_cache = 0;
 	cfg->nullpath_ok = 0;
+	/* Uploads stream as the kernel delivers: big writes, never cached. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	conn->max_write = 1u << 20;
+	fs->project.notify = fs_notify;
+	fs->project.notify_ctx = fs;
 	return fs;
 }
 
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
+	struct handle *h = fi ? handle_of(fi) : NULL;
 	int rc = model_getattr(project(), path, st);
 
-	/* fstat on an open file describes its snapshot. */
-	if (fi && fi->fh) {
-		struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-
-		if (!rc || rc == -ENOENT) {
-			st->st_size = (off_t)h->data.len;
-			rc = 0;
-		}
+	/* fstat on an open file describes what it holds. */
+	if (h && !h->stream && (!rc || rc == -ENOENT)) {
+		if (rc)
+			memset(st, 0, sizeof(*st));
+		if (rc)
+			st->st_mode = S_IFREG | 0644;
+		st->st_size = (off_t)h->data.len;
+		rc = 0;
 	}
 	return rc;
 }
@@ -95,25 +149,82 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 	return model_readdir(project(), path, fill_one, &fc);
 }
 
+static struct handle *handle_new(bool writing)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+
+	if (h) {
+		h->writing = writing;
+		buf_init(&h->data, writing ? FS_WRITE_MAX : CFS_MAX_BODY);
+	}
+	return h;
+}
+
+static void handle_free(struct handle *h)
+{
+	stream_free(h->stream);
+	buf_free(&h->data);
+	free(h);
+}
+
+static int open_handle(const char *path, struct fuse_file_info *fi, bool created,
+		       enum model_wkind kind)
+{
+	struct handle *h = handle_new(true);
+	int rc = 0;
+
+	if (!h)
+		return -ENOMEM;
+	h->created = created;
+	h->kind = kind;
+	if (kind == MODEL_W_UPLOAD)
+		rc = stream_upload_new(project(), path, &h->stream);
+	if (rc) {
+		handle_free(h);
+		return rc;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	return 0;
+}
+
+static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	enum model_wkind kind;
+	int rc;
+
+	(void)mode;
+	rc = model_create(project(), path, &kind);
+	if (rc)
+		return rc;
+	rc = open_handle(path, fi, true, kind);
+	if (rc)
+		model_done(project(), path);
+	return rc;
+}
+
 static int fs_open(const char *path, struct fuse_file_info *fi)
 {
 	struct handle *h;
-	int rc = model_open(project(), path, fi->flags);
+	enum model_wkind kind;
+	int rc;
 
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		rc = model_open_write(project(), path, &kind);
+		return rc ? rc : open_handle(path, fi, false, kind);
+	}
+	rc = model_open(project(), path, fi->flags);
 	if (rc)
 		return rc;
-	h = calloc(1, sizeof(*h));
+	h = handle_new(false);
 	if (!h)
 		return -ENOMEM;
-	h->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
-	buf_init(&h->data, h->writing ? FS_CTL_WRITE_MAX : CFS_MAX_BODY);
-	if (!h->writing) {
+	rc = stream_download_new(project(), path, &h->stream);
+	if (rc == -ENOTSUP)
 		rc = model_read(project(), path, &h->data);
-		if (rc) {
-			buf_free(&h->data);
-			free(h);
-			return rc;
-		}
+	if (rc) {
+		handle_free(h);
+		return rc;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
@@ -122,9 +233,11 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 
 static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = handle_of(fi);
 
 	(void)path;
+	if (h->stream)
+		return stream_read(h->stream, buf, size, off);
 	if (off < 0 || (size_t)off >= h->data.len)
 		return 0;
 	if (size > h->data.len - (size_t)off)
@@ -133,61 +246,87 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
 	return (int)size;
 }
 
+/* Commands run per complete line, so write(2) fails on a bad one (shells
+ * ignore close(2) errors of builtins like echo). */
+static bool runs_per_line(enum model_wkind kind)
+{
+	return kind == MODEL_W_ACTION || kind == MODEL_W_CTL;
+}
+
 static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = handle_of(fi);
+	int rc;
 
-	(void)off;
 	if (!h->writing)
 		return -EBADF;
+	if (h->stream)
+		return stream_write(h->stream, buf, size, off);
 	if (buf_add(&h->data, buf, size))
 		return -EFBIG;
 	h->dirty = true;
-	/* A complete line is a command: run it now, so the writer's write(2)
-	 * fails on a bad one (shells ignore close(2) errors of builtins). */
-	if (h->data.data[h->data.len - 1] == '\n') {
-		int rc = model_write(project(), path, h->data.data, h->data.len);
-
+	if (runs_per_line(h->kind) && h->data.data[h->data.len - 1] == '\n') {
+		rc = model_commit(project(), path, h->kind, h->data.data, h->data.len);
 		h->dirty = false;
 		buf_reset(&h->data);
 		if (rc)
 			return rc;
 	}
+	(void)off;
 	return (int)size;
 }
 
 static int fs_flush(const char *path, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	int rc;
+	struct handle *h = handle_of(fi);
 
-	if (!h->writing || !h->dirty)
+	if (!h->writing)
 		return 0;
-	/* Commit on the first flush that has data: close(2) sees the result. */
+	if (h->stream)
+		return stream_finish(h->stream, fuse_get_context()->pid);
+	/* Commit on the first flush that has data: close(2) reports it. A
+	 * flush before any write (a shell dup'ing the fd before writing) has
+	 * nothing to commit yet. */
+	if (!h->dirty)
+		return 0;
 	h->dirty = false;
-	rc = model_write(project(), path, h->data.data ? h->data.data : "", h->data.len);
-	buf_reset(&h->data);
-	return rc;
+	h->committed = true;
+	return model_commit(project(), path, h->kind, h->data.data ? h->data.data : "",
+			    h->data.len);
 }
 
 static int fs_release(const char *path, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = handle_of(fi);
 
-	(void)path;
-	buf_free(&h->data);
-	free(h);
+	if (h->stream)
+		stream_abort(h->stream);
+	/* A new file closed without a byte (`touch`) creates with an empty
+	 * spec; nobody waits for this result, so it is only logged. */
+	if (h->created && !h->committed && !h->stream && h->kind == MODEL_W_SPEC) {
+		int rc = model_commit(project(), path, h->kind, "", 0);
+
+		(void)rc; /* already in .cloudfs/errors */
+	}
+	/* Until now the kernel had a file here; the cloud may have a
+	 * directory (or a link) by that name from now on. */
+	if (h->created)
+		model_done(project(), path);
+	handle_free(h);
 	return 0;
 }
 
 static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
-	(void)fi;
-	/* `echo x > .cloudfs/refresh` truncates before writing. */
-	if (size == 0 && !model_open(project(), path, O_WRONLY))
+	enum model_wkind kind;
+
+	/* open(O_TRUNC) of a writable file: its new value comes with close. */
+	if (fi && handle_of(fi)->writing)
+		return size == 0 ? 0 : -EINVAL;
+	if (size == 0 && !model_open_write(project(), path, &kind))
 		return 0;
-	return -EROFS;
+	return -EACCES;
 }
 
 static int fs_statfs(const char *path, struct statvfs *st)
@@ -200,57 +339,65 @@ static int fs_statfs(const char *path, struct statvfs *st)
 	return 0;
 }
 
-static int fs_rofs_path(const char *path, mode_t mode)
+static int fs_mkdir(const char *path, mode_t mode)
 {
-	(void)path;
 	(void)mode;
-	return -EROFS;
+	return model_mkdir(project(), path);
 }
 
-static int fs_rofs_1(const char *path)
+static int fs_rmdir(const char *path)
 {
-	(void)path;
-	return -EROFS;
+	return model_rmdir(project(), path);
 }
 
-static int fs_rofs_2(const char *from, const char *to)
+static int fs_unlink(const char *path)
+{
+	return model_unlink(project(), path);
+}
+
+static int fs_symlink(const char *target, const char *path)
+{
+	return model_symlink(project(), target, path);
+}
+
+static int fs_refuse_link(const char *from, const char *to)
 {
 	(void)from;
 	(void)to;
-	return -EROFS;
+	return -EPERM;
 }
 
 static int fs_rename(const char *from, const char *to, unsigned int flags)
 {
 	(void)flags;
-	return fs_rofs_2(from, to);
-}
-
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)fi;
-	return fs_rofs_path(path, mode);
+	/* Renaming is `echo new-name > <dir>/name`. */
+	return fs_refuse_link(from, to);
 }
 
 static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
+	(void)path;
+	(void)mode;
 	(void)fi;
-	return fs_rofs_path(path, mode);
+	return -EPERM;
 }
 
 static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
+	(void)path;
 	(void)uid;
 	(void)gid;
 	(void)fi;
-	return fs_rofs_1(path);
+	return -EPERM;
 }
 
 static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
 	(void)tv;
 	(void)fi;
-	return fs_rofs_1(path);
+	/* `touch` on something that exists: nothing to change, not an error
+	 * worth failing a script for. */
+	return model_getattr(project(), path, &(struct stat){ 0 });
 }
 
 static const struct fuse_operations fs_ops = {
@@ -259,19 +406,18 @@ static const struct fuse_operations fs_ops = {
 	.readlink = fs_readlink,
 	.readdir = fs_readdir,
 	.open = fs_open,
+	.create = fs_create,
 	.read = fs_read,
 	.write = fs_write,
 	.flush = fs_flush,
 	.release = fs_release,
 	.truncate = fs_truncate,
 	.statfs = fs_statfs,
-	.mkdir = fs_rofs_path,
-	.create = fs_create,
-	.mknod = NULL,
-	.unlink = fs_rofs_1,
-	.rmdir = fs_rofs_1,
-	.symlink = fs_rofs_2,
-	.link = fs_rofs_2,
+	.mkdir = fs_mkdir,
+	.rmdir = fs_rmdir,
+	.unlink = fs_unlink,
+	.symlink = fs_symlink,
+	.link = fs_refuse_link,
 	.rename = fs_rename,
 	.chmod = fs_chmod,
 	.chown = fs_chown,

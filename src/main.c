@@ -198,6 +198,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		goto out;
 	if (fuse_mount(fuse, fopts->mountpoint))
 		goto out_destroy;
+	fs.fuse = fuse;
+	fs.mountpoint = realpath(fopts->mountpoint, NULL);
 	if (fuse_daemonize(fopts->foreground))
 		goto out_unmount;
 	if (!fopts->foreground)
@@ -226,6 +228,7 @@ out_unmount:
 out_destroy:
 	fuse_destroy(fuse);
 out:
+	free(fs.mountpoint);
 	model_project_cleanup(&fs.project);
 	session_cleanup(&fs.sess);
 	auth_free(fs.auth);

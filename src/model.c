@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Filesystem core. Layer: below fs.c, above cache and api. Cache keys:
+ * Filesystem core, reading side. Layer: below fs.c, above cache and api.
+ * Cache keys:
  *   "L:<collection>"       the member array of one full listing
  *   "R:<collection>/<id>"  one member's document
+ *   "C:<collection>/<id>"  a server's console log
  * A listing stores every member under its R: key too, so `ls -l` and a
  * `cat` of every member's status after it cost no further requests.
  */
@@ -11,45 +13,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cloudfs/clock.h"
 #include "cloudfs/log.h"
-#include "cloudfs/model.h"
 #include "cloudfs/names.h"
 #include "cloudfs/render.h"
-#include "cloudfs/tree.h"
+#include "model_int.h"
 
 /* A listing younger than this answers "no such id" without asking again;
  * an older one is double-checked with a GET of the id. */
 #define MODEL_LISTING_TRUST_MS 1000
-#define MODEL_ID_MAX 256
-#define MODEL_DOC_FILE "json"
+#define MODEL_CONSOLE_LINES 1000
 
-enum node_type {
-	NODE_DIR,
-	NODE_FILE,
-	NODE_LINK
-};
+/* How long a mkdir'ed name answers as a directory: past the kernel's
+ * longest entry timeout. */
+#define MODEL_ALIAS_MS 2000
 
-struct ctl_def;
-
-struct node {
-	struct tree_path tp;
-	enum node_type type;
-	struct cache_val *res; /* the resource document, for entries and attrs */
-	const json_t *value; /* attrs: borrowed from res */
-	bool is_doc; /* the "json" file */
-	char *link; /* NODE_LINK target */
-	int64_t mtime_s;
-	const struct ctl_def *ctl;
-};
-
-struct ctl_def {
-	const char *name;
-	mode_t mode;
-	int (*render)(struct project *p, struct buf *out);
-	int (*write)(struct project *p, const char *data, size_t len);
+struct pending {
+	char *path;
+	char *alias_id;       /* mkdir aliases: the id the name stands for */
+	int64_t expires_ms;   /* aliases only */
+	struct pending *next;
 };
 
 static void json_destroy(void *data)
@@ -69,113 +55,32 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	p->mount_time_s = clock_wall_s();
 	p->uid = getuid();
 	p->gid = getgid();
+	pthread_mutex_init(&p->pending_lock, NULL);
 	return 0;
 }
 
 void model_project_cleanup(struct project *p)
 {
+	if (!p->cache)
+		return;
 	cache_free(p->cache);
 	p->cache = NULL;
-}
+	while (p->pending) {
+		struct pending *next = p->pending->next;
 
-/* ---- control files ---------------------------------------------------- */
-
-static int ctl_version(struct project *p, struct buf *out)
-{
-	(void)p;
-	return buf_addstr(out, "cloudfs " CLOUDFS_VERSION "\n");
-}
-
-static int ctl_errors(struct project *p, struct buf *out)
-{
-	(void)p;
-	return log_ring_render(out);
-}
-
-static int ctl_endpoints(struct project *p, struct buf *out)
-{
-	int rc = 0;
-
-	for (int i = 0; i < SVC_COUNT && !rc; i++)
-		rc = buf_addf(out, "%s %s\n", services[i].name,
-			      p->sess->endpoint[i] ? p->sess->endpoint[i] : "-");
-	return rc;
-}
-
-static int ctl_status(struct project *p, struct buf *out)
-{
-	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
-	const json_t *proj = json_object_get(tok, "project"), *user = json_object_get(tok, "user");
-	struct cache_stats st;
-
-	cache_get_stats(p->cache, &st);
-	return buf_addf(out,
-			"project %s (%s)\nuser %s\nauth_url %s\ncredentials %s\n"
-			"token_expires_in_s %lld\ntokens_issued %u\n"
-			"requests %lu\nfailed_requests %lu\n"
-			"cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
-			"cache_entries %lu\ncache_hits %lu\ncache_misses %lu\ncache_fetches %lu\n"
-			"cache_coalesced %lu\n",
-			json_string_value(json_object_get(proj, "name")),
-			json_string_value(json_object_get(proj, "id")),
-			json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
-			p->sess->cfg->source ? p->sess->cfg->source : "-",
-			(long long)auth_expires_in_s(p->sess->auth),
-			auth_issued_count(p->sess->auth), atomic_load(&p->sess->requests),
-			atomic_load(&p->sess->failures), (long long)p->ttl_ms,
-			(long long)p->neg_ttl_ms, st.entries, st.hits, st.misses, st.fetches,
-			st.coalesced);
-}
-
-static int ctl_project(struct project *p, struct buf *out)
-{
-	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
-	json_t *info =
-		json_pack("{sOsOsO}", "project", json_object_get(tok, "project"), "user",
-			  json_object_get(tok, "user"), "roles", json_object_get(tok, "roles"));
-	int rc;
-
-	if (!info)
-		return -EIO;
-	rc = render_document(info, out);
-	json_decref(info);
-	return rc;
-}
-
-/* "echo > refresh" forgets everything; "echo servers > refresh" one
- * collection. The next access asks the cloud again. */
-static int ctl_refresh(struct project *p, const char *data, size_t len)
-{
-	char what[64];
-	const struct collection_def *c;
-	char prefix[96];
-
-	while (len && (data[len - 1] == '\n' || data[len - 1] == ' '))
-		len--;
-	if (len >= sizeof(what))
-		return -EINVAL;
-	memcpy(what, data, len);
-	what[len] = '\0';
-	if (!len || !strcmp(what, "all")) {
-		cache_clear(p->cache);
-		log_info("cache cleared by request");
-		return 0;
+		free(p->pending->path);
+		free(p->pending->alias_id);
+		free(p->pending);
+		p->pending = next;
 	}
-	c = collection_find(what);
-	if (!c)
-		return -EINVAL;
-	snprintf(prefix, sizeof(prefix), "L:%s", c->name);
-	cache_invalidate(p->cache, prefix);
-	snprintf(prefix, sizeof(prefix), "R:%s/", c->name);
-	cache_invalidate_prefix(p->cache, prefix);
-	return 0;
+	pthread_mutex_destroy(&p->pending_lock);
 }
 
-static const struct ctl_def ctl_files[] = {
-	{ "version", 0444, ctl_version, NULL }, { "status", 0444, ctl_status, NULL },
-	{ "errors", 0444, ctl_errors, NULL },	{ "endpoints", 0444, ctl_endpoints, NULL },
-	{ "project", 0444, ctl_project, NULL }, { "refresh", 0200, NULL, ctl_refresh },
-};
+void model_notify(struct project *p, const char *path)
+{
+	if (p->notify)
+		p->notify(p->notify_ctx, path);
+}
 
 /* ---- fetching --------------------------------------------------------- */
 
@@ -185,43 +90,85 @@ struct fetch {
 	const char *id;
 };
 
-static void res_key(char *key, size_t n, const struct collection_def *c, const char *id)
+static void res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
+		    const char *id)
 {
-	snprintf(key, n, "R:%s/%s", c->name, id);
+	snprintf(key, n, "%s:%s/%s", prefix, c->name, id);
 }
 
-static int fetch_listing(void *arg, struct cache_val **out)
+/* Statuses in which a resource is on its way somewhere else. */
+static bool transitional(const char *status)
+{
+	static const char *const busy[] = {
+		"BUILD", "REBOOT", "HARD_REBOOT", "RESIZE", "MIGRATING", "REBUILD", "PASSWORD",
+		"VERIFY_RESIZE", "REVERT_RESIZE", "SHELVING", "UNSHELVING", "creating", "deleting",
+		"attaching", "detaching", "extending", "downloading", "uploading", "retyping",
+		"backing-up", "restoring-backup", "reserved", "queued", "saving", "importing",
+		"pending_delete", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", "BUILDING",
+	};
+
+	for (size_t i = 0; status && i < ARRAY_SIZE(busy); i++)
+		if (!strcmp(status, busy[i]))
+			return true;
+	return false;
+}
+
+int64_t model_doc_ttl(const struct project *p, const json_t *doc)
+{
+	const json_t *task = json_object_get(doc, "OS-EXT-STS:task_state");
+
+	if (transitional(json_string_value(json_object_get(doc, "status"))) ||
+	    json_is_string(task))
+		return p->ttl_ms < MODEL_BUSY_TTL_MS ? p->ttl_ms : MODEL_BUSY_TTL_MS;
+	return p->ttl_ms;
+}
+
+void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
+{
+	char id[MODEL_ID_MAX], key[MODEL_ID_MAX + 64];
+	struct cache_val *v;
+
+	if (!render_id(doc, c->id_field, id, sizeof(id)))
+		return;
+	res_key(key, sizeof(key), "R", c, id);
+	v = cache_val_new(json_incref(doc), json_destroy);
+	if (v)
+		cache_put(p->cache, key, v, model_doc_ttl(p, doc));
+	cache_val_unref(v);
+}
+
+void model_forget(struct project *p, const struct collection_def *c, const char *id)
+{
+	char key[MODEL_ID_MAX + 64];
+
+	snprintf(key, sizeof(key), "L:%s", c->name);
+	cache_invalidate(p->cache, key);
+	if (!id)
+		return;
+	res_key(key, sizeof(key), "R", c, id);
+	cache_invalidate(p->cache, key);
+	res_key(key, sizeof(key), "C", c, id);
+	cache_invalidate(p->cache, key);
+}
+
+static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 {
 	struct fetch *f = arg;
-	char id[MODEL_ID_MAX], key[MODEL_ID_MAX + 64];
 	json_t *items, *m;
 	size_t i;
 	int rc;
 
+	(void)ttl_ms;
 	rc = api_list(f->p->sess, f->c, &items);
 	if (rc)
 		return rc;
 	json_array_foreach(items, i, m)
-	{
-		struct cache_val *v;
-
-		if (!render_id(m, f->c->id_field, id, sizeof(id)))
-			continue;
-		res_key(key, sizeof(key), f->c, id);
-		v = cache_val_new(json_incref(m), json_destroy);
-		if (!v || cache_put(f->p->cache, key, v, f->p->ttl_ms))
-			rc = -ENOMEM;
-		cache_val_unref(v);
-		if (rc)
-			break;
-	}
-	*out = rc ? NULL : cache_val_new(items, json_destroy);
-	if (rc)
-		json_decref(items);
-	return rc ? rc : (*out ? 0 : -ENOMEM);
+		model_learn(f->p, f->c, m);
+	*out = cache_val_new(items, json_destroy);
+	return *out ? 0 : -ENOMEM;
 }
 
-static int fetch_item(void *arg, struct cache_val **out)
+static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
 {
 	struct fetch *f = arg;
 	json_t *doc;
@@ -230,11 +177,12 @@ static int fetch_item(void *arg, struct cache_val **out)
 	rc = api_get_item(f->p->sess, f->c, f->id, &doc);
 	if (rc)
 		return rc;
+	*ttl_ms = model_doc_ttl(f->p, doc);
 	*out = cache_val_new(doc, json_destroy);
 	return *out ? 0 : -ENOMEM;
 }
 
-static int get_listing(struct project *p, const struct collection_def *c, struct cache_val **out)
+int model_get_listing(struct project *p, const struct collection_def *c, struct cache_val **out)
 {
 	struct fetch f = { p, c, NULL };
 	char key[96];
@@ -245,62 +193,73 @@ static int get_listing(struct project *p, const struct collection_def *c, struct
 
 /*
  * Looks @name up in a listing: a member id → *res; a name carried by
- * exactly one member (and no id) → *link. -ENOENT otherwise.
+ * exactly one member (and no id) → *link (the id). -ENODATA when the
+ * member is listed but its listed state is too old; -ENOENT otherwise, and
+ * *nnamed says how many members carry the name.
  */
 static int scan_listing(struct project *p, const struct collection_def *c,
 			const struct cache_val *listing, const char *name, struct cache_val **res,
-			char **link)
+			char **link, size_t *nnamed)
 {
 	const json_t *items = listing->data, *m, *named = NULL;
 	char id[MODEL_ID_MAX], key[MODEL_ID_MAX + 64];
-	size_t i, nnamed = 0;
+	size_t i;
 
+	*nnamed = 0;
 	json_array_foreach(items, i, m)
 	{
 		const char *n;
 
 		if (render_id(m, c->id_field, id, sizeof(id)) && !strcmp(id, name)) {
+			/* A member that was changing state when listed is
+			 * re-read once its own, shorter, lifetime is over. */
+			if (clock_now_ms() - listing->fetched_ms >= model_doc_ttl(p, m))
+				return -ENODATA;
 			*res = cache_val_new(json_incref((json_t *)m), json_destroy);
 			if (!*res)
 				return -ENOMEM;
-			res_key(key, sizeof(key), c, id);
-			cache_put(p->cache, key, *res, p->ttl_ms);
+			res_key(key, sizeof(key), "R", c, id);
+			cache_put(p->cache, key, *res, model_doc_ttl(p, m));
 			return 0;
 		}
 		n = json_string_value(json_object_get(m, "name"));
-		if (c->name_links && n && !strcmp(n, name)) {
+		if (n && !strcmp(n, name)) {
 			named = m;
-			nnamed++;
+			(*nnamed)++;
 		}
 	}
-	if (nnamed != 1 || !render_id(named, c->id_field, id, sizeof(id)))
+	if (*nnamed != 1 || !render_id(named, c->id_field, id, sizeof(id)))
 		return -ENOENT;
-	*link = names_encode(id);
+	*link = strdup(id);
 	return *link ? 0 : -ENOMEM;
 }
 
-/* Resolves /<collection>/<name> to a resource or a name link. */
+/* Resolves /<collection>/<name> to a resource or, by name, to its id. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
-			 struct cache_val **res, char **link)
+			 struct cache_val **res, char **link, size_t *nnamed)
 {
 	struct fetch f = { p, c, name };
 	struct cache_val *listing = NULL;
-	char key[MODEL_ID_MAX + 64], lkey[96];
-	bool uuid = c->uuid_ids && names_is_uuid(name);
+	char key[MODEL_ID_MAX + 64], lkey[96], alias[MODEL_ID_MAX];
+	bool uuid;
 	int rc;
 
+	*nnamed = 0;
 	if (strlen(name) >= MODEL_ID_MAX)
 		return -ENOENT;
-	res_key(key, sizeof(key), c, name);
+	if (model_alias_get(p, c, name, alias, sizeof(alias)))
+		name = f.id = alias;
+	uuid = c->uuid_ids && names_is_uuid(name);
+	res_key(key, sizeof(key), "R", c, name);
 	rc = cache_lookup(p->cache, key, res);
 	if (rc != -ENODATA)
 		return rc;
 	snprintf(lkey, sizeof(lkey), "L:%s", c->name);
 	rc = cache_lookup(p->cache, lkey, &listing);
 	if (rc == -ENODATA && !uuid)
-		rc = get_listing(p, c, &listing);
+		rc = model_get_listing(p, c, &listing);
 	if (!rc) {
-		rc = scan_listing(p, c, listing, name, res, link);
+		rc = scan_listing(p, c, listing, name, res, link, nnamed);
 		/* Not in an older listing: it may be newer than the listing. */
 		if (rc == -ENOENT && uuid &&
 		    clock_now_ms() - listing->fetched_ms >= MODEL_LISTING_TRUST_MS)
@@ -308,6 +267,16 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 		cache_val_unref(listing);
 		if (rc != -ENODATA)
 			return rc;
+		if (!uuid) {
+			/* No GET by id for these: list again. */
+			model_forget(p, c, NULL);
+			rc = model_get_listing(p, c, &listing);
+			if (rc)
+				return rc;
+			rc = scan_listing(p, c, listing, name, res, link, nnamed);
+			cache_val_unref(listing);
+			return rc == -ENODATA ? -ENOENT : rc;
+		}
 	} else if (rc != -ENODATA) {
 		return rc;
 	}
@@ -316,9 +285,132 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	return cache_get(p->cache, key, fetch_item, &f, p->ttl_ms, p->neg_ttl_ms, res);
 }
 
+int model_find_ref(void *arg, const struct collection_def *c, const char *ref, char **id,
+		   char *err, size_t errlen)
+{
+	struct project *p = arg;
+	struct cache_val *res = NULL;
+	char *link = NULL, buf[MODEL_ID_MAX];
+	size_t nnamed;
+	int rc;
+
+	rc = resolve_entry(p, c, ref, &res, &link, &nnamed);
+	if (!rc && res) {
+		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
+		*id = rc ? NULL : strdup(buf);
+		cache_val_unref(res);
+		return rc ? rc : (*id ? 0 : -ENOMEM);
+	}
+	if (!rc) {
+		*id = link;
+		return 0;
+	}
+	if (nnamed > 1)
+		snprintf(err, errlen, "%s name '%s' is ambiguous: %zu %s carry it; use the id",
+			 c->name, ref, nnamed, c->name);
+	else if (rc == -ENOENT)
+		snprintf(err, errlen, "no %s with id or name '%s'", c->name, ref);
+	else
+		snprintf(err, errlen, "cannot look up %s '%s': %s", c->name, ref, strerror(-rc));
+	return rc == -ENOENT || nnamed > 1 ? -EINVAL : rc;
+}
+
+/* ---- pending files ---------------------------------------------------- */
+
+bool model_pending_has(struct project *p, const char *path)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&p->pending_lock);
+	for (struct pending *q = p->pending; q && !found; q = q->next)
+		found = !q->alias_id && !strcmp(q->path, path);
+	pthread_mutex_unlock(&p->pending_lock);
+	return found;
+}
+
+int model_pending_add(struct project *p, const char *path)
+{
+	struct pending *q = calloc(1, sizeof(*q));
+
+	if (!q || !(q->path = strdup(path))) {
+		free(q);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&p->pending_lock);
+	q->next = p->pending;
+	p->pending = q;
+	pthread_mutex_unlock(&p->pending_lock);
+	return 0;
+}
+
+void model_done(struct project *p, const char *path)
+{
+	model_notify(p, path);
+	pthread_mutex_lock(&p->pending_lock);
+	for (struct pending **q = &p->pending; *q; q = &(*q)->next) {
+		if (!(*q)->alias_id && !strcmp((*q)->path, path)) {
+			struct pending *dead = *q;
+
+			*q = dead->next;
+			free(dead->path);
+			free(dead);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->pending_lock);
+}
+
+int model_alias_add(struct project *p, const struct collection_def *c, const char *name,
+		    const char *id)
+{
+	struct pending *q = calloc(1, sizeof(*q));
+
+	if (!q || asprintf(&q->path, "%s/%s", c->name, name) < 0 || !(q->alias_id = strdup(id))) {
+		if (q)
+			free(q->path);
+		free(q);
+		return -ENOMEM;
+	}
+	q->expires_ms = clock_now_ms() + MODEL_ALIAS_MS;
+	pthread_mutex_lock(&p->pending_lock);
+	q->next = p->pending;
+	p->pending = q;
+	pthread_mutex_unlock(&p->pending_lock);
+	return 0;
+}
+
+bool model_alias_get(struct project *p, const struct collection_def *c, const char *name, char *id,
+		     size_t idlen)
+{
+	size_t n = strlen(c->name);
+	int64_t now = clock_now_ms();
+	bool found = false;
+
+	pthread_mutex_lock(&p->pending_lock);
+	for (struct pending **q = &p->pending; *q;) {
+		struct pending *e = *q;
+
+		if (e->alias_id && e->expires_ms <= now) {
+			*q = e->next;
+			free(e->path);
+			free(e->alias_id);
+			free(e);
+			continue;
+		}
+		if (e->alias_id && !strncmp(e->path, c->name, n) && e->path[n] == '/' &&
+		    !strcmp(e->path + n + 1, name)) {
+			snprintf(id, idlen, "%s", e->alias_id);
+			found = true;
+		}
+		q = &e->next;
+	}
+	pthread_mutex_unlock(&p->pending_lock);
+	return found;
+}
+
 /* ---- resolution ------------------------------------------------------- */
 
-static void node_release(struct node *n)
+void model_node_release(struct node *n)
 {
 	tree_path_free(&n->tp);
 	cache_val_unref(n->res);
@@ -326,17 +418,86 @@ static void node_release(struct node *n)
 	memset(n, 0, sizeof(*n));
 }
 
-static const struct ctl_def *ctl_find(const char *name)
+static bool is_writable_attr(const struct collection_def *c, const struct tree_path *tp)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(ctl_files); i++)
-		if (!strcmp(ctl_files[i].name, name))
-			return &ctl_files[i];
-	return NULL;
+	if (c->metadata && tp->nattrs == 2 && !strcmp(tp->attrs[0], "metadata"))
+		return true;
+	if (tp->nattrs != 1 || !c->writable)
+		return false;
+	for (const char *const *w = c->writable; *w; w++)
+		if (!strcmp(*w, tp->attrs[0]))
+			return true;
+	return false;
 }
 
-static int resolve(struct project *p, const char *path, struct node *n)
+static bool is_servers(const struct collection_def *c)
 {
+	return !strcmp(c->name, "servers");
+}
+
+/* The ids of the volumes a server document says are attached. */
+static const json_t *attached_volumes(const json_t *server)
+{
+	return json_object_get(server, "os-extended-volumes:volumes_attached");
+}
+
+static bool volume_attached(const json_t *server, const char *vid)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(attached_volumes(server), i, a)
+	{
+		const char *id = json_string_value(json_object_get(a, "id"));
+
+		if (id && !strcmp(id, vid))
+			return true;
+	}
+	return false;
+}
+
+/* Virtual files of a resource directory: not JSON keys. */
+static int resolve_virtual(const struct collection_def *c, struct node *n)
+{
+	const struct tree_path *tp = &n->tp;
+
+	if (is_servers(c) && !strcmp(tp->attrs[0], "volumes")) {
+		n->virt = VIRT_VOLUMES;
+		if (tp->nattrs == 1) {
+			n->type = NODE_DIR;
+			n->perm = 0755;
+			return 0;
+		}
+		if (tp->nattrs != 2 || !volume_attached(n->res->data, tp->attrs[1]))
+			return -ENOENT;
+		n->type = NODE_LINK;
+		if (asprintf(&n->link, "../../../volumes/%s", tp->attrs[1]) < 0) {
+			n->link = NULL;
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	if (tp->nattrs != 1)
+		return -ENOENT;
+	n->type = NODE_FILE;
+	if (is_servers(c) && !strcmp(tp->attrs[0], "action")) {
+		n->virt = VIRT_ACTION;
+		n->perm = 0200;
+	} else if (is_servers(c) && !strcmp(tp->attrs[0], "console")) {
+		n->virt = VIRT_CONSOLE;
+	} else if (c->upload && !strcmp(tp->attrs[0], "data")) {
+		n->virt = VIRT_DATA;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int model_resolve(struct project *p, const char *path, struct node *n)
+{
+	const struct collection_def *c;
 	const json_t *doc;
+	size_t nnamed;
 	bool notdir;
 	int rc;
 
@@ -345,64 +506,144 @@ static int resolve(struct project *p, const char *path, struct node *n)
 	if (rc)
 		return rc;
 	n->type = NODE_DIR;
+	n->perm = 0555;
 	n->mtime_s = p->mount_time_s;
+	c = n->tp.coll;
 	switch (n->tp.kind) {
 	case TREE_ROOT:
 	case TREE_CTL_DIR_NODE:
 		return 0;
 	case TREE_CTL_FILE:
-		n->ctl = ctl_find(n->tp.ctl);
+		n->ctl = model_ctl_find(n->tp.ctl);
 		n->type = NODE_FILE;
 		rc = n->ctl ? 0 : -ENOENT;
+		if (n->ctl)
+			n->perm = n->ctl->mode;
 		goto out;
 	case TREE_COLLECTION:
-		rc = p->sess->endpoint[n->tp.coll->service] ? 0 : -ENOENT;
+		if (c->can_create || c->upload || c->mkdir_creates)
+			n->perm = 0755;
+		rc = p->sess->endpoint[c->service] ? 0 : -ENOENT;
 		goto out;
 	case TREE_ENTRY:
 	case TREE_ATTR:
 		break;
 	}
-	if (!p->sess->endpoint[n->tp.coll->service]) {
+	if (!p->sess->endpoint[c->service]) {
 		rc = -ENOENT;
 		goto out;
 	}
-	rc = resolve_entry(p, n->tp.coll, n->tp.entry, &n->res, &n->link);
+	/* A file being written stays a file until it is closed, even once
+	 * the cloud has the resource: the kernel holds it as one. */
+	if (n->tp.kind == TREE_ENTRY && model_pending_has(p, path)) {
+		n->type = NODE_FILE;
+		n->virt = VIRT_PENDING;
+		n->perm = 0644;
+		goto out;
+	}
+	rc = resolve_entry(p, c, n->tp.entry, &n->res, &n->link, &nnamed);
 	if (rc)
 		goto out;
 	if (n->link) {
+		char *enc = names_encode(n->link);
+
+		free(n->link);
+		n->link = enc;
 		n->type = NODE_LINK;
-		rc = n->tp.kind == TREE_ENTRY ? 0 : -ENOTDIR;
+		rc = !enc ? -ENOMEM : n->tp.kind == TREE_ENTRY ? 0 : -ENOTDIR;
 		goto out;
 	}
 	doc = n->res->data;
+	render_id(doc, c->id_field, n->id, sizeof(n->id));
 	n->mtime_s = render_mtime(doc, p->mount_time_s);
+	n->perm = 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
 	if (n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_DOC_FILE)) {
 		n->is_doc = true;
 		n->type = NODE_FILE;
+		n->perm = 0444;
 		goto out;
 	}
 	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
-		rc = notdir ? -ENOTDIR : -ENOENT;
+		rc = notdir ? -ENOTDIR : resolve_virtual(c, n);
+		if (rc == -ENOENT && is_writable_attr(c, &n->tp) && model_pending_has(p, path)) {
+			n->type = NODE_FILE;
+			n->virt = VIRT_PENDING;
+			n->perm = 0644;
+			rc = 0;
+		}
 		goto out;
 	}
-	n->type = json_is_object(n->value) ? NODE_DIR : NODE_FILE;
+	if (json_is_object(n->value)) {
+		n->type = NODE_DIR;
+		n->perm = c->metadata && n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], "metadata")
+				  ? 0755
+				  : 0555;
+	} else {
+		n->type = NODE_FILE;
+		n->perm = is_writable_attr(c, &n->tp) ? 0644 : 0444;
+	}
 out:
 	if (rc)
-		node_release(n);
+		model_node_release(n);
 	return rc;
 }
 
-/* The bytes of a file node. */
+/* ---- contents --------------------------------------------------------- */
+
+static int fetch_console(void *arg, struct cache_val **out, int64_t *ttl_ms)
+{
+	struct fetch *f = arg;
+	char path[MODEL_ID_MAX + 32];
+	json_t *body, *answer = NULL;
+	int rc;
+
+	(void)ttl_ms;
+	snprintf(path, sizeof(path), "%s/%s/action", f->c->item_path, f->id);
+	body = json_pack("{s{si}}", "os-getConsoleOutput", "length", MODEL_CONSOLE_LINES);
+	rc = api_send_json(f->p->sess, f->c->service, "POST", path, body, NULL, &answer);
+	json_decref(body);
+	if (rc)
+		return rc;
+	if (!json_is_string(json_object_get(answer, "output"))) {
+		json_decref(answer);
+		return -EIO;
+	}
+	*out = cache_val_new(answer, json_destroy);
+	return *out ? 0 : -ENOMEM;
+}
+
 static int node_contents(struct project *p, const struct node *n, struct buf *out)
 {
+	struct fetch f = { p, n->tp.coll, n->id };
+	struct cache_val *v;
+	char key[MODEL_ID_MAX + 64];
+	const json_t *o;
+	int rc;
+
 	if (n->ctl)
 		return n->ctl->render ? n->ctl->render(p, out) : 0;
 	if (n->is_doc)
 		return render_document(n->res->data, out);
-	return render_value(n->value, out);
+	switch (n->virt) {
+	case VIRT_NONE:
+		return render_value(n->value, out);
+	case VIRT_CONSOLE:
+		res_key(key, sizeof(key), "C", n->tp.coll, n->id);
+		rc = cache_get(p->cache, key, fetch_console, &f, p->ttl_ms, 0, &v);
+		if (rc)
+			return rc;
+		o = json_object_get(v->data, "output");
+		rc = buf_add(out, json_string_value(o), json_string_length(o));
+		cache_val_unref(v);
+		return rc;
+	case VIRT_DATA:
+		return -EOPNOTSUPP; /* streamed by the FUSE layer, never snapshotted */
+	default:
+		return 0;
+	}
 }
 
 static int node_stat(struct project *p, const struct node *n, struct stat *st)
@@ -416,7 +657,7 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 	st->st_mtime = st->st_ctime = st->st_atime = (time_t)n->mtime_s;
 	switch (n->type) {
 	case NODE_DIR:
-		st->st_mode = S_IFDIR | 0555;
+		st->st_mode = S_IFDIR | n->perm;
 		st->st_nlink = 2;
 		break;
 	case NODE_LINK:
@@ -425,8 +666,16 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 		st->st_size = (off_t)strlen(n->link);
 		break;
 	case NODE_FILE:
-		st->st_mode = S_IFREG | (n->ctl ? n->ctl->mode : 0444);
+		st->st_mode = S_IFREG | n->perm;
 		st->st_nlink = 1;
+		if (n->virt == VIRT_DATA) {
+			const json_t *size = json_object_get(n->res->data, "size");
+
+			st->st_size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
+			break;
+		}
+		if (n->virt == VIRT_ACTION || n->virt == VIRT_PENDING)
+			break;
 		buf_init(&b, CFS_MAX_BODY);
 		rc = node_contents(p, n, &b);
 		st->st_size = (off_t)b.len;
@@ -441,19 +690,19 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 int model_getattr(struct project *p, const char *path, struct stat *st)
 {
 	struct node n;
-	int rc = resolve(p, path, &n);
+	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc;
 	rc = node_stat(p, &n, st);
-	node_release(&n);
+	model_node_release(&n);
 	return rc;
 }
 
 int model_readlink(struct project *p, const char *path, char *buf, size_t size)
 {
 	struct node n;
-	int rc = resolve(p, path, &n);
+	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc;
@@ -461,58 +710,46 @@ int model_readlink(struct project *p, const char *path, char *buf, size_t size)
 		rc = -EINVAL;
 	else
 		snprintf(buf, size, "%s", n.link);
-	node_release(&n);
+	model_node_release(&n);
 	return rc;
 }
 
 int model_read(struct project *p, const char *path, struct buf *out)
 {
 	struct node n;
-	int rc = resolve(p, path, &n);
+	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc;
 	rc = n.type == NODE_FILE ? node_contents(p, &n, out) : -EISDIR;
-	node_release(&n);
+	model_node_release(&n);
 	return rc;
 }
 
 int model_open(struct project *p, const char *path, int flags)
 {
 	struct node n;
-	int rc = resolve(p, path, &n);
+	int rc = model_resolve(p, path, &n);
 	bool writing = (flags & O_ACCMODE) != O_RDONLY;
 
 	if (rc)
 		return rc;
 	if (n.type == NODE_DIR)
 		rc = -EISDIR;
-	else if (writing && !(n.ctl && n.ctl->write))
-		rc = -EROFS;
-	else if (!writing && n.ctl && !n.ctl->render)
+	else if (writing && !(n.perm & 0200))
 		rc = -EACCES;
-	node_release(&n);
-	return rc;
-}
-
-int model_write(struct project *p, const char *path, const char *data, size_t len)
-{
-	struct node n;
-	int rc = resolve(p, path, &n);
-
-	if (rc)
-		return rc;
-	rc = n.ctl && n.ctl->write ? n.ctl->write(p, data, len) : -EROFS;
-	node_release(&n);
+	else if (!writing && !(n.perm & 0400))
+		rc = -EACCES;
+	model_node_release(&n);
 	return rc;
 }
 
 /* ---- directories ------------------------------------------------------ */
 
-static void dir_stat(const struct project *p, struct stat *st, int64_t mtime_s)
+static void dir_stat(const struct project *p, struct stat *st, int64_t mtime_s, mode_t perm)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_mode = S_IFDIR | 0555;
+	st->st_mode = S_IFDIR | perm;
 	st->st_nlink = 2;
 	st->st_uid = p->uid;
 	st->st_gid = p->gid;
@@ -524,31 +761,36 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 {
 	struct stat st;
 
-	dir_stat(p, &st, p->mount_time_s);
+	dir_stat(p, &st, p->mount_time_s, 0555);
 	if (fill(ctx, TREE_CTL_DIR, &st))
 		return 0;
-	for (size_t i = 0; i < collections_count; i++)
-		if (p->sess->endpoint[collections[i].service] &&
-		    fill(ctx, collections[i].name, &st))
-			break;
-	return 0;
-}
+	for (size_t i = 0; i < collections_count; i++) {
+		const struct collection_def *c = &collections[i];
 
-static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(ctl_files); i++) {
-		struct node n = { .type = NODE_FILE, .ctl = &ctl_files[i] };
-		struct stat st;
-
-		n.mtime_s = p->mount_time_s;
-		if (node_stat(p, &n, &st) || fill(ctx, ctl_files[i].name, &st))
+		dir_stat(p, &st, p->mount_time_s,
+			 c->can_create || c->upload || c->mkdir_creates ? 0755 : 0555);
+		if (p->sess->endpoint[c->service] && fill(ctx, c->name, &st))
 			break;
 	}
 	return 0;
 }
 
-static int readdir_collection(struct project *p, const struct collection_def *c, model_fill_fn fill,
-			      void *ctx)
+static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
+{
+	for (size_t i = 0; i < model_ctl_count; i++) {
+		struct node n = { .type = NODE_FILE, .ctl = &model_ctl_files[i] };
+		struct stat st;
+
+		n.mtime_s = p->mount_time_s;
+		n.perm = n.ctl->mode;
+		if (node_stat(p, &n, &st) || fill(ctx, n.ctl->name, &st))
+			break;
+	}
+	return 0;
+}
+
+static int readdir_collection(struct project *p, const struct collection_def *c,
+			      model_fill_fn fill, void *ctx)
 {
 	struct cache_val *listing;
 	const json_t *m;
@@ -556,7 +798,7 @@ static int readdir_collection(struct project *p, const struct collection_def *c,
 	size_t i;
 	int rc;
 
-	rc = get_listing(p, c, &listing);
+	rc = model_get_listing(p, c, &listing);
 	if (rc)
 		return rc;
 	json_array_foreach((json_t *)listing->data, i, m)
@@ -569,7 +811,7 @@ static int readdir_collection(struct project *p, const struct collection_def *c,
 		file = names_encode(id);
 		if (!file)
 			continue;
-		dir_stat(p, &st, render_mtime(m, p->mount_time_s));
+		dir_stat(p, &st, render_mtime(m, p->mount_time_s), 0755);
 		rc = fill(ctx, file, &st);
 		free(file);
 		if (rc)
@@ -579,20 +821,74 @@ static int readdir_collection(struct project *p, const struct collection_def *c,
 	return 0;
 }
 
+/* Attached volumes, as links to their directories. */
+static int readdir_volumes(struct project *p, const struct node *n, model_fill_fn fill, void *ctx)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(attached_volumes(n->res->data), i, a)
+	{
+		const char *vid = json_string_value(json_object_get(a, "id"));
+		struct stat st = { .st_mode = S_IFLNK | 0777, .st_nlink = 1 };
+
+		if (!vid)
+			continue;
+		st.st_uid = p->uid;
+		st.st_gid = p->gid;
+		st.st_size = (off_t)(strlen("../../../volumes/") + strlen(vid));
+		st.st_mtime = (time_t)n->mtime_s;
+		if (fill(ctx, vid, &st))
+			break;
+	}
+	return 0;
+}
+
 /* Children of a resource directory or of an object inside it. */
 static int readdir_object(struct project *p, const struct node *n, model_fill_fn fill, void *ctx)
 {
+	static const char *const server_virt[] = { "action", "console", "volumes", NULL };
+	static const char *const image_virt[] = { "data", NULL };
 	const json_t *obj = n->value ? n->value : n->res->data, *v;
-	struct node child = { .res = n->res, .mtime_s = n->mtime_s };
+	const struct collection_def *c = n->tp.coll;
+	struct node child = { .res = n->res, .mtime_s = n->mtime_s, .tp = n->tp };
 	const char *key;
 	struct stat st;
+	int rc = 0;
 
 	if (!n->value) {
+		const char *const *virt = is_servers(c) ? server_virt : c->upload ? image_virt : NULL;
+
 		child.is_doc = true;
 		child.type = NODE_FILE;
+		child.perm = 0444;
 		if (node_stat(p, &child, &st) || fill(ctx, MODEL_DOC_FILE, &st))
 			return 0;
 		child.is_doc = false;
+		render_id(n->res->data, c->id_field, child.id, sizeof(child.id));
+		for (; virt && *virt; virt++) {
+			struct node vn = child;
+			char *attrs[1] = { (char *)*virt };
+
+			vn.tp.attrs[0] = attrs[0];
+			vn.tp.nattrs = 1;
+			if (resolve_virtual(c, &vn))
+				continue;
+			/* The console is fetched on read, not to list a directory. */
+			if (vn.virt == VIRT_CONSOLE) {
+				memset(&st, 0, sizeof(st));
+				st.st_mode = S_IFREG | 0444;
+				st.st_nlink = 1;
+				st.st_uid = p->uid;
+				st.st_gid = p->gid;
+				st.st_mtime = (time_t)n->mtime_s;
+			} else if (node_stat(p, &vn, &st)) {
+				continue;
+			}
+			free(vn.link);
+			if (fill(ctx, *virt, &st))
+				return 0;
+		}
 	}
 	json_object_foreach((json_t *)obj, key, v)
 	{
@@ -607,18 +903,29 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			continue;
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
+		child.perm = child.type == NODE_DIR ? 0555 : 0444;
+		if (!n->value && c->writable) {
+			for (const char *const *w = c->writable; *w; w++)
+				if (!strcmp(*w, key))
+					child.perm = 0644;
+		}
+		if (!n->value && c->metadata && !strcmp(key, "metadata"))
+			child.perm = 0755;
+		if (n->value && c->metadata && n->tp.nattrs == 1 &&
+		    !strcmp(n->tp.attrs[0], "metadata"))
+			child.perm = 0644;
 		stop = node_stat(p, &child, &st) || fill(ctx, file, &st);
 		free(file);
 		if (stop)
 			break;
 	}
-	return 0;
+	return rc;
 }
 
 int model_readdir(struct project *p, const char *path, model_fill_fn fill, void *ctx)
 {
 	struct node n;
-	int rc = resolve(p, path, &n);
+	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc;
@@ -637,10 +944,13 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
-		rc = readdir_object(p, &n, fill, ctx);
+		if (n.virt == VIRT_VOLUMES)
+			rc = readdir_volumes(p, &n, fill, ctx);
+		else
+			rc = readdir_object(p, &n, fill, ctx);
 		break;
 	}
 out:
-	node_release(&n);
+	model_node_release(&n);
 	return rc;
 }

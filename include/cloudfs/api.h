@@ -14,6 +14,7 @@
 #include "cloudfs/auth.h"
 #include "cloudfs/collections.h"
 #include "cloudfs/config.h"
+#include "cloudfs/http.h"
 
 struct session {
 	const struct config *cfg; /* borrowed */
@@ -21,6 +22,7 @@ struct session {
 	char *endpoint[SVC_COUNT]; /* NULL when the catalog lacks the service */
 	atomic_ulong requests; /* HTTP requests sent, retries included */
 	atomic_ulong failures; /* requests that ended in an error */
+	const char *extra_header; /* sent with every call (e.g. a microversion), or NULL */
 };
 
 /* Resolves every service endpoint from the token's catalog. */
@@ -50,6 +52,40 @@ int api_list(struct session *s, const struct collection_def *c, json_t **out) CF
  */
 int api_get_item(struct session *s, const struct collection_def *c, const char *id,
 		 json_t **out) CFS_WARN_UNUSED;
+
+struct api_body {
+	const char *data;
+	size_t len;
+	const char *content_type; /* NULL: application/json */
+};
+
+/*
+ * api_send() - one non-GET (or GET) call with an optional body
+ * @out: if non-NULL, on 0 the parsed JSON answer (new reference), or NULL
+ *       when the answer has no JSON body (204, 202 without body)
+ * Only GETs are retried; a 401 is retried once after re-authentication.
+ */
+int api_send(struct session *s, enum service svc, const char *method, const char *path,
+	     const struct api_body *body, json_t **out) CFS_WARN_UNUSED;
+/* api_send() with a JSON body serialised from @body (may be NULL). */
+int api_send_json(struct session *s, enum service svc, const char *method, const char *path,
+		  const json_t *body, const char *content_type, json_t **out) CFS_WARN_UNUSED;
+
+/*
+ * api_stream_open() - a streaming request with the session's token
+ * @upload: the body is written with http_stream_write()
+ * Long transfers are not retried; the token is one valid for a while.
+ */
+int api_stream_open(struct session *s, enum service svc, const char *method, const char *path,
+		    const char *const *headers, bool upload,
+		    struct http_stream **out) CFS_WARN_UNUSED;
+/* Ends an upload stream: 0 on a 2xx answer, else -errno (logged once,
+ * with the cloud's message). */
+int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
+		      const char *path, long timeout_ms) CFS_WARN_UNUSED;
+/* Reads a download stream: bytes, 0 at the end, or -errno (logged once). */
+ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *path, char *buf,
+			size_t len, long timeout_ms);
 
 /* The absolute URL of the next page, or NULL (no next page / bad link).
  * @base is the service endpoint (for Glance's relative links). Pure. */

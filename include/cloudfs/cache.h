@@ -51,9 +51,11 @@ void cache_clear(struct cache *c);
 
 /*
  * Called by cache_get() without any lock held. On 0, *out is a new
- * reference. May itself cache_put() related keys.
+ * reference, kept for *ttl_ms (preset to cache_get()'s ttl; the fetch may
+ * shorten it, e.g. for a resource in a transitional state). May itself
+ * cache_put() related keys.
  */
-typedef int (*cache_fetch_fn)(void *arg, struct cache_val **out);
+typedef int (*cache_fetch_fn)(void *arg, struct cache_val **out, int64_t *ttl_ms);
 
 /*
  * cache_get() - a live entry, or one fetch shared by every concurrent caller

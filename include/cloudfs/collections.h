@@ -39,6 +39,19 @@ struct collection_def {
 	bool paged;              /* accepts ?limit= (ask for big pages) */
 	bool uuid_ids;           /* ids are UUIDs: a non-UUID name is never an id */
 	bool name_links;         /* unique names appear as symlinks to the id */
+
+	/* Writing. Creates POST to item_path with the body wrapped in
+	 * item_key (bare when NULL); updates PUT item_path/<id> the same way,
+	 * or send a JSON patch (Glance). */
+	bool can_create;           /* a spec file written in the directory creates */
+	bool upload;               /* a file written in the directory is uploaded as a
+				    * new resource's data (Glance images) */
+	bool mkdir_creates;        /* mkdir <name> creates with just a name */
+	bool nameless;             /* the resource has no name (floating IPs) */
+	bool patch_update;         /* updates are JSON patches (Glance) */
+	bool metadata;             /* <id>/metadata/<key> can be set and removed */
+	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	const char *const *writable; /* attributes that can be written */
 };
 
 extern const struct service_def services[SVC_COUNT];

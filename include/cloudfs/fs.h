@@ -19,6 +19,8 @@ struct cloudfs {
 	struct auth *auth;
 	struct session sess;
 	struct project project; /* the mount root */
+	char *mountpoint;       /* absolute */
+	struct fuse *fuse;
 };
 
 const struct fuse_operations *fs_operations(void);

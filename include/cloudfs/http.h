@@ -8,6 +8,8 @@
 #define CLOUDFS_HTTP_H
 
 #include "cloudfs/common.h"
+#include <sys/types.h>
+
 #include "cloudfs/buf.h"
 
 struct http_request {
@@ -56,5 +58,33 @@ void http_response_free(struct http_response *resp);
  * Context: any thread; each thread uses its own curl handle.
  */
 int http_perform(const struct http_request *req, struct http_response *resp) CFS_WARN_UNUSED;
+
+/*
+ * Streaming transfers, driven by the caller's thread (no helper thread):
+ * an upload's body is handed over piece by piece as it arrives, a download's
+ * body is taken piece by piece as it is wanted. Memory stays bounded by
+ * curl's own buffers plus HTTP_STREAM_BUF.
+ */
+#define HTTP_STREAM_BUF (4u << 20)
+
+struct http_stream;
+
+/* Starts @req; @upload: the body comes from http_stream_write(). The
+ * request's strings are copied. On 0, *out must be http_stream_free()d. */
+int http_stream_open(const struct http_request *req, bool upload,
+		     struct http_stream **out) CFS_WARN_UNUSED;
+/* Upload: returns once the transfer has taken all @len bytes; -errno if it
+ * ended (the server answered early) or stalled past @timeout_ms. */
+int http_stream_write(struct http_stream *s, const char *data, size_t len,
+		      long timeout_ms) CFS_WARN_UNUSED;
+/* Upload: ends the body, waits for the answer (into @resp). Download: not
+ * needed. Returns 0 when an HTTP answer arrived, or a transport -errno. */
+int http_stream_finish(struct http_stream *s, struct http_response *resp,
+		       long timeout_ms) CFS_WARN_UNUSED;
+/* Download: up to @len bytes (0 at the end), or -errno. The status of a
+ * non-2xx answer is reported as its errno with the body in @resp. */
+ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
+			 struct http_response *resp);
+void http_stream_free(struct http_stream *s);
 
 #endif

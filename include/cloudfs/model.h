@@ -8,6 +8,7 @@
 #ifndef CLOUDFS_MODEL_H
 #define CLOUDFS_MODEL_H
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -15,14 +16,32 @@
 #include "cloudfs/buf.h"
 #include "cloudfs/cache.h"
 
+struct pending;
+
 struct project {
 	struct session *sess; /* borrowed */
-	struct cache *cache; /* owned */
+	struct cache *cache;  /* owned */
 	int64_t ttl_ms;
 	int64_t neg_ttl_ms;
 	int64_t mount_time_s;
 	uid_t uid;
 	gid_t gid;
+	/* Tells the kernel to drop a path it cached (set by the FUSE layer;
+	 * never called where the kernel holds that path's directory). */
+	void (*notify)(void *ctx, const char *path);
+	void *notify_ctx;
+	pthread_mutex_t pending_lock;
+	struct pending *pending; /* protected by pending_lock: files being written */
+};
+
+/* What a file opened for writing does with its bytes. */
+enum model_wkind {
+	MODEL_W_SPEC,   /* create a resource from a spec, at close */
+	MODEL_W_UPLOAD, /* stream an image's data */
+	MODEL_W_ATTR,   /* update one attribute, at close */
+	MODEL_W_META,   /* set one metadata key, at close */
+	MODEL_W_ACTION, /* run each line as a server action */
+	MODEL_W_CTL,    /* run each line as a control command */
 };
 
 /* Called for each directory entry; @st is complete (for readdirplus).
@@ -43,7 +62,20 @@ int model_readlink(struct project *p, const char *path, char *buf, size_t size) 
 int model_read(struct project *p, const char *path, struct buf *out) CFS_WARN_UNUSED;
 /* May @path be opened with @flags? -EROFS for writes to cloud files. */
 int model_open(struct project *p, const char *path, int flags) CFS_WARN_UNUSED;
-/* A write to a control file (whole contents, at close). */
-int model_write(struct project *p, const char *path, const char *data, size_t len) CFS_WARN_UNUSED;
+/*
+ * Writing. model_create() makes a new file (a spec, an upload, a metadata
+ * key) and model_open_write() opens an existing one; both say what the
+ * bytes are for. model_commit() applies them (at close, or per line for
+ * actions and control files); model_done() ends a new file's life.
+ */
+int model_create(struct project *p, const char *path, enum model_wkind *kind) CFS_WARN_UNUSED;
+int model_open_write(struct project *p, const char *path, enum model_wkind *kind) CFS_WARN_UNUSED;
+int model_commit(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		 size_t len) CFS_WARN_UNUSED;
+void model_done(struct project *p, const char *path);
+int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
+int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
+int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;
+int model_symlink(struct project *p, const char *target, const char *path) CFS_WARN_UNUSED;
 
 #endif

@@ -215,8 +215,9 @@ struct fetch_arg {
 	const char *side_key; /* cache_put from inside the fetch */
 };
 
-static int fetch_fn(void *p, struct cache_val **out)
+static int fetch_fn(void *p, struct cache_val **out, int64_t *ttl_ms)
 {
+	(void)ttl_ms;
 	struct fetch_arg *a = p;
 
 	atomic_fetch_add(&a->calls, 1);
@@ -378,8 +379,9 @@ struct flight_arg {
 	atomic_int next_slot;
 };
 
-static int blocking_fetch(void *p, struct cache_val **out)
+static int blocking_fetch(void *p, struct cache_val **out, int64_t *ttl_ms)
 {
+	(void)ttl_ms;
 	struct flight_arg *f = p;
 
 	atomic_fetch_add(&f->calls, 1);
@@ -447,10 +449,11 @@ static void test_single_flight(void **state)
 }
 
 /* Waiters share an error too, and nobody caches it. */
-static int blocking_fail(void *p, struct cache_val **out)
+static int blocking_fail(void *p, struct cache_val **out, int64_t *ttl_ms)
 {
+	(void)ttl_ms;
 	(void)out;
-	blocking_fetch(p, out);
+	blocking_fetch(p, out, ttl_ms);
 	cache_val_unref(*out);
 	*out = NULL;
 	return -EIO;

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Image data, streamed both ways. An upload creates the Glance image when
+ * its first bytes arrive (their signature decides disk_format), streams the
+ * rest as the kernel delivers it, checks Glance's checksums against what was
+ * sent, and deletes the image on any failure. A download streams
+ * images/<id>/data, restarting with a Range request when a reader seeks.
+ * Layer: model (beside model_write.c); uses api streams.
+ */
+#ifndef CLOUDFS_STREAM_H
+#define CLOUDFS_STREAM_H
+
+#include <sys/types.h>
+
+#include "cloudfs/model.h"
+
+struct stream;
+
+/* images/<name> being created. */
+int stream_upload_new(struct project *p, const char *path, struct stream **out) CFS_WARN_UNUSED;
+/* images/<id>/data; -ENOTSUP for any other path (not a stream). */
+int stream_download_new(struct project *p, const char *path,
+			struct stream **out) CFS_WARN_UNUSED;
+
+/* Sequential writes only: another offset fails with -EINVAL (and the
+ * upload is abandoned). Returns @size or -errno. */
+int stream_write(struct stream *s, const char *buf, size_t size, off_t off);
+/* Completes an upload: 0 only when Glance holds exactly the bytes sent.
+ * @pid is the closing process: if it is dying of a signal, the upload was
+ * cut off and is abandoned instead. Later calls return the same result. */
+int stream_finish(struct stream *s, pid_t pid);
+/* Reads at any offset; returns bytes, 0 at the end, or -errno. */
+int stream_read(struct stream *s, char *buf, size_t size, off_t off);
+/* An upload that did not finish successfully leaves no image behind. */
+void stream_abort(struct stream *s);
+void stream_free(struct stream *s);
+
+/* The disk_format a file starting with @head (@len bytes) has. Pure. */
+const char *stream_detect_format(const unsigned char *head, size_t len);
+/* Bytes of head stream_detect_format() wants to see (ISO's mark is at
+ * 32769). */
+#define STREAM_HEAD_BYTES (32769 + 5)
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The .cloudfs/ control and status files. Layer: model. Counters come from
+ * the session, the cache and the log's error ring.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cloudfs/log.h"
+#include "cloudfs/render.h"
+#include "model_int.h"
+
+static int ctl_version(struct project *p, struct buf *out)
+{
+	(void)p;
+	return buf_addstr(out, "cloudfs " CLOUDFS_VERSION "\n");
+}
+
+static int ctl_errors(struct project *p, struct buf *out)
+{
+	(void)p;
+	return log_ring_render(out);
+}
+
+static int ctl_endpoints(struct project *p, struct buf *out)
+{
+	int rc = 0;
+
+	for (int i = 0; i < SVC_COUNT && !rc; i++)
+		rc = buf_addf(out, "%s %s\n", services[i].name,
+			      p->sess->endpoint[i] ? p->sess->endpoint[i] : "-");
+	return rc;
+}
+
+static int ctl_status(struct project *p, struct buf *out)
+{
+	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
+	const json_t *proj = json_object_get(tok, "project"), *user = json_object_get(tok, "user");
+	struct cache_stats st;
+
+	cache_get_stats(p->cache, &st);
+	return buf_addf(out,
+			"project %s (%s)\nuser %s\nauth_url %s\ncredentials %s\n"
+			"token_expires_in_s %lld\ntokens_issued %u\n"
+			"requests %lu\nfailed_requests %lu\n"
+			"cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
+			"cache_entries %lu\ncache_hits %lu\ncache_misses %lu\ncache_fetches %lu\n"
+			"cache_coalesced %lu\n",
+			json_string_value(json_object_get(proj, "name")),
+			json_string_value(json_object_get(proj, "id")),
+			json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
+			p->sess->cfg->source ? p->sess->cfg->source : "-",
+			(long long)auth_expires_in_s(p->sess->auth),
+			auth_issued_count(p->sess->auth), atomic_load(&p->sess->requests),
+			atomic_load(&p->sess->failures), (long long)p->ttl_ms,
+			(long long)p->neg_ttl_ms, st.entries, st.hits, st.misses, st.fetches,
+			st.coalesced);
+}
+
+static int ctl_project(struct project *p, struct buf *out)
+{
+	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
+	json_t *info =
+		json_pack("{sOsOsO}", "project", json_object_get(tok, "project"), "user",
+			  json_object_get(tok, "user"), "roles", json_object_get(tok, "roles"));
+	int rc;
+
+	if (!info)
+		return -EIO;
+	rc = render_document(info, out);
+	json_decref(info);
+	return rc;
+}
+
+/* "echo > refresh" forgets everything; "echo servers > refresh" one
+ * collection. The next access asks the cloud again. */
+static int ctl_refresh(struct project *p, const char *data, size_t len)
+{
+	char what[64];
+	const struct collection_def *c;
+	char prefix[96];
+
+	while (len && (data[len - 1] == '\n' || data[len - 1] == ' '))
+		len--;
+	if (len >= sizeof(what))
+		return -EINVAL;
+	memcpy(what, data, len);
+	what[len] = '\0';
+	if (!len || !strcmp(what, "all")) {
+		cache_clear(p->cache);
+		log_info("cache cleared by request");
+		return 0;
+	}
+	c = collection_find(what);
+	if (!c)
+		return -EINVAL;
+	snprintf(prefix, sizeof(prefix), "L:%s", c->name);
+	cache_invalidate(p->cache, prefix);
+	snprintf(prefix, sizeof(prefix), "R:%s/", c->name);
+	cache_invalidate_prefix(p->cache, prefix);
+	return 0;
+}
+
+const struct ctl_def model_ctl_files[] = {
+	{ "version", 0444, ctl_version, NULL }, { "status", 0444, ctl_status, NULL },
+	{ "errors", 0444, ctl_errors, NULL },	{ "endpoints", 0444, ctl_endpoints, NULL },
+	{ "project", 0444, ctl_project, NULL }, { "refresh", 0200, NULL, ctl_refresh },
+};
+
+const size_t model_ctl_count = ARRAY_SIZE(model_ctl_files);
+
+const struct ctl_def *model_ctl_find(const char *name)
+{
+	for (size_t i = 0; i < model_ctl_count; i++)
+		if (!strcmp(model_ctl_files[i].name, name))
+			return &model_ctl_files[i];
+	return NULL;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared between model.c (reading) and model_write.c (changing): the
+ * resolved node and the cache helpers. Not for other layers.
+ */
+#ifndef CLOUDFS_MODEL_INT_H
+#define CLOUDFS_MODEL_INT_H
+
+#include "cloudfs/model.h"
+#include "cloudfs/tree.h"
+
+#define MODEL_ID_MAX 256
+#define MODEL_DOC_FILE "json"
+/* Resources in a transitional state are re-read at least this often. */
+#define MODEL_BUSY_TTL_MS 1000
+
+enum node_type { NODE_DIR, NODE_FILE, NODE_LINK };
+
+/* Files and directories that are not JSON keys. */
+enum node_virt {
+	VIRT_NONE,
+	VIRT_ACTION,  /* servers/<id>/action */
+	VIRT_CONSOLE, /* servers/<id>/console */
+	VIRT_VOLUMES, /* servers/<id>/volumes/ and its links */
+	VIRT_DATA,    /* images/<id>/data */
+	VIRT_PENDING, /* a file being written that the cloud does not have yet */
+};
+
+struct ctl_def {
+	const char *name;
+	mode_t mode;
+	int (*render)(struct project *p, struct buf *out);
+	int (*write)(struct project *p, const char *data, size_t len);
+};
+
+extern const struct ctl_def model_ctl_files[];
+extern const size_t model_ctl_count;
+const struct ctl_def *model_ctl_find(const char *name);
+
+struct node {
+	struct tree_path tp;
+	enum node_type type;
+	enum node_virt virt;
+	struct cache_val *res; /* the resource document, for entries and below */
+	const json_t *value;   /* attrs: borrowed from res */
+	bool is_doc;           /* the "json" file */
+	char *link;            /* NODE_LINK target */
+	int64_t mtime_s;
+	mode_t perm;
+	const struct ctl_def *ctl;
+	char id[MODEL_ID_MAX]; /* the resource's id, for entries and below */
+};
+
+int model_resolve(struct project *p, const char *path, struct node *n);
+void model_node_release(struct node *n);
+
+/* The full listing of @c (cached). */
+int model_get_listing(struct project *p, const struct collection_def *c, struct cache_val **out);
+/* Spec resolver: @ref (id or unique name) in @c → malloc'd id. */
+int model_find_ref(void *p, const struct collection_def *c, const char *ref, char **id, char *err,
+		   size_t errlen);
+/* Forget @c's listing and the member @id (NULL: only the listing). */
+void model_forget(struct project *p, const struct collection_def *c, const char *id);
+/* Cache @doc as the current state of its resource (takes a reference). */
+void model_learn(struct project *p, const struct collection_def *c, json_t *doc);
+/* How long @doc may be reused: short while it is changing state. */
+int64_t model_doc_ttl(const struct project *p, const json_t *doc);
+/* Tells the kernel to forget what it cached about @path. */
+void model_notify(struct project *p, const char *path);
+
+/* Files being written that the cloud does not know yet, so that stat()
+ * between create(2) and close(2) finds them. */
+bool model_pending_has(struct project *p, const char *path);
+int model_pending_add(struct project *p, const char *path);
+/* A name just made with mkdir answers as a directory (the kernel insists)
+ * until the kernel's entry for it has expired; then as the usual link. */
+int model_alias_add(struct project *p, const struct collection_def *c, const char *name,
+		    const char *id);
+bool model_alias_get(struct project *p, const struct collection_def *c, const char *name,
+		     char *id, size_t idlen);
+
+#endif

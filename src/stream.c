@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Image uploads and downloads. Layer: model. Memory per upload is the head
+ * (32 KiB, kept until the format is known) plus curl's buffers; per
+ * download HTTP_STREAM_BUF at most.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "cloudfs/log.h"
+#include "cloudfs/names.h"
+#include "cloudfs/render.h"
+#include "cloudfs/stream.h"
+#include "model_int.h"
+
+/* PF_EXITING in /proc/<pid>/stat's flags: the process is in exit(). */
+#define STREAM_PF_EXITING 0x4
+
+struct stream {
+	struct project *p;
+	const struct collection_def *c;
+	char *path;  /* as the kernel names the file */
+	char *name;  /* upload: the image name */
+	char id[MODEL_ID_MAX];
+	bool upload;
+	bool created;  /* the image exists in Glance */
+	bool finished; /* stream_finish() ran; result holds its answer */
+	int result;
+	int failed;    /* an earlier write failed: every later call does */
+	off_t offset;  /* upload: bytes received; download: next byte the stream gives */
+	off_t size;    /* download: the image's size */
+	struct buf head;
+	EVP_MD_CTX *md5;
+	EVP_MD_CTX *sha512;
+	struct http_stream *http;
+};
+
+static long timeout_ms(const struct stream *s)
+{
+	return (long)(s->p->sess->cfg->timeout_s * 1000);
+}
+
+const char *stream_detect_format(const unsigned char *h, size_t len)
+{
+	if (len >= 4 && !memcmp(h, "QFI\xfb", 4))
+		return "qcow2";
+	if (len >= 4 && !memcmp(h, "KDMV", 4))
+		return "vmdk";
+	if (len >= 21 && !memcmp(h, "# Disk DescriptorFile", 21))
+		return "vmdk";
+	if (len >= 8 && !memcmp(h, "conectix", 8))
+		return "vhd";
+	if (len >= 68 && !memcmp(h + 64, "\x7f\x10\xda\xbe", 4))
+		return "vdi";
+	if (len >= 32769 + 5 && !memcmp(h + 32769, "CD001", 5))
+		return "iso";
+	return "raw";
+}
+
+static int stream_new(struct project *p, const char *path, bool upload, struct stream **out)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->p = p;
+	s->upload = upload;
+	buf_init(&s->head, STREAM_HEAD_BYTES + (1u << 20));
+	*out = s;
+	return 0;
+}
+
+int stream_upload_new(struct project *p, const char *path, struct stream **out)
+{
+	struct tree_path tp;
+	struct stream *s;
+	int rc;
+
+	rc = tree_parse(path, &tp);
+	if (rc)
+		return rc;
+	if (tp.kind != TREE_ENTRY || !tp.coll->upload) {
+		tree_path_free(&tp);
+		return -EACCES;
+	}
+	rc = stream_new(p, path, true, &s);
+	if (!rc) {
+		s->c = tp.coll;
+		s->name = strdup(tp.entry);
+		s->md5 = EVP_MD_CTX_new();
+		s->sha512 = EVP_MD_CTX_new();
+		if (!s->name || !s->md5 || !s->sha512 || !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) ||
+		    !EVP_DigestInit_ex(s->sha512, EVP_sha512(), NULL)) {
+			stream_free(s);
+			rc = -ENOMEM;
+		}
+	}
+	tree_path_free(&tp);
+	if (!rc)
+		*out = s;
+	return rc;
+}
+
+int stream_download_new(struct project *p, const char *path, struct stream **out)
+{
+	struct node n;
+	struct stream *s;
+	const json_t *size;
+	int rc = model_resolve(p, path, &n);
+
+	if (rc)
+		return rc == -ENOENT ? -ENOTSUP : rc;
+	if (n.virt != VIRT_DATA) {
+		model_node_release(&n);
+		return -ENOTSUP;
+	}
+	rc = stream_new(p, path, false, &s);
+	if (!rc) {
+		s->c = n.tp.coll;
+		snprintf(s->id, sizeof(s->id), "%s", n.id);
+		size = json_object_get(n.res->data, "size");
+		s->size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
+		*out = s;
+	}
+	model_node_release(&n);
+	return rc;
+}
+
+/* ---- upload ----------------------------------------------------------- */
+
+static void delete_image(struct stream *s)
+{
+	char path[MODEL_ID_MAX + 32];
+
+	if (!s->created)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", s->c->item_path, s->id);
+	if (api_send(s->p->sess, s->c->service, "DELETE", path, NULL, NULL))
+		log_cloud_error("could not delete the incomplete image %s; delete it by hand", s->id);
+	else
+		log_info("deleted the incomplete image %s (%s)", s->id, s->name);
+	s->created = false;
+	model_forget(s->p, s->c, s->id);
+}
+
+static int fail(struct stream *s, int rc)
+{
+	http_stream_free(s->http);
+	s->http = NULL;
+	delete_image(s);
+	s->failed = rc;
+	return rc;
+}
+
+/* POSTs the image record and opens the data PUT. */
+static int start_upload(struct stream *s)
+{
+	static const char *const hdrs[] = { "Content-Type: application/octet-stream", NULL };
+	const char *format = stream_detect_format((const unsigned char *)s->head.data, s->head.len);
+	json_t *body, *answer = NULL;
+	char path[MODEL_ID_MAX + 32];
+	int rc;
+
+	body = json_pack("{ssssss}", "name", s->name, "disk_format", format, "container_format",
+			 "bare");
+	rc = body ? api_send_json(s->p->sess, s->c->service, "POST", s->c->item_path, body, NULL,
+				  &answer)
+		  : -ENOMEM;
+	json_decref(body);
+	if (rc)
+		return rc;
+	if (!render_id(answer, "id", s->id, sizeof(s->id))) {
+		json_decref(answer);
+		log_cloud_error("create image %s: Glance's answer has no id", s->name);
+		return -EIO;
+	}
+	json_decref(answer);
+	s->created = true;
+	model_forget(s->p, s->c, NULL);
+	log_info("uploading image %s (%s, %s)", s->name, s->id, format);
+	snprintf(path, sizeof(path), "%s/%s/file", s->c->item_path, s->id);
+	rc = api_stream_open(s->p->sess, s->c->service, "PUT", path, hdrs, true, &s->http);
+	if (rc)
+		return rc;
+	return http_stream_write(s->http, s->head.data, s->head.len, timeout_ms(s));
+}
+
+int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
+{
+	int rc;
+
+	if (!s->upload)
+		return -EBADF;
+	if (s->failed)
+		return s->failed;
+	if (off != s->offset) {
+		log_cloud_error("images/%s: write at offset %lld after %lld bytes: uploads must be written in order",
+				s->name, (long long)off, (long long)s->offset);
+		return fail(s, -EINVAL);
+	}
+	EVP_DigestUpdate(s->md5, buf, size);
+	EVP_DigestUpdate(s->sha512, buf, size);
+	s->offset += (off_t)size;
+	if (!s->created) {
+		if (buf_add(&s->head, buf, size))
+			return fail(s, -ENOMEM);
+		if (s->head.len < STREAM_HEAD_BYTES)
+			return (int)size;
+		rc = start_upload(s);
+		buf_free(&s->head);
+	} else {
+		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
+	}
+	return rc ? fail(s, rc) : (int)size;
+}
+
+/* True when @pid is closing its files because a signal is killing it. */
+static bool writer_was_killed(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long flags = 0;
+	long exit_code = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	p = p ? strrchr(line, ')') : NULL;
+	if (!p)
+		return false;
+	/* Fields after ") ": state(3) ... flags(9) ... exit_code(52). */
+	for (int field = 3; p && field <= 52; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && field == 9)
+			flags = strtoul(p + 1, NULL, 10);
+		if (p && field == 52)
+			exit_code = strtol(p + 1, NULL, 10);
+	}
+	return (flags & STREAM_PF_EXITING) && (exit_code & 0x7f);
+}
+
+static void hex(EVP_MD_CTX *ctx, char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	EVP_DigestFinal_ex(ctx, md, &n);
+	for (unsigned i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+	out[2 * n] = '\0';
+}
+
+/* Glance must report exactly the bytes we sent. */
+static int verify(struct stream *s)
+{
+	char md5[2 * EVP_MAX_MD_SIZE + 1], sha[2 * EVP_MAX_MD_SIZE + 1];
+	const char *g_md5, *g_sha, *algo;
+	json_t *doc = NULL;
+	int rc;
+
+	hex(s->md5, md5);
+	hex(s->sha512, sha);
+	rc = api_get_item(s->p->sess, s->c, s->id, &doc);
+	if (rc)
+		return rc;
+	g_md5 = json_string_value(json_object_get(doc, "checksum"));
+	g_sha = json_string_value(json_object_get(doc, "os_hash_value"));
+	algo = json_string_value(json_object_get(doc, "os_hash_algo"));
+	if (!g_md5 || strcmp(g_md5, md5) ||
+	    (g_sha && algo && !strcmp(algo, "sha512") && strcmp(g_sha, sha))) {
+		log_cloud_error("images/%s: Glance's checksum %s differs from the %lld bytes sent (md5 %s)",
+				s->name, g_md5 ? g_md5 : "(none)", (long long)s->offset, md5);
+		rc = -EIO;
+	} else {
+		model_learn(s->p, s->c, doc);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+int stream_finish(struct stream *s, pid_t pid)
+{
+	char path[MODEL_ID_MAX + 32];
+	int rc;
+
+	if (!s->upload)
+		return 0;
+	if (s->finished)
+		return s->result;
+	s->finished = true;
+	if (s->failed)
+		return s->result = s->failed;
+	if (writer_was_killed(pid)) {
+		log_cloud_error("images/%s: the writer was killed after %lld bytes; the image is deleted",
+				s->name, (long long)s->offset);
+		return s->result = fail(s, -EINTR);
+	}
+	if (!s->created) {
+		rc = start_upload(s);
+		buf_free(&s->head);
+		if (rc)
+			return s->result = fail(s, rc);
+	}
+	snprintf(path, sizeof(path), "%s/%s/file", s->c->item_path, s->id);
+	rc = api_stream_finish(s->p->sess, s->http, "PUT", path, timeout_ms(s));
+	http_stream_free(s->http);
+	s->http = NULL;
+	if (!rc)
+		rc = verify(s);
+	if (rc)
+		return s->result = fail(s, rc);
+	model_forget(s->p, s->c, NULL);
+	log_info("uploaded image %s (%s): %lld bytes", s->name, s->id, (long long)s->offset);
+	return s->result = 0;
+}
+
+void stream_abort(struct stream *s)
+{
+	if (s && s->upload && !(s->finished && s->result == 0))
+		fail(s, -EINTR);
+}
+
+/* ---- download --------------------------------------------------------- */
+
+static int open_download(struct stream *s, off_t off)
+{
+	char path[MODEL_ID_MAX + 32], range[64];
+	const char *hdrs[2] = { range, NULL };
+
+	http_stream_free(s->http);
+	s->http = NULL;
+	snprintf(path, sizeof(path), "%s/%s/file", s->c->item_path, s->id);
+	snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)off);
+	s->offset = off;
+	return api_stream_open(s->p->sess, s->c->service, "GET", path, off ? hdrs : NULL, false,
+			       &s->http);
+}
+
+int stream_read(struct stream *s, char *buf, size_t size, off_t off)
+{
+	size_t got = 0;
+	int rc = 0;
+
+	if (s->upload)
+		return -EBADF;
+	if (off >= s->size)
+		return 0;
+	if (!s->http || off != s->offset) {
+		rc = open_download(s, off);
+		if (rc)
+			return rc;
+	}
+	while (got < size) {
+		ssize_t n = api_stream_read(s->p->sess, s->http, s->path, buf + got, size - got,
+					    timeout_ms(s));
+
+		if (n < 0)
+			rc = (int)n;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	s->offset += (off_t)got;
+	if (rc) {
+		http_stream_free(s->http);
+		s->http = NULL;
+		return got ? (int)got : rc;
+	}
+	return (int)got;
+}
+
+void stream_free(struct stream *s)
+{
+	if (!s)
+		return;
+	http_stream_free(s->http);
+	EVP_MD_CTX_free(s->md5);
+	EVP_MD_CTX_free(s->sha512);
+	buf_free(&s->head);
+	free(s->name);
+	free(s->path);
+	free(s);
+}
