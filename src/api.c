@@ -490,3 +490,13 @@ ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *p
 	http_response_free(&resp);
 	return n;
 }
+
+int api_cleanup_delete(struct session *s, enum service svc, const char *path)
+{
+	int rc;
+
+	http_ignore_cancel(true);
+	rc = api_send(s, svc, "DELETE", path, NULL, NULL);
+	http_ignore_cancel(false);
+	return rc;
+}

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
@@ -60,9 +62,8 @@ bool fs_interrupted(void)
  * id, so the parent's comes from stat()ing it through the mount (cached by
  * the kernel; never called where the kernel holds the parent's lock).
  */
-static void fs_notify(void *arg, const char *path)
+static void notify_now(struct cloudfs *fs, const char *path)
 {
-	struct cloudfs *fs = arg;
 	const char *slash = strrchr(path, '/');
 	char parent[PATH_MAX];
 	struct stat st;
@@ -78,6 +79,50 @@ static void fs_notify(void *arg, const char *path)
 	}
 	fuse_lowlevel_notify_inval_entry(fuse_get_session(fs->fuse), ino, slash + 1,
 					 strlen(slash + 1));
+}
+
+struct later {
+	struct cloudfs *fs;
+	char *path;
+};
+
+static void *notify_thread(void *arg)
+{
+	struct later *l = arg;
+	sigset_t all;
+
+	/* Signals belong to the FUSE loop's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* Blocks in the kernel until the operation holding the directory
+	 * has been answered. */
+	notify_now(l->fs, l->path);
+	free(l->path);
+	free(l);
+	return NULL;
+}
+
+static void fs_notify(void *arg, const char *path, bool later)
+{
+	struct later *l;
+	pthread_t t;
+
+	if (!later) {
+		notify_now(arg, path);
+		return;
+	}
+	l = malloc(sizeof(*l));
+	if (!l || !(l->path = strdup(path))) {
+		free(l);
+		return;
+	}
+	l->fs = arg;
+	if (pthread_create(&t, NULL, notify_thread, l)) {
+		free(l->path);
+		free(l);
+		return;
+	}
+	pthread_detach(t);
 }
 
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
@@ -321,6 +366,8 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	enum model_wkind kind;
 
+	if (fi && handle_of(fi)->stream)
+		return stream_truncate(handle_of(fi)->stream, size);
 	/* open(O_TRUNC) of a writable file: its new value comes with close. */
 	if (fi && handle_of(fi)->writing)
 		return size == 0 ? 0 : -EINVAL;

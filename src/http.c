@@ -17,6 +17,8 @@
 
 static pthread_key_t handle_key;
 static bool (*cancel_hook)(void);
+/* Cleanup after an interrupted operation must itself run to completion. */
+static __thread bool cancel_ignored;
 
 static void handle_destroy(void *h)
 {
@@ -44,6 +46,16 @@ void http_global_cleanup(void)
 void http_set_cancel_hook(bool (*cancelled)(void))
 {
 	cancel_hook = cancelled;
+}
+
+void http_ignore_cancel(bool ignore)
+{
+	cancel_ignored = ignore;
+}
+
+static bool cancelled(void)
+{
+	return !cancel_ignored && cancel_hook && cancel_hook();
 }
 
 void http_response_init(struct http_response *resp)
@@ -144,7 +156,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return cancel_hook && cancel_hook() ? 1 : 0;
+	return cancelled() ? 1 : 0;
 }
 
 int http_perform(const struct http_request *req, struct http_response *resp)
@@ -373,7 +385,7 @@ static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream 
 		}
 		if (until(s) || s->done)
 			return 0;
-		if (cancel_hook && cancel_hook())
+		if (cancelled())
 			return -EINTR;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 > deadline)

@@ -79,7 +79,13 @@ void model_project_cleanup(struct project *p)
 void model_notify(struct project *p, const char *path)
 {
 	if (p->notify)
-		p->notify(p->notify_ctx, path);
+		p->notify(p->notify_ctx, path, false);
+}
+
+void model_notify_later(struct project *p, const char *path)
+{
+	if (p->notify)
+		p->notify(p->notify_ctx, path, true);
 }
 
 /* ---- fetching --------------------------------------------------------- */
@@ -401,6 +407,12 @@ bool model_alias_get(struct project *p, const struct collection_def *c, const ch
 		    !strcmp(e->path + n + 1, name)) {
 			snprintf(id, idlen, "%s", e->alias_id);
 			found = true;
+			/* Only mkdir's own reply needs it. */
+			*q = e->next;
+			free(e->path);
+			free(e->alias_id);
+			free(e);
+			continue;
 		}
 		q = &e->next;
 	}
@@ -457,7 +469,7 @@ static bool volume_attached(const json_t *server, const char *vid)
 }
 
 /* Virtual files of a resource directory: not JSON keys. */
-static int resolve_virtual(const struct collection_def *c, struct node *n)
+static int resolve_virtual(struct project *p, const struct collection_def *c, struct node *n)
 {
 	const struct tree_path *tp = &n->tp;
 
@@ -468,8 +480,24 @@ static int resolve_virtual(const struct collection_def *c, struct node *n)
 			n->perm = 0755;
 			return 0;
 		}
-		if (tp->nattrs != 2 || !volume_attached(n->res->data, tp->attrs[1]))
+		if (tp->nattrs != 2)
 			return -ENOENT;
+		if (!volume_attached(n->res->data, tp->attrs[1])) {
+			/* `ln -s ../../../volumes/data1 volumes/data1` names it. */
+			char *vid = NULL, err[256];
+
+			if (!p || model_find_ref(p, collection_find("volumes"), tp->attrs[1], &vid,
+						 err, sizeof(err)) ||
+			    !volume_attached(n->res->data, vid)) {
+				free(vid);
+				return -ENOENT;
+			}
+			n->type = NODE_LINK;
+			if (asprintf(&n->link, "../../../volumes/%s", vid) < 0)
+				n->link = NULL;
+			free(vid);
+			return n->link ? 0 : -ENOMEM;
+		}
 		n->type = NODE_LINK;
 		if (asprintf(&n->link, "../../../volumes/%s", tp->attrs[1]) < 0) {
 			n->link = NULL;
@@ -567,7 +595,7 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 	}
 	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
-		rc = notdir ? -ENOTDIR : resolve_virtual(c, n);
+		rc = notdir ? -ENOTDIR : resolve_virtual(p, c, n);
 		if (rc == -ENOENT && is_writable_attr(c, &n->tp) && model_pending_has(p, path)) {
 			n->type = NODE_FILE;
 			n->virt = VIRT_PENDING;
@@ -872,7 +900,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 
 			vn.tp.attrs[0] = attrs[0];
 			vn.tp.nattrs = 1;
-			if (resolve_virtual(c, &vn))
+			if (resolve_virtual(NULL, c, &vn))
 				continue;
 			/* The console is fetched on read, not to list a directory. */
 			if (vn.virt == VIRT_CONSOLE) {

@@ -67,13 +67,17 @@ void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
 int64_t model_doc_ttl(const struct project *p, const json_t *doc);
 /* Tells the kernel to forget what it cached about @path. */
 void model_notify(struct project *p, const char *path);
+/* The same, once the operation in progress has been answered (from inside
+ * mkdir, where the kernel holds the directory). */
+void model_notify_later(struct project *p, const char *path);
 
 /* Files being written that the cloud does not know yet, so that stat()
  * between create(2) and close(2) finds them. */
 bool model_pending_has(struct project *p, const char *path);
 int model_pending_add(struct project *p, const char *path);
-/* A name just made with mkdir answers as a directory (the kernel insists)
- * until the kernel's entry for it has expired; then as the usual link. */
+/* A name just made with mkdir answers once as a directory (mkdir's own
+ * reply must be one); the kernel is then told to forget it, and it
+ * resolves as the usual link. */
 int model_alias_add(struct project *p, const struct collection_def *c, const char *name,
 		    const char *id);
 bool model_alias_get(struct project *p, const struct collection_def *c, const char *name,

@@ -156,6 +156,8 @@ int model_mkdir(struct project *p, const char *path)
 		/* The kernel wants a directory where it made one. */
 		if (!rc)
 			rc = model_alias_add(p, tp.coll, tp.entry, id);
+		if (!rc)
+			model_notify_later(p, path);
 	}
 	tree_path_free(&tp);
 	return rc;
@@ -381,8 +383,17 @@ int model_rmdir(struct project *p, const char *path)
 	rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL) : -ENOMEM;
 	free(url);
 	model_forget(p, n.tp.coll, n.id);
-	if (!rc)
+	if (!rc) {
+		const char *name = json_string_value(json_object_get(n.res->data, "name"));
+		char *file = name ? names_encode(name) : NULL, *link = NULL;
+
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);
+		/* The kernel may still hold the name's link to the id. */
+		if (file && asprintf(&link, "/%s/%s", n.tp.coll->name, file) >= 0)
+			model_notify_later(p, link);
+		free(link);
+		free(file);
+	}
 out:
 	model_node_release(&n);
 	return rc;

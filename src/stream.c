@@ -140,7 +140,7 @@ static void delete_image(struct stream *s)
 	if (!s->created)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", s->c->item_path, s->id);
-	if (api_send(s->p->sess, s->c->service, "DELETE", path, NULL, NULL))
+	if (api_cleanup_delete(s->p->sess, s->c->service, path))
 		log_cloud_error("could not delete the incomplete image %s; delete it by hand", s->id);
 	else
 		log_info("deleted the incomplete image %s (%s)", s->id, s->name);
@@ -190,6 +190,38 @@ static int start_upload(struct stream *s)
 	return http_stream_write(s->http, s->head.data, s->head.len, timeout_ms(s));
 }
 
+static int append(struct stream *s, const char *buf, size_t size);
+
+/* A forward gap is a hole: cp copies sparse files by seeking past runs of
+ * zeros, and ends them with ftruncate. The hole is sent as zeros. */
+static int fill_to(struct stream *s, off_t off)
+{
+	static const char zeros[64 * 1024];
+	int rc = 0;
+
+	while (!rc && s->offset < off) {
+		size_t n = off - s->offset < (off_t)sizeof(zeros) ? (size_t)(off - s->offset)
+								   : sizeof(zeros);
+
+		rc = append(s, zeros, n);
+	}
+	return rc;
+}
+
+int stream_truncate(struct stream *s, off_t size)
+{
+	if (!s->upload)
+		return -EBADF;
+	if (s->failed)
+		return s->failed;
+	if (size < s->offset) {
+		log_cloud_error("images/%s: truncate to %lld after %lld bytes were sent: uploads only grow",
+				s->name, (long long)size, (long long)s->offset);
+		return fail(s, -EINVAL);
+	}
+	return fill_to(s, size);
+}
+
 int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 {
 	int rc;
@@ -198,11 +230,23 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 		return -EBADF;
 	if (s->failed)
 		return s->failed;
-	if (off != s->offset) {
+	if (off < s->offset) {
 		log_cloud_error("images/%s: write at offset %lld after %lld bytes: uploads must be written in order",
 				s->name, (long long)off, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
+	rc = fill_to(s, off);
+	if (!rc)
+		rc = append(s, buf, size);
+	return rc ? rc : (int)size;
+}
+
+/* Hashes @buf and sends it (or keeps it as the head until the format is
+ * known). */
+static int append(struct stream *s, const char *buf, size_t size)
+{
+	int rc;
+
 	EVP_DigestUpdate(s->md5, buf, size);
 	EVP_DigestUpdate(s->sha512, buf, size);
 	s->offset += (off_t)size;
@@ -210,13 +254,18 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 		if (buf_add(&s->head, buf, size))
 			return fail(s, -ENOMEM);
 		if (s->head.len < STREAM_HEAD_BYTES)
-			return (int)size;
+			return 0;
 		rc = start_upload(s);
 		buf_free(&s->head);
 	} else {
 		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
 	}
-	return rc ? fail(s, rc) : (int)size;
+	if (rc) {
+		log_cloud_error("images/%s: upload failed after %lld bytes: %s; the image is deleted",
+				s->name, (long long)s->offset, strerror(-rc));
+		return fail(s, rc);
+	}
+	return 0;
 }
 
 /* True when @pid is closing its files because a signal is killing it. */

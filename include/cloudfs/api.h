@@ -87,6 +87,10 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *path, char *buf,
 			size_t len, long timeout_ms);
 
+/* DELETE that runs to the end even when the user's operation was
+ * interrupted (removing a half-made resource). */
+int api_cleanup_delete(struct session *s, enum service svc, const char *path) CFS_WARN_UNUSED;
+
 /* The absolute URL of the next page, or NULL (no next page / bad link).
  * @base is the service endpoint (for Glance's relative links). Pure. */
 char *api_next_url(const struct collection_def *c, const json_t *page, const char *base);

@@ -46,6 +46,9 @@ void http_global_cleanup(void);
  * (Ctrl-C); polled during transfers. Set once before threads start.
  */
 void http_set_cancel_hook(bool (*cancelled)(void));
+/* While set, this thread's requests ignore the hook (cleanup that must run
+ * even though the user's operation was interrupted). */
+void http_ignore_cancel(bool ignore);
 
 void http_response_init(struct http_response *resp);
 void http_response_free(struct http_response *resp);

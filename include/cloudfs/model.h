@@ -26,9 +26,10 @@ struct project {
 	int64_t mount_time_s;
 	uid_t uid;
 	gid_t gid;
-	/* Tells the kernel to drop a path it cached (set by the FUSE layer;
-	 * never called where the kernel holds that path's directory). */
-	void (*notify)(void *ctx, const char *path);
+	/* Tells the kernel to drop a path it cached (set by the FUSE layer).
+	 * @later: after the current operation is answered (the kernel holds
+	 * the path's directory during mkdir). */
+	void (*notify)(void *ctx, const char *path, bool later);
 	void *notify_ctx;
 	pthread_mutex_t pending_lock;
 	struct pending *pending; /* protected by pending_lock: files being written */

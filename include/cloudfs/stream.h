@@ -22,9 +22,12 @@ int stream_upload_new(struct project *p, const char *path, struct stream **out) 
 int stream_download_new(struct project *p, const char *path,
 			struct stream **out) CFS_WARN_UNUSED;
 
-/* Sequential writes only: another offset fails with -EINVAL (and the
- * upload is abandoned). Returns @size or -errno. */
+/* Writes in order; a forward gap (a sparse copy's hole) is sent as zeros,
+ * a backward write fails with -EINVAL (and the upload is abandoned).
+ * Returns @size or -errno. */
 int stream_write(struct stream *s, const char *buf, size_t size, off_t off);
+/* ftruncate(2) while uploading: growing sends zeros; shrinking fails. */
+int stream_truncate(struct stream *s, off_t size);
 /* Completes an upload: 0 only when Glance holds exactly the bytes sent.
  * @pid is the closing process: if it is dying of a signal, the upload was
  * cut off and is abandoned instead. Later calls return the same result. */

@@ -128,20 +128,34 @@ class FakeCloud:
 
     # ----------------------------------------------------------------------------- control API
     def requests(self, service=None, method=None, path_prefix=None):
-        """Requests served so far (oldest first): dicts with method, path, query, status, service, token."""
+        """Requests served so far (oldest first): dicts with method, path, query, status (None: no
+        answer), service, token, body (the JSON body parsed, else None) and length (body bytes)."""
         query = {k: v for k, v in (("service", service), ("method", method), ("path_prefix", path_prefix)) if v}
         return self._control("GET", "requests", query=query)
 
     def clear_requests(self):
         self._control("DELETE", "requests")
 
-    def fault(self, path="", status=None, method=None, count=1, delay_ms=0, body=None, drop=False):
-        """Make the next `count` (-1 = all) requests whose path starts with `path` fail / stall / drop."""
-        return self._control("POST", "faults", {"method": method, "path": path, "status": status, "count": count,
-                                                "delay_ms": delay_ms, "body": body, "drop": drop})
+    def fault(self, path="", status=None, method=None, count=1, delay_ms=0, body=None, drop=False,
+              after_bytes=None, drop_after_bytes=None, corrupt=False):
+        """Make the next `count` (-1 = all) requests whose path starts with `path` fail / stall / drop.
+        after_bytes=N: read N bytes of the request body first, then answer `status` (or drop);
+        drop_after_bytes=N: read N bytes, then close without answering (an upload cut off mid-way);
+        corrupt=True: serve the request normally but with one byte of its body flipped."""
+        fault = {"method": method, "path": path, "status": status, "count": count, "delay_ms": delay_ms,
+                 "body": body, "drop": drop, "corrupt": corrupt}
+        if after_bytes is not None:
+            fault["after_bytes"] = after_bytes
+        if drop_after_bytes is not None:
+            fault["drop_after_bytes"] = drop_after_bytes
+        return self._control("POST", "faults", fault)
 
     def clear_faults(self):
         self._control("DELETE", "faults")
+
+    def quota(self, **limits):
+        """quota(servers=5, volumes=3, networks=None) -> every limit (None = unlimited); no args: show."""
+        return self._control("POST", "quota", limits) if limits else self._control("GET", "quota")
 
     def expire_tokens(self):
         return self._control("POST", "expire_tokens")

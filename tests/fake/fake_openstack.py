@@ -4,12 +4,19 @@
 URL layout -- one port P, services told apart by path prefix, like devstack:
   identity  http://127.0.0.1:P/identity/v3          POST /auth/tokens (password | token |
                                                      application_credential), GET/DELETE /auth/tokens
-  compute   http://127.0.0.1:P/compute/v2.1         /servers[/detail], /servers/{id}[/action],
-                                                     /flavors[/detail], /flavors/{id}, /os-keypairs[/{name}]
+  compute   http://127.0.0.1:P/compute/v2.1         /servers[/detail], /servers/{id} (GET PUT DELETE),
+                                                     /servers/{id}/action (console, reboot, os-stop, os-start,
+                                                     pause, unpause, suspend, resume, lock, unlock, shelve,
+                                                     unshelve), /servers/{id}/metadata[/{key}],
+                                                     /servers/{id}/os-volume_attachments[/{volume}],
+                                                     /flavors[/detail], /flavors/{id} (POST/DELETE: admin),
+                                                     /os-keypairs[/{name}] (GET POST DELETE)
   image     http://127.0.0.1:P/image                /v2/images[/{id}[/file]]  (list `next` is relative)
-  volume    http://127.0.0.1:P/volume/v3/<project>  /volumes[/detail], /volumes/{id}
+  volume    http://127.0.0.1:P/volume/v3/<project>  /volumes[/detail], /volumes/{id}[/metadata[/{key}]],
+                                                     /snapshots[/detail], /snapshots/{id}
                                                      (catalog types `volumev3` AND `block-storage`)
-  network   http://127.0.0.1:P/network              /v2.0/{networks,subnets,ports,security-groups,routers}
+  network   http://127.0.0.1:P/network              /v2.0/{networks,subnets,ports,security-groups,routers,
+                                                     floatingips}[/{id}]  (GET POST PUT DELETE)
 The catalog also lists every service in RegionTwo, at a port that refuses connections, so a client
 that ignores OS_REGION_NAME fails.  Users: demo/demo (project demo), admin/admin (project admin),
 domain Default (id default); application credential appcred-id / appcred-secret (demo).
@@ -18,30 +25,45 @@ Bodies, error shapes, headers and pagination copy the captures in shared/fixture
 Nova/Cinder {"itemNotFound": {...}}, Neutron {"NeutronError": {...}}, Keystone {"error": {...}},
 Glance errors as HTML pages; Nova `servers_links` next when a page is full, Cinder `volumes_links`
 only when more remain, Glance relative `next`, Neutron `next` + `previous` (page_reverse=True).
-Servers and volumes created through the API go BUILD/creating -> ACTIVE/available after
---build-seconds, and disappear --delete-seconds after DELETE (computed lazily on each request).
+Writes are validated like the real services (references must exist, Neutron CIDR rules, Nova server
+state rules, volumes in use, quotas).  Servers, volumes and snapshots created through the API go
+BUILD/creating -> ACTIVE/available after --build-seconds, server actions and volume attach/detach
+pass through their transitional state (REBOOT, powering-off, attaching, ...) for as long, and
+deleted objects disappear --delete-seconds after DELETE (computed lazily on each request).
 
 Test-control API (no token needed, never logged, never faulted):
   GET    /_fake/ping                 -> {"ok": true}
-  GET    /_fake/requests             log [{"method","path","query","status","service","token"}]
-                                     (optional ?service=&method=&path_prefix=)
+  GET    /_fake/requests             log [{"method","path","query","status","service","token","body",
+                                     "length"}]: body = the request body parsed as JSON (null when it
+                                     is not JSON), length = its size (optional ?service=&method=&path_prefix=)
   DELETE /_fake/requests             clear the log
   POST   /_fake/faults               {"method","path" (prefix, no query),"status","count" (-1 =
-                                     forever, default 1),"delay_ms","body","drop"} or a list of them
+                                     forever, default 1),"delay_ms","body","drop",
+                                     "after_bytes" (read that many bytes of the request body first;
+                                     with "drop": close without answering, with "status": answer it),
+                                     "drop_after_bytes": N (= "drop": true, "after_bytes": N),
+                                     "corrupt" (serve the request with one byte of its body flipped)}
+                                     or a list of them
   GET | DELETE /_fake/faults         show | clear pending faults
+  GET | POST /_fake/quota            show | set per-project limits {"servers": 5, "volumes": null, ...}
+                                     (collections: servers keypairs volumes snapshots networks subnets
+                                     ports routers security_groups floating_ips; null = unlimited)
   POST   /_fake/expire_tokens        every token issued so far stops working
-  POST   /_fake/seed                 {"servers": [{partial}], "images": [...], "volumes", "networks",
-                                     "subnets", "ports", "security_groups", "routers", "keypairs"}
+  POST   /_fake/seed                 {"servers": [{partial}], "images": [...], "volumes", "snapshots",
+                                     "networks", "subnets", "ports", "security_groups", "routers",
+                                     "floating_ips", "keypairs", "flavors"}
                                      -> the created objects, every other field filled in
   POST   /_fake/delete               {"collection", "id"}             remove one out of band
   POST   /_fake/update               {"collection", "id", "fields"}   change fields out of band
-  POST   /_fake/reset                back to the startup data (same ids), log and faults cleared
-  GET    /_fake/state                every collection, for debugging
+  POST   /_fake/reset                back to the startup data (same ids) and --quota limits, log and
+                                     faults cleared
+  GET    /_fake/state                every collection, for debugging (images also carry "_data_md5")
 
 Run standalone:  /usr/bin/python3 tests/fake/fake_openstack.py --port 5000
 """
 
 import argparse
+import base64
 import functools
 import hashlib
 import heapq
@@ -93,12 +115,18 @@ COLLECTIONS = {
     "keypairs": ("name", lambda r: r["id"], False),
     "images": ("id", lambda r: (r["created_at"], r["id"]), True),
     "volumes": ("id", lambda r: (r["created_at"], r["id"]), True),
+    "snapshots": ("id", lambda r: (r["created_at"], r["id"]), True),
     "networks": ("id", lambda r: r["id"], False),
     "subnets": ("id", lambda r: r["id"], False),
     "ports": ("id", lambda r: r["id"], False),
     "security_groups": ("id", lambda r: r["id"], False),
     "routers": ("id", lambda r: r["id"], False),
+    "floating_ips": ("id", lambda r: r["id"], False),
 }
+# who owns a record, for visibility and quotas: (field, "project" | "user")
+OWNER = {"servers": ("tenant_id", "project"), "volumes": ("os-vol-tenant-attr:tenant_id", "project"),
+         "snapshots": ("os-extended-snapshot-attributes:project_id", "project"), "keypairs": ("user_id", "user"),
+         "images": ("owner", "project"), "flavors": (None, None)}
 FLAVORS = [("1", "m1.tiny", 512, 1, 1), ("2", "m1.small", 2048, 20, 1), ("3", "m1.medium", 4096, 40, 2),
            ("4", "m1.large", 8192, 80, 4), ("42", "m1.nano", 128, 1, 1), ("5", "m1.xlarge", 16384, 160, 8),
            ("84", "m1.micro", 192, 1, 1)]
@@ -109,10 +137,70 @@ SERVER_STATES = {"ACTIVE": ("active", None, 1), "BUILD": ("building", "spawning"
                  "REBOOT": ("active", "rebooting", 1), "HARD_REBOOT": ("active", "rebooting_hard", 1),
                  "RESIZE": ("active", "resize_prep", 1), "VERIFY_RESIZE": ("resized", None, 1),
                  "RESCUE": ("rescued", None, 1), "SHELVED_OFFLOADED": ("shelved_offloaded", None, 4),
-                 "SOFT_DELETED": ("soft-delete", None, 4), "DELETED": ("deleted", None, 0)}
+                 "SHELVED": ("shelved", None, 4), "SOFT_DELETED": ("soft-delete", None, 4),
+                 "DELETED": ("deleted", None, 0)}
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
-NEUTRON_RESOURCES = {"networks": "Network", "subnets": "Subnet", "ports": "Port", "routers": "Router",
-                     "security_groups": "SecurityGroup"}
+# Neutron: collection -> (URL segment, body key, exception label, quota resource name)
+NEUTRON = {"networks": ("networks", "network", "Network", "network"),
+           "subnets": ("subnets", "subnet", "Subnet", "subnet"),
+           "ports": ("ports", "port", "Port", "port"),
+           "routers": ("routers", "router", "Router", "router"),
+           "security_groups": ("security-groups", "security_group", "SecurityGroup", "security_group"),
+           "floating_ips": ("floatingips", "floatingip", "FloatingIP", "floatingip")}
+NEUTRON_BY_URL = {seg: coll for coll, (seg, *_) in NEUTRON.items()}
+# Attributes Neutron takes on POST (required ones first, marked by REQUIRED) and on PUT.
+NEUTRON_ATTRS = {
+    "networks": ((), {"name", "admin_state_up", "shared", "description", "mtu", "router:external",
+                      "port_security_enabled", "availability_zone_hints", "tags", "qos_policy_id", "dns_domain"},
+                 {"name", "admin_state_up", "shared", "description", "mtu", "router:external",
+                  "port_security_enabled", "qos_policy_id", "dns_domain"}),
+    "subnets": (("network_id", "ip_version"), {"name", "cidr", "gateway_ip", "enable_dhcp", "dns_nameservers",
+                                                "allocation_pools", "host_routes", "description", "ipv6_ra_mode",
+                                                "ipv6_address_mode", "subnetpool_id", "prefixlen", "service_types",
+                                                "segment_id", "tags", "dns_publish_fixed_ip"},
+                {"name", "description", "gateway_ip", "enable_dhcp", "dns_nameservers", "allocation_pools",
+                 "host_routes", "service_types", "segment_id", "dns_publish_fixed_ip"}),
+    "ports": (("network_id",), {"name", "admin_state_up", "mac_address", "fixed_ips", "device_id",
+                                "device_owner", "description", "security_groups", "allowed_address_pairs",
+                                "port_security_enabled", "binding:vnic_type", "binding:host_id",
+                                "binding:profile", "extra_dhcp_opts", "qos_policy_id", "dns_name", "tags"},
+              {"name", "admin_state_up", "fixed_ips", "device_id", "device_owner", "description",
+               "security_groups", "allowed_address_pairs", "port_security_enabled", "binding:vnic_type",
+               "binding:host_id", "binding:profile", "extra_dhcp_opts", "qos_policy_id", "dns_name"}),
+    "routers": ((), {"name", "admin_state_up", "external_gateway_info", "description", "distributed", "ha",
+                     "availability_zone_hints", "flavor_id", "tags"},
+                {"name", "admin_state_up", "external_gateway_info", "description", "routes", "distributed",
+                 "ha"}),
+    "security_groups": ((), {"name", "description", "stateful", "tags"}, {"name", "description", "stateful"}),
+    "floating_ips": (("floating_network_id",), {"port_id", "fixed_ip_address", "floating_ip_address",
+                                                "subnet_id", "description", "dns_domain", "dns_name",
+                                                "qos_policy_id", "tags"},
+                     {"port_id", "fixed_ip_address", "description", "qos_policy_id"}),
+}
+NEUTRON_BOOLS, NEUTRON_INTS = {"admin_state_up", "shared", "router:external", "port_security_enabled",
+                               "enable_dhcp", "stateful", "distributed", "ha"}, {"mtu", "ip_version"}
+AUTO_DELETE_PORT_OWNERS = ("network:dhcp", "network:distributed", "network:floatingip_agent_gateway")
+VOLUME_TYPES = ("__DEFAULT__", "lvmdriver-1")
+GLANCE_DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
+GLANCE_CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
+SSH_KEY_TYPES = ("ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                 "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
+QUOTA_COLLECTIONS = ("servers", "keypairs", "volumes", "snapshots") + tuple(NEUTRON)
+# Nova server actions: body key -> (method named in Nova's errors, vm_states allowed, transitional
+# task_state, status while in it (None = unchanged), final status); reboot and lock are special.
+SERVER_ACTIONS = {
+    "os-stop": ("stop", {"active", "error"}, "powering-off", None, "SHUTOFF"),
+    "os-start": ("start", {"stopped"}, "powering-on", None, "ACTIVE"),
+    "pause": ("pause", {"active"}, "pausing", None, "PAUSED"),
+    "unpause": ("unpause", {"paused"}, "unpausing", None, "ACTIVE"),
+    "suspend": ("suspend", {"active"}, "suspending", None, "SUSPENDED"),
+    "resume": ("resume", {"suspended"}, "resuming", None, "ACTIVE"),
+    "shelve": ("shelve", {"active", "stopped", "paused", "suspended"}, "shelving", None, "SHELVED_OFFLOADED"),
+    "unshelve": ("unshelve", {"shelved", "shelved_offloaded"}, "unshelving", None, "ACTIVE"),
+    "reboot": ("reboot", {"active", "stopped", "paused", "suspended", "error"}, "reboot_started", "REBOOT",
+               "ACTIVE"),
+}
+ATTACHABLE_VM_STATES = {"active", "paused", "stopped", "soft-delete", "shelved", "shelved_offloaded", "resized"}
 NOVA_FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
                     405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 415: "badMediaType",
                     429: "overLimit", 501: "notImplemented", 503: "serviceUnavailable"}
@@ -184,12 +272,13 @@ def paginate(items, limit, marker, key="id", reverse=False):
 class ApiError(Exception):
     """An error answer; rendered in the style of the service that raised it (see error_body)."""
 
-    def __init__(self, status, message, ntype=None, headers=None):
+    def __init__(self, status, message, ntype=None, headers=None, extra=None):
         super().__init__(message)
         self.status, self.message, self.ntype, self.headers = status, message, ntype, headers or {}
+        self.extra = extra or {}        # more fields of a Nova/Cinder fault (Cinder's overLimit retryAfter)
 
 
-def error_body(service, status, message, ntype=None):
+def error_body(service, status, message, ntype=None, extra=None):
     """-> (content type, body) for an error, shaped like the real service's."""
     title = phrase(status)
     if status == 401 and service != "identity":      # keystonemiddleware answers for every service
@@ -205,7 +294,8 @@ def error_body(service, status, message, ntype=None):
         ntype = ntype or "HTTP" + title.replace(" ", "")
         return "application/json", jdump({"NeutronError": {"type": ntype, "message": message, "detail": ""}})
     ctype = "application/json; charset=UTF-8" if service == "compute" else "application/json"
-    return ctype, jdump({NOVA_FAULT_NAMES.get(status, "computeFault"): {"code": status, "message": message}})
+    return ctype, jdump({NOVA_FAULT_NAMES.get(status, "computeFault"): {"code": status, "message": message,
+                                                                        **(extra or {})}})
 
 
 class Resp:
@@ -233,6 +323,76 @@ class Req:
         except ValueError:
             raise ApiError(400, "Malformed request body") from None
 
+    def wrapped(self, key, message=None):
+        """The object under `key` of a JSON body ({"server": {...}}), else a Nova/Cinder-style 400."""
+        body = self.json()
+        if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+            raise ApiError(400, message or f"'{key}' is a required property")
+        return body[key]
+
+    def logged_body(self):
+        """The body as the request log shows it: parsed JSON, or None (binary, or not JSON)."""
+        if not self.body or len(self.body) > 1 << 20 or self.body[:1] not in (b"{", b"["):
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def microversion(self):
+        """Nova's requested microversion as (2, N); 2.1 unless a header asks for another."""
+        value = self.headers.get("X-OpenStack-Nova-API-Version") or ""
+        m = re.search(r"compute\s+(\d+)\.(\d+)", self.headers.get("OpenStack-API-Version") or "")
+        m = m or re.fullmatch(r"\s*(\d+)\.(\d+)\s*", value)
+        return (int(m.group(1)), int(m.group(2))) if m else (2, 1)
+
+
+def parse_quotas(spec):
+    """--quota servers=5,volumes=3 (or a dict from /_fake/quota) -> {collection: int | None}."""
+    if isinstance(spec, dict):
+        items = spec.items()
+    else:
+        items = [part.split("=", 1) for part in (spec or "").split(",") if part.strip()]
+    quotas = {}
+    for coll, limit in items:
+        coll = coll.strip().replace("-", "_")
+        if coll not in QUOTA_COLLECTIONS:
+            raise ValueError(f"no quota for {coll!r} (one of {', '.join(QUOTA_COLLECTIONS)})")
+        quotas[coll] = None if limit in (None, "", -1, "-1") else int(limit)
+    return quotas
+
+
+def default_pools(cidr, gateway):
+    """Neutron's allocation pools when none are given: every host address but the gateway."""
+    first, last = cidr.network_address + 1, cidr.broadcast_address - (1 if cidr.version == 4 else 0)
+    if cidr.num_addresses <= 2:
+        return []
+    pools, start = [], first
+    if gateway is not None and first <= gateway <= last:
+        if gateway > first:
+            pools.append({"start": str(first), "end": str(gateway - 1)})
+        start = gateway + 1
+    if start <= last:
+        pools.append({"start": str(start), "end": str(last)})
+    return pools
+
+
+def ssh_fingerprint(public_key):
+    """Nova's MD5 fingerprint ("aa:bb:...") of an OpenSSH public key line, or None when the line is
+    not a key (unknown type, blob not base64, or a blob that does not start with the key type)."""
+    parts = public_key.split() if isinstance(public_key, str) else []
+    if len(parts) < 2 or parts[0] not in SSH_KEY_TYPES:
+        return None
+    try:
+        blob = b64decode(parts[1], validate=True)
+    except ValueError:
+        return None
+    n = int.from_bytes(blob[:4], "big")
+    if len(blob) < 4 + n or blob[4:4 + n] != parts[0].encode() or len(blob) < 4 + n + 4 + 16:
+        return None
+    digest = hashlib.md5(blob).hexdigest()
+    return ":".join(digest[i:i + 2] for i in range(0, 32, 2))
+
 
 def nova_invalid(field, value, problem):
     """Nova/Cinder jsonschema error text, e.g. "Invalid input for field/attribute networks. Value: none.
@@ -257,14 +417,16 @@ class Cloud:
         self.c = {name: {} for name in COLLECTIONS}   # collection -> key -> record
         self.blobs = {}                                # image id -> uploaded bytes
         self.counters = {"keypair": 0, "subnet": 0}    # keypair ids; auto CIDRs; "ip:<subnet>" per subnet
-        self.pending = []                              # heap of (when, seq, collection, key, "ready"|"gone")
+        self.pending = []             # heap of (when, seq, collection, key, "ready" | "gone" | fn(record))
+        self.quotas = parse_quotas(opts.quota)         # collection -> limit per project (or user)
         self.routes = self._routes()
         self.seed_startup(opts.seed, opts.servers)
-        self.initial = (json.dumps(self.c), dict(self.blobs), dict(self.counters))
+        self.initial = (json.dumps(self.c), dict(self.blobs), dict(self.counters), dict(self.quotas))
 
     def reset(self):
-        data, blobs, counters = self.initial
+        data, blobs, counters, quotas = self.initial
         self.c, self.blobs, self.counters = json.loads(data), dict(blobs), dict(counters)
+        self.quotas = dict(quotas)
         self.pending, self.log, self.faults = [], [], []
 
     # ----------------------------------------------------------------------- collection primitives
@@ -284,8 +446,19 @@ class Cloud:
             for port in [p for p in self.c["ports"].values() if p["device_id"] == key]:
                 self.remove("ports", port["id"])
             for vol in self.c["volumes"].values():
-                if any(a["server_id"] == key for a in vol["attachments"]):
+                if any(a["server_id"] == key for a in vol["attachments"]) or vol.get("_server") == key:
+                    vol.pop("_server", None)
+                    vol.pop("_ready", None)
                     vol.update(status="available", attachments=[])
+        elif coll == "volumes":
+            for srv in self.c["servers"].values():
+                srv["os-extended-volumes:volumes_attached"] = [
+                    a for a in srv["os-extended-volumes:volumes_attached"] if a["id"] != key]
+        elif coll == "networks":
+            for sub in [s for s in self.c["subnets"].values() if s["network_id"] == key]:
+                self.remove("subnets", sub["id"])
+            for port in [p for p in self.c["ports"].values() if p["network_id"] == key]:
+                self.remove("ports", port["id"])
         elif coll == "subnets" and rec["network_id"] in self.c["networks"]:
             self.c["networks"][rec["network_id"]]["subnets"].remove(key)
         elif coll == "images":
@@ -303,6 +476,8 @@ class Cloud:
             rec = self.c[coll].get(key)
             if rec is not None and action == "gone":
                 self.remove(coll, key)
+            elif rec is not None and callable(action):
+                action(rec)
             elif rec is not None:
                 rec.update(rec.pop("_ready", {}))
 
@@ -316,6 +491,7 @@ class Cloud:
         rule = {
             "servers": lambda r: r["tenant_id"] == proj,
             "volumes": lambda r: r["os-vol-tenant-attr:tenant_id"] == proj,
+            "snapshots": lambda r: r["os-extended-snapshot-attributes:project_id"] == proj,
             "images": lambda r: r["owner"] == proj or r["visibility"] in ("public", "community"),
             "networks": lambda r: r["project_id"] == proj or r["shared"] or r["router:external"],
             "subnets": lambda r: r["project_id"] == proj or self.c["networks"].get(
@@ -333,6 +509,39 @@ class Cloud:
     def find(self, req, coll, key):
         rec = self.c[coll].get(key)
         return rec if rec is not None and self.visible(coll, req.token)(rec) else None
+
+    def find_by_name_or_id(self, req, coll, ref):
+        """What the services do with a reference that may be a name (Nova's security groups): the
+        visible record with that key, else the one visible record with that name; None otherwise."""
+        rec = self.find(req, coll, ref)
+        if rec is not None:
+            return rec
+        named = [r for r in self.listable(coll, req.token) if r.get("name") == ref]
+        return named[0] if len(named) == 1 else None
+
+    def owned(self, coll, token):
+        field, kind = OWNER.get(coll, ("project_id", "project"))
+        want = token["user_id"] if kind == "user" else token["project_id"]
+        return [r for r in self.c[coll].values() if r.get(field) == want]
+
+    def check_quota(self, req, coll, requested=1):
+        """Refuse a create over the collection's --quota / /_fake/quota limit, as the service would."""
+        limit = self.quotas.get(coll)
+        if limit is None:
+            return
+        used = len(self.owned(coll, req.token))
+        if used + requested <= limit:
+            return
+        if coll == "servers":
+            raise ApiError(403, f"Quota exceeded for instances: Requested {requested}, but already used {used} "
+                                f"of {limit} instances")
+        if coll == "keypairs":
+            raise ApiError(403, "Quota exceeded, too many key pairs.")
+        if coll in ("volumes", "snapshots"):
+            kind = coll[:-1].capitalize()
+            raise ApiError(413, f"{kind}LimitExceeded: Maximum number of {coll} allowed ({limit}) exceeded for "
+                                f"quota '{coll}'.", extra={"retryAfter": "0"})
+        raise ApiError(409, f"Quota exceeded for resources: ['{NEUTRON[coll][3]}'].", "OverQuota")
 
     # ------------------------------------------------------------------------------------ builders
     def links(self, coll, key, project=None):
@@ -458,6 +667,19 @@ class Cloud:
             srv["os-extended-volumes:volumes_attached"].append({"id": vid})
         return rec
 
+    def build_snapshots(self, p):
+        sid = p.pop("id", None) or str(uuid.uuid4())
+        t = p.pop("_t", None) or time.time()
+        vol = self.lookup("volumes", p.pop("volume", None) or p.pop("volume_id", None) or "")
+        if vol is None:
+            raise ValueError("a snapshot needs an existing volume")
+        rec = {"id": sid, "created_at": ts(t, "us"), "updated_at": ts(t, "us"), "name": None,
+               "description": None, "volume_id": vol["id"], "status": "available", "size": vol["size"],
+               "metadata": {}, "os-extended-snapshot-attributes:progress": "100%",
+               "os-extended-snapshot-attributes:project_id": vol["os-vol-tenant-attr:tenant_id"]}
+        rec.update(p)
+        return rec
+
     def _neutron_common(self, p, t):
         project = p.pop("project_id", DEMO_PROJECT)
         return {"tenant_id": project, "description": "", "tags": [], "created_at": ts(t), "updated_at": ts(t),
@@ -486,8 +708,7 @@ class Cloud:
         rec = {"id": p.pop("id", None) or str(uuid.uuid4()), "name": "", "tenant_id": common["tenant_id"],
                "network_id": net["id"], "ip_version": cidr.version, "subnetpool_id": None, "enable_dhcp": True,
                "ipv6_ra_mode": None, "ipv6_address_mode": None, "gateway_ip": str(cidr.network_address + 1),
-               "cidr": str(cidr), "allocation_pools": [{"start": str(cidr.network_address + 2),
-                                                         "end": str(cidr.broadcast_address - 1)}],
+               "cidr": str(cidr), "allocation_pools": default_pools(cidr, cidr.network_address + 1),
                "host_routes": [], "dns_nameservers": [], "service_types": [], **common, "revision_number": 0}
         rec.update(p)
         net["subnets"].append(rec["id"])
@@ -546,17 +767,29 @@ class Cloud:
         rec.update(p)
         return rec
 
+    def build_floating_ips(self, p):
+        t = p.pop("_t", None) or time.time()
+        net = self.lookup("networks", p.pop("floating_network_id", None) or p.pop("network", "public"))
+        if net is None:
+            raise ValueError("a floating IP needs an existing network")
+        common = self._neutron_common(p, t)
+        sub = next((self.c["subnets"][s] for s in net["subnets"] if s in self.c["subnets"]), None)
+        rec = {"id": p.pop("id", None) or str(uuid.uuid4()), "tenant_id": common["tenant_id"],
+               "floating_ip_address": self.alloc_ip(sub) if sub else None, "floating_network_id": net["id"],
+               "router_id": None, "port_id": None, "fixed_ip_address": None, "status": "DOWN",
+               "qos_policy_id": None, "port_details": None, "dns_domain": "", "dns_name": "",
+               "port_forwardings": [], **common, "revision_number": 0}
+        rec.update(p)
+        return rec
+
     def build_keypairs(self, p):
         t = p.pop("_t", None) or time.time()
         blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + self.rng.randbytes(32)
         key = p.pop("public_key", None) or f"ssh-ed25519 {b64encode(blob).decode()} Generated-by-Nova"
-        try:
-            digest = hashlib.md5(b64decode(key.split()[1])).hexdigest()
-        except (IndexError, ValueError):
-            digest = hashlib.md5(key.encode()).hexdigest()
+        digest = hashlib.md5(key.encode()).hexdigest()
         self.counters["keypair"] += 1
-        rec = {"name": p.pop("name", "key"), "public_key": key,
-               "fingerprint": ":".join(digest[i:i + 2] for i in range(0, 32, 2)),
+        rec = {"name": p.pop("name", "key"), "public_key": key, "type": p.pop("type", "ssh"),
+               "fingerprint": ssh_fingerprint(key) or ":".join(digest[i:i + 2] for i in range(0, 32, 2)),
                "user_id": DEMO_USER, "deleted": False, "created_at": ts(t, "us"), "updated_at": None,
                "deleted_at": None, "id": self.counters["keypair"]}
         rec.update(p)
@@ -598,6 +831,7 @@ class Cloud:
     # ------------------------------------------------------------------------------------ dispatch
     def _routes(self):
         name = r"([^/]+)"
+        neutron = "|".join(re.escape(seg) for seg in NEUTRON_BY_URL)
         table = [  # (method, path regex, handler, needs token)
             ("GET", r"/", self.root, False),
             ("GET", r"/identity/?", self.ks_versions, False),
@@ -609,12 +843,26 @@ class Cloud:
             ("GET", r"/compute/v2\.1/servers(/detail)?", self.nova_list_servers, True),
             ("POST", r"/compute/v2\.1/servers", self.nova_create_server, True),
             ("GET", rf"/compute/v2\.1/servers/{name}", self.nova_show_server, True),
+            ("PUT", rf"/compute/v2\.1/servers/{name}", self.nova_update_server, True),
             ("DELETE", rf"/compute/v2\.1/servers/{name}", self.nova_delete_server, True),
             ("POST", rf"/compute/v2\.1/servers/{name}/action", self.nova_action, True),
+            ("GET", rf"/compute/v2\.1/servers/{name}/metadata(?:/{name})?", self.nova_metadata, True),
+            ("POST", rf"/compute/v2\.1/servers/{name}/metadata()", self.nova_metadata, True),
+            ("PUT", rf"/compute/v2\.1/servers/{name}/metadata(?:/{name})?", self.nova_metadata, True),
+            ("DELETE", rf"/compute/v2\.1/servers/{name}/metadata/{name}", self.nova_metadata, True),
+            ("GET", rf"/compute/v2\.1/servers/{name}/os-volume_attachments", self.nova_list_attachments, True),
+            ("POST", rf"/compute/v2\.1/servers/{name}/os-volume_attachments", self.nova_attach, True),
+            ("GET", rf"/compute/v2\.1/servers/{name}/os-volume_attachments/{name}", self.nova_show_attachment,
+             True),
+            ("DELETE", rf"/compute/v2\.1/servers/{name}/os-volume_attachments/{name}", self.nova_detach, True),
             ("GET", r"/compute/v2\.1/flavors(/detail)?", self.nova_list_flavors, True),
+            ("POST", r"/compute/v2\.1/flavors", self.nova_create_flavor, True),
             ("GET", rf"/compute/v2\.1/flavors/{name}", self.nova_show_flavor, True),
+            ("DELETE", rf"/compute/v2\.1/flavors/{name}", self.nova_delete_flavor, True),
             ("GET", r"/compute/v2\.1/os-keypairs", self.nova_list_keypairs, True),
+            ("POST", r"/compute/v2\.1/os-keypairs", self.nova_create_keypair, True),
             ("GET", rf"/compute/v2\.1/os-keypairs/{name}", self.nova_show_keypair, True),
+            ("DELETE", rf"/compute/v2\.1/os-keypairs/{name}", self.nova_delete_keypair, True),
             ("GET", r"/image/v2/images", self.glance_list, True),
             ("POST", r"/image/v2/images", self.glance_create, True),
             ("GET", rf"/image/v2/images/{name}", self.glance_show, True),
@@ -622,15 +870,22 @@ class Cloud:
             ("DELETE", rf"/image/v2/images/{name}", self.glance_delete, True),
             ("PUT", rf"/image/v2/images/{name}/file", self.glance_upload, True),
             ("GET", rf"/image/v2/images/{name}/file", self.glance_download, True),
-            ("GET", rf"/volume/v3/{name}/volumes(/detail)?", self.cinder_list, True),
+            ("GET", rf"/volume/v3/{name}/(volumes|snapshots)(/detail)?", self.cinder_list, True),
             ("POST", rf"/volume/v3/{name}/volumes", self.cinder_create, True),
-            ("GET", rf"/volume/v3/{name}/volumes/{name}", self.cinder_show, True),
+            ("POST", rf"/volume/v3/{name}/snapshots", self.cinder_create_snapshot, True),
+            ("GET", rf"/volume/v3/{name}/(volumes|snapshots)/{name}", self.cinder_show, True),
+            ("PUT", rf"/volume/v3/{name}/(volumes|snapshots)/{name}", self.cinder_update, True),
             ("DELETE", rf"/volume/v3/{name}/volumes/{name}", self.cinder_delete, True),
-            ("GET", r"/network/v2\.0/(networks|subnets|ports|security-groups|routers)", self.neutron_list, True),
-            ("GET", rf"/network/v2\.0/(networks|subnets|ports|security-groups|routers)/{name}",
-             self.neutron_show, True),
-            ("POST", r"/network/v2\.0/networks", self.neutron_create_network, True),
-            ("DELETE", rf"/network/v2\.0/networks/{name}", self.neutron_delete_network, True),
+            ("DELETE", rf"/volume/v3/{name}/snapshots/{name}", self.cinder_delete_snapshot, True),
+            ("GET", rf"/volume/v3/{name}/volumes/{name}/metadata(?:/{name})?", self.cinder_metadata, True),
+            ("POST", rf"/volume/v3/{name}/volumes/{name}/metadata()", self.cinder_metadata, True),
+            ("PUT", rf"/volume/v3/{name}/volumes/{name}/metadata(?:/{name})?", self.cinder_metadata, True),
+            ("DELETE", rf"/volume/v3/{name}/volumes/{name}/metadata/{name}", self.cinder_metadata, True),
+            ("GET", rf"/network/v2\.0/({neutron})", self.neutron_list, True),
+            ("POST", rf"/network/v2\.0/({neutron})", self.neutron_create, True),
+            ("GET", rf"/network/v2\.0/({neutron})/{name}", self.neutron_show, True),
+            ("PUT", rf"/network/v2\.0/({neutron})/{name}", self.neutron_update, True),
+            ("DELETE", rf"/network/v2\.0/({neutron})/{name}", self.neutron_delete, True),
         ]
         return [(m, re.compile(rx + r"(?:\.json)?" if rx.startswith("/network") else rx), fn, auth)
                 for m, rx, fn, auth in table]
@@ -644,7 +899,7 @@ class Cloud:
         try:
             return self._route(req)
         except ApiError as e:
-            ctype, body = error_body(req.service, e.status, e.message, e.ntype)
+            ctype, body = error_body(req.service, e.status, e.message, e.ntype, e.extra)
             return Resp(e.status, body, ctype, e.headers)
 
     def _route(self, req):
@@ -694,14 +949,15 @@ class Cloud:
 
     def record(self, req, status, token_present):
         self.log.append({"method": req.method, "path": req.path, "query": req.query, "status": status,
-                         "service": req.service, "token": token_present})
+                         "service": req.service, "token": token_present, "body": req.logged_body(),
+                         "length": len(req.body or b"")})
 
     def root(self, req):
         return jresp(200, {"fake-openstack": {name: self.base + path.format(project="<project_id>")
                                               for _, name, path in CATALOG}})
 
     # ------------------------------------------------------------------------------------ listings
-    def listing(self, req, coll, style, href, view=public):
+    def listing(self, req, coll, style, href, view=public, key=None):
         """Filter, sort and paginate `coll`, and add the service's own kind of pagination links.
         style: nova (next when the page is full), cinder (next when more remain), glance (relative
         first/next), neutron (next + previous, page_reverse)."""
@@ -721,7 +977,7 @@ class Cloud:
             page, more = paginate(items, size, marker, key_field, reverse)
         except LookupError:
             raise self.marker_error(style, coll, marker) from None
-        key = coll
+        key = key or coll
         body = {key: [view(r) for r in page]}
         full = bool(page) and len(page) == size
 
@@ -916,8 +1172,47 @@ class Cloud:
     def nova_show_server(self, req, sid):
         return jresp(200, {"server": public(self.server_or_404(req, sid))})
 
+    @staticmethod
+    def check_unlocked(req, rec):
+        if rec.get("_locked") and "admin" not in req.token["roles"]:
+            raise ApiError(409, f"Instance {rec['id']} is locked")
+
+    def nova_update_server(self, req, sid):
+        rec = self.server_or_404(req, sid)
+        s = req.wrapped("server")
+        extra = sorted(set(s) - {"name", "accessIPv4", "accessIPv6", "description"})
+        if extra:
+            raise nova_invalid("server", s, "Additional properties are not allowed "
+                                            f"({', '.join(repr(k) for k in extra)} was unexpected)")
+        if "description" in s and req.microversion() < (2, 19):
+            raise nova_invalid("server", s, "Additional properties are not allowed ('description' was unexpected)")
+        if "name" in s:
+            self.check_server_name(s["name"])
+        for field, version in (("accessIPv4", 4), ("accessIPv6", 6)):
+            value = s.get(field)
+            if value not in (None, ""):
+                try:
+                    ok = ipaddress.ip_address(value).version == version
+                except (ValueError, TypeError):
+                    ok = False
+                if not ok:
+                    raise nova_invalid(field, value, f"{value!r} is not a 'ipv{version}'")
+        self.check_unlocked(req, rec)
+        rec.update({k: ("" if v is None and k.startswith("access") else v) for k, v in s.items()})
+        rec["updated"] = ts(time.time())
+        return jresp(200, {"server": public(rec)})
+
+    @staticmethod
+    def check_server_name(name):
+        if not isinstance(name, str):
+            raise nova_invalid("name", name, f"{name!r} is not of type 'string'")
+        if not 1 <= len(name) <= 255 or name != name.strip():
+            raise nova_invalid("name", name, f"{name!r} is not a valid name (1-255 characters, "
+                                             "no leading or trailing whitespace)")
+
     def nova_delete_server(self, req, sid):
         rec = self.server_or_404(req, sid)
+        self.check_unlocked(req, rec)
         if rec["OS-EXT-STS:task_state"] != "deleting":
             rec.pop("_ready", None)
             rec["OS-EXT-STS:task_state"] = "deleting"
@@ -935,11 +1230,19 @@ class Cloud:
             if field not in s:
                 raise nova_invalid("server", s, f"'{field}' is a required property")
         name = s["name"]
-        if not isinstance(name, str):
-            raise nova_invalid("name", name, f"{name!r} is not of type 'string'")
-        if not 1 <= len(name) <= 255 or name != name.strip():
-            raise nova_invalid("name", name, f"{name!r} is not a valid name (1-255 characters, "
-                                             "no leading or trailing whitespace)")
+        self.check_server_name(name)
+        user_data = s.get("user_data")
+        if user_data is not None:
+            try:       # Nova's 'base64' format checker: base64.decodebytes, which skips non-alphabet bytes
+                if not isinstance(user_data, str):
+                    raise ValueError
+                base64.decodebytes(user_data.encode())
+            except (ValueError, base64.binascii.Error):
+                raise nova_invalid("user_data", user_data, f"{user_data!r} is not a 'base64'") from None
+        groups = s.get("security_groups")
+        if groups is not None and (not isinstance(groups, list) or
+                                   not all(isinstance(g, dict) and isinstance(g.get("name"), str) for g in groups)):
+            raise nova_invalid("security_groups", groups, f"{groups!r} is not an array of {{'name': string}}")
         networks = s.get("networks")
         if networks is not None and not isinstance(networks, list):
             raise nova_invalid("networks", networks, f"{networks!r} is not of type 'array'")
@@ -975,7 +1278,11 @@ class Cloud:
             if len(available) > 1:
                 raise ApiError(409, "Multiple possible networks found, use a Network ID to be more specific.")
             net_ids = [n["id"] for n in available]
-        rec = self.new("servers", {"name": name, "image": image["id"], "flavor": flavor["id"],
+        for group in groups or []:
+            if self.find_by_name_or_id(req, "security_groups", group["name"]) is None:
+                raise ApiError(400, f"Security group {group['name']} not found.")
+        self.check_quota(req, "servers")
+        rec = self.new("servers", {"_user_data": user_data,"name": name, "image": image["id"], "flavor": flavor["id"],
                                    "networks": net_ids, "metadata": metadata, "key_name": s.get("key_name"),
                                    "tenant_id": req.token["project_id"], "user_id": req.token["user_id"],
                                    "security_groups": [{"name": g.get("name", "default")} for g in
@@ -999,12 +1306,42 @@ class Cloud:
         if not isinstance(body, dict) or len(body) != 1:
             raise ApiError(400, "Malformed request body")
         action, args = next(iter(body.items()))
-        if action != "os-getConsoleOutput":
+        if action == "os-getConsoleOutput":
+            return self.nova_console(rec, args)
+        if action in ("lock", "unlock"):
+            rec["_locked"] = action == "lock"
+            return Resp(202, ctype="application/json; charset=UTF-8")
+        if action not in SERVER_ACTIONS:
             raise ApiError(400, f"There is no such action: {action}")
+        method, vm_states, task, during, final = SERVER_ACTIONS[action]
+        if action == "reboot":
+            kind = (args or {}).get("type") if isinstance(args, dict) else None
+            if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
+                raise nova_invalid("type", kind, f"{kind!r} is not one of ['HARD', 'Hard', 'hard', 'SOFT', "
+                                                 "'Soft', 'soft']")
+            if kind.upper() == "SOFT":
+                vm_states = {"active"}
+            else:
+                task, during = "reboot_started_hard", "HARD_REBOOT"
+        self.check_unlocked(req, rec)
+        vm_state, task_state = rec["OS-EXT-STS:vm_state"], rec["OS-EXT-STS:task_state"]
+        if task_state is not None:
+            raise ApiError(409, f"Cannot '{method}' instance {sid} while it is in task_state {task_state}")
+        if vm_state not in vm_states:
+            raise ApiError(409, f"Cannot '{method}' instance {sid} while it is in vm_state {vm_state}")
+        vm_final, _, power_final = SERVER_STATES[final]
+        rec.update({"status": during or rec["status"], "OS-EXT-STS:task_state": task, "updated": ts(time.time()),
+                    "_ready": {"status": final, "OS-EXT-STS:vm_state": vm_final, "OS-EXT-STS:task_state": None,
+                               "OS-EXT-STS:power_state": power_final, "updated": ts(time.time() + self.build_s)}})
+        self.later(self.build_s, "servers", sid, "ready")
+        return Resp(202, ctype="application/json; charset=UTF-8")
+
+    @staticmethod
+    def nova_console(rec, args):
         lines = ([f"[    0.000000] Linux version 5.15.0 (fake-openstack) booting {rec['name']}"] +
                  [f"[    {i}.{i * 137 % 1000:06d}] cloud-init step {i}" for i in range(1, 18)] +
                  [f"{rec['name']} login: "])
-        length = (args or {}).get("length")
+        length = (args or {}).get("length") if isinstance(args, dict) else None
         if length is not None:
             try:
                 length = int(length)
@@ -1014,6 +1351,122 @@ class Cloud:
                 raise nova_invalid("length", length, f"{length} is less than the minimum of -1")
             lines = lines[-length:] if length > 0 else [] if length == 0 else lines
         return jresp(200, {"output": "\n".join(lines)})
+
+    def metadata(self, req, rec, key, service):
+        """Nova's /servers/{id}/metadata and Cinder's /volumes/{id}/metadata, which behave alike:
+        GET all or one ({"meta": {key: value}}), POST merges, PUT replaces all or sets one, DELETE one."""
+        meta = rec["metadata"]
+        key = key or None
+        if req.method == "GET":
+            if key is None:
+                return jresp(200, {"metadata": meta})
+            if key not in meta:
+                raise ApiError(404, "Metadata item was not found")
+            return jresp(200, {"meta": {key: meta[key]}})
+        if req.method == "DELETE":
+            if key not in meta:
+                raise ApiError(404, "Metadata item was not found")
+            del meta[key]
+            return Resp(204 if service == "compute" else 200)
+        if key is not None:
+            item = req.wrapped("meta", "Malformed request body")
+            if len(item) != 1:
+                raise ApiError(400, "Request body contains too many items")
+            if key not in item:
+                raise ApiError(400, "Request body and URI mismatch")
+            new = item
+        else:
+            new = req.wrapped("metadata", "Malformed request body")
+        for k, v in new.items():
+            if not 1 <= len(k) <= 255:
+                raise nova_invalid("metadata", new, f"{k!r} does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{{1,255}}$'")
+            if not isinstance(v, str) or len(v) > 255:
+                raise nova_invalid(k, v, f"{v!r} is not of type 'string' of at most 255 characters")
+        if req.method == "PUT" and key is None:
+            meta.clear()
+        meta.update(new)
+        return jresp(200, {"meta": new} if key is not None else {"metadata": meta})
+
+    def nova_metadata(self, req, sid, key=None):
+        rec = self.server_or_404(req, sid)
+        if req.method != "GET":
+            self.check_unlocked(req, rec)
+        return self.metadata(req, rec, key, "compute")
+
+    @staticmethod
+    def attachment_view(vol, sid):
+        att = next((a for a in vol["attachments"] if a["server_id"] == sid), None) or vol.get("_attaching") or {}
+        return {"id": vol["id"], "volumeId": vol["id"], "serverId": sid, "device": att.get("device")}
+
+    def server_volumes(self, sid):
+        return [v for v in self.c["volumes"].values()
+                if v.get("_server") == sid or any(a["server_id"] == sid for a in v["attachments"])]
+
+    def nova_list_attachments(self, req, sid):
+        self.server_or_404(req, sid)
+        return jresp(200, {"volumeAttachments": [self.attachment_view(v, sid) for v in self.server_volumes(sid)]})
+
+    def nova_show_attachment(self, req, sid, vid):
+        self.server_or_404(req, sid)
+        vol = next((v for v in self.server_volumes(sid) if v["id"] == vid), None)
+        if vol is None:
+            raise ApiError(404, f"Volume {vid} is not attached to the instance {sid}")
+        return jresp(200, {"volumeAttachment": self.attachment_view(vol, sid)})
+
+    def nova_attach(self, req, sid):
+        rec = self.server_or_404(req, sid)
+        att = req.wrapped("volumeAttachment")
+        vid = att.get("volumeId")
+        if not isinstance(vid, str):
+            raise nova_invalid("volumeAttachment", att, "'volumeId' is a required property")
+        vol = self.find(req, "volumes", vid)
+        if vol is None:
+            raise ApiError(404, f"Volume {vid} could not be found.")
+        self.check_unlocked(req, rec)
+        if rec["OS-EXT-STS:task_state"] is not None:
+            raise ApiError(409, f"Cannot 'attach_volume' instance {sid} while it is in task_state "
+                                f"{rec['OS-EXT-STS:task_state']}")
+        if rec["OS-EXT-STS:vm_state"] not in ATTACHABLE_VM_STATES:
+            raise ApiError(409, f"Cannot 'attach_volume' instance {sid} while it is in vm_state "
+                                f"{rec['OS-EXT-STS:vm_state']}")
+        if vol["status"] != "available":
+            raise ApiError(400, f"Invalid volume: Volume {vid} status must be available or downloading to "
+                                f"reserve, but the current status is {vol['status']}.")
+        used = {a.get("device") for v in self.server_volumes(sid) for a in
+                v["attachments"] + [v.get("_attaching") or {}]}
+        device = next(f"/dev/vd{c}" for c in "bcdefghijklmnopqrstuvwxyz" if f"/dev/vd{c}" not in used)
+        now = time.time()
+        attachment = {"id": vid, "attachment_id": str(uuid.uuid4()), "volume_id": vid, "server_id": sid,
+                      "host_name": None, "device": device, "attached_at": ts(now + self.build_s, "us")}
+        vol.update(status="attaching", _server=sid, _attaching=attachment, updated_at=ts(now, "us"))
+        rec["os-extended-volumes:volumes_attached"].append({"id": vid})
+
+        def attached(v):
+            v.pop("_attaching", None)
+            v.update(status="in-use", attachments=[attachment], updated_at=ts(time.time(), "us"))
+        self.later(self.build_s, "volumes", vid, attached)
+        return jresp(200, {"volumeAttachment": {"device": device, "id": vid, "serverId": sid, "volumeId": vid}})
+
+    def nova_detach(self, req, sid, vid):
+        rec = self.server_or_404(req, sid)
+        vol = next((v for v in self.server_volumes(sid) if v["id"] == vid), None)
+        if vol is None:
+            raise ApiError(404, f"volume_id not found: {vid}")
+        self.check_unlocked(req, rec)
+        if vol["status"] != "in-use":
+            raise ApiError(400, f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
+                                f"attach_status must be 'attached' to detach.")
+        vol.update(status="detaching", updated_at=ts(time.time(), "us"))
+
+        def detached(v):
+            v.pop("_server", None)
+            v.update(status="available", attachments=[], updated_at=ts(time.time(), "us"))
+            srv = self.c["servers"].get(sid)
+            if srv is not None:
+                srv["os-extended-volumes:volumes_attached"] = [
+                    a for a in srv["os-extended-volumes:volumes_attached"] if a["id"] != vid]
+        self.later(self.build_s, "volumes", vid, detached)
+        return Resp(202, ctype="application/json; charset=UTF-8")
 
     def nova_list_flavors(self, req, detail):
         return self.listing(req, "flavors", "nova", f"{self.base}/compute/v2.1/flavors{detail or ''}",
@@ -1025,6 +1478,39 @@ class Cloud:
             raise ApiError(404, f"Flavor {fid} could not be found.")
         return jresp(200, {"flavor": public(rec)})
 
+    @staticmethod
+    def require_admin(req, rule):
+        if "admin" not in req.token["roles"]:
+            raise ApiError(403, f"Policy doesn't allow {rule} to be performed.")
+
+    def nova_create_flavor(self, req):
+        self.require_admin(req, "os_compute_api:os-flavor-manage:create")
+        f = req.wrapped("flavor")
+        for field in ("name", "ram", "vcpus", "disk"):
+            if field not in f:
+                raise nova_invalid("flavor", f, f"'{field}' is a required property")
+        for field in ("ram", "vcpus", "disk", "swap", "OS-FLV-EXT-DATA:ephemeral"):
+            value = f.get(field, 0)
+            if isinstance(value, bool) or not re.fullmatch(r"\s*[0-9]+\s*", str(value)):
+                raise nova_invalid(field, value, f"{value!r} does not match '^[0-9]+$'")
+        if any(r["name"] == f["name"] for r in self.c["flavors"].values()):
+            raise ApiError(409, f"Flavor with name {f['name']} already exists.")
+        fid = str(f.get("id") or uuid.uuid4())
+        if fid in self.c["flavors"]:
+            raise ApiError(409, f"Flavor with ID {fid} already exists.")
+        rec = self.new("flavors", {"id": fid, "name": f["name"], "ram": int(f["ram"]), "vcpus": int(f["vcpus"]),
+                                   "disk": int(f["disk"]), "swap": int(f.get("swap") or 0) or "",
+                                   "OS-FLV-EXT-DATA:ephemeral": int(f.get("OS-FLV-EXT-DATA:ephemeral") or 0),
+                                   "os-flavor-access:is_public": bool(f.get("os-flavor-access:is_public", True)),
+                                   "rxtx_factor": f.get("rxtx_factor", 1.0)})
+        return jresp(200, {"flavor": public(rec)})
+
+    def nova_delete_flavor(self, req, fid):
+        self.require_admin(req, "os_compute_api:os-flavor-manage:delete")
+        if self.c["flavors"].pop(fid, None) is None:
+            raise ApiError(404, f"Flavor {fid} could not be found.")
+        return Resp(202, ctype="application/json; charset=UTF-8")
+
     def nova_list_keypairs(self, req):   # microversion 2.1: no pagination, each item wrapped
         return jresp(200, {"keypairs": [{"keypair": {k: r[k] for k in ("name", "public_key", "fingerprint")}}
                                         for r in self.listable("keypairs", req.token)]})
@@ -1033,7 +1519,48 @@ class Cloud:
         rec = self.find(req, "keypairs", name)
         if rec is None:
             raise ApiError(404, f"Keypair {name} not found for user {req.token['user_id']}")
-        return jresp(200, {"keypair": public(rec)})
+        return jresp(200, {"keypair": self.keypair_view(req, rec)})
+
+    @staticmethod
+    def keypair_view(req, rec, fields=None):
+        view = {k: v for k, v in public(rec).items() if fields is None or k in fields}
+        if req.microversion() < (2, 2):
+            view.pop("type", None)
+        return view
+
+    def nova_create_keypair(self, req):
+        k = req.wrapped("keypair")
+        name = k.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 255:
+            raise ApiError(400, "Keypair data is invalid: Keypair name must be string and between 1 and 255 "
+                                "characters long")
+        if not re.fullmatch(r"[A-Za-z0-9 _.@-]+", name) or name != name.strip():
+            raise ApiError(400, "Keypair data is invalid: Keypair name contains unsafe characters")
+        if self.find(req, "keypairs", name) is not None:
+            raise ApiError(409, f"Key pair '{name}' already exists.")
+        self.check_quota(req, "keypairs")
+        private = None
+        if k.get("public_key") is None:       # Nova generates the pair and returns the private half once
+            blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + self.rng.randbytes(32)
+            public_key = f"ssh-ed25519 {b64encode(blob).decode()} Generated-by-Nova"
+            private = ("-----BEGIN OPENSSH PRIVATE KEY-----\n" + b64encode(self.rng.randbytes(300)).decode() +
+                       "\n-----END OPENSSH PRIVATE KEY-----\n")
+        else:
+            public_key = k["public_key"]
+        if ssh_fingerprint(public_key) is None:
+            raise ApiError(400, "Keypair data is invalid: failed to generate fingerprint")
+        rec = self.new("keypairs", {"name": name, "public_key": public_key, "user_id": req.token["user_id"],
+                                    "type": k.get("type", "ssh")})
+        view = self.keypair_view(req, rec, ("name", "public_key", "fingerprint", "user_id", "type"))
+        if private:
+            view["private_key"] = private
+        return jresp(200 if req.microversion() < (2, 2) else 201, {"keypair": view})
+
+    def nova_delete_keypair(self, req, name):
+        if self.find(req, "keypairs", name) is None:
+            raise ApiError(404, f"Keypair {name} not found for user {req.token['user_id']}")
+        del self.c["keypairs"][name]
+        return Resp(202 if req.microversion() < (2, 2) else 204, ctype="application/json; charset=UTF-8")
 
     # -------------------------------------------------------------------------------------- glance
     def image_or_404(self, req, iid):
@@ -1055,6 +1582,14 @@ class Cloud:
         for key in body:
             if key in GLANCE_READONLY:
                 raise ApiError(403, f"Attribute '{key}' is read-only.")
+        for field, allowed in (("container_format", GLANCE_CONTAINER_FORMATS), ("disk_format", GLANCE_DISK_FORMATS)):
+            if body.get(field) is not None and body[field] not in allowed:
+                raise ApiError(400, f"Provided object does not match schema 'image': {body[field]!r} is not one of "
+                                    f"{[None] + allowed}\n\nFailed validating 'enum' in "
+                                    f"schema['properties']['{field}']")
+        if body.get("visibility") not in (None, "public", "private", "shared", "community"):
+            raise ApiError(400, f"Provided object does not match schema 'image': {body['visibility']!r} is not "
+                                "one of ['community', 'public', 'private', 'shared']")
         if body.get("id") is not None and body["id"] in self.c["images"]:
             raise ApiError(409, f"Image with identifier {body['id']} already exists!")
         fields = {"disk_format": None, "container_format": None, **body, "status": "queued",
@@ -1094,6 +1629,9 @@ class Cloud:
         rec = self.image_or_404(req, iid)
         if rec["status"] != "queued":
             raise ApiError(409, f"Image status transition from {rec['status']} to saving is not allowed")
+        missing = [f for f in ("container_format", "disk_format") if rec.get(f) is None]
+        if missing:
+            raise ApiError(400, f"Properties {', '.join(missing)} must be set prior to saving data.")
         self.store_image_data(rec, req.body)
         return Resp(204, ctype="text/html; charset=UTF-8")
 
@@ -1120,45 +1658,75 @@ class Cloud:
         if project != req.token["project_id"]:
             raise ApiError(400, "Malformed request url")
 
-    def volume_or_404(self, req, project, vid):
+    def cinder_or_404(self, req, project, coll, key):
         self.check_project(req, project)
-        rec = self.find(req, "volumes", vid)
+        rec = self.find(req, coll, key)
         if rec is None:
-            raise ApiError(404, f"Volume {vid} could not be found.")
+            raise ApiError(404, f"{coll[:-1].capitalize()} {key} could not be found.")
         return rec
 
-    def cinder_list(self, req, project, detail):
+    def cinder_list(self, req, project, coll, detail):
         self.check_project(req, project)
-        return self.listing(req, "volumes", "cinder", f"{self.base}/volume/v3/{project}/volumes{detail or ''}",
-                            public if detail else self.brief)
+        return self.listing(req, coll, "cinder", f"{self.base}/volume/v3/{project}/{coll}{detail or ''}",
+                            public if detail else self.brief if coll == "volumes" else
+                            (lambda r: {k: v for k, v in public(r).items() if not k.startswith("os-extended")}))
 
-    def cinder_show(self, req, project, vid):
-        return jresp(200, {"volume": public(self.volume_or_404(req, project, vid))})
+    def cinder_show(self, req, project, coll, key):
+        return jresp(200, {coll[:-1]: public(self.cinder_or_404(req, project, coll, key))})
+
+    def cinder_update(self, req, project, coll, key):
+        rec = self.cinder_or_404(req, project, coll, key)
+        wrap = coll[:-1]
+        fields = req.wrapped(wrap, f"Missing required element '{wrap}' in request body.")
+        extra = sorted(set(fields) - {"name", "description", "metadata", "display_name", "display_description"})
+        if extra or not fields:
+            raise nova_invalid(wrap, fields, "Additional properties are not allowed "
+                                             f"({', '.join(repr(k) for k in extra)} was unexpected)"
+                               if extra else "{} does not have enough properties")
+        for field in ("name", "description"):
+            value = fields.get(field, fields.get("display_" + field, rec[field]))
+            if value is not None and (not isinstance(value, str) or len(value) > 255):
+                raise nova_invalid(field, value, f"{value!r} is not of type 'string' of at most 255 characters")
+            rec[field] = value
+        if isinstance(fields.get("metadata"), dict):
+            rec["metadata"] = dict(fields["metadata"])
+        rec["updated_at"] = ts(time.time(), "us")
+        return jresp(200, {wrap: public(rec)})
 
     def cinder_create(self, req, project):
         self.check_project(req, project)
-        body = req.json()
-        if not isinstance(body, dict) or not isinstance(body.get("volume"), dict):
-            raise ApiError(400, "Missing required element 'volume' in request body.")
-        v = body["volume"]
+        v = req.wrapped("volume", "Missing required element 'volume' in request body.")
         size = v.get("size")
-        if size is None:
+        if size is None and not v.get("snapshot_id") and not v.get("source_volid"):
             raise nova_invalid("volume", v, "'size' is a required property")
-        if not re.fullmatch(r"[0-9]+", str(size)) or isinstance(size, bool):
+        if size is not None and (not re.fullmatch(r"[0-9]+", str(size)) or isinstance(size, bool)):
             raise nova_invalid("size", size, f"{size!r} does not match '^[0-9]+$'")
-        if int(size) < 1:
+        if size is not None and int(size) < 1:
             raise nova_invalid("size", size, f"{size} is less than the minimum of 1")
-        rec = self.new("volumes", {"size": int(size), "name": v.get("name"), "description": v.get("description"),
+        image = v.get("imageRef")
+        if image is not None and self.find(req, "images", str(image)) is None:
+            raise ApiError(400, "Invalid image identifier or unable to access requested image.")
+        vtype = v.get("volume_type")
+        if vtype is not None and vtype not in VOLUME_TYPES:
+            raise ApiError(404, f"Volume type with name {vtype} could not be found.")
+        source = None
+        if v.get("snapshot_id"):
+            source = self.cinder_or_404(req, project, "snapshots", v["snapshot_id"])
+        size = int(size) if size is not None else source["size"] if source else 1
+        self.check_quota(req, "volumes")
+        rec = self.new("volumes", {"size": size, "name": v.get("name"), "description": v.get("description"),
                                    "metadata": v.get("metadata") or {}, "status": "creating",
-                                   "volume_type": v.get("volume_type") or "__DEFAULT__",
+                                   "volume_type": vtype or "__DEFAULT__", "bootable": str(bool(image)).lower(),
+                                   "snapshot_id": v.get("snapshot_id"),
                                    "os-vol-tenant-attr:tenant_id": project, "user_id": req.token["user_id"],
                                    "_ready": {"status": "available"}})
         self.later(self.build_s, "volumes", rec["id"], "ready")
         return jresp(202, {"volume": public(rec)})
 
     def cinder_delete(self, req, project, vid):
-        rec = self.volume_or_404(req, project, vid)
-        if rec["status"] not in ("available", "error", "error_restoring", "error_extending", "error_managing"):
+        rec = self.cinder_or_404(req, project, "volumes", vid)
+        if rec["status"] not in ("available", "error", "error_restoring", "error_extending", "error_managing") \
+                or any(snap["volume_id"] == vid for snap in self.c["snapshots"].values()):
             raise ApiError(400, "Invalid volume: Volume status must be available or error or error_restoring "
                                 "or error_extending or error_managing and must not be migrating, attached, "
                                 "belong to a group, have snapshots, awaiting a transfer, or be disassociated "
@@ -1168,46 +1736,273 @@ class Cloud:
         self.later(self.delete_s, "volumes", vid, "gone")
         return Resp(202)
 
+    def cinder_metadata(self, req, project, vid, key=None):
+        return self.metadata(req, self.cinder_or_404(req, project, "volumes", vid), key, "volume")
+
+    def cinder_create_snapshot(self, req, project):
+        self.check_project(req, project)
+        snap = req.wrapped("snapshot", "Missing required element 'snapshot' in request body.")
+        if not isinstance(snap.get("volume_id"), str):
+            raise nova_invalid("snapshot", snap, "'volume_id' is a required property")
+        vol = self.cinder_or_404(req, project, "volumes", snap["volume_id"])
+        force = str(snap.get("force", False)).lower() in ("true", "1", "yes", "on")
+        if vol["status"] != "available" and not (force and vol["status"] == "in-use"):
+            raise ApiError(400, f"Invalid volume: Volume {vol['id']} status must be available, but current status "
+                                f"is: {vol['status']}.")
+        self.check_quota(req, "snapshots")
+        rec = self.new("snapshots", {"volume": vol["id"], "name": snap.get("name"),
+                                     "description": snap.get("description"), "metadata": snap.get("metadata") or {},
+                                     "status": "creating", "os-extended-snapshot-attributes:progress": "0%",
+                                     "_ready": {"status": "available",
+                                                "os-extended-snapshot-attributes:progress": "100%"}})
+        self.later(self.build_s, "snapshots", rec["id"], "ready")
+        return jresp(202, {"snapshot": public(rec)})
+
+    def cinder_delete_snapshot(self, req, project, sid):
+        rec = self.cinder_or_404(req, project, "snapshots", sid)
+        if rec["status"] not in ("available", "error", "error_deleting"):
+            raise ApiError(400, "Invalid snapshot: Volume Snapshot status must be available or error.")
+        rec.pop("_ready", None)
+        rec["status"] = "deleting"
+        self.later(self.delete_s, "snapshots", sid, "gone")
+        return Resp(202)
+
     # ------------------------------------------------------------------------------------- neutron
     @staticmethod
     def neutron_not_found(coll, key):
-        label = NEUTRON_RESOURCES[coll]
+        label = NEUTRON[coll][2]
         if coll == "security_groups":
             return ApiError(404, f"Security group {key} does not exist", "SecurityGroupNotFound")
+        if coll == "floating_ips":
+            return ApiError(404, f"Floating IP {key} could not be found", "FloatingIPNotFound")
         return ApiError(404, f"{label} {key} could not be found.", f"{label}NotFound")
 
-    def neutron_list(self, req, resource):
-        return self.listing(req, resource.replace("-", "_"), "neutron", f"{self.base}/network/v2.0/{resource}")
-
-    def neutron_show(self, req, resource, key):
-        coll = resource.replace("-", "_")
+    def neutron_get(self, req, coll, key):
         rec = self.find(req, coll, key)
         if rec is None:
             raise self.neutron_not_found(coll, key)
-        return jresp(200, {coll[:-1]: public(rec)})
+        return rec
 
-    def neutron_create_network(self, req):
+    def neutron_list(self, req, resource):
+        coll = NEUTRON_BY_URL[resource]
+        return self.listing(req, coll, "neutron", f"{self.base}/network/v2.0/{resource}", key=NEUTRON[coll][1] + "s")
+
+    def neutron_show(self, req, resource, key):
+        coll = NEUTRON_BY_URL[resource]
+        return jresp(200, {NEUTRON[coll][1]: public(self.neutron_get(req, coll, key))})
+
+    @staticmethod
+    def neutron_invalid(field, reason):
+        return ApiError(400, f"Invalid input for {field}. Reason: {reason}.", "HTTPBadRequest")
+
+    def neutron_body(self, req, coll, create):
+        """The resource's attributes from a POST/PUT body, converted and checked like Neutron's
+        attribute map does (unknown -> 400, read-only on PUT -> 400, required on POST, bools, ints)."""
+        wrap = NEUTRON[coll][1]
         body = req.json()
-        if not isinstance(body, dict) or not isinstance(body.get("network"), dict):
-            raise ApiError(400, "Resource body required", "BadRequest")
-        n = body["network"]
-        allowed = {"name", "admin_state_up", "shared", "description", "mtu", "router:external",
-                   "port_security_enabled", "availability_zone_hints", "tags", "project_id", "tenant_id"}
-        unknown = sorted(set(n) - allowed)
+        if not isinstance(body, dict) or not isinstance(body.get(wrap), dict):
+            raise ApiError(400, "Resource body required" if create else "Resource body required", "BadRequest")
+        fields = dict(body[wrap])
+        required, post, put = NEUTRON_ATTRS[coll]
+        if create and "tenant_id" in fields:
+            fields["project_id"] = fields.get("project_id") or fields.pop("tenant_id")
+        known = set(required) | post | put | {"id", "project_id", "tenant_id", "status", "created_at",
+                                               "updated_at", "revision_number"}
+        unknown = sorted(k for k in fields if k not in known)
         if unknown:
             raise ApiError(400, f"Unrecognized attribute(s) '{', '.join(unknown)}'", "HTTPBadRequest")
-        fields = {k: v for k, v in n.items() if k != "tenant_id"}
-        fields["project_id"] = n.get("project_id") or n.get("tenant_id") or req.token["project_id"]
-        return jresp(201, {"network": public(self.new("networks", fields))})
+        allowed = (set(required) | post | {"project_id"}) if create else put
+        readonly = sorted(set(fields) - allowed)
+        if readonly and create:
+            raise ApiError(400, f"Attribute '{readonly[0]}' not allowed in POST", "HTTPBadRequest")
+        if readonly:
+            raise ApiError(400, f"Cannot update read-only attribute {readonly[0]}", "HTTPBadRequest")
+        if create:
+            for field in required:
+                if field not in fields:
+                    raise ApiError(400, f"Failed to parse request. Required attribute '{field}' not specified",
+                                   "HTTPBadRequest")
+        for field, value in list(fields.items()):
+            if field in NEUTRON_BOOLS:
+                if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                    value = value.lower() in ("true", "1")
+                if not isinstance(value, bool):
+                    raise self.neutron_invalid(field, f"'{value}' cannot be converted to boolean")
+            elif field in NEUTRON_INTS:
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise self.neutron_invalid(field, f"'{value}' is not an integer") from None
+            elif field in ("name", "description") and (not isinstance(value, str) or len(value) > 255):
+                raise self.neutron_invalid(field, f"'{value}' is not a valid string")
+            fields[field] = value
+        if "mtu" in fields and not 68 <= fields["mtu"] <= 9000:
+            raise self.neutron_invalid("mtu", f"'{fields['mtu']}' is not in range 68 through 9000")
+        return fields
 
-    def neutron_delete_network(self, req, key):
-        rec = self.find(req, "networks", key)
-        if rec is None:
-            raise self.neutron_not_found("networks", key)
-        if rec["subnets"] or any(p["network_id"] == key for p in self.c["ports"].values()):
-            raise ApiError(409, f"Unable to complete operation on network {key}. There are one or more ports "
-                                "still in use on the network.", "NetworkInUse")
-        self.remove("networks", key)
+    def neutron_create(self, req, resource):
+        coll = NEUTRON_BY_URL[resource]
+        fields = self.neutron_body(req, coll, True)
+        fields["project_id"] = fields.get("project_id") or req.token["project_id"]
+        getattr(self, "neutron_check_" + coll, lambda *_: None)(req, fields, None)
+        self.check_quota(req, coll)
+        rec = self.new(coll, fields)
+        return jresp(201, {NEUTRON[coll][1]: public(rec)})
+
+    def neutron_update(self, req, resource, key):
+        coll = NEUTRON_BY_URL[resource]
+        rec = self.neutron_get(req, coll, key)
+        fields = self.neutron_body(req, coll, False)
+        getattr(self, "neutron_check_" + coll, lambda *_: None)(req, fields, rec)
+        rec.update(fields, revision_number=rec["revision_number"] + 1, updated_at=ts(time.time()))
+        return jresp(200, {NEUTRON[coll][1]: public(rec)})
+
+    def neutron_check_subnets(self, req, f, old):
+        """Neutron's subnet rules: the network exists, the CIDR is valid, canonical, of ip_version and
+        overlaps no other subnet of the network; the gateway and the pools fit the CIDR."""
+        if old is None:
+            net = self.neutron_get(req, "networks", f["network_id"])
+            if f["ip_version"] not in (4, 6):
+                raise self.neutron_invalid("ip_version", f"{f['ip_version']} is not in [4, 6]")
+            if "cidr" not in f:
+                raise ApiError(400, "Bad subnets request: a subnetpool must be specified in the absence of a "
+                                    "cidr.", "BadRequest")
+            try:
+                cidr = ipaddress.ip_network(f["cidr"], strict=False)
+            except (ValueError, TypeError):
+                raise self.neutron_invalid("cidr", f"'{f['cidr']}' is not a valid IP subnet") from None
+            if str(cidr) != f["cidr"]:
+                raise self.neutron_invalid("cidr", f"'{f['cidr']}' isn't a recommended CIDR, '{cidr}' is recommended")
+            if cidr.version != f["ip_version"]:
+                raise ApiError(400, f"Invalid input for operation: cidr '{f['cidr']}' does not match the "
+                                    f"ip_version '{f['ip_version']}'.", "InvalidInput")
+            for sid in net["subnets"]:
+                other = self.c["subnets"].get(sid)
+                if other and cidr.overlaps(ipaddress.ip_network(other["cidr"])):
+                    raise ApiError(400, f"Invalid input for operation: Requested subnet with cidr: {cidr} for "
+                                        f"network: {net['id']} overlaps with another subnet.", "InvalidInput")
+        else:
+            cidr = ipaddress.ip_network(old["cidr"])
+        gateway = old["gateway_ip"] if old else str(cidr.network_address + 1)
+        if "gateway_ip" in f:
+            gateway = f["gateway_ip"]
+            if gateway is not None:
+                try:
+                    gw = ipaddress.ip_address(gateway)
+                except (ValueError, TypeError):
+                    raise self.neutron_invalid("gateway_ip", f"'{gateway}' is not a valid IP address") from None
+                if gw.version != cidr.version:
+                    raise ApiError(400, f"Invalid input for operation: gateway_ip '{gateway}' does not match the "
+                                        f"ip_version '{cidr.version}'.", "InvalidInput")
+                if gw in cidr and (gw == cidr.network_address or
+                                   (cidr.version == 4 and gw == cidr.broadcast_address)):
+                    raise ApiError(400, "Invalid input for operation: Gateway is not valid on subnet.",
+                                   "InvalidInput")
+        gw = ipaddress.ip_address(gateway) if gateway else None
+        for server in f.get("dns_nameservers") or []:
+            try:
+                ipaddress.ip_address(server)
+            except (ValueError, TypeError):
+                raise self.neutron_invalid("dns_nameservers", f"'{server}' is not a valid nameserver") from None
+        if "allocation_pools" in f and f["allocation_pools"] is not None:
+            ranges = []
+            for pool in f["allocation_pools"]:
+                try:
+                    start, end = ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"])
+                except (ValueError, TypeError, KeyError):
+                    raise self.neutron_invalid("allocation_pools", f"Invalid data format for IP pool: '{pool}'") \
+                        from None
+                text = f"{pool['start']}-{pool['end']}"
+                if start.version != cidr.version or end.version != cidr.version or start > end:
+                    raise ApiError(400, f"The allocation pool {text} is not valid.", "InvalidAllocationPool")
+                if start not in cidr or end not in cidr:
+                    raise ApiError(400, f"The allocation pool {text} spans beyond the subnet cidr {cidr}.",
+                                   "OutOfBoundsAllocationPool")
+                if any(start <= e and s <= end for s, e, _ in ranges):
+                    raise ApiError(409, f"Found overlapping allocation pools: {text} and "
+                                        f"{next(t for s, e, t in ranges if start <= e and s <= end)}",
+                                   "OverlappingAllocationPools")
+                ranges.append((start, end, text))
+                if gw is not None and start <= gw <= end:
+                    raise ApiError(409, f"Gateway ip {gateway} conflicts with allocation pool {text}",
+                                   "GatewayConflictWithAllocationPools")
+        elif old is None:
+            f["allocation_pools"] = default_pools(cidr, gw)
+        if old is None:
+            f.setdefault("gateway_ip", gateway)
+
+    def neutron_check_security_groups(self, req, f, old):
+        if f.get("name") == "default" and (old is None or old["name"] != "default"):
+            raise ApiError(409, "Default security group already exists.", "SecurityGroupDefaultAlreadyExists")
+        if old is None:
+            f.setdefault("name", "")
+            f.setdefault("description", "")
+
+    def neutron_check_ports(self, req, f, old):
+        if old is None:
+            self.neutron_get(req, "networks", f["network_id"])
+        for sg in f.get("security_groups") or []:
+            self.neutron_get(req, "security_groups", sg)
+
+    def external_network(self, req, net_id, resource, why):
+        net = self.neutron_get(req, "networks", net_id)
+        if not net["router:external"]:
+            raise ApiError(400, f"Bad {resource} request: Network {net_id} is not {why}.", "BadRequest")
+        return net
+
+    def neutron_check_routers(self, req, f, old):
+        info = f.get("external_gateway_info")
+        if info is None:
+            return
+        if not isinstance(info, dict) or not isinstance(info.get("network_id"), str):
+            raise self.neutron_invalid("external_gateway_info", f"{info!r} is not a valid dictionary "
+                                                                "with a network_id")
+        net = self.external_network(req, info["network_id"], "router", "an external network")
+        sub = next((self.c["subnets"][s] for s in net["subnets"] if s in self.c["subnets"]), None)
+        f["external_gateway_info"] = {"network_id": net["id"], "enable_snat": info.get("enable_snat", True),
+                                      "external_fixed_ips": [{"subnet_id": sub["id"], "ip_address":
+                                                              self.alloc_ip(sub)}] if sub else []}
+
+    def neutron_check_floating_ips(self, req, f, old):
+        if old is None:
+            self.external_network(req, f["floating_network_id"], "floatingip", "a valid external network")
+        if f.get("port_id") is not None:
+            port = self.neutron_get(req, "ports", f["port_id"])
+            f["fixed_ip_address"] = f.get("fixed_ip_address") or (port["fixed_ips"] or [{}])[0].get("ip_address")
+            f["status"] = "ACTIVE"
+        elif "port_id" in f:
+            f.update(fixed_ip_address=None, status="DOWN")
+
+    def neutron_delete(self, req, resource, key):
+        coll = NEUTRON_BY_URL[resource]
+        rec = self.neutron_get(req, coll, key)
+        ports = list(self.c["ports"].values())
+        if coll == "networks":
+            if any(p["network_id"] == key and p["device_owner"] not in AUTO_DELETE_PORT_OWNERS for p in ports) \
+                    or any(r["external_gateway_info"] and r["external_gateway_info"]["network_id"] == key
+                           for r in self.c["routers"].values()) \
+                    or any(f["floating_network_id"] == key for f in self.c["floating_ips"].values()):
+                raise ApiError(409, f"Unable to complete operation on network {key}. There are one or more ports "
+                                    "still in use on the network.", "NetworkInUse")
+        elif coll == "subnets":
+            if any(ip["subnet_id"] == key for p in ports if p["device_owner"] not in AUTO_DELETE_PORT_OWNERS
+                   for ip in p["fixed_ips"]):
+                raise ApiError(409, f"Unable to complete operation on subnet {key}: One or more ports have an IP "
+                                    "allocation from this subnet.", "SubnetInUse")
+        elif coll == "ports":
+            if rec["device_owner"] == "network:router_interface":
+                raise ApiError(409, f"Port {key} cannot be deleted directly via the port API: has device owner "
+                                    "network:router_interface.", "ServicePortInUse")
+        elif coll == "routers":
+            if any(p["device_id"] == key and p["device_owner"] == "network:router_interface" for p in ports):
+                raise ApiError(409, f"Router {key} still has ports", "RouterInUse")
+        elif coll == "security_groups":
+            if rec["name"] == "default" and "admin" not in req.token["roles"]:
+                raise ApiError(409, "Insufficient rights for removing default security group.",
+                               "SecurityGroupCannotRemoveDefault")
+            if any(key in p["security_groups"] for p in ports):
+                raise ApiError(409, f"Security Group {key} in use.", "SecurityGroupInUse")
+        self.remove(coll, key)
         return Resp(204)
 
     # ------------------------------------------------------------------------------ control (/_fake)
@@ -1240,15 +2035,22 @@ class Cloud:
                 for f in data if isinstance(data, list) else [data]:
                     if int(f.get("count", 1)) == 0:
                         continue
+                    after = f.get("drop_after_bytes", f.get("after_bytes"))
                     self.faults.append({"method": f.get("method"), "path": f.get("path", ""),
                                         "status": f.get("status"), "count": int(f.get("count", 1)),
                                         "delay_ms": f.get("delay_ms", 0), "body": f.get("body"),
-                                        "drop": bool(f.get("drop"))})
+                                        "drop": bool(f.get("drop")) or f.get("drop_after_bytes") is not None,
+                                        "after_bytes": None if after is None else int(after),
+                                        "corrupt": bool(f.get("corrupt"))})
                 return jresp(201, self.faults)
             if method == "DELETE":
                 self.faults = []
                 return Resp(204)
             return jresp(200, self.faults)
+        if op == "quota":
+            if method == "POST":
+                self.quotas.update(parse_quotas(data or {}))
+            return jresp(200, {coll: self.quotas.get(coll) for coll in QUOTA_COLLECTIONS})
         if (method, op) == ("POST", "expire_tokens"):
             expired = len(self.tokens)
             self.tokens.clear()
@@ -1258,8 +2060,8 @@ class Cloud:
             if set(data) - set(COLLECTIONS):
                 raise ValueError(f"unknown collections {sorted(set(data) - set(COLLECTIONS))}")
             # networks before subnets before servers/volumes, so later items can refer to earlier ones
-            order = ["flavors", "keypairs", "security_groups", "networks", "subnets", "routers", "images",
-                     "servers", "ports", "volumes"]
+            order = ["flavors", "keypairs", "security_groups", "networks", "subnets", "routers", "floating_ips",
+                     "images", "servers", "ports", "volumes", "snapshots"]
             created = {coll: [public(self.new(coll, p)) for p in
                               (data[coll] if isinstance(data[coll], list) else [data[coll]])]
                        for coll in order if coll in data}
@@ -1297,6 +2099,9 @@ class Cloud:
             return jresp(200, {"ok": True})
         if (method, op) == ("GET", "state"):
             state = {coll: [public(r) for r in self.c[coll].values()] for coll in COLLECTIONS}
+            for img in state["images"]:
+                blob = self.blobs.get(img["id"])
+                img["_data_md5"] = hashlib.md5(blob).hexdigest() if blob is not None else None
             state.update(tokens=len(self.tokens), faults=self.faults, requests=len(self.log))
             return jresp(200, state)
         return jresp(404, {"error": f"no control endpoint {method} /_fake/{op}"})
@@ -1312,17 +2117,26 @@ class Handler(BaseHTTPRequestHandler):
         cloud = self.server.cloud
         split = urllib.parse.urlsplit(self.path)
         path, query = split.path, split.query
-        body = self.read_body()
         if path.startswith("/_fake/"):
+            body = self.read_body()
             with cloud.lock:
                 resp = cloud.control(self.command, path, query, body)
             return self.reply(resp, None)
         first = path.split("/")[1] if path.count("/") else ""
         service = first if first in SERVICES else None
-        req = Req(self.command, path, query, self.headers, body, service)
         token_present = "X-Auth-Token" in self.headers
         with cloud.lock:
             fault = cloud.take_fault(self.command, path)
+        cut = (fault or {}).get("after_bytes") if fault and (fault["drop"] or fault["status"]) else None
+        try:
+            body = self.read_body(cut)
+        except EOFError as e:             # the client went away mid-body: no answer, nothing changes
+            req = Req(self.command, path, query, self.headers, bytes(e.args[0]), service)
+            with cloud.lock:
+                cloud.record(req, None, token_present)
+            self.close_connection = True
+            return None
+        req = Req(self.command, path, query, self.headers, body, service)
         delay = cloud.latency + (fault or {}).get("delay_ms", 0) / 1000.0
         if delay:
             time.sleep(delay)                 # outside the lock: other requests go on meanwhile
@@ -1335,6 +2149,12 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return None
+        if cut is not None:                   # answered before the whole body was read
+            self.close_connection = True
+        if fault and fault.get("corrupt") and req.body:
+            flipped = bytearray(req.body)
+            flipped[len(flipped) // 2] ^= 0xFF
+            req.body = bytes(flipped)
         with cloud.lock:
             try:
                 resp = cloud.fault_response(fault, service) if fault and fault["status"] else cloud.handle(req)
@@ -1347,19 +2167,51 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = dispatch
 
-    def read_body(self):
+    def read_exactly(self, n, got):
+        data = self.rfile.read(n)
+        got += data
+        if len(data) < n:
+            raise EOFError(got)
+
+    def read_body(self, limit=None):
+        """The request body (chunked or Content-Length), or its first `limit` bytes.  EOFError(bytes so
+        far) when the client closes the connection before the end."""
+        got = bytearray()
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            while limit is None or len(got) < limit:
+                line = self.rfile.readline()
+                if not line.endswith(b"\n"):
+                    raise EOFError(got)
+                try:
+                    size = int(line.split(b";")[0].strip() or b"x", 16)
+                except ValueError:
+                    raise EOFError(got) from None
                 if size == 0:
-                    while self.rfile.readline().strip():    # trailers, up to the blank line
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+                    while True:                      # trailers, up to the blank line
+                        line = self.rfile.readline()
+                        if not line.endswith(b"\n"):
+                            raise EOFError(got)
+                        if not line.strip():
+                            return bytes(got)
+                want = size if limit is None else min(size, limit - len(got))
+                self.read_exactly(want, got)
+                if want < size:
+                    break
+                if self.rfile.readline().strip():
+                    raise EOFError(got)
+            return bytes(got)
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        if limit is not None:
+            length = min(length, limit)
+        while len(got) < length:
+            before = len(got)
+            try:
+                self.read_exactly(min(1 << 20, length - len(got)), got)
+            except EOFError:
+                raise EOFError(got) from None
+            if len(got) == before:
+                raise EOFError(got)
+        return bytes(got)
 
     def reply(self, resp, service):
         request_id = f"req-{uuid.uuid4()}"
@@ -1404,6 +2256,9 @@ def main(argv=None):
     ap.add_argument("--servers", type=int, default=0, help="also create N ACTIVE servers bulk-0..bulk-<N-1>")
     ap.add_argument("--build-seconds", type=float, default=1.0, help="BUILD/creating -> ACTIVE/available delay")
     ap.add_argument("--delete-seconds", type=float, default=0.5, help="delay before a deleted object is gone")
+    ap.add_argument("--quota", default="", metavar="COLL=N,...",
+                    help="per-project limits, e.g. servers=5,volumes=3,networks=2 (collections: "
+                         + ", ".join(QUOTA_COLLECTIONS) + ")")
     ap.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
     args = ap.parse_args(argv)
 

@@ -1,6 +1,7 @@
 """The fake OpenStack must look like the real one where cloudfs cares: shapes, errors, pagination.
 Run: pytest-3 tests/fake -q"""
 
+import base64
 import hashlib
 import json
 import os
@@ -313,3 +314,269 @@ def test_bulk_servers(tmp_path):
         body = big.get_json("/compute/v2.1/servers/detail", tok)[1]
         assert len(body["servers"]) == 1000 and body["servers"][0]["name"] == "bulk-9999"
         assert "marker=" in body["servers_links"][0]["href"]
+
+
+# ------------------------------------------------------------------------------- write rules
+NOVA = "/compute/v2.1"
+CINDER = f"/volume/v3/{PROJECT}"
+NEUTRON = "/network/v2.0"
+
+
+def call(cloud, tok, method, path, body=None, **kw):
+    status, headers, raw = cloud.request(method, path, body, token=tok, **kw)
+    assert REQ_ID.match(headers["X-Openstack-Request-Id"]), (method, path)
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode()
+
+
+def wait_for(fn, timeout=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def ids(cloud, coll):
+    return {r.get("name"): r[COLL_KEY.get(coll, "id")] for r in cloud.state()[coll]}
+
+
+COLL_KEY = {"keypairs": "name"}
+
+
+def server_status(cloud, tok, sid):
+    s = call(cloud, tok, "GET", f"{NOVA}/servers/{sid}")[1]["server"]
+    return s["status"], s["OS-EXT-STS:task_state"]
+
+
+def test_nova_create_validation_and_quota(cloud, tok):
+    image, net = ids(cloud, "images")["cirros"], ids(cloud, "networks")["private"]
+    good = {"name": "v", "imageRef": image, "flavorRef": "1", "networks": [{"uuid": net}]}
+    for change, message in [({"imageRef": ZERO}, "Can not find requested image"),
+                            ({"flavorRef": "999"}, "Invalid flavorRef provided."),
+                            ({"key_name": "nokey"}, "Invalid key_name provided."),
+                            ({"networks": [{"uuid": ZERO}]}, f"Network {ZERO} could not be found."),
+                            ({"security_groups": [{"name": "nosuch"}]}, "Security group nosuch not found."),
+                            ({"user_data": "#!/bin/sh\necho hi\n"}, "is not a 'base64'")]:
+        status, body = call(cloud, tok, "POST", f"{NOVA}/servers", {"server": {**good, **change}})
+        assert status == 400 and message in body["badRequest"]["message"], (change, body)
+    ud = base64.b64encode(b"#!/bin/sh\necho hi\n").decode()
+    status, _ = call(cloud, tok, "POST", f"{NOVA}/servers", {"server": {
+        **good, "user_data": ud, "key_name": "mykey", "security_groups": [{"name": "default"}]}})
+    assert status == 202
+    logged = cloud.requests(method="POST", path_prefix=f"{NOVA}/servers")[-1]
+    assert logged["body"]["server"]["user_data"] == ud and logged["status"] == 202
+    used = len([s for s in cloud.state()["servers"]])
+    cloud.quota(**{"servers": used})
+    status, body = call(cloud, tok, "POST", f"{NOVA}/servers", {"server": good})
+    assert (status, body) == (403, {"forbidden": {"code": 403, "message": f"Quota exceeded for instances: "
+                                                  f"Requested 1, but already used {used} of {used} instances"}})
+
+
+def test_server_update_actions_and_metadata(cloud, tok):
+    sid = ids(cloud, "servers")["web1"]
+    status, body = call(cloud, tok, "PUT", f"{NOVA}/servers/{sid}", {"server": {"name": "renamed"}})
+    assert status == 200 and body["server"]["name"] == "renamed"
+    assert call(cloud, tok, "PUT", f"{NOVA}/servers/{sid}", {"server": {"status": "x"}})[0] == 400
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"os-start": None})[1] == {
+        "conflictingRequest": {"code": 409, "message": f"Cannot 'start' instance {sid} while it is in vm_state active"}}
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"unpause": None})[0] == 409
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"reboot": {"type": "HARD"}})[0] == 202
+    assert server_status(cloud, tok, sid) == ("HARD_REBOOT", "reboot_started_hard")
+    status, body = call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"os-stop": None})
+    assert status == 409 and "task_state reboot_started_hard" in body["conflictingRequest"]["message"]
+    assert wait_for(lambda: server_status(cloud, tok, sid) == ("ACTIVE", None))
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"os-stop": None})[0] == 202
+    assert server_status(cloud, tok, sid) == ("ACTIVE", "powering-off")
+    assert wait_for(lambda: server_status(cloud, tok, sid) == ("SHUTOFF", None))
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"os-stop": None})[1] == {
+        "conflictingRequest": {"code": 409, "message": f"Cannot 'stop' instance {sid} while it is in vm_state stopped"}}
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"reboot": {"type": "SOFT"}})[0] == 409
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"lock": None})[0] == 202
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"os-start": None})[1][
+        "conflictingRequest"]["message"] == f"Instance {sid} is locked"
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"unlock": None})[0] == 202
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"os-start": None})[0] == 202
+    assert call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action", {"fly": None})[0] == 400
+    assert "login:" in call(cloud, tok, "POST", f"{NOVA}/servers/{sid}/action",
+                            {"os-getConsoleOutput": {"length": 5}})[1]["output"]
+
+    meta = f"{NOVA}/servers/{sid}/metadata"
+    assert call(cloud, tok, "PUT", f"{meta}/role", {"meta": {"role": "web"}}) == (200, {"meta": {"role": "web"}})
+    assert call(cloud, tok, "PUT", f"{meta}/role", {"meta": {"other": "web"}})[0] == 400
+    assert call(cloud, tok, "POST", meta, {"metadata": {"a": "1"}})[1] == {"metadata": {"role": "web", "a": "1"}}
+    assert call(cloud, tok, "GET", f"{meta}/a") == (200, {"meta": {"a": "1"}})
+    assert call(cloud, tok, "DELETE", f"{meta}/a")[0] == 204
+    assert call(cloud, tok, "GET", f"{meta}/a")[0] == 404
+    assert call(cloud, tok, "GET", meta)[1] == {"metadata": {"role": "web"}}
+
+
+def test_volume_attach_detach_delete_and_snapshots(cloud, tok):
+    sid, vid = ids(cloud, "servers")["web1"], ids(cloud, "volumes")["data1"]
+    att = f"{NOVA}/servers/{sid}/os-volume_attachments"
+    status, body = call(cloud, tok, "POST", att, {"volumeAttachment": {"volumeId": vid}})
+    assert status == 200 and body["volumeAttachment"] == {"device": "/dev/vdb", "id": vid, "serverId": sid,
+                                                          "volumeId": vid}
+    vol = lambda: call(cloud, tok, "GET", f"{CINDER}/volumes/{vid}")[1]["volume"]  # noqa: E731
+    assert vol()["status"] == "attaching"
+    assert wait_for(lambda: vol()["status"] == "in-use")
+    assert vol()["attachments"][0]["server_id"] == sid
+    server = call(cloud, tok, "GET", f"{NOVA}/servers/{sid}")[1]["server"]
+    assert {"id": vid} in server["os-extended-volumes:volumes_attached"]
+    assert call(cloud, tok, "POST", att, {"volumeAttachment": {"volumeId": vid}})[0] == 400
+    status, body = call(cloud, tok, "DELETE", f"{CINDER}/volumes/{vid}")
+    assert status == 400 and body["badRequest"]["message"].startswith("Invalid volume: Volume status must be")
+    assert call(cloud, tok, "DELETE", f"{att}/{vid}")[0] == 202
+    assert wait_for(lambda: vol()["status"] == "available") and vol()["attachments"] == []
+    assert call(cloud, tok, "DELETE", f"{att}/{vid}")[0] == 404
+
+    assert call(cloud, tok, "PUT", f"{CINDER}/volumes/{vid}", {"volume": {"name": "d2"}})[1]["volume"]["name"] == "d2"
+    assert call(cloud, tok, "PUT", f"{CINDER}/volumes/{vid}/metadata/k", {"meta": {"k": "v"}})[0] == 200
+    assert vol()["metadata"] == {"k": "v"}
+    assert call(cloud, tok, "DELETE", f"{CINDER}/volumes/{vid}/metadata/k")[0] == 200
+    status, body = call(cloud, tok, "POST", f"{CINDER}/snapshots", {"snapshot": {"volume_id": vid, "name": "s"}})
+    assert status == 202 and body["snapshot"]["status"] == "creating"
+    snap = body["snapshot"]["id"]
+    assert wait_for(lambda: call(cloud, tok, "GET", f"{CINDER}/snapshots/{snap}")[1]["snapshot"]["status"]
+                    == "available")
+    assert [s["id"] for s in call(cloud, tok, "GET", f"{CINDER}/snapshots/detail")[1]["snapshots"]] == [snap]
+    assert call(cloud, tok, "DELETE", f"{CINDER}/volumes/{vid}")[0] == 400          # has a snapshot
+    assert call(cloud, tok, "DELETE", f"{CINDER}/snapshots/{snap}")[0] == 202
+    assert wait_for(lambda: call(cloud, tok, "GET", f"{CINDER}/snapshots/{snap}")[0] == 404)
+
+    cloud.quota(**{"volumes": 2})
+    assert call(cloud, tok, "POST", f"{CINDER}/volumes", {"volume": {"size": 1}}) == (413, {"overLimit": {
+        "code": 413, "message": "VolumeLimitExceeded: Maximum number of volumes allowed (2) exceeded for quota "
+                                "'volumes'.", "retryAfter": "0"}})
+    assert call(cloud, tok, "POST", f"{CINDER}/volumes", {"volume": {"size": 1, "imageRef": ZERO}})[0] == 400
+    assert call(cloud, tok, "POST", f"{CINDER}/volumes", {"volume": {"size": 1, "volume_type": "x"}})[0] == 404
+
+
+def test_flavors_and_keypairs(cloud, tok):
+    status, body = call(cloud, tok, "POST", f"{NOVA}/flavors", {"flavor": {"name": "f", "ram": 1, "vcpus": 1,
+                                                                           "disk": 0}})
+    assert (status, body["forbidden"]["message"]) == (
+        403, "Policy doesn't allow os_compute_api:os-flavor-manage:create to be performed.")
+    admin = cloud.token("admin", "admin", "admin")[0]
+    assert call(cloud, admin, "POST", f"{NOVA}/flavors", {"flavor": {"name": "f", "ram": 1, "vcpus": 1,
+                                                                     "disk": 0}})[0] == 200
+    blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + bytes(range(32))
+    key = f"ssh-ed25519 {base64.b64encode(blob).decode()} me@host"
+    status, body = call(cloud, tok, "POST", f"{NOVA}/os-keypairs", {"keypair": {"name": "k1", "public_key": key}})
+    digest = hashlib.md5(blob).hexdigest()
+    assert status == 200 and body["keypair"]["fingerprint"] == ":".join(digest[i:i + 2] for i in range(0, 32, 2))
+    assert call(cloud, tok, "POST", f"{NOVA}/os-keypairs", {"keypair": {"name": "k1", "public_key": key}}) == (
+        409, {"conflictingRequest": {"code": 409, "message": "Key pair 'k1' already exists."}})
+    assert call(cloud, tok, "POST", f"{NOVA}/os-keypairs", {"keypair": {"name": "k2", "public_key": "junk"}}) == (
+        400, {"badRequest": {"code": 400, "message": "Keypair data is invalid: failed to generate fingerprint"}})
+    assert call(cloud, tok, "DELETE", f"{NOVA}/os-keypairs/k1")[0] == 202
+    assert call(cloud, tok, "GET", f"{NOVA}/os-keypairs/k1")[0] == 404
+
+
+def test_neutron_rules(cloud, tok):
+    private, public = ids(cloud, "networks")["private"], ids(cloud, "networks")["public"]
+    status, body = call(cloud, tok, "POST", f"{NEUTRON}/networks", {"network": {"name": "n1"}})
+    net = body["network"]["id"]
+    sub = lambda **kw: call(cloud, tok, "POST", f"{NEUTRON}/subnets", {"subnet": {  # noqa: E731
+        "network_id": net, "ip_version": 4, "cidr": "10.9.0.0/24", **kw}})
+    assert sub(network_id=ZERO)[0] == 404
+    assert sub(cidr="10.9.0.300/24")[1]["NeutronError"]["message"] == \
+        "Invalid input for cidr. Reason: '10.9.0.300/24' is not a valid IP subnet."
+    assert sub(ip_version=6)[0] == 400
+    assert sub(gateway_ip="10.9.0.0")[1]["NeutronError"]["message"] == \
+        "Invalid input for operation: Gateway is not valid on subnet."
+    assert sub(allocation_pools=[{"start": "10.9.0.10", "end": "10.9.1.5"}])[1]["NeutronError"]["type"] == \
+        "OutOfBoundsAllocationPool"
+    status, body = sub(gateway_ip="10.9.0.254", dns_nameservers=["1.1.1.1"],
+                       allocation_pools=[{"start": "10.9.0.10", "end": "10.9.0.20"}])
+    assert status == 201 and body["subnet"]["allocation_pools"] == [{"start": "10.9.0.10", "end": "10.9.0.20"}]
+    subnet = body["subnet"]["id"]
+    status, body = sub(cidr="10.9.0.128/25")
+    assert (status, body["NeutronError"]["message"]) == (400, "Invalid input for operation: Requested subnet with "
+                                                         f"cidr: 10.9.0.128/25 for network: {net} overlaps with "
+                                                         "another subnet.")
+    assert call(cloud, tok, "POST", f"{NEUTRON}/ports", {"port": {"name": "p"}})[0] == 400
+    port = call(cloud, tok, "POST", f"{NEUTRON}/ports", {"port": {"network_id": net}})[1]["port"]
+    assert port["fixed_ips"][0]["subnet_id"] == subnet
+    assert call(cloud, tok, "DELETE", f"{NEUTRON}/subnets/{subnet}")[1]["NeutronError"]["type"] == "SubnetInUse"
+    assert call(cloud, tok, "DELETE", f"{NEUTRON}/networks/{net}")[1]["NeutronError"]["type"] == "NetworkInUse"
+    assert call(cloud, tok, "DELETE", f"{NEUTRON}/ports/{port['id']}")[0] == 204
+    assert call(cloud, tok, "PUT", f"{NEUTRON}/networks/{net}", {"network": {"admin_state_up": False}})[1][
+        "network"]["admin_state_up"] is False
+    assert call(cloud, tok, "PUT", f"{NEUTRON}/networks/{net}", {"network": {"id": "x"}})[0] == 400
+    assert call(cloud, tok, "DELETE", f"{NEUTRON}/networks/{net}")[0] == 204      # takes its subnet along
+    assert call(cloud, tok, "GET", f"{NEUTRON}/subnets/{subnet}")[0] == 404
+
+    bad = call(cloud, tok, "POST", f"{NEUTRON}/routers", {"router": {"external_gateway_info": {"network_id": private}}})
+    assert bad[0] == 400 and "is not an external network" in bad[1]["NeutronError"]["message"]
+    router = call(cloud, tok, "POST", f"{NEUTRON}/routers", {"router": {
+        "name": "r", "external_gateway_info": {"network_id": public}}})[1]["router"]
+    assert router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"].startswith("172.24.4.")
+    assert call(cloud, tok, "POST", f"{NEUTRON}/floatingips", {"floatingip": {"floating_network_id": private}})[0] \
+        == 400
+    fip = call(cloud, tok, "POST", f"{NEUTRON}/floatingips", {"floatingip": {"floating_network_id": public}})
+    assert fip[0] == 201 and fip[1]["floatingip"]["status"] == "DOWN"
+    assert call(cloud, tok, "GET", f"{NEUTRON}/floatingips")[1]["floatingips"][0]["id"] == fip[1]["floatingip"]["id"]
+    sg = call(cloud, tok, "POST", f"{NEUTRON}/security-groups", {"security_group": {"name": "web"}})[1]
+    assert call(cloud, tok, "DELETE", f"{NEUTRON}/security-groups/{sg['security_group']['id']}")[0] == 204
+    cloud.quota(**{"networks": 1})
+    assert call(cloud, tok, "POST", f"{NEUTRON}/networks", {"network": {"name": "n2"}}) == (409, {"NeutronError": {
+        "type": "OverQuota", "message": "Quota exceeded for resources: ['network'].", "detail": ""}})
+
+
+def raw_put(cloud, tok, path, chunks, close_early=False):
+    """PUT with chunked transfer encoding over a raw socket; -> status line or None (connection cut)."""
+    sock = socket.create_connection(("127.0.0.1", cloud.port), timeout=10)
+    sock.sendall((f"PUT {path} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {tok}\r\nContent-Type: "
+                  "application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n").encode())
+    try:
+        for chunk in chunks:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        if close_early:
+            sock.close()
+            return None
+        sock.sendall(b"0\r\n\r\n")
+        answer = sock.recv(4096)
+        return answer.split(b"\r\n")[0].decode() if answer else None
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def test_glance_upload_faults(cloud, tok):
+    def new_image(**kw):
+        return call(cloud, tok, "POST", "/image/v2/images", {"name": "up", "disk_format": "raw",
+                                                               "container_format": "bare", **kw})[1]["id"]
+    assert call(cloud, tok, "POST", "/image/v2/images", {"name": "x", "disk_format": "floppy"})[0] == 400
+    chunks = [os.urandom(65536) for _ in range(32)]                       # 2 MiB
+    iid = new_image()
+    assert raw_put(cloud, tok, f"/image/v2/images/{iid}/file", chunks) == "HTTP/1.1 204 No Content"
+    img = call(cloud, tok, "GET", f"/image/v2/images/{iid}")[1]
+    assert (img["status"], img["checksum"]) == ("active", hashlib.md5(b"".join(chunks)).hexdigest())
+    assert call(cloud, tok, "PUT", f"/image/v2/images/{iid}/file", b"again")[0] == 409
+
+    for fault in ({"drop_after_bytes": 1 << 20}, {"status": 500, "after_bytes": 1 << 20}):
+        iid = new_image()
+        cloud._control("POST", "faults", {"method": "PUT", "path": "/image/v2/images/", **fault})
+        answer = raw_put(cloud, tok, f"/image/v2/images/{iid}/file", chunks)
+        assert answer in (None, "HTTP/1.1 500 Internal Server Error"), answer
+        img = call(cloud, tok, "GET", f"/image/v2/images/{iid}")[1]
+        assert (img["status"], img["size"]) == ("queued", None)
+        assert call(cloud, tok, "DELETE", f"/image/v2/images/{iid}")[0] == 204
+
+    iid = new_image()                                                     # client gives up mid-way
+    assert raw_put(cloud, tok, f"/image/v2/images/{iid}/file", chunks[:4], close_early=True) is None
+    time.sleep(0.2)
+    assert call(cloud, tok, "GET", f"/image/v2/images/{iid}")[1]["status"] == "queued"
+    assert cloud.requests(method="PUT")[-1]["status"] is None
+
+    iid = new_image()
+    cloud._control("POST", "faults", {"method": "PUT", "path": "/image/v2/images/", "corrupt": True})
+    assert raw_put(cloud, tok, f"/image/v2/images/{iid}/file", chunks) == "HTTP/1.1 204 No Content"
+    img = call(cloud, tok, "GET", f"/image/v2/images/{iid}")[1]
+    assert img["status"] == "active" and img["checksum"] != hashlib.md5(b"".join(chunks)).hexdigest()
+    assert img["size"] == 2 << 20
