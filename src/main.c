@@ -98,14 +98,16 @@ static char *prompt_secret(const char *what)
 	char *nl, *out = NULL;
 	bool restored;
 
-	fprintf(stderr, "%s: ", what);
-	fflush(stderr);
+	/* Echo goes off before the prompt appears, so nothing typed after
+	 * the prompt is shown or thrown away. */
 	restored = tcgetattr(STDIN_FILENO, &old) != 0;
 	if (!restored) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
+	fprintf(stderr, "%s: ", what);
+	fflush(stderr);
 	if (fgets(line, sizeof(line), stdin)) {
 		nl = strchr(line, '\n');
 		if (nl)

@@ -320,8 +320,10 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 		return rc;
 	}
 	rc = model_resolve(p, path, &n);
-	if (kind == MODEL_W_META && rc == 0 && n.virt == VIRT_PENDING)
+	if (kind == MODEL_W_META && rc == 0 && n.virt == VIRT_PENDING) {
+		model_node_release(&n);
 		rc = -ENOENT;
+	}
 	if (rc == -ENOENT && kind == MODEL_W_META) {
 		/* A new key: resolve its resource through the metadata dir. */
 		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;

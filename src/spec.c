@@ -162,7 +162,11 @@ static int apply_rule(const struct rule *r, json_t *obj, const json_t *v, spec_r
 		json_decref(one);
 		break;
 	}
-	case RULE_NAME_LIST:
+	case RULE_NAME_LIST: {
+		json_t *one = json_is_string(v) ? json_pack("[O]", v) : NULL;
+
+		if (one)
+			v = one;
 		if (!json_is_array(v)) {
 			snprintf(err, errlen, "\"%s\" must be a list", r->key);
 			return -EINVAL;
@@ -174,7 +178,9 @@ static int apply_rule(const struct rule *r, json_t *obj, const json_t *v, spec_r
 							  ? json_pack("{sO}", "name", item)
 							  : json_incref(item));
 		}
+		json_decref(one);
 		break;
+	}
 	case RULE_BASE64:
 		if (!json_is_string(v)) {
 			snprintf(err, errlen, "\"%s\" must be text", r->key);
@@ -210,7 +216,7 @@ static bool blank(const char *t, size_t len)
 
 /* Parses the spec text into a bare object (new reference). */
 static int parse_spec(const struct collection_def *c, const char *text, size_t len, json_t **out,
-		      char *err, size_t errlen)
+		      json_t **extra, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root, *inner;
@@ -239,9 +245,12 @@ static int parse_spec(const struct collection_def *c, const char *text, size_t l
 		return -EINVAL;
 	}
 	inner = c->item_key ? json_object_get(root, c->item_key) : NULL;
-	if (inner && json_is_object(inner) && json_object_size(root) == 1) {
+	if (inner && json_is_object(inner)) {
+		/* The API's own body; keys beside the wrapper (Nova's
+		 * "os:scheduler_hints") stay beside it. */
 		*out = json_incref(inner);
-		json_decref(root);
+		json_object_del(root, c->item_key);
+		*extra = root;
 	} else {
 		*out = root;
 	}
@@ -251,10 +260,10 @@ static int parse_spec(const struct collection_def *c, const char *text, size_t l
 int spec_build(const struct collection_def *c, const char *name, const char *text, size_t len,
 	       spec_resolve_fn resolve, void *ctx, json_t **out, char *err, size_t errlen)
 {
-	json_t *obj = NULL, *v;
+	json_t *obj = NULL, *extra = NULL, *v;
 	int rc;
 
-	rc = parse_spec(c, text, len, &obj, err, errlen);
+	rc = parse_spec(c, text, len, &obj, &extra, err, errlen);
 	if (rc)
 		return rc;
 	if (!c->nameless && json_object_set_new(obj, "name", json_string(name))) {
@@ -282,15 +291,16 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 		json_object_set_new(obj, "ip_version", json_integer(cidr && strchr(cidr, ':') ? 6 : 4));
 	}
 	if (c->item_key) {
-		*out = json_pack("{so}", c->item_key, obj);
+		*out = extra ? json_incref(extra) : json_object();
+		rc = *out && !json_object_set_new(*out, c->item_key, obj) ? 0 : -ENOMEM;
 		obj = NULL;
-		rc = *out ? 0 : -ENOMEM;
 	} else {
 		*out = obj;
 		obj = NULL;
 	}
 out:
 	json_decref(obj);
+	json_decref(extra);
 	return rc;
 }
 
@@ -306,6 +316,7 @@ int spec_value(const json_t *current, const char *text, size_t len, json_t **out
 		if (!*out || !(json_is_number(*out) || json_is_boolean(*out)) ||
 		    json_is_boolean(*out) != json_is_boolean(current)) {
 			json_decref(*out);
+			*out = NULL;
 			snprintf(err, errlen, "expected %s, got '%.*s'",
 				 json_is_boolean(current) ? "true or false" : "a number",
 				 (int)(len > 64 ? 64 : len), text);

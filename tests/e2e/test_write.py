@@ -36,7 +36,7 @@ NAMES = {
     "key": f"e2e-key2-{RUN}",
     "server": f"e2e-web-{RUN}",
     "renamed": f"e2e-renamed-{RUN}",
-    "volume": f"e2e-vol-{RUN}",
+    "volume": f"e2e-wvol-{RUN}",  # not conftest's seeded e2e-vol-
     "bad_server": f"e2e-bad-{RUN}",
     "flavor": f"e2e-fl-{RUN}",
 }

@@ -199,8 +199,12 @@ def test_missing_password_is_asked_on_the_terminal(fake, tmp_path):
         from mountutil import CLOUDFS
         os.execve(CLOUDFS, [CLOUDFS, "-f", path], env)
     try:
+        import select
         seen = b""
+        deadline = time.time() + 10
         while b"Password:" not in seen:
+            ready, _, _ = select.select([fd], [], [], max(0, deadline - time.time()))
+            assert ready, f"no password prompt: {seen!r}"
             seen += os.read(fd, 100)
         os.write(fd, b"demo\n")
         deadline = time.time() + 10
