@@ -138,6 +138,14 @@ static const struct build_case build_cases[] = {
 	{ "servers", "vm1", "{\"security_groups\": [{\"name\": \"ssh\"}, \"web\"]}",
 	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"ssh\"}, {\"name\": \"web\"}]}}",
 	  0 },
+	/* one group may be given as a plain string */
+	{ "servers", "vm1", "{\"security_groups\": \"default\"}",
+	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"default\"}]}}",
+	  0 },
+	/* keys beside the wrapper (scheduler hints) stay beside it */
+	{ "servers", "vm1", "{\"server\": {\"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
+	  "{\"server\": {\"name\": \"vm1\", \"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
+	  0 },
 	/* user_data that is already base64 is kept as written */
 	{ "servers", "vm1", "{\"user_data\": \"IyEvYmluL3NoCmVjaG8gaGkK\"}",
 	  "{\"server\": {\"name\": \"vm1\", \"user_data\": \"IyEvYmluL3NoCmVjaG8gaGkK\"}}", 0 },
@@ -415,8 +423,7 @@ static const struct build_err_case build_err_cases[] = {
 	{ "servers", "{\"image\": 5}", -EINVAL, "\"image\" must be a name or an id" },
 	{ "servers", "{\"networks\": [\"private\", 7]}", -EINVAL,
 	  "\"networks\" must be a name or an id" },
-	{ "servers", "{\"security_groups\": \"default\"}", -EINVAL,
-	  "\"security_groups\" must be a list" },
+	{ "servers", "{\"security_groups\": 7}", -EINVAL, "\"security_groups\" must be a list" },
 	{ "servers", "{\"user_data\": 42}", -EINVAL, "\"user_data\" must be text" },
 	{ "routers", "{\"external_network\": {\"id\": \"x\"}}", -EINVAL,
 	  "must be a name or an id" },
