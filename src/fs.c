@@ -33,6 +33,7 @@ struct handle {
 	bool committed;         /* its bytes reached the cloud (or were refused) */
 	enum model_wkind kind;
 	struct stream *stream;  /* image upload or download */
+	pthread_mutex_t lock;   /* one operation at a time per open file */
 };
 
 static struct cloudfs *ctx(void)
@@ -141,6 +142,9 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->nullpath_ok = 0;
 	/* Uploads stream as the kernel delivers: big writes, never cached. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* Parallel pieces of one direct write would reach an upload out of
+	 * order; the stream takes them one after the other. */
+	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	conn->max_write = 1u << 20;
 	fs->project.notify = fs_notify;
 	fs->project.notify_ctx = fs;
@@ -201,6 +205,7 @@ static struct handle *handle_new(bool writing)
 	if (h) {
 		h->writing = writing;
 		buf_init(&h->data, writing ? FS_WRITE_MAX : CFS_MAX_BODY);
+		pthread_mutex_init(&h->lock, NULL);
 	}
 	return h;
 }
@@ -209,6 +214,7 @@ static void handle_free(struct handle *h)
 {
 	stream_free(h->stream);
 	buf_free(&h->data);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -281,10 +287,15 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
+	int rc;
 
 	(void)path;
-	if (h->stream)
-		return stream_read(h->stream, buf, size, off);
+	if (h->stream) {
+		pthread_mutex_lock(&h->lock);
+		rc = stream_read(h->stream, buf, size, off);
+		pthread_mutex_unlock(&h->lock);
+		return rc;
+	}
 	if (off < 0 || (size_t)off >= h->data.len)
 		return 0;
 	if (size > h->data.len - (size_t)off)
@@ -308,39 +319,56 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 
 	if (!h->writing)
 		return -EBADF;
-	if (h->stream)
-		return stream_write(h->stream, buf, size, off);
-	if (buf_add(&h->data, buf, size))
-		return -EFBIG;
+	pthread_mutex_lock(&h->lock);
+	if (h->stream) {
+		rc = stream_write(h->stream, buf, size, off);
+		goto out;
+	}
+	rc = (int)size;
+	if (buf_add(&h->data, buf, size)) {
+		rc = -EFBIG;
+		goto out;
+	}
 	h->dirty = true;
 	if (runs_per_line(h->kind) && h->data.data[h->data.len - 1] == '\n') {
-		rc = model_commit(project(), path, h->kind, h->data.data, h->data.len);
+		int err = model_commit(project(), path, h->kind, h->data.data, h->data.len);
+
 		h->dirty = false;
 		buf_reset(&h->data);
-		if (rc)
-			return rc;
+		if (err)
+			rc = err;
 	}
+out:
+	pthread_mutex_unlock(&h->lock);
 	(void)off;
-	return (int)size;
+	return rc;
 }
 
 static int fs_flush(const char *path, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
+	int rc;
 
 	if (!h->writing)
 		return 0;
-	if (h->stream)
-		return stream_finish(h->stream, fuse_get_context()->pid);
+	if (h->stream) {
+		pthread_mutex_lock(&h->lock);
+		rc = stream_finish(h->stream, fuse_get_context()->pid);
+		pthread_mutex_unlock(&h->lock);
+		return rc;
+	}
 	/* Commit on the first flush that has data: close(2) reports it. A
 	 * flush before any write (a shell dup'ing the fd before writing) has
 	 * nothing to commit yet. */
 	if (!h->dirty)
 		return 0;
+	pthread_mutex_lock(&h->lock);
 	h->dirty = false;
 	h->committed = true;
-	return model_commit(project(), path, h->kind, h->data.data ? h->data.data : "",
-			    h->data.len);
+	rc = model_commit(project(), path, h->kind, h->data.data ? h->data.data : "",
+			  h->data.len);
+	pthread_mutex_unlock(&h->lock);
+	return rc;
 }
 
 static int fs_release(const char *path, struct fuse_file_info *fi)
@@ -368,8 +396,15 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	enum model_wkind kind;
 
-	if (fi && handle_of(fi)->stream)
-		return stream_truncate(handle_of(fi)->stream, size);
+	if (fi && handle_of(fi)->stream) {
+		struct handle *h = handle_of(fi);
+		int rc;
+
+		pthread_mutex_lock(&h->lock);
+		rc = stream_truncate(h->stream, size);
+		pthread_mutex_unlock(&h->lock);
+		return rc;
+	}
 	/* open(O_TRUNC) of a writable file: its new value comes with close. */
 	if (fi && handle_of(fi)->writing)
 		return size == 0 ? 0 : -EINVAL;

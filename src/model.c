@@ -711,7 +711,9 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 		break;
 	}
 	st->st_blocks = (st->st_size + 511) / 512;
-	st->st_blksize = 4096;
+	/* Tools size their buffers from st_blksize: image data moves in
+	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
+	st->st_blksize = n->virt == VIRT_DATA || n->virt == VIRT_PENDING ? 1 << 20 : 4096;
 	return rc;
 }
 

@@ -230,6 +230,11 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 		return -EBADF;
 	if (s->failed)
 		return s->failed;
+	if (s->finished) {
+		log_cloud_error("images/%s: written to after the upload was completed by an earlier close",
+				s->name);
+		return -EBADF;
+	}
 	if (off < s->offset) {
 		log_cloud_error("images/%s: write at offset %lld after %lld bytes: uploads must be written in order",
 				s->name, (long long)off, (long long)s->offset);
@@ -344,6 +349,10 @@ int stream_finish(struct stream *s, pid_t pid)
 		return 0;
 	if (s->finished)
 		return s->result;
+	/* A flush before the first byte (a dup'ed descriptor closing) ends
+	 * nothing; an empty image is made when the file is released. */
+	if (!s->created && s->offset == 0 && pid)
+		return 0;
 	s->finished = true;
 	if (s->failed)
 		return s->result = s->failed;
@@ -373,7 +382,13 @@ int stream_finish(struct stream *s, pid_t pid)
 
 void stream_abort(struct stream *s)
 {
-	if (s && s->upload && !(s->finished && s->result == 0))
+	if (!s || !s->upload)
+		return;
+	/* Never flushed with data: an empty file makes an empty image. */
+	if (!s->finished && !s->created && s->offset == 0 && !s->failed &&
+	    !stream_finish(s, 0))
+		return;
+	if (!(s->finished && s->result == 0))
 		fail(s, -EINTR);
 }
 

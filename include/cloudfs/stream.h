@@ -30,11 +30,13 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off);
 int stream_truncate(struct stream *s, off_t size);
 /* Completes an upload: 0 only when Glance holds exactly the bytes sent.
  * @pid is the closing process: if it is dying of a signal, the upload was
- * cut off and is abandoned instead. Later calls return the same result. */
+ * cut off and is abandoned instead. Later calls return the same result.
+ * Before the first byte it does nothing (a dup'ed descriptor closing). */
 int stream_finish(struct stream *s, pid_t pid);
 /* Reads at any offset; returns bytes, 0 at the end, or -errno. */
 int stream_read(struct stream *s, char *buf, size_t size, off_t off);
-/* An upload that did not finish successfully leaves no image behind. */
+/* At release: an upload that did not finish successfully leaves no image
+ * behind; one that never received a byte makes an empty image. */
 void stream_abort(struct stream *s);
 void stream_free(struct stream *s);
 

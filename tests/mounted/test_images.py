@@ -249,3 +249,21 @@ def test_backward_writes_are_einval_and_leave_nothing(mnt, fake, tmp_path):
     assert err is not None and err.errno == errno.EINVAL, f"expected EINVAL, got {err!r}"
     assert poll(lambda: images_named(fake, "holes.raw") == []), images_named(fake, "holes.raw")
     assert not os.path.lexists(target)
+
+
+def test_dd_with_big_blocks_uploads_in_order(mnt, fake, tmp_path):
+    # dd's 4 MiB writes reach the filesystem as several 1 MiB pieces, and
+    # dd closes a duplicate descriptor before writing.
+    data = os.urandom(9 * MiB)
+    src = write_file(tmp_path, "dd.raw", data)
+    out = sh(f"dd if={src} of={mnt.p('images', 'dd.raw')} bs=4M status=none")
+    assert out.returncode == 0, out.stderr
+    (img,) = images_named(fake, "dd.raw")
+    assert img["size"] == 9 * MiB and img["status"] == "active"
+    assert img["_data_md5"] == hashlib.md5(data).hexdigest()
+
+
+def test_an_empty_file_makes_an_empty_image(mnt, fake):
+    out = sh(f"cp /dev/null {mnt.p('images', 'empty.raw')}")
+    assert out.returncode == 0, out.stderr
+    assert poll(lambda: [i["size"] for i in images_named(fake, "empty.raw")] == [0])
