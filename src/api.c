@@ -392,8 +392,8 @@ int api_send(struct session *s, enum service svc, const char *method, const char
 	if (resp.body.len && strstr(resp.content_type, "json")) {
 		*out = json_loadb(resp.body.data, resp.body.len, 0, &jerr);
 		if (!*out) {
-			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s) [%s]", method,
-					url, resp.status, jerr.text, resp.request_id);
+			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s) [%s]",
+					method, url, resp.status, jerr.text, resp.request_id);
 			rc = -EIO;
 		}
 	}

@@ -16,7 +16,7 @@
 struct entry {
 	char *key;
 	struct cache_val *val; /* NULL for a negative entry */
-	int err;               /* negative entries: the -errno */
+	int err; /* negative entries: the -errno */
 	int64_t expires_ms;
 	struct entry *next;
 };
@@ -35,10 +35,10 @@ struct cache {
 	pthread_mutex_t lock;
 	pthread_cond_t done;
 	struct entry **buckets; /* protected by lock */
-	size_t nbuckets;        /* protected by lock */
-	size_t count;           /* protected by lock */
-	size_t swept_at;        /* protected by lock: count after the last sweep */
-	uint64_t generation;    /* protected by lock */
+	size_t nbuckets; /* protected by lock */
+	size_t count; /* protected by lock */
+	size_t swept_at; /* protected by lock: count after the last sweep */
+	uint64_t generation; /* protected by lock */
 	struct flight *flights; /* protected by lock */
 	struct cache_stats stats; /* protected by lock */
 };

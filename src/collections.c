@@ -22,8 +22,8 @@ const struct service_def services[SVC_COUNT] = {
 };
 
 static const char *const server_rw[] = { "name", "accessIPv4", "accessIPv6", NULL };
-static const char *const image_rw[] = { "name", "visibility", "min_ram", "min_disk", "protected",
-					NULL };
+static const char *const image_rw[] = { "name",	    "visibility", "min_ram",
+					"min_disk", "protected",  NULL };
 static const char *const volume_rw[] = { "name", "description", NULL };
 static const char *const network_rw[] = { "name", "description", "admin_state_up", "mtu", NULL };
 static const char *const subnet_rw[] = { "name", "description", "gateway_ip", "enable_dhcp", NULL };
@@ -32,47 +32,87 @@ static const char *const named_rw[] = { "name", "description", NULL };
 static const char *const fip_rw[] = { "description", NULL };
 
 /* Neutron resources share one URL scheme and pagination. */
-#define NEUTRON(dir, path, key, wrap, rw, ...)                                                     \
-	{ .name = dir, .service = SVC_NETWORK, .list_path = "/v2.0/" path,                         \
-	  .item_path = "/v2.0/" path, .list_key = key, .item_key = wrap, .id_field = "id",         \
-	  .links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true,          \
-	  .name_links = true, .can_create = true, .writable = rw, __VA_ARGS__ }
-#define CINDER(dir, path, key, wrap, rw, ...)                                                      \
-	{ .name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail", .item_path = "/" path, \
-	  .list_key = key, .item_key = wrap, .id_field = "id", .links_key = key "_links",          \
-	  .next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,                  \
-	  .can_create = true, .writable = rw, __VA_ARGS__ }
+#define NEUTRON(dir, path, key, wrap, rw, ...)                                                   \
+	{                                                                                        \
+		.name = dir, .service = SVC_NETWORK, .list_path = "/v2.0/" path,                 \
+		.item_path = "/v2.0/" path, .list_key = key, .item_key = wrap, .id_field = "id", \
+		.links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true,  \
+		.name_links = true, .can_create = true, .writable = rw, __VA_ARGS__              \
+	}
+#define CINDER(dir, path, key, wrap, rw, ...)                                                   \
+	{                                                                                       \
+		.name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail",            \
+		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",     \
+		.links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true, \
+		.name_links = true, .can_create = true, .writable = rw, __VA_ARGS__             \
+	}
 
 const struct collection_def collections[] = {
-	{ .name = "servers", .service = SVC_COMPUTE, .list_path = "/servers/detail",
-	  .item_path = "/servers", .list_key = "servers", .item_key = "server", .id_field = "id",
-	  .links_key = "servers_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true,
-	  .name_links = true, .can_create = true, .metadata = true, .writable = server_rw },
+	{ .name = "servers",
+	  .service = SVC_COMPUTE,
+	  .list_path = "/servers/detail",
+	  .item_path = "/servers",
+	  .list_key = "servers",
+	  .item_key = "server",
+	  .id_field = "id",
+	  .links_key = "servers_links",
+	  .next = NEXT_LINKS,
+	  .paged = true,
+	  .uuid_ids = true,
+	  .name_links = true,
+	  .can_create = true,
+	  .metadata = true,
+	  .writable = server_rw },
 	/* Glance: bare documents, a relative "next", JSON-patch updates. */
-	{ .name = "images", .service = SVC_IMAGE, .list_path = "/v2/images",
-	  .item_path = "/v2/images", .list_key = "images", .id_field = "id",
-	  .next = NEXT_RELATIVE, .paged = true, .uuid_ids = true, .name_links = true,
-	  .patch_update = true, .upload = true, .writable = image_rw },
+	{ .name = "images",
+	  .service = SVC_IMAGE,
+	  .list_path = "/v2/images",
+	  .item_path = "/v2/images",
+	  .list_key = "images",
+	  .id_field = "id",
+	  .next = NEXT_RELATIVE,
+	  .paged = true,
+	  .uuid_ids = true,
+	  .name_links = true,
+	  .patch_update = true,
+	  .upload = true,
+	  .writable = image_rw },
 	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw),
 	NEUTRON("networks", "networks", "networks", "network", network_rw, .mkdir_creates = true),
 	NEUTRON("subnets", "subnets", "subnets", "subnet", subnet_rw),
 	NEUTRON("ports", "ports", "ports", "port", port_rw),
 	NEUTRON("routers", "routers", "routers", "router", port_rw, .mkdir_creates = true),
-	NEUTRON("security_groups", "security-groups", "security_groups", "security_group",
-		named_rw, .mkdir_creates = true),
+	NEUTRON("security_groups", "security-groups", "security_groups", "security_group", named_rw,
+		.mkdir_creates = true),
 	NEUTRON("floating_ips", "floatingips", "floatingips", "floatingip", fip_rw,
 		.nameless = true),
-	{ .name = "flavors", .service = SVC_COMPUTE, .list_path = "/flavors/detail",
-	  .item_path = "/flavors", .list_key = "flavors", .item_key = "flavor", .id_field = "id",
-	  .links_key = "flavors_links", .next = NEXT_LINKS, .paged = true, .name_links = true,
+	{ .name = "flavors",
+	  .service = SVC_COMPUTE,
+	  .list_path = "/flavors/detail",
+	  .item_path = "/flavors",
+	  .list_key = "flavors",
+	  .item_key = "flavor",
+	  .id_field = "id",
+	  .links_key = "flavors_links",
+	  .next = NEXT_LINKS,
+	  .paged = true,
+	  .name_links = true,
 	  .can_create = true },
 	/* Nova 2.1 wraps every listed keypair in {"keypair": {...}} and pages
 	 * them only from microversion 2.35; a keypair is named, not numbered. */
-	{ .name = "keypairs", .service = SVC_COMPUTE, .list_path = "/os-keypairs",
-	  .item_path = "/os-keypairs", .list_key = "keypairs", .item_key = "keypair",
-	  .member_wrap = "keypair", .id_field = "name", .links_key = "keypairs_links",
-	  .next = NEXT_LINKS, .can_create = true, .spec_text_key = "public_key" },
+	{ .name = "keypairs",
+	  .service = SVC_COMPUTE,
+	  .list_path = "/os-keypairs",
+	  .item_path = "/os-keypairs",
+	  .list_key = "keypairs",
+	  .item_key = "keypair",
+	  .member_wrap = "keypair",
+	  .id_field = "name",
+	  .links_key = "keypairs_links",
+	  .next = NEXT_LINKS,
+	  .can_create = true,
+	  .spec_text_key = "public_key" },
 };
 
 const size_t collections_count = sizeof(collections) / sizeof(collections[0]);

@@ -15,15 +15,17 @@
 #include "cloudfs/yamltree.h"
 
 struct field {
-	const char *env;     /* OS_* variable */
-	const char *key;     /* key under clouds.<name>.auth, or top-level */
-	bool in_auth;        /* lives under the auth: map in clouds.yaml */
-	size_t off;          /* offsetof(struct config, ...) */
+	const char *env; /* OS_* variable */
+	const char *key; /* key under clouds.<name>.auth, or top-level */
+	bool in_auth; /* lives under the auth: map in clouds.yaml */
+	size_t off; /* offsetof(struct config, ...) */
 	bool secret;
 };
 
-#define F(env, key, in_auth, member, secret) \
-	{ env, key, in_auth, offsetof(struct config, member), secret }
+#define F(env, key, in_auth, member, secret)                               \
+	{                                                                  \
+		env, key, in_auth, offsetof(struct config, member), secret \
+	}
 
 static const struct field fields[] = {
 	F("OS_AUTH_URL", "auth_url", true, auth_url, false),
@@ -232,9 +234,10 @@ int config_load(struct config *cfg, const char *cloud, char *err, size_t errlen)
 	clouds = find_file("OS_CLIENT_CONFIG_FILE", "clouds.yaml");
 	secure = find_file("OS_CLIENT_SECURE_FILE", "secure.yaml");
 	if (!clouds) {
-		snprintf(err, errlen,
-			 "OS_CLOUD=%s but no clouds.yaml found (looked in ./, ~/.config/openstack/, /etc/openstack/)",
-			 cloud);
+		snprintf(
+			err, errlen,
+			"OS_CLOUD=%s but no clouds.yaml found (looked in ./, ~/.config/openstack/, /etc/openstack/)",
+			cloud);
 		rc = -ENOENT;
 		goto out;
 	}
@@ -276,15 +279,18 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 	const char *t = cfg->auth_type;
 
 	if (!cfg->auth_url) {
-		snprintf(err, errlen,
-			 "no auth URL: source an openrc file (OS_AUTH_URL) or name a cloud with OS_CLOUD / --os-cloud");
+		snprintf(
+			err, errlen,
+			"no auth URL: source an openrc file (OS_AUTH_URL) or name a cloud with OS_CLOUD / --os-cloud");
 		return -EINVAL;
 	}
 	if (t && strcmp(t, "password") && strcmp(t, "v3password") && strcmp(t, "token") &&
 	    strcmp(t, "v3token") && !strstr(t, "applicationcredential") &&
 	    !strstr(t, "application_credential")) {
-		snprintf(err, errlen, "auth type '%s' is not supported (password, token, v3applicationcredential)",
-			 t);
+		snprintf(
+			err, errlen,
+			"auth type '%s' is not supported (password, token, v3applicationcredential)",
+			t);
 		return -EINVAL;
 	}
 	switch (config_auth_method(cfg)) {
@@ -298,8 +304,9 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (!cfg->project_name && !cfg->project_id) {
-			snprintf(err, errlen,
-				 "no project: set OS_PROJECT_NAME or OS_PROJECT_ID (cloudfs mounts one project)");
+			snprintf(
+				err, errlen,
+				"no project: set OS_PROJECT_NAME or OS_PROJECT_ID (cloudfs mounts one project)");
 			return -EINVAL;
 		}
 		break;
@@ -315,13 +322,15 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		break;
 	case AUTH_APPCRED:
 		if (!cfg->app_cred_secret || (!cfg->app_cred_id && !cfg->app_cred_name)) {
-			snprintf(err, errlen,
-				 "application credential needs OS_APPLICATION_CREDENTIAL_ID (or _NAME) and _SECRET");
+			snprintf(
+				err, errlen,
+				"application credential needs OS_APPLICATION_CREDENTIAL_ID (or _NAME) and _SECRET");
 			return -EINVAL;
 		}
 		if (!cfg->app_cred_id && !cfg->username && !cfg->user_id) {
-			snprintf(err, errlen,
-				 "an application credential given by name needs OS_USERNAME or OS_USER_ID");
+			snprintf(
+				err, errlen,
+				"an application credential given by name needs OS_USERNAME or OS_USER_ID");
 			return -EINVAL;
 		}
 		break;

@@ -45,7 +45,7 @@ int errmap_http(long status, const char *body)
 		if (mentions(body, "quota"))
 			return -EDQUOT;
 		return mentions(body, "already exists") || mentions(body, "duplicate") ? -EEXIST
-											 : -EBUSY;
+										       : -EBUSY;
 	case 413:
 		return mentions(body, "quota") || mentions(body, "limit") ? -EDQUOT : -EFBIG;
 	case 408:

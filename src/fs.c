@@ -26,14 +26,14 @@
 #define FS_WRITE_MAX (1u << 20)
 
 struct handle {
-	struct buf data;        /* read snapshot, or bytes written so far */
+	struct buf data; /* read snapshot, or bytes written so far */
 	bool writing;
-	bool dirty;             /* written since the last commit */
-	bool created;           /* made by create(2): pending until release */
-	bool committed;         /* its bytes reached the cloud (or were refused) */
+	bool dirty; /* written since the last commit */
+	bool created; /* made by create(2): pending until release */
+	bool committed; /* its bytes reached the cloud (or were refused) */
 	enum model_wkind kind;
-	struct stream *stream;  /* image upload or download */
-	pthread_mutex_t lock;   /* one operation at a time per open file */
+	struct stream *stream; /* image upload or download */
+	pthread_mutex_t lock; /* one operation at a time per open file */
 };
 
 static struct cloudfs *ctx(void)
@@ -73,7 +73,8 @@ static void notify_now(struct cloudfs *fs, const char *path)
 	if (!slash || !fs->mountpoint)
 		return;
 	if (slash != path) {
-		snprintf(parent, sizeof(parent), "%s%.*s", fs->mountpoint, (int)(slash - path), path);
+		snprintf(parent, sizeof(parent), "%s%.*s", fs->mountpoint, (int)(slash - path),
+			 path);
 		if (lstat(parent, &st))
 			return;
 		ino = st.st_ino;
@@ -365,8 +366,7 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 	pthread_mutex_lock(&h->lock);
 	h->dirty = false;
 	h->committed = true;
-	rc = model_commit(project(), path, h->kind, h->data.data ? h->data.data : "",
-			  h->data.len);
+	rc = model_commit(project(), path, h->kind, h->data.data ? h->data.data : "", h->data.len);
 	pthread_mutex_unlock(&h->lock);
 	return rc;
 }

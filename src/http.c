@@ -249,12 +249,12 @@ struct http_stream {
 	char *url;
 	char *auth;
 	bool upload;
-	bool done;      /* the transfer ended (curl_code says how) */
-	bool paused;    /* the read/write callback paused the transfer */
-	bool eof;       /* upload: no more body */
+	bool done; /* the transfer ended (curl_code says how) */
+	bool paused; /* the read/write callback paused the transfer */
+	bool eof; /* upload: no more body */
 	const char *pending; /* upload: bytes not yet taken by curl */
 	size_t pending_len;
-	struct buf in;  /* download: bytes received, not yet read */
+	struct buf in; /* download: bytes received, not yet read */
 	struct http_response *resp; /* headers and error bodies go here */
 	struct http_response own;
 	int curl_code;
@@ -358,8 +358,7 @@ fail:
 
 /* Runs the transfer until @until(s) holds or it ends; -errno on a stall
  * past the deadline or an interrupt. */
-static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream *),
-			long timeout_ms)
+static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream *), long timeout_ms)
 {
 	int64_t deadline = 0;
 	struct timespec ts;
@@ -441,7 +440,8 @@ static int stream_result(struct http_stream *s, struct http_response *resp)
 		memcpy(resp->request_id, s->resp->request_id, sizeof(resp->request_id));
 		memcpy(resp->errbuf, s->resp->errbuf, sizeof(resp->errbuf));
 		buf_reset(&resp->body);
-		if (s->resp->body.len && buf_add(&resp->body, s->resp->body.data, s->resp->body.len))
+		if (s->resp->body.len &&
+		    buf_add(&resp->body, s->resp->body.data, s->resp->body.len))
 			return -ENOMEM;
 	}
 	return s->curl_code ? errmap_curl(s->curl_code) : 0;

@@ -33,8 +33,8 @@
 
 struct pending {
 	char *path;
-	char *alias_id;       /* mkdir aliases: the id the name stands for */
-	int64_t expires_ms;   /* aliases only */
+	char *alias_id; /* mkdir aliases: the id the name stands for */
+	int64_t expires_ms; /* aliases only */
 	struct pending *next;
 };
 
@@ -106,11 +106,16 @@ static void res_key(char *key, size_t n, const char *prefix, const struct collec
 static bool transitional(const char *status)
 {
 	static const char *const busy[] = {
-		"BUILD", "REBOOT", "HARD_REBOOT", "RESIZE", "MIGRATING", "REBUILD", "PASSWORD",
-		"VERIFY_RESIZE", "REVERT_RESIZE", "SHELVING", "UNSHELVING", "creating", "deleting",
-		"attaching", "detaching", "extending", "downloading", "uploading", "retyping",
-		"backing-up", "restoring-backup", "reserved", "queued", "saving", "importing",
-		"pending_delete", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", "BUILDING",
+		"BUILD",	  "REBOOT",	    "HARD_REBOOT",
+		"RESIZE",	  "MIGRATING",	    "REBUILD",
+		"PASSWORD",	  "VERIFY_RESIZE",  "REVERT_RESIZE",
+		"SHELVING",	  "UNSHELVING",	    "creating",
+		"deleting",	  "attaching",	    "detaching",
+		"extending",	  "downloading",    "uploading",
+		"retyping",	  "backing-up",	    "restoring-backup",
+		"reserved",	  "queued",	    "saving",
+		"importing",	  "pending_delete", "PENDING_CREATE",
+		"PENDING_UPDATE", "PENDING_DELETE", "BUILDING",
 	};
 
 	for (size_t i = 0; status && i < ARRAY_SIZE(busy); i++)
@@ -123,8 +128,7 @@ int64_t model_doc_ttl(const struct project *p, const json_t *doc)
 {
 	const json_t *task = json_object_get(doc, "OS-EXT-STS:task_state");
 
-	if (transitional(json_string_value(json_object_get(doc, "status"))) ||
-	    json_is_string(task))
+	if (transitional(json_string_value(json_object_get(doc, "status"))) || json_is_string(task))
 		return p->ttl_ms < MODEL_BUSY_TTL_MS ? p->ttl_ms : MODEL_BUSY_TTL_MS;
 	return p->ttl_ms;
 }
@@ -168,8 +172,7 @@ static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	rc = api_list(f->p->sess, f->c, &items);
 	if (rc)
 		return rc;
-	json_array_foreach(items, i, m)
-		model_learn(f->p, f->c, m);
+	json_array_foreach(items, i, m) model_learn(f->p, f->c, m);
 	*out = cache_val_new(items, json_destroy);
 	return *out ? 0 : -ENOMEM;
 }
@@ -291,8 +294,8 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	return cache_get(p->cache, key, fetch_item, &f, p->ttl_ms, p->neg_ttl_ms, res);
 }
 
-int model_find_ref(void *arg, const struct collection_def *c, const char *ref, char **id,
-		   char *err, size_t errlen)
+int model_find_ref(void *arg, const struct collection_def *c, const char *ref, char **id, char *err,
+		   size_t errlen)
 {
 	struct project *p = arg;
 	struct cache_val *res = NULL;
@@ -486,8 +489,9 @@ static int resolve_virtual(struct project *p, const struct collection_def *c, st
 			/* `ln -s ../../../volumes/data1 volumes/data1` names it. */
 			char *vid = NULL, err[256];
 
-			if (!p || model_find_ref(p, collection_find("volumes"), tp->attrs[1], &vid,
-						 err, sizeof(err)) ||
+			if (!p ||
+			    model_find_ref(p, collection_find("volumes"), tp->attrs[1], &vid, err,
+					   sizeof(err)) ||
 			    !volume_attached(n->res->data, vid)) {
 				free(vid);
 				return -ENOENT;
@@ -819,8 +823,8 @@ static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
 	return 0;
 }
 
-static int readdir_collection(struct project *p, const struct collection_def *c,
-			      model_fill_fn fill, void *ctx)
+static int readdir_collection(struct project *p, const struct collection_def *c, model_fill_fn fill,
+			      void *ctx)
 {
 	struct cache_val *listing;
 	const json_t *m;
@@ -887,7 +891,9 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	int rc = 0;
 
 	if (!n->value) {
-		const char *const *virt = is_servers(c) ? server_virt : c->upload ? image_virt : NULL;
+		const char *const *virt = is_servers(c) ? server_virt
+					  : c->upload	? image_virt
+							: NULL;
 
 		child.is_doc = true;
 		child.type = NODE_FILE;

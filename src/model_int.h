@@ -14,15 +14,19 @@
 /* Resources in a transitional state are re-read at least this often. */
 #define MODEL_BUSY_TTL_MS 1000
 
-enum node_type { NODE_DIR, NODE_FILE, NODE_LINK };
+enum node_type {
+	NODE_DIR,
+	NODE_FILE,
+	NODE_LINK
+};
 
 /* Files and directories that are not JSON keys. */
 enum node_virt {
 	VIRT_NONE,
-	VIRT_ACTION,  /* servers/<id>/action */
+	VIRT_ACTION, /* servers/<id>/action */
 	VIRT_CONSOLE, /* servers/<id>/console */
 	VIRT_VOLUMES, /* servers/<id>/volumes/ and its links */
-	VIRT_DATA,    /* images/<id>/data */
+	VIRT_DATA, /* images/<id>/data */
 	VIRT_PENDING, /* a file being written that the cloud does not have yet */
 };
 
@@ -42,9 +46,9 @@ struct node {
 	enum node_type type;
 	enum node_virt virt;
 	struct cache_val *res; /* the resource document, for entries and below */
-	const json_t *value;   /* attrs: borrowed from res */
-	bool is_doc;           /* the "json" file */
-	char *link;            /* NODE_LINK target */
+	const json_t *value; /* attrs: borrowed from res */
+	bool is_doc; /* the "json" file */
+	char *link; /* NODE_LINK target */
 	int64_t mtime_s;
 	mode_t perm;
 	const struct ctl_def *ctl;
@@ -80,7 +84,7 @@ int model_pending_add(struct project *p, const char *path);
  * resolves as the usual link. */
 int model_alias_add(struct project *p, const struct collection_def *c, const char *name,
 		    const char *id);
-bool model_alias_get(struct project *p, const struct collection_def *c, const char *name,
-		     char *id, size_t idlen);
+bool model_alias_get(struct project *p, const struct collection_def *c, const char *name, char *id,
+		     size_t idlen);
 
 #endif

@@ -27,6 +27,22 @@ static char *item_url(const struct collection_def *c, const char *id, const char
 	return path;
 }
 
+/* The node of @path's directory. */
+static int resolve_parent(struct project *p, const char *path, struct node *n)
+{
+	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+	int rc;
+
+	if (!slash) {
+		free(dir);
+		return -ENOMEM;
+	}
+	*slash = '\0';
+	rc = model_resolve(p, dir, n);
+	free(dir);
+	return rc;
+}
+
 static bool is_metadata_key(const struct tree_path *tp)
 {
 	return tp->kind == TREE_ATTR && tp->coll->metadata && tp->nattrs == 2 &&
@@ -113,8 +129,7 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		goto out;
 	created = c->item_key ? json_object_get(answer, c->item_key) : answer;
 	if (!json_is_object(created) || !render_id(created, c->id_field, id, idlen)) {
-		log_cloud_error("create %s/%s: the answer names no %s", c->name, name,
-				c->id_field);
+		log_cloud_error("create %s/%s: the answer names no %s", c->name, name, c->id_field);
 		rc = -EIO;
 		goto out;
 	}
@@ -235,18 +250,12 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "reboot", "reboot", "type", "SOFT" },
-	{ "reboot soft", "reboot", "type", "SOFT" },
-	{ "reboot hard", "reboot", "type", "HARD" },
-	{ "stop", "os-stop", NULL, NULL },
-	{ "start", "os-start", NULL, NULL },
-	{ "pause", "pause", NULL, NULL },
-	{ "unpause", "unpause", NULL, NULL },
-	{ "suspend", "suspend", NULL, NULL },
-	{ "resume", "resume", NULL, NULL },
-	{ "lock", "lock", NULL, NULL },
-	{ "unlock", "unlock", NULL, NULL },
-	{ "shelve", "shelve", NULL, NULL },
+	{ "reboot", "reboot", "type", "SOFT" },	     { "reboot soft", "reboot", "type", "SOFT" },
+	{ "reboot hard", "reboot", "type", "HARD" }, { "stop", "os-stop", NULL, NULL },
+	{ "start", "os-start", NULL, NULL },	     { "pause", "pause", NULL, NULL },
+	{ "unpause", "unpause", NULL, NULL },	     { "suspend", "suspend", NULL, NULL },
+	{ "resume", "resume", NULL, NULL },	     { "lock", "lock", NULL, NULL },
+	{ "unlock", "unlock", NULL, NULL },	     { "shelve", "shelve", NULL, NULL },
 	{ "unshelve", "unshelve", NULL, NULL },
 };
 
@@ -261,8 +270,9 @@ static int run_action(struct project *p, const struct node *n, const char *line)
 		if (!strcmp(verbs[i].word, line))
 			v = &verbs[i];
 	if (!v) {
-		log_cloud_error("servers/%s/action: unknown action '%.64s' (reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, unlock, shelve, unshelve)",
-				n->id, line);
+		log_cloud_error(
+			"servers/%s/action: unknown action '%.64s' (reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, unlock, shelve, unshelve)",
+			n->id, line);
 		return -EINVAL;
 	}
 	path = item_url(n->tp.coll, n->id, "/action");
@@ -326,15 +336,7 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 	}
 	if (rc == -ENOENT && kind == MODEL_W_META) {
 		/* A new key: resolve its resource through the metadata dir. */
-		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-
-		if (!slash) {
-			free(dir);
-			return -ENOMEM;
-		}
-		*slash = '\0';
-		rc = model_resolve(p, dir, &n);
-		free(dir);
+		rc = resolve_parent(p, path, &n);
 		if (!rc) {
 			tree_path_free(&n.tp);
 			rc = tree_parse(path, &n.tp);
@@ -462,19 +464,9 @@ int model_symlink(struct project *p, const char *target, const char *path)
 		return -EPERM;
 	}
 	tree_path_free(&tp);
-	{
-		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-
-		if (!slash) {
-			free(dir);
-			return -ENOMEM;
-		}
-		*slash = '\0';
-		rc = model_resolve(p, dir, &n);
-		free(dir);
-		if (rc)
-			return rc;
-	}
+	rc = resolve_parent(p, path, &n);
+	if (rc)
+		return rc;
 	ref = names_decode(last ? last + 1 : target);
 	if (!ref) {
 		rc = -EINVAL;

@@ -12,12 +12,12 @@
 #include "cloudfs/spec.h"
 
 enum rule_kind {
-	RULE_REF,        /* "key": ref → "target": id */
-	RULE_REF_LIST,   /* "key": [ref | object] → "target": [{"uuid": id} | object] */
+	RULE_REF, /* "key": ref → "target": id */
+	RULE_REF_LIST, /* "key": [ref | object] → "target": [{"uuid": id} | object] */
 	RULE_REF_NESTED, /* "key": ref → "target": {"network_id": id} */
-	RULE_NAME_LIST,  /* "key": ["n"] → "target": [{"name": "n"}] */
-	RULE_RENAME,     /* "key" → "target" */
-	RULE_BASE64,     /* "key": text → base64 unless it already is */
+	RULE_NAME_LIST, /* "key": ["n"] → "target": [{"name": "n"}] */
+	RULE_RENAME, /* "key" → "target" */
+	RULE_BASE64, /* "key": text → base64 unless it already is */
 };
 
 struct rule {
@@ -288,7 +288,8 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 	if (!strcmp(c->name, "subnets") && !json_object_get(obj, "ip_version")) {
 		const char *cidr = json_string_value(json_object_get(obj, "cidr"));
 
-		json_object_set_new(obj, "ip_version", json_integer(cidr && strchr(cidr, ':') ? 6 : 4));
+		json_object_set_new(obj, "ip_version",
+				    json_integer(cidr && strchr(cidr, ':') ? 6 : 4));
 	}
 	if (c->item_key) {
 		*out = extra ? json_incref(extra) : json_object();

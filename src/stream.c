@@ -22,16 +22,16 @@
 struct stream {
 	struct project *p;
 	const struct collection_def *c;
-	char *path;  /* as the kernel names the file */
-	char *name;  /* upload: the image name */
+	char *path; /* as the kernel names the file */
+	char *name; /* upload: the image name */
 	char id[MODEL_ID_MAX];
 	bool upload;
-	bool created;  /* the image exists in Glance */
+	bool created; /* the image exists in Glance */
 	bool finished; /* stream_finish() ran; result holds its answer */
 	int result;
-	int failed;    /* an earlier write failed: every later call does */
-	off_t offset;  /* upload: bytes received; download: next byte the stream gives */
-	off_t size;    /* download: the image's size */
+	int failed; /* an earlier write failed: every later call does */
+	off_t offset; /* upload: bytes received; download: next byte the stream gives */
+	off_t size; /* download: the image's size */
 	struct buf head;
 	EVP_MD_CTX *md5;
 	EVP_MD_CTX *sha512;
@@ -94,7 +94,8 @@ int stream_upload_new(struct project *p, const char *path, struct stream **out)
 		s->name = strdup(tp.entry);
 		s->md5 = EVP_MD_CTX_new();
 		s->sha512 = EVP_MD_CTX_new();
-		if (!s->name || !s->md5 || !s->sha512 || !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) ||
+		if (!s->name || !s->md5 || !s->sha512 ||
+		    !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) ||
 		    !EVP_DigestInit_ex(s->sha512, EVP_sha512(), NULL)) {
 			stream_free(s);
 			rc = -ENOMEM;
@@ -141,7 +142,8 @@ static void delete_image(struct stream *s)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", s->c->item_path, s->id);
 	if (api_cleanup_delete(s->p->sess, s->c->service, path))
-		log_cloud_error("could not delete the incomplete image %s; delete it by hand", s->id);
+		log_cloud_error("could not delete the incomplete image %s; delete it by hand",
+				s->id);
 	else
 		log_info("deleted the incomplete image %s (%s)", s->id, s->name);
 	s->created = false;
@@ -201,7 +203,7 @@ static int fill_to(struct stream *s, off_t off)
 
 	while (!rc && s->offset < off) {
 		size_t n = off - s->offset < (off_t)sizeof(zeros) ? (size_t)(off - s->offset)
-								   : sizeof(zeros);
+								  : sizeof(zeros);
 
 		rc = append(s, zeros, n);
 	}
@@ -215,8 +217,9 @@ int stream_truncate(struct stream *s, off_t size)
 	if (s->failed)
 		return s->failed;
 	if (size < s->offset) {
-		log_cloud_error("images/%s: truncate to %lld after %lld bytes were sent: uploads only grow",
-				s->name, (long long)size, (long long)s->offset);
+		log_cloud_error(
+			"images/%s: truncate to %lld after %lld bytes were sent: uploads only grow",
+			s->name, (long long)size, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	return fill_to(s, size);
@@ -231,13 +234,15 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 	if (s->failed)
 		return s->failed;
 	if (s->finished) {
-		log_cloud_error("images/%s: written to after the upload was completed by an earlier close",
-				s->name);
+		log_cloud_error(
+			"images/%s: written to after the upload was completed by an earlier close",
+			s->name);
 		return -EBADF;
 	}
 	if (off < s->offset) {
-		log_cloud_error("images/%s: write at offset %lld after %lld bytes: uploads must be written in order",
-				s->name, (long long)off, (long long)s->offset);
+		log_cloud_error(
+			"images/%s: write at offset %lld after %lld bytes: uploads must be written in order",
+			s->name, (long long)off, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	rc = fill_to(s, off);
@@ -266,8 +271,9 @@ static int append(struct stream *s, const char *buf, size_t size)
 		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
 	}
 	if (rc) {
-		log_cloud_error("images/%s: upload failed after %lld bytes: %s; the image is deleted",
-				s->name, (long long)s->offset, strerror(-rc));
+		log_cloud_error(
+			"images/%s: upload failed after %lld bytes: %s; the image is deleted",
+			s->name, (long long)s->offset, strerror(-rc));
 		return fail(s, rc);
 	}
 	return 0;
@@ -330,8 +336,9 @@ static int verify(struct stream *s)
 	algo = json_string_value(json_object_get(doc, "os_hash_algo"));
 	if (!g_md5 || strcmp(g_md5, md5) ||
 	    (g_sha && algo && !strcmp(algo, "sha512") && strcmp(g_sha, sha))) {
-		log_cloud_error("images/%s: Glance's checksum %s differs from the %lld bytes sent (md5 %s)",
-				s->name, g_md5 ? g_md5 : "(none)", (long long)s->offset, md5);
+		log_cloud_error(
+			"images/%s: Glance's checksum %s differs from the %lld bytes sent (md5 %s)",
+			s->name, g_md5 ? g_md5 : "(none)", (long long)s->offset, md5);
 		rc = -EIO;
 	} else {
 		model_learn(s->p, s->c, doc);
@@ -357,8 +364,9 @@ int stream_finish(struct stream *s, pid_t pid)
 	if (s->failed)
 		return s->result = s->failed;
 	if (writer_was_killed(pid)) {
-		log_cloud_error("images/%s: the writer was killed after %lld bytes; the image is deleted",
-				s->name, (long long)s->offset);
+		log_cloud_error(
+			"images/%s: the writer was killed after %lld bytes; the image is deleted",
+			s->name, (long long)s->offset);
 		return s->result = fail(s, -EINTR);
 	}
 	if (!s->created) {
@@ -385,8 +393,7 @@ void stream_abort(struct stream *s)
 	if (!s || !s->upload)
 		return;
 	/* Never flushed with data: an empty file makes an empty image. */
-	if (!s->finished && !s->created && s->offset == 0 && !s->failed &&
-	    !stream_finish(s, 0))
+	if (!s->finished && !s->created && s->offset == 0 && !s->failed && !stream_finish(s, 0))
 		return;
 	if (!(s->finished && s->result == 0))
 		fail(s, -EINTR);

@@ -47,7 +47,8 @@ static int yfail(struct yparse *y, size_t line, const char *what)
 static int ynext(struct yparse *y, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&y->p, ev))
-		return yfail(y, y->p.problem_mark.line, y->p.problem ? y->p.problem : "syntax error");
+		return yfail(y, y->p.problem_mark.line,
+			     y->p.problem ? y->p.problem : "syntax error");
 	return 0;
 }
 

@@ -10,46 +10,52 @@
 
 #include "cloudfs/common.h"
 
-enum service { SVC_COMPUTE, SVC_IMAGE, SVC_VOLUME, SVC_NETWORK, SVC_COUNT };
+enum service {
+	SVC_COMPUTE,
+	SVC_IMAGE,
+	SVC_VOLUME,
+	SVC_NETWORK,
+	SVC_COUNT
+};
 
 struct service_def {
 	enum service id;
-	const char *name;              /* for messages: "compute" */
-	const char *const *types;      /* catalog types, preferred first */
-	const char *version_suffix;    /* stripped from the endpoint when present:
+	const char *name; /* for messages: "compute" */
+	const char *const *types; /* catalog types, preferred first */
+	const char *version_suffix; /* stripped from the endpoint when present:
 					* paths below carry the version instead */
 };
 
 enum next_style {
-	NEXT_LINKS,    /* "<key>_links": [{"rel": "next", "href": absolute URL}] */
+	NEXT_LINKS, /* "<key>_links": [{"rel": "next", "href": absolute URL}] */
 	NEXT_RELATIVE, /* Glance: top-level "next", a path relative to the endpoint */
 };
 
 struct collection_def {
-	const char *name;        /* directory name */
+	const char *name; /* directory name */
 	enum service service;
-	const char *list_path;   /* detail listing, relative to the endpoint */
-	const char *item_path;   /* a member is item_path + "/" + escaped id */
-	const char *list_key;    /* array in the listing body */
-	const char *item_key;    /* wrapper of a single GET body, NULL when bare */
+	const char *list_path; /* detail listing, relative to the endpoint */
+	const char *item_path; /* a member is item_path + "/" + escaped id */
+	const char *list_key; /* array in the listing body */
+	const char *item_key; /* wrapper of a single GET body, NULL when bare */
 	const char *member_wrap; /* wrapper of each listed member, or NULL */
-	const char *id_field;    /* "id", or "name" for keypairs */
-	const char *links_key;   /* for NEXT_LINKS */
+	const char *id_field; /* "id", or "name" for keypairs */
+	const char *links_key; /* for NEXT_LINKS */
 	enum next_style next;
-	bool paged;              /* accepts ?limit= (ask for big pages) */
-	bool uuid_ids;           /* ids are UUIDs: a non-UUID name is never an id */
-	bool name_links;         /* unique names appear as symlinks to the id */
+	bool paged; /* accepts ?limit= (ask for big pages) */
+	bool uuid_ids; /* ids are UUIDs: a non-UUID name is never an id */
+	bool name_links; /* unique names appear as symlinks to the id */
 
 	/* Writing. Creates POST to item_path with the body wrapped in
 	 * item_key (bare when NULL); updates PUT item_path/<id> the same way,
 	 * or send a JSON patch (Glance). */
-	bool can_create;           /* a spec file written in the directory creates */
-	bool upload;               /* a file written in the directory is uploaded as a
+	bool can_create; /* a spec file written in the directory creates */
+	bool upload; /* a file written in the directory is uploaded as a
 				    * new resource's data (Glance images) */
-	bool mkdir_creates;        /* mkdir <name> creates with just a name */
-	bool nameless;             /* the resource has no name (floating IPs) */
-	bool patch_update;         /* updates are JSON patches (Glance) */
-	bool metadata;             /* <id>/metadata/<key> can be set and removed */
+	bool mkdir_creates; /* mkdir <name> creates with just a name */
+	bool nameless; /* the resource has no name (floating IPs) */
+	bool patch_update; /* updates are JSON patches (Glance) */
+	bool metadata; /* <id>/metadata/<key> can be set and removed */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
 	const char *const *writable; /* attributes that can be written */
 };

@@ -12,7 +12,11 @@
 
 #include "cloudfs/common.h"
 
-enum auth_method { AUTH_PASSWORD, AUTH_TOKEN, AUTH_APPCRED };
+enum auth_method {
+	AUTH_PASSWORD,
+	AUTH_TOKEN,
+	AUTH_APPCRED
+};
 
 struct config {
 	/* Credentials and endpoint selection; strings are malloc'd or NULL. */
@@ -38,7 +42,7 @@ struct config {
 	char *interface;
 	char *cacert;
 	char *insecure; /* "true"/"false" as in clouds.yaml verify: false */
-	char *source;   /* where the credentials came from, for messages */
+	char *source; /* where the credentials came from, for messages */
 
 	/* Mount tunables (-o options). */
 	double cache_ttl_s;

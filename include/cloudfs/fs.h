@@ -19,7 +19,7 @@ struct cloudfs {
 	struct auth *auth;
 	struct session sess;
 	struct project project; /* the mount root */
-	char *mountpoint;       /* absolute */
+	char *mountpoint; /* absolute */
 	struct fuse *fuse;
 };
 

@@ -20,7 +20,7 @@ struct pending;
 
 struct project {
 	struct session *sess; /* borrowed */
-	struct cache *cache;  /* owned */
+	struct cache *cache; /* owned */
 	int64_t ttl_ms;
 	int64_t neg_ttl_ms;
 	int64_t mount_time_s;
@@ -37,12 +37,12 @@ struct project {
 
 /* What a file opened for writing does with its bytes. */
 enum model_wkind {
-	MODEL_W_SPEC,   /* create a resource from a spec, at close */
+	MODEL_W_SPEC, /* create a resource from a spec, at close */
 	MODEL_W_UPLOAD, /* stream an image's data */
-	MODEL_W_ATTR,   /* update one attribute, at close */
-	MODEL_W_META,   /* set one metadata key, at close */
+	MODEL_W_ATTR, /* update one attribute, at close */
+	MODEL_W_META, /* set one metadata key, at close */
 	MODEL_W_ACTION, /* run each line as a server action */
-	MODEL_W_CTL,    /* run each line as a control command */
+	MODEL_W_CTL, /* run each line as a control command */
 };
 
 /* Called for each directory entry; @st is complete (for readdirplus).

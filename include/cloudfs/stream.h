@@ -19,8 +19,7 @@ struct stream;
 /* images/<name> being created. */
 int stream_upload_new(struct project *p, const char *path, struct stream **out) CFS_WARN_UNUSED;
 /* images/<id>/data; -ENOTSUP for any other path (not a stream). */
-int stream_download_new(struct project *p, const char *path,
-			struct stream **out) CFS_WARN_UNUSED;
+int stream_download_new(struct project *p, const char *path, struct stream **out) CFS_WARN_UNUSED;
 
 /* Writes in order; a forward gap (a sparse copy's hole) is sent as zeros,
  * a backward write fails with -EINVAL (and the upload is abandoned).

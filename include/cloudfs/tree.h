@@ -17,15 +17,21 @@
 #define TREE_MAX_DEPTH 32
 #define TREE_CTL_DIR ".cloudfs"
 
-enum tree_kind { TREE_ROOT, TREE_CTL_DIR_NODE, TREE_CTL_FILE, TREE_COLLECTION, TREE_ENTRY,
-		 TREE_ATTR };
+enum tree_kind {
+	TREE_ROOT,
+	TREE_CTL_DIR_NODE,
+	TREE_CTL_FILE,
+	TREE_COLLECTION,
+	TREE_ENTRY,
+	TREE_ATTR
+};
 
 struct tree_path {
 	enum tree_kind kind;
 	const struct collection_def *coll; /* COLLECTION, ENTRY, ATTR */
-	char *ctl;                         /* CTL_FILE: file name */
-	char *entry;                       /* ENTRY, ATTR: decoded id or name */
-	char *attrs[TREE_MAX_DEPTH];       /* ATTR: decoded components */
+	char *ctl; /* CTL_FILE: file name */
+	char *entry; /* ENTRY, ATTR: decoded id or name */
+	char *attrs[TREE_MAX_DEPTH]; /* ATTR: decoded components */
 	size_t nattrs;
 };
 

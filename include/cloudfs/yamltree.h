@@ -8,13 +8,17 @@
 
 #include "cloudfs/common.h"
 
-enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
+enum ynode_kind {
+	YNODE_SCALAR,
+	YNODE_MAP,
+	YNODE_SEQ
+};
 
 struct ynode {
 	enum ynode_kind kind;
-	char *scalar;          /* YNODE_SCALAR */
-	char **keys;           /* YNODE_MAP: keys[i] maps to items[i] */
-	struct ynode **items;  /* YNODE_MAP and YNODE_SEQ */
+	char *scalar; /* YNODE_SCALAR */
+	char **keys; /* YNODE_MAP: keys[i] maps to items[i] */
+	struct ynode **items; /* YNODE_MAP and YNODE_SEQ */
 	size_t n;
 };
 
