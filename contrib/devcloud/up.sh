@@ -185,17 +185,10 @@ authtoken() { # [keystone_authtoken] for service user $1
     cat <<EOF
 [keystone_authtoken]
 www_authenticate_uri = http://$H:5000
-auth_url = http://$H:5000
 memcached_servers = $H:11211
-auth_type = password
-user_domain_name = Default
-project_domain_name = Default
-project_name = service
-username = $1
-password = $SVCPW
-region_name = RegionOne
 service_token_roles = service
 service_token_roles_required = true
+$(svcauth "$1")
 EOF
 }
 svcauth() { # credentials block for service-to-service sections
