@@ -355,6 +355,8 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 	if (h->stream) {
 		pthread_mutex_lock(&h->lock);
 		rc = stream_finish(h->stream, fuse_get_context()->pid);
+		if (!rc && h->created && stream_completed(h->stream))
+			model_done(project(), path);
 		pthread_mutex_unlock(&h->lock);
 		return rc;
 	}
@@ -367,6 +369,10 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 	h->dirty = false;
 	h->committed = true;
 	rc = model_commit(project(), path, h->kind, h->data.data ? h->data.data : "", h->data.len);
+	/* The resource exists from now on: the name stops being this file
+	 * before close(2) returns, so the next command finds the link. */
+	if (!rc && h->created && h->kind == MODEL_W_SPEC)
+		model_done(project(), path);
 	pthread_mutex_unlock(&h->lock);
 	return rc;
 }

@@ -388,6 +388,11 @@ int stream_finish(struct stream *s, pid_t pid)
 	return s->result = 0;
 }
 
+bool stream_completed(const struct stream *s)
+{
+	return s->upload && s->finished && s->result == 0;
+}
+
 void stream_abort(struct stream *s)
 {
 	if (!s || !s->upload)

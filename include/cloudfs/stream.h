@@ -32,6 +32,8 @@ int stream_truncate(struct stream *s, off_t size);
  * cut off and is abandoned instead. Later calls return the same result.
  * Before the first byte it does nothing (a dup'ed descriptor closing). */
 int stream_finish(struct stream *s, pid_t pid);
+/* True once an upload has completed successfully. */
+bool stream_completed(const struct stream *s);
 /* Reads at any offset; returns bytes, 0 at the end, or -errno. */
 int stream_read(struct stream *s, char *buf, size_t size, off_t off);
 /* At release: an upload that did not finish successfully leaves no image
