@@ -346,13 +346,28 @@ out:
 	return rc;
 }
 
+char *api_item_path(const struct collection_def *c, const char *id, const char *sub,
+		    const char *subid)
+{
+	char *esc = names_url_escape(id), *esc2 = subid ? names_url_escape(subid) : NULL;
+	char *path = NULL;
+
+	if (esc && (!subid || esc2) &&
+	    asprintf(&path, "%s/%s%s%s%s%s", c->item_path, esc, sub ? "/" : "", sub ? sub : "",
+		     esc2 ? "/" : "", esc2 ? esc2 : "") < 0)
+		path = NULL;
+	free(esc);
+	free(esc2);
+	return path;
+}
+
 int api_get_item(struct session *s, const struct collection_def *c, const char *id, json_t **out)
 {
-	char *path = NULL, *esc = names_url_escape(id);
+	char *path = api_item_path(c, id, NULL, NULL);
 	json_t *doc = NULL, *item;
 	int rc;
 
-	if (!esc || asprintf(&path, "%s/%s", c->item_path, esc) < 0) {
+	if (!path) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -370,7 +385,6 @@ int api_get_item(struct session *s, const struct collection_def *c, const char *
 out:
 	json_decref(doc);
 	free(path);
-	free(esc);
 	return rc;
 }
 

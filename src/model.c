@@ -433,16 +433,32 @@ void model_node_release(struct node *n)
 	memset(n, 0, sizeof(*n));
 }
 
-static bool is_writable_attr(const struct collection_def *c, const struct tree_path *tp)
+/* Attribute @attrs/@n of a resource can be written (metadata keys too). */
+static bool is_writable_attr(const struct collection_def *c, char *const *attrs, size_t n)
 {
-	if (c->metadata && tp->nattrs == 2 && !strcmp(tp->attrs[0], "metadata"))
+	if (c->metadata && n == 2 && !strcmp(attrs[0], "metadata"))
 		return true;
-	if (tp->nattrs != 1 || !c->writable)
+	if (n != 1 || !c->writable)
 		return false;
 	for (const char *const *w = c->writable; *w; w++)
-		if (!strcmp(*w, tp->attrs[0]))
+		if (!strcmp(*w, attrs[0]))
 			return true;
 	return false;
+}
+
+/* The mode bits of the JSON value @v at @attrs/@n: the one rule for
+ * lookups and directory listings alike. */
+static mode_t value_perm(const struct collection_def *c, char *const *attrs, size_t n,
+			 const json_t *v)
+{
+	if (json_is_object(v))
+		return c->metadata && n == 1 && !strcmp(attrs[0], "metadata") ? 0755 : 0555;
+	return is_writable_attr(c, attrs, n) ? 0644 : 0444;
+}
+
+static mode_t collection_perm(const struct collection_def *c)
+{
+	return c->can_create || c->upload || c->mkdir_creates ? 0755 : 0555;
 }
 
 static bool is_servers(const struct collection_def *c)
@@ -553,8 +569,7 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 			n->perm = n->ctl->mode;
 		goto out;
 	case TREE_COLLECTION:
-		if (c->can_create || c->upload || c->mkdir_creates)
-			n->perm = 0755;
+		n->perm = collection_perm(c);
 		rc = p->sess->endpoint[c->service] ? 0 : -ENOENT;
 		goto out;
 	case TREE_ENTRY:
@@ -600,7 +615,8 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
 		rc = notdir ? -ENOTDIR : resolve_virtual(p, c, n);
-		if (rc == -ENOENT && is_writable_attr(c, &n->tp) && model_pending_has(p, path)) {
+		if (rc == -ENOENT && is_writable_attr(c, n->tp.attrs, n->tp.nattrs) &&
+		    model_pending_has(p, path)) {
 			n->type = NODE_FILE;
 			n->virt = VIRT_PENDING;
 			n->perm = 0644;
@@ -608,15 +624,8 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 		}
 		goto out;
 	}
-	if (json_is_object(n->value)) {
-		n->type = NODE_DIR;
-		n->perm = c->metadata && n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], "metadata")
-				  ? 0755
-				  : 0555;
-	} else {
-		n->type = NODE_FILE;
-		n->perm = is_writable_attr(c, &n->tp) ? 0644 : 0444;
-	}
+	n->type = json_is_object(n->value) ? NODE_DIR : NODE_FILE;
+	n->perm = value_perm(c, n->tp.attrs, n->tp.nattrs, n->value);
 out:
 	if (rc)
 		model_node_release(n);
@@ -628,15 +637,17 @@ out:
 static int fetch_console(void *arg, struct cache_val **out, int64_t *ttl_ms)
 {
 	struct fetch *f = arg;
-	char path[MODEL_ID_MAX + 32];
+	char *path = api_item_path(f->c, f->id, "action", NULL);
 	json_t *body, *answer = NULL;
 	int rc;
 
 	(void)ttl_ms;
-	snprintf(path, sizeof(path), "%s/%s/action", f->c->item_path, f->id);
 	body = json_pack("{s{si}}", "os-getConsoleOutput", "length", MODEL_CONSOLE_LINES);
-	rc = api_send_json(f->p->sess, f->c->service, "POST", path, body, NULL, &answer);
+	rc = path && body
+		     ? api_send_json(f->p->sess, f->c->service, "POST", path, body, NULL, &answer)
+		     : -ENOMEM;
 	json_decref(body);
+	free(path);
 	if (rc)
 		return rc;
 	if (!json_is_string(json_object_get(answer, "output"))) {
@@ -801,8 +812,7 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 	for (size_t i = 0; i < collections_count; i++) {
 		const struct collection_def *c = &collections[i];
 
-		dir_stat(p, &st, p->mount_time_s,
-			 c->can_create || c->upload || c->mkdir_creates ? 0755 : 0555);
+		dir_stat(p, &st, p->mount_time_s, collection_perm(c));
 		if (p->sess->endpoint[c->service] && fill(ctx, c->name, &st))
 			break;
 	}
@@ -886,10 +896,13 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	const json_t *obj = n->value ? n->value : n->res->data, *v;
 	const struct collection_def *c = n->tp.coll;
 	struct node child = { .res = n->res, .mtime_s = n->mtime_s, .tp = n->tp };
+	const size_t nparent = n->value ? n->tp.nattrs : 0;
 	const char *key;
 	struct stat st;
 	int rc = 0;
 
+	if (nparent >= TREE_MAX_DEPTH)
+		return -ENAMETOOLONG;
 	if (!n->value) {
 		const char *const *virt = is_servers(c) ? server_virt
 					  : c->upload	? image_virt
@@ -939,17 +952,8 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			continue;
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
-		child.perm = child.type == NODE_DIR ? 0555 : 0444;
-		if (!n->value && c->writable) {
-			for (const char *const *w = c->writable; *w; w++)
-				if (!strcmp(*w, key))
-					child.perm = 0644;
-		}
-		if (!n->value && c->metadata && !strcmp(key, "metadata"))
-			child.perm = 0755;
-		if (n->value && c->metadata && n->tp.nattrs == 1 &&
-		    !strcmp(n->tp.attrs[0], "metadata"))
-			child.perm = 0644;
+		child.tp.attrs[nparent] = (char *)key;
+		child.perm = value_perm(c, child.tp.attrs, nparent + 1, v);
 		stop = node_stat(p, &child, &st) || fill(ctx, file, &st);
 		free(file);
 		if (stop)

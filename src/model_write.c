@@ -16,17 +16,6 @@
 #include "cloudfs/spec.h"
 #include "model_int.h"
 
-/* "<item_path>/<escaped id><suffix>" */
-static char *item_url(const struct collection_def *c, const char *id, const char *suffix)
-{
-	char *esc = names_url_escape(id), *path = NULL;
-
-	if (esc && asprintf(&path, "%s/%s%s", c->item_path, esc, suffix ? suffix : "") < 0)
-		path = NULL;
-	free(esc);
-	return path;
-}
-
 /* The node of @path's directory. */
 static int resolve_parent(struct project *p, const char *path, struct node *n)
 {
@@ -185,7 +174,7 @@ static int update_attr(struct project *p, const struct node *n, const char *text
 	const struct collection_def *c = n->tp.coll;
 	const char *attr = n->tp.attrs[0];
 	json_t *value = NULL, *body = NULL;
-	char err[256], *path = item_url(c, n->id, NULL);
+	char err[256], *path = api_item_path(c, n->id, NULL, NULL);
 	int rc;
 
 	if (!path)
@@ -218,15 +207,12 @@ static int set_metadata(struct project *p, const struct node *n, const char *tex
 {
 	const struct collection_def *c = n->tp.coll;
 	const char *key = n->tp.attrs[1];
-	char *esc = names_url_escape(key), *suffix = NULL, *path = NULL;
+	char *path = api_item_path(c, n->id, "metadata", key);
 	json_t *body = NULL;
 	int rc = -ENOMEM;
 
 	if (len && text[len - 1] == '\n')
 		len--;
-	if (!esc || asprintf(&suffix, "/metadata/%s", esc) < 0)
-		goto out;
-	path = item_url(c, n->id, suffix);
 	body = json_pack("{s{ss#}}", "meta", key, text, (int)len);
 	if (!path || !body)
 		goto out;
@@ -235,8 +221,6 @@ static int set_metadata(struct project *p, const struct node *n, const char *tex
 out:
 	json_decref(body);
 	free(path);
-	free(suffix);
-	free(esc);
 	return rc;
 }
 
@@ -275,7 +259,7 @@ static int run_action(struct project *p, const struct node *n, const char *line)
 			n->id, line);
 		return -EINVAL;
 	}
-	path = item_url(n->tp.coll, n->id, "/action");
+	path = api_item_path(n->tp.coll, n->id, "action", NULL);
 	body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
 			  : json_pack("{sn}", v->action);
 	rc = path && body ? api_send_json(p->sess, SVC_COMPUTE, "POST", path, body, NULL, NULL)
@@ -383,7 +367,7 @@ int model_rmdir(struct project *p, const char *path)
 		rc = n.type == NODE_DIR ? -EPERM : -ENOTDIR;
 		goto out;
 	}
-	url = item_url(n.tp.coll, n.id, NULL);
+	url = api_item_path(n.tp.coll, n.id, NULL, NULL);
 	rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL) : -ENOMEM;
 	free(url);
 	model_forget(p, n.tp.coll, n.id);
@@ -417,22 +401,18 @@ static void forget_attachment(struct project *p, const struct node *n, const cha
 
 int model_unlink(struct project *p, const char *path)
 {
-	char *url = NULL, *suffix = NULL, *esc = NULL;
+	char *url = NULL;
 	struct node n;
 	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc;
 	if (n.virt == VIRT_VOLUMES && n.type == NODE_LINK) {
-		esc = names_url_escape(n.tp.attrs[1]);
-		if (esc && asprintf(&suffix, "/os-volume_attachments/%s", esc) >= 0)
-			url = item_url(n.tp.coll, n.id, suffix);
+		url = api_item_path(n.tp.coll, n.id, "os-volume_attachments", n.tp.attrs[1]);
 		rc = url ? api_send(p->sess, SVC_COMPUTE, "DELETE", url, NULL, NULL) : -ENOMEM;
 		forget_attachment(p, &n, n.tp.attrs[1]);
 	} else if (is_metadata_key(&n.tp) && n.type == NODE_FILE) {
-		esc = names_url_escape(n.tp.attrs[1]);
-		if (esc && asprintf(&suffix, "/metadata/%s", esc) >= 0)
-			url = item_url(n.tp.coll, n.id, suffix);
+		url = api_item_path(n.tp.coll, n.id, "metadata", n.tp.attrs[1]);
 		rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL)
 			 : -ENOMEM;
 		model_forget(p, n.tp.coll, n.id);
@@ -440,8 +420,6 @@ int model_unlink(struct project *p, const char *path)
 		rc = n.type == NODE_DIR ? -EISDIR : -EPERM;
 	}
 	free(url);
-	free(suffix);
-	free(esc);
 	model_node_release(&n);
 	return rc;
 }
@@ -477,7 +455,7 @@ int model_symlink(struct project *p, const char *target, const char *path)
 		log_cloud_error("attach %s to servers/%s: %s", target, n.id, err);
 		goto out;
 	}
-	url = item_url(n.tp.coll, n.id, "/os-volume_attachments");
+	url = api_item_path(n.tp.coll, n.id, "os-volume_attachments", NULL);
 	body = json_pack("{s{ss}}", "volumeAttachment", "volumeId", vid);
 	rc = url && body ? api_send_json(p->sess, SVC_COMPUTE, "POST", url, body, NULL, NULL)
 			 : -ENOMEM;

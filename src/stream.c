@@ -25,6 +25,7 @@ struct stream {
 	char *path; /* as the kernel names the file */
 	char *name; /* upload: the image name */
 	char id[MODEL_ID_MAX];
+	char *file_path; /* <images>/<id>/file, once the image exists */
 	bool upload;
 	bool created; /* the image exists in Glance */
 	bool finished; /* stream_finish() ran; result holds its answer */
@@ -125,6 +126,12 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 		s->c = n.tp.coll;
 		snprintf(s->id, sizeof(s->id), "%s", n.id);
 		size = json_object_get(n.res->data, "size");
+		s->file_path = api_item_path(s->c, s->id, "file", NULL);
+		if (!s->file_path) {
+			stream_free(s);
+			model_node_release(&n);
+			return -ENOMEM;
+		}
 		s->size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
 		*out = s;
 	}
@@ -136,16 +143,17 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 
 static void delete_image(struct stream *s)
 {
-	char path[MODEL_ID_MAX + 32];
+	char *path;
 
 	if (!s->created)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", s->c->item_path, s->id);
-	if (api_cleanup_delete(s->p->sess, s->c->service, path))
+	path = api_item_path(s->c, s->id, NULL, NULL);
+	if (!path || api_cleanup_delete(s->p->sess, s->c->service, path))
 		log_cloud_error("could not delete the incomplete image %s; delete it by hand",
 				s->id);
 	else
 		log_info("deleted the incomplete image %s (%s)", s->id, s->name);
+	free(path);
 	s->created = false;
 	model_forget(s->p, s->c, s->id);
 }
@@ -165,7 +173,6 @@ static int start_upload(struct stream *s)
 	static const char *const hdrs[] = { "Content-Type: application/octet-stream", NULL };
 	const char *format = stream_detect_format((const unsigned char *)s->head.data, s->head.len);
 	json_t *body, *answer = NULL;
-	char path[MODEL_ID_MAX + 32];
 	int rc;
 
 	body = json_pack("{ssssss}", "name", s->name, "disk_format", format, "container_format",
@@ -185,8 +192,10 @@ static int start_upload(struct stream *s)
 	s->created = true;
 	model_forget(s->p, s->c, NULL);
 	log_info("uploading image %s (%s, %s)", s->name, s->id, format);
-	snprintf(path, sizeof(path), "%s/%s/file", s->c->item_path, s->id);
-	rc = api_stream_open(s->p->sess, s->c->service, "PUT", path, hdrs, true, &s->http);
+	s->file_path = api_item_path(s->c, s->id, "file", NULL);
+	if (!s->file_path)
+		return -ENOMEM;
+	rc = api_stream_open(s->p->sess, s->c->service, "PUT", s->file_path, hdrs, true, &s->http);
 	if (rc)
 		return rc;
 	return http_stream_write(s->http, s->head.data, s->head.len, timeout_ms(s));
@@ -349,7 +358,6 @@ static int verify(struct stream *s)
 
 int stream_finish(struct stream *s, pid_t pid)
 {
-	char path[MODEL_ID_MAX + 32];
 	int rc;
 
 	if (!s->upload)
@@ -375,8 +383,7 @@ int stream_finish(struct stream *s, pid_t pid)
 		if (rc)
 			return s->result = fail(s, rc);
 	}
-	snprintf(path, sizeof(path), "%s/%s/file", s->c->item_path, s->id);
-	rc = api_stream_finish(s->p->sess, s->http, "PUT", path, timeout_ms(s));
+	rc = api_stream_finish(s->p->sess, s->http, "PUT", s->file_path, timeout_ms(s));
 	http_stream_free(s->http);
 	s->http = NULL;
 	if (!rc)
@@ -408,16 +415,15 @@ void stream_abort(struct stream *s)
 
 static int open_download(struct stream *s, off_t off)
 {
-	char path[MODEL_ID_MAX + 32], range[64];
+	char range[64];
 	const char *hdrs[2] = { range, NULL };
 
 	http_stream_free(s->http);
 	s->http = NULL;
-	snprintf(path, sizeof(path), "%s/%s/file", s->c->item_path, s->id);
 	snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)off);
 	s->offset = off;
-	return api_stream_open(s->p->sess, s->c->service, "GET", path, off ? hdrs : NULL, false,
-			       &s->http);
+	return api_stream_open(s->p->sess, s->c->service, "GET", s->file_path, off ? hdrs : NULL,
+			       false, &s->http);
 }
 
 int stream_read(struct stream *s, char *buf, size_t size, off_t off)
@@ -461,6 +467,7 @@ void stream_free(struct stream *s)
 	EVP_MD_CTX_free(s->md5);
 	EVP_MD_CTX_free(s->sha512);
 	buf_free(&s->head);
+	free(s->file_path);
 	free(s->name);
 	free(s->path);
 	free(s);

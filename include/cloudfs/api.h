@@ -47,6 +47,14 @@ int api_get_json(struct session *s, enum service svc, const char *path,
 int api_list(struct session *s, const struct collection_def *c, json_t **out) CFS_WARN_UNUSED;
 
 /*
+ * api_item_path() - "<item_path>/<id>[/<sub>[/<subid>]]", ids URL-escaped
+ * The one place member URLs are made (show, update, delete, actions,
+ * metadata keys, attachments, image data). Returns malloc'd or NULL.
+ */
+char *api_item_path(const struct collection_def *c, const char *id, const char *sub,
+		    const char *subid);
+
+/*
  * api_get_item() - one member of a collection, unwrapped
  * @id: the member's id (or name for keypairs); URL-escaped here
  */
