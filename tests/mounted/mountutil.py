@@ -85,3 +85,14 @@ def sh(cmd, **kw):
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+def poll(fn, timeout=10, interval=0.05):
+    """Calls fn until it returns something true; returns that, or the last
+    value once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(interval)

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from mountutil import read, sh
+from mountutil import poll, read, sh
 
 MiB = 1 << 20
 
@@ -27,15 +27,6 @@ def images_named(fake, name):
 def ok(out):
     assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
     return out
-
-
-def poll(fn, timeout=5, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(interval)
 
 
 def value(path):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mountutil import read, sh
+from mountutil import poll, read, sh
 
 NOVA, NEUTRON = "/compute/v2.1", "/network/v2.0"
 PROJECT = "7c808b28bded4680839ac3a2f00d8a87"
@@ -48,16 +48,6 @@ def value(path):
 
 def errors(m):
     return read(m.p(".cloudfs", "errors"))
-
-
-def poll(fn, timeout=10, interval=0.1):
-    """Call fn until it returns something true; -> that, or the last value after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(interval)
 
 
 def watch(fn, done, timeout=10):
