@@ -265,10 +265,13 @@ char *api_next_url(const struct collection_def *c, const json_t *page, const cha
 }
 
 /* Appends the page's members to @all; returns how many, or -errno. */
-static int take_members(const struct collection_def *c, const json_t *page, json_t *all)
+/* Hands each member of @page to @fn; returns how many, or -errno. */
+static int take_members(const struct collection_def *c, const json_t *page, api_member_fn fn,
+			void *arg)
 {
 	const json_t *items = json_object_get(page, c->list_key), *m;
 	size_t i;
+	int rc;
 
 	if (!json_is_array(items))
 		return -EIO;
@@ -278,24 +281,21 @@ static int take_members(const struct collection_def *c, const json_t *page, json
 			m = json_object_get(m, c->member_wrap);
 		if (!json_is_object(m))
 			return -EIO;
-		if (json_array_append(all, (json_t *)m))
-			return -ENOMEM;
+		rc = fn(arg, m);
+		if (rc)
+			return rc;
 	}
 	return (int)json_array_size(items);
 }
 
-int api_list(struct session *s, const struct collection_def *c, json_t **out)
+int api_list(struct session *s, const struct collection_def *c, api_member_fn fn, void *arg)
 {
-	json_t *all = json_array(), *page = NULL;
+	json_t *page = NULL;
 	char *url = NULL, *next = NULL;
 	int rc = 0, pages = 0;
 
-	if (!all)
-		return -ENOMEM;
-	if (!s->endpoint[c->service]) {
-		rc = -ENODEV;
-		goto out;
-	}
+	if (!s->endpoint[c->service])
+		return -ENODEV;
 	if (c->paged)
 		rc = asprintf(&url, "%s%s?limit=%d", s->endpoint[c->service], c->list_path,
 			      COLLECTION_PAGE_LIMIT) < 0
@@ -313,10 +313,11 @@ int api_list(struct session *s, const struct collection_def *c, json_t **out)
 		rc = get_json_url(s, url, &page);
 		if (rc)
 			goto out;
-		n = take_members(c, page, all);
+		n = take_members(c, page, fn, arg);
+		if (n == -EIO)
+			log_cloud_error("GET %s: the answer has no '%s' list", url, c->list_key);
 		if (n < 0) {
 			rc = n;
-			log_cloud_error("GET %s: the answer has no '%s' list", url, c->list_key);
 			goto out;
 		}
 		next = api_next_url(c, page, s->endpoint[c->service]);
@@ -337,12 +338,9 @@ int api_list(struct session *s, const struct collection_def *c, json_t **out)
 		url = next;
 	}
 	free(next);
-	*out = all;
-	all = NULL;
 out:
 	free(url);
 	json_decref(page);
-	json_decref(all);
 	return rc;
 }
 

@@ -2,8 +2,8 @@
 /*
  * Filesystem core, reading side. Layer: below fs.c, above cache and api.
  * Cache keys:
- *   "L:<collection>"       the member array of one full listing
- *   "R:<collection>/<id>"  one member's document
+ *   "L:<collection>"       one full listing (struct listing, model_doc.c)
+ *   "R:<collection>/<id>"  one member's document (struct cdoc)
  *   "C:<collection>/<id>"  a server's console log
  * A listing stores every member under its R: key too, so `ls -l` and a
  * `cat` of every member's status after it cost no further requests.
@@ -25,7 +25,6 @@
 /* A listing younger than this answers "no such id" without asking again;
  * an older one is double-checked with a GET of the id. */
 #define MODEL_LISTING_TRUST_MS 1000
-#define MODEL_CONSOLE_LINES 1000
 
 /* How long a mkdir'ed name answers as a directory: past the kernel's
  * longest entry timeout. */
@@ -37,11 +36,6 @@ struct pending {
 	int64_t expires_ms; /* aliases only */
 	struct pending *next;
 };
-
-static void json_destroy(void *data)
-{
-	json_decref(data);
-}
 
 int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, int64_t neg_ttl_ms)
 {
@@ -90,18 +84,6 @@ void model_notify_later(struct project *p, const char *path)
 
 /* ---- fetching --------------------------------------------------------- */
 
-struct fetch {
-	struct project *p;
-	const struct collection_def *c;
-	const char *id;
-};
-
-static void res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
-		    const char *id)
-{
-	snprintf(key, n, "%s:%s/%s", prefix, c->name, id);
-}
-
 /* Statuses in which a resource is on its way somewhere else. */
 static bool transitional(const char *status)
 {
@@ -133,20 +115,6 @@ int64_t model_doc_ttl(const struct project *p, const json_t *doc)
 	return p->ttl_ms;
 }
 
-void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
-{
-	char id[MODEL_ID_MAX], key[MODEL_ID_MAX + 64];
-	struct cache_val *v;
-
-	if (!render_id(doc, c->id_field, id, sizeof(id)))
-		return;
-	res_key(key, sizeof(key), "R", c, id);
-	v = cache_val_new(json_incref(doc), json_destroy);
-	if (v)
-		cache_put(p->cache, key, v, model_doc_ttl(p, doc));
-	cache_val_unref(v);
-}
-
 void model_forget(struct project *p, const struct collection_def *c, const char *id)
 {
 	char key[MODEL_ID_MAX + 64];
@@ -155,49 +123,10 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 	cache_invalidate(p->cache, key);
 	if (!id)
 		return;
-	res_key(key, sizeof(key), "R", c, id);
+	model_res_key(key, sizeof(key), "R", c, id);
 	cache_invalidate(p->cache, key);
-	res_key(key, sizeof(key), "C", c, id);
+	model_res_key(key, sizeof(key), "C", c, id);
 	cache_invalidate(p->cache, key);
-}
-
-static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
-{
-	struct fetch *f = arg;
-	json_t *items, *m;
-	size_t i;
-	int rc;
-
-	(void)ttl_ms;
-	rc = api_list(f->p->sess, f->c, &items);
-	if (rc)
-		return rc;
-	json_array_foreach(items, i, m) model_learn(f->p, f->c, m);
-	*out = cache_val_new(items, json_destroy);
-	return *out ? 0 : -ENOMEM;
-}
-
-static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
-{
-	struct fetch *f = arg;
-	json_t *doc;
-	int rc;
-
-	rc = api_get_item(f->p->sess, f->c, f->id, &doc);
-	if (rc)
-		return rc;
-	*ttl_ms = model_doc_ttl(f->p, doc);
-	*out = cache_val_new(doc, json_destroy);
-	return *out ? 0 : -ENOMEM;
-}
-
-int model_get_listing(struct project *p, const struct collection_def *c, struct cache_val **out)
-{
-	struct fetch f = { p, c, NULL };
-	char key[96];
-
-	snprintf(key, sizeof(key), "L:%s", c->name);
-	return cache_get(p->cache, key, fetch_listing, &f, p->ttl_ms, 0, out);
 }
 
 /*
@@ -210,44 +139,40 @@ static int scan_listing(struct project *p, const struct collection_def *c,
 			const struct cache_val *listing, const char *name, struct cache_val **res,
 			char **link, size_t *nnamed)
 {
-	const json_t *items = listing->data, *m, *named = NULL;
-	char id[MODEL_ID_MAX], key[MODEL_ID_MAX + 64];
-	size_t i;
+	const struct listing *l = listing->data;
+	const struct cdoc *named = NULL;
+	char key[MODEL_ID_MAX + 64];
 
 	*nnamed = 0;
-	json_array_foreach(items, i, m)
-	{
-		const char *n;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct cdoc *d = l->m[i]->data;
 
-		if (render_id(m, c->id_field, id, sizeof(id)) && !strcmp(id, name)) {
+		if (!strcmp(d->id, name)) {
 			/* A member that was changing state when listed is
 			 * re-read once its own, shorter, lifetime is over. */
-			if (clock_now_ms() - listing->fetched_ms >= model_doc_ttl(p, m))
+			if (clock_now_ms() - listing->fetched_ms >= d->ttl_ms)
 				return -ENODATA;
-			*res = cache_val_new(json_incref((json_t *)m), json_destroy);
-			if (!*res)
-				return -ENOMEM;
-			res_key(key, sizeof(key), "R", c, id);
-			cache_put(p->cache, key, *res, model_doc_ttl(p, m));
+			*res = cache_val_ref(l->m[i]);
+			model_res_key(key, sizeof(key), "R", c, d->id);
+			cache_put(p->cache, key, *res, d->ttl_ms);
 			return 0;
 		}
-		n = json_string_value(json_object_get(m, "name"));
-		if (n && !strcmp(n, name)) {
-			named = m;
+		if (d->name && !strcmp(d->name, name)) {
+			named = d;
 			(*nnamed)++;
 		}
 	}
-	if (*nnamed != 1 || !render_id(named, c->id_field, id, sizeof(id)))
+	if (*nnamed != 1)
 		return -ENOENT;
-	*link = strdup(id);
+	*link = strdup(named->id);
 	return *link ? 0 : -ENOMEM;
 }
 
-/* Resolves /<collection>/<name> to a resource or, by name, to its id. */
-static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
+/* Resolves /<collection>/<name> to a cached resource (a cdoc value) or,
+ * by name, to its id. */
+static int resolve_cached(struct project *p, const struct collection_def *c, const char *name,
 			 struct cache_val **res, char **link, size_t *nnamed)
 {
-	struct fetch f = { p, c, name };
 	struct cache_val *listing = NULL;
 	char key[MODEL_ID_MAX + 64], lkey[96], alias[MODEL_ID_MAX];
 	bool uuid;
@@ -257,9 +182,9 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	if (strlen(name) >= MODEL_ID_MAX)
 		return -ENOENT;
 	if (model_alias_get(p, c, name, alias, sizeof(alias)))
-		name = f.id = alias;
+		name = alias;
 	uuid = c->uuid_ids && names_is_uuid(name);
-	res_key(key, sizeof(key), "R", c, name);
+	model_res_key(key, sizeof(key), "R", c, name);
 	rc = cache_lookup(p->cache, key, res);
 	if (rc != -ENODATA)
 		return rc;
@@ -291,7 +216,22 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	}
 	if (!uuid)
 		return -ENOENT;
-	return cache_get(p->cache, key, fetch_item, &f, p->ttl_ms, p->neg_ttl_ms, res);
+	return model_get_item(p, c, name, res);
+}
+
+/* resolve_cached(), with the resource's document parsed into *res. */
+static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
+			 struct cache_val **res, char **link, size_t *nnamed)
+{
+	struct cache_val *dv = NULL;
+	int rc = resolve_cached(p, c, name, &dv, link, nnamed);
+
+	*res = NULL;
+	if (rc || !dv)
+		return rc;
+	rc = model_doc_parse(dv, res);
+	cache_val_unref(dv);
+	return rc;
 }
 
 int model_find_ref(void *arg, const struct collection_def *c, const char *ref, char **id, char *err,
@@ -634,35 +574,9 @@ out:
 
 /* ---- contents --------------------------------------------------------- */
 
-static int fetch_console(void *arg, struct cache_val **out, int64_t *ttl_ms)
-{
-	struct fetch *f = arg;
-	char *path = api_item_path(f->c, f->id, "action", NULL);
-	json_t *body, *answer = NULL;
-	int rc;
-
-	(void)ttl_ms;
-	body = json_pack("{s{si}}", "os-getConsoleOutput", "length", MODEL_CONSOLE_LINES);
-	rc = path && body
-		     ? api_send_json(f->p->sess, f->c->service, "POST", path, body, NULL, &answer)
-		     : -ENOMEM;
-	json_decref(body);
-	free(path);
-	if (rc)
-		return rc;
-	if (!json_is_string(json_object_get(answer, "output"))) {
-		json_decref(answer);
-		return -EIO;
-	}
-	*out = cache_val_new(answer, json_destroy);
-	return *out ? 0 : -ENOMEM;
-}
-
 static int node_contents(struct project *p, const struct node *n, struct buf *out)
 {
-	struct fetch f = { p, n->tp.coll, n->id };
 	struct cache_val *v;
-	char key[MODEL_ID_MAX + 64];
 	const json_t *o;
 	int rc;
 
@@ -674,8 +588,7 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 	case VIRT_NONE:
 		return render_value(n->value, out);
 	case VIRT_CONSOLE:
-		res_key(key, sizeof(key), "C", n->tp.coll, n->id);
-		rc = cache_get(p->cache, key, fetch_console, &f, p->ttl_ms, 0, &v);
+		rc = model_get_console(p, n->tp.coll, n->id, &v);
 		if (rc)
 			return rc;
 		o = json_object_get(v->data, "output");
@@ -837,25 +750,21 @@ static int readdir_collection(struct project *p, const struct collection_def *c,
 			      void *ctx)
 {
 	struct cache_val *listing;
-	const json_t *m;
-	char id[MODEL_ID_MAX];
-	size_t i;
+	const struct listing *l;
 	int rc;
 
 	rc = model_get_listing(p, c, &listing);
 	if (rc)
 		return rc;
-	json_array_foreach((json_t *)listing->data, i, m)
-	{
+	l = listing->data;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct cdoc *d = l->m[i]->data;
 		struct stat st;
-		char *file;
+		char *file = names_encode(d->id);
 
-		if (!render_id(m, c->id_field, id, sizeof(id)))
-			continue;
-		file = names_encode(id);
 		if (!file)
 			continue;
-		dir_stat(p, &st, render_mtime(m, p->mount_time_s), 0755);
+		dir_stat(p, &st, d->mtime_s, 0755);
 		rc = fill(ctx, file, &st);
 		free(file);
 		if (rc)

@@ -55,10 +55,42 @@ struct node {
 	char id[MODEL_ID_MAX]; /* the resource's id, for entries and below */
 };
 
+/*
+ * A cached resource: its document as compact JSON text (model_doc.c says
+ * why), with what listings and lookups need without parsing it.
+ */
+struct cdoc {
+	int64_t ttl_ms; /* how long it may be reused (model_doc_ttl) */
+	int64_t mtime_s;
+	const char *id; /* these two live in the same allocation */
+	const char *name; /* NULL: the document has none */
+	size_t len;
+	char text[];
+};
+
+/* A collection's full listing: its members' cdoc values, in order. */
+struct listing {
+	size_t n, cap;
+	struct cache_val **m;
+};
+
+/* "<prefix>:<collection>/<id>" */
+void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
+		   const char *id);
+/* The document of a cdoc value, parsed: a new value holding a json_t. */
+int model_doc_parse(const struct cache_val *dv, struct cache_val **out);
+/* Member @id of @c by GET (cached; a cdoc value). */
+int model_get_item(struct project *p, const struct collection_def *c, const char *id,
+		   struct cache_val **out);
+
+/* A server's console log (cached; a json_t value with "output"). */
+int model_get_console(struct project *p, const struct collection_def *c, const char *id,
+		      struct cache_val **out);
+
 int model_resolve(struct project *p, const char *path, struct node *n);
 void model_node_release(struct node *n);
 
-/* The full listing of @c (cached). */
+/* The full listing of @c (cached; a struct listing value). */
 int model_get_listing(struct project *p, const struct collection_def *c, struct cache_val **out);
 /* Spec resolver: @ref (id or unique name) in @c → malloc'd id. */
 int model_find_ref(void *p, const struct collection_def *c, const char *ref, char **id, char *err,

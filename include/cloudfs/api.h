@@ -39,12 +39,17 @@ void session_cleanup(struct session *s);
 int api_get_json(struct session *s, enum service svc, const char *path,
 		 json_t **out) CFS_WARN_UNUSED;
 
+/* Receives one member of a listing (borrowed: valid during the call). */
+typedef int (*api_member_fn)(void *arg, const json_t *member);
+
 /*
  * api_list() - every member of a collection, following pagination to the end
- * @out: on 0, a new reference to an array of member objects (unwrapped)
- * Returns 0 or -errno; never a partial listing.
+ * @fn: called for each member, page by page, so only one page is ever held
+ * Returns 0 or -errno (also @fn's); a failure part way through means the
+ * caller must drop what it gathered: never a partial listing.
  */
-int api_list(struct session *s, const struct collection_def *c, json_t **out) CFS_WARN_UNUSED;
+int api_list(struct session *s, const struct collection_def *c, api_member_fn fn,
+	     void *arg) CFS_WARN_UNUSED;
 
 /*
  * api_item_path() - "<item_path>/<id>[/<sub>[/<subid>]]", ids URL-escaped
