@@ -180,10 +180,10 @@ static int lookup_locked(struct cache *c, const char *key, struct cache_val **ou
 
 	if (!*p)
 		return -ENODATA;
-	if ((*p)->expires_ms <= clock_now_ms()) {
-		remove_at(c, p);
+	/* An expired entry stays until swept or replaced: cache_peek() lets
+	 * the refetch compare old with new. */
+	if ((*p)->expires_ms <= clock_now_ms())
 		return -ENODATA;
-	}
 	if (!(*p)->val)
 		return (*p)->err;
 	*out = cache_val_ref((*p)->val);
@@ -196,6 +196,21 @@ int cache_lookup(struct cache *c, const char *key, struct cache_val **out)
 
 	pthread_mutex_lock(&c->lock);
 	rc = lookup_locked(c, key, out);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int cache_peek(struct cache *c, const char *key, struct cache_val **out)
+{
+	struct entry **p;
+	int rc = -ENODATA;
+
+	pthread_mutex_lock(&c->lock);
+	p = slot(c, key);
+	if (*p && (*p)->val) {
+		*out = cache_val_ref((*p)->val);
+		rc = 0;
+	}
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
@@ -277,6 +292,20 @@ void cache_invalidate_prefix(struct cache *c, const char *prefix)
 				p = &(*p)->next;
 		}
 	}
+	c->generation++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void cache_expire_prefix(struct cache *c, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	int64_t now = clock_now_ms();
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nbuckets; i++)
+		for (struct entry *e = c->buckets[i]; e; e = e->next)
+			if (!strncmp(e->key, prefix, n) && e->expires_ms > now)
+				e->expires_ms = now;
 	c->generation++;
 	pthread_mutex_unlock(&c->lock);
 }

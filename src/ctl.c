@@ -87,18 +87,22 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 		return -EINVAL;
 	memcpy(what, data, len);
 	what[len] = '\0';
+	/* Expired, not dropped: refetches compare with what they replace and
+	 * tell the kernel what changed (model_doc.c). */
 	if (!len || !strcmp(what, "all")) {
-		cache_clear(p->cache);
-		log_info("cache cleared by request");
+		cache_expire_prefix(p->cache, "");
+		log_info("cache expired by request");
 		return 0;
 	}
 	c = collection_find(what);
 	if (!c)
 		return -EINVAL;
 	snprintf(prefix, sizeof(prefix), "L:%s", c->name);
-	cache_invalidate(p->cache, prefix);
+	cache_expire_prefix(p->cache, prefix);
 	snprintf(prefix, sizeof(prefix), "R:%s/", c->name);
-	cache_invalidate_prefix(p->cache, prefix);
+	cache_expire_prefix(p->cache, prefix);
+	snprintf(prefix, sizeof(prefix), "C:%s/", c->name);
+	cache_expire_prefix(p->cache, prefix);
 	return 0;
 }
 

@@ -104,12 +104,21 @@ static void *notify_thread(void *arg)
 	return NULL;
 }
 
-static void fs_notify(void *arg, const char *path, bool later)
+static void fs_notify(void *arg, const char *path, enum model_notify kind)
 {
+	struct cloudfs *fs = arg;
 	struct later *l;
 	pthread_t t;
 
-	if (!later) {
+	/* Attributes are dropped at once: no directory lock is involved, and
+	 * files hold no page cache (direct_io) for the kernel to wait on. A
+	 * path the kernel does not know costs a table lookup. */
+	if (kind == MODEL_NOTIFY_ATTR) {
+		if (fs->fuse)
+			fuse_invalidate_path(fs->fuse, path);
+		return;
+	}
+	if (kind == MODEL_NOTIFY_ENTRY) {
 		notify_now(arg, path);
 		return;
 	}
@@ -132,11 +141,14 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	struct cloudfs *fs = fuse_get_context()->private_data;
 	double ttl = fs->cfg.cache_ttl_s, neg = fs->cfg.negative_ttl_s;
 
-	/* The kernel may trust an entry for as long as our cache would, but
-	 * never long: an entry older than a second is re-checked against the
-	 * cache, which is cheap, so cache expiry shows within the TTL. */
-	cfg->entry_timeout = ttl < 1.0 ? ttl : 1.0;
-	cfg->attr_timeout = cfg->entry_timeout;
+	/* The kernel may trust names and attributes as long as our cache
+	 * would: whenever a document is refetched and differs, or we change
+	 * it, the model tells the kernel to drop what it holds about its
+	 * files (model_doc.c), and contents are always read afresh
+	 * (direct_io). Each expiry would otherwise cost a LOOKUP and a
+	 * GETATTR per file. */
+	cfg->entry_timeout = ttl;
+	cfg->attr_timeout = ttl;
 	cfg->negative_timeout = neg < 1.0 ? neg : 1.0;
 	cfg->use_ino = 0;
 	cfg->kernel_cache = 0;

@@ -50,6 +50,7 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	p->uid = getuid();
 	p->gid = getgid();
 	pthread_mutex_init(&p->pending_lock, NULL);
+	pthread_mutex_init(&p->memo_lock, NULL);
 	return 0;
 }
 
@@ -68,18 +69,29 @@ void model_project_cleanup(struct project *p)
 		p->pending = next;
 	}
 	pthread_mutex_destroy(&p->pending_lock);
+	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
+		cache_val_unref(p->memo[i].from);
+		cache_val_unref(p->memo[i].parsed);
+	}
+	pthread_mutex_destroy(&p->memo_lock);
 }
 
 void model_notify(struct project *p, const char *path)
 {
 	if (p->notify)
-		p->notify(p->notify_ctx, path, false);
+		p->notify(p->notify_ctx, path, MODEL_NOTIFY_ENTRY);
 }
 
 void model_notify_later(struct project *p, const char *path)
 {
 	if (p->notify)
-		p->notify(p->notify_ctx, path, true);
+		p->notify(p->notify_ctx, path, MODEL_NOTIFY_ENTRY_LATER);
+}
+
+void model_notify_attr(struct project *p, const char *path)
+{
+	if (p->notify)
+		p->notify(p->notify_ctx, path, MODEL_NOTIFY_ATTR);
 }
 
 /* ---- fetching --------------------------------------------------------- */
@@ -229,7 +241,7 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	*res = NULL;
 	if (rc || !dv)
 		return rc;
-	rc = model_doc_parse(dv, res);
+	rc = model_doc_parse(p, dv, res);
 	cache_val_unref(dv);
 	return rc;
 }

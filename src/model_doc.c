@@ -9,10 +9,13 @@
  * are also stored under their own R: keys, so the text exists once.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloudfs/api.h"
+#include "cloudfs/names.h"
 #include "cloudfs/render.h"
 #include "model_int.h"
 
@@ -73,29 +76,141 @@ out:
 	return *out ? 0 : -ENOMEM;
 }
 
-int model_doc_parse(const struct cache_val *dv, struct cache_val **out)
+int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **out)
 {
 	const struct cdoc *d = dv->data;
-	json_t *doc = json_loadb(d->text, d->len, 0, NULL);
+	struct model_memo *m;
+	json_t *doc;
 
 	*out = NULL;
+	pthread_mutex_lock(&p->memo_lock);
+	for (size_t i = 0; i < MODEL_MEMO_SIZE && !*out; i++)
+		if (p->memo[i].from == dv)
+			*out = cache_val_ref(p->memo[i].parsed);
+	pthread_mutex_unlock(&p->memo_lock);
+	if (*out)
+		return 0;
+	doc = json_loadb(d->text, d->len, 0, NULL);
 	if (!doc)
 		return -ENOMEM; /* we wrote the text: only memory can fail */
 	*out = cache_val_new(doc, json_destroy);
 	if (!*out)
 		return -ENOMEM;
 	(*out)->fetched_ms = dv->fetched_ms;
+	pthread_mutex_lock(&p->memo_lock);
+	m = &p->memo[p->memo_next++ % MODEL_MEMO_SIZE];
+	cache_val_unref(m->from);
+	cache_val_unref(m->parsed);
+	m->from = cache_val_ref(dv);
+	m->parsed = cache_val_ref(*out);
+	pthread_mutex_unlock(&p->memo_lock);
 	return 0;
 }
 
-/* Stores @dv as its resource's current state. */
-static void doc_store(struct project *p, const struct collection_def *c, struct cache_val *dv)
+/* Appends "/<name, encoded>" to @path (length @len); false if too long. */
+static bool path_push(char *path, size_t len, const char *name)
+{
+	char *enc = names_encode(name);
+	int n = enc ? snprintf(path + len, PATH_MAX - len, "/%s", enc) : -1;
+
+	free(enc);
+	return n > 0 && (size_t)n < PATH_MAX - len;
+}
+
+/* Drops the kernel's attributes for @obj's files under @path, recursively:
+ * objects are directories. */
+static void notify_object(struct project *p, char *path, const json_t *obj, int depth)
+{
+	size_t len = strlen(path);
+	const char *key;
+	const json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		if (!path_push(path, len, key))
+			continue;
+		model_notify_attr(p, path);
+		if (json_is_object(v) && depth < TREE_MAX_DEPTH)
+			notify_object(p, path, v, depth + 1);
+	}
+	path[len] = '\0';
+}
+
+/*
+ * @c/@d changed (@old: what it replaces, NULL if unknown). The kernel keeps
+ * names and attributes for the cache TTL, so it is told what no longer
+ * holds: every file's attributes (sizes follow contents) and the old name.
+ */
+static void notify_change(struct project *p, const struct collection_def *c,
+			  const struct cdoc *d, const struct cdoc *old)
+{
+	static const char *const extra[] = { MODEL_DOC_FILE, "data", "volumes" };
+	char path[PATH_MAX];
+	json_t *doc;
+	size_t len;
+
+	if (!p->notify)
+		return;
+	snprintf(path, sizeof(path), "/%s", c->name);
+	if (old && old->name && (!d->name || strcmp(old->name, d->name)) &&
+	    path_push(path, strlen(path), old->name))
+		model_notify_later(p, path);
+	snprintf(path, sizeof(path), "/%s", c->name);
+	if (!path_push(path, strlen(path), d->id))
+		return;
+	model_notify_attr(p, path);
+	len = strlen(path);
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+		if (path_push(path, len, extra[i]))
+			model_notify_attr(p, path);
+		path[len] = '\0';
+	}
+	doc = json_loadb(d->text, d->len, 0, NULL);
+	if (doc)
+		notify_object(p, path, doc, 1);
+	json_decref(doc);
+}
+
+/* What is cached for @dv's resource, expired or not (NULL: nothing). */
+static struct cache_val *doc_peek(struct project *p, const struct collection_def *c,
+				  const struct cache_val *dv)
 {
 	const struct cdoc *d = dv->data;
+	struct cache_val *old = NULL;
+	char key[MODEL_ID_MAX + 64];
+
+	model_res_key(key, sizeof(key), "R", c, d->id);
+	cache_peek(p->cache, key, &old);
+	return old;
+}
+
+/*
+ * @dv replaces @old (NULL: unknown) as its resource's state. If they differ,
+ * or none was known and @always, the kernel hears of it; a listing passes
+ * !@always, since on a first listing the kernel knows nothing. Drops @old.
+ */
+static void doc_compare(struct project *p, const struct collection_def *c,
+			const struct cache_val *dv, struct cache_val *old, bool always)
+{
+	const struct cdoc *d = dv->data, *od = old ? old->data : NULL;
+
+	if (od ? od->len != d->len || memcmp(od->text, d->text, d->len) : always)
+		notify_change(p, c, d, od);
+	cache_val_unref(old);
+}
+
+/* Stores @dv as its resource's current state. */
+static void doc_store(struct project *p, const struct collection_def *c, struct cache_val *dv,
+		      bool always)
+{
+	const struct cdoc *d = dv->data;
+	struct cache_val *old = doc_peek(p, c, dv);
 	char key[MODEL_ID_MAX + 64];
 
 	model_res_key(key, sizeof(key), "R", c, d->id);
 	cache_put(p->cache, key, dv, d->ttl_ms);
+	/* After the put: whatever the kernel asks next is answered from it. */
+	doc_compare(p, c, dv, old, always);
 }
 
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
@@ -104,7 +219,7 @@ void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
 
 	if (doc_val(p, c, doc, &v))
 		return; /* only costs a later refetch */
-	doc_store(p, c, v);
+	doc_store(p, c, v, true);
 	cache_val_unref(v);
 }
 
@@ -135,12 +250,50 @@ static int add_member(void *arg, const json_t *m)
 	if (rc)
 		return rc == -ENOENT ? 0 : rc; /* no id: not a member we can show */
 	l->m[l->n++] = v;
-	doc_store(f->p, f->c, v);
+	doc_store(f->p, f->c, v, false);
 	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Members of @old that @new lacks are gone: the kernel forgets their
+ * entries (once the lookup or readdir that listed them is answered). */
+static void notify_removed(struct project *p, const struct collection_def *c,
+			   const struct listing *old, const struct listing *new)
+{
+	const char **ids = malloc((new->n + 1) * sizeof(*ids));
+	char path[PATH_MAX];
+	size_t len;
+
+	if (!ids)
+		return;
+	for (size_t i = 0; i < new->n; i++)
+		ids[i] = ((const struct cdoc *)new->m[i]->data)->id;
+	qsort(ids, new->n, sizeof(*ids), cmp_id);
+	snprintf(path, sizeof(path), "/%s", c->name);
+	len = strlen(path);
+	for (size_t i = 0; i < old->n; i++) {
+		const struct cdoc *d = old->m[i]->data;
+
+		if (bsearch(&d->id, ids, new->n, sizeof(*ids), cmp_id))
+			continue;
+		if (path_push(path, len, d->id))
+			model_notify_later(p, path);
+		path[len] = '\0';
+		if (d->name && path_push(path, len, d->name))
+			model_notify_later(p, path);
+		path[len] = '\0';
+	}
+	free(ids);
 }
 
 static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 {
+	char key[96];
+	struct cache_val *old = NULL;
 	struct fetch *f = arg;
 	int rc;
 
@@ -152,6 +305,11 @@ static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	if (rc) {
 		listing_destroy(f->l);
 		return rc;
+	}
+	snprintf(key, sizeof(key), "L:%s", f->c->name);
+	if (f->p->notify && !cache_peek(f->p->cache, key, &old)) {
+		notify_removed(f->p, f->c, old->data, f->l);
+		cache_val_unref(old);
 	}
 	*out = cache_val_new(f->l, listing_destroy);
 	return *out ? 0 : -ENOMEM;
@@ -180,6 +338,8 @@ static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc;
 	*ttl_ms = ((const struct cdoc *)(*out)->data)->ttl_ms;
+	/* cache_get() stores it */
+	doc_compare(f->p, f->c, *out, doc_peek(f->p, f->c, *out), true);
 	return 0;
 }
 

@@ -77,8 +77,9 @@ struct listing {
 /* "<prefix>:<collection>/<id>" */
 void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
 		   const char *id);
-/* The document of a cdoc value, parsed: a new value holding a json_t. */
-int model_doc_parse(const struct cache_val *dv, struct cache_val **out);
+/* The document of a cdoc value, parsed: a new reference to a value holding
+ * a json_t (shared, read-only). */
+int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **out);
 /* Member @id of @c by GET (cached; a cdoc value). */
 int model_get_item(struct project *p, const struct collection_def *c, const char *id,
 		   struct cache_val **out);
@@ -104,8 +105,10 @@ int64_t model_doc_ttl(const struct project *p, const json_t *doc);
 /* Tells the kernel to forget what it cached about @path. */
 void model_notify(struct project *p, const char *path);
 /* The same, once the operation in progress has been answered (from inside
- * mkdir, where the kernel holds the directory). */
+ * mkdir, lookup or readdir, where the kernel holds the directory). */
 void model_notify_later(struct project *p, const char *path);
+/* Tells the kernel that @path's attributes (its size) may have changed. */
+void model_notify_attr(struct project *p, const char *path);
 
 /* Files being written that the cloud does not know yet, so that stat()
  * between create(2) and close(2) finds them. */

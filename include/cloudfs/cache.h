@@ -38,6 +38,11 @@ void cache_free(struct cache *c);
  */
 int cache_lookup(struct cache *c, const char *key, struct cache_val **out);
 
+/* The stored value for @key even if expired (not a negative entry): 0 and
+ * a new reference, or -ENODATA. For comparing a refetch with what it
+ * replaces. */
+int cache_peek(struct cache *c, const char *key, struct cache_val **out);
+
 /* Stores @v (takes its own reference) for @ttl_ms. Returns 0 or -ENOMEM;
  * a failed put only costs a later refetch. */
 int cache_put(struct cache *c, const char *key, struct cache_val *v, int64_t ttl_ms);
@@ -48,6 +53,9 @@ int cache_put_negative(struct cache *c, const char *key, int err, int64_t ttl_ms
 void cache_invalidate(struct cache *c, const char *key);
 void cache_invalidate_prefix(struct cache *c, const char *prefix);
 void cache_clear(struct cache *c);
+/* Makes entries miss as if their TTL were over, but keeps their values
+ * for cache_peek() (a manual refresh: the refetch can tell what changed). */
+void cache_expire_prefix(struct cache *c, const char *prefix);
 
 /*
  * Called by cache_get() without any lock held. On 0, *out is a new

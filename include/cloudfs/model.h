@@ -18,6 +18,18 @@
 
 struct pending;
 
+/* Parsed documents kept: the handful a burst of operations on one
+ * resource's files uses again and again. */
+#define MODEL_MEMO_SIZE 16
+
+enum model_notify {
+	MODEL_NOTIFY_ENTRY, /* forget the name */
+	/* the same, once the operation in progress is answered (the kernel
+	 * holds the name's directory during mkdir, lookup and readdir) */
+	MODEL_NOTIFY_ENTRY_LATER,
+	MODEL_NOTIFY_ATTR, /* re-read the path's attributes before using them */
+};
+
 struct project {
 	struct session *sess; /* borrowed */
 	struct cache *cache; /* owned */
@@ -26,11 +38,17 @@ struct project {
 	int64_t mount_time_s;
 	uid_t uid;
 	gid_t gid;
-	/* Tells the kernel to drop a path it cached (set by the FUSE layer).
-	 * @later: after the current operation is answered (the kernel holds
-	 * the path's directory during mkdir). */
-	void (*notify)(void *ctx, const char *path, bool later);
+	/* Tells the kernel to drop what it cached about a path (set by the
+	 * FUSE layer). */
+	void (*notify)(void *ctx, const char *path, enum model_notify kind);
 	void *notify_ctx;
+	/* The last documents parsed, with the cached values they came from
+	 * (held, so an address is never reused while remembered). */
+	struct model_memo {
+		struct cache_val *from, *parsed;
+	} memo[MODEL_MEMO_SIZE]; /* protected by memo_lock */
+	unsigned memo_next; /* protected by memo_lock */
+	pthread_mutex_t memo_lock;
 	pthread_mutex_t pending_lock;
 	struct pending *pending; /* protected by pending_lock: files being written */
 };

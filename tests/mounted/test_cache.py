@@ -37,6 +37,35 @@ def test_changes_show_after_the_ttl(mnt, fake):
     assert len(fake.requests(service="compute")) == 1
 
 
+def test_sizes_and_names_follow_a_change_the_kernel_had_cached(mnt, fake):
+    # The kernel keeps names and attributes for the whole TTL; a refetch
+    # that finds the document changed must make it drop them, or stat would
+    # report the old size and the old name would still lead somewhere.
+    s = server(fake, "web1")
+    d = mnt.p("servers", s["id"])
+    assert os.stat(os.path.join(d, "status")).st_size == len("ACTIVE\n")
+    assert os.path.islink(mnt.p("servers", "web1"))
+    fake.update("servers", s["id"], status="SHUTOFF", name="web1-renamed")
+    time.sleep(2.2)
+    assert read(os.path.join(d, "status")) == "SHUTOFF\n"  # the refetch
+    assert os.stat(os.path.join(d, "status")).st_size == len("SHUTOFF\n")
+    assert os.stat(os.path.join(d, "name")).st_size == len("web1-renamed\n")
+    assert sh(f"ls -l {d}/status").stdout.split()[4] == str(len("SHUTOFF\n"))
+    os.listdir(mnt.p("servers"))  # the listing refetch, where names come from
+    assert not os.path.lexists(mnt.p("servers", "web1"))
+    assert os.readlink(mnt.p("servers", "web1-renamed")) == s["id"]
+
+
+def test_refresh_updates_sizes_at_once(mnt, fake):
+    s = server(fake, "web1")
+    path = mnt.p("servers", s["id"], "status")
+    assert os.stat(path).st_size == len("ACTIVE\n")
+    fake.update("servers", s["id"], status="SHUTOFF")
+    assert sh(f"echo servers > {mnt.p('.cloudfs', 'refresh')}").returncode == 0
+    assert read(path) == "SHUTOFF\n"
+    assert os.stat(path).st_size == len("SHUTOFF\n")
+
+
 def test_deleted_elsewhere_disappears_after_the_ttl(mnt, fake):
     s = server(fake, "db1")
     assert s["id"] in os.listdir(mnt.p("servers"))

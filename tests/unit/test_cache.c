@@ -110,9 +110,22 @@ static void test_expiry_exactly_at_ttl(void **state)
 	got = NULL;
 	assert_int_equal(cache_lookup(c, "k", &got), -ENODATA);
 	assert_null(got);
-	/* The expired entry is gone, and so is the value. */
-	assert_int_equal(stats(c).entries, 0);
+	/* The expired value stays for cache_peek() until replaced. */
+	assert_int_equal(cache_peek(c, "k", &got), 0);
+	assert_int_equal(tval_id(got), 1);
+	cache_val_unref(got);
+	assert_int_equal(atomic_load(&destroyed[1]), 0);
+	v = tval_new(2);
+	assert_int_equal(cache_put(c, "k", v, 100), 0);
+	cache_val_unref(v);
 	assert_int_equal(atomic_load(&destroyed[1]), 1);
+	assert_int_equal(stats(c).entries, 1);
+	/* Nothing to peek at for a missing key or a negative entry. */
+	assert_int_equal(cache_put_negative(c, "n", -ENOENT, 100), 0);
+	got = NULL;
+	assert_int_equal(cache_peek(c, "n", &got), -ENODATA);
+	assert_int_equal(cache_peek(c, "missing", &got), -ENODATA);
+	assert_null(got);
 }
 
 static void test_put_replaces(void **state)
@@ -191,6 +204,15 @@ static void test_invalidate(void **state)
 	assert_int_equal(cache_lookup(c, "/servers", &got), 0);
 	cache_val_unref(got);
 	assert_int_equal(cache_lookup(c, "/servers2", &got), 0);
+	cache_val_unref(got);
+	assert_int_equal(cache_lookup(c, "/server", &got), 0);
+	cache_val_unref(got);
+	assert_int_equal(stats(c).entries, 4);
+
+	/* Expiring keeps the value for cache_peek(), not for lookups. */
+	cache_expire_prefix(c, "/servers2");
+	assert_int_equal(cache_lookup(c, "/servers2", &got), -ENODATA);
+	assert_int_equal(cache_peek(c, "/servers2", &got), 0);
 	cache_val_unref(got);
 	assert_int_equal(cache_lookup(c, "/server", &got), 0);
 	cache_val_unref(got);
