@@ -137,16 +137,16 @@ static void notify_object(struct project *p, char *path, const json_t *obj, int 
 }
 
 /*
- * @c/@d changed (@old: what it replaces, NULL if unknown). The kernel keeps
- * names and attributes for the cache TTL, so it is told what no longer
- * holds: every file's attributes (sizes follow contents) and the old name.
+ * @c/@d (parsed: @doc) changed (@old: what it replaces, NULL if unknown).
+ * The kernel keeps names and attributes for the cache TTL, so it is told
+ * what no longer holds: every file's attributes (sizes follow contents) and
+ * the old name.
  */
-static void notify_change(struct project *p, const struct collection_def *c,
-			  const struct cdoc *d, const struct cdoc *old)
+static void notify_change(struct project *p, const struct collection_def *c, const struct cdoc *d,
+			  const json_t *doc, const struct cdoc *old)
 {
 	static const char *const extra[] = { MODEL_DOC_FILE, "data", "volumes" };
 	char path[PATH_MAX];
-	json_t *doc;
 	size_t len;
 
 	if (!p->notify)
@@ -165,52 +165,31 @@ static void notify_change(struct project *p, const struct collection_def *c,
 			model_notify_attr(p, path);
 		path[len] = '\0';
 	}
-	doc = json_loadb(d->text, d->len, 0, NULL);
-	if (doc)
-		notify_object(p, path, doc, 1);
-	json_decref(doc);
+	notify_object(p, path, doc, 1);
 }
 
-/* What is cached for @dv's resource, expired or not (NULL: nothing). */
-static struct cache_val *doc_peek(struct project *p, const struct collection_def *c,
-				  const struct cache_val *dv)
+/*
+ * @dv (parsed: @doc) becomes its resource's state: stored if @store (else
+ * cache_get() stores it). If it replaces a different document, or none is
+ * known and @always, the kernel hears of it; a listing passes !@always,
+ * since on a first listing the kernel knows nothing.
+ */
+static void doc_update(struct project *p, const struct collection_def *c, struct cache_val *dv,
+		       const json_t *doc, bool store, bool always)
 {
-	const struct cdoc *d = dv->data;
+	const struct cdoc *d = dv->data, *od;
 	struct cache_val *old = NULL;
 	char key[MODEL_ID_MAX + 64];
 
 	model_res_key(key, sizeof(key), "R", c, d->id);
-	cache_peek(p->cache, key, &old);
-	return old;
-}
-
-/*
- * @dv replaces @old (NULL: unknown) as its resource's state. If they differ,
- * or none was known and @always, the kernel hears of it; a listing passes
- * !@always, since on a first listing the kernel knows nothing. Drops @old.
- */
-static void doc_compare(struct project *p, const struct collection_def *c,
-			const struct cache_val *dv, struct cache_val *old, bool always)
-{
-	const struct cdoc *d = dv->data, *od = old ? old->data : NULL;
-
-	if (od ? od->len != d->len || memcmp(od->text, d->text, d->len) : always)
-		notify_change(p, c, d, od);
-	cache_val_unref(old);
-}
-
-/* Stores @dv as its resource's current state. */
-static void doc_store(struct project *p, const struct collection_def *c, struct cache_val *dv,
-		      bool always)
-{
-	const struct cdoc *d = dv->data;
-	struct cache_val *old = doc_peek(p, c, dv);
-	char key[MODEL_ID_MAX + 64];
-
-	model_res_key(key, sizeof(key), "R", c, d->id);
-	cache_put(p->cache, key, dv, d->ttl_ms);
+	cache_peek(p->cache, key, &old); /* expired or not */
+	if (store)
+		cache_put(p->cache, key, dv, d->ttl_ms);
 	/* After the put: whatever the kernel asks next is answered from it. */
-	doc_compare(p, c, dv, old, always);
+	od = old ? old->data : NULL;
+	if (od ? od->len != d->len || memcmp(od->text, d->text, d->len) : always)
+		notify_change(p, c, d, doc, od);
+	cache_val_unref(old);
 }
 
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
@@ -219,7 +198,7 @@ void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
 
 	if (doc_val(p, c, doc, &v))
 		return; /* only costs a later refetch */
-	doc_store(p, c, v, true);
+	doc_update(p, c, v, doc, true, true);
 	cache_val_unref(v);
 }
 
@@ -250,7 +229,7 @@ static int add_member(void *arg, const json_t *m)
 	if (rc)
 		return rc == -ENOENT ? 0 : rc; /* no id: not a member we can show */
 	l->m[l->n++] = v;
-	doc_store(f->p, f->c, v, false);
+	doc_update(f->p, f->c, v, m, true, false);
 	return 0;
 }
 
@@ -334,13 +313,12 @@ static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	if (rc)
 		return rc;
 	rc = doc_val(f->p, f->c, doc, out);
+	if (!rc) {
+		*ttl_ms = ((const struct cdoc *)(*out)->data)->ttl_ms;
+		doc_update(f->p, f->c, *out, doc, false, true);
+	}
 	json_decref(doc);
-	if (rc)
-		return rc == -ENOENT ? -EIO : rc;
-	*ttl_ms = ((const struct cdoc *)(*out)->data)->ttl_ms;
-	/* cache_get() stores it */
-	doc_compare(f->p, f->c, *out, doc_peek(f->p, f->c, *out), true);
-	return 0;
+	return rc == -ENOENT ? -EIO : rc;
 }
 
 int model_get_item(struct project *p, const struct collection_def *c, const char *id,
