@@ -296,6 +296,19 @@ void cache_invalidate_prefix(struct cache *c, const char *prefix)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void cache_expire(struct cache *c, const char *key)
+{
+	struct entry *e;
+	int64_t now = clock_now_ms();
+
+	pthread_mutex_lock(&c->lock);
+	e = *slot(c, key);
+	if (e && e->expires_ms > now)
+		e->expires_ms = now;
+	c->generation++;
+	pthread_mutex_unlock(&c->lock);
+}
+
 void cache_expire_prefix(struct cache *c, const char *prefix)
 {
 	size_t n = strlen(prefix);

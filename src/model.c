@@ -26,8 +26,7 @@
  * an older one is double-checked with a GET of the id. */
 #define MODEL_LISTING_TRUST_MS 1000
 
-/* How long a mkdir'ed name answers as a directory: past the kernel's
- * longest entry timeout. */
+/* How long an unused mkdir alias is kept: mkdir's own lookup comes at once. */
 #define MODEL_ALIAS_MS 2000
 
 struct pending {
@@ -131,14 +130,16 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 {
 	char key[MODEL_ID_MAX + 64];
 
+	/* Expired, not dropped: the refetch compares with what we knew and
+	 * tells the kernel what changed (an old name, sizes). */
 	snprintf(key, sizeof(key), "L:%s", c->name);
-	cache_invalidate(p->cache, key);
+	cache_expire(p->cache, key);
 	if (!id)
 		return;
 	model_res_key(key, sizeof(key), "R", c, id);
-	cache_invalidate(p->cache, key);
+	cache_expire(p->cache, key);
 	model_res_key(key, sizeof(key), "C", c, id);
-	cache_invalidate(p->cache, key);
+	cache_expire(p->cache, key);
 }
 
 /*
@@ -183,7 +184,7 @@ static int scan_listing(struct project *p, const struct collection_def *c,
 /* Resolves /<collection>/<name> to a cached resource (a cdoc value) or,
  * by name, to its id. */
 static int resolve_cached(struct project *p, const struct collection_def *c, const char *name,
-			 struct cache_val **res, char **link, size_t *nnamed)
+			  struct cache_val **res, char **link, size_t *nnamed)
 {
 	struct cache_val *listing = NULL;
 	char key[MODEL_ID_MAX + 64], lkey[96], alias[MODEL_ID_MAX];

@@ -96,7 +96,7 @@ int model_get_listing(struct project *p, const struct collection_def *c, struct 
 /* Spec resolver: @ref (id or unique name) in @c → malloc'd id. */
 int model_find_ref(void *p, const struct collection_def *c, const char *ref, char **id, char *err,
 		   size_t errlen);
-/* Forget @c's listing and the member @id (NULL: only the listing). */
+/* Expires @c's listing and the member @id (NULL: only the listing). */
 void model_forget(struct project *p, const struct collection_def *c, const char *id);
 /* Cache @doc as the current state of its resource (takes a reference). */
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc);

@@ -53,8 +53,10 @@ int cache_put_negative(struct cache *c, const char *key, int err, int64_t ttl_ms
 void cache_invalidate(struct cache *c, const char *key);
 void cache_invalidate_prefix(struct cache *c, const char *prefix);
 void cache_clear(struct cache *c);
-/* Makes entries miss as if their TTL were over, but keeps their values
- * for cache_peek() (a manual refresh: the refetch can tell what changed). */
+/* Makes @key (or every key starting with @prefix) miss as if its TTL were
+ * over, but keeps the value for cache_peek(), so the refetch can tell what
+ * changed. Bumps the generation like cache_invalidate(). */
+void cache_expire(struct cache *c, const char *key);
 void cache_expire_prefix(struct cache *c, const char *prefix);
 
 /*

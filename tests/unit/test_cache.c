@@ -216,6 +216,13 @@ static void test_invalidate(void **state)
 	cache_val_unref(got);
 	assert_int_equal(cache_lookup(c, "/server", &got), 0);
 	cache_val_unref(got);
+	/* One key exactly: "/servers" stays. */
+	cache_expire(c, "/server");
+	assert_int_equal(cache_lookup(c, "/server", &got), -ENODATA);
+	assert_int_equal(cache_peek(c, "/server", &got), 0);
+	cache_val_unref(got);
+	assert_int_equal(cache_lookup(c, "/servers", &got), 0);
+	cache_val_unref(got);
 	assert_int_equal(stats(c).entries, 4);
 
 	cache_clear(c);
