@@ -254,7 +254,10 @@ struct http_stream {
 	bool eof; /* upload: no more body */
 	const char *pending; /* upload: bytes not yet taken by curl */
 	size_t pending_len;
-	struct buf in; /* download: bytes received, not yet read */
+	struct buf in; /* download: bytes received; those before in_off were read */
+	size_t in_off;
+	char *dst; /* download: the reader's buffer, filled first when @in is empty */
+	size_t dst_len, dst_got;
 	struct http_response *resp; /* headers and error bodies go here */
 	struct http_response own;
 	int curl_code;
@@ -282,13 +285,31 @@ static size_t stream_give(char *dst, size_t size, size_t n, void *arg)
 static size_t stream_take(char *data, size_t size, size_t n, void *arg)
 {
 	struct http_stream *s = arg;
-	size_t len = size * n;
+	size_t len = size * n, direct = 0;
 	long status = 0;
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	/* An error answer is kept whole for its message, not streamed. */
 	if (status >= 300)
 		return buf_add(&s->resp->body, data, len) ? 0 : len;
+	/* Straight into a waiting reader's buffer: downloads are bound by
+	 * copying, and this saves one copy of most bytes. The reader waits
+	 * only when @in is empty, so a rest spilling over fits there. */
+	if (s->dst && s->dst_got < s->dst_len) {
+		direct = len < s->dst_len - s->dst_got ? len : s->dst_len - s->dst_got;
+		memcpy(s->dst + s->dst_got, data, direct);
+		s->dst_got += direct;
+		if (direct == len)
+			return len;
+		return buf_add(&s->in, data + direct, len - direct) ? 0 : len;
+	}
+	/* Room is made by moving the unread rest down only when needed, not
+	 * at every read: reads are smaller than the buffer. */
+	if (s->in.len + len > s->in.cap && s->in_off) {
+		memmove(s->in.data, s->in.data + s->in_off, s->in.len - s->in_off);
+		s->in.len -= s->in_off;
+		s->in_off = 0;
+	}
 	if (s->in.len + len > s->in.cap) {
 		s->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
@@ -461,17 +482,26 @@ int http_stream_finish(struct http_stream *s, struct http_response *resp, long t
 
 static bool have_data(struct http_stream *s)
 {
-	return s->in.len > 0;
+	return s->in.len > s->in_off || s->dst_got;
 }
 
 ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
 			 struct http_response *resp)
 {
 	long status = 0;
-	int rc;
+	int rc = 0;
 
-	if (!s->in.len && !s->done) {
+	if (!have_data(s) && !s->done) {
+		size_t got;
+
+		s->dst = buf;
+		s->dst_len = len;
 		rc = stream_drive(s, have_data, timeout_ms);
+		got = s->dst_got;
+		s->dst = NULL;
+		s->dst_got = 0;
+		if (got)
+			return (ssize_t)got;
 		if (rc)
 			return rc;
 	}
@@ -482,17 +512,18 @@ ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long time
 		if (rc)
 			return rc;
 	}
-	if (!s->in.len && s->done) {
+	if (!have_data(s) && s->done) {
 		rc = stream_result(s, resp);
 		if (rc)
 			return rc;
 		return status >= 300 ? errmap_http(status, s->resp->body.data) : 0;
 	}
-	if (len > s->in.len)
-		len = s->in.len;
-	memcpy(buf, s->in.data, len);
-	memmove(s->in.data, s->in.data + len, s->in.len - len);
-	s->in.len -= len;
+	if (len > s->in.len - s->in_off)
+		len = s->in.len - s->in_off;
+	memcpy(buf, s->in.data + s->in_off, len);
+	s->in_off += len;
+	if (s->in_off == s->in.len)
+		s->in.len = s->in_off = 0;
 	return (ssize_t)len;
 }
 
