@@ -63,10 +63,11 @@ void http_response_free(struct http_response *resp);
 int http_perform(const struct http_request *req, struct http_response *resp) CFS_WARN_UNUSED;
 
 /*
- * Streaming transfers, driven by the caller's thread (no helper thread):
- * an upload's body is handed over piece by piece as it arrives, a download's
- * body is taken piece by piece as it is wanted. Memory stays bounded by
- * curl's own buffers plus HTTP_STREAM_BUF.
+ * Streaming transfers (http_stream.c): an upload's body is handed over
+ * piece by piece as it arrives, driven by the writer's thread; a download
+ * is received by a thread of its own, at most HTTP_STREAM_BUF ahead of its
+ * reader, so receiving and reading overlap. Memory stays bounded by curl's
+ * own buffers plus HTTP_STREAM_BUF. One reader or writer at a time.
  */
 #define HTTP_STREAM_BUF (4u << 20)
 

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Streamed bodies. Layer: bottom. An upload is driven by the writer's
+ * thread: each piece is handed to curl as it arrives. A download has a
+ * thread of its own (the pump) that receives into a bounded buffer while
+ * readers copy out, so the network and the reader's side of the kernel
+ * work at the same time instead of taking turns.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+
+#include "cloudfs/errmap.h"
+#include "cloudfs/http.h"
+#include "http_int.h"
+
+/* How often a waiting reader checks for Ctrl-C. */
+#define STREAM_CANCEL_POLL_MS 100
+
+struct http_stream {
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *url;
+	char *auth;
+	bool upload;
+	bool done; /* the transfer ended (curl_code says how) */
+	bool paused; /* the read/write callback paused the transfer */
+	bool eof; /* upload: no more body */
+	const char *pending; /* upload: bytes not yet taken by curl */
+	size_t pending_len;
+	/* Download: bytes received and not yet read, in a ring, so nothing is
+	 * ever moved: copies bound a download. */
+	char *ring;
+	size_t ring_head, ring_len;
+	long status; /* download: the answer's status, once known */
+	struct http_response *resp; /* headers and error bodies go here */
+	struct http_response own;
+	int curl_code;
+	/* Download: the pump owns the curl handles until it sets done; the
+	 * fields above that both sides touch are guarded by lock. */
+	pthread_t pump;
+	bool pumping;
+	bool stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* data, room, or the end */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/* Copies @len bytes between the ring at @pos and @mem, wrapping around. */
+static void ring_copy(struct http_stream *s, size_t pos, char *mem, size_t len, bool in)
+{
+	size_t first;
+
+	pos %= HTTP_STREAM_BUF;
+	first = len < HTTP_STREAM_BUF - pos ? len : HTTP_STREAM_BUF - pos;
+	if (in) {
+		memcpy(s->ring + pos, mem, first);
+		memcpy(s->ring, mem + first, len - first);
+	} else {
+		memcpy(mem, s->ring + pos, first);
+		memcpy(mem + first, s->ring, len - first);
+	}
+}
+
+static size_t stream_give(char *dst, size_t size, size_t n, void *arg)
+{
+	struct http_stream *s = arg;
+	size_t want = size * n;
+
+	if (s->pending_len == 0) {
+		if (s->eof)
+			return 0;
+		s->paused = true;
+		return CURL_READFUNC_PAUSE;
+	}
+	if (want > s->pending_len)
+		want = s->pending_len;
+	memcpy(dst, s->pending, want);
+	s->pending += want;
+	s->pending_len -= want;
+	return want;
+}
+
+/* Runs in the pump (downloads) or the writer's thread (an upload's answer). */
+static size_t stream_take(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_stream *s = arg;
+	size_t len = size * n, rc = len;
+	long status = 0;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	pthread_mutex_lock(&s->lock);
+	s->status = status;
+	/* An error answer is kept whole for its message, not streamed. */
+	if (status >= 300) {
+		rc = buf_add(&s->resp->body, data, len) ? 0 : len;
+		goto out;
+	}
+	if (len > HTTP_STREAM_BUF - s->ring_len) {
+		s->paused = true;
+		rc = CURL_WRITEFUNC_PAUSE;
+		goto out;
+	}
+	if (!s->ring && !(s->ring = malloc(HTTP_STREAM_BUF))) {
+		rc = 0;
+		goto out;
+	}
+	ring_copy(s, s->ring_head + s->ring_len, data, len, true);
+	s->ring_len += len;
+	pthread_cond_broadcast(&s->cond);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* The download's own thread: receives until the end, a full buffer (then
+ * waits for a reader to take half of it) or http_stream_free(). */
+static void *pump(void *arg)
+{
+	struct http_stream *s = arg;
+	sigset_t all;
+
+	/* Signals belong to the FUSE loop's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		bool resume, paused;
+		CURLMcode mc;
+		CURLMsg *msg;
+		int running, left;
+
+		pthread_mutex_lock(&s->lock);
+		while (s->paused && !s->stop && s->ring_len > HTTP_STREAM_BUF / 2)
+			pthread_cond_wait(&s->cond, &s->lock);
+		resume = s->paused;
+		s->paused = false;
+		if (s->stop) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (resume)
+			curl_easy_pause(s->easy, CURLPAUSE_CONT);
+		mc = curl_multi_perform(s->multi, &running);
+		pthread_mutex_lock(&s->lock);
+		if (mc != CURLM_OK) {
+			s->done = true;
+			s->curl_code = CURLE_RECV_ERROR;
+		}
+		while ((msg = curl_multi_info_read(s->multi, &left))) {
+			if (msg->msg == CURLMSG_DONE) {
+				s->done = true;
+				s->curl_code = (int)msg->data.result;
+			}
+		}
+		if (s->done) {
+			/* The last touch of the handles until free: a reader
+			 * may use them from now on. */
+			pthread_cond_broadcast(&s->cond);
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		paused = s->paused;
+		pthread_mutex_unlock(&s->lock);
+		if (!paused)
+			curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+	}
+}
+
+int http_stream_open(const struct http_request *req, bool upload, struct http_stream **out)
+{
+	struct http_stream *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+	struct curl_slist *tmp;
+
+	if (!s)
+		return -ENOMEM;
+	s->upload = upload;
+	http_response_init(&s->own);
+	s->resp = &s->own;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	s->multi = curl_multi_init();
+	s->easy = curl_easy_init();
+	s->url = strdup(req->url);
+	if (!s->multi || !s->easy || !s->url)
+		goto fail;
+	if (req->token && asprintf(&s->auth, "X-Auth-Token: %s", req->token) < 0) {
+		s->auth = NULL;
+		goto fail;
+	}
+	s->hdrs = curl_slist_append(NULL, "Expect:");
+	if (s->auth && (tmp = curl_slist_append(s->hdrs, s->auth)))
+		s->hdrs = tmp;
+	for (const char *const *p = req->headers; p && *p; p++)
+		if ((tmp = curl_slist_append(s->hdrs, *p)))
+			s->hdrs = tmp;
+	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
+	curl_easy_setopt(s->easy, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+	curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s->resp);
+	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->resp->errbuf);
+	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_take);
+	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "cloudfs/" CLOUDFS_VERSION);
+	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+	if (req->cacert)
+		curl_easy_setopt(s->easy, CURLOPT_CAINFO, req->cacert);
+	if (req->insecure) {
+		curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (upload) {
+		curl_easy_setopt(s->easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(s->easy, CURLOPT_READFUNCTION, stream_give);
+		curl_easy_setopt(s->easy, CURLOPT_READDATA, s);
+		curl_easy_setopt(s->easy, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
+	}
+	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
+		goto fail;
+	if (!upload) {
+		if (pthread_create(&s->pump, NULL, pump, s))
+			goto fail;
+		s->pumping = true;
+	}
+	*out = s;
+	return 0;
+fail:
+	http_stream_free(s);
+	return -ENOMEM;
+}
+
+/* Upload: runs the transfer in this thread until @until(s) holds or it
+ * ends; -errno on a stall past the deadline or an interrupt. */
+static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream *), long timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int running;
+
+	for (;;) {
+		CURLMsg *msg;
+		int left;
+
+		if (s->paused) {
+			s->paused = false;
+			curl_easy_pause(s->easy, CURLPAUSE_CONT);
+		}
+		if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+			return -EIO;
+		while ((msg = curl_multi_info_read(s->multi, &left))) {
+			if (msg->msg == CURLMSG_DONE) {
+				s->done = true;
+				s->curl_code = (int)msg->data.result;
+			}
+		}
+		if (until(s) || s->done)
+			return 0;
+		if (http_cancelled())
+			return -EINTR;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		/* Paused by our own callback: nothing to wait for on the wire. */
+		if (!s->paused)
+			curl_multi_poll(s->multi, NULL, 0, 100, NULL);
+	}
+}
+
+static bool all_taken(struct http_stream *s)
+{
+	return s->pending_len == 0;
+}
+
+static bool finished(struct http_stream *s)
+{
+	return s->done;
+}
+
+int http_stream_write(struct http_stream *s, const char *data, size_t len, long timeout_ms)
+{
+	int rc;
+
+	if (s->done)
+		return s->curl_code ? errmap_curl(s->curl_code) : -EPIPE;
+	s->pending = data;
+	s->pending_len = len;
+	s->paused = true; /* wake the read callback */
+	rc = stream_drive(s, all_taken, timeout_ms);
+	s->pending = NULL;
+	if (rc)
+		return rc;
+	if (s->pending_len) {
+		/* The server ended the request before taking the body. */
+		s->pending_len = 0;
+		return s->curl_code ? errmap_curl(s->curl_code) : -EPIPE;
+	}
+	return 0;
+}
+
+/* Only once the transfer is done (and the pump has let go of the handles). */
+static int stream_result(struct http_stream *s, struct http_response *resp)
+{
+	if (s->curl_code) {
+		if (!s->resp->errbuf[0])
+			snprintf(s->resp->errbuf, sizeof(s->resp->errbuf), "%s",
+				 curl_easy_strerror((CURLcode)s->curl_code));
+	} else {
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->resp->status);
+	}
+	if (resp && resp != s->resp) {
+		resp->status = s->resp->status;
+		memcpy(resp->request_id, s->resp->request_id, sizeof(resp->request_id));
+		memcpy(resp->errbuf, s->resp->errbuf, sizeof(resp->errbuf));
+		buf_reset(&resp->body);
+		if (s->resp->body.len &&
+		    buf_add(&resp->body, s->resp->body.data, s->resp->body.len))
+			return -ENOMEM;
+	}
+	return s->curl_code ? errmap_curl(s->curl_code) : 0;
+}
+
+int http_stream_finish(struct http_stream *s, struct http_response *resp, long timeout_ms)
+{
+	int rc;
+
+	s->eof = true;
+	s->paused = true;
+	rc = stream_drive(s, finished, timeout_ms);
+	if (rc)
+		return rc;
+	return stream_result(s, resp);
+}
+
+/* With the lock held: waits until the pump has bytes or is done, Ctrl-C
+ * or a stall past @deadline. An error answer is never streamed, so for one
+ * this waits for its whole body. */
+static int wait_for_data(struct http_stream *s, int64_t deadline)
+{
+	while (!s->ring_len && !s->done) {
+		int64_t now = now_ms(), until = now + STREAM_CANCEL_POLL_MS;
+		struct timespec ts;
+
+		if (http_cancelled())
+			return -EINTR;
+		if (now > deadline)
+			return -ETIMEDOUT;
+		if (until > deadline)
+			until = deadline;
+		ts.tv_sec = until / 1000;
+		ts.tv_nsec = (until % 1000) * 1000000;
+		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+	}
+	return 0;
+}
+
+ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
+			 struct http_response *resp)
+{
+	ssize_t rc;
+	long status;
+
+	pthread_mutex_lock(&s->lock);
+	rc = wait_for_data(s, now_ms() + timeout_ms);
+	if (rc)
+		goto out;
+	if (!s->ring_len) {
+		status = s->status;
+		pthread_mutex_unlock(&s->lock);
+		rc = stream_result(s, resp);
+		if (rc)
+			return rc;
+		return status >= 300 ? errmap_http(status, s->resp->body.data) : 0;
+	}
+	if (len > s->ring_len)
+		len = s->ring_len;
+	ring_copy(s, s->ring_head, buf, len, false);
+	s->ring_head = (s->ring_head + len) % HTTP_STREAM_BUF;
+	s->ring_len -= len;
+	/* The pump waits for half the buffer to be free. */
+	if (s->paused && s->ring_len <= HTTP_STREAM_BUF / 2)
+		pthread_cond_broadcast(&s->cond);
+	rc = (ssize_t)len;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void http_stream_free(struct http_stream *s)
+{
+	if (!s)
+		return;
+	if (s->pumping) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_cond_broadcast(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		curl_multi_wakeup(s->multi);
+		pthread_join(s->pump, NULL);
+	}
+	if (s->multi && s->easy)
+		curl_multi_remove_handle(s->multi, s->easy);
+	if (s->easy)
+		curl_easy_cleanup(s->easy);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	curl_slist_free_all(s->hdrs);
+	cfs_free_secret(s->auth);
+	free(s->url);
+	free(s->ring);
+	http_response_free(&s->own);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
