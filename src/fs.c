@@ -318,24 +318,39 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
-static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+/* read_buf, not read: image data is handed to the kernel in the memory it
+ * was received in (libfuse frees it), not copied once more. */
+static int fs_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size, off_t off,
+		       struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
-	int rc;
+	struct fuse_bufvec *bv = malloc(sizeof(*bv));
+	char *mem = NULL;
+	int rc = 0;
 
 	(void)path;
+	if (!bv)
+		return -ENOMEM;
 	if (h->stream) {
 		pthread_mutex_lock(&h->lock);
-		rc = stream_read(h->stream, buf, size, off);
+		rc = stream_read(h->stream, &mem, size, off);
 		pthread_mutex_unlock(&h->lock);
+	} else if (off >= 0 && (size_t)off < h->data.len) {
+		if (size > h->data.len - (size_t)off)
+			size = h->data.len - (size_t)off;
+		mem = malloc(size);
+		rc = mem ? (int)size : -ENOMEM;
+		if (mem)
+			memcpy(mem, h->data.data + off, size);
+	}
+	if (rc < 0) {
+		free(bv);
 		return rc;
 	}
-	if (off < 0 || (size_t)off >= h->data.len)
-		return 0;
-	if (size > h->data.len - (size_t)off)
-		size = h->data.len - (size_t)off;
-	memcpy(buf, h->data.data + off, size);
-	return (int)size;
+	*bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT((size_t)rc);
+	bv->buf[0].mem = mem;
+	*bufp = bv;
+	return 0;
 }
 
 /* Commands run per complete line, so write(2) fails on a bad one (shells
@@ -530,7 +545,7 @@ static const struct fuse_operations fs_ops = {
 	.readdir = fs_readdir,
 	.open = fs_open,
 	.create = fs_create,
-	.read = fs_read,
+	.read_buf = fs_read_buf,
 	.write = fs_write,
 	.flush = fs_flush,
 	.release = fs_release,

@@ -22,6 +22,10 @@
 /* How often a waiting reader checks for Ctrl-C. */
 #define STREAM_CANCEL_POLL_MS 100
 
+/* The pump resumes below half the buffer; a reader waiting for a whole
+ * piece must be able to get one by then. */
+_Static_assert(HTTP_STREAM_BUF >= 4 * HTTP_STREAM_PIECE, "buffer holds too few pieces");
+
 struct http_stream {
 	CURLM *multi;
 	CURL *easy;
@@ -34,10 +38,11 @@ struct http_stream {
 	bool eof; /* upload: no more body */
 	const char *pending; /* upload: bytes not yet taken by curl */
 	size_t pending_len;
-	/* Download: bytes received and not yet read, in a ring, so nothing is
-	 * ever moved: copies bound a download. */
-	char *ring;
-	size_t ring_head, ring_len;
+	/* Download: bytes received and not yet read, in pieces of
+	 * HTTP_STREAM_PIECE; a reader that wants a whole piece gets its memory
+	 * instead of a copy, since copies bound a download. */
+	struct piece *head, *tail;
+	size_t buffered; /* bytes in pieces, read or not */
 	long status; /* download: the answer's status, once known */
 	struct http_response *resp; /* headers and error bodies go here */
 	struct http_response own;
@@ -59,21 +64,65 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct piece {
+	struct piece *next;
+	char *mem; /* HTTP_STREAM_PIECE bytes */
+	size_t len; /* received */
+	size_t off; /* read */
+};
 
-/* Copies @len bytes between the ring at @pos and @mem, wrapping around. */
-static void ring_copy(struct http_stream *s, size_t pos, char *mem, size_t len, bool in)
+static size_t unread(const struct http_stream *s)
 {
-	size_t first;
+	return s->buffered - (s->head ? s->head->off : 0);
+}
 
-	pos %= HTTP_STREAM_BUF;
-	first = len < HTTP_STREAM_BUF - pos ? len : HTTP_STREAM_BUF - pos;
-	if (in) {
-		memcpy(s->ring + pos, mem, first);
-		memcpy(s->ring, mem + first, len - first);
-	} else {
-		memcpy(mem, s->ring + pos, first);
-		memcpy(mem + first, s->ring, len - first);
+static void piece_free(struct piece *p)
+{
+	free(p->mem);
+	free(p);
+}
+
+/* Drops the head piece once read, unless more is still to come into it. */
+static void pop_read(struct http_stream *s)
+{
+	struct piece *p = s->head;
+
+	if (!p || p->off < p->len || (p->len < HTTP_STREAM_PIECE && p == s->tail && !s->done))
+		return;
+	s->head = p->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->buffered -= p->len;
+	piece_free(p);
+}
+
+/* Appends @len bytes; 0 or -ENOMEM. */
+static int append(struct http_stream *s, const char *data, size_t len)
+{
+	while (len) {
+		struct piece *t = s->tail;
+		size_t n;
+
+		if (!t || t->len == HTTP_STREAM_PIECE) {
+			t = calloc(1, sizeof(*t));
+			if (!t || !(t->mem = malloc(HTTP_STREAM_PIECE))) {
+				free(t);
+				return -ENOMEM;
+			}
+			if (s->tail)
+				s->tail->next = t;
+			else
+				s->head = t;
+			s->tail = t;
+		}
+		n = HTTP_STREAM_PIECE - t->len < len ? HTTP_STREAM_PIECE - t->len : len;
+		memcpy(t->mem + t->len, data, n);
+		t->len += n;
+		s->buffered += n;
+		data += n;
+		len -= n;
 	}
+	return 0;
 }
 
 static size_t stream_give(char *dst, size_t size, size_t n, void *arg)
@@ -110,17 +159,13 @@ static size_t stream_take(char *data, size_t size, size_t n, void *arg)
 		rc = buf_add(&s->resp->body, data, len) ? 0 : len;
 		goto out;
 	}
-	if (len > HTTP_STREAM_BUF - s->ring_len) {
+	if (s->buffered + len > HTTP_STREAM_BUF) {
 		s->paused = true;
 		rc = CURL_WRITEFUNC_PAUSE;
 		goto out;
 	}
-	if (!s->ring && !(s->ring = malloc(HTTP_STREAM_BUF))) {
+	if (append(s, data, len))
 		rc = 0;
-		goto out;
-	}
-	ring_copy(s, s->ring_head + s->ring_len, data, len, true);
-	s->ring_len += len;
 	pthread_cond_broadcast(&s->cond);
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -144,7 +189,7 @@ static void *pump(void *arg)
 		int running, left;
 
 		pthread_mutex_lock(&s->lock);
-		while (s->paused && !s->stop && s->ring_len > HTTP_STREAM_BUF / 2)
+		while (s->paused && !s->stop && s->buffered > HTTP_STREAM_BUF / 2)
 			pthread_cond_wait(&s->cond, &s->lock);
 		resume = s->paused;
 		s->paused = false;
@@ -168,6 +213,7 @@ static void *pump(void *arg)
 			}
 		}
 		if (s->done) {
+			pop_read(s);
 			/* The last touch of the handles until free: a reader
 			 * may use them from now on. */
 			pthread_cond_broadcast(&s->cond);
@@ -351,12 +397,12 @@ int http_stream_finish(struct http_stream *s, struct http_response *resp, long t
 	return stream_result(s, resp);
 }
 
-/* With the lock held: waits until the pump has bytes or is done, Ctrl-C
- * or a stall past @deadline. An error answer is never streamed, so for one
- * this waits for its whole body. */
-static int wait_for_data(struct http_stream *s, int64_t deadline)
+/* With the lock held: waits until @want bytes are unread or the transfer
+ * is done, Ctrl-C or a stall past @deadline. An error answer is never
+ * streamed, so for one this waits for its whole body. */
+static int wait_for_data(struct http_stream *s, size_t want, int64_t deadline)
 {
-	while (!s->ring_len && !s->done) {
+	while (unread(s) < want && !s->done) {
 		int64_t now = now_ms(), until = now + STREAM_CANCEL_POLL_MS;
 		struct timespec ts;
 
@@ -373,17 +419,43 @@ static int wait_for_data(struct http_stream *s, int64_t deadline)
 	return 0;
 }
 
-ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
+/* With the lock held: the head piece's memory when it holds the next @len
+ * bytes exactly, or the last of them. */
+static char *lend_head(struct http_stream *s, size_t len, size_t *n)
+{
+	struct piece *p = s->head;
+	char *mem;
+
+	if (!p || p->off || !(p->len == len || (s->done && !p->next && p->len < len)))
+		return NULL;
+	mem = p->mem;
+	*n = p->len;
+	p->mem = NULL;
+	s->head = p->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->buffered -= p->len;
+	free(p);
+	return mem;
+}
+
+ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **lent, long timeout_ms,
 			 struct http_response *resp)
 {
+	size_t got = 0;
 	ssize_t rc;
 	long status;
 
+	if (lent)
+		*lent = NULL;
 	pthread_mutex_lock(&s->lock);
-	rc = wait_for_data(s, now_ms() + timeout_ms);
+	/* A reader of whole pieces waits for one: it would wait for the
+	 * rest of its bytes anyway. */
+	rc = wait_for_data(s, lent && len >= HTTP_STREAM_PIECE ? HTTP_STREAM_PIECE : 1,
+			   now_ms() + timeout_ms);
 	if (rc)
 		goto out;
-	if (!s->ring_len) {
+	if (!unread(s)) {
 		status = s->status;
 		pthread_mutex_unlock(&s->lock);
 		rc = stream_result(s, resp);
@@ -391,15 +463,23 @@ ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long time
 			return rc;
 		return status >= 300 ? errmap_http(status, s->resp->body.data) : 0;
 	}
-	if (len > s->ring_len)
-		len = s->ring_len;
-	ring_copy(s, s->ring_head, buf, len, false);
-	s->ring_head = (s->ring_head + len) % HTTP_STREAM_BUF;
-	s->ring_len -= len;
+	pop_read(s);
+	if (lent && (*lent = lend_head(s, len, &got)))
+		goto wake;
+	while (got < len && s->head && s->head->off < s->head->len) {
+		struct piece *p = s->head;
+		size_t n = p->len - p->off < len - got ? p->len - p->off : len - got;
+
+		memcpy(buf + got, p->mem + p->off, n);
+		p->off += n;
+		got += n;
+		pop_read(s);
+	}
+wake:
 	/* The pump waits for half the buffer to be free. */
-	if (s->paused && s->ring_len <= HTTP_STREAM_BUF / 2)
+	if (s->paused && s->buffered <= HTTP_STREAM_BUF / 2)
 		pthread_cond_broadcast(&s->cond);
-	rc = (ssize_t)len;
+	rc = (ssize_t)got;
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -426,7 +506,12 @@ void http_stream_free(struct http_stream *s)
 	curl_slist_free_all(s->hdrs);
 	cfs_free_secret(s->auth);
 	free(s->url);
-	free(s->ring);
+	while (s->head) {
+		struct piece *p = s->head;
+
+		s->head = p->next;
+		piece_free(p);
+	}
 	http_response_free(&s->own);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);

@@ -5,6 +5,7 @@
  * download HTTP_STREAM_BUF at most.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,36 +427,53 @@ static int open_download(struct stream *s, off_t off)
 			       false, &s->http);
 }
 
-int stream_read(struct stream *s, char *buf, size_t size, off_t off)
+int stream_read(struct stream *s, char **data, size_t size, off_t off)
 {
+	char *buf = NULL, *lent = NULL;
 	size_t got = 0;
 	int rc = 0;
 
+	*data = NULL;
 	if (s->upload)
 		return -EBADF;
-	if (off >= s->size)
+	if (off >= s->size || !size)
 		return 0;
+	if (size > INT_MAX)
+		size = INT_MAX;
 	if (!s->http || off != s->offset) {
 		rc = open_download(s, off);
 		if (rc)
 			return rc;
 	}
+	/* Not touched (so not really allocated) when a piece is lent. */
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
 	while (got < size) {
-		ssize_t n = api_stream_read(s->p->sess, s->http, s->path, buf + got, size - got,
-					    timeout_ms(s));
+		ssize_t n = api_stream_read(s->p->sess, s->http, s->file_path, buf + got,
+					    size - got, got ? NULL : &lent, timeout_ms(s));
 
 		if (n < 0)
 			rc = (int)n;
 		if (n <= 0)
 			break;
 		got += (size_t)n;
+		if (lent) {
+			free(buf);
+			buf = lent;
+			break;
+		}
 	}
 	s->offset += (off_t)got;
 	if (rc) {
 		http_stream_free(s->http);
 		s->http = NULL;
-		return got ? (int)got : rc;
 	}
+	if (!got) {
+		free(buf);
+		return rc;
+	}
+	*data = buf;
 	return (int)got;
 }
 

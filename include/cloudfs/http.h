@@ -70,6 +70,8 @@ int http_perform(const struct http_request *req, struct http_response *resp) CFS
  * own buffers plus HTTP_STREAM_BUF. One reader or writer at a time.
  */
 #define HTTP_STREAM_BUF (4u << 20)
+/* Downloads arrive in pieces this big: the largest read FUSE sends. */
+#define HTTP_STREAM_PIECE (1u << 20)
 
 struct http_stream;
 
@@ -85,9 +87,12 @@ int http_stream_write(struct http_stream *s, const char *data, size_t len,
  * needed. Returns 0 when an HTTP answer arrived, or a transport -errno. */
 int http_stream_finish(struct http_stream *s, struct http_response *resp,
 		       long timeout_ms) CFS_WARN_UNUSED;
-/* Download: up to @len bytes (0 at the end), or -errno. The status of a
- * non-2xx answer is reported as its errno with the body in @resp. */
-ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
+/* Download: up to @len bytes into @buf (0 at the end), or -errno. With
+ * @lent, when the next bytes arrived as one piece of exactly @len (or are
+ * the last ones), *lent gets that piece's memory, to free(), instead of a
+ * copy (and NULL otherwise). The status of a non-2xx answer is reported as
+ * its errno with the body in @resp. */
+ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **lent, long timeout_ms,
 			 struct http_response *resp);
 void http_stream_free(struct http_stream *s);
 

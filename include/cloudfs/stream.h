@@ -34,8 +34,10 @@ int stream_truncate(struct stream *s, off_t size);
 int stream_finish(struct stream *s, pid_t pid);
 /* True once an upload has completed successfully. */
 bool stream_completed(const struct stream *s);
-/* Reads at any offset; returns bytes, 0 at the end, or -errno. */
-int stream_read(struct stream *s, char *buf, size_t size, off_t off);
+/* Reads at any offset; returns bytes, 0 at the end, or -errno. The bytes
+ * come in *data, to free(): memory the download received them in when it
+ * can, so a sequential reader's bytes are never copied here. */
+int stream_read(struct stream *s, char **data, size_t size, off_t off);
 /* At release: an upload that did not finish successfully leaves no image
  * behind; one that never received a byte makes an empty image. */
 void stream_abort(struct stream *s);

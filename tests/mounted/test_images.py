@@ -139,6 +139,53 @@ def test_read_at_an_offset(mnt, fake, tmp_path):
         assert os.pread(f.fileno(), 100, len(data)) == b""
 
 
+def test_data_reads_whole_at_any_block_size(mnt, fake, tmp_path):
+    # More than the download buffer (4 MiB), so it fills and drains; reads that match the 1 MiB
+    # pieces it arrives in, reads that straddle them, small ones, and a reader that stops early.
+    data = os.urandom(6 * MiB + 4321)
+    src = write_file(tmp_path, "blocks.raw", data)
+    ok(sh(f"cp {src} {mnt.p('images')}/"))
+    path = mnt.p("images", images_named(fake, "blocks.raw")[0]["id"], "data")
+    for cmd in (f"cat {path}", f"dd if={path} bs=1M status=none", f"dd if={path} bs=1536k status=none",
+                f"dd if={path} bs=100k status=none", f"dd if={path} bs=1M skip=1 status=none"):
+        out = subprocess.run(cmd, shell=True, capture_output=True, timeout=60)
+        assert out.returncode == 0, (cmd, out.stderr)
+        want = data[MiB:] if "skip=1" in cmd else data
+        assert hashlib.md5(out.stdout).hexdigest() == hashlib.md5(want).hexdigest(), cmd
+    out = subprocess.run(f"head -c 1500000 {path}", shell=True, capture_output=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == data[:1500000]
+
+
+def test_download_glance_refuses_is_eio_with_its_message(mnt, fake, tmp_path):
+    (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
+    fake.fault(method="GET", path=f"/image/v2/images/{img['id']}/file", status=500, count=-1)
+    out = sh(f"cp {mnt.p('images', img['id'], 'data')} {tmp_path / 'x'}")
+    fake.clear_faults()
+    assert out.returncode != 0 and "Input/output error" in out.stderr
+    # the request that failed, as sent
+    assert f"GET {fake.url}/image/v2/images/{img['id']}/file: HTTP 500" in read(mnt.p(".cloudfs", "errors"))
+    # nothing stuck: the next copy is whole
+    ok(sh(f"cp {mnt.p('images', img['id'], 'data')} {tmp_path / 'y'}"))
+    assert hashlib.md5((tmp_path / "y").read_bytes()).hexdigest() == img["checksum"]
+
+
+def test_ctrl_c_interrupts_a_stalled_download(mnt, fake, tmp_path):
+    (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
+    path = mnt.p("images", img["id"], "data")
+    os.stat(path)
+    fake.fault(method="GET", path=f"/image/v2/images/{img['id']}/file", delay_ms=20000, count=1)
+    proc = subprocess.Popen(["cat", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the stalled download did not stall"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=5)
+    assert time.monotonic() - t0 < 3
+    assert proc.returncode != 0
+    ok(sh(f"cp {path} {tmp_path / 'y'}"))
+    assert hashlib.md5((tmp_path / "y").read_bytes()).hexdigest() == img["checksum"]
+
+
 def test_data_of_a_seeded_image(mnt, fake, tmp_path):
     (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
     out = tmp_path / "cirros"
