@@ -398,14 +398,22 @@ int http_stream_finish(struct http_stream *s, struct http_response *resp, long t
 }
 
 /* With the lock held: waits until @want bytes are unread or the transfer
- * is done, Ctrl-C or a stall past @deadline. An error answer is never
- * streamed, so for one this waits for its whole body. */
-static int wait_for_data(struct http_stream *s, size_t want, int64_t deadline)
+ * is done, Ctrl-C or no progress for @timeout_ms (a slow link that keeps
+ * delivering is not a stall). An error answer is never streamed, so for one
+ * this waits for its whole body. */
+static int wait_for_data(struct http_stream *s, size_t want, long timeout_ms)
 {
+	int64_t deadline = now_ms() + timeout_ms;
+	size_t seen = unread(s);
+
 	while (unread(s) < want && !s->done) {
 		int64_t now = now_ms(), until = now + STREAM_CANCEL_POLL_MS;
 		struct timespec ts;
 
+		if (unread(s) > seen) {
+			seen = unread(s);
+			deadline = now + timeout_ms;
+		}
 		if (http_cancelled())
 			return -EINTR;
 		if (now > deadline)
@@ -451,8 +459,7 @@ ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **le
 	pthread_mutex_lock(&s->lock);
 	/* A reader of whole pieces waits for one: it would wait for the
 	 * rest of its bytes anyway. */
-	rc = wait_for_data(s, lent && len >= HTTP_STREAM_PIECE ? HTTP_STREAM_PIECE : 1,
-			   now_ms() + timeout_ms);
+	rc = wait_for_data(s, lent && len >= HTTP_STREAM_PIECE ? HTTP_STREAM_PIECE : 1, timeout_ms);
 	if (rc)
 		goto out;
 	if (!unread(s)) {

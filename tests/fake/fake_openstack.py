@@ -42,7 +42,8 @@ Test-control API (no token needed, never logged, never faulted):
                                      "after_bytes" (read that many bytes of the request body first;
                                      with "drop": close without answering, with "status": answer it),
                                      "drop_after_bytes": N (= "drop": true, "after_bytes": N),
-                                     "corrupt" (serve the request with one byte of its body flipped)}
+                                     "corrupt" (serve the request with one byte of its body flipped),
+                                     "rate_bps" (send the answer's body at that many bytes a second)}
                                      or a list of them
   GET | DELETE /_fake/faults         show | clear pending faults
   GET | POST /_fake/quota            show | set per-project limits {"servers": 5, "volumes": null, ...}
@@ -2041,7 +2042,8 @@ class Cloud:
                                         "delay_ms": f.get("delay_ms", 0), "body": f.get("body"),
                                         "drop": bool(f.get("drop")) or f.get("drop_after_bytes") is not None,
                                         "after_bytes": None if after is None else int(after),
-                                        "corrupt": bool(f.get("corrupt"))})
+                                        "corrupt": bool(f.get("corrupt")),
+                                        "rate_bps": f.get("rate_bps")})
                 return jresp(201, self.faults)
             if method == "DELETE":
                 self.faults = []
@@ -2163,7 +2165,7 @@ class Handler(BaseHTTPRequestHandler):
                 ctype, data = error_body(service, 500, "Unexpected error in fake-openstack (see its log).")
                 resp = Resp(500, data, ctype)
             cloud.record(req, resp.status, token_present)
-        return self.reply(resp, service)
+        return self.reply(resp, service, (fault or {}).get("rate_bps"))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = dispatch
 
@@ -2213,7 +2215,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise EOFError(got)
         return bytes(got)
 
-    def reply(self, resp, service):
+    def reply(self, resp, service, rate_bps=None):
         request_id = f"req-{uuid.uuid4()}"
         self.send_response(resp.status)
         headers = {"Content-Type": resp.ctype, "Content-Length": str(len(resp.body)),
@@ -2233,7 +2235,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD" and resp.body:
-            self.wfile.write(resp.body)
+            if not rate_bps:
+                self.wfile.write(resp.body)
+                return
+            step = max(1, int(rate_bps) // 20)         # a slow link that keeps delivering
+            for i in range(0, len(resp.body), step):
+                self.wfile.write(resp.body[i:i + step])
+                self.wfile.flush()
+                time.sleep(0.05)
 
     def log_message(self, fmt, *args):
         if not self.server.quiet:

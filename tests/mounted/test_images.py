@@ -156,6 +156,20 @@ def test_data_reads_whole_at_any_block_size(mnt, fake, tmp_path):
     assert out.returncode == 0 and out.stdout == data[:1500000]
 
 
+def test_a_slow_download_that_keeps_delivering_is_not_a_timeout(mount_factory, fake, tmp_path):
+    # -o timeout=1: a stall of a second fails a read; a link delivering 400 KiB/s takes 2.5 s
+    # per 1 MiB piece but never stalls, so the copy must succeed, whole.
+    m = mount_factory("-o", "timeout=1")
+    data = os.urandom(MiB + 300 * 1024)
+    src = write_file(tmp_path, "slow.raw", data)
+    ok(sh(f"cp {src} {m.p('images')}/"))
+    iid = images_named(fake, "slow.raw")[0]["id"]
+    fake.fault(method="GET", path=f"/image/v2/images/{iid}/file", rate_bps=400 * 1024)
+    out = tmp_path / "slow.back"
+    ok(sh(f"cp {m.p('images', iid, 'data')} {out}"))
+    assert out.read_bytes() == data
+
+
 def test_download_glance_refuses_is_eio_with_its_message(mnt, fake, tmp_path):
     (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
     fake.fault(method="GET", path=f"/image/v2/images/{img['id']}/file", status=500, count=-1)
