@@ -490,15 +490,21 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 }
 
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *path, char *buf,
-			size_t len, char **lent, long timeout_ms)
+			size_t len, char **lent, bool first, long timeout_ms)
 {
 	struct http_response resp;
 	ssize_t n;
 
 	http_response_init(&resp);
 	n = http_stream_read(hs, buf, len, lent, timeout_ms, &resp);
-	if (n < 0)
+	if (n < 0 && resp.status == 401 && first && http_stream_token(hs)) {
+		/* Revoked early, as in api_call(): one fresh token. */
+		auth_invalidate(s->auth, http_stream_token(hs));
+		log_info("GET %s: 401, re-authenticating", path);
+		n = -EKEYEXPIRED;
+	} else if (n < 0) {
 		stream_failure(s, "GET", path, &resp, (int)n);
+	}
 	http_response_free(&resp);
 	return n;
 }

@@ -492,6 +492,11 @@ out:
 	return rc;
 }
 
+const char *http_stream_token(const struct http_stream *s)
+{
+	return s->auth ? s->auth + strlen("X-Auth-Token: ") : NULL;
+}
+
 void http_stream_free(struct http_stream *s)
 {
 	if (!s)

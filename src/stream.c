@@ -430,6 +430,7 @@ static int open_download(struct stream *s, off_t off)
 int stream_read(struct stream *s, char **data, size_t size, off_t off)
 {
 	char *buf = NULL, *lent = NULL;
+	bool retried = false;
 	size_t got = 0;
 	int rc = 0;
 
@@ -450,9 +451,19 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 	if (!buf)
 		return -ENOMEM;
 	while (got < size) {
-		ssize_t n = api_stream_read(s->p->sess, s->http, s->file_path, buf + got,
-					    size - got, got ? NULL : &lent, timeout_ms(s));
+		ssize_t n =
+			api_stream_read(s->p->sess, s->http, s->file_path, buf + got, size - got,
+					got ? NULL : &lent, !retried, timeout_ms(s));
 
+		/* The token was refused, before any byte (a status comes
+		 * first): once more with a new one. */
+		if (n == -EKEYEXPIRED) {
+			retried = true;
+			rc = open_download(s, s->offset);
+			if (rc)
+				break;
+			continue;
+		}
 		if (n < 0)
 			rc = (int)n;
 		if (n <= 0)

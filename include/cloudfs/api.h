@@ -97,9 +97,11 @@ int api_stream_open(struct session *s, enum service svc, const char *method, con
 int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
 		      const char *path, long timeout_ms) CFS_WARN_UNUSED;
 /* Reads a download stream: bytes, 0 at the end, or -errno (logged once).
- * @lent: as for http_stream_read(). */
+ * @lent: as for http_stream_read(). When the stream's token was refused
+ * and @first, the token is dropped and -EKEYEXPIRED returned: open the
+ * stream again, once. */
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *path, char *buf,
-			size_t len, char **lent, long timeout_ms);
+			size_t len, char **lent, bool first, long timeout_ms);
 
 /* DELETE that runs to the end even when the user's operation was
  * interrupted (removing a half-made resource). */

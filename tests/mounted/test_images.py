@@ -319,3 +319,23 @@ def test_an_empty_file_makes_an_empty_image(mnt, fake):
     out = sh(f"cp /dev/null {mnt.p('images', 'empty.raw')}")
     assert out.returncode == 0, out.stderr
     assert poll(lambda: [i["size"] for i in images_named(fake, "empty.raw")] == [0])
+
+
+def test_download_and_upload_survive_a_revoked_token(mnt, fake, tmp_path):
+    # Keystone revoked every token (password change, restart with new keys): cloudfs gets a new
+    # one on the 401 and the transfer goes on, for the data stream as for every other request.
+    (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
+    path = mnt.p("images", img["id"], "data")
+    os.stat(path)                     # the image's document is cached: only the data GET is left
+    fake.expire_tokens()
+    fake.clear_requests()
+    out = tmp_path / "cirros"
+    ok(sh(f"cp {path} {out}"))
+    assert hashlib.md5(out.read_bytes()).hexdigest() == img["checksum"]
+    gets = [r["status"] for r in fake.requests(method="GET", path_prefix=f"/image/v2/images/{img['id']}/file")]
+    assert gets[0] == 401 and gets[-1] in (200, 206), gets
+    fake.expire_tokens()
+    data = os.urandom(300 * 1024)
+    src = write_file(tmp_path, "after-revoke.raw", data)
+    ok(sh(f"cp {src} {mnt.p('images')}/"))
+    check_stored(fake, "after-revoke.raw", data, "raw")
