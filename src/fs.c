@@ -13,10 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <limits.h>
 #include <pthread.h>
-#include <signal.h>
-#include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
 #include "cloudfs/fs.h"
@@ -54,107 +51,6 @@ static struct handle *handle_of(const struct fuse_file_info *fi)
 bool fs_interrupted(void)
 {
 	return fuse_interrupted() != 0;
-}
-
-/*
- * The node id of @path's parent, for telling the kernel to forget the
- * entry. The high-level API hides node ids, but without use_ino st_ino *is*
- * the node id, so it comes from stat()ing the parent through the mount. Only
- * ever called while serving an operation: the caller's syscall keeps the
- * mount busy anyway, so this walk can never be what makes an unmount fail
- * with EBUSY (a walk from a thread of its own could). The parent's entry is
- * cached by the kernel, and the walk takes no lock the kernel holds for the
- * operation being served.
- */
-static int parent_ino(struct cloudfs *fs, const char *path, fuse_ino_t *ino)
-{
-	const char *slash = strrchr(path, '/');
-	char parent[PATH_MAX];
-	struct stat st;
-
-	if (!slash || !slash[1] || !fs->mountpoint)
-		return -EINVAL;
-	*ino = FUSE_ROOT_ID;
-	if (slash == path)
-		return 0;
-	snprintf(parent, sizeof(parent), "%s%.*s", fs->mountpoint, (int)(slash - path), path);
-	if (lstat(parent, &st))
-		return -errno;
-	*ino = st.st_ino;
-	return 0;
-}
-
-static void forget_entry(struct cloudfs *fs, fuse_ino_t parent, const char *name)
-{
-	fuse_lowlevel_notify_inval_entry(fuse_get_session(fs->fuse), parent, name, strlen(name));
-}
-
-struct later {
-	struct cloudfs *fs;
-	fuse_ino_t parent;
-	char name[];
-};
-
-static void *notify_thread(void *arg)
-{
-	struct later *l = arg;
-	sigset_t all;
-
-	/* Signals belong to the FUSE loop's threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	/* Blocks in the kernel until the operation holding the directory
-	 * has been answered. Touches nothing through the mount. */
-	forget_entry(l->fs, l->parent, l->name);
-	free(l);
-	return NULL;
-}
-
-/*
- * Makes the kernel forget the entry @path, so the next access looks it up
- * afresh: a file just written may have become a directory or a link, a
- * member may be gone. ENTRY_LATER is for callers inside an operation on the
- * directory itself, whose lock the kernel holds until we answer.
- */
-static void forget_path(struct cloudfs *fs, const char *path, bool later)
-{
-	const char *name = strrchr(path, '/') + 1;
-	struct later *l;
-	fuse_ino_t parent;
-	pthread_t t;
-
-	if (parent_ino(fs, path, &parent))
-		return;
-	if (!later) {
-		forget_entry(fs, parent, name);
-		return;
-	}
-	l = malloc(sizeof(*l) + strlen(name) + 1);
-	if (!l)
-		return;
-	l->fs = fs;
-	l->parent = parent;
-	strcpy(l->name, name);
-	if (pthread_create(&t, NULL, notify_thread, l)) {
-		free(l);
-		return;
-	}
-	pthread_detach(t);
-}
-
-static void fs_notify(void *arg, const char *path, enum model_notify kind)
-{
-	struct cloudfs *fs = arg;
-
-	/* Attributes are dropped at once: no directory lock is involved, and
-	 * files hold no page cache (direct_io) for the kernel to wait on. A
-	 * path the kernel does not know costs a table lookup. */
-	if (kind == MODEL_NOTIFY_ATTR) {
-		if (fs->fuse)
-			fuse_invalidate_path(fs->fuse, path);
-		return;
-	}
-	forget_path(fs, path, kind == MODEL_NOTIFY_ENTRY_LATER);
 }
 
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)

@@ -24,6 +24,9 @@ struct cloudfs {
 };
 
 const struct fuse_operations *fs_operations(void);
+/* The model's notify hook (fs_notify.c): tells the kernel to drop what it
+ * caches about @path. @fs is the struct cloudfs. */
+void fs_notify(void *fs, const char *path, enum model_notify kind);
 /* True when the request this thread serves was interrupted (Ctrl-C). */
 bool fs_interrupted(void);
 

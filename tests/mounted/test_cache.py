@@ -57,6 +57,27 @@ def test_sizes_and_names_follow_a_change_the_kernel_had_cached(mount_factory, fa
     assert os.readlink(m.p("servers", "web1-renamed")) == s["id"]
 
 
+def test_many_deleted_at_once_all_disappear_within_the_ttl(mount_factory, fake):
+    # A refetched listing that lost hundreds of members: each one's id and name must stop
+    # resolving although the kernel was told it could keep them for 30 s.
+    m = mount_factory("-o", "cache_ttl=30")
+    made = fake.seed(servers=[{"name": f"burst{i}"} for i in range(150)])["servers"]
+    names = os.listdir(m.p("servers"))
+    for s in made:
+        assert s["id"] in names
+        os.lstat(m.p("servers", s["id"], "status"))
+        assert os.readlink(m.p("servers", s["name"])) == s["id"]
+    for s in made:
+        fake.delete("servers", s["id"])
+    assert sh(f"echo servers > {m.p('.cloudfs', 'refresh')}").returncode == 0
+    left = set(os.listdir(m.p("servers")))
+    assert not left & {s["id"] for s in made}
+    gone = lambda: not any(os.path.lexists(m.p("servers", s["id"])) or os.path.lexists(m.p("servers", s["name"]))
+                           for s in made)
+    assert poll(gone, timeout=5)
+    assert os.path.islink(m.p("servers", "web1"))    # the others stay
+
+
 def test_deleted_elsewhere_disappears_after_the_ttl(mnt, fake):
     s = server(fake, "db1")
     assert s["id"] in os.listdir(mnt.p("servers"))
