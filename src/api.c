@@ -446,35 +446,59 @@ int api_stream_open(struct session *s, enum service svc, const char *method, con
 		.insecure = c->insecure && !strcmp(c->insecure, "true"),
 	};
 	char *url = full_url(s, svc, path), *token = NULL;
+	bool reauthed = false;
+	long status;
 	int rc;
 
+	*out = NULL;
 	if (!url)
 		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
-	rc = auth_token(s->auth, &token);
-	if (!rc) {
-		req.url = url;
+	req.url = url;
+	for (;;) {
+		rc = auth_token(s->auth, &token);
+		if (rc)
+			break;
 		req.token = token;
 		atomic_fetch_add(&s->requests, 1);
 		rc = http_stream_open(&req, upload, out);
 		log_debug("%s %s: streaming", method, url);
+		/* An upload's answer comes after its body: nothing to wait for. */
+		if (rc || upload)
+			break;
+		status = http_stream_status(*out, (long)(c->timeout_s * 1000));
+		if (status != 401 || reauthed) {
+			rc = status < 0 ? (int)status : 0;
+			break;
+		}
+		/* Revoked early, as in api_call(): one fresh token. */
+		reauthed = true;
+		auth_invalidate(s->auth, token);
+		log_info("%s %s: 401, re-authenticating", method, url);
+		http_stream_free(*out);
+		*out = NULL;
+		cfs_free_secret(token);
+		token = NULL;
+	}
+	if (rc && *out) {
+		atomic_fetch_add(&s->failures, 1);
+		log_cloud_error("%s %s: %s", method, url, strerror(-rc));
+		http_stream_free(*out);
+		*out = NULL;
 	}
 	cfs_free_secret(token);
 	free(url);
 	return rc;
 }
 
-static void stream_failure(struct session *s, const char *method, const char *path,
+static void stream_failure(struct session *s, const char *method, struct http_stream *hs,
 			   const struct http_response *resp, int rc)
 {
-	char *url = full_url(s, SVC_IMAGE, path);
-
 	atomic_fetch_add(&s->failures, 1);
-	log_failure(method, url ? url : path, resp->status, resp, rc);
-	free(url);
+	log_failure(method, http_stream_url(hs), resp->status, resp, rc);
 }
 
 int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
-		      const char *path, long timeout_ms)
+		      long timeout_ms)
 {
 	struct http_response resp;
 	int rc;
@@ -484,27 +508,21 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 	if (!rc)
 		rc = errmap_http(resp.status, resp.body.data);
 	if (rc)
-		stream_failure(s, method, path, &resp, rc);
+		stream_failure(s, method, hs, &resp, rc);
 	http_response_free(&resp);
 	return rc;
 }
 
-ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *path, char *buf,
-			size_t len, char **lent, bool first, long timeout_ms)
+ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,
+			char **lent, long timeout_ms)
 {
 	struct http_response resp;
 	ssize_t n;
 
 	http_response_init(&resp);
 	n = http_stream_read(hs, buf, len, lent, timeout_ms, &resp);
-	if (n < 0 && resp.status == 401 && first && http_stream_token(hs)) {
-		/* Revoked early, as in api_call(): one fresh token. */
-		auth_invalidate(s->auth, http_stream_token(hs));
-		log_info("GET %s: 401, re-authenticating", path);
-		n = -EKEYEXPIRED;
-	} else if (n < 0) {
-		stream_failure(s, "GET", path, &resp, (int)n);
-	}
+	if (n < 0)
+		stream_failure(s, "GET", hs, &resp, (int)n);
 	http_response_free(&resp);
 	return n;
 }

@@ -33,14 +33,9 @@ struct handle {
 	pthread_mutex_t lock; /* one operation at a time per open file */
 };
 
-static struct cloudfs *ctx(void)
-{
-	return fuse_get_context()->private_data;
-}
-
 static struct project *project(void)
 {
-	return &ctx()->project;
+	return &((struct cloudfs *)fuse_get_context()->private_data)->project;
 }
 
 static struct handle *handle_of(const struct fuse_file_info *fi)
@@ -88,10 +83,10 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 
 	/* fstat on an open file describes what it holds. */
 	if (h && !h->stream && (!rc || rc == -ENOENT)) {
-		if (rc)
+		if (rc) {
 			memset(st, 0, sizeof(*st));
-		if (rc)
 			st->st_mode = S_IFREG | 0644;
+		}
 		st->st_size = (off_t)h->data.len;
 		rc = 0;
 	}
@@ -285,7 +280,6 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 	}
 out:
 	pthread_mutex_unlock(&h->lock);
-	(void)off;
 	return rc;
 }
 
@@ -344,19 +338,18 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 
 static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
+	struct handle *h = fi ? handle_of(fi) : NULL;
 	enum model_wkind kind;
+	int rc;
 
-	if (fi && handle_of(fi)->stream) {
-		struct handle *h = handle_of(fi);
-		int rc;
-
+	if (h && h->stream) {
 		pthread_mutex_lock(&h->lock);
 		rc = stream_truncate(h->stream, size);
 		pthread_mutex_unlock(&h->lock);
 		return rc;
 	}
 	/* open(O_TRUNC) of a writable file: its new value comes with close. */
-	if (fi && handle_of(fi)->writing)
+	if (h && h->writing)
 		return size == 0 ? 0 : -EINVAL;
 	if (size == 0 && !model_open_write(project(), path, &kind))
 		return 0;

@@ -160,9 +160,53 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return http_cancelled() ? 1 : 0;
 }
 
-int http_perform(const struct http_request *req, struct http_response *resp)
+int http_headers(const struct http_request *req, const char *first, struct curl_slist **out,
+		 char **auth)
 {
 	struct curl_slist *hdrs = NULL, *tmp;
+
+	*auth = NULL;
+	if (req->token && asprintf(auth, "X-Auth-Token: %s", req->token) < 0) {
+		*auth = NULL;
+		return -ENOMEM;
+	}
+	/* Don't let curl stall a POST or PUT waiting for "100 Continue". */
+	hdrs = curl_slist_append(NULL, "Expect:");
+	if (first && (tmp = curl_slist_append(hdrs, first)))
+		hdrs = tmp;
+	if (*auth && (tmp = curl_slist_append(hdrs, *auth)))
+		hdrs = tmp;
+	for (const char *const *p = req->headers; p && *p; p++)
+		if ((tmp = curl_slist_append(hdrs, *p)))
+			hdrs = tmp;
+	*out = hdrs;
+	return 0;
+}
+
+void http_setup(CURL *h, const struct http_request *req, struct curl_slist *hdrs,
+		struct http_response *resp)
+{
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "cloudfs/" CLOUDFS_VERSION);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (req->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, req->cacert);
+	if (req->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+int http_perform(const struct http_request *req, struct http_response *resp)
+{
+	struct curl_slist *hdrs = NULL;
 	char *auth = NULL;
 	CURLcode cc;
 	CURL *h;
@@ -177,51 +221,22 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 	resp->request_id[0] = resp->content_type[0] = resp->errbuf[0] = '\0';
 	resp->retry_after_s = -1;
 
-	hdrs = curl_slist_append(NULL, "Accept: application/json");
-	if (req->token) {
-		if (asprintf(&auth, "X-Auth-Token: %s", req->token) < 0) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		tmp = curl_slist_append(hdrs, auth);
-		hdrs = tmp ? tmp : hdrs;
-	}
-	for (const char *const *p = req->headers; p && *p; p++) {
-		tmp = curl_slist_append(hdrs, *p);
-		hdrs = tmp ? tmp : hdrs;
-	}
-	/* Don't let curl stall a POST waiting for "100 Continue". */
-	tmp = curl_slist_append(hdrs, "Expect:");
-	hdrs = tmp ? tmp : hdrs;
-
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	rc = http_headers(req, "Accept: application/json", &hdrs, &auth);
+	if (rc)
+		goto out;
+	http_setup(h, req, hdrs, resp);
 	if (!strcmp(req->method, "HEAD"))
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	if (req->body) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "cloudfs/" CLOUDFS_VERSION);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (req->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, req->cacert);
-	if (req->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
 
 	cc = curl_easy_perform(h);
 	resp->curl_code = (int)cc;

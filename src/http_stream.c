@@ -56,6 +56,8 @@ struct http_stream {
 	pthread_cond_t cond; /* data, room, or the end */
 };
 
+/* The real monotonic clock, not clock_now_ms(): condition waits are timed
+ * against it, and the fake clock is a seam for cache tests only. */
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -82,6 +84,18 @@ static void piece_free(struct piece *p)
 	free(p);
 }
 
+/* Takes the head piece off the list; the caller owns it. */
+static struct piece *unlink_head(struct http_stream *s)
+{
+	struct piece *p = s->head;
+
+	s->head = p->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->buffered -= p->len;
+	return p;
+}
+
 /* Drops the head piece once read, unless more is still to come into it. */
 static void pop_read(struct http_stream *s)
 {
@@ -89,11 +103,7 @@ static void pop_read(struct http_stream *s)
 
 	if (!p || p->off < p->len || (p->len < HTTP_STREAM_PIECE && p == s->tail && !s->done))
 		return;
-	s->head = p->next;
-	if (!s->head)
-		s->tail = NULL;
-	s->buffered -= p->len;
-	piece_free(p);
+	piece_free(unlink_head(s));
 }
 
 /* Appends @len bytes; 0 or -ENOMEM. */
@@ -153,7 +163,6 @@ static size_t stream_take(char *data, size_t size, size_t n, void *arg)
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	pthread_mutex_lock(&s->lock);
-	s->status = status;
 	/* An error answer is kept whole for its message, not streamed. */
 	if (status >= 300) {
 		rc = buf_add(&s->resp->body, data, len) ? 0 : len;
@@ -184,6 +193,7 @@ static void *pump(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
 		bool resume, paused;
+		long status = 0;
 		CURLMcode mc;
 		CURLMsg *msg;
 		int running, left;
@@ -201,7 +211,12 @@ static void *pump(void *arg)
 		if (resume)
 			curl_easy_pause(s->easy, CURLPAUSE_CONT);
 		mc = curl_multi_perform(s->multi, &running);
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 		pthread_mutex_lock(&s->lock);
+		if (status && !s->status) {
+			s->status = status;
+			pthread_cond_broadcast(&s->cond);
+		}
 		if (mc != CURLM_OK) {
 			s->done = true;
 			s->curl_code = CURLE_RECV_ERROR;
@@ -231,8 +246,6 @@ int http_stream_open(const struct http_request *req, bool upload, struct http_st
 {
 	struct http_stream *s = calloc(1, sizeof(*s));
 	pthread_condattr_t ca;
-	struct curl_slist *tmp;
-
 	if (!s)
 		return -ENOMEM;
 	s->upload = upload;
@@ -248,35 +261,12 @@ int http_stream_open(const struct http_request *req, bool upload, struct http_st
 	s->url = strdup(req->url);
 	if (!s->multi || !s->easy || !s->url)
 		goto fail;
-	if (req->token && asprintf(&s->auth, "X-Auth-Token: %s", req->token) < 0) {
-		s->auth = NULL;
+	if (http_headers(req, NULL, &s->hdrs, &s->auth))
 		goto fail;
-	}
-	s->hdrs = curl_slist_append(NULL, "Expect:");
-	if (s->auth && (tmp = curl_slist_append(s->hdrs, s->auth)))
-		s->hdrs = tmp;
-	for (const char *const *p = req->headers; p && *p; p++)
-		if ((tmp = curl_slist_append(s->hdrs, *p)))
-			s->hdrs = tmp;
-	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
-	curl_easy_setopt(s->easy, CURLOPT_CUSTOMREQUEST, req->method);
-	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
-	curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
-	curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, http_on_header);
-	curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s->resp);
-	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->resp->errbuf);
+	http_setup(s->easy, req, s->hdrs, s->resp);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_take);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "cloudfs/" CLOUDFS_VERSION);
-	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
-	if (req->cacert)
-		curl_easy_setopt(s->easy, CURLOPT_CAINFO, req->cacert);
-	if (req->insecure) {
-		curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
 	if (upload) {
 		curl_easy_setopt(s->easy, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(s->easy, CURLOPT_READFUNCTION, stream_give);
@@ -397,16 +387,28 @@ int http_stream_finish(struct http_stream *s, struct http_response *resp, long t
 	return stream_result(s, resp);
 }
 
-/* With the lock held: waits until @want bytes are unread or the transfer
- * is done, Ctrl-C or no progress for @timeout_ms (a slow link that keeps
- * delivering is not a stall). An error answer is never streamed, so for one
- * this waits for its whole body. */
-static int wait_for_data(struct http_stream *s, size_t want, long timeout_ms)
+static bool has_bytes(const struct http_stream *s, size_t want)
+{
+	return unread(s) >= want;
+}
+
+static bool has_status(const struct http_stream *s, size_t want)
+{
+	(void)want;
+	return s->status != 0;
+}
+
+/* With the lock held: waits until @ready or the transfer is done, Ctrl-C,
+ * or no progress for @timeout_ms (a slow link that keeps delivering is not
+ * a stall). An error answer is never streamed, so a reader of bytes waits
+ * for its whole body. */
+static int wait_for(struct http_stream *s, bool (*ready)(const struct http_stream *, size_t),
+		    size_t want, long timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	size_t seen = unread(s);
 
-	while (unread(s) < want && !s->done) {
+	while (!ready(s, want) && !s->done) {
 		int64_t now = now_ms(), until = now + STREAM_CANCEL_POLL_MS;
 		struct timespec ts;
 
@@ -436,13 +438,9 @@ static char *lend_head(struct http_stream *s, size_t len, size_t *n)
 
 	if (!p || p->off || !(p->len == len || (s->done && !p->next && p->len < len)))
 		return NULL;
+	unlink_head(s);
 	mem = p->mem;
 	*n = p->len;
-	p->mem = NULL;
-	s->head = p->next;
-	if (!s->head)
-		s->tail = NULL;
-	s->buffered -= p->len;
 	free(p);
 	return mem;
 }
@@ -459,7 +457,8 @@ ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **le
 	pthread_mutex_lock(&s->lock);
 	/* A reader of whole pieces waits for one: it would wait for the
 	 * rest of its bytes anyway. */
-	rc = wait_for_data(s, lent && len >= HTTP_STREAM_PIECE ? HTTP_STREAM_PIECE : 1, timeout_ms);
+	rc = wait_for(s, has_bytes, lent && len >= HTTP_STREAM_PIECE ? HTTP_STREAM_PIECE : 1,
+		      timeout_ms);
 	if (rc)
 		goto out;
 	if (!unread(s)) {
@@ -492,9 +491,21 @@ out:
 	return rc;
 }
 
-const char *http_stream_token(const struct http_stream *s)
+long http_stream_status(struct http_stream *s, long timeout_ms)
 {
-	return s->auth ? s->auth + strlen("X-Auth-Token: ") : NULL;
+	long rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = wait_for(s, has_status, 0, timeout_ms);
+	if (!rc)
+		rc = s->status;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+const char *http_stream_url(const struct http_stream *s)
+{
+	return s->url;
 }
 
 void http_stream_free(struct http_stream *s)
@@ -518,12 +529,8 @@ void http_stream_free(struct http_stream *s)
 	curl_slist_free_all(s->hdrs);
 	cfs_free_secret(s->auth);
 	free(s->url);
-	while (s->head) {
-		struct piece *p = s->head;
-
-		s->head = p->next;
-		piece_free(p);
-	}
+	while (s->head)
+		piece_free(unlink_head(s));
 	http_response_free(&s->own);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);

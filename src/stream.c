@@ -23,7 +23,6 @@
 struct stream {
 	struct project *p;
 	const struct collection_def *c;
-	char *path; /* as the kernel names the file */
 	char *name; /* upload: the image name */
 	char id[MODEL_ID_MAX];
 	char *file_path; /* <images>/<id>/file, once the image exists */
@@ -62,14 +61,12 @@ const char *stream_detect_format(const unsigned char *h, size_t len)
 	return "raw";
 }
 
-static int stream_new(struct project *p, const char *path, bool upload, struct stream **out)
+static int stream_new(struct project *p, bool upload, struct stream **out)
 {
 	struct stream *s = calloc(1, sizeof(*s));
 
-	if (!s || !(s->path = strdup(path))) {
-		free(s);
+	if (!s)
 		return -ENOMEM;
-	}
 	s->p = p;
 	s->upload = upload;
 	buf_init(&s->head, STREAM_HEAD_BYTES + (1u << 20));
@@ -90,7 +87,7 @@ int stream_upload_new(struct project *p, const char *path, struct stream **out)
 		tree_path_free(&tp);
 		return -EACCES;
 	}
-	rc = stream_new(p, path, true, &s);
+	rc = stream_new(p, true, &s);
 	if (!rc) {
 		s->c = tp.coll;
 		s->name = strdup(tp.entry);
@@ -122,7 +119,7 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 		model_node_release(&n);
 		return -ENOTSUP;
 	}
-	rc = stream_new(p, path, false, &s);
+	rc = stream_new(p, false, &s);
 	if (!rc) {
 		s->c = n.tp.coll;
 		snprintf(s->id, sizeof(s->id), "%s", n.id);
@@ -168,7 +165,8 @@ static int fail(struct stream *s, int rc)
 	return rc;
 }
 
-/* POSTs the image record and opens the data PUT. */
+/* POSTs the image record, opens the data PUT and sends the head, which is
+ * not kept after this. */
 static int start_upload(struct stream *s)
 {
 	static const char *const hdrs[] = { "Content-Type: application/octet-stream", NULL };
@@ -183,23 +181,25 @@ static int start_upload(struct stream *s)
 		  : -ENOMEM;
 	json_decref(body);
 	if (rc)
-		return rc;
+		goto out;
 	if (!render_id(answer, "id", s->id, sizeof(s->id))) {
-		json_decref(answer);
 		log_cloud_error("create image %s: Glance's answer has no id", s->name);
-		return -EIO;
+		rc = -EIO;
+		goto out;
 	}
-	json_decref(answer);
 	s->created = true;
 	model_forget(s->p, s->c, NULL);
 	log_info("uploading image %s (%s, %s)", s->name, s->id, format);
 	s->file_path = api_item_path(s->c, s->id, "file", NULL);
-	if (!s->file_path)
-		return -ENOMEM;
-	rc = api_stream_open(s->p->sess, s->c->service, "PUT", s->file_path, hdrs, true, &s->http);
-	if (rc)
-		return rc;
-	return http_stream_write(s->http, s->head.data, s->head.len, timeout_ms(s));
+	rc = s->file_path ? api_stream_open(s->p->sess, s->c->service, "PUT", s->file_path, hdrs,
+					    true, &s->http)
+			  : -ENOMEM;
+	if (!rc)
+		rc = http_stream_write(s->http, s->head.data, s->head.len, timeout_ms(s));
+out:
+	json_decref(answer);
+	buf_free(&s->head);
+	return rc;
 }
 
 static int append(struct stream *s, const char *buf, size_t size);
@@ -276,7 +276,6 @@ static int append(struct stream *s, const char *buf, size_t size)
 		if (s->head.len < STREAM_HEAD_BYTES)
 			return 0;
 		rc = start_upload(s);
-		buf_free(&s->head);
 	} else {
 		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
 	}
@@ -380,11 +379,10 @@ int stream_finish(struct stream *s, pid_t pid)
 	}
 	if (!s->created) {
 		rc = start_upload(s);
-		buf_free(&s->head);
 		if (rc)
 			return s->result = fail(s, rc);
 	}
-	rc = api_stream_finish(s->p->sess, s->http, "PUT", s->file_path, timeout_ms(s));
+	rc = api_stream_finish(s->p->sess, s->http, "PUT", timeout_ms(s));
 	http_stream_free(s->http);
 	s->http = NULL;
 	if (!rc)
@@ -430,7 +428,6 @@ static int open_download(struct stream *s, off_t off)
 int stream_read(struct stream *s, char **data, size_t size, off_t off)
 {
 	char *buf = NULL, *lent = NULL;
-	bool retried = false;
 	size_t got = 0;
 	int rc = 0;
 
@@ -451,19 +448,9 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 	if (!buf)
 		return -ENOMEM;
 	while (got < size) {
-		ssize_t n =
-			api_stream_read(s->p->sess, s->http, s->file_path, buf + got, size - got,
-					got ? NULL : &lent, !retried, timeout_ms(s));
+		ssize_t n = api_stream_read(s->p->sess, s->http, buf + got, size - got,
+					    got ? NULL : &lent, timeout_ms(s));
 
-		/* The token was refused, before any byte (a status comes
-		 * first): once more with a new one. */
-		if (n == -EKEYEXPIRED) {
-			retried = true;
-			rc = open_download(s, s->offset);
-			if (rc)
-				break;
-			continue;
-		}
 		if (n < 0)
 			rc = (int)n;
 		if (n <= 0)
@@ -498,6 +485,5 @@ void stream_free(struct stream *s)
 	buf_free(&s->head);
 	free(s->file_path);
 	free(s->name);
-	free(s->path);
 	free(s);
 }

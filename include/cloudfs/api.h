@@ -87,7 +87,9 @@ int api_send_json(struct session *s, enum service svc, const char *method, const
 /*
  * api_stream_open() - a streaming request with the session's token
  * @upload: the body is written with http_stream_write()
- * Long transfers are not retried; the token is one valid for a while.
+ * Long transfers are not retried. A download waits for its status, so a
+ * token revoked early gets one fresh token and a second try, as in every
+ * other call; an upload's body cannot be sent twice.
  */
 int api_stream_open(struct session *s, enum service svc, const char *method, const char *path,
 		    const char *const *headers, bool upload,
@@ -95,13 +97,11 @@ int api_stream_open(struct session *s, enum service svc, const char *method, con
 /* Ends an upload stream: 0 on a 2xx answer, else -errno (logged once,
  * with the cloud's message). */
 int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
-		      const char *path, long timeout_ms) CFS_WARN_UNUSED;
+		      long timeout_ms) CFS_WARN_UNUSED;
 /* Reads a download stream: bytes, 0 at the end, or -errno (logged once).
- * @lent: as for http_stream_read(). When the stream's token was refused
- * and @first, the token is dropped and -EKEYEXPIRED returned: open the
- * stream again, once. */
-ssize_t api_stream_read(struct session *s, struct http_stream *hs, const char *path, char *buf,
-			size_t len, char **lent, bool first, long timeout_ms);
+ * @lent: as for http_stream_read(). */
+ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,
+			char **lent, long timeout_ms);
 
 /* DELETE that runs to the end even when the user's operation was
  * interrupted (removing a half-made resource). */

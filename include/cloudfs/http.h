@@ -94,8 +94,11 @@ int http_stream_finish(struct http_stream *s, struct http_response *resp,
  * its errno with the body in @resp. */
 ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **lent, long timeout_ms,
 			 struct http_response *resp);
-/* The token the stream was opened with (NULL if none). */
-const char *http_stream_token(const struct http_stream *s);
+/* Download: waits for the answer's status; returns it, 0 when the transfer
+ * ended without one (see http_stream_read()), or -EINTR / -ETIMEDOUT. */
+long http_stream_status(struct http_stream *s, long timeout_ms);
+/* The URL the stream was opened for, for messages. */
+const char *http_stream_url(const struct http_stream *s);
 void http_stream_free(struct http_stream *s);
 
 #endif
