@@ -107,6 +107,22 @@ static void log_failure(const char *method, const char *url, long status,
 	}
 }
 
+/* A request to @url with the session's transport settings. */
+static struct http_request base_request(const struct session *s, const char *method,
+					const char *url, const char *const *headers)
+{
+	const struct config *c = s->cfg;
+
+	return (struct http_request){
+		.method = method,
+		.url = url,
+		.headers = headers,
+		.connect_timeout_ms = (long)(c->connect_timeout_s * 1000),
+		.cacert = c->cacert,
+		.insecure = c->insecure && !strcmp(c->insecure, "true"),
+	};
+}
+
 /*
  * One call with the shared token, a single re-auth on 401, and retries of
  * idempotent requests on transport errors, 429 and 5xx within the deadline.
@@ -126,14 +142,7 @@ static int api_call(struct session *s, const char *method, const char *url,
 	int64_t start = clock_now_ms();
 
 	for (;;) {
-		struct http_request req = {
-			.method = method,
-			.url = url,
-			.connect_timeout_ms = (long)(c->connect_timeout_s * 1000),
-			.cacert = c->cacert,
-			.insecure = c->insecure && !strcmp(c->insecure, "true"),
-			.headers = hdrs,
-		};
+		struct http_request req = base_request(s, method, url, hdrs);
 		int64_t left = deadline - clock_now_ms();
 
 		if (body) {
@@ -437,15 +446,8 @@ int api_send_json(struct session *s, enum service svc, const char *method, const
 int api_stream_open(struct session *s, enum service svc, const char *method, const char *path,
 		    const char *const *headers, bool upload, struct http_stream **out)
 {
-	const struct config *c = s->cfg;
-	struct http_request req = {
-		.method = method,
-		.headers = headers,
-		.connect_timeout_ms = (long)(c->connect_timeout_s * 1000),
-		.cacert = c->cacert,
-		.insecure = c->insecure && !strcmp(c->insecure, "true"),
-	};
 	char *url = full_url(s, svc, path), *token = NULL;
+	struct http_request req = base_request(s, method, url, headers);
 	bool reauthed = false;
 	long status;
 	int rc;
@@ -453,7 +455,6 @@ int api_stream_open(struct session *s, enum service svc, const char *method, con
 	*out = NULL;
 	if (!url)
 		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
-	req.url = url;
 	for (;;) {
 		rc = auth_token(s->auth, &token);
 		if (rc)
@@ -465,7 +466,7 @@ int api_stream_open(struct session *s, enum service svc, const char *method, con
 		/* An upload's answer comes after its body: nothing to wait for. */
 		if (rc || upload)
 			break;
-		status = http_stream_status(*out, (long)(c->timeout_s * 1000));
+		status = http_stream_status(*out, (long)(s->cfg->timeout_s * 1000));
 		if (status != 401 || reauthed) {
 			rc = status < 0 ? (int)status : 0;
 			break;

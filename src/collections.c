@@ -30,6 +30,8 @@ static const char *const subnet_rw[] = { "name", "description", "gateway_ip", "e
 static const char *const port_rw[] = { "name", "description", "admin_state_up", NULL };
 static const char *const named_rw[] = { "name", "description", NULL };
 static const char *const fip_rw[] = { "description", NULL };
+static const char *const server_files[] = { "action", "console", "volumes", NULL };
+static const char *const image_files[] = { "data", NULL };
 
 /* Neutron resources share one URL scheme and pagination. */
 #define NEUTRON(dir, path, key, wrap, rw, ...)                                                   \
@@ -62,7 +64,8 @@ const struct collection_def collections[] = {
 	  .name_links = true,
 	  .can_create = true,
 	  .metadata = true,
-	  .writable = server_rw },
+	  .writable = server_rw,
+	  .extra_files = server_files },
 	/* Glance: bare documents, a relative "next", JSON-patch updates. */
 	{ .name = "images",
 	  .service = SVC_IMAGE,
@@ -76,7 +79,8 @@ const struct collection_def collections[] = {
 	  .name_links = true,
 	  .patch_update = true,
 	  .upload = true,
-	  .writable = image_rw },
+	  .writable = image_rw,
+	  .extra_files = image_files },
 	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw),
 	NEUTRON("networks", "networks", "networks", "network", network_rw, .mkdir_creates = true),

@@ -97,11 +97,11 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 	c = collection_find(what);
 	if (!c)
 		return -EINVAL;
-	snprintf(prefix, sizeof(prefix), "L:%s", c->name);
+	model_res_key(prefix, sizeof(prefix), "L", c, NULL);
+	cache_expire(p->cache, prefix);
+	model_res_key(prefix, sizeof(prefix), "R", c, "");
 	cache_expire_prefix(p->cache, prefix);
-	snprintf(prefix, sizeof(prefix), "R:%s/", c->name);
-	cache_expire_prefix(p->cache, prefix);
-	snprintf(prefix, sizeof(prefix), "C:%s/", c->name);
+	model_res_key(prefix, sizeof(prefix), "C", c, "");
 	cache_expire_prefix(p->cache, prefix);
 	return 0;
 }

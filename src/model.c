@@ -36,6 +36,21 @@ struct pending {
 	struct pending *next;
 };
 
+static void pending_push(struct project *p, struct pending *q)
+{
+	pthread_mutex_lock(&p->pending_lock);
+	q->next = p->pending;
+	p->pending = q;
+	pthread_mutex_unlock(&p->pending_lock);
+}
+
+static void pending_free(struct pending *q)
+{
+	free(q->path);
+	free(q->alias_id);
+	free(q);
+}
+
 int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, int64_t neg_ttl_ms)
 {
 	memset(p, 0, sizeof(*p));
@@ -62,9 +77,7 @@ void model_project_cleanup(struct project *p)
 	while (p->pending) {
 		struct pending *next = p->pending->next;
 
-		free(p->pending->path);
-		free(p->pending->alias_id);
-		free(p->pending);
+		pending_free(p->pending);
 		p->pending = next;
 	}
 	pthread_mutex_destroy(&p->pending_lock);
@@ -132,7 +145,7 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 
 	/* Expired, not dropped: the refetch compares with what we knew and
 	 * tells the kernel what changed (an old name, sizes). */
-	snprintf(key, sizeof(key), "L:%s", c->name);
+	model_res_key(key, sizeof(key), "L", c, NULL);
 	cache_expire(p->cache, key);
 	if (!id)
 		return;
@@ -170,7 +183,7 @@ static int scan_listing(struct project *p, const struct collection_def *c,
 			cache_put(p->cache, key, *res, d->ttl_ms);
 			return 0;
 		}
-		if (d->name && !strcmp(d->name, name)) {
+		if (c->name_links && d->name && !strcmp(d->name, name)) {
 			named = d;
 			(*nnamed)++;
 		}
@@ -201,7 +214,7 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 	rc = cache_lookup(p->cache, key, res);
 	if (rc != -ENODATA)
 		return rc;
-	snprintf(lkey, sizeof(lkey), "L:%s", c->name);
+	model_res_key(lkey, sizeof(lkey), "L", c, NULL);
 	rc = cache_lookup(p->cache, lkey, &listing);
 	if (rc == -ENODATA && !uuid)
 		rc = model_get_listing(p, c, &listing);
@@ -298,10 +311,7 @@ int model_pending_add(struct project *p, const char *path)
 		free(q);
 		return -ENOMEM;
 	}
-	pthread_mutex_lock(&p->pending_lock);
-	q->next = p->pending;
-	p->pending = q;
-	pthread_mutex_unlock(&p->pending_lock);
+	pending_push(p, q);
 	return 0;
 }
 
@@ -314,8 +324,7 @@ void model_done(struct project *p, const char *path)
 			struct pending *dead = *q;
 
 			*q = dead->next;
-			free(dead->path);
-			free(dead);
+			pending_free(dead);
 			break;
 		}
 	}
@@ -327,17 +336,19 @@ int model_alias_add(struct project *p, const struct collection_def *c, const cha
 {
 	struct pending *q = calloc(1, sizeof(*q));
 
-	if (!q || asprintf(&q->path, "%s/%s", c->name, name) < 0 || !(q->alias_id = strdup(id))) {
-		if (q)
-			free(q->path);
+	if (!q)
+		return -ENOMEM;
+	if (asprintf(&q->path, "%s/%s", c->name, name) < 0) {
 		free(q);
 		return -ENOMEM;
 	}
+	q->alias_id = strdup(id);
+	if (!q->alias_id) {
+		pending_free(q);
+		return -ENOMEM;
+	}
 	q->expires_ms = clock_now_ms() + MODEL_ALIAS_MS;
-	pthread_mutex_lock(&p->pending_lock);
-	q->next = p->pending;
-	p->pending = q;
-	pthread_mutex_unlock(&p->pending_lock);
+	pending_push(p, q);
 	return 0;
 }
 
@@ -352,22 +363,17 @@ bool model_alias_get(struct project *p, const struct collection_def *c, const ch
 	for (struct pending **q = &p->pending; *q;) {
 		struct pending *e = *q;
 
-		if (e->alias_id && e->expires_ms <= now) {
-			*q = e->next;
-			free(e->path);
-			free(e->alias_id);
-			free(e);
-			continue;
-		}
-		if (e->alias_id && !strncmp(e->path, c->name, n) && e->path[n] == '/' &&
-		    !strcmp(e->path + n + 1, name)) {
+		bool match = e->alias_id && !strncmp(e->path, c->name, n) && e->path[n] == '/' &&
+			     !strcmp(e->path + n + 1, name);
+
+		if (match) {
 			snprintf(id, idlen, "%s", e->alias_id);
 			found = true;
-			/* Only mkdir's own reply needs it. */
+		}
+		/* Used (only mkdir's own reply needs it) or expired: gone. */
+		if (match || (e->alias_id && e->expires_ms <= now)) {
 			*q = e->next;
-			free(e->path);
-			free(e->alias_id);
-			free(e);
+			pending_free(e);
 			continue;
 		}
 		q = &e->next;
@@ -414,11 +420,6 @@ static mode_t collection_perm(const struct collection_def *c)
 	return c->can_create || c->upload || c->mkdir_creates ? 0755 : 0555;
 }
 
-static bool is_servers(const struct collection_def *c)
-{
-	return !strcmp(c->name, "servers");
-}
-
 /* The ids of the volumes a server document says are attached. */
 static const json_t *attached_volumes(const json_t *server)
 {
@@ -440,58 +441,68 @@ static bool volume_attached(const json_t *server, const char *vid)
 	return false;
 }
 
+/* A server's volumes/<id> points at the volume's directory. */
+#define MODEL_VOLUME_LINK "../../../volumes/"
+
+/* The extra files a collection may list (collections.c), and what each is. */
+static const struct {
+	const char *name;
+	enum node_virt virt;
+	enum node_type type;
+	mode_t perm;
+} virt_files[] = {
+	{ "action", VIRT_ACTION, NODE_FILE, 0200 },
+	{ "console", VIRT_CONSOLE, NODE_FILE, 0755 },
+	{ "volumes", VIRT_VOLUMES, NODE_DIR, 0755 },
+	{ "data", VIRT_DATA, NODE_FILE, 0755 },
+};
+
+/* Which of virt_files @name is, if @c has it (collections.c), or -1. */
+static int virt_find(const struct collection_def *c, const char *name)
+{
+	for (const char *const *f = c->extra_files; f && *f; f++) {
+		if (strcmp(*f, name))
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(virt_files); i++)
+			if (!strcmp(virt_files[i].name, name))
+				return (int)i;
+	}
+	return -1;
+}
+
 /* Virtual files of a resource directory: not JSON keys. */
 static int resolve_virtual(struct project *p, const struct collection_def *c, struct node *n)
 {
 	const struct tree_path *tp = &n->tp;
+	const json_t *doc = n->res->data;
+	int i = virt_find(c, tp->attrs[0]);
+	char *vid = NULL, err[256];
 
-	if (is_servers(c) && !strcmp(tp->attrs[0], "volumes")) {
-		n->virt = VIRT_VOLUMES;
-		if (tp->nattrs == 1) {
-			n->type = NODE_DIR;
-			n->perm = 0755;
-			return 0;
-		}
-		if (tp->nattrs != 2)
-			return -ENOENT;
-		if (!volume_attached(n->res->data, tp->attrs[1])) {
-			/* `ln -s ../../../volumes/data1 volumes/data1` names it. */
-			char *vid = NULL, err[256];
-
-			if (!p ||
-			    model_find_ref(p, collection_find("volumes"), tp->attrs[1], &vid, err,
-					   sizeof(err)) ||
-			    !volume_attached(n->res->data, vid)) {
-				free(vid);
-				return -ENOENT;
-			}
-			n->type = NODE_LINK;
-			if (asprintf(&n->link, "../../../volumes/%s", vid) < 0)
-				n->link = NULL;
-			free(vid);
-			return n->link ? 0 : -ENOMEM;
-		}
-		n->type = NODE_LINK;
-		if (asprintf(&n->link, "../../../volumes/%s", tp->attrs[1]) < 0) {
-			n->link = NULL;
-			return -ENOMEM;
-		}
+	if (i < 0)
+		return -ENOENT;
+	n->virt = virt_files[i].virt;
+	n->type = virt_files[i].type;
+	n->perm = virt_files[i].perm;
+	if (tp->nattrs == 1)
 		return 0;
-	}
-	if (tp->nattrs != 1)
+	if (n->virt != VIRT_VOLUMES || tp->nattrs != 2)
 		return -ENOENT;
-	n->type = NODE_FILE;
-	if (is_servers(c) && !strcmp(tp->attrs[0], "action")) {
-		n->virt = VIRT_ACTION;
-		n->perm = 0200;
-	} else if (is_servers(c) && !strcmp(tp->attrs[0], "console")) {
-		n->virt = VIRT_CONSOLE;
-	} else if (c->upload && !strcmp(tp->attrs[0], "data")) {
-		n->virt = VIRT_DATA;
-	} else {
-		return -ENOENT;
+	/* volumes/<volume>: an attached volume, by id, or by name as
+	 * `ln -s ../../../volumes/data1 volumes/data1` names it. */
+	if (!volume_attached(doc, tp->attrs[1])) {
+		if (!p ||
+		    model_find_ref(p, collection_find("volumes"), tp->attrs[1], &vid, err,
+				   sizeof(err)) ||
+		    !volume_attached(doc, vid)) {
+			free(vid);
+			return -ENOENT;
+		}
 	}
-	return 0;
+	n->type = NODE_LINK;
+	if (asprintf(&n->link, MODEL_VOLUME_LINK "%s", vid ? vid : tp->attrs[1]) < 0)
+		n->link = NULL;
+	free(vid);
+	return n->link ? 0 : -ENOMEM;
 }
 
 int model_resolve(struct project *p, const char *path, struct node *n)
@@ -802,7 +813,7 @@ static int readdir_volumes(struct project *p, const struct node *n, model_fill_f
 			continue;
 		st.st_uid = p->uid;
 		st.st_gid = p->gid;
-		st.st_size = (off_t)(strlen("../../../volumes/") + strlen(vid));
+		st.st_size = (off_t)(strlen(MODEL_VOLUME_LINK) + strlen(vid));
 		st.st_mtime = (time_t)n->mtime_s;
 		if (fill(ctx, vid, &st))
 			break;
@@ -813,8 +824,6 @@ static int readdir_volumes(struct project *p, const struct node *n, model_fill_f
 /* Children of a resource directory or of an object inside it. */
 static int readdir_object(struct project *p, const struct node *n, model_fill_fn fill, void *ctx)
 {
-	static const char *const server_virt[] = { "action", "console", "volumes", NULL };
-	static const char *const image_virt[] = { "data", NULL };
 	const json_t *obj = n->value ? n->value : n->res->data, *v;
 	const struct collection_def *c = n->tp.coll;
 	struct node child = { .res = n->res, .mtime_s = n->mtime_s, .tp = n->tp };
@@ -826,9 +835,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	if (nparent >= TREE_MAX_DEPTH)
 		return -ENAMETOOLONG;
 	if (!n->value) {
-		const char *const *virt = is_servers(c) ? server_virt
-					  : c->upload	? image_virt
-							: NULL;
+		const char *const *virt = c->extra_files;
 
 		child.is_doc = true;
 		child.type = NODE_FILE;

@@ -39,7 +39,10 @@ static void listing_destroy(void *data)
 void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
 		   const char *id)
 {
-	snprintf(key, n, "%s:%s/%s", prefix, c->name, id);
+	if (id)
+		snprintf(key, n, "%s:%s/%s", prefix, c->name, id);
+	else
+		snprintf(key, n, "%s:%s", prefix, c->name);
 }
 
 /* @doc as a cache value holding a struct cdoc: 0, -ENOENT (no id) or -ENOMEM. */
@@ -285,7 +288,7 @@ static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 		listing_destroy(f->l);
 		return rc;
 	}
-	snprintf(key, sizeof(key), "L:%s", f->c->name);
+	model_res_key(key, sizeof(key), "L", f->c, NULL);
 	if (f->p->notify && !cache_peek(f->p->cache, key, &old)) {
 		notify_removed(f->p, f->c, old->data, f->l);
 		cache_val_unref(old);
@@ -299,7 +302,7 @@ int model_get_listing(struct project *p, const struct collection_def *c, struct 
 	struct fetch f = { p, c, NULL, NULL };
 	char key[96];
 
-	snprintf(key, sizeof(key), "L:%s", c->name);
+	model_res_key(key, sizeof(key), "L", c, NULL);
 	return cache_get(p->cache, key, fetch_listing, &f, p->ttl_ms, 0, out);
 }
 

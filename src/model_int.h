@@ -74,7 +74,9 @@ struct listing {
 	struct cache_val **m;
 };
 
-/* "<prefix>:<collection>/<id>" */
+/* Every cache key of a collection: "<prefix>:<collection>/<id>", or with
+ * @id NULL "<prefix>:<collection>" (the listing, "L"). An empty @id gives
+ * the prefix of all of the collection's keys of that kind. */
 void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
 		   const char *id);
 /* The document of a cdoc value, parsed: a new reference to a value holding

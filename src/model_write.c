@@ -387,7 +387,7 @@ out:
 	return rc;
 }
 
-/* The server, and the volume id, of servers/<sid>/volumes/<vid>. */
+/* Attachments name volumes by id, in this collection. */
 static const struct collection_def *volumes_coll(void)
 {
 	return collection_find("volumes");

@@ -57,6 +57,9 @@ struct collection_def {
 	bool patch_update; /* updates are JSON patches (Glance) */
 	bool metadata; /* <id>/metadata/<key> can be set and removed */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	/* Files of a member beside its JSON keys ("action", "console",
+	 * "volumes", "data"; model.c says what each is), NULL-terminated. */
+	const char *const *extra_files;
 	const char *const *writable; /* attributes that can be written */
 };
 
