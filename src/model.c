@@ -452,9 +452,9 @@ static const struct {
 	mode_t perm;
 } virt_files[] = {
 	{ "action", VIRT_ACTION, NODE_FILE, 0200 },
-	{ "console", VIRT_CONSOLE, NODE_FILE, 0755 },
+	{ "console", VIRT_CONSOLE, NODE_FILE, 0444 },
 	{ "volumes", VIRT_VOLUMES, NODE_DIR, 0755 },
-	{ "data", VIRT_DATA, NODE_FILE, 0755 },
+	{ "data", VIRT_DATA, NODE_FILE, 0444 },
 };
 
 /* Which of virt_files @name is, if @c has it (collections.c), or -1. */
@@ -855,7 +855,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			/* The console is fetched on read, not to list a directory. */
 			if (vn.virt == VIRT_CONSOLE) {
 				memset(&st, 0, sizeof(st));
-				st.st_mode = S_IFREG | 0444;
+				st.st_mode = S_IFREG | vn.perm;
 				st.st_nlink = 1;
 				st.st_uid = p->uid;
 				st.st_gid = p->gid;

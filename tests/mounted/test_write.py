@@ -5,6 +5,7 @@ prints, the files) AND what the fake cloud now holds and was sent (fake.state(),
 import base64
 import json
 import os
+import stat
 import subprocess
 import time
 
@@ -376,6 +377,19 @@ def test_writable_attributes_are_0644_others_0444(mnt, fake):
     sid = one(fake, "servers", "web1")["id"]
     assert oct(os.stat(mnt.p("servers", sid, "name")).st_mode & 0o777) == "0o644"
     assert oct(os.stat(mnt.p("servers", sid, "status")).st_mode & 0o777) == "0o444"
+
+
+def test_extra_files_have_their_own_modes_in_stat_and_listing_alike(mnt, fake):
+    # console and data are read-only files: not executable, not writable, whether the mode comes
+    # from a lookup (stat) or from the directory listing (ls -l).
+    sid = one(fake, "servers", "web1")["id"]
+    iid = one(fake, "images", "cirros")["id"]
+    want = {("servers", sid, "console"): "-r--r--r--", ("servers", sid, "action"): "--w-------",
+            ("servers", sid, "volumes"): "drwxr-xr-x", ("images", iid, "data"): "-r--r--r--"}
+    for parts, mode in want.items():
+        assert stat.filemode(os.lstat(mnt.p(*parts)).st_mode) == mode, parts
+        listed = sh(f"ls -l {mnt.p(*parts[:2])}").stdout.splitlines()
+        assert [ln.split()[0] for ln in listed if ln.endswith(" " + parts[2])] == [mode], parts
 
 
 def test_writing_a_read_only_attribute_is_eacces(mnt, fake):
