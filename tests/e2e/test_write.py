@@ -246,13 +246,18 @@ def sweep(env, w):
 # not make it, find it by name (it may exist although a check failed) or make
 # it with the CLI, so that the later gesture is still tested.
 
+def by_cli(w, kind, ident):
+    """Records that @kind's resource was found or made with the CLI, not through the mount."""
+    w["ids"][kind] = ident
+    w["via_cli"].add(kind)
+    print(f"{kind} {NAMES[kind]} found or made with the CLI (no mount-made one)")
+
+
 def need_network(w, env):
     if "net" not in w["ids"]:
         doc = cli_show("network", NAMES["net"], env) or osc(
             "network", "create", NAMES["net"], env=env)
-        w["ids"]["net"] = doc["id"]
-        w["via_cli"].add("net")
-        print(f"net {NAMES['net']} found or made with the CLI (no mount-made one)")
+        by_cli(w, "net", doc["id"])
     return w["ids"]["net"]
 
 
@@ -262,9 +267,7 @@ def need_subnet(w, env):
         doc = cli_show("subnet", NAMES["subnet"], env) or osc(
             "subnet", "create", "--network", net, "--subnet-range", CIDR, "--gateway", GATEWAY,
             "--no-dhcp", "--dns-nameserver", "192.0.2.53", NAMES["subnet"], env=env)
-        w["ids"]["subnet"] = doc["id"]
-        w["via_cli"].add("subnet")
-        print(f"subnet {NAMES['subnet']} found or made with the CLI (no mount-made one)")
+        by_cli(w, "subnet", doc["id"])
     return w["ids"]["subnet"]
 
 
@@ -280,9 +283,7 @@ def need_keypair(w, env):
     if "key" not in w["ids"]:
         if not cli_show("keypair", NAMES["key"], env):
             osc("keypair", "create", "--public-key", keyfile(w) + ".pub", NAMES["key"], env=env)
-        w["ids"]["key"] = NAMES["key"]
-        w["via_cli"].add("key")
-        print(f"key {NAMES['key']} found or made with the CLI (no mount-made one)")
+        by_cli(w, "key", NAMES["key"])
     return w["ids"]["key"]
 
 
@@ -300,9 +301,7 @@ def need_image(w, env):
         doc = cli_show("image", NAMES["image"], env) or osc(
             "image", "create", "--disk-format", "qcow2", "--container-format", "bare",
             "--file", qcow2_file(w), NAMES["image"], env=env)
-        w["ids"]["image"] = doc["id"]
-        w["via_cli"].add("image")
-        print(f"image {NAMES['image']} found or made with the CLI (no mount-made one)")
+        by_cli(w, "image", doc["id"])
     return w["ids"]["image"]
 
 
@@ -313,9 +312,7 @@ def need_server(w, env):
         doc = cli_show("server", NAMES["server"], env) or osc(
             "server", "create", "--image", TINY, "--flavor", "m1.nano", "--network", net,
             "--key-name", key, NAMES["server"], env=env)
-        w["ids"]["server"] = doc["id"]
-        w["via_cli"].add("server")
-        print(f"server {NAMES['server']} found or made with the CLI (no mount-made one)")
+        by_cli(w, "server", doc["id"])
         status = osc("server", "show", doc["id"], env=env)["status"]
         if status != "ACTIVE":
             wait_for(lambda: osc("server", "show", doc["id"], env=env)["status"]
@@ -327,9 +324,7 @@ def need_volume(w, env):
     if "volume" not in w["ids"]:
         doc = cli_show("volume", NAMES["volume"], env) or osc(
             "volume", "create", "--size", "1", NAMES["volume"], env=env)
-        w["ids"]["volume"] = doc["id"]
-        w["via_cli"].add("volume")
-        print(f"volume {NAMES['volume']} found or made with the CLI (no mount-made one)")
+        by_cli(w, "volume", doc["id"])
         wait_for(lambda: osc("volume", "show", doc["id"], env=env)["status"]
                  in ("available", "error"), timeout=60)
     return w["ids"]["volume"]

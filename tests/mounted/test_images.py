@@ -24,6 +24,12 @@ def images_named(fake, name):
     return [i for i in fake.state()["images"] if i["name"] == name]
 
 
+def assert_is_image(img, path):
+    """The file at @path holds exactly the image's bytes (Glance's md5 checksum)."""
+    with open(path, "rb") as f:
+        assert hashlib.md5(f.read()).hexdigest() == img["checksum"]
+
+
 def ok(out):
     assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
     return out
@@ -171,7 +177,7 @@ def test_a_slow_download_that_keeps_delivering_is_not_a_timeout(mount_factory, f
 
 
 def test_download_glance_refuses_is_eio_with_its_message(mnt, fake, tmp_path):
-    (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
+    (img,) = images_named(fake, "cirros")
     fake.fault(method="GET", path=f"/image/v2/images/{img['id']}/file", status=500, count=-1)
     out = sh(f"cp {mnt.p('images', img['id'], 'data')} {tmp_path / 'x'}")
     fake.clear_faults()
@@ -180,11 +186,11 @@ def test_download_glance_refuses_is_eio_with_its_message(mnt, fake, tmp_path):
     assert f"GET {fake.url}/image/v2/images/{img['id']}/file: HTTP 500" in read(mnt.p(".cloudfs", "errors"))
     # nothing stuck: the next copy is whole
     ok(sh(f"cp {mnt.p('images', img['id'], 'data')} {tmp_path / 'y'}"))
-    assert hashlib.md5((tmp_path / "y").read_bytes()).hexdigest() == img["checksum"]
+    assert_is_image(img, tmp_path / "y")
 
 
 def test_ctrl_c_interrupts_a_stalled_download(mnt, fake, tmp_path):
-    (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
+    (img,) = images_named(fake, "cirros")
     path = mnt.p("images", img["id"], "data")
     os.stat(path)
     fake.fault(method="GET", path=f"/image/v2/images/{img['id']}/file", delay_ms=20000, count=1)
@@ -197,14 +203,14 @@ def test_ctrl_c_interrupts_a_stalled_download(mnt, fake, tmp_path):
     assert time.monotonic() - t0 < 3
     assert proc.returncode != 0
     ok(sh(f"cp {path} {tmp_path / 'y'}"))
-    assert hashlib.md5((tmp_path / "y").read_bytes()).hexdigest() == img["checksum"]
+    assert_is_image(img, tmp_path / "y")
 
 
 def test_data_of_a_seeded_image(mnt, fake, tmp_path):
-    (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
+    (img,) = images_named(fake, "cirros")
     out = tmp_path / "cirros"
     ok(sh(f"cp {mnt.p('images', img['id'], 'data')} {out}"))
-    assert hashlib.md5(out.read_bytes()).hexdigest() == img["checksum"]
+    assert_is_image(img, out)
 
 
 # ---------------------------------------------------------------------------- failed uploads
@@ -324,14 +330,14 @@ def test_an_empty_file_makes_an_empty_image(mnt, fake):
 def test_download_and_upload_survive_a_revoked_token(mnt, fake, tmp_path):
     # Keystone revoked every token (password change, restart with new keys): cloudfs gets a new
     # one on the 401 and the transfer goes on, for the data stream as for every other request.
-    (img,) = [i for i in fake.state()["images"] if i["name"] == "cirros"]
+    (img,) = images_named(fake, "cirros")
     path = mnt.p("images", img["id"], "data")
     os.stat(path)                     # the image's document is cached: only the data GET is left
     fake.expire_tokens()
     fake.clear_requests()
     out = tmp_path / "cirros"
     ok(sh(f"cp {path} {out}"))
-    assert hashlib.md5(out.read_bytes()).hexdigest() == img["checksum"]
+    assert_is_image(img, out)
     gets = [r["status"] for r in fake.requests(method="GET", path_prefix=f"/image/v2/images/{img['id']}/file")]
     assert gets[0] == 401 and gets[-1] in (200, 206), gets
     fake.expire_tokens()
