@@ -220,19 +220,12 @@ def sweep(env, w):
     for attempt in range(3):
         if not left:
             return
-        cmds = []
-        if "server" in left:
-            cmds.append("server delete --wait " + " ".join(r[0] for r in left["server"]))
-        if "volume" in left:
-            cmds.append("volume delete " + " ".join(r[0] for r in left["volume"]))
-        if "subnet" in left:
-            cmds.append("subnet delete " + " ".join(r[0] for r in left["subnet"]))
-        if "network" in left:
-            cmds.append("network delete " + " ".join(r[0] for r in left["network"]))
-        if "image" in left:
-            cmds.append("image delete " + " ".join(r[0] for r in left["image"]))
-        if "keypair" in left:
-            cmds.append("keypair delete " + " ".join(r[1] for r in left["keypair"]))
+        # In dependency order; keypairs are deleted by name (column 1), the rest by id.
+        order = [("server", "server delete --wait", 0), ("volume", "volume delete", 0),
+                 ("subnet", "subnet delete", 0), ("network", "network delete", 0),
+                 ("image", "image delete", 0), ("keypair", "keypair delete", 1)]
+        cmds = [cmd + " " + " ".join(r[col] for r in left[kind])
+                for kind, cmd, col in order if kind in left]
         osc_batch(*cmds, env=env)
         if "flavor" in left:      # only if a demo flavor create wrongly succeeded
             osc_batch("flavor delete " + " ".join(r[0] for r in left["flavor"]),
