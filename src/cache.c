@@ -110,11 +110,7 @@ void cache_free(struct cache *c)
 
 static size_t hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return (size_t)h;
+	return (size_t)cfs_fnv1a(s, strlen(s));
 }
 
 static struct entry **slot(struct cache *c, const char *key)

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel's inode numbers. Layer: used by the FUSE adapter only; pure.
+ *
+ * A path leads to one inode at a time. A read-only file's inode stands for
+ * one version of its contents: when they change, the path leads to a new
+ * inode and the old one lives on, unchanged, for whoever still holds it —
+ * as if the file had been replaced by rename(2). That is what lets the
+ * kernel keep file contents in its page cache: an inode's bytes and size
+ * never change, so a reader never sees two versions mixed, nor one cut
+ * short by another's size. Everything else (directories, links, writable
+ * files, streams) is version 0: one inode per path, read afresh each time.
+ */
+#ifndef CLOUDFS_INODES_H
+#define CLOUDFS_INODES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "cloudfs/common.h"
+
+#define INODES_ROOT 1 /* FUSE's root node id; always "/" */
+
+struct inodes;
+
+struct inodes *inodes_new(void);
+void inodes_free(struct inodes *t);
+
+/*
+ * Binds @path to an inode for @st (in: st_mode, and st_ino = the contents'
+ * version, 0 for none) and counts one kernel lookup of it: the inode @path
+ * has if type and version are unchanged, else a new one. Sets st->st_ino to
+ * the inode number. -ENOMEM.
+ */
+int inodes_lookup(struct inodes *t, const char *path, struct stat *st) CFS_WARN_UNUSED;
+/* The kernel forgot @n lookups of @ino; at zero it is freed. */
+void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
+
+/* What @ino is: a copy of its path (free it), its version and, for a
+ * versioned inode, the attributes it was bound with. -ENOENT, -ENOMEM. */
+int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version,
+	       struct stat *st) CFS_WARN_UNUSED;
+/* The inode @path leads to now, if the kernel was given one. */
+bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *version);
+/* @path leads nowhere now (it was removed): its next lookup gets a new
+ * inode. Holders of the old one keep it. */
+void inodes_unbind(struct inodes *t, const char *path);
+/* Inodes alive, the root included. */
+size_t inodes_count(struct inodes *t);
+
+#endif

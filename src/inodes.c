@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel's inode numbers (inodes.h). Layer: beside the FUSE adapter;
+ * pure. Two chained hash tables under one mutex: every live inode by
+ * number, and the inode each path leads to now. Numbers are never reused,
+ * so the kernel never mistakes a new inode for an old one.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudfs/inodes.h"
+
+struct inode {
+	struct inode *next_ino; /* by number */
+	struct inode *next_path; /* by path, while bound */
+	uint64_t ino;
+	uint64_t nlookup;
+	uint64_t version;
+	bool bound; /* the inode its path leads to now */
+	struct stat st; /* as bound: a version's attributes never change */
+	char path[];
+};
+
+struct inodes {
+	pthread_mutex_t lock;
+	struct inode **by_ino, **by_path;
+	size_t nbuckets; /* both tables; a power of two */
+	size_t count;
+	uint64_t next_ino;
+};
+
+#define INODES_MIN_BUCKETS 1024u
+
+static size_t path_slot(const struct inodes *t, const char *path)
+{
+	return (size_t)cfs_fnv1a(path, strlen(path)) & (t->nbuckets - 1);
+}
+
+static size_t ino_slot(const struct inodes *t, uint64_t ino)
+{
+	return (size_t)(ino * 0x9E3779B97F4A7C15ULL >> 17) & (t->nbuckets - 1);
+}
+
+static struct inode **find_ino(struct inodes *t, uint64_t ino)
+{
+	struct inode **p = &t->by_ino[ino_slot(t, ino)];
+
+	while (*p && (*p)->ino != ino)
+		p = &(*p)->next_ino;
+	return p;
+}
+
+static struct inode **find_path(struct inodes *t, const char *path)
+{
+	struct inode **p = &t->by_path[path_slot(t, path)];
+
+	while (*p && strcmp((*p)->path, path))
+		p = &(*p)->next_path;
+	return p;
+}
+
+static void unbind(struct inodes *t, struct inode *n)
+{
+	struct inode **p = find_path(t, n->path);
+
+	if (*p == n)
+		*p = n->next_path;
+	n->bound = false;
+	n->next_path = NULL;
+}
+
+static void grow(struct inodes *t)
+{
+	size_t n = t->nbuckets * 2, old = t->nbuckets;
+	struct inode **bi = calloc(n, sizeof(*bi)), **bp = calloc(n, sizeof(*bp));
+	struct inode **oi = t->by_ino;
+
+	if (!bi || !bp) {
+		free(bi);
+		free(bp);
+		return; /* a fuller table is slower, not wrong */
+	}
+	free(t->by_path);
+	t->by_ino = bi;
+	t->by_path = bp;
+	t->nbuckets = n;
+	for (size_t i = 0; i < old; i++) {
+		struct inode *e = oi[i], *next;
+
+		for (; e; e = next) {
+			next = e->next_ino;
+			e->next_ino = bi[ino_slot(t, e->ino)];
+			bi[ino_slot(t, e->ino)] = e;
+			if (e->bound) {
+				e->next_path = bp[path_slot(t, e->path)];
+				bp[path_slot(t, e->path)] = e;
+			}
+		}
+	}
+	free(oi);
+}
+
+static struct inode *inode_new(struct inodes *t, const char *path, uint64_t ino)
+{
+	size_t len = strlen(path);
+	struct inode *n = calloc(1, sizeof(*n) + len + 1);
+
+	if (!n)
+		return NULL;
+	memcpy(n->path, path, len + 1);
+	n->ino = ino;
+	n->next_ino = t->by_ino[ino_slot(t, ino)];
+	t->by_ino[ino_slot(t, ino)] = n;
+	n->bound = true;
+	n->next_path = t->by_path[path_slot(t, path)];
+	t->by_path[path_slot(t, path)] = n;
+	t->count++;
+	return n;
+}
+
+struct inodes *inodes_new(void)
+{
+	struct inodes *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->nbuckets = INODES_MIN_BUCKETS;
+	t->by_ino = calloc(t->nbuckets, sizeof(*t->by_ino));
+	t->by_path = calloc(t->nbuckets, sizeof(*t->by_path));
+	t->next_ino = INODES_ROOT + 1;
+	pthread_mutex_init(&t->lock, NULL);
+	if (!t->by_ino || !t->by_path || !inode_new(t, "/", INODES_ROOT)) {
+		inodes_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void inodes_free(struct inodes *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->by_ino && i < t->nbuckets; i++) {
+		struct inode *e = t->by_ino[i], *next;
+
+		for (; e; e = next) {
+			next = e->next_ino;
+			free(e);
+		}
+	}
+	free(t->by_ino);
+	free(t->by_path);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+int inodes_lookup(struct inodes *t, const char *path, struct stat *st)
+{
+	uint64_t version = (uint64_t)st->st_ino;
+	struct inode *n;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_path(t, path);
+	if (n && n->ino != INODES_ROOT &&
+	    (n->version != version || (n->st.st_mode ^ st->st_mode) & S_IFMT)) {
+		unbind(t, n);
+		n = NULL;
+	}
+	if (!n) {
+		if (t->count >= t->nbuckets)
+			grow(t);
+		n = inode_new(t, path, t->next_ino);
+		if (!n) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		t->next_ino++;
+		n->version = version;
+	}
+	n->nlookup++;
+	st->st_ino = (ino_t)n->ino;
+	n->st = *st;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void inodes_forget(struct inodes *t, uint64_t ino, uint64_t count)
+{
+	struct inode **p, *n;
+
+	pthread_mutex_lock(&t->lock);
+	p = find_ino(t, ino);
+	n = *p;
+	if (!n || n->ino == INODES_ROOT)
+		goto out;
+	n->nlookup = n->nlookup > count ? n->nlookup - count : 0;
+	if (n->nlookup)
+		goto out;
+	if (n->bound)
+		unbind(t, n);
+	*p = n->next_ino;
+	t->count--;
+	free(n);
+out:
+	pthread_mutex_unlock(&t->lock);
+}
+
+int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version, struct stat *st)
+{
+	struct inode *n;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_ino(t, ino);
+	if (!n) {
+		rc = -ENOENT;
+		goto out;
+	}
+	*path = strdup(n->path);
+	if (!*path) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (version)
+		*version = n->version;
+	if (st)
+		*st = n->st;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *version)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_path(t, path);
+	if (n) {
+		*ino = n->ino;
+		if (version)
+			*version = n->version;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n != NULL;
+}
+
+void inodes_unbind(struct inodes *t, const char *path)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_path(t, path);
+	if (n && n->ino != INODES_ROOT)
+		unbind(t, n);
+	pthread_mutex_unlock(&t->lock);
+}
+
+size_t inodes_count(struct inodes *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}

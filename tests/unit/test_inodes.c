@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* Inode numbers per path and content version (inodes.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cloudfs/inodes.h"
+
+static uint64_t look(struct inodes *t, const char *path, mode_t type, uint64_t version)
+{
+	struct stat st = { .st_mode = type | 0444, .st_ino = (ino_t)version, .st_size = 7 };
+
+	assert_int_equal(inodes_lookup(t, path, &st), 0);
+	assert_int_not_equal(st.st_ino, 0);
+	return (uint64_t)st.st_ino;
+}
+
+static void test_root_is_one(void **state)
+{
+	struct inodes *t = inodes_new();
+	char *path = NULL;
+	uint64_t ino = 0;
+
+	(void)state;
+	assert_int_equal(inodes_get(t, INODES_ROOT, &path, NULL, NULL), 0);
+	assert_string_equal(path, "/");
+	free(path);
+	assert_true(inodes_find(t, "/", &ino, NULL));
+	assert_int_equal(ino, INODES_ROOT);
+	/* The kernel never forgets the root; forgetting it changes nothing. */
+	inodes_forget(t, INODES_ROOT, 5);
+	assert_int_equal(inodes_count(t), 1);
+	inodes_free(t);
+}
+
+static void test_same_version_same_inode(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t a, b, found = 0, v = 0;
+
+	(void)state;
+	a = look(t, "/servers/x/status", S_IFREG, 42);
+	b = look(t, "/servers/x/status", S_IFREG, 42);
+	assert_int_equal(a, b);
+	assert_true(inodes_find(t, "/servers/x/status", &found, &v));
+	assert_int_equal(found, a);
+	assert_int_equal(v, 42);
+	/* Two lookups: one forget of one leaves it alive. */
+	inodes_forget(t, a, 1);
+	assert_true(inodes_find(t, "/servers/x/status", &found, NULL));
+	inodes_forget(t, a, 1);
+	assert_false(inodes_find(t, "/servers/x/status", &found, NULL));
+	assert_int_equal(inodes_count(t), 1);
+	inodes_free(t);
+}
+
+/* New contents: the path leads to a new inode; holders of the old one keep
+ * its path and attributes until the kernel forgets it. */
+static void test_new_version_new_inode(void **state)
+{
+	struct inodes *t = inodes_new();
+	struct stat st;
+	uint64_t a, b, found = 0, v = 0;
+	char *path = NULL;
+
+	(void)state;
+	a = look(t, "/servers/x/status", S_IFREG, 1);
+	b = look(t, "/servers/x/status", S_IFREG, 2);
+	assert_int_not_equal(a, b);
+	assert_true(inodes_find(t, "/servers/x/status", &found, NULL));
+	assert_int_equal(found, b);
+	assert_int_equal(inodes_get(t, a, &path, &v, &st), 0);
+	assert_string_equal(path, "/servers/x/status");
+	assert_int_equal(v, 1);
+	assert_int_equal(st.st_size, 7);
+	assert_int_equal(st.st_ino, a);
+	free(path);
+	/* Forgetting the old one leaves the path's binding alone. */
+	inodes_forget(t, a, 1);
+	assert_int_equal(inodes_get(t, a, &path, NULL, NULL), -ENOENT);
+	assert_true(inodes_find(t, "/servers/x/status", &found, NULL));
+	assert_int_equal(found, b);
+	inodes_free(t);
+}
+
+/* A name that turns from a file into a directory (a spec that became a
+ * resource) is another inode even with the same version. */
+static void test_type_change_new_inode(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t a, b;
+
+	(void)state;
+	a = look(t, "/networks/net1", S_IFREG, 0);
+	b = look(t, "/networks/net1", S_IFDIR, 0);
+	assert_int_not_equal(a, b);
+	inodes_free(t);
+}
+
+static void test_unbind(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t a, b, found = 0;
+
+	(void)state;
+	a = look(t, "/volumes/v", S_IFDIR, 0);
+	inodes_unbind(t, "/volumes/v");
+	assert_false(inodes_find(t, "/volumes/v", &found, NULL));
+	b = look(t, "/volumes/v", S_IFDIR, 0);
+	assert_int_not_equal(a, b);
+	/* Numbers are never reused. */
+	inodes_forget(t, a, 1);
+	inodes_forget(t, b, 1);
+	assert_true(look(t, "/volumes/v", S_IFDIR, 0) > b);
+	inodes_free(t);
+}
+
+/* Enough inodes to grow both tables several times; every one is still
+ * found by number and by path. */
+static void test_many(void **state)
+{
+	struct inodes *t = inodes_new();
+	enum {
+		N = 20000
+	};
+	uint64_t *ino = calloc(N, sizeof(*ino));
+	char path[64];
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "/servers/%d/status", i);
+		ino[i] = look(t, path, S_IFREG, (uint64_t)i + 1);
+	}
+	assert_int_equal(inodes_count(t), N + 1);
+	for (int i = 0; i < N; i++) {
+		uint64_t found = 0, v = 0;
+		char *p = NULL;
+
+		snprintf(path, sizeof(path), "/servers/%d/status", i);
+		assert_true(inodes_find(t, path, &found, &v));
+		assert_int_equal(found, ino[i]);
+		assert_int_equal(v, (uint64_t)i + 1);
+		assert_int_equal(inodes_get(t, ino[i], &p, NULL, NULL), 0);
+		assert_string_equal(p, path);
+		free(p);
+	}
+	for (int i = 0; i < N; i += 2)
+		inodes_forget(t, ino[i], 1);
+	assert_int_equal(inodes_count(t), N / 2 + 1);
+	free(ino);
+	inodes_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_root_is_one),
+		cmocka_unit_test(test_same_version_same_inode),
+		cmocka_unit_test(test_new_version_new_inode),
+		cmocka_unit_test(test_type_change_new_inode),
+		cmocka_unit_test(test_unbind),
+		cmocka_unit_test(test_many),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
