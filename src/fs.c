@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * FUSE callbacks. Layer: top. Each callback resolves its context, calls the
- * model and returns its -errno unchanged. File contents are snapshotted at
- * open and served with direct_io, so a read always returns whole,
- * consistent bytes even when the cloud changes between stat and read.
+ * FUSE callbacks, on libfuse's low-level API. Layer: top. Each callback
+ * turns node ids into paths (inodes.c), calls the model and replies with
+ * its -errno unchanged.
+ *
+ * Reads: a read-only file rendered from documents is one inode per version
+ * of its contents (inodes.h), so the kernel keeps its bytes: a warm read
+ * costs one OPEN, where it cost five requests when every read went to us.
+ * An open whose file has changed since the kernel looked it up answers
+ * ESTALE, and the kernel looks the name up again (once) and opens the new
+ * version. Every other file is snapshotted at open and served with
+ * direct_io, so a read always returns whole, consistent bytes.
  * Writes are buffered and applied at flush, so close(2) reports them;
  * commands (actions, control files) run per line, so write(2) does.
  * Image data streams both ways (stream.c) with bounded memory.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +29,11 @@
 
 /* Specs, attribute values and commands are small. */
 #define FS_WRITE_MAX (1u << 20)
+/* d_ino of an entry the kernel has no inode for yet (as libfuse's). */
+#define FS_UNKNOWN_INO 0xffffffffu
 
 struct handle {
+	char *path;
 	struct buf data; /* read snapshot, or bytes written so far */
 	bool writing;
 	bool dirty; /* written since the last commit */
@@ -33,9 +44,54 @@ struct handle {
 	pthread_mutex_t lock; /* one operation at a time per open file */
 };
 
-static struct project *project(void)
+struct dent {
+	char *name;
+	struct stat st; /* st_ino: the model's version */
+};
+
+/* An open directory: its entries as of the readdir at offset 0, so later
+ * offsets index the same list. */
+struct dir {
+	char *path;
+	struct dent *e;
+	size_t n, cap;
+	bool filled;
+	pthread_mutex_t lock;
+};
+
+/* The request this thread serves, until it is answered: interrupts are
+ * asked of it, and notifications must not wait for a directory it holds. */
+static __thread fuse_req_t cur_req;
+static __thread bool cur_holds_dir;
+
+static struct cloudfs *begin(fuse_req_t req, bool holds_dir)
 {
-	return &((struct cloudfs *)fuse_get_context()->private_data)->project;
+	cur_req = req;
+	cur_holds_dir = holds_dir;
+	return fuse_req_userdata(req);
+}
+
+/* Called before each reply: the request is freed by it. */
+static void leave(void)
+{
+	cur_req = NULL;
+	cur_holds_dir = false;
+}
+
+static void reply_err(fuse_req_t req, int rc)
+{
+	leave();
+	fuse_reply_err(req, -rc);
+}
+
+bool fs_interrupted(void)
+{
+	return cur_req && fuse_req_interrupted(cur_req);
+}
+
+bool fs_holds_dir(void)
+{
+	return cur_holds_dir;
 }
 
 static struct handle *handle_of(const struct fuse_file_info *fi)
@@ -43,45 +99,140 @@ static struct handle *handle_of(const struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-bool fs_interrupted(void)
+static double ttl(const struct cloudfs *fs)
 {
-	return fuse_interrupted() != 0;
+	return fs->cfg.cache_ttl_s;
 }
 
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+/* @dir/@name, to free(). */
+static int join(const char *dir, const char *name, char **out)
 {
-	struct cloudfs *fs = fuse_get_context()->private_data;
-	double ttl = fs->cfg.cache_ttl_s, neg = fs->cfg.negative_ttl_s;
+	*out = NULL;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	if (asprintf(out, "%s/%s", strcmp(dir, "/") ? dir : "", name) < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	if (strlen(*out) >= PATH_MAX) {
+		free(*out);
+		*out = NULL;
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
 
-	/* The kernel may trust names and attributes as long as our cache
-	 * would: whenever a document is refetched and differs, or we change
-	 * it, the model tells the kernel to drop what it holds about its
-	 * files (model_doc.c), and contents are always read afresh
-	 * (direct_io). Each expiry would otherwise cost a LOOKUP and a
-	 * GETATTR per file. */
-	cfg->entry_timeout = ttl;
-	cfg->attr_timeout = ttl;
-	cfg->negative_timeout = neg < 1.0 ? neg : 1.0;
-	cfg->use_ino = 0;
-	cfg->kernel_cache = 0;
-	cfg->nullpath_ok = 0;
+/* The path of @name in directory @parent, to free(). */
+static int child_path(struct cloudfs *fs, fuse_ino_t parent, const char *name, char **out)
+{
+	char *dir = NULL;
+	int rc = inodes_get(fs->inodes, parent, &dir, NULL, NULL);
+
+	*out = NULL;
+	if (!rc)
+		rc = join(dir, name, out);
+	free(dir);
+	return rc;
+}
+
+/* Answers a lookup-like request with @path's inode for @st. */
+static int reply_entry(fuse_req_t req, struct cloudfs *fs, const char *path, struct stat *st)
+{
+	struct fuse_entry_param e = { .attr_timeout = ttl(fs), .entry_timeout = ttl(fs) };
+	int rc = inodes_lookup(fs->inodes, path, st);
+
+	if (rc)
+		return rc;
+	e.ino = st->st_ino;
+	e.attr = *st;
+	leave();
+	/* Not delivered (interrupted): the kernel will not forget it. */
+	if (fuse_reply_entry(req, &e))
+		inodes_forget(fs->inodes, e.ino, 1);
+	return 0;
+}
+
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct cloudfs *fs = userdata;
+
 	/* Uploads stream as the kernel delivers: big writes, never cached. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	/* Parallel pieces of one direct write would reach an upload out of
 	 * order; the stream takes them one after the other. */
 	conn->want &= ~FUSE_CAP_ASYNC_DIO;
+	/* An inode's cached bytes go only with the inode (one per version),
+	 * never because of its times. */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	conn->max_write = 1u << 20;
 	fs->project.notify = fs_notify;
 	fs->project.notify_ctx = fs;
-	return fs;
 }
 
-static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct handle *h = fi ? handle_of(fi) : NULL;
-	int rc = model_getattr(project(), path, st);
+	struct cloudfs *fs = begin(req, true);
+	struct stat st;
+	char *path;
+	int rc = child_path(fs, parent, name, &path);
 
-	/* fstat on an open file describes what it holds. */
+	if (!rc)
+		rc = model_getattr(&fs->project, path, &st);
+	if (rc == -ENOENT) {
+		struct fuse_entry_param e = { .ino = 0 };
+
+		e.entry_timeout = fs->cfg.negative_ttl_s < 1.0 ? fs->cfg.negative_ttl_s : 1.0;
+		leave();
+		fuse_reply_entry(req, &e);
+		rc = 0;
+	} else if (!rc) {
+		rc = reply_entry(req, fs, path, &st);
+	}
+	if (rc)
+		reply_err(req, rc);
+	free(path);
+}
+
+static void fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct cloudfs *fs = fuse_req_userdata(req);
+
+	inodes_forget(fs->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f)
+{
+	struct cloudfs *fs = fuse_req_userdata(req);
+
+	for (size_t i = 0; i < count; i++)
+		inodes_forget(fs->inodes, f[i].ino, f[i].nlookup);
+	fuse_reply_none(req);
+}
+
+/* @ino's attributes now. A version's never change: one whose file has
+ * new contents by now still describes the bytes its holders read (and is
+ * known even when the cloud cannot be asked). An open file being written
+ * describes what it holds. */
+static int attrs_of(struct cloudfs *fs, fuse_ino_t ino, const struct handle *h, struct stat *st)
+{
+	struct stat bound;
+	uint64_t version;
+	char *path;
+	int rc = inodes_get(fs->inodes, ino, &path, &version, &bound);
+
+	if (rc)
+		return rc;
+	rc = model_getattr(&fs->project, path, st);
+	free(path);
+	if (version && rc != -ENOENT && (rc || (uint64_t)st->st_ino != version)) {
+		*st = bound;
+		rc = 0;
+	}
+	/* What the kernel holds as a file cannot turn into a directory or a
+	 * link: that is another inode, found by looking the name up. */
+	if (!rc && !h && ino != INODES_ROOT && (st->st_mode ^ bound.st_mode) & S_IFMT)
+		rc = -ENOENT;
 	if (h && !h->stream && (!rc || rc == -ENOENT)) {
 		if (rc) {
 			memset(st, 0, sizeof(*st));
@@ -90,48 +241,236 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		st->st_size = (off_t)h->data.len;
 		rc = 0;
 	}
+	st->st_ino = ino;
 	return rc;
 }
 
-static int fs_readlink(const char *path, char *buf, size_t size)
+static void reply_attrs(fuse_req_t req, struct cloudfs *fs, fuse_ino_t ino, const struct handle *h)
 {
-	return model_readlink(project(), path, buf, size);
+	struct stat st;
+	int rc = attrs_of(fs, ino, h, &st);
+
+	if (rc) {
+		reply_err(req, rc);
+		return;
+	}
+	leave();
+	fuse_reply_attr(req, &st, ttl(fs));
 }
 
-struct fill_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
-};
-
-static int fill_one(void *arg, const char *name, const struct stat *st)
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fill_ctx *fc = arg;
+	struct cloudfs *fs = begin(req, false);
 
-	return fc->filler(fc->buf, name, st, 0, FUSE_FILL_DIR_PLUS);
+	reply_attrs(req, fs, ino, fi ? handle_of(fi) : NULL);
 }
 
-static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
-		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	struct fill_ctx fc = { buf, filler };
+	struct cloudfs *fs = begin(req, false);
+	char target[PATH_MAX], *path;
+	int rc = inodes_get(fs->inodes, ino, &path, NULL, NULL);
 
-	(void)off;
-	(void)fi;
-	(void)flags;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	return model_readdir(project(), path, fill_one, &fc);
+	if (!rc)
+		rc = model_readlink(&fs->project, path, target, sizeof(target));
+	free(path);
+	if (rc) {
+		reply_err(req, rc);
+		return;
+	}
+	leave();
+	fuse_reply_readlink(req, target);
 }
 
-static struct handle *handle_new(bool writing)
+/* ---- directories ------------------------------------------------------ */
+
+static int dir_add(void *arg, const char *name, const struct stat *st)
+{
+	struct dir *d = arg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		struct dent *e = realloc(d->e, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		d->e = e;
+		d->cap = cap;
+	}
+	d->e[d->n].name = strdup(name);
+	if (!d->e[d->n].name)
+		return -ENOMEM;
+	/* Unknown: no type, and no attributes for readdirplus. */
+	d->e[d->n].st = st ? *st : (struct stat){ 0 };
+	d->n++;
+	return 0;
+}
+
+static void dir_clear(struct dir *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->e[i].name);
+	d->n = 0;
+	d->filled = false;
+}
+
+static int dir_fill(struct cloudfs *fs, struct dir *d)
+{
+	int rc;
+
+	dir_clear(d);
+	rc = dir_add(d, ".", &(struct stat){ .st_mode = S_IFDIR });
+	if (!rc)
+		rc = dir_add(d, "..", &(struct stat){ .st_mode = S_IFDIR });
+	if (!rc)
+		rc = model_readdir(&fs->project, d->path, dir_add, d);
+	d->filled = !rc;
+	return rc;
+}
+
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct cloudfs *fs = begin(req, false);
+	struct dir *d = calloc(1, sizeof(*d));
+	int rc = d ? inodes_get(fs->inodes, ino, &d->path, NULL, NULL) : -ENOMEM;
+
+	if (rc) {
+		free(d);
+		reply_err(req, rc);
+		return;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	fi->fh = (uint64_t)(uintptr_t)d;
+	leave();
+	if (fuse_reply_open(req, fi)) {
+		free(d->path);
+		free(d);
+	}
+}
+
+static bool is_dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* Adds d->e[i] to @buf (@left bytes free) as a readdirplus entry, which
+ * counts as a lookup; 0 if it does not fit. */
+static size_t add_plus(fuse_req_t req, struct cloudfs *fs, struct dir *d, size_t i, char *buf,
+		       size_t left, fuse_ino_t self)
+{
+	const char *name = d->e[i].name;
+	struct fuse_entry_param e = { .attr_timeout = ttl(fs), .entry_timeout = ttl(fs) };
+	size_t need = fuse_add_direntry_plus(req, NULL, 0, name, NULL, 0);
+	char *path;
+
+	if (need > left)
+		return 0;
+	e.attr = d->e[i].st;
+	if (is_dot(name)) {
+		/* No inode: the kernel does not link "." and "..". */
+		e.attr.st_ino = strcmp(name, ".") ? FS_UNKNOWN_INO : self;
+	} else if (!e.attr.st_mode) {
+		e.attr.st_ino = FS_UNKNOWN_INO; /* the kernel looks it up */
+	} else if (!join(d->path, name, &path)) {
+		if (!inodes_lookup(fs->inodes, path, &e.attr))
+			e.ino = e.attr.st_ino;
+		else
+			e.attr.st_ino = FS_UNKNOWN_INO;
+		free(path);
+	}
+	return fuse_add_direntry_plus(req, buf, left, name, &e, (off_t)i + 1);
+}
+
+static size_t add_plain(fuse_req_t req, struct cloudfs *fs, struct dir *d, size_t i, char *buf,
+			size_t left)
+{
+	const char *name = d->e[i].name;
+	struct stat st = { .st_mode = d->e[i].st.st_mode, .st_ino = FS_UNKNOWN_INO };
+	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
+	uint64_t ino;
+	char *path;
+
+	if (need > left)
+		return 0;
+	if (!is_dot(name) && !join(d->path, name, &path)) {
+		if (inodes_find(fs->inodes, path, &ino, NULL))
+			st.st_ino = (ino_t)ino;
+		free(path);
+	}
+	return fuse_add_direntry(req, buf, left, name, &st, (off_t)i + 1);
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct cloudfs *fs = begin(req, true);
+	struct dir *d = (struct dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size);
+	size_t pos = 0;
+	int rc = buf ? 0 : -ENOMEM;
+
+	pthread_mutex_lock(&d->lock);
+	if (!rc && (off == 0 || !d->filled))
+		rc = dir_fill(fs, d);
+	for (size_t i = (size_t)off; !rc && i < d->n; i++) {
+		size_t n = plus ? add_plus(req, fs, d, i, buf + pos, size - pos, ino)
+				: add_plain(req, fs, d, i, buf + pos, size - pos);
+
+		if (!n)
+			break;
+		pos += n;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (rc) {
+		reply_err(req, rc);
+	} else {
+		leave();
+		fuse_reply_buf(req, buf, pos);
+	}
+	free(buf);
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir *d = (struct dir *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	dir_clear(d);
+	free(d->e);
+	free(d->path);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static struct handle *handle_new(const char *path, bool writing)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
-	if (h) {
-		h->writing = writing;
-		buf_init(&h->data, writing ? FS_WRITE_MAX : CFS_MAX_BODY);
-		pthread_mutex_init(&h->lock, NULL);
+	if (!h)
+		return NULL;
+	h->path = strdup(path);
+	if (!h->path) {
+		free(h);
+		return NULL;
 	}
+	h->writing = writing;
+	buf_init(&h->data, writing ? FS_WRITE_MAX : CFS_MAX_BODY);
+	pthread_mutex_init(&h->lock, NULL);
 	return h;
 }
 
@@ -140,13 +479,14 @@ static void handle_free(struct handle *h)
 	stream_free(h->stream);
 	buf_free(&h->data);
 	pthread_mutex_destroy(&h->lock);
+	free(h->path);
 	free(h);
 }
 
-static int open_handle(const char *path, struct fuse_file_info *fi, bool created,
-		       enum model_wkind kind)
+static int open_handle(struct cloudfs *fs, const char *path, struct fuse_file_info *fi,
+		       bool created, enum model_wkind kind)
 {
-	struct handle *h = handle_new(true);
+	struct handle *h = handle_new(path, true);
 	int rc = 0;
 
 	if (!h)
@@ -154,7 +494,7 @@ static int open_handle(const char *path, struct fuse_file_info *fi, bool created
 	h->created = created;
 	h->kind = kind;
 	if (kind == MODEL_W_UPLOAD)
-		rc = stream_upload_new(project(), path, &h->stream);
+		rc = stream_upload_new(&fs->project, path, &h->stream);
 	if (rc) {
 		handle_free(h);
 		return rc;
@@ -164,84 +504,158 @@ static int open_handle(const char *path, struct fuse_file_info *fi, bool created
 	return 0;
 }
 
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* What release does, also for an open the kernel never got (interrupted). */
+static void handle_close(struct cloudfs *fs, struct handle *h)
 {
-	enum model_wkind kind;
-	int rc;
+	if (h->stream)
+		stream_abort(h->stream);
+	/* A new file closed without a byte (`touch`) creates with an empty
+	 * spec; nobody waits for this result, so it is only logged. */
+	if (h->created && !h->committed && !h->stream && h->kind == MODEL_W_SPEC) {
+		int rc = model_commit(&fs->project, h->path, h->kind, "", 0);
 
-	(void)mode;
-	rc = model_create(project(), path, &kind);
-	if (rc)
-		return rc;
-	rc = open_handle(path, fi, true, kind);
-	if (rc)
-		model_done(project(), path);
-	return rc;
+		(void)rc; /* already in .cloudfs/errors */
+	}
+	/* Until now the kernel had a file here; the cloud may have a
+	 * directory (or a link) by that name from now on. */
+	if (h->created)
+		model_done(&fs->project, h->path);
+	handle_free(h);
 }
 
-static int fs_open(const char *path, struct fuse_file_info *fi)
+static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct cloudfs *fs = begin(req, true);
+	struct fuse_entry_param e = { .attr_timeout = ttl(fs), .entry_timeout = ttl(fs) };
+	enum model_wkind kind;
+	char *path;
+	int rc = child_path(fs, parent, name, &path);
+
+	(void)mode;
+	if (!rc)
+		rc = model_create(&fs->project, path, &kind);
+	if (rc)
+		goto out;
+	rc = open_handle(fs, path, fi, true, kind);
+	if (rc) {
+		model_done(&fs->project, path);
+		goto out;
+	}
+	rc = model_getattr(&fs->project, path, &e.attr);
+	if (!rc)
+		rc = inodes_lookup(fs->inodes, path, &e.attr);
+	if (rc) {
+		handle_close(fs, handle_of(fi));
+		goto out;
+	}
+	e.ino = e.attr.st_ino;
+	leave();
+	if (fuse_reply_create(req, &e, fi)) {
+		handle_close(fs, handle_of(fi));
+		inodes_forget(fs->inodes, e.ino, 1);
+	}
+out:
+	if (rc)
+		reply_err(req, rc);
+	free(path);
+}
+
+/* A reader's snapshot: the file's bytes now (or its data stream). */
+static int open_read(struct cloudfs *fs, const char *path, uint64_t version,
+		     struct fuse_file_info *fi)
 {
 	struct handle *h;
-	enum model_wkind kind;
-	int rc;
+	int rc = model_open(&fs->project, path, fi->flags);
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		rc = model_open_write(project(), path, &kind);
-		return rc ? rc : open_handle(path, fi, false, kind);
-	}
-	rc = model_open(project(), path, fi->flags);
 	if (rc)
 		return rc;
-	h = handle_new(false);
+	h = handle_new(path, false);
 	if (!h)
 		return -ENOMEM;
-	rc = stream_download_new(project(), path, &h->stream);
+	rc = stream_download_new(&fs->project, path, &h->stream);
 	if (rc == -ENOTSUP)
-		rc = model_read(project(), path, &h->data);
+		rc = model_read(&fs->project, path, &h->data);
+	/* Changed since the kernel looked the name up: it looks again. */
+	if (!rc && version && (cfs_fnv1a(h->data.data, h->data.len) | 1) != version)
+		rc = -ESTALE;
 	if (rc) {
 		handle_free(h);
 		return rc;
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->direct_io = 1;
+	/* A version's bytes never change: the kernel may keep them. */
+	fi->keep_cache = version != 0;
+	fi->direct_io = version == 0;
 	/* Nothing to commit when a reader closes: spare the kernel the FLUSH. */
 	fi->noflush = 1;
 	return 0;
 }
 
-/* read_buf, not read: image data is handed to the kernel in the memory it
- * was received in (libfuse frees it), not copied once more. */
-static int fs_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size, off_t off,
-		       struct fuse_file_info *fi)
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct cloudfs *fs = begin(req, false);
+	enum model_wkind kind;
+	uint64_t version;
+	char *path;
+	int rc = inodes_get(fs->inodes, ino, &path, &version, NULL);
+
+	if (rc)
+		goto out;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		rc = model_open_write(&fs->project, path, &kind);
+		if (!rc)
+			rc = open_handle(fs, path, fi, false, kind);
+	} else {
+		rc = open_read(fs, path, version, fi);
+	}
+	if (rc)
+		goto out;
+	leave();
+	if (fuse_reply_open(req, fi))
+		handle_close(fs, handle_of(fi));
+out:
+	if (rc)
+		reply_err(req, rc);
+	free(path);
+}
+
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
-	struct fuse_bufvec *bv = malloc(sizeof(*bv));
 	char *mem = NULL;
-	int rc = 0;
+	int rc;
 
-	(void)path;
-	if (!bv)
-		return -ENOMEM;
+	(void)ino;
+	begin(req, false);
 	if (h->stream) {
+		/* Image data goes to the kernel from the memory it was
+		 * received in. */
 		pthread_mutex_lock(&h->lock);
 		rc = stream_read(h->stream, &mem, size, off);
 		pthread_mutex_unlock(&h->lock);
-	} else if (off >= 0 && (size_t)off < h->data.len) {
-		if (size > h->data.len - (size_t)off)
-			size = h->data.len - (size_t)off;
-		mem = malloc(size);
-		rc = mem ? (int)size : -ENOMEM;
+	} else {
+		/* A copy: once the kernel has the reply it may release the
+		 * file, and the snapshot with it, while writev() returns. */
+		size_t len = h->data.len;
+
+		rc = 0;
+		if (off >= 0 && (size_t)off < len)
+			rc = (int)(size < len - (size_t)off ? size : len - (size_t)off);
+		mem = rc ? malloc((size_t)rc) : NULL;
 		if (mem)
-			memcpy(mem, h->data.data + off, size);
+			memcpy(mem, h->data.data + off, (size_t)rc);
+		else if (rc)
+			rc = -ENOMEM;
 	}
 	if (rc < 0) {
-		free(bv);
-		return rc;
+		reply_err(req, rc);
+		return;
 	}
-	*bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT((size_t)rc);
-	bv->buf[0].mem = mem;
-	*bufp = bv;
-	return 0;
+	leave();
+	fuse_reply_buf(req, mem, (size_t)rc);
+	free(mem);
 }
 
 /* Commands run per complete line, so write(2) fails on a bad one (shells
@@ -251,10 +665,9 @@ static bool runs_per_line(enum model_wkind kind)
 	return kind == MODEL_W_ACTION || kind == MODEL_W_CTL;
 }
 
-static int fs_write(const char *path, const char *buf, size_t size, off_t off,
-		    struct fuse_file_info *fi)
+static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, size_t size,
+			off_t off)
 {
-	struct handle *h = handle_of(fi);
 	int rc;
 
 	if (!h->writing)
@@ -271,7 +684,7 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 	}
 	h->dirty = true;
 	if (runs_per_line(h->kind) && h->data.data[h->data.len - 1] == '\n') {
-		int err = model_commit(project(), path, h->kind, h->data.data, h->data.len);
+		int err = model_commit(&fs->project, h->path, h->kind, h->data.data, h->data.len);
 
 		h->dirty = false;
 		buf_reset(&h->data);
@@ -283,18 +696,32 @@ out:
 	return rc;
 }
 
-static int fs_flush(const char *path, struct fuse_file_info *fi)
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
 {
-	struct handle *h = handle_of(fi);
+	struct cloudfs *fs = begin(req, false);
+	int rc = handle_write(fs, handle_of(fi), buf, size, off);
+
+	(void)ino;
+	if (rc < 0) {
+		reply_err(req, rc);
+		return;
+	}
+	leave();
+	fuse_reply_write(req, (size_t)rc);
+}
+
+static int handle_flush(struct cloudfs *fs, struct handle *h, pid_t pid)
+{
 	int rc;
 
 	if (!h->writing)
 		return 0;
 	if (h->stream) {
 		pthread_mutex_lock(&h->lock);
-		rc = stream_finish(h->stream, fuse_get_context()->pid);
+		rc = stream_finish(h->stream, pid);
 		if (!rc && h->created && stream_completed(h->stream))
-			model_done(project(), path);
+			model_done(&fs->project, h->path);
 		pthread_mutex_unlock(&h->lock);
 		return rc;
 	}
@@ -306,39 +733,35 @@ static int fs_flush(const char *path, struct fuse_file_info *fi)
 	pthread_mutex_lock(&h->lock);
 	h->dirty = false;
 	h->committed = true;
-	rc = model_commit(project(), path, h->kind, h->data.data ? h->data.data : "", h->data.len);
+	rc = model_commit(&fs->project, h->path, h->kind, h->data.data ? h->data.data : "",
+			  h->data.len);
 	/* The resource exists from now on: the name stops being this file
 	 * before close(2) returns, so the next command finds the link. */
 	if (!rc && h->created && h->kind == MODEL_W_SPEC)
-		model_done(project(), path);
+		model_done(&fs->project, h->path);
 	pthread_mutex_unlock(&h->lock);
 	return rc;
 }
 
-static int fs_release(const char *path, struct fuse_file_info *fi)
+static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct handle *h = handle_of(fi);
+	struct cloudfs *fs = begin(req, false);
 
-	if (h->stream)
-		stream_abort(h->stream);
-	/* A new file closed without a byte (`touch`) creates with an empty
-	 * spec; nobody waits for this result, so it is only logged. */
-	if (h->created && !h->committed && !h->stream && h->kind == MODEL_W_SPEC) {
-		int rc = model_commit(project(), path, h->kind, "", 0);
-
-		(void)rc; /* already in .cloudfs/errors */
-	}
-	/* Until now the kernel had a file here; the cloud may have a
-	 * directory (or a link) by that name from now on. */
-	if (h->created)
-		model_done(project(), path);
-	handle_free(h);
-	return 0;
+	(void)ino;
+	reply_err(req, handle_flush(fs, handle_of(fi), fuse_req_ctx(req)->pid));
 }
 
-static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct handle *h = fi ? handle_of(fi) : NULL;
+	struct cloudfs *fs = begin(req, false);
+
+	(void)ino;
+	handle_close(fs, handle_of(fi));
+	reply_err(req, 0);
+}
+
+static int do_truncate(struct cloudfs *fs, const char *path, off_t size, struct handle *h)
+{
 	enum model_wkind kind;
 	int rc;
 
@@ -351,107 +774,162 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	/* open(O_TRUNC) of a writable file: its new value comes with close. */
 	if (h && h->writing)
 		return size == 0 ? 0 : -EINVAL;
-	if (size == 0 && !model_open_write(project(), path, &kind))
+	if (size == 0 && !model_open_write(&fs->project, path, &kind))
 		return 0;
 	return -EACCES;
 }
 
-static int fs_statfs(const char *path, struct statvfs *st)
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
 {
-	(void)path;
-	memset(st, 0, sizeof(*st));
-	st->f_bsize = 4096;
-	st->f_frsize = 4096;
-	st->f_namemax = 255;
-	return 0;
+	struct cloudfs *fs = begin(req, false);
+	struct handle *h = fi ? handle_of(fi) : NULL;
+	struct stat st;
+	char *path;
+	int rc = inodes_get(fs->inodes, ino, &path, NULL, NULL);
+
+	if (rc)
+		goto out;
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+		rc = -EPERM;
+	else if (to_set & FUSE_SET_ATTR_SIZE)
+		rc = do_truncate(fs, path, attr->st_size, h);
+	/* Times: `touch` on something that exists has nothing to change, and
+	 * is not an error worth failing a script for. */
+	if (!rc)
+		rc = attrs_of(fs, ino, h, &st);
+	free(path);
+out:
+	if (rc) {
+		reply_err(req, rc);
+		return;
+	}
+	leave();
+	fuse_reply_attr(req, &st, ttl(fs));
 }
 
-static int fs_mkdir(const char *path, mode_t mode)
+/* ---- names ------------------------------------------------------------ */
+
+/* mkdir and symlink: @rc is the model's; the new name is looked up. */
+static void reply_made(fuse_req_t req, struct cloudfs *fs, const char *path, int rc)
 {
+	struct stat st;
+
+	if (!rc)
+		rc = model_getattr(&fs->project, path, &st);
+	if (!rc)
+		rc = reply_entry(req, fs, path, &st);
+	if (rc)
+		reply_err(req, rc);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct cloudfs *fs = begin(req, true);
+	char *path;
+	int rc = child_path(fs, parent, name, &path);
+
 	(void)mode;
-	return model_mkdir(project(), path);
+	if (!rc)
+		rc = model_mkdir(&fs->project, path);
+	reply_made(req, fs, path, rc);
+	free(path);
 }
 
-static int fs_rmdir(const char *path)
+static void fs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
 {
-	return model_rmdir(project(), path);
+	struct cloudfs *fs = begin(req, true);
+	char *path;
+	int rc = child_path(fs, parent, name, &path);
+
+	if (!rc)
+		rc = model_symlink(&fs->project, target, path);
+	reply_made(req, fs, path, rc);
+	free(path);
 }
 
-static int fs_unlink(const char *path)
+/* rmdir and unlink: a removed name's next lookup is a new inode. */
+static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name,
+			int (*op)(struct project *, const char *))
 {
-	return model_unlink(project(), path);
+	struct cloudfs *fs = begin(req, true);
+	char *path;
+	int rc = child_path(fs, parent, name, &path);
+
+	if (!rc)
+		rc = op(&fs->project, path);
+	if (!rc)
+		inodes_unbind(fs->inodes, path);
+	free(path);
+	reply_err(req, rc);
 }
 
-static int fs_symlink(const char *target, const char *path)
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	return model_symlink(project(), target, path);
+	remove_name(req, parent, name, model_rmdir);
 }
 
-static int fs_refuse_link(const char *from, const char *to)
+static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)from;
-	(void)to;
-	return -EPERM;
+	remove_name(req, parent, name, model_unlink);
 }
 
-static int fs_rename(const char *from, const char *to, unsigned int flags)
+static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
 {
+	(void)ino;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
 	(void)flags;
 	/* Renaming is `echo new-name > <dir>/name`. */
-	return fs_refuse_link(from, to);
+	fuse_reply_err(req, EPERM);
 }
 
-static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EPERM;
+	struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX };
+
+	(void)ino;
+	fuse_reply_statfs(req, &st);
 }
 
-static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return -EPERM;
-}
-
-static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
-{
-	(void)tv;
-	(void)fi;
-	/* `touch` on something that exists: nothing to change, not an error
-	 * worth failing a script for. */
-	return model_getattr(project(), path, &(struct stat){ 0 });
-}
-
-static const struct fuse_operations fs_ops = {
+static const struct fuse_lowlevel_ops fs_ops = {
 	.init = fs_init,
+	.lookup = fs_lookup,
+	.forget = fs_forget,
+	.forget_multi = fs_forget_multi,
 	.getattr = fs_getattr,
+	.setattr = fs_setattr,
 	.readlink = fs_readlink,
+	.opendir = fs_opendir,
 	.readdir = fs_readdir,
+	.readdirplus = fs_readdirplus,
+	.releasedir = fs_releasedir,
 	.open = fs_open,
 	.create = fs_create,
-	.read_buf = fs_read_buf,
+	.read = fs_read,
 	.write = fs_write,
 	.flush = fs_flush,
 	.release = fs_release,
-	.truncate = fs_truncate,
 	.statfs = fs_statfs,
 	.mkdir = fs_mkdir,
 	.rmdir = fs_rmdir,
 	.unlink = fs_unlink,
 	.symlink = fs_symlink,
-	.link = fs_refuse_link,
+	.link = fs_link,
 	.rename = fs_rename,
-	.chmod = fs_chmod,
-	.chown = fs_chown,
-	.utimens = fs_utimens,
 };
 
-const struct fuse_operations *fs_operations(void)
+const struct fuse_lowlevel_ops *fs_operations(void)
 {
 	return &fs_ops;
 }

@@ -2,9 +2,10 @@
 /*
  * Telling the kernel what no longer holds (the model's notify hook). Layer:
  * top, beside fs.c. Attributes are dropped at once; entries either at once
- * or, for callers inside an operation on the directory itself (whose lock
- * the kernel holds until we answer), by one notifier thread once that
- * operation has been answered.
+ * or, for callers inside an operation during which the kernel holds a
+ * directory's lock (until we answer), by one notifier thread once that
+ * operation has been answered. Node ids come from the inode table: nothing
+ * here touches the mount.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,36 +34,26 @@ static struct {
 	struct cloudfs *fs;
 } q = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-/*
- * The node id of @path's parent. The high-level API hides node ids, but
- * without use_ino st_ino *is* the node id, so it comes from stat()ing the
- * parent through the mount. Only ever called while serving an operation:
- * its syscall keeps the mount busy anyway, so this walk can never be what
- * makes an unmount fail with EBUSY (a walk from a thread of its own could).
- * The parent's entry is cached by the kernel, and the walk takes no lock
- * the kernel holds for the operation being served.
- */
+/* The node id of @path's parent, if the kernel was given one (else it
+ * holds nothing under it to forget). */
 static int parent_ino(struct cloudfs *fs, const char *path, fuse_ino_t *ino)
 {
 	const char *slash = strrchr(path, '/');
 	char parent[PATH_MAX];
-	struct stat st;
+	uint64_t n;
 
-	if (!slash || !slash[1] || !fs->mountpoint)
+	if (!slash || !slash[1] || (size_t)(slash - path) >= sizeof(parent))
 		return -EINVAL;
-	*ino = FUSE_ROOT_ID;
-	if (slash == path)
-		return 0;
-	snprintf(parent, sizeof(parent), "%s%.*s", fs->mountpoint, (int)(slash - path), path);
-	if (lstat(parent, &st))
-		return -errno;
-	*ino = st.st_ino;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	if (!inodes_find(fs->inodes, parent[0] ? parent : "/", &n, NULL))
+		return -ENOENT;
+	*ino = n;
 	return 0;
 }
 
 static void forget_entry(struct cloudfs *fs, fuse_ino_t parent, const char *name)
 {
-	fuse_lowlevel_notify_inval_entry(fuse_get_session(fs->fuse), parent, name, strlen(name));
+	fuse_lowlevel_notify_inval_entry(fs->se, parent, name, strlen(name));
 }
 
 /* Forgets queued entries in order, for the life of the process. Each
@@ -129,17 +120,29 @@ static void forget_later(struct cloudfs *fs, fuse_ino_t parent, const char *name
 void fs_notify(void *arg, const char *path, enum model_notify kind)
 {
 	struct cloudfs *fs = arg;
+	uint64_t ino, version;
 	fuse_ino_t parent;
 
-	/* Attributes are dropped at once: no directory lock is involved, and
-	 * files hold no page cache (direct_io) for the kernel to wait on. A
-	 * path the kernel does not know costs a table lookup. */
-	if (kind == MODEL_NOTIFY_ATTR) {
-		if (fs->fuse)
-			fuse_invalidate_path(fs->fuse, path);
+	if (!fs->se)
 		return;
+	if (kind == MODEL_NOTIFY_ATTR) {
+		/* A path the kernel was never given costs a table lookup. */
+		if (!inodes_find(fs->inodes, path, &ino, &version))
+			return;
+		/* Attributes are dropped at once: no directory lock is
+		 * involved, and such files hold no page cache (direct_io) for
+		 * the kernel to wait on. */
+		if (!version) {
+			fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+			return;
+		}
+		/* A version's attributes never change: the name has to lead
+		 * to the new version's inode, so the kernel forgets the name. */
+		kind = MODEL_NOTIFY_ENTRY;
 	}
-	if (!fs->fuse || parent_ino(fs, path, &parent))
+	if (kind == MODEL_NOTIFY_ENTRY && fs_holds_dir())
+		kind = MODEL_NOTIFY_ENTRY_LATER;
+	if (parent_ino(fs, path, &parent))
 		return;
 	if (kind == MODEL_NOTIFY_ENTRY_LATER)
 		forget_later(fs, parent, strrchr(path, '/') + 1);

@@ -3,7 +3,7 @@
  * cloudfs: mount an OpenStack project as files.
  * Order matters: parse options, read credentials, authenticate on the
  * terminal (bad credentials fail here, with Keystone's message), then mount,
- * daemonize, and only then start threads (fuse_loop_mt).
+ * daemonize, and only then start threads (fuse_session_loop_mt).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,7 +149,7 @@ static int apply_cli(struct config *cfg, const struct options *o)
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct options *o)
 {
 	struct cloudfs fs;
-	struct fuse *fuse = NULL;
+	struct fuse_session *se = NULL;
 	struct fuse_loop_config *loop = NULL;
 	char err[1024] = "";
 	int rc, ret = 1;
@@ -195,42 +195,47 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		goto out;
 	}
 
-	fuse = fuse_new(args, fs_operations(), sizeof(struct fuse_operations), &fs);
-	if (!fuse)
+	fs.inodes = inodes_new();
+	if (!fs.inodes) {
+		fprintf(stderr, "cloudfs: out of memory\n");
 		goto out;
-	if (fuse_mount(fuse, fopts->mountpoint))
+	}
+	se = fuse_session_new(args, fs_operations(), sizeof(struct fuse_lowlevel_ops), &fs);
+	if (!se)
+		goto out;
+	if (fuse_set_signal_handlers(se))
 		goto out_destroy;
-	fs.fuse = fuse;
-	fs.mountpoint = realpath(fopts->mountpoint, NULL);
+	if (fuse_session_mount(se, fopts->mountpoint))
+		goto out_signals;
+	fs.se = se;
 	if (fuse_daemonize(fopts->foreground))
 		goto out_unmount;
 	if (!fopts->foreground)
 		log_set_syslog(true);
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
-		goto out_unmount;
 	/* Only FUSE worker threads have a request to be interrupted. */
 	http_set_cancel_hook(fs_interrupted);
 	log_info("mounted %s on %s", fs.cfg.source ? fs.cfg.source : "?", fopts->mountpoint);
 	if (fopts->singlethread) {
-		ret = fuse_loop(fuse) ? 1 : 0;
+		ret = fuse_session_loop(se) ? 1 : 0;
 	} else {
 		loop = fuse_loop_cfg_create();
 		if (!loop)
-			goto out_signals;
+			goto out_unmount;
 		fuse_loop_cfg_set_clone_fd(loop, fopts->clone_fd);
 		fuse_loop_cfg_set_idle_threads(loop, 4);
 		fuse_loop_cfg_set_max_threads(loop, o->max_threads ? o->max_threads : 16);
-		ret = fuse_loop_mt(fuse, loop) ? 1 : 0;
+		ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
 		fuse_loop_cfg_destroy(loop);
 	}
-out_signals:
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:
-	fuse_unmount(fuse);
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
 out_destroy:
-	fuse_destroy(fuse);
+	fs.se = NULL;
+	fuse_session_destroy(se);
 out:
-	free(fs.mountpoint);
+	inodes_free(fs.inodes);
 	model_project_cleanup(&fs.project);
 	session_cleanup(&fs.sess);
 	auth_free(fs.auth);
@@ -265,7 +270,7 @@ int main(int argc, char *argv[])
 		usage(argv[0]);
 		printf("FUSE options:\n");
 		fuse_cmdline_help();
-		fuse_lib_help(&args);
+		fuse_lowlevel_help();
 		ret = 0;
 		goto out;
 	}

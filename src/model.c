@@ -626,6 +626,12 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 	}
 }
 
+/* Read-only files rendered from documents get a version (see model.h). */
+static bool is_versioned(const struct node *n)
+{
+	return !n->ctl && n->virt == VIRT_NONE && !(n->perm & 0222);
+}
+
 static int node_stat(struct project *p, const struct node *n, struct stat *st)
 {
 	struct buf b;
@@ -659,6 +665,8 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 		buf_init(&b, CFS_MAX_BODY);
 		rc = node_contents(p, n, &b);
 		st->st_size = (off_t)b.len;
+		if (!rc && is_versioned(n))
+			st->st_ino = (ino_t)(cfs_fnv1a(b.data, b.len) | 1);
 		buf_free(&b);
 		break;
 	}
@@ -852,19 +860,12 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			vn.tp.nattrs = 1;
 			if (resolve_virtual(NULL, c, &vn))
 				continue;
-			/* The console is fetched on read, not to list a directory. */
-			if (vn.virt == VIRT_CONSOLE) {
-				memset(&st, 0, sizeof(st));
-				st.st_mode = S_IFREG | vn.perm;
-				st.st_nlink = 1;
-				st.st_uid = p->uid;
-				st.st_gid = p->gid;
-				st.st_mtime = (time_t)n->mtime_s;
-			} else if (node_stat(p, &vn, &st)) {
+			/* The console is fetched on read, not to list a directory:
+			 * its size is only known to a lookup. */
+			if (vn.virt != VIRT_CONSOLE && node_stat(p, &vn, &st))
 				continue;
-			}
 			free(vn.link);
-			if (fill(ctx, *virt, &st))
+			if (fill(ctx, *virt, vn.virt == VIRT_CONSOLE ? NULL : &st))
 				return 0;
 		}
 	}

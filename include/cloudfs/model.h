@@ -63,7 +63,8 @@ enum model_wkind {
 	MODEL_W_CTL, /* run each line as a control command */
 };
 
-/* Called for each directory entry; @st is complete (for readdirplus).
+/* Called for each directory entry; @st is complete (for readdirplus), or
+ * NULL when the entry's attributes are not known without fetching it.
  * Returns non-zero to stop. */
 typedef int (*model_fill_fn)(void *ctx, const char *name, const struct stat *st);
 
@@ -71,8 +72,12 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms,
 		       int64_t neg_ttl_ms) CFS_WARN_UNUSED;
 void model_project_cleanup(struct project *p);
 
-/* Paths are relative to the project and start with '/'. All return 0 or
- * -errno. */
+/*
+ * Paths are relative to the project and start with '/'. All return 0 or
+ * -errno. A read-only file rendered from documents has st_ino set to its
+ * contents' version (a hash, never 0): equal versions, equal bytes. Every
+ * other entry has 0 (its bytes are only known by reading: read it afresh).
+ */
 int model_getattr(struct project *p, const char *path, struct stat *st) CFS_WARN_UNUSED;
 int model_readdir(struct project *p, const char *path, model_fill_fn fill,
 		  void *ctx) CFS_WARN_UNUSED;
