@@ -1,5 +1,6 @@
 """Freshness: TTL reuse, expiry, negative entries, manual refresh, coalescing."""
 
+import json
 import os
 import threading
 import time
@@ -55,6 +56,39 @@ def test_sizes_and_names_follow_a_change_the_kernel_had_cached(mount_factory, fa
     os.listdir(m.p("servers"))  # the listing refetch, where names come from
     assert poll(lambda: not os.path.lexists(m.p("servers", "web1")), timeout=2)
     assert os.readlink(m.p("servers", "web1-renamed")) == s["id"]
+
+
+def test_a_reader_keeps_the_version_it_opened_whole(mount_factory, fake):
+    # The kernel keeps file contents: a file that changes becomes a new
+    # inode, like a file replaced by rename(2). Whoever opened the old one
+    # reads all of it, at its own size, even when the new version is
+    # shorter and others have already looked at it (a shared page cache
+    # would cut the old reader short at the new size, or mix the two).
+    m = mount_factory("-o", "cache_ttl=30")
+    s = server(fake, "web1")
+    d = m.p("servers", s["id"])
+    refresh = f"echo servers > {m.p('.cloudfs', 'refresh')}"
+    fake.update("servers", s["id"], metadata={"pad": "x" * 10000})
+    assert sh(refresh).returncode == 0
+    old_doc = read(os.path.join(d, "json")).encode()
+    assert len(old_doc) > 2 * 4096  # spans pages
+    with open(os.path.join(d, "status"), "rb") as st, open(os.path.join(d, "json"), "rb") as js:
+        head = js.read(1000)
+        fake.update("servers", s["id"], status="ERROR", metadata={"pad": "y" * 6000})
+        assert sh(refresh).returncode == 0
+        # Everyone else sees the new version at once, at its exact size.
+        assert read(os.path.join(d, "status")) == "ERROR\n"
+        assert os.stat(os.path.join(d, "status")).st_size == len("ERROR\n")
+        new_doc = read(os.path.join(d, "json")).encode()
+        assert json.loads(new_doc)["metadata"]["pad"] == "y" * 6000
+        assert os.stat(os.path.join(d, "json")).st_size == len(new_doc)
+        # The holders read on: exactly the version they opened.
+        assert st.read() == b"ACTIVE\n"
+        assert os.fstat(st.fileno()).st_size == len("ACTIVE\n")
+        assert head + js.read() == old_doc
+        assert os.fstat(js.fileno()).st_size == len(old_doc)
+    # A new open of an old name finds the new version.
+    assert read(os.path.join(d, "status")) == "ERROR\n"
 
 
 def test_many_deleted_at_once_all_disappear_within_the_ttl(mount_factory, fake):
