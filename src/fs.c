@@ -592,6 +592,20 @@ static int open_read(struct cloudfs *fs, const char *path, uint64_t version,
 	return 0;
 }
 
+/* Hands a version's bytes to the kernel's page cache at its first open,
+ * before the open is answered: the reader's read(2) then finds them there
+ * and costs no READ (nor the GETATTR the kernel sends after a READ to
+ * refresh atime). Should the kernel drop them later, a READ brings them. */
+static void fill_cache(struct cloudfs *fs, fuse_ino_t ino, const struct handle *h)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(h->data.len);
+
+	if (!h->data.len || !inodes_first_fill(fs->inodes, ino))
+		return;
+	bv.buf[0].mem = h->data.data;
+	fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
+}
+
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req, false);
@@ -611,6 +625,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (rc)
 		goto out;
+	if (fi->keep_cache)
+		fill_cache(fs, ino, handle_of(fi));
 	leave();
 	if (fuse_reply_open(req, fi))
 		handle_close(fs, handle_of(fi));

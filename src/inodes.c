@@ -19,6 +19,7 @@ struct inode {
 	uint64_t nlookup;
 	uint64_t version;
 	bool bound; /* the inode its path leads to now */
+	bool filled; /* its bytes were handed to the kernel */
 	struct stat st; /* as bound: a version's attributes never change */
 	char path[];
 };
@@ -258,6 +259,19 @@ void inodes_unbind(struct inodes *t, const char *path)
 	if (n && n->ino != INODES_ROOT)
 		unbind(t, n);
 	pthread_mutex_unlock(&t->lock);
+}
+
+bool inodes_first_fill(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+	bool first = false;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_ino(t, ino);
+	if (n && !n->filled)
+		first = n->filled = true;
+	pthread_mutex_unlock(&t->lock);
+	return first;
 }
 
 size_t inodes_count(struct inodes *t)

@@ -46,6 +46,9 @@ bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *ve
 /* @path leads nowhere now (it was removed): its next lookup gets a new
  * inode. Holders of the old one keep it. */
 void inodes_unbind(struct inodes *t, const char *path);
+/* True the first time it is asked of @ino: whoever asks hands the
+ * kernel the version's bytes, once. */
+bool inodes_first_fill(struct inodes *t, uint64_t ino);
 /* Inodes alive, the root included. */
 size_t inodes_count(struct inodes *t);
 

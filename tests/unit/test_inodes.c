@@ -120,6 +120,24 @@ static void test_unbind(void **state)
 	inodes_free(t);
 }
 
+/* A version's bytes go to the kernel once; a new version's go again. */
+static void test_first_fill_once_per_version(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t a, b;
+
+	(void)state;
+	a = look(t, "/servers/x/json", S_IFREG, 1);
+	assert_true(inodes_first_fill(t, a));
+	assert_false(inodes_first_fill(t, a));
+	assert_int_equal(look(t, "/servers/x/json", S_IFREG, 1), a);
+	assert_false(inodes_first_fill(t, a));
+	b = look(t, "/servers/x/json", S_IFREG, 2);
+	assert_true(inodes_first_fill(t, b));
+	assert_false(inodes_first_fill(t, 999999)); /* unknown: nothing to fill */
+	inodes_free(t);
+}
+
 /* Enough inodes to grow both tables several times; every one is still
  * found by number and by path. */
 static void test_many(void **state)
@@ -164,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_new_version_new_inode),
 		cmocka_unit_test(test_type_change_new_inode),
 		cmocka_unit_test(test_unbind),
+		cmocka_unit_test(test_first_fill_once_per_version),
 		cmocka_unit_test(test_many),
 	};
 
