@@ -595,15 +595,18 @@ static int open_read(struct cloudfs *fs, const char *path, uint64_t version,
 /* Hands a version's bytes to the kernel's page cache at its first open,
  * before the open is answered: the reader's read(2) then finds them there
  * and costs no READ (nor the GETATTR the kernel sends after a READ to
- * refresh atime). Should the kernel drop them later, a READ brings them. */
+ * refresh atime). Should the kernel drop them later, a READ brings them.
+ * Other opens of the inode wait meanwhile (inodes.h). */
 static void fill_cache(struct cloudfs *fs, fuse_ino_t ino, const struct handle *h)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(h->data.len);
 
-	if (!h->data.len || !inodes_first_fill(fs->inodes, ino))
+	if (!inodes_fill_begin(fs->inodes, ino))
 		return;
 	bv.buf[0].mem = h->data.data;
-	fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
+	if (h->data.len)
+		fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
+	inodes_fill_end(fs->inodes, ino);
 }
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -19,13 +19,18 @@ struct inode {
 	uint64_t nlookup;
 	uint64_t version;
 	bool bound; /* the inode its path leads to now */
-	bool filled; /* its bytes were handed to the kernel */
+	enum {
+		UNFILLED,
+		FILLING,
+		FILLED
+	} fill; /* its bytes, to the kernel */
 	struct stat st; /* as bound: a version's attributes never change */
 	char path[];
 };
 
 struct inodes {
 	pthread_mutex_t lock;
+	pthread_cond_t filled; /* some inode left FILLING */
 	struct inode **by_ino, **by_path;
 	size_t nbuckets; /* both tables; a power of two */
 	size_t count;
@@ -132,6 +137,7 @@ struct inodes *inodes_new(void)
 	t->by_path = calloc(t->nbuckets, sizeof(*t->by_path));
 	t->next_ino = INODES_ROOT + 1;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->filled, NULL);
 	if (!t->by_ino || !t->by_path || !inode_new(t, "/", INODES_ROOT)) {
 		inodes_free(t);
 		return NULL;
@@ -154,6 +160,7 @@ void inodes_free(struct inodes *t)
 	free(t->by_ino);
 	free(t->by_path);
 	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->filled);
 	free(t);
 }
 
@@ -261,17 +268,32 @@ void inodes_unbind(struct inodes *t, const char *path)
 	pthread_mutex_unlock(&t->lock);
 }
 
-bool inodes_first_fill(struct inodes *t, uint64_t ino)
+bool inodes_fill_begin(struct inodes *t, uint64_t ino)
 {
 	struct inode *n;
 	bool first = false;
 
 	pthread_mutex_lock(&t->lock);
-	n = *find_ino(t, ino);
-	if (n && !n->filled)
-		first = n->filled = true;
+	while ((n = *find_ino(t, ino)) && n->fill == FILLING)
+		pthread_cond_wait(&t->filled, &t->lock);
+	if (n && n->fill == UNFILLED) {
+		n->fill = FILLING;
+		first = true;
+	}
 	pthread_mutex_unlock(&t->lock);
 	return first;
+}
+
+void inodes_fill_end(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_ino(t, ino);
+	if (n)
+		n->fill = FILLED;
+	pthread_cond_broadcast(&t->filled);
+	pthread_mutex_unlock(&t->lock);
 }
 
 size_t inodes_count(struct inodes *t)

@@ -46,9 +46,14 @@ bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *ve
 /* @path leads nowhere now (it was removed): its next lookup gets a new
  * inode. Holders of the old one keep it. */
 void inodes_unbind(struct inodes *t, const char *path);
-/* True the first time it is asked of @ino: whoever asks hands the
- * kernel the version's bytes, once. */
-bool inodes_first_fill(struct inodes *t, uint64_t ino);
+/*
+ * Handing a version's bytes to the kernel, once per inode: true for the
+ * first caller, who must call inodes_fill_end() when done. Later callers
+ * wait until then, so no reader of @ino can be in the middle of a READ
+ * (holding pages the filler would wait for) while it is filled.
+ */
+bool inodes_fill_begin(struct inodes *t, uint64_t ino);
+void inodes_fill_end(struct inodes *t, uint64_t ino);
 /* Inodes alive, the root included. */
 size_t inodes_count(struct inodes *t);
 

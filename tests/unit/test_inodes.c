@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -121,21 +123,58 @@ static void test_unbind(void **state)
 }
 
 /* A version's bytes go to the kernel once; a new version's go again. */
-static void test_first_fill_once_per_version(void **state)
+static void test_fill_once_per_version(void **state)
 {
 	struct inodes *t = inodes_new();
 	uint64_t a, b;
 
 	(void)state;
 	a = look(t, "/servers/x/json", S_IFREG, 1);
-	assert_true(inodes_first_fill(t, a));
-	assert_false(inodes_first_fill(t, a));
+	assert_true(inodes_fill_begin(t, a));
+	inodes_fill_end(t, a);
+	assert_false(inodes_fill_begin(t, a));
 	assert_int_equal(look(t, "/servers/x/json", S_IFREG, 1), a);
-	assert_false(inodes_first_fill(t, a));
+	assert_false(inodes_fill_begin(t, a));
 	b = look(t, "/servers/x/json", S_IFREG, 2);
-	assert_true(inodes_first_fill(t, b));
-	assert_false(inodes_first_fill(t, 999999)); /* unknown: nothing to fill */
+	assert_true(inodes_fill_begin(t, b));
+	inodes_fill_end(t, b);
+	assert_false(inodes_fill_begin(t, 999999)); /* unknown: nothing to fill */
 	inodes_free(t);
+}
+
+struct filler {
+	struct inodes *t;
+	uint64_t ino;
+	int done; /* set by the filler before it ends */
+	int seen; /* what the waiter saw when it got through */
+};
+
+static void *second_opener(void *arg)
+{
+	struct filler *f = arg;
+
+	/* Must not get through while the first is filling. */
+	assert_false(inodes_fill_begin(f->t, f->ino));
+	f->seen = __atomic_load_n(&f->done, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* A second open of an inode being filled waits for the fill to end. */
+static void test_fill_makes_others_wait(void **state)
+{
+	struct filler f = { .t = inodes_new() };
+	pthread_t th;
+
+	(void)state;
+	f.ino = look(f.t, "/servers/x/status", S_IFREG, 9);
+	assert_true(inodes_fill_begin(f.t, f.ino));
+	assert_int_equal(pthread_create(&th, NULL, second_opener, &f), 0);
+	usleep(50 * 1000); /* the waiter is blocked by now, or about to be */
+	__atomic_store_n(&f.done, 1, __ATOMIC_SEQ_CST);
+	inodes_fill_end(f.t, f.ino);
+	pthread_join(th, NULL);
+	assert_int_equal(f.seen, 1);
+	inodes_free(f.t);
 }
 
 /* Enough inodes to grow both tables several times; every one is still
@@ -182,7 +221,8 @@ int main(void)
 		cmocka_unit_test(test_new_version_new_inode),
 		cmocka_unit_test(test_type_change_new_inode),
 		cmocka_unit_test(test_unbind),
-		cmocka_unit_test(test_first_fill_once_per_version),
+		cmocka_unit_test(test_fill_once_per_version),
+		cmocka_unit_test(test_fill_makes_others_wait),
 		cmocka_unit_test(test_many),
 	};
 
