@@ -135,16 +135,30 @@ static int child_path(struct cloudfs *fs, fuse_ino_t parent, const char *name, c
 	return rc;
 }
 
-/* Answers a lookup-like request with @path's inode for @st. */
-static int reply_entry(fuse_req_t req, struct cloudfs *fs, const char *path, struct stat *st)
+/* Gives the file e->attr describes, at @path, its inode (counting one
+ * kernel lookup) and the kernel's timeouts. */
+static int entry_bind(struct cloudfs *fs, const char *path, struct fuse_entry_param *e)
 {
-	struct fuse_entry_param e = { .attr_timeout = ttl(fs), .entry_timeout = ttl(fs) };
-	int rc = inodes_lookup(fs->inodes, path, st);
+	int rc = inodes_lookup(fs->inodes, path, &e->attr);
 
 	if (rc)
 		return rc;
-	e.ino = st->st_ino;
-	e.attr = *st;
+	e->ino = e->attr.st_ino;
+	e->attr_timeout = e->entry_timeout = ttl(fs);
+	return 0;
+}
+
+/* Answers a lookup-like request with @path's inode. On failure nothing is
+ * sent: the caller answers. */
+static int reply_entry(fuse_req_t req, struct cloudfs *fs, const char *path)
+{
+	struct fuse_entry_param e = { 0 };
+	int rc = model_getattr(&fs->project, path, &e.attr);
+
+	if (!rc)
+		rc = entry_bind(fs, path, &e);
+	if (rc)
+		return rc;
 	leave();
 	/* Not delivered (interrupted): the kernel will not forget it. */
 	if (fuse_reply_entry(req, &e))
@@ -172,24 +186,20 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct cloudfs *fs = begin(req, true);
-	struct stat st;
 	char *path;
 	int rc = child_path(fs, parent, name, &path);
 
 	if (!rc)
-		rc = model_getattr(&fs->project, path, &st);
+		rc = reply_entry(req, fs, path);
 	if (rc == -ENOENT) {
 		struct fuse_entry_param e = { .ino = 0 };
 
 		e.entry_timeout = fs->cfg.negative_ttl_s < 1.0 ? fs->cfg.negative_ttl_s : 1.0;
 		leave();
 		fuse_reply_entry(req, &e);
-		rc = 0;
-	} else if (!rc) {
-		rc = reply_entry(req, fs, path, &st);
-	}
-	if (rc)
+	} else if (rc) {
 		reply_err(req, rc);
+	}
 	free(path);
 }
 
@@ -359,22 +369,19 @@ static size_t add_plus(fuse_req_t req, struct cloudfs *fs, struct dir *d, size_t
 		       size_t left, fuse_ino_t self)
 {
 	const char *name = d->e[i].name;
-	struct fuse_entry_param e = { .attr_timeout = ttl(fs), .entry_timeout = ttl(fs) };
+	struct fuse_entry_param e = { .attr = d->e[i].st };
 	size_t need = fuse_add_direntry_plus(req, NULL, 0, name, NULL, 0);
 	char *path;
 
 	if (need > left)
 		return 0;
-	e.attr = d->e[i].st;
 	if (is_dot(name)) {
 		/* No inode: the kernel does not link "." and "..". */
 		e.attr.st_ino = strcmp(name, ".") ? FS_UNKNOWN_INO : self;
 	} else if (!e.attr.st_mode) {
 		e.attr.st_ino = FS_UNKNOWN_INO; /* the kernel looks it up */
 	} else if (!join(d->path, name, &path)) {
-		if (!inodes_lookup(fs->inodes, path, &e.attr))
-			e.ino = e.attr.st_ino;
-		else
+		if (entry_bind(fs, path, &e))
 			e.attr.st_ino = FS_UNKNOWN_INO;
 		free(path);
 	}
@@ -527,7 +534,7 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req, true);
-	struct fuse_entry_param e = { .attr_timeout = ttl(fs), .entry_timeout = ttl(fs) };
+	struct fuse_entry_param e = { 0 };
 	enum model_wkind kind;
 	char *path;
 	int rc = child_path(fs, parent, name, &path);
@@ -544,12 +551,11 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	rc = model_getattr(&fs->project, path, &e.attr);
 	if (!rc)
-		rc = inodes_lookup(fs->inodes, path, &e.attr);
+		rc = entry_bind(fs, path, &e);
 	if (rc) {
 		handle_close(fs, handle_of(fi));
 		goto out;
 	}
-	e.ino = e.attr.st_ino;
 	leave();
 	if (fuse_reply_create(req, &e, fi)) {
 		handle_close(fs, handle_of(fi));
@@ -573,11 +579,12 @@ static int open_read(struct cloudfs *fs, const char *path, uint64_t version,
 	h = handle_new(path, false);
 	if (!h)
 		return -ENOMEM;
-	rc = stream_download_new(&fs->project, path, &h->stream);
+	/* A versioned file is rendered, never a data stream. */
+	rc = version ? -ENOTSUP : stream_download_new(&fs->project, path, &h->stream);
 	if (rc == -ENOTSUP)
 		rc = model_read(&fs->project, path, &h->data);
 	/* Changed since the kernel looked the name up: it looks again. */
-	if (!rc && version && (cfs_fnv1a(h->data.data, h->data.len) | 1) != version)
+	if (!rc && version && model_version(h->data.data, h->data.len) != version)
 		rc = -ESTALE;
 	if (rc) {
 		handle_free(h);
@@ -832,12 +839,8 @@ out:
 /* mkdir and symlink: @rc is the model's; the new name is looked up. */
 static void reply_made(fuse_req_t req, struct cloudfs *fs, const char *path, int rc)
 {
-	struct stat st;
-
 	if (!rc)
-		rc = model_getattr(&fs->project, path, &st);
-	if (!rc)
-		rc = reply_entry(req, fs, path, &st);
+		rc = reply_entry(req, fs, path);
 	if (rc)
 		reply_err(req, rc);
 }

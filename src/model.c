@@ -626,6 +626,11 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 	}
 }
 
+uint64_t model_version(const void *data, size_t len)
+{
+	return cfs_fnv1a(data, len) | 1; /* 0 means "no version" */
+}
+
 /* Read-only files rendered from documents get a version (see model.h). */
 static bool is_versioned(const struct node *n)
 {
@@ -666,7 +671,7 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 		rc = node_contents(p, n, &b);
 		st->st_size = (off_t)b.len;
 		if (!rc && is_versioned(n))
-			st->st_ino = (ino_t)(cfs_fnv1a(b.data, b.len) | 1);
+			st->st_ino = (ino_t)model_version(b.data, b.len);
 		buf_free(&b);
 		break;
 	}

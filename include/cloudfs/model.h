@@ -79,6 +79,8 @@ void model_project_cleanup(struct project *p);
  * other entry has 0 (its bytes are only known by reading: read it afresh).
  */
 int model_getattr(struct project *p, const char *path, struct stat *st) CFS_WARN_UNUSED;
+/* The version of file contents @data, as st_ino carries it. */
+uint64_t model_version(const void *data, size_t len);
 int model_readdir(struct project *p, const char *path, model_fill_fn fill,
 		  void *ctx) CFS_WARN_UNUSED;
 int model_readlink(struct project *p, const char *path, char *buf, size_t size) CFS_WARN_UNUSED;
