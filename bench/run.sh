@@ -47,6 +47,7 @@ while [ $# -gt 0 ]; do
 done
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
 IFS=, read -r -a LAT_LIST <<<"$LATS"
+FIRST_LAT=${LAT_LIST[0]}
 # the size the per-cloud scenarios 2, 4, 5 use on the fake: 1000 if asked for, else the first
 MID=${SIZE_LIST[0]}; for n in "${SIZE_LIST[@]}"; do [ "$n" = 1000 ] && MID=1000; done
 
@@ -78,6 +79,7 @@ cleanup() {
     set +e
     [ -n "$XDIR" ] && rm -rf "$XDIR"
     mountpoint -q "$MNT" 2>/dev/null && { fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT"; }
+    mountpoint -q "$TMP/floor" 2>/dev/null && fusermount3 -uz "$TMP/floor"
     [ -n "$CFS_PID" ] && kill "$CFS_PID" 2>/dev/null
     stop_fake
     if [ ${#CREATED_IMAGES[@]} -gt 0 ] && [ "$CTX" = devcloud ]; then
@@ -205,7 +207,8 @@ curl_listing() {              # the baseline: paginated /servers/detail?limit=10
 S1_TSV=$OUT/listing.tsv
 echo -e "cloud\tN\tservers\tlatency_ms\tpages\tcurl_ms\tcold_ms\tcold_requests\twarm_ms\twarm_requests\tcli_ms\tcli_lines\thwm_kib\tcold_requests_fake_log" >"$S1_TSV"
 
-cold_warm_cmd() { ( cd "$MNT" && ls -l servers/ >/dev/null && cat servers/*/status </dev/null >/dev/null ); }
+listing_cmd() { ( cd "$1" && ls -l servers/ >/dev/null && cat servers/*/status </dev/null >/dev/null ); }
+cold_warm_cmd() { listing_cmd "$MNT"; }
 
 scenario1() {                 # scenario1 N LAT (current cloud)
     local N=$1 L=$2 reps=$REPEAT r t0 out pages=0 count=0
@@ -239,6 +242,52 @@ scenario1() {                 # scenario1 N LAT (current cloud)
         "$(median "${hwm[@]}")" "$fake_q")
     echo "$row" >>"$S1_TSV"
     say "listing $CTX N=$N L=$L: $row"
+}
+
+# ------------------------------------------------------------------------------------ scenario 1's floor
+# The same commands over the same names ($TMP/ids of the last listing) where no cloud is involved:
+# tmpfs (a kernel filesystem in RAM), and floorfs (bench/floorfs.c), a FUSE filesystem answering
+# from memory with cloudfs's kernel settings -- what FUSE itself costs for these files.  Then
+# floorfs with no_open: the kernel stops sending OPEN for the whole connection, the one round trip
+# per open FUSE lets a filesystem skip (cloudfs needs OPEN: see bench/README.md).
+FLOOR_TSV=$OUT/floor.tsv
+echo -e "N\ttmpfs_ms\tfloorfs_cold_ms\tfloorfs_warm_ms\tno_open_cold_ms\tno_open_warm_ms" >"$FLOOR_TSV"
+FLOORFS=$ROOT/build/bench/floorfs
+FLOOR_PID=""
+floor_mount() {               # floor_mount [-o no_open]: floorfs at $TMP/floor over $TMP/ids
+    mkdir -p "$TMP/floor"
+    "$FLOORFS" -f -o names="$TMP/ids" "$@" "$TMP/floor" 2>>"$OUT/logs/floorfs.log" &
+    FLOOR_PID=$!
+    local i; for i in $(seq 200); do mountpoint -q "$TMP/floor" && return 0; sleep 0.05; done
+    say "floorfs did not mount"; return 1
+}
+floor_umount() { fusermount3 -u "$TMP/floor" 2>/dev/null || fusermount3 -uz "$TMP/floor"; wait "$FLOOR_PID" 2>/dev/null; FLOOR_PID=""; }
+floor_run() {                 # floor_run [floorfs options]: "cold warm" ms medians over a fresh mount each
+    local r t0 c=() w=()
+    for r in $(seq "$1"); do
+        floor_mount "${@:2}" || return 1
+        t0=${EPOCHREALTIME/./}; listing_cmd "$TMP/floor"; el "$t0"; c+=("$ELAPSED")
+        t0=${EPOCHREALTIME/./}; listing_cmd "$TMP/floor"; el "$t0"; w+=("$ELAPSED")
+        floor_umount
+    done
+    echo "$(median "${c[@]}") $(median "${w[@]}")"
+}
+scenario1_floor() {           # scenario1_floor N
+    local N=$1 reps=$REPEAT t0 r tm=() fc fw nc nw shm
+    [ "$N" -ge 10000 ] && reps=1
+    [ -x "$FLOORFS" ] || { say "no $FLOORFS: no floor rows"; return; }
+    [ -s "$TMP/ids" ] || return
+    cmdlog "mkdir -p SHM/servers/\$ID; echo ACTIVE > SHM/servers/\$ID/status  # the listing's ids, on tmpfs; then ls -l + cat as above"
+    cmdlog "build/bench/floorfs -f -o names=IDS FLOOR; the same ls -l + cat, cold then warm  # fresh mount each; again with -o names=IDS,no_open"
+    shm=$(mktemp -d /dev/shm/cloudfs-floor.XXXXXX)
+    ( cd "$shm" && mkdir servers && cd servers && xargs mkdir <"$TMP/ids" && for d in *; do echo ACTIVE >"$d/status"; done )
+    listing_cmd "$shm"
+    for r in $(seq "$reps"); do t0=${EPOCHREALTIME/./}; listing_cmd "$shm"; el "$t0"; tm+=("$ELAPSED"); done
+    rm -rf "$shm"
+    read -r fc fw < <(floor_run "$reps")
+    read -r nc nw < <(floor_run "$reps" -o no_open)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$N" "$(median "${tm[@]}")" "$fc" "$fw" "$nc" "$nw" >>"$FLOOR_TSV"
+    say "floor N=$N: tmpfs $(median "${tm[@]}") ms; floorfs cold $fc warm $fw; no_open cold $nc warm $nw"
 }
 
 # ------------------------------------------------------------------------------------ scenario 2
@@ -454,6 +503,7 @@ for L in "${LAT_LIST[@]}"; do
         if [[ ",$SKIP," == *",$N:$L,"* ]]; then say "skipping N=$N L=$L (--skip)"; echo "$N:$L" >>"$TMP/skipped"; continue; fi
         start_fake "$N" "$L" || continue
         scenario1 "$N" "$L"
+        [ "$L" = "${LAT_LIST[0]}" ] && scenario1_floor "$N"
         if [ "$N" = "$MID" ]; then
             [ "$L" = "${LAT_LIST[0]}" ] && scenario2 "N=$N L=$L"
             scenario4 "N=$N L=$L"
@@ -514,6 +564,22 @@ DURATION=$(calc %.0f "($T_END - $T_START) / 1000000")
     if [ -s "$TMP/skipped" ]; then echo; echo "Skipped (\`--skip\`): $(tr '\n' ' ' <"$TMP/skipped")"; fi
     echo
     echo "![time vs N](plot.png)"
+    if [ "$(wc -l <"$FLOOR_TSV")" -gt 1 ]; then
+        echo
+        echo "### The floor: the same commands with no cloud behind them"
+        echo
+        echo "Same \`ls -l servers/\` + \`cat servers/*/status\`, same names (the listing's ids), ${FIRST_LAT:-0} ms fake latency row for cloudfs."
+        echo "tmpfs = the tree in \`/dev/shm\` (a kernel filesystem in RAM). floorfs = \`build/bench/floorfs\`, a FUSE filesystem that answers every request from memory with cloudfs's kernel settings (readdirplus, 60 s timeouts, \`keep_cache\`): what FUSE itself costs for these files on this machine."
+        echo "floorfs no_open = the same, answering OPEN with ENOSYS, so the kernel stops sending OPEN and RELEASE for the whole mount (cloudfs cannot: uploads, spec files and streams need a file handle per open)."
+        echo "cloudfs's FUSE share of a cold run = its cold time minus curl's listing time."
+        echo
+        echo "| N | tmpfs ms | floorfs cold ms | floorfs warm ms | cloudfs cold − curl ms | cloudfs warm ms | cloudfs warm / floorfs warm | floorfs no_open cold ms | floorfs no_open warm ms |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        tail -n +2 "$FLOOR_TSV" | while IFS=$'\t' read -r n tm fc fw nc nw; do
+            read -r curl cold warm < <(awk -F'\t' -v n="$n" -v l="${FIRST_LAT:-0}" '$1 == "fake" && $2 == n && $4 == l { print $6, $7, $9 }' "$S1_TSV")
+            echo "| $n | $tm | $fc | $fw | $(calc %.1f "${cold:-0} - ${curl:-0}") | ${warm:--} | $(calc %.2f "${warm:-0} / $fw")× | $nc | $nw |"
+        done
+    fi
 } >"$OUT/s1-listing.md"
 
 rows=$(tail -n +2 "$S1_TSV")
@@ -524,7 +590,8 @@ if [ -n "$rows" ]; then
     target "cold requests = the listing's page count" "$(echo "$rows" | awk -F'\t' '{ if ($8 == $5) ok++ } END { printf "%d of %d rows", ok, NR }')" \
         "$(mark "$(echo "$rows" | awk -F'\t' '$8 != $5 { bad++ } END { print bad + 0 }') == 0")" "scenario 1 (.cloudfs/status requests)"
     w1000=$(echo "$rows" | awk -F'\t' '$1 == "fake" && $2 == 1000 { printf "%s%s ms (L=%s)", sep, $9, $4; sep = ", " }')
-    [ -n "$w1000" ] && target "warm ≤ 20 ms for N=1000" "$w1000" "$(mark "$(echo "$rows" | awk -F'\t' '$1 == "fake" && $2 == 1000 && $9 > 20 { bad++ } END { print bad + 0 }') == 0")" "scenario 1, warm"
+    f1000=$(awk -F'\t' '$1 == 1000 { printf "; tmpfs %s ms, floorfs %s ms", $2, $4 }' "$FLOOR_TSV")
+    [ -n "$w1000" ] && target "warm ≤ 20 ms for N=1000" "$w1000$f1000" "$(mark "$(echo "$rows" | awk -F'\t' '$1 == "fake" && $2 == 1000 && $9 > 20 { bad++ } END { print bad + 0 }') == 0")" "scenario 1, warm"
     target "warm ≥ 100× faster than \`openstack server list\`" "$(echo "$rows" | awk -F'\t' '{ r = $11 / $9; if (!NR_ || r < m) { m = r; at = $1 " N=" $2 " L=" $4 }; NR_ = 1 } END { printf "lowest %.0f× (%s)", m, at }')" \
         "$(mark "$(echo "$rows" | awk -F'\t' '$11 / $9 < 100 { bad++ } END { print bad + 0 }') == 0")" "scenario 1, warm vs CLI"
     big=$(echo "$rows" | awk -F'\t' '$2 >= 10000 { printf "%s%.1f MiB (L=%s)", sep, $13 / 1024, $4; sep = ", " }')
@@ -583,7 +650,9 @@ fi
 # plot: one panel per fake latency, time vs N, log-log
 if command -v gnuplot >/dev/null && [ "$(awk -F'\t' '$1 == "fake"' "$S1_TSV" | wc -l)" -gt 0 ]; then
     lats=$(awk -F'\t' '$1 == "fake" { print $4 }' "$S1_TSV" | sort -un | tr '\n' ' ')
-    for l in $lats; do awk -F'\t' -v l="$l" '$1 == "fake" && $4 == l { print $3, $7 / 1000, $9 / 1000, $6 / 1000, $11 / 1000 }' "$S1_TSV" | sort -n >"$OUT/plot-L$l.dat"; done
+    # columns: servers, cloudfs cold, warm, curl, CLI, floorfs warm (no cloud; NaN if not measured)
+    for l in $lats; do awk -F'\t' -v l="$l" 'FNR == NR { if (FNR > 1) fl[$1] = $4 / 1000; next }
+        $1 == "fake" && $4 == l { print $3, $7 / 1000, $9 / 1000, $6 / 1000, $11 / 1000, ($2 in fl) ? fl[$2] : "NaN" }' "$FLOOR_TSV" "$S1_TSV" | sort -n >"$OUT/plot-L$l.dat"; done
     np=$(echo "$lats" | wc -w)
     {
         echo "set terminal pngcairo size $((520 * np)),480 font ',10'"
@@ -592,7 +661,7 @@ if command -v gnuplot >/dev/null && [ "$(awk -F'\t' '$1 == "fake"' "$S1_TSV" | w
         echo "set logscale xy; set autoscale xfix; set offsets graph 0.05, graph 0.05, 0, 0; set grid; set key top left; set xlabel 'servers'; set ylabel 'seconds'"
         for l in $lats; do
             echo "set title '$l ms per request'"
-            echo "plot '$OUT/plot-L$l.dat' u 1:2 w lp pt 7 t 'cloudfs cold', '' u 1:3 w lp pt 5 t 'cloudfs warm', '' u 1:4 w lp pt 9 t 'raw curl', '' u 1:5 w lp pt 11 t 'openstack CLI'"
+            echo "plot '$OUT/plot-L$l.dat' u 1:2 w lp pt 7 t 'cloudfs cold', '' u 1:3 w lp pt 5 t 'cloudfs warm', '' u 1:4 w lp pt 9 t 'raw curl', '' u 1:5 w lp pt 11 t 'openstack CLI', '' u 1:6 w lp pt 13 dt 2 t 'floorfs warm (FUSE, no cloud)'"
         done
         echo "unset multiplot"
     } >"$OUT/plot.gp"

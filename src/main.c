@@ -33,6 +33,7 @@ struct options {
 	double connect_timeout_s;
 	int retries;
 	unsigned max_threads;
+	int spin_us;
 };
 
 #define OPT(t, p)                                 \
@@ -61,6 +62,7 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("connect_timeout=%lf", connect_timeout_s),
 					       OPT("retries=%d", retries),
 					       OPT("max_threads=%u", max_threads),
+					       OPT("spin_us=%d", spin_us),
 					       FUSE_OPT_END };
 
 static void usage(const char *prog)
@@ -81,6 +83,8 @@ static void usage(const char *prog)
 	       "    -o connect_timeout=SECS  TCP/TLS connect deadline (default 5)\n"
 	       "    -o retries=N           retries of idempotent calls on 5xx/429/network errors (default 3)\n"
 	       "    -o max_threads=N       FUSE worker threads (default 16)\n"
+	       "    -o spin_us=US          how long a worker polls for the next request before it\n"
+	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
 	       "    -v, --verbose          log informational messages (renewals, retries)\n"
 	       "    -d                     foreground, and log every request and FUSE operation\n"
 	       "    -f                     stay in the foreground\n"
@@ -151,6 +155,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	struct cloudfs fs;
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *loop = NULL;
+	struct fs_poller *poller = NULL;
 	char err[1024] = "";
 	int rc, ret = 1;
 
@@ -224,7 +229,11 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		fuse_loop_cfg_set_clone_fd(loop, fopts->clone_fd);
 		fuse_loop_cfg_set_idle_threads(loop, 4);
 		fuse_loop_cfg_set_max_threads(loop, o->max_threads ? o->max_threads : 16);
+		rc = fs_poller_start(se, (unsigned)o->spin_us, &poller);
+		if (rc)
+			log_warn("no polling worker: %s", strerror(-rc));
 		ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
+		fs_poller_stop(poller);
 		fuse_loop_cfg_destroy(loop);
 	}
 out_unmount:
@@ -254,6 +263,7 @@ int main(int argc, char *argv[])
 		.timeout_s = -1,
 		.connect_timeout_s = -1,
 		.retries = -1,
+		.spin_us = 200,
 	};
 	int ret = 1;
 
@@ -276,6 +286,11 @@ int main(int argc, char *argv[])
 	}
 	if (!fopts.mountpoint) {
 		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
+		goto out;
+	}
+	/* Beyond a few milliseconds a poll only burns a CPU. */
+	if (o.spin_us < 0 || o.spin_us > 10000) {
+		fprintf(stderr, "cloudfs: spin_us must be 0 to 10000 (microseconds)\n");
 		goto out;
 	}
 	log_init(fopts.debug ? LOG_LVL_DEBUG : o.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, false);

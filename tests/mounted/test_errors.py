@@ -6,6 +6,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import base_env
 from mountutil import read, sh, start_cloudfs
 
@@ -122,6 +124,21 @@ def test_missing_credentials_are_explained(fake, tmp_path):
     proc, log = start_cloudfs(str(tmp_path / "mnt"), env, wait=False)
     assert proc.wait(timeout=10) != 0
     assert "OS_AUTH_URL" in read(log)
+
+
+@pytest.mark.parametrize("value", ["-1", "10001"])
+def test_spin_us_out_of_range_is_refused_before_mounting(fake, tmp_path, value):
+    proc, log = start_cloudfs(str(tmp_path / "mnt"), base_env(fake), ("-o", f"spin_us={value}"), wait=False)
+    assert proc.wait(timeout=10) != 0
+    assert "spin_us must be 0 to 10000" in read(log)
+    assert not os.path.ismount(str(tmp_path / "mnt"))
+
+
+def test_without_the_polling_worker_everything_still_reads(mount_factory, fake):
+    m = mount_factory("-o", "spin_us=0,cache_ttl=30")
+    ids = os.listdir(m.p("servers"))
+    out = sh(f"cd {m.path}/servers && cat */status")
+    assert out.returncode == 0 and out.stdout.count("\n") == len(ids) >= 2
 
 
 def test_keystone_down_fails_at_mount_time(fake, tmp_path):
