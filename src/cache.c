@@ -43,6 +43,8 @@ struct cache {
 	struct cache_stats stats; /* protected by lock */
 };
 
+static uint64_t next_serial; /* atomic */
+
 struct cache_val *cache_val_new(void *data, void (*destroy)(void *data))
 {
 	struct cache_val *v = malloc(sizeof(*v));
@@ -55,6 +57,7 @@ struct cache_val *cache_val_new(void *data, void (*destroy)(void *data))
 	v->data = data;
 	v->destroy = destroy;
 	v->fetched_ms = clock_now_ms();
+	v->serial = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
 	return v;
 }
 

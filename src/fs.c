@@ -41,6 +41,9 @@ struct handle {
 	bool committed; /* its bytes reached the cloud (or were refused) */
 	enum model_wkind kind;
 	struct stream *stream; /* image upload or download */
+	/* An unchanged version's cached text (open_unchanged()): its bytes
+	 * are rendered from it only if a READ comes. */
+	struct cache_val *source;
 	pthread_mutex_t lock; /* one operation at a time per open file */
 };
 
@@ -483,6 +486,7 @@ static struct handle *handle_new(const char *path, bool writing)
 
 static void handle_free(struct handle *h)
 {
+	cache_val_unref(h->source);
 	stream_free(h->stream);
 	buf_free(&h->data);
 	pthread_mutex_destroy(&h->lock);
@@ -567,22 +571,58 @@ out:
 	free(path);
 }
 
+/* A versioned file whose cached text is still the one its bytes were last
+ * rendered from is unchanged: its open needs no rendering (nor parsing),
+ * which is most of what an open of a cached file costs. */
+static bool open_unchanged(struct cloudfs *fs, fuse_ino_t ino, struct handle *h)
+{
+	uint64_t source = inodes_source(fs->inodes, ino);
+	struct cache_val *text;
+
+	if (!source || model_source(&fs->project, h->path, &text))
+		return false;
+	if (text->serial != source) {
+		cache_val_unref(text);
+		return false;
+	}
+	h->source = text;
+	return true;
+}
+
+/* An unchanged version's bytes, rendered from its text when first needed
+ * (a READ, or the fill). Call with h->lock held. */
+static int handle_render(struct cloudfs *fs, struct handle *h)
+{
+	int rc;
+
+	if (!h->source)
+		return 0;
+	rc = model_read_from(&fs->project, h->path, h->source, &h->data);
+	if (!rc) {
+		cache_val_unref(h->source);
+		h->source = NULL;
+	}
+	return rc;
+}
+
 /* A reader's snapshot: the file's bytes now (or its data stream). */
-static int open_read(struct cloudfs *fs, const char *path, uint64_t version,
+static int open_read(struct cloudfs *fs, fuse_ino_t ino, const char *path, uint64_t version,
 		     struct fuse_file_info *fi)
 {
-	struct handle *h;
-	int rc = model_open(&fs->project, path, fi->flags);
+	struct handle *h = handle_new(path, false);
+	uint64_t source = 0;
+	int rc;
 
-	if (rc)
-		return rc;
-	h = handle_new(path, false);
 	if (!h)
 		return -ENOMEM;
+	if (version && open_unchanged(fs, ino, h))
+		goto out;
+	rc = model_open(&fs->project, path, fi->flags);
 	/* A versioned file is rendered, never a data stream. */
-	rc = version ? -ENOTSUP : stream_download_new(&fs->project, path, &h->stream);
+	if (!rc)
+		rc = version ? -ENOTSUP : stream_download_new(&fs->project, path, &h->stream);
 	if (rc == -ENOTSUP)
-		rc = model_read(&fs->project, path, &h->data);
+		rc = model_read(&fs->project, path, &h->data, &source);
 	/* Changed since the kernel looked the name up: it looks again. */
 	if (!rc && version && model_version(h->data.data, h->data.len) != version)
 		rc = -ESTALE;
@@ -590,6 +630,9 @@ static int open_read(struct cloudfs *fs, const char *path, uint64_t version,
 		handle_free(h);
 		return rc;
 	}
+	if (version && source)
+		inodes_set_source(fs->inodes, ino, source);
+out:
 	fi->fh = (uint64_t)(uintptr_t)h;
 	/* A version's bytes never change: the kernel may keep them. */
 	fi->keep_cache = version != 0;
@@ -604,15 +647,19 @@ static int open_read(struct cloudfs *fs, const char *path, uint64_t version,
  * and costs no READ (nor the GETATTR the kernel sends after a READ to
  * refresh atime). Should the kernel drop them later, a READ brings them.
  * Other opens of the inode wait meanwhile (inodes.h). */
-static void fill_cache(struct cloudfs *fs, fuse_ino_t ino, const struct handle *h)
+static void fill_cache(struct cloudfs *fs, fuse_ino_t ino, struct handle *h)
 {
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(h->data.len);
+	struct fuse_bufvec bv;
 
 	if (!inodes_fill_begin(fs->inodes, ino))
 		return;
-	bv.buf[0].mem = h->data.data;
-	if (h->data.len)
+	pthread_mutex_lock(&h->lock);
+	if (!handle_render(fs, h) && h->data.len) {
+		bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(h->data.len);
+		bv.buf[0].mem = h->data.data;
 		fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
+	}
+	pthread_mutex_unlock(&h->lock);
 	inodes_fill_end(fs->inodes, ino);
 }
 
@@ -631,7 +678,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (!rc)
 			rc = open_handle(fs, path, fi, false, kind);
 	} else {
-		rc = open_read(fs, path, version, fi);
+		rc = open_read(fs, ino, path, version, fi);
 	}
 	if (rc)
 		goto out;
@@ -649,12 +696,12 @@ out:
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	struct cloudfs *fs = begin(req, false);
 	struct handle *h = handle_of(fi);
 	char *mem = NULL;
 	int rc;
 
 	(void)ino;
-	begin(req, false);
 	if (h->stream) {
 		/* Image data goes to the kernel from the memory it was
 		 * received in. */
@@ -664,16 +711,19 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	} else {
 		/* A copy: once the kernel has the reply it may release the
 		 * file, and the snapshot with it, while writev() returns. */
-		size_t len = h->data.len;
+		size_t len;
 
-		rc = 0;
-		if (off >= 0 && (size_t)off < len)
+		pthread_mutex_lock(&h->lock);
+		rc = handle_render(fs, h);
+		len = h->data.len;
+		if (!rc && off >= 0 && (size_t)off < len)
 			rc = (int)(size < len - (size_t)off ? size : len - (size_t)off);
-		mem = rc ? malloc((size_t)rc) : NULL;
+		mem = rc > 0 ? malloc((size_t)rc) : NULL;
 		if (mem)
 			memcpy(mem, h->data.data + off, (size_t)rc);
-		else if (rc)
+		else if (rc > 0)
 			rc = -ENOMEM;
+		pthread_mutex_unlock(&h->lock);
 	}
 	if (rc < 0) {
 		reply_err(req, rc);

@@ -18,6 +18,7 @@ struct inode {
 	uint64_t ino;
 	uint64_t nlookup;
 	uint64_t version;
+	uint64_t source; /* what its bytes were last found to come from */
 	bool bound; /* the inode its path leads to now */
 	enum {
 		UNFILLED,
@@ -240,6 +241,30 @@ int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version, s
 out:
 	pthread_mutex_unlock(&t->lock);
 	return rc;
+}
+
+uint64_t inodes_source(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+	uint64_t source = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_ino(t, ino);
+	if (n)
+		source = n->source;
+	pthread_mutex_unlock(&t->lock);
+	return source;
+}
+
+void inodes_set_source(struct inodes *t, uint64_t ino, uint64_t source)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_ino(t, ino);
+	if (n && n->version)
+		n->source = source;
+	pthread_mutex_unlock(&t->lock);
 }
 
 bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *version)

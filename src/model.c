@@ -245,16 +245,21 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 	return model_get_item(p, c, name, res);
 }
 
-/* resolve_cached(), with the resource's document parsed into *res. */
+/* resolve_cached(), with the resource's document parsed into *res, or
+ * @given's (its cached text, from model_source()) parsed; *source (may be
+ * NULL) is the text's serial. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
-			 struct cache_val **res, char **link, size_t *nnamed)
+			 struct cache_val *given, struct cache_val **res, uint64_t *source,
+			 char **link, size_t *nnamed)
 {
-	struct cache_val *dv = NULL;
-	int rc = resolve_cached(p, c, name, &dv, link, nnamed);
+	struct cache_val *dv = given ? cache_val_ref(given) : NULL;
+	int rc = given ? 0 : resolve_cached(p, c, name, &dv, link, nnamed);
 
 	*res = NULL;
 	if (rc || !dv)
 		return rc;
+	if (source)
+		*source = dv->serial;
 	rc = model_doc_parse(p, dv, res);
 	cache_val_unref(dv);
 	return rc;
@@ -269,7 +274,7 @@ int model_find_ref(void *arg, const struct collection_def *c, const char *ref, c
 	size_t nnamed;
 	int rc;
 
-	rc = resolve_entry(p, c, ref, &res, &link, &nnamed);
+	rc = resolve_entry(p, c, ref, NULL, &res, NULL, &link, &nnamed);
 	if (!rc && res) {
 		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
 		*id = rc ? NULL : strdup(buf);
@@ -505,7 +510,8 @@ static int resolve_virtual(struct project *p, const struct collection_def *c, st
 	return n->link ? 0 : -ENOMEM;
 }
 
-int model_resolve(struct project *p, const char *path, struct node *n)
+/* model_resolve(), or with @given as the resource's cached text. */
+static int resolve(struct project *p, const char *path, struct cache_val *given, struct node *n)
 {
 	const struct collection_def *c;
 	const json_t *doc;
@@ -552,7 +558,7 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 		n->perm = 0644;
 		goto out;
 	}
-	rc = resolve_entry(p, c, n->tp.entry, &n->res, &n->link, &nnamed);
+	rc = resolve_entry(p, c, n->tp.entry, given, &n->res, &n->source, &n->link, &nnamed);
 	if (rc)
 		goto out;
 	if (n->link) {
@@ -593,6 +599,42 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 out:
 	if (rc)
 		model_node_release(n);
+	return rc;
+}
+
+int model_resolve(struct project *p, const char *path, struct node *n)
+{
+	return resolve(p, path, NULL, n);
+}
+
+int model_source(struct project *p, const char *path, struct cache_val **text)
+{
+	const struct collection_def *c;
+	struct tree_path tp;
+	char key[MODEL_ID_MAX + 64], alias[MODEL_ID_MAX];
+	const char *name;
+	int rc = tree_parse(path, &tp);
+
+	*text = NULL;
+	if (rc)
+		return rc;
+	c = tp.coll;
+	name = tp.entry;
+	rc = -ENODATA;
+	if (tp.kind != TREE_ATTR || !p->sess->endpoint[c->service] || strlen(name) >= MODEL_ID_MAX)
+		goto out;
+	/* The first steps of resolve_cached(), without its fetches. */
+	if (model_alias_get(p, c, name, alias, sizeof(alias)))
+		name = alias;
+	model_res_key(key, sizeof(key), "R", c, name);
+	if (cache_lookup(p->cache, key, text)) {
+		*text = NULL;
+		rc = -ENODATA;
+	} else {
+		rc = 0;
+	}
+out:
+	tree_path_free(&tp);
 	return rc;
 }
 
@@ -709,16 +751,29 @@ int model_readlink(struct project *p, const char *path, char *buf, size_t size)
 	return rc;
 }
 
-int model_read(struct project *p, const char *path, struct buf *out)
+static int read_node(struct project *p, const char *path, struct cache_val *given, struct buf *out,
+		     uint64_t *source)
 {
 	struct node n;
-	int rc = model_resolve(p, path, &n);
+	int rc = resolve(p, path, given, &n);
 
 	if (rc)
 		return rc;
 	rc = n.type == NODE_FILE ? node_contents(p, &n, out) : -EISDIR;
+	if (source)
+		*source = n.source;
 	model_node_release(&n);
 	return rc;
+}
+
+int model_read(struct project *p, const char *path, struct buf *out, uint64_t *source)
+{
+	return read_node(p, path, NULL, out, source);
+}
+
+int model_read_from(struct project *p, const char *path, struct cache_val *text, struct buf *out)
+{
+	return read_node(p, path, text, out, NULL);
 }
 
 int model_open(struct project *p, const char *path, int flags)

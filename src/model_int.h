@@ -46,6 +46,7 @@ struct node {
 	enum node_type type;
 	enum node_virt virt;
 	struct cache_val *res; /* the resource document, for entries and below */
+	uint64_t source; /* serial of the cached text res was parsed from */
 	const json_t *value; /* attrs: borrowed from res */
 	bool is_doc; /* the "json" file */
 	char *link; /* NODE_LINK target */

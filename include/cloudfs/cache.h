@@ -16,6 +16,9 @@ struct cache_val {
 	void *data;
 	void (*destroy)(void *data);
 	int64_t fetched_ms; /* when the data was fetched */
+	/* Unique to this value, never reused (an address can be): equal
+	 * serials, the same immutable data. */
+	uint64_t serial;
 };
 
 /* A value holding @data (ownership moves in); refs = 1. NULL on -ENOMEM,

@@ -41,6 +41,14 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
  * versioned inode, the attributes it was bound with. -ENOENT, -ENOMEM. */
 int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version,
 	       struct stat *st) CFS_WARN_UNUSED;
+/*
+ * What a versioned inode's bytes were last found to be rendered from (the
+ * model's serial of a cached text; 0: nothing yet, or not versioned). The
+ * caller sets it only once it has checked that @source renders exactly
+ * this version, so an open that finds the same source may skip rendering.
+ */
+uint64_t inodes_source(struct inodes *t, uint64_t ino);
+void inodes_set_source(struct inodes *t, uint64_t ino, uint64_t source);
 /* The inode @path leads to now, if the kernel was given one. */
 bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *version);
 /* @path leads nowhere now (it was removed): its next lookup gets a new

@@ -84,8 +84,21 @@ uint64_t model_version(const void *data, size_t len);
 int model_readdir(struct project *p, const char *path, model_fill_fn fill,
 		  void *ctx) CFS_WARN_UNUSED;
 int model_readlink(struct project *p, const char *path, char *buf, size_t size) CFS_WARN_UNUSED;
-/* The file's whole contents now (callers snapshot it at open). */
-int model_read(struct project *p, const char *path, struct buf *out) CFS_WARN_UNUSED;
+/* The file's whole contents now (callers snapshot it at open), and in
+ * @source (may be NULL) the serial of the cached text they were rendered
+ * from, 0 if none. */
+int model_read(struct project *p, const char *path, struct buf *out,
+	       uint64_t *source) CFS_WARN_UNUSED;
+/*
+ * The cached text (a new reference) a versioned file's bytes come from, if
+ * it is cached and live: found without fetching or parsing anything, so an
+ * open can tell cheaply that a file is unchanged — the same text (the same
+ * serial) renders the same bytes. -ENODATA when it would take more.
+ */
+int model_source(struct project *p, const char *path, struct cache_val **text) CFS_WARN_UNUSED;
+/* The bytes of @path rendered from @text, as model_source() gave it. */
+int model_read_from(struct project *p, const char *path, struct cache_val *text,
+		    struct buf *out) CFS_WARN_UNUSED;
 /* May @path be opened with @flags? -EROFS for writes to cloud files. */
 int model_open(struct project *p, const char *path, int flags) CFS_WARN_UNUSED;
 /*

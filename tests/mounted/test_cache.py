@@ -91,6 +91,38 @@ def test_a_reader_keeps_the_version_it_opened_whole(mount_factory, fake):
     assert read(os.path.join(d, "status")) == "ERROR\n"
 
 
+def drop_page_cache():
+    # What memory pressure does to clean pages, now: the next read of them
+    # goes to the filesystem.
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("1")
+
+
+def test_a_reopened_file_keeps_its_version_when_the_kernel_drops_its_pages(mount_factory, fake):
+    # Opening a file again renders nothing while its document is unchanged:
+    # its bytes are in the page cache. If the kernel drops them while the
+    # file is open and the server has changed since, the READ that follows
+    # must still bring the version that was opened, whole.
+    m = mount_factory("-o", "cache_ttl=30")
+    s = server(fake, "web1")
+    d = m.p("servers", s["id"])
+    refresh = f"echo servers > {m.p('.cloudfs', 'refresh')}"
+    fake.update("servers", s["id"], metadata={"pad": "x" * 10000})
+    assert sh(refresh).returncode == 0
+    old_doc = read(os.path.join(d, "json")).encode()
+    assert read(os.path.join(d, "status")) == "ACTIVE\n"
+    assert read(os.path.join(d, "json")).encode() == old_doc
+    with open(os.path.join(d, "status"), "rb") as st, open(os.path.join(d, "json"), "rb") as js:
+        fake.update("servers", s["id"], status="ERROR", metadata={"pad": "y" * 6000})
+        assert sh(refresh).returncode == 0
+        assert read(os.path.join(d, "status")) == "ERROR\n"
+        drop_page_cache()
+        assert st.read() == b"ACTIVE\n"
+        assert js.read() == old_doc
+        assert os.fstat(js.fileno()).st_size == len(old_doc)
+    assert json.loads(read(os.path.join(d, "json")))["metadata"]["pad"] == "y" * 6000
+
+
 def test_many_deleted_at_once_all_disappear_within_the_ttl(mount_factory, fake):
     # A refetched listing that lost hundreds of members: each one's id and name must stop
     # resolving although the kernel was told it could keep them for 30 s.

@@ -96,6 +96,23 @@ static void test_put_lookup(void **state)
 	assert_int_equal(atomic_load(&destroyed[1]), 0); /* the cache still holds it */
 }
 
+/* Serials tell values apart where addresses cannot: a freed value's
+ * address may come back for the next one. */
+static void test_serials_are_never_reused(void **state)
+{
+	struct cache_val *a = tval_new(2), *b;
+	uint64_t first = a->serial;
+
+	(void)state;
+	assert_int_not_equal(first, 0);
+	cache_val_unref(a);
+	b = tval_new(3);
+	assert_true(b->serial > first);
+	assert_int_equal(cache_val_ref(b)->serial, b->serial);
+	cache_val_unref(b);
+	cache_val_unref(b);
+}
+
 static void test_expiry_exactly_at_ttl(void **state)
 {
 	struct cache *c = *state;
@@ -606,6 +623,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_put_lookup),
+		T(test_serials_are_never_reused),
 		T(test_expiry_exactly_at_ttl),
 		T(test_put_replaces),
 		T(test_negative_entries),

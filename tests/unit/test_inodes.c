@@ -104,6 +104,32 @@ static void test_type_change_new_inode(void **state)
 	inodes_free(t);
 }
 
+/* A version's source: kept per inode, only for versioned ones, and a new
+ * version starts without one. */
+static void test_source(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t a, b, dir;
+
+	(void)state;
+	a = look(t, "/servers/x/status", S_IFREG, 1);
+	dir = look(t, "/servers/x", S_IFDIR, 0);
+	assert_int_equal(inodes_source(t, a), 0);
+	inodes_set_source(t, a, 77);
+	assert_int_equal(inodes_source(t, a), 77);
+	assert_int_equal(look(t, "/servers/x/status", S_IFREG, 1), a); /* kept */
+	assert_int_equal(inodes_source(t, a), 77);
+	inodes_set_source(t, dir, 78); /* version 0: nothing to vouch for */
+	assert_int_equal(inodes_source(t, dir), 0);
+	b = look(t, "/servers/x/status", S_IFREG, 2);
+	assert_int_equal(inodes_source(t, b), 0);
+	assert_int_equal(inodes_source(t, a), 77); /* the old one's holders */
+	inodes_forget(t, a, 2);
+	assert_int_equal(inodes_source(t, a), 0); /* gone */
+	inodes_set_source(t, a, 79);
+	inodes_free(t);
+}
+
 static void test_unbind(void **state)
 {
 	struct inodes *t = inodes_new();
@@ -220,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_same_version_same_inode),
 		cmocka_unit_test(test_new_version_new_inode),
 		cmocka_unit_test(test_type_change_new_inode),
+		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_unbind),
 		cmocka_unit_test(test_fill_once_per_version),
 		cmocka_unit_test(test_fill_makes_others_wait),
