@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +91,17 @@ static void *poller_main(void *arg)
 int fs_poller_start(struct fuse_session *se, unsigned spin_us, struct fs_poller **out)
 {
 	struct fs_poller *p;
+	cpu_set_t cpus;
 	int rc;
 
 	*out = NULL;
 	if (!spin_us)
 		return 0;
+	/* Polling pays only while the requester runs on another CPU. */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2) {
+		log_info("one CPU: no polling worker");
+		return 0;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
