@@ -58,24 +58,35 @@ def test_sizes_and_names_follow_a_change_the_kernel_had_cached(mount_factory, fa
     assert os.readlink(m.p("servers", "web1-renamed")) == s["id"]
 
 
+def padded_web1(mount_factory, fake):
+    """A mount with a 30 s TTL where web1's json spans pages. Returns web1's
+    directory and change(), which makes web1 ERROR with a shorter json and
+    has the mount refetch it."""
+    m = mount_factory("-o", "cache_ttl=30")
+    s = server(fake, "web1")
+    refresh = f"echo servers > {m.p('.cloudfs', 'refresh')}"
+    fake.update("servers", s["id"], metadata={"pad": "x" * 10000})
+    assert sh(refresh).returncode == 0
+
+    def change():
+        fake.update("servers", s["id"], status="ERROR", metadata={"pad": "y" * 6000})
+        assert sh(refresh).returncode == 0
+
+    return m.p("servers", s["id"]), change
+
+
 def test_a_reader_keeps_the_version_it_opened_whole(mount_factory, fake):
     # The kernel keeps file contents: a file that changes becomes a new
     # inode, like a file replaced by rename(2). Whoever opened the old one
     # reads all of it, at its own size, even when the new version is
     # shorter and others have already looked at it (a shared page cache
     # would cut the old reader short at the new size, or mix the two).
-    m = mount_factory("-o", "cache_ttl=30")
-    s = server(fake, "web1")
-    d = m.p("servers", s["id"])
-    refresh = f"echo servers > {m.p('.cloudfs', 'refresh')}"
-    fake.update("servers", s["id"], metadata={"pad": "x" * 10000})
-    assert sh(refresh).returncode == 0
+    d, change = padded_web1(mount_factory, fake)
     old_doc = read(os.path.join(d, "json")).encode()
     assert len(old_doc) > 2 * 4096  # spans pages
     with open(os.path.join(d, "status"), "rb") as st, open(os.path.join(d, "json"), "rb") as js:
         head = js.read(1000)
-        fake.update("servers", s["id"], status="ERROR", metadata={"pad": "y" * 6000})
-        assert sh(refresh).returncode == 0
+        change()
         # Everyone else sees the new version at once, at its exact size.
         assert read(os.path.join(d, "status")) == "ERROR\n"
         assert os.stat(os.path.join(d, "status")).st_size == len("ERROR\n")
@@ -103,18 +114,12 @@ def test_a_reopened_file_keeps_its_version_when_the_kernel_drops_its_pages(mount
     # its bytes are in the page cache. If the kernel drops them while the
     # file is open and the server has changed since, the READ that follows
     # must still bring the version that was opened, whole.
-    m = mount_factory("-o", "cache_ttl=30")
-    s = server(fake, "web1")
-    d = m.p("servers", s["id"])
-    refresh = f"echo servers > {m.p('.cloudfs', 'refresh')}"
-    fake.update("servers", s["id"], metadata={"pad": "x" * 10000})
-    assert sh(refresh).returncode == 0
+    d, change = padded_web1(mount_factory, fake)
     old_doc = read(os.path.join(d, "json")).encode()
     assert read(os.path.join(d, "status")) == "ACTIVE\n"
     assert read(os.path.join(d, "json")).encode() == old_doc
     with open(os.path.join(d, "status"), "rb") as st, open(os.path.join(d, "json"), "rb") as js:
-        fake.update("servers", s["id"], status="ERROR", metadata={"pad": "y" * 6000})
-        assert sh(refresh).returncode == 0
+        change()
         assert read(os.path.join(d, "status")) == "ERROR\n"
         drop_page_cache()
         assert st.read() == b"ACTIVE\n"
