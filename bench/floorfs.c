@@ -6,9 +6,11 @@
  * cat servers/x/status` costs on it is what the kernel, libfuse and the VM
  * charge any FUSE filesystem for those files, so bench/run.sh sets cloudfs's
  * times next to it.  Same kernel settings as cloudfs's read-only files:
- * readdirplus, 60 s entry and attribute timeouts, keep_cache.
+ * readdirplus, 60 s entry and attribute timeouts, keep_cache, and the same
+ * workers: libfuse's 16 plus cloudfs's polling one (src/fs_poll.c).
  *
- *   floorfs [-o names=FILE] [-o no_open] [libfuse options] MOUNTPOINT
+ *   floorfs [-o names=FILE] [-o no_open] [-o spin_us=US] [libfuse options]
+ *           MOUNTPOINT
  *
  * names=FILE: one directory name per line (the listing's ids); default 1000
  * numbered ones.  no_open: answer OPEN with ENOSYS, which makes the kernel
@@ -21,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cloudfs/fs_poll.h"
 
 #define TIMEOUT 60.0
 static const char STATUS[] = "ACTIVE\n";
@@ -268,10 +272,12 @@ out:
 struct opts {
 	char *names;
 	int no_open;
+	int spin_us;
 };
 
 static const struct fuse_opt opt_spec[] = { { "names=%s", offsetof(struct opts, names), 0 },
 					    { "no_open", offsetof(struct opts, no_open), 1 },
+					    { "spin_us=%d", offsetof(struct opts, spin_us), 0 },
 					    FUSE_OPT_END };
 
 int main(int argc, char **argv)
@@ -280,7 +286,8 @@ int main(int argc, char **argv)
 	struct fuse_cmdline_opts cmd = { 0 };
 	struct fuse_loop_config *loop = NULL;
 	struct fuse_session *se = NULL;
-	struct opts o = { 0 };
+	struct fs_poller *poller = NULL;
+	struct opts o = { .spin_us = 200 }; /* cloudfs's default */
 	int ret = 1;
 
 	if (fuse_parse_cmdline(&args, &cmd) != 0 || fuse_opt_parse(&args, &o, opt_spec, NULL) != 0)
@@ -301,13 +308,14 @@ int main(int argc, char **argv)
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(se);
 	} else {
-		/* cloudfs's threads: 4 idle, at most 16 */
+		/* cloudfs's threads: 4 idle, at most 16, and the poller */
 		loop = fuse_loop_cfg_create();
-		if (!loop)
+		if (!loop || fs_poller_start(se, (unsigned)o.spin_us, &poller))
 			goto out;
 		fuse_loop_cfg_set_idle_threads(loop, 4);
 		fuse_loop_cfg_set_max_threads(loop, 16);
 		ret = fuse_session_loop_mt(se, loop);
+		fs_poller_stop(poller);
 	}
 	fuse_session_unmount(se);
 	ret = ret != 0;

@@ -247,7 +247,7 @@ scenario1() {                 # scenario1 N LAT (current cloud)
 # ------------------------------------------------------------------------------------ scenario 1's floor
 # The same commands over the same names ($TMP/ids of the last listing) where no cloud is involved:
 # tmpfs (a kernel filesystem in RAM), and floorfs (bench/floorfs.c), a FUSE filesystem answering
-# from memory with cloudfs's kernel settings -- what FUSE itself costs for these files.  Then
+# from memory with cloudfs's kernel settings and workers -- what FUSE itself costs.  Then
 # floorfs with no_open: the kernel stops sending OPEN for the whole connection, the one round trip
 # per open FUSE lets a filesystem skip (cloudfs needs OPEN: see bench/README.md).
 FLOOR_TSV=$OUT/floor.tsv
@@ -569,7 +569,7 @@ DURATION=$(calc %.0f "($T_END - $T_START) / 1000000")
         echo "### The floor: the same commands with no cloud behind them"
         echo
         echo "Same \`ls -l servers/\` + \`cat servers/*/status\`, same names (the listing's ids), ${FIRST_LAT:-0} ms fake latency row for cloudfs."
-        echo "tmpfs = the tree in \`/dev/shm\` (a kernel filesystem in RAM). floorfs = \`build/bench/floorfs\`, a FUSE filesystem that answers every request from memory with cloudfs's kernel settings (readdirplus, 60 s timeouts, \`keep_cache\`): what FUSE itself costs for these files on this machine."
+        echo "tmpfs = the tree in \`/dev/shm\` (a kernel filesystem in RAM). floorfs = \`build/bench/floorfs\`, a FUSE filesystem that answers every request from memory with cloudfs's kernel settings (readdirplus, 60 s timeouts, \`keep_cache\`) and workers (libfuse's, and the polling one of \`src/fs_poll.c\`): what FUSE itself costs for these files on this machine."
         echo "floorfs no_open = the same, answering OPEN with ENOSYS, so the kernel stops sending OPEN and RELEASE for the whole mount (cloudfs cannot: uploads, spec files and streams need a file handle per open)."
         echo "cloudfs's FUSE share of a cold run = its cold time minus curl's listing time."
         echo

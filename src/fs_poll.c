@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cloudfs/fs.h"
+#include "cloudfs/fs_poll.h"
 #include "cloudfs/log.h"
 
 struct fs_poller {

@@ -17,6 +17,7 @@
 #include <fuse_lowlevel.h>
 
 #include "cloudfs/fs.h"
+#include "cloudfs/fs_poll.h"
 #include "cloudfs/http.h"
 #include "cloudfs/log.h"
 

@@ -35,16 +35,4 @@ bool fs_interrupted(void);
  * to forget a name in it until the request is answered. */
 bool fs_holds_dir(void);
 
-/*
- * The polling worker (fs_poll.c): one thread beside libfuse's workers that,
- * after each request it answers, polls up to @spin_us µs for the next one
- * before it sleeps, so a burst of requests is not a thread wake-up each.
- * 0: none (*out = NULL). 0 or -errno.
- */
-struct fs_poller;
-int fs_poller_start(struct fuse_session *se, unsigned spin_us,
-		    struct fs_poller **out) CFS_WARN_UNUSED;
-/* Stops and frees it (NULL is fine), whatever the connection's state. */
-void fs_poller_stop(struct fs_poller *p);
-
 #endif
