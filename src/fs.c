@@ -156,12 +156,20 @@ static int entry_bind(struct cloudfs *fs, const char *path, struct fuse_entry_pa
 static int reply_entry(fuse_req_t req, struct cloudfs *fs, const char *path)
 {
 	struct fuse_entry_param e = { 0 };
-	int rc = model_getattr(&fs->project, path, &e.attr);
+	struct model_seen seen;
+	int rc = model_getattr_seen(&fs->project, path, &e.attr, &seen);
 
 	if (!rc)
 		rc = entry_bind(fs, path, &e);
 	if (rc)
 		return rc;
+	/* The inode is this version's: what rendering it saw spares its
+	 * first open from rendering it again (open_unchanged()). */
+	if (seen.source) {
+		inodes_set_source(fs->inodes, e.ino, seen.source);
+		if (seen.small)
+			inodes_set_small(fs->inodes, e.ino, seen.bytes, seen.len);
+	}
 	leave();
 	/* Not delivered (interrupted): the kernel will not forget it. */
 	if (fuse_reply_entry(req, &e))
@@ -649,16 +657,22 @@ out:
  * Other opens of the inode wait meanwhile (inodes.h). */
 static void fill_cache(struct cloudfs *fs, fuse_ino_t ino, struct handle *h)
 {
-	struct fuse_bufvec bv;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	char small[INODES_SMALL];
 
 	if (!inodes_fill_begin(fs->inodes, ino))
 		return;
 	pthread_mutex_lock(&h->lock);
-	if (!handle_render(fs, h) && h->data.len) {
-		bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(h->data.len);
+	/* An unchanged open has no bytes yet: a small version's are kept
+	 * with its inode, others are rendered from the text it holds. */
+	if (h->source && inodes_small(fs->inodes, ino, small, &bv.buf[0].size)) {
+		bv.buf[0].mem = small;
+	} else if (!handle_render(fs, h)) {
 		bv.buf[0].mem = h->data.data;
-		fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
+		bv.buf[0].size = h->data.len;
 	}
+	if (bv.buf[0].size)
+		fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
 	pthread_mutex_unlock(&h->lock);
 	inodes_fill_end(fs->inodes, ino);
 }

@@ -19,7 +19,11 @@ struct inode {
 	uint64_t nlookup;
 	uint64_t version;
 	uint64_t source; /* what its bytes were last found to come from */
-	bool bound; /* the inode its path leads to now */
+	bool bound;
+	bool has_small;
+	unsigned char small_len;
+	char small[INODES_SMALL];
+		/* a small version's bytes */ /* the inode its path leads to now */
 	enum {
 		UNFILLED,
 		FILLING,
@@ -265,6 +269,38 @@ void inodes_set_source(struct inodes *t, uint64_t ino, uint64_t source)
 	if (n && n->version)
 		n->source = source;
 	pthread_mutex_unlock(&t->lock);
+}
+
+void inodes_set_small(struct inodes *t, uint64_t ino, const void *data, size_t len)
+{
+	struct inode *n;
+
+	if (len > INODES_SMALL)
+		return;
+	pthread_mutex_lock(&t->lock);
+	n = *find_ino(t, ino);
+	if (n && n->version) {
+		memcpy(n->small, data, len);
+		n->small_len = (unsigned char)len;
+		n->has_small = true;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+bool inodes_small(struct inodes *t, uint64_t ino, char *out, size_t *len)
+{
+	struct inode *n;
+	bool found = false;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_ino(t, ino);
+	if (n && n->has_small) {
+		memcpy(out, n->small, n->small_len);
+		*len = n->small_len;
+		found = true;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return found;
 }
 
 bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *version)

@@ -679,7 +679,8 @@ static bool is_versioned(const struct node *n)
 	return !n->ctl && n->virt == VIRT_NONE && !(n->perm & 0222);
 }
 
-static int node_stat(struct project *p, const struct node *n, struct stat *st)
+static int node_stat(struct project *p, const struct node *n, struct stat *st,
+		     struct model_seen *seen)
 {
 	struct buf b;
 	int rc = 0;
@@ -712,8 +713,16 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 		buf_init(&b, CFS_MAX_BODY);
 		rc = node_contents(p, n, &b);
 		st->st_size = (off_t)b.len;
-		if (!rc && is_versioned(n))
+		if (!rc && is_versioned(n)) {
 			st->st_ino = (ino_t)model_version(b.data, b.len);
+			if (seen) {
+				seen->source = n->source;
+				seen->len = b.len;
+				seen->small = b.len <= sizeof(seen->bytes);
+				if (seen->small && b.len)
+					memcpy(seen->bytes, b.data, b.len);
+			}
+		}
 		buf_free(&b);
 		break;
 	}
@@ -724,16 +733,25 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st)
 	return rc;
 }
 
-int model_getattr(struct project *p, const char *path, struct stat *st)
+int model_getattr_seen(struct project *p, const char *path, struct stat *st,
+		       struct model_seen *seen)
 {
 	struct node n;
-	int rc = model_resolve(p, path, &n);
+	int rc;
 
+	if (seen)
+		memset(seen, 0, sizeof(*seen));
+	rc = model_resolve(p, path, &n);
 	if (rc)
 		return rc;
-	rc = node_stat(p, &n, st);
+	rc = node_stat(p, &n, st, seen);
 	model_node_release(&n);
 	return rc;
+}
+
+int model_getattr(struct project *p, const char *path, struct stat *st)
+{
+	return model_getattr_seen(p, path, st, NULL);
 }
 
 int model_readlink(struct project *p, const char *path, char *buf, size_t size)
@@ -832,7 +850,7 @@ static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
 
 		n.mtime_s = p->mount_time_s;
 		n.perm = n.ctl->mode;
-		if (node_stat(p, &n, &st) || fill(ctx, n.ctl->name, &st))
+		if (node_stat(p, &n, &st, NULL) || fill(ctx, n.ctl->name, &st))
 			break;
 	}
 	return 0;
@@ -908,7 +926,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 		child.is_doc = true;
 		child.type = NODE_FILE;
 		child.perm = 0444;
-		if (node_stat(p, &child, &st) || fill(ctx, MODEL_DOC_FILE, &st))
+		if (node_stat(p, &child, &st, NULL) || fill(ctx, MODEL_DOC_FILE, &st))
 			return 0;
 		child.is_doc = false;
 		render_id(n->res->data, c->id_field, child.id, sizeof(child.id));
@@ -922,7 +940,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 				continue;
 			/* The console is fetched on read, not to list a directory:
 			 * its size is only known to a lookup. */
-			if (vn.virt != VIRT_CONSOLE && node_stat(p, &vn, &st))
+			if (vn.virt != VIRT_CONSOLE && node_stat(p, &vn, &st, NULL))
 				continue;
 			free(vn.link);
 			if (fill(ctx, *virt, vn.virt == VIRT_CONSOLE ? NULL : &st))
@@ -944,7 +962,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
 		child.tp.attrs[nparent] = (char *)key;
 		child.perm = value_perm(c, child.tp.attrs, nparent + 1, v);
-		stop = node_stat(p, &child, &st) || fill(ctx, file, &st);
+		stop = node_stat(p, &child, &st, NULL) || fill(ctx, file, &st);
 		free(file);
 		if (stop)
 			break;

@@ -49,6 +49,15 @@ int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version,
  */
 uint64_t inodes_source(struct inodes *t, uint64_t ino);
 void inodes_set_source(struct inodes *t, uint64_t ino, uint64_t source);
+/*
+ * A versioned inode's bytes when they are few (at most INODES_SMALL): kept
+ * with it, as they never change, so its first open hands them to the kernel
+ * without rendering them again. The caller vouches that they are exactly
+ * this version's. inodes_small() copies them to @out: true if kept.
+ */
+#define INODES_SMALL 64
+void inodes_set_small(struct inodes *t, uint64_t ino, const void *data, size_t len);
+bool inodes_small(struct inodes *t, uint64_t ino, char *out, size_t *len);
 /* The inode @path leads to now, if the kernel was given one. */
 bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *version);
 /* @path leads nowhere now (it was removed): its next lookup gets a new

@@ -79,6 +79,19 @@ void model_project_cleanup(struct project *p);
  * other entry has 0 (its bytes are only known by reading: read it afresh).
  */
 int model_getattr(struct project *p, const char *path, struct stat *st) CFS_WARN_UNUSED;
+
+/* What rendering a versioned file for its attributes also found out. */
+struct model_seen {
+	uint64_t source; /* serial of the cached text it came from; 0: none */
+	size_t len;
+	bool small; /* its bytes fit in @bytes, and are there */
+	char bytes[64];
+};
+/* model_getattr(), and for a versioned file what it saw (zeroed if not
+ * versioned): a lookup hands it to the open that follows, which then need
+ * not render the file again. */
+int model_getattr_seen(struct project *p, const char *path, struct stat *st,
+		       struct model_seen *seen) CFS_WARN_UNUSED;
 /* The version of file contents @data, as st_ino carries it. */
 uint64_t model_version(const void *data, size_t len);
 int model_readdir(struct project *p, const char *path, model_fill_fn fill,

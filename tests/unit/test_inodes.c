@@ -130,6 +130,37 @@ static void test_source(void **state)
 	inodes_free(t);
 }
 
+/* A small version's bytes stay with its inode; big ones, version 0 and a
+ * new version have none. */
+static void test_small_bytes(void **state)
+{
+	struct inodes *t = inodes_new();
+	char big[INODES_SMALL + 1], out[INODES_SMALL];
+	uint64_t a, b, dir;
+	size_t len = 99;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	a = look(t, "/servers/x/status", S_IFREG, 1);
+	dir = look(t, "/servers/x", S_IFDIR, 0);
+	assert_false(inodes_small(t, a, out, &len));
+	inodes_set_small(t, a, "ACTIVE\n", 7);
+	assert_true(inodes_small(t, a, out, &len));
+	assert_int_equal(len, 7);
+	assert_memory_equal(out, "ACTIVE\n", 7);
+	inodes_set_small(t, dir, "x", 1);
+	assert_false(inodes_small(t, dir, out, &len));
+	b = look(t, "/servers/x/json", S_IFREG, 5);
+	inodes_set_small(t, b, big, sizeof(big));
+	assert_false(inodes_small(t, b, out, &len));
+	inodes_set_small(t, b, big, INODES_SMALL);
+	assert_true(inodes_small(t, b, out, &len));
+	assert_int_equal(len, INODES_SMALL);
+	assert_int_not_equal(look(t, "/servers/x/status", S_IFREG, 2), a);
+	assert_false(inodes_small(t, look(t, "/servers/x/status", S_IFREG, 2), out, &len));
+	inodes_free(t);
+}
+
 static void test_unbind(void **state)
 {
 	struct inodes *t = inodes_new();
@@ -247,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_new_version_new_inode),
 		cmocka_unit_test(test_type_change_new_inode),
 		cmocka_unit_test(test_source),
+		cmocka_unit_test(test_small_bytes),
 		cmocka_unit_test(test_unbind),
 		cmocka_unit_test(test_fill_once_per_version),
 		cmocka_unit_test(test_fill_makes_others_wait),
