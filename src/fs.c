@@ -153,6 +153,9 @@ static int entry_bind(struct cloudfs *fs, const char *path, struct fuse_entry_pa
 
 /* Answers a lookup-like request with @path's inode. On failure nothing is
  * sent: the caller answers. */
+_Static_assert(sizeof(((struct model_seen *)0)->bytes) <= INODES_SMALL,
+	       "the bytes a lookup sees fit in an inode");
+
 static int reply_entry(fuse_req_t req, struct cloudfs *fs, const char *path)
 {
 	struct fuse_entry_param e = { 0 };
@@ -165,11 +168,9 @@ static int reply_entry(fuse_req_t req, struct cloudfs *fs, const char *path)
 		return rc;
 	/* The inode is this version's: what rendering it saw spares its
 	 * first open from rendering it again (open_unchanged()). */
-	if (seen.source) {
-		inodes_set_source(fs->inodes, e.ino, seen.source);
-		if (seen.small)
-			inodes_set_small(fs->inodes, e.ino, seen.bytes, seen.len);
-	}
+	if (seen.source)
+		inodes_set_seen(fs->inodes, e.ino, seen.source, seen.small ? seen.bytes : NULL,
+				seen.len);
 	leave();
 	/* Not delivered (interrupted): the kernel will not forget it. */
 	if (fuse_reply_entry(req, &e))
@@ -639,7 +640,7 @@ static int open_read(struct cloudfs *fs, fuse_ino_t ino, const char *path, uint6
 		return rc;
 	}
 	if (version && source)
-		inodes_set_source(fs->inodes, ino, source);
+		inodes_set_seen(fs->inodes, ino, source, NULL, 0);
 out:
 	fi->fh = (uint64_t)(uintptr_t)h;
 	/* A version's bytes never change: the kernel may keep them. */

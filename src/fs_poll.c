@@ -41,17 +41,14 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Polls @fd for up to @spin_us: true as soon as a request waits. */
-static bool next_soon(int fd, int64_t spin_us)
+/* Polls @fd for up to @spin_us, until a request waits. */
+static void await_next(int fd, int64_t spin_us)
 {
 	int64_t end = now_us() + spin_us;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	do {
-		if (poll(&pfd, 1, 0) > 0)
-			return true;
-	} while (now_us() < end);
-	return false;
+	while (poll(&pfd, 1, 0) == 0 && now_us() < end)
+		;
 }
 
 static void free_buf(void *arg)
@@ -79,7 +76,7 @@ static void *poller_main(void *arg)
 		if (rc < 0)
 			break;
 		fuse_session_process_buf(p->se, &buf);
-		next_soon(fd, p->spin_us);
+		await_next(fd, p->spin_us);
 	}
 	/* libfuse's workers go on serving: only the polling stops. */
 	if (rc < 0)

@@ -19,11 +19,10 @@ struct inode {
 	uint64_t nlookup;
 	uint64_t version;
 	uint64_t source; /* what its bytes were last found to come from */
-	bool bound;
+	bool bound; /* the inode its path leads to now */
 	bool has_small;
 	unsigned char small_len;
-	char small[INODES_SMALL];
-		/* a small version's bytes */ /* the inode its path leads to now */
+	char small[INODES_SMALL]; /* a small version's bytes */
 	enum {
 		UNFILLED,
 		FILLING,
@@ -260,29 +259,19 @@ uint64_t inodes_source(struct inodes *t, uint64_t ino)
 	return source;
 }
 
-void inodes_set_source(struct inodes *t, uint64_t ino, uint64_t source)
+void inodes_set_seen(struct inodes *t, uint64_t ino, uint64_t source, const void *small, size_t len)
 {
 	struct inode *n;
 
-	pthread_mutex_lock(&t->lock);
-	n = *find_ino(t, ino);
-	if (n && n->version)
-		n->source = source;
-	pthread_mutex_unlock(&t->lock);
-}
-
-void inodes_set_small(struct inodes *t, uint64_t ino, const void *data, size_t len)
-{
-	struct inode *n;
-
-	if (len > INODES_SMALL)
-		return;
 	pthread_mutex_lock(&t->lock);
 	n = *find_ino(t, ino);
 	if (n && n->version) {
-		memcpy(n->small, data, len);
-		n->small_len = (unsigned char)len;
-		n->has_small = true;
+		n->source = source;
+		if (small && len <= INODES_SMALL) {
+			memcpy(n->small, small, len);
+			n->small_len = (unsigned char)len;
+			n->has_small = true;
+		}
 	}
 	pthread_mutex_unlock(&t->lock);
 }

@@ -194,26 +194,37 @@ static int scan_listing(struct project *p, const struct collection_def *c,
 	return *link ? 0 : -ENOMEM;
 }
 
+/* The live cached document of @c's member *@name (a mkdir's name leads to
+ * its id, in @alias), as cache_lookup() answers: -ENODATA when not cached
+ * or expired. */
+static int cached_member(struct project *p, const struct collection_def *c, const char **name,
+			 char alias[MODEL_ID_MAX], struct cache_val **res)
+{
+	char key[MODEL_ID_MAX + 64];
+
+	if (strlen(*name) >= MODEL_ID_MAX)
+		return -ENOENT;
+	if (model_alias_get(p, c, *name, alias, MODEL_ID_MAX))
+		*name = alias;
+	model_res_key(key, sizeof(key), "R", c, *name);
+	return cache_lookup(p->cache, key, res);
+}
+
 /* Resolves /<collection>/<name> to a cached resource (a cdoc value) or,
  * by name, to its id. */
 static int resolve_cached(struct project *p, const struct collection_def *c, const char *name,
 			  struct cache_val **res, char **link, size_t *nnamed)
 {
 	struct cache_val *listing = NULL;
-	char key[MODEL_ID_MAX + 64], lkey[96], alias[MODEL_ID_MAX];
+	char lkey[96], alias[MODEL_ID_MAX];
 	bool uuid;
 	int rc;
 
 	*nnamed = 0;
-	if (strlen(name) >= MODEL_ID_MAX)
-		return -ENOENT;
-	if (model_alias_get(p, c, name, alias, sizeof(alias)))
-		name = alias;
-	uuid = c->uuid_ids && names_is_uuid(name);
-	model_res_key(key, sizeof(key), "R", c, name);
-	rc = cache_lookup(p->cache, key, res);
+	rc = cached_member(p, c, &name, alias, res);
 	if (rc != -ENODATA)
 		return rc;
+	uuid = c->uuid_ids && names_is_uuid(name);
 	model_res_key(lkey, sizeof(lkey), "L", c, NULL);
 	rc = cache_lookup(p->cache, lkey, &listing);
 	if (rc == -ENODATA && !uuid)
@@ -609,31 +620,20 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 
 int model_source(struct project *p, const char *path, struct cache_val **text)
 {
-	const struct collection_def *c;
 	struct tree_path tp;
-	char key[MODEL_ID_MAX + 64], alias[MODEL_ID_MAX];
+	char alias[MODEL_ID_MAX];
 	const char *name;
 	int rc = tree_parse(path, &tp);
 
 	*text = NULL;
 	if (rc)
 		return rc;
-	c = tp.coll;
 	name = tp.entry;
 	rc = -ENODATA;
-	if (tp.kind != TREE_ATTR || !p->sess->endpoint[c->service] || strlen(name) >= MODEL_ID_MAX)
-		goto out;
-	/* The first steps of resolve_cached(), without its fetches. */
-	if (model_alias_get(p, c, name, alias, sizeof(alias)))
-		name = alias;
-	model_res_key(key, sizeof(key), "R", c, name);
-	if (cache_lookup(p->cache, key, text)) {
-		*text = NULL;
-		rc = -ENODATA;
-	} else {
+	/* resolve_cached()'s first step, never its fetches */
+	if (tp.kind == TREE_ATTR && p->sess->endpoint[tp.coll->service] &&
+	    cached_member(p, tp.coll, &name, alias, text) == 0)
 		rc = 0;
-	}
-out:
 	tree_path_free(&tp);
 	return rc;
 }

@@ -42,21 +42,19 @@ void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
 int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version,
 	       struct stat *st) CFS_WARN_UNUSED;
 /*
- * What a versioned inode's bytes were last found to be rendered from (the
- * model's serial of a cached text; 0: nothing yet, or not versioned). The
- * caller sets it only once it has checked that @source renders exactly
- * this version, so an open that finds the same source may skip rendering.
- */
-uint64_t inodes_source(struct inodes *t, uint64_t ino);
-void inodes_set_source(struct inodes *t, uint64_t ino, uint64_t source);
-/*
- * A versioned inode's bytes when they are few (at most INODES_SMALL): kept
- * with it, as they never change, so its first open hands them to the kernel
- * without rendering them again. The caller vouches that they are exactly
- * this version's. inodes_small() copies them to @out: true if kept.
+ * What is known of a versioned inode's bytes (nothing for version 0): the
+ * model's serial of the cached text they were last found to be rendered
+ * from (0: nothing yet), and, when they are few (at most INODES_SMALL), the
+ * bytes themselves, kept as they never change. The caller vouches that
+ * @source renders exactly this version, and @small is it (NULL: bytes not
+ * at hand; those kept stay). An open that finds the same source may skip
+ * rendering, and a first open hands the kept bytes to the kernel.
  */
 #define INODES_SMALL 64
-void inodes_set_small(struct inodes *t, uint64_t ino, const void *data, size_t len);
+void inodes_set_seen(struct inodes *t, uint64_t ino, uint64_t source, const void *small,
+		     size_t len);
+uint64_t inodes_source(struct inodes *t, uint64_t ino);
+/* Copies the kept bytes to @out (INODES_SMALL bytes): true if kept. */
 bool inodes_small(struct inodes *t, uint64_t ino, char *out, size_t *len);
 /* The inode @path leads to now, if the kernel was given one. */
 bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *version);

@@ -115,18 +115,18 @@ static void test_source(void **state)
 	a = look(t, "/servers/x/status", S_IFREG, 1);
 	dir = look(t, "/servers/x", S_IFDIR, 0);
 	assert_int_equal(inodes_source(t, a), 0);
-	inodes_set_source(t, a, 77);
+	inodes_set_seen(t, a, 77, NULL, 0);
 	assert_int_equal(inodes_source(t, a), 77);
 	assert_int_equal(look(t, "/servers/x/status", S_IFREG, 1), a); /* kept */
 	assert_int_equal(inodes_source(t, a), 77);
-	inodes_set_source(t, dir, 78); /* version 0: nothing to vouch for */
+	inodes_set_seen(t, dir, 78, NULL, 0); /* version 0: nothing to vouch for */
 	assert_int_equal(inodes_source(t, dir), 0);
 	b = look(t, "/servers/x/status", S_IFREG, 2);
 	assert_int_equal(inodes_source(t, b), 0);
 	assert_int_equal(inodes_source(t, a), 77); /* the old one's holders */
 	inodes_forget(t, a, 2);
 	assert_int_equal(inodes_source(t, a), 0); /* gone */
-	inodes_set_source(t, a, 79);
+	inodes_set_seen(t, a, 79, NULL, 0);
 	inodes_free(t);
 }
 
@@ -144,16 +144,16 @@ static void test_small_bytes(void **state)
 	a = look(t, "/servers/x/status", S_IFREG, 1);
 	dir = look(t, "/servers/x", S_IFDIR, 0);
 	assert_false(inodes_small(t, a, out, &len));
-	inodes_set_small(t, a, "ACTIVE\n", 7);
+	inodes_set_seen(t, a, 1, "ACTIVE\n", 7);
 	assert_true(inodes_small(t, a, out, &len));
 	assert_int_equal(len, 7);
 	assert_memory_equal(out, "ACTIVE\n", 7);
-	inodes_set_small(t, dir, "x", 1);
+	inodes_set_seen(t, dir, 1, "x", 1);
 	assert_false(inodes_small(t, dir, out, &len));
 	b = look(t, "/servers/x/json", S_IFREG, 5);
-	inodes_set_small(t, b, big, sizeof(big));
+	inodes_set_seen(t, b, 1, big, sizeof(big));
 	assert_false(inodes_small(t, b, out, &len));
-	inodes_set_small(t, b, big, INODES_SMALL);
+	inodes_set_seen(t, b, 1, big, INODES_SMALL);
 	assert_true(inodes_small(t, b, out, &len));
 	assert_int_equal(len, INODES_SMALL);
 	assert_int_not_equal(look(t, "/servers/x/status", S_IFREG, 2), a);
