@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,13 @@ static void *poller_main(void *arg)
 	struct fs_poller *p = arg;
 	struct fuse_buf buf = { .mem = NULL };
 	int fd = fuse_session_fd(p->se);
+	sigset_t all;
 	int rc = 0;
 
+	/* A SIGTERM it took would end only this thread, not the loop that
+	 * waits for libfuse's workers: signals go to those. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	/* Cancelled only while it waits for a request (fs_poller_stop),
 	 * never in the middle of one. */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
