@@ -39,12 +39,18 @@ struct handle {
 	bool dirty; /* written since the last commit */
 	bool created; /* made by create(2): pending until release */
 	bool committed; /* its bytes reached the cloud (or were refused) */
+	/* A failure that ends the file's use: a write past FS_WRITE_MAX, a
+	 * refused commit. Later writes and flushes return it; nothing more is
+	 * committed, so no part of a value that failed reaches the cloud. */
+	int failed;
 	enum model_wkind kind;
 	struct stream *stream; /* image upload or download */
 	/* An unchanged version's cached text (open_unchanged()): its bytes
 	 * are rendered from it only if a READ comes. */
 	struct cache_val *source;
-	pthread_mutex_t lock; /* one operation at a time per open file */
+	/* One operation at a time per open file; protects every field above
+	 * but path, writing and kind (set at open). */
+	pthread_mutex_t lock;
 };
 
 struct dent {
@@ -63,14 +69,12 @@ struct dir {
 };
 
 /* The request this thread serves, until it is answered: interrupts are
- * asked of it, and notifications must not wait for a directory it holds. */
+ * asked of it. */
 static __thread fuse_req_t cur_req;
-static __thread bool cur_holds_dir;
 
-static struct cloudfs *begin(fuse_req_t req, bool holds_dir)
+static struct cloudfs *begin(fuse_req_t req)
 {
 	cur_req = req;
-	cur_holds_dir = holds_dir;
 	return fuse_req_userdata(req);
 }
 
@@ -78,7 +82,6 @@ static struct cloudfs *begin(fuse_req_t req, bool holds_dir)
 static void leave(void)
 {
 	cur_req = NULL;
-	cur_holds_dir = false;
 }
 
 static void reply_err(fuse_req_t req, int rc)
@@ -90,11 +93,6 @@ static void reply_err(fuse_req_t req, int rc)
 bool fs_interrupted(void)
 {
 	return cur_req && fuse_req_interrupted(cur_req);
-}
-
-bool fs_holds_dir(void)
-{
-	return cur_holds_dir;
 }
 
 static struct handle *handle_of(const struct fuse_file_info *fi)
@@ -197,7 +195,7 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct cloudfs *fs = begin(req, true);
+	struct cloudfs *fs = begin(req);
 	char *path;
 	int rc = child_path(fs, parent, name, &path);
 
@@ -236,7 +234,7 @@ static void fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
  * new contents by now still describes the bytes its holders read (and is
  * known even when the cloud cannot be asked). An open file being written
  * describes what it holds. */
-static int attrs_of(struct cloudfs *fs, fuse_ino_t ino, const struct handle *h, struct stat *st)
+static int attrs_of(struct cloudfs *fs, fuse_ino_t ino, struct handle *h, struct stat *st)
 {
 	struct stat bound;
 	uint64_t version;
@@ -260,14 +258,16 @@ static int attrs_of(struct cloudfs *fs, fuse_ino_t ino, const struct handle *h, 
 			memset(st, 0, sizeof(*st));
 			st->st_mode = S_IFREG | 0644;
 		}
+		pthread_mutex_lock(&h->lock);
 		st->st_size = (off_t)h->data.len;
+		pthread_mutex_unlock(&h->lock);
 		rc = 0;
 	}
 	st->st_ino = ino;
 	return rc;
 }
 
-static void reply_attrs(fuse_req_t req, struct cloudfs *fs, fuse_ino_t ino, const struct handle *h)
+static void reply_attrs(fuse_req_t req, struct cloudfs *fs, fuse_ino_t ino, struct handle *h)
 {
 	struct stat st;
 	int rc = attrs_of(fs, ino, h, &st);
@@ -282,15 +282,15 @@ static void reply_attrs(fuse_req_t req, struct cloudfs *fs, fuse_ino_t ino, cons
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 
 	reply_attrs(req, fs, ino, fi ? handle_of(fi) : NULL);
 }
 
 static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	struct cloudfs *fs = begin(req, false);
-	char target[PATH_MAX], *path;
+	struct cloudfs *fs = begin(req);
+	char target[PATH_MAX], *path = NULL;
 	int rc = inodes_get(fs->inodes, ino, &path, NULL, NULL);
 
 	if (!rc)
@@ -352,7 +352,7 @@ static int dir_fill(struct cloudfs *fs, struct dir *d)
 
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 	struct dir *d = calloc(1, sizeof(*d));
 	int rc = d ? inodes_get(fs->inodes, ino, &d->path, NULL, NULL) : -ENOMEM;
 
@@ -422,7 +422,7 @@ static size_t add_plain(fuse_req_t req, struct cloudfs *fs, struct dir *d, size_
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
-	struct cloudfs *fs = begin(req, true);
+	struct cloudfs *fs = begin(req);
 	struct dir *d = (struct dir *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
 	size_t pos = 0;
@@ -531,7 +531,7 @@ static void handle_close(struct cloudfs *fs, struct handle *h)
 		stream_abort(h->stream);
 	/* A new file closed without a byte (`touch`) creates with an empty
 	 * spec; nobody waits for this result, so it is only logged. */
-	if (h->created && !h->committed && !h->stream && h->kind == MODEL_W_SPEC) {
+	if (h->created && !h->committed && !h->failed && !h->stream && h->kind == MODEL_W_SPEC) {
 		int rc = model_commit(&fs->project, h->path, h->kind, "", 0);
 
 		(void)rc; /* already in .cloudfs/errors */
@@ -546,7 +546,7 @@ static void handle_close(struct cloudfs *fs, struct handle *h)
 static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, true);
+	struct cloudfs *fs = begin(req);
 	struct fuse_entry_param e = { 0 };
 	enum model_wkind kind;
 	char *path;
@@ -680,10 +680,10 @@ static void fill_cache(struct cloudfs *fs, fuse_ino_t ino, struct handle *h)
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 	enum model_wkind kind;
 	uint64_t version;
-	char *path;
+	char *path = NULL;
 	int rc = inodes_get(fs->inodes, ino, &path, &version, NULL);
 
 	if (rc)
@@ -711,7 +711,7 @@ out:
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 	struct handle *h = handle_of(fi);
 	char *mem = NULL;
 	int rc;
@@ -764,13 +764,23 @@ static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, s
 	if (!h->writing)
 		return -EBADF;
 	pthread_mutex_lock(&h->lock);
+	if (h->failed) {
+		rc = h->failed;
+		goto out;
+	}
 	if (h->stream) {
 		rc = stream_write(h->stream, buf, size, off);
 		goto out;
 	}
+	/* A spec makes one resource: bytes written after it was made (through
+	 * a dup'ed descriptor, after another one was closed) make no second. */
+	if (h->committed && h->kind == MODEL_W_SPEC) {
+		rc = -EEXIST;
+		goto out;
+	}
 	rc = (int)size;
 	if (buf_add(&h->data, buf, size)) {
-		rc = -EFBIG;
+		h->failed = rc = -EFBIG;
 		goto out;
 	}
 	h->dirty = true;
@@ -790,7 +800,7 @@ out:
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 	int rc = handle_write(fs, handle_of(fi), buf, size, off);
 
 	(void)ino;
@@ -804,39 +814,49 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static int handle_flush(struct cloudfs *fs, struct handle *h, pid_t pid)
 {
-	int rc;
+	int rc = 0;
 
 	if (!h->writing)
 		return 0;
+	pthread_mutex_lock(&h->lock);
 	if (h->stream) {
-		pthread_mutex_lock(&h->lock);
 		rc = stream_finish(h->stream, pid);
 		if (!rc && h->created && stream_completed(h->stream))
 			model_done(&fs->project, h->path);
-		pthread_mutex_unlock(&h->lock);
-		return rc;
+		goto out;
+	}
+	if (h->failed) {
+		rc = h->failed;
+		goto out;
 	}
 	/* Commit on the first flush that has data: close(2) reports it. A
 	 * flush before any write (a shell dup'ing the fd before writing) has
-	 * nothing to commit yet. */
+	 * nothing to commit yet. Tested under the lock: two descriptors closed
+	 * at once commit once. */
 	if (!h->dirty)
-		return 0;
-	pthread_mutex_lock(&h->lock);
+		goto out;
 	h->dirty = false;
 	h->committed = true;
 	rc = model_commit(&fs->project, h->path, h->kind, h->data.data ? h->data.data : "",
 			  h->data.len);
+	/* A refused spec or value is not sent again by a later close. */
+	if (rc && !runs_per_line(h->kind))
+		h->failed = rc;
+	/* What comes next through another descriptor is a new value. */
+	if (!rc && h->kind != MODEL_W_SPEC)
+		buf_reset(&h->data);
 	/* The resource exists from now on: the name stops being this file
 	 * before close(2) returns, so the next command finds the link. */
 	if (!rc && h->created && h->kind == MODEL_W_SPEC)
 		model_done(&fs->project, h->path);
+out:
 	pthread_mutex_unlock(&h->lock);
 	return rc;
 }
 
 static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 
 	(void)ino;
 	reply_err(req, handle_flush(fs, handle_of(fi), fuse_req_ctx(req)->pid));
@@ -844,7 +864,7 @@ static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 
 	(void)ino;
 	handle_close(fs, handle_of(fi));
@@ -873,7 +893,7 @@ static int do_truncate(struct cloudfs *fs, const char *path, off_t size, struct 
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
-	struct cloudfs *fs = begin(req, false);
+	struct cloudfs *fs = begin(req);
 	struct handle *h = fi ? handle_of(fi) : NULL;
 	struct stat st;
 	char *path;
@@ -912,7 +932,7 @@ static void reply_made(fuse_req_t req, struct cloudfs *fs, const char *path, int
 
 static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct cloudfs *fs = begin(req, true);
+	struct cloudfs *fs = begin(req);
 	char *path;
 	int rc = child_path(fs, parent, name, &path);
 
@@ -925,7 +945,7 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void fs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
 {
-	struct cloudfs *fs = begin(req, true);
+	struct cloudfs *fs = begin(req);
 	char *path;
 	int rc = child_path(fs, parent, name, &path);
 
@@ -939,7 +959,7 @@ static void fs_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, co
 static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name,
 			int (*op)(struct project *, const char *))
 {
-	struct cloudfs *fs = begin(req, true);
+	struct cloudfs *fs = begin(req);
 	char *path;
 	int rc = child_path(fs, parent, name, &path);
 

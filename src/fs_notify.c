@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Telling the kernel what no longer holds (the model's notify hook). Layer:
- * top, beside fs.c. Attributes are dropped at once; entries either at once
- * or, for callers inside an operation during which the kernel holds a
- * directory's lock (until we answer), by one notifier thread once that
- * operation has been answered. Node ids come from the inode table: nothing
- * here touches the mount.
+ * top, beside fs.c.
+ *
+ * Every invalidation is queued and sent by one notifier thread, never by
+ * the thread that found the change. libfuse warns (fuse_lowlevel.h, on
+ * fuse_lowlevel_notify_inval_entry) that a notification must not be sent
+ * from the path of a related operation or from code holding a lock such an
+ * operation needs: the kernel may wait for a directory lock held by a
+ * LOOKUP that itself waits for us. Changes are found inside cache fetches
+ * that other requests wait on (the single flight is such a lock), and
+ * inside operations during which the kernel holds a directory; from the
+ * notifier thread each one waits for nothing of ours. Node ids come from
+ * the inode table: nothing here touches the mount.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,20 +26,12 @@
 
 #include "cloudfs/fs.h"
 
-struct later {
-	struct later *next;
-	fuse_ino_t parent;
+struct fs_note {
+	struct fs_note *next;
+	fuse_ino_t ino; /* the parent of @name, or the inode itself */
+	bool attr; /* drop @ino's attributes; else the entry @name in @ino */
 	char name[];
 };
-
-/* One mount per process: the queue of entries to forget later. */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct later *head, *tail;
-	bool started;
-	struct cloudfs *fs;
-} q = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 /* The node id of @path's parent, if the kernel was given one (else it
  * holds nothing under it to forget). */
@@ -51,70 +50,101 @@ static int parent_ino(struct cloudfs *fs, const char *path, fuse_ino_t *ino)
 	return 0;
 }
 
-static void forget_entry(struct cloudfs *fs, fuse_ino_t parent, const char *name)
-{
-	fuse_lowlevel_notify_inval_entry(fs->se, parent, name, strlen(name));
-}
-
-/* Forgets queued entries in order, for the life of the process. Each
- * blocks in the kernel until the operation holding its directory has been
- * answered; nothing here touches the mount. */
+/* Sends queued notes in order, until stopped. An entry's
+ * note blocks in the kernel until the operation holding its directory has
+ * been answered. */
 static void *notifier(void *arg)
 {
+	struct cloudfs *fs = arg;
+	struct fs_notifier *q = &fs->notifier;
 	sigset_t all;
 
-	(void)arg;
 	/* Signals belong to the FUSE loop's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
-		struct later *l;
+		struct fs_note *l;
 
-		pthread_mutex_lock(&q.lock);
-		while (!q.head)
-			pthread_cond_wait(&q.cond, &q.lock);
-		l = q.head;
-		q.head = l->next;
-		if (!q.head)
-			q.tail = NULL;
-		pthread_mutex_unlock(&q.lock);
-		forget_entry(q.fs, l->parent, l->name);
+		pthread_mutex_lock(&q->lock);
+		while (!q->head && !q->stop)
+			pthread_cond_wait(&q->cond, &q->lock);
+		if (q->stop) {
+			pthread_mutex_unlock(&q->lock);
+			break;
+		}
+		l = q->head;
+		q->head = l->next;
+		if (!q->head)
+			q->tail = NULL;
+		pthread_mutex_unlock(&q->lock);
+		if (l->attr)
+			fuse_lowlevel_notify_inval_inode(fs->se, l->ino, -1, 0);
+		else
+			fuse_lowlevel_notify_inval_entry(fs->se, l->ino, l->name, strlen(l->name));
 		free(l);
 	}
 	return NULL;
 }
 
-/* Queues @name in @parent; a burst (a listing that lost thousands of
- * members) costs one thread, not one each. */
-static void forget_later(struct cloudfs *fs, fuse_ino_t parent, const char *name)
+/* Queues a note; a burst (a listing that lost thousands of members) costs
+ * one thread, not one each. The thread starts with the first note: after
+ * fuse_daemonize(), which no thread may precede. */
+static void queue_note(struct cloudfs *fs, fuse_ino_t ino, bool attr, const char *name)
 {
-	struct later *l = malloc(sizeof(*l) + strlen(name) + 1);
-	pthread_t t;
+	struct fs_notifier *q = &fs->notifier;
+	struct fs_note *l = malloc(sizeof(*l) + strlen(name) + 1);
 
 	if (!l)
-		return;
+		return; /* the kernel's copy then lives out its TTL */
 	l->next = NULL;
-	l->parent = parent;
+	l->ino = ino;
+	l->attr = attr;
 	strcpy(l->name, name);
-	pthread_mutex_lock(&q.lock);
-	if (!q.started) {
-		q.fs = fs;
-		q.started = !pthread_create(&t, NULL, notifier, NULL);
-		if (q.started)
-			pthread_detach(t);
-	}
-	if (!q.started) {
-		pthread_mutex_unlock(&q.lock);
+	pthread_mutex_lock(&q->lock);
+	if (!q->started && !q->stop)
+		q->started = !pthread_create(&q->thread, NULL, notifier, fs);
+	if (!q->started || q->stop) {
+		pthread_mutex_unlock(&q->lock);
 		free(l);
 		return;
 	}
-	if (q.tail)
-		q.tail->next = l;
+	if (q->tail)
+		q->tail->next = l;
 	else
-		q.head = l;
-	q.tail = l;
-	pthread_cond_signal(&q.cond);
-	pthread_mutex_unlock(&q.lock);
+		q->head = l;
+	q->tail = l;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void fs_notifier_init(struct fs_notifier *q)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+}
+
+void fs_notifier_stop(struct fs_notifier *q)
+{
+	bool started;
+
+	pthread_mutex_lock(&q->lock);
+	q->stop = true;
+	started = q->started;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	if (started)
+		pthread_join(q->thread, NULL);
+	/* Unsent notes: the kernel that would have taken them is gone. */
+	while (q->head) {
+		struct fs_note *next = q->head->next;
+
+		free(q->head);
+		q->head = next;
+	}
+	q->tail = NULL;
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
 }
 
 void fs_notify(void *arg, const char *path, enum model_notify kind)
@@ -129,23 +159,13 @@ void fs_notify(void *arg, const char *path, enum model_notify kind)
 		/* A path the kernel was never given costs a table lookup. */
 		if (!inodes_find(fs->inodes, path, &ino, &version))
 			return;
-		/* Attributes are dropped at once: no directory lock is
-		 * involved, and such files hold no page cache (direct_io) for
-		 * the kernel to wait on. */
 		if (!version) {
-			fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
+			queue_note(fs, ino, true, "");
 			return;
 		}
 		/* A version's attributes never change: the name has to lead
 		 * to the new version's inode, so the kernel forgets the name. */
-		kind = MODEL_NOTIFY_ENTRY;
 	}
-	if (kind == MODEL_NOTIFY_ENTRY && fs_holds_dir())
-		kind = MODEL_NOTIFY_ENTRY_LATER;
-	if (parent_ino(fs, path, &parent))
-		return;
-	if (kind == MODEL_NOTIFY_ENTRY_LATER)
-		forget_later(fs, parent, strrchr(path, '/') + 1);
-	else
-		forget_entry(fs, parent, strrchr(path, '/') + 1);
+	if (!parent_ino(fs, path, &parent))
+		queue_note(fs, parent, false, strrchr(path, '/') + 1);
 }

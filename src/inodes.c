@@ -226,6 +226,7 @@ int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version, s
 	struct inode *n;
 	int rc = 0;
 
+	*path = NULL;
 	pthread_mutex_lock(&t->lock);
 	n = *find_ino(t, ino);
 	if (!n) {

@@ -161,6 +161,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	int rc, ret = 1;
 
 	memset(&fs, 0, sizeof(fs));
+	fs_notifier_init(&fs.notifier);
 	config_init(&fs.cfg);
 	rc = apply_cli(&fs.cfg, o);
 	if (!rc)
@@ -238,6 +239,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		fuse_loop_cfg_destroy(loop);
 	}
 out_unmount:
+	fs_notifier_stop(&fs.notifier);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
@@ -294,6 +296,11 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "cloudfs: spin_us must be 0 to 10000 (microseconds)\n");
 		goto out;
 	}
+	/* The kernel enforces the modes cloudfs shows: with -o allow_other,
+	 * other users act with the mounting user's credentials, and may do
+	 * only what the modes let them (read, not change). */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions"))
+		goto out;
 	log_init(fopts.debug ? LOG_LVL_DEBUG : o.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, false);
 	ret = run(&args, &fopts, &o);
 out:

@@ -276,6 +276,20 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	return rc;
 }
 
+int model_name_count(struct project *p, const struct collection_def *c, const char *name,
+		     size_t *n)
+{
+	struct cache_val *res = NULL;
+	char *link = NULL;
+	int rc = resolve_cached(p, c, name, &res, &link, n);
+
+	if (!rc)
+		*n = 1; /* an id, or the one member carrying the name */
+	cache_val_unref(res);
+	free(link);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 int model_find_ref(void *arg, const struct collection_def *c, const char *ref, char **id, char *err,
 		   size_t errlen)
 {
@@ -322,13 +336,26 @@ bool model_pending_has(struct project *p, const char *path)
 int model_pending_add(struct project *p, const char *path)
 {
 	struct pending *q = calloc(1, sizeof(*q));
+	int rc = 0;
 
 	if (!q || !(q->path = strdup(path))) {
 		free(q);
 		return -ENOMEM;
 	}
-	pending_push(p, q);
-	return 0;
+	/* Checked and added under one lock: of two writers racing to create
+	 * one name, exactly one gets the file (and makes the one POST). */
+	pthread_mutex_lock(&p->pending_lock);
+	for (struct pending *e = p->pending; e && !rc; e = e->next)
+		if (!e->alias_id && !strcmp(e->path, path))
+			rc = -EEXIST;
+	if (!rc) {
+		q->next = p->pending;
+		p->pending = q;
+	}
+	pthread_mutex_unlock(&p->pending_lock);
+	if (rc)
+		pending_free(q);
+	return rc;
 }
 
 void model_done(struct project *p, const char *path)
@@ -570,6 +597,18 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	}
 	rc = resolve_entry(p, c, n->tp.entry, given, &n->res, &n->source, &n->link, &nnamed);
+	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
+		/* The kernel walks through a name only while it holds it as a
+		 * directory: the one mkdir answered with, until the notifier
+		 * has made it forget. Below it are the id's files. */
+		char *id = n->link;
+
+		n->link = NULL;
+		rc = resolve_entry(p, c, id, NULL, &n->res, &n->source, &n->link, &nnamed);
+		free(id);
+		if (!rc && n->link)
+			rc = -ENOTDIR;
+	}
 	if (rc)
 		goto out;
 	if (n->link) {
@@ -825,35 +864,55 @@ static void dir_stat(const struct project *p, struct stat *st, int64_t mtime_s, 
 	st->st_blksize = 4096;
 }
 
+/* A filler's answer as a readdir result: > 0 stops the listing (the
+ * caller has what it wants), -errno fails it (never a silent cut). */
+static int fill_result(int rc)
+{
+	return rc < 0 ? rc : 0;
+}
+
 static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 {
 	struct stat st;
+	int rc;
 
 	dir_stat(p, &st, p->mount_time_s, 0555);
-	if (fill(ctx, TREE_CTL_DIR, &st))
-		return 0;
-	for (size_t i = 0; i < collections_count; i++) {
+	rc = fill(ctx, TREE_CTL_DIR, &st);
+	for (size_t i = 0; !rc && i < collections_count; i++) {
 		const struct collection_def *c = &collections[i];
 
 		dir_stat(p, &st, p->mount_time_s, collection_perm(c));
-		if (p->sess->endpoint[c->service] && fill(ctx, c->name, &st))
-			break;
+		if (p->sess->endpoint[c->service])
+			rc = fill(ctx, c->name, &st);
 	}
-	return 0;
+	return fill_result(rc);
 }
 
 static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
 {
-	for (size_t i = 0; i < model_ctl_count; i++) {
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < model_ctl_count; i++) {
 		struct node n = { .type = NODE_FILE, .ctl = &model_ctl_files[i] };
 		struct stat st;
 
 		n.mtime_s = p->mount_time_s;
 		n.perm = n.ctl->mode;
-		if (node_stat(p, &n, &st, NULL) || fill(ctx, n.ctl->name, &st))
-			break;
+		rc = node_stat(p, &n, &st, NULL);
+		if (!rc)
+			rc = fill(ctx, n.ctl->name, &st);
 	}
-	return 0;
+	return fill_result(rc);
+}
+
+/* fill() under @name encoded for a file name. */
+static int fill_encoded(model_fill_fn fill, void *ctx, const char *name, const struct stat *st)
+{
+	char *file = names_encode(name);
+	int rc = file ? fill(ctx, file, st) : -ENOMEM;
+
+	free(file);
+	return rc;
 }
 
 static int readdir_collection(struct project *p, const struct collection_def *c, model_fill_fn fill,
@@ -867,21 +926,15 @@ static int readdir_collection(struct project *p, const struct collection_def *c,
 	if (rc)
 		return rc;
 	l = listing->data;
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; !rc && i < l->n; i++) {
 		const struct cdoc *d = l->m[i]->data;
 		struct stat st;
-		char *file = names_encode(d->id);
 
-		if (!file)
-			continue;
 		dir_stat(p, &st, d->mtime_s, 0755);
-		rc = fill(ctx, file, &st);
-		free(file);
-		if (rc)
-			break;
+		rc = fill_encoded(fill, ctx, d->id, &st);
 	}
 	cache_val_unref(listing);
-	return 0;
+	return fill_result(rc);
 }
 
 /* Attached volumes, as links to their directories. */
@@ -889,6 +942,7 @@ static int readdir_volumes(struct project *p, const struct node *n, model_fill_f
 {
 	const json_t *a;
 	size_t i;
+	int rc = 0;
 
 	json_array_foreach(attached_volumes(n->res->data), i, a)
 	{
@@ -901,10 +955,11 @@ static int readdir_volumes(struct project *p, const struct node *n, model_fill_f
 		st.st_gid = p->gid;
 		st.st_size = (off_t)(strlen(MODEL_VOLUME_LINK) + strlen(vid));
 		st.st_mtime = (time_t)n->mtime_s;
-		if (fill(ctx, vid, &st))
+		rc = fill(ctx, vid, &st);
+		if (rc)
 			break;
 	}
-	return 0;
+	return fill_result(rc);
 }
 
 /* Children of a resource directory or of an object inside it. */
@@ -926,11 +981,12 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 		child.is_doc = true;
 		child.type = NODE_FILE;
 		child.perm = 0444;
-		if (node_stat(p, &child, &st, NULL) || fill(ctx, MODEL_DOC_FILE, &st))
-			return 0;
+		rc = node_stat(p, &child, &st, NULL);
+		if (!rc)
+			rc = fill(ctx, MODEL_DOC_FILE, &st);
 		child.is_doc = false;
 		render_id(n->res->data, c->id_field, child.id, sizeof(child.id));
-		for (; virt && *virt; virt++) {
+		for (; !rc && virt && *virt; virt++) {
 			struct node vn = child;
 			char *attrs[1] = { (char *)*virt };
 
@@ -940,34 +996,29 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 				continue;
 			/* The console is fetched on read, not to list a directory:
 			 * its size is only known to a lookup. */
-			if (vn.virt != VIRT_CONSOLE && node_stat(p, &vn, &st, NULL))
-				continue;
+			if (vn.virt != VIRT_CONSOLE)
+				rc = node_stat(p, &vn, &st, NULL);
 			free(vn.link);
-			if (fill(ctx, *virt, vn.virt == VIRT_CONSOLE ? NULL : &st))
-				return 0;
+			if (!rc)
+				rc = fill(ctx, *virt, vn.virt == VIRT_CONSOLE ? NULL : &st);
 		}
 	}
 	json_object_foreach((json_t *)obj, key, v)
 	{
-		char *file;
-		int stop;
-
+		if (rc)
+			break;
 		/* The document file wins over a top-level key of the same name. */
 		if (!n->value && !strcmp(key, MODEL_DOC_FILE))
-			continue;
-		file = names_encode(key);
-		if (!file)
 			continue;
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
 		child.tp.attrs[nparent] = (char *)key;
 		child.perm = value_perm(c, child.tp.attrs, nparent + 1, v);
-		stop = node_stat(p, &child, &st, NULL) || fill(ctx, file, &st);
-		free(file);
-		if (stop)
-			break;
+		rc = node_stat(p, &child, &st, NULL);
+		if (!rc)
+			rc = fill_encoded(fill, ctx, key, &st);
 	}
-	return rc;
+	return fill_result(rc);
 }
 
 int model_readdir(struct project *p, const char *path, model_fill_fn fill, void *ctx)

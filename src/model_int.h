@@ -96,6 +96,9 @@ void model_node_release(struct node *n);
 
 /* The full listing of @c (cached; a struct listing value). */
 int model_get_listing(struct project *p, const struct collection_def *c, struct cache_val **out);
+/* How many members of @c carry @name as id or name (0 when none). */
+int model_name_count(struct project *p, const struct collection_def *c, const char *name,
+		     size_t *n);
 /* Spec resolver: @ref (id or unique name) in @c → malloc'd id. */
 int model_find_ref(void *p, const struct collection_def *c, const char *ref, char **id, char *err,
 		   size_t errlen);

@@ -38,6 +38,15 @@ static bool is_metadata_key(const struct tree_path *tp)
 	       !strcmp(tp->attrs[0], "metadata");
 }
 
+/* tree_parse() of a name to be made: where the tree has no place for one
+ * (the root, .cloudfs/) nothing can be made, as the directories' modes say. */
+static int parse_new(const char *path, struct tree_path *tp)
+{
+	int rc = tree_parse(path, tp);
+
+	return rc == -ENOENT ? -EACCES : rc;
+}
+
 /* What writing to a path that does not exist yet would do. */
 static int new_file_kind(const struct tree_path *tp, enum model_wkind *kind)
 {
@@ -56,25 +65,44 @@ static int new_file_kind(const struct tree_path *tp, enum model_wkind *kind)
 	return -EACCES;
 }
 
+/* The file @path is being written by someone else: one create per name. */
+static int pending_busy(const char *path)
+{
+	log_cloud_error("%s: being created by another writer; it exists once that one closes it",
+			path);
+	return -EEXIST;
+}
+
 int model_create(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
+	size_t nnamed = 0;
 	int rc = model_resolve(p, path, &n);
 
 	if (!rc) {
 		bool pending = n.virt == VIRT_PENDING;
 
 		model_node_release(&n);
-		return pending ? -EBUSY : -EEXIST;
+		return pending ? pending_busy(path) : -EEXIST;
 	}
 	if (rc != -ENOENT)
 		return rc;
-	rc = tree_parse(path, &n.tp);
+	rc = parse_new(path, &n.tp);
 	if (rc)
 		return rc;
 	rc = new_file_kind(&n.tp, kind);
+	/* A name several resources carry already has no link to follow;
+	 * making one more would only add to the confusion. */
+	if (!rc && n.tp.kind == TREE_ENTRY && !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) &&
+	    nnamed) {
+		log_cloud_error("%s: %zu %s are named '%s' already; use another name", path, nnamed,
+				n.tp.coll->name, n.tp.entry);
+		rc = -EEXIST;
+	}
 	tree_path_free(&n.tp);
-	return rc ? rc : model_pending_add(p, path);
+	if (!rc)
+		rc = model_pending_add(p, path);
+	return rc == -EEXIST && !nnamed ? pending_busy(path) : rc;
 }
 
 int model_open_write(struct project *p, const char *path, enum model_wkind *kind)
@@ -91,7 +119,7 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 	else if (n.virt == VIRT_ACTION)
 		*kind = MODEL_W_ACTION;
 	else if (n.virt == VIRT_PENDING)
-		rc = new_file_kind(&n.tp, kind);
+		rc = pending_busy(path); /* its creator alone writes it */
 	else
 		*kind = is_metadata_key(&n.tp) ? MODEL_W_META : MODEL_W_ATTR;
 	model_node_release(&n);
@@ -146,7 +174,7 @@ int model_mkdir(struct project *p, const char *path)
 		model_node_release(&n);
 		return -EEXIST;
 	}
-	rc = tree_parse(path, &tp);
+	rc = parse_new(path, &tp);
 	if (rc)
 		return rc;
 	if (tp.kind != TREE_ENTRY) {
@@ -433,7 +461,7 @@ int model_symlink(struct project *p, const char *target, const char *path)
 	json_t *body = NULL;
 	int rc;
 
-	rc = tree_parse(path, &tp);
+	rc = parse_new(path, &tp);
 	if (rc)
 		return rc;
 	if (tp.kind != TREE_ATTR || strcmp(tp.coll->name, "servers") || tp.nattrs != 2 ||

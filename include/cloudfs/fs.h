@@ -6,6 +6,7 @@
 #ifndef CLOUDFS_FS_H
 #define CLOUDFS_FS_H
 
+#include <pthread.h>
 #include <fuse_lowlevel.h>
 
 #include "cloudfs/api.h"
@@ -13,6 +14,16 @@
 #include "cloudfs/config.h"
 #include "cloudfs/inodes.h"
 #include "cloudfs/model.h"
+
+/* Invalidations waiting for the notifier thread (fs_notify.c). */
+struct fs_notifier {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a note was queued */
+	struct fs_note *head, *tail; /* protected by lock */
+	bool started; /* protected by lock: the thread runs */
+	bool stop; /* protected by lock: fs_notifier_stop() was called */
+	pthread_t thread;
+};
 
 /* Everything a mount owns; reaches callbacks as the session's userdata. */
 struct cloudfs {
@@ -22,17 +33,19 @@ struct cloudfs {
 	struct project project; /* the mount root */
 	struct inodes *inodes; /* the kernel's node ids */
 	struct fuse_session *se; /* set once mounted */
+	struct fs_notifier notifier;
 };
 
 const struct fuse_lowlevel_ops *fs_operations(void);
-/* The model's notify hook (fs_notify.c): tells the kernel to drop what it
- * caches about @path. @fs is the struct cloudfs. */
+void fs_notifier_init(struct fs_notifier *q);
+/* Ends the notifier thread (once the FUSE loop has ended) and drops what it
+ * had not sent. */
+void fs_notifier_stop(struct fs_notifier *q);
+/* The model's notify hook (fs_notify.c): the kernel will drop what it
+ * caches about @path, soon, from the notifier thread (never from the
+ * caller's: see fs_notify.c). @fs is the struct cloudfs. */
 void fs_notify(void *fs, const char *path, enum model_notify kind);
 /* True when the request this thread serves was interrupted (Ctrl-C). */
 bool fs_interrupted(void);
-/* True while this thread serves a request during which the kernel holds a
- * directory's lock (lookup, readdir, mkdir, ...): the kernel cannot be told
- * to forget a name in it until the request is answered. */
-bool fs_holds_dir(void);
 
 #endif

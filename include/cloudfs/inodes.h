@@ -38,7 +38,8 @@ int inodes_lookup(struct inodes *t, const char *path, struct stat *st) CFS_WARN_
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t n);
 
 /* What @ino is: a copy of its path (free it), its version and, for a
- * versioned inode, the attributes it was bound with. -ENOENT, -ENOMEM. */
+ * versioned inode, the attributes it was bound with. -ENOENT, -ENOMEM;
+ * *@path is NULL then, so a caller frees it whatever the result. */
 int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version,
 	       struct stat *st) CFS_WARN_UNUSED;
 /*

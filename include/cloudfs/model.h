@@ -65,7 +65,8 @@ enum model_wkind {
 
 /* Called for each directory entry; @st is complete (for readdirplus), or
  * NULL when the entry's attributes are not known without fetching it.
- * Returns non-zero to stop. */
+ * Returns 0 to go on, > 0 to stop (the caller has enough), -errno to fail
+ * the whole listing. */
 typedef int (*model_fill_fn)(void *ctx, const char *name, const struct stat *st);
 
 int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms,
