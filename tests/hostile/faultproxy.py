@@ -36,11 +36,15 @@ FAULTS = ("reset_head", "reset_body", "stall", "drip")
 
 
 def reset(sock):
-    """Close with RST rather than FIN, as a crashed peer or a middlebox does."""
+    """Close with RST rather than FIN, as a crashed peer or a middlebox does. The relay thread
+    blocked in recv() on the same socket would keep it open past close(): SHUT_RD wakes it
+    (sending nothing), then the close with a zero linger sends the RST."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)
     except OSError:
         pass
+    time.sleep(0.02)
     sock.close()
 
 
@@ -74,14 +78,17 @@ class FaultProxy:
             ls.bind((self.listen, port))
             ls.listen(64)
             ls.settimeout(0.2)
-            self.listeners.append(ls)
-            threading.Thread(target=self._accept, args=(ls, port), daemon=True).start()
+            t = threading.Thread(target=self._accept, args=(ls, port), daemon=True)
+            self.listeners.append(t)
+            t.start()
         return self
 
     def stop(self):
+        # Each accept loop closes its own listener: a socket closed under a thread blocked in
+        # accept() can keep the port bound for the next proxy.
         self.closing.set()
-        for ls in self.listeners:
-            ls.close()
+        for t in self.listeners:
+            t.join()
 
     def __enter__(self):
         return self.start()
@@ -91,6 +98,10 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ relaying
     def _accept(self, ls, port):
+        with ls:
+            self._accept_loop(ls, port)
+
+    def _accept_loop(self, ls, port):
         while not self.closing.is_set():
             try:
                 client, _ = ls.accept()
