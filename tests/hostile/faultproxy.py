@@ -5,6 +5,8 @@ Standard library only.
 
 Faults (applied to the answer of the next `count` requests whose path starts with `path`):
   reset_head   send part of the response head, then reset the connection (RST)
+  close_head   send part of the response head, then close the connection (FIN), as a server that
+               exits mid-answer does
   reset_body   send the head and part of the body, then reset
   stall        send nothing more, hold the connection open until the client gives up
   drip         send the answer one byte every `delay_ms` (default 50)
@@ -32,7 +34,7 @@ import threading
 import time
 
 REQUEST_LINE = re.compile(rb"(?:^|\r\n)(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP/1\.[01]\r\n")
-FAULTS = ("reset_head", "reset_body", "stall", "drip")
+FAULTS = ("reset_head", "close_head", "reset_body", "stall", "drip")
 
 
 def reset(sock):
@@ -203,9 +205,15 @@ class FaultProxy:
         client = conn["client"]
         line_end = data.find(b"\r\n")
         head_end = data.find(b"\r\n\r\n")
-        if kind == "reset_head":
+        if kind in ("reset_head", "close_head"):
             # The status line and nothing more: inside the head.
             client.sendall(data[:line_end + 2] if line_end >= 0 else data[:1])
+            if kind == "close_head":
+                try:
+                    client.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
         elif kind == "reset_body":
             body_start = head_end + 4 if head_end >= 0 else len(data)
             client.sendall(data[:body_start + max(1, (len(data) - body_start) // 2)])

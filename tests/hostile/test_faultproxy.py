@@ -51,7 +51,7 @@ def test_every_call_goes_through_the_proxy(proxied, mount_factory):
     assert px.fired == [("reset_head", LIST)]
 
 
-@pytest.mark.parametrize("fault", ["reset_head", "reset_body"])
+@pytest.mark.parametrize("fault", ["reset_head", "close_head", "reset_body"])
 def test_reset_is_retried(proxied, mount_factory, fault):
     fake, px, env = proxied
     m = mount_factory(env, "-o", "timeout=5,cache_ttl=0")
@@ -62,7 +62,7 @@ def test_reset_is_retried(proxied, mount_factory, fault):
     assert px.fired == [(fault, LIST)]
 
 
-@pytest.mark.parametrize("fault", ["reset_head", "reset_body"])
+@pytest.mark.parametrize("fault", ["reset_head", "close_head", "reset_body"])
 def test_reset_every_time(proxied, mount_factory, fault):
     fake, px, env = proxied
     m = mount_factory(env, "-o", "timeout=5,cache_ttl=0,negative_ttl=0,retries=2")
