@@ -19,7 +19,6 @@
 #include "cloudfs/names.h"
 #include "cloudfs/url.h"
 
-
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen)
 {
@@ -417,9 +416,10 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 		if (n == -EIO)
 			log_cloud_error("GET %s: the answer has no '%s' list", url, c->list_key);
 		if (n == -EFBIG)
-			log_cloud_error("GET %s: the listing has more than %ld members (max_entries);"
-					" listing refused",
-					url, s->cfg->max_entries);
+			log_cloud_error(
+				"GET %s: the listing has more than %ld members (max_entries);"
+				" listing refused",
+				url, s->cfg->max_entries);
 		if (n < 0) {
 			rc = n;
 			goto out;

@@ -172,6 +172,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.servers()
         if path == "/image/v2/images":
             return self.images()
+        if path.startswith("/compute/v2.1/servers/") and self.command == "GET":
+            # One member, as the normal listing shows it (a lookup with cache_ttl=0 asks).
+            sid = path.rsplit("/", 1)[1]
+            if sid == uuid_for(1):
+                return self.send(200, jbytes({"server": server(sid, "ok")}))
+            return self.send(404, jbytes({"itemNotFound": {"code": 404, "message": "no such server"}}))
         return self.empty_listing(path)
 
     def control(self, what):

@@ -164,8 +164,8 @@ static void test_offhost_links_refused(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(hrefs) / sizeof(hrefs[0]); i++) {
-		json_t *page = json_pack("{s:[], s:[{s:s, s:s}]}", "servers", "servers_links", "rel",
-					 "next", "href", hrefs[i]);
+		json_t *page = json_pack("{s:[], s:[{s:s, s:s}]}", "servers", "servers_links",
+					 "rel", "next", "href", hrefs[i]);
 
 		assert_non_null(page);
 		if (api_next_url(coll("servers"), page, "http://127.0.0.1:8774/v2.1", &got) !=

@@ -92,8 +92,7 @@ static void test_same_origin(void **state)
 	assert_false(url_same_origin("garbage", "garbage"));
 }
 
-static void expect_resolve(const char *endpoint, const char *link, int want_rc,
-			   const char *want)
+static void expect_resolve(const char *endpoint, const char *link, int want_rc, const char *want)
 {
 	char *got = (char *)"unset";
 	int rc = url_resolve(endpoint, link, &got);
@@ -155,8 +154,8 @@ static void test_query_param(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_origin_parts),   cmocka_unit_test(test_origin_refused),
-		cmocka_unit_test(test_same_origin),    cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_origin_parts), cmocka_unit_test(test_origin_refused),
+		cmocka_unit_test(test_same_origin),  cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_query_param),
 	};
 
