@@ -7,7 +7,7 @@
  * charge any FUSE filesystem for those files, so bench/run.sh sets cloudfs's
  * times next to it.  Same kernel settings as cloudfs's read-only files:
  * readdirplus, 60 s entry and attribute timeouts, keep_cache, and the same
- * workers: libfuse's 16 plus cloudfs's polling one (src/fs_poll.c).
+ * workers: libfuse's 16 plus cloudfs's polling one (src/fuse/fs_poll.c).
  *
  *   floorfs [-o names=FILE] [-o no_open] [-o spin_us=US] [libfuse options]
  *           MOUNTPOINT

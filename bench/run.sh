@@ -569,7 +569,7 @@ DURATION=$(calc %.0f "($T_END - $T_START) / 1000000")
         echo "### The floor: the same commands with no cloud behind them"
         echo
         echo "Same \`ls -l servers/\` + \`cat servers/*/status\`, same names (the listing's ids), ${FIRST_LAT:-0} ms fake latency row for cloudfs."
-        echo "tmpfs = the tree in \`/dev/shm\` (a kernel filesystem in RAM). floorfs = \`build/bench/floorfs\`, a FUSE filesystem that answers every request from memory with cloudfs's kernel settings (readdirplus, 60 s timeouts, \`keep_cache\`) and workers (libfuse's, and the polling one of \`src/fs_poll.c\`): what FUSE itself costs for these files on this machine."
+        echo "tmpfs = the tree in \`/dev/shm\` (a kernel filesystem in RAM). floorfs = \`build/bench/floorfs\`, a FUSE filesystem that answers every request from memory with cloudfs's kernel settings (readdirplus, 60 s timeouts, \`keep_cache\`) and workers (libfuse's, and the polling one of \`src/fuse/fs_poll.c\`): what FUSE itself costs for these files on this machine."
         echo "floorfs no_open = the same, answering OPEN with ENOSYS, so the kernel stops sending OPEN and RELEASE for the whole mount (cloudfs cannot: uploads, spec files and streams need a file handle per open)."
         echo "cloudfs's FUSE share of a cold run = its cold time minus curl's listing time."
         echo

@@ -86,7 +86,7 @@ def test_deep_nesting(hostile, mount_factory):
 
 
 def test_hostile_names(hostile, mount_factory):
-    # How each name is spelt is docs/SEMANTICS.md's "Names" (and src/names.c's) business; here:
+    # How each name is spelt is docs/SEMANTICS.md's "Names" (and src/core/names.c's) business; here:
     # the listing comes back in time, holds no entry that walks the tree, and nothing crashes.
     hostile.scenario("names")
     m = mount_factory(hostile.env(), *OPTS)

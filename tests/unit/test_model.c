@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "cloudfs/model.h"
-#include "../../src/model_int.h"
+#include "../../src/core/model_int.h"
 
 struct fixture {
 	struct config cfg;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The same-origin check (src/url.c): which URLs from a response a token may
+/* The same-origin check (src/http/url.c): which URLs from a response a token may
  * follow. Each row is a URL a hostile cloud could send. */
 #include <stdarg.h>
 #include <stddef.h>
