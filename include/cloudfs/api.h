@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <jansson.h>
 #include "cloudfs/auth.h"
-#include "cloudfs/collections.h"
+#include "cloudfs/service.h"
 #include "cloudfs/config.h"
 #include "cloudfs/http.h"
 

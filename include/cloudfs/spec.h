@@ -10,7 +10,7 @@
 #define CLOUDFS_SPEC_H
 
 #include <jansson.h>
-#include "cloudfs/collections.h"
+#include "cloudfs/service.h"
 
 /*
  * Resolves @ref (an id or a unique name) in collection @c.

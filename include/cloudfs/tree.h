@@ -12,7 +12,7 @@
 #ifndef CLOUDFS_TREE_H
 #define CLOUDFS_TREE_H
 
-#include "cloudfs/collections.h"
+#include "cloudfs/service.h"
 
 #define TREE_MAX_DEPTH 32
 #define TREE_CTL_DIR ".cloudfs"

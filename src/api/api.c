@@ -30,17 +30,17 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	s->cfg = cfg;
 	s->auth = auth;
 	for (int i = 0; i < SVC_COUNT; i++) {
-		int rc = catalog_find(catalog, services[i].types, config_interface(cfg),
+		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg),
 				      cfg->region, &s->endpoint[i]);
 
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc) {
-			log_info("no %s endpoint (%s, region %s) in the catalog", services[i].name,
+			log_info("no %s endpoint (%s, region %s) in the catalog", services[i]->name,
 				 config_interface(cfg), cfg->region ? cfg->region : "any");
 			continue;
 		}
-		catalog_strip_suffix(s->endpoint[i], services[i].version_suffix);
+		catalog_strip_suffix(s->endpoint[i], services[i]->version_suffix);
 		found++;
 	}
 	if (!found) {
@@ -74,7 +74,7 @@ static char *full_url(const struct session *s, enum service svc, const char *pat
 	if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)) {
 		if (!url_same_origin(s->endpoint[svc], path)) {
 			log_cloud_error("refused to send the token to %.200s: not the %s endpoint",
-					path, services[svc].name);
+					path, services[svc]->name);
 			return NULL;
 		}
 		return strdup(path);
@@ -428,7 +428,7 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 		if (rc == -EINVAL)
 			log_cloud_error("GET %s: the next link is not on the %s endpoint %s;"
 					" not sending the token there, listing refused",
-					url, services[c->service].name, endpoint);
+					url, services[c->service]->name, endpoint);
 		if (rc) {
 			rc = rc == -ENOMEM ? rc : -EIO;
 			goto out;

@@ -28,7 +28,7 @@ static int ctl_endpoints(struct project *p, struct buf *out)
 	int rc = 0;
 
 	for (int i = 0; i < SVC_COUNT && !rc; i++)
-		rc = buf_addf(out, "%s %s\n", services[i].name,
+		rc = buf_addf(out, "%s %s\n", services[i]->name,
 			      p->sess->endpoint[i] ? p->sess->endpoint[i] : "-");
 	return rc;
 }

@@ -487,7 +487,7 @@ static bool volume_attached(const json_t *server, const char *vid)
 /* A server's volumes/<id> points at the volume's directory. */
 #define MODEL_VOLUME_LINK "../../../volumes/"
 
-/* The extra files a collection may list (collections.c), and what each is. */
+/* The extra files a collection may list (src/services/), and what each is. */
 static const struct {
 	const char *name;
 	enum node_virt virt;
@@ -500,7 +500,7 @@ static const struct {
 	{ "data", VIRT_DATA, NODE_FILE, 0444 },
 };
 
-/* Which of virt_files @name is, if @c has it (collections.c), or -1. */
+/* Which of virt_files @name is, if @c has it (src/services/), or -1. */
 static int virt_find(const struct collection_def *c, const char *name)
 {
 	for (const char *const *f = c->extra_files; f && *f; f++) {
@@ -878,9 +878,8 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 
 	dir_stat(p, &st, p->mount_time_s, 0555);
 	rc = fill(ctx, TREE_CTL_DIR, &st);
-	for (size_t i = 0; !rc && i < collections_count; i++) {
-		const struct collection_def *c = &collections[i];
-
+	for (const struct collection_def *c = collection_next(NULL); !rc && c;
+	     c = collection_next(c)) {
 		dir_stat(p, &st, p->mount_time_s, collection_perm(c));
 		if (p->sess->endpoint[c->service])
 			rc = fill(ctx, c->name, &st);

@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "cloudfs/api.h"
-#include "cloudfs/collections.h"
+#include "cloudfs/service.h"
 #include "unit_fixtures.h"
 
 static const struct collection_def *coll(const char *name)

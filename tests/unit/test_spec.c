@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "cloudfs/collections.h"
+#include "cloudfs/service.h"
 #include "cloudfs/spec.h"
 
 /* ---- the fake resolver ---- */

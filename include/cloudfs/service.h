@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the tree shows: the OpenStack services cloudfs talks to and the
- * collections each one contributes. Adding a collection is one table row;
- * the generic core does listing, pagination, caching and rendering.
- * Layer: pure data, read by every layer above http.
+ * The service interface: what a service (src/services/<service>.c) hands the
+ * core. A service is one row (its catalog types) and the rows of the
+ * collections it contributes; adding a collection is one row in its
+ * service's file, and the generic core does listing, pagination, caching
+ * and rendering. The core finds services and collections only through the
+ * registry (src/services/registry.c), never by including a service.
+ * Layer: the core owns this interface; services implement it.
  */
-#ifndef CLOUDFS_COLLECTIONS_H
-#define CLOUDFS_COLLECTIONS_H
+#ifndef CLOUDFS_SERVICE_H
+#define CLOUDFS_SERVICE_H
 
 #include "cloudfs/common.h"
 
@@ -18,13 +21,6 @@ enum service {
 	SVC_COUNT
 };
 
-struct service_def {
-	enum service id;
-	const char *name; /* for messages: "compute" */
-	const char *const *types; /* catalog types, preferred first */
-	const char *version_suffix; /* stripped from the endpoint when present:
-					* paths below carry the version instead */
-};
 
 enum next_style {
 	NEXT_LINKS, /* "<key>_links": [{"rel": "next", "href": absolute URL}] */
@@ -63,9 +59,20 @@ struct collection_def {
 	const char *const *writable; /* attributes that can be written */
 };
 
-extern const struct service_def services[SVC_COUNT];
-extern const struct collection_def collections[];
-extern const size_t collections_count;
+struct service_def {
+	enum service id;
+	const char *name; /* for messages: "compute" */
+	const char *const *types; /* catalog types, preferred first */
+	const char *version_suffix; /* stripped from the endpoint when present:
+					* paths below carry the version instead */
+	/* The directories this service contributes, in the order the mount's
+	 * root lists them; each row's .service is this service's id. */
+	const struct collection_def *collections;
+	size_t n_collections;
+};
+
+/* The registry (src/services/registry.c): every service by id. */
+extern const struct service_def *const services[SVC_COUNT];
 
 /* The page size we ask for: the usual server-side maximum (Nova max_limit,
  * Glance api_limit_max, Cinder osapi_max_limit). Servers clamp larger asks. */
@@ -73,5 +80,11 @@ extern const size_t collections_count;
 
 /* Borrowed definition by directory name, or NULL. */
 const struct collection_def *collection_find(const char *name);
+
+/* The collection after @c in the registry (the first for NULL), or NULL
+ * after the last: services in id order, each one's rows in order. */
+const struct collection_def *collection_next(const struct collection_def *c);
+
+#define SERVICE_ROWS(rows) .collections = rows, .n_collections = sizeof(rows) / sizeof((rows)[0])
 
 #endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The core's side of the service interface: finding collections in the
+ * registry it is handed (include/cloudfs/service.h). Knows no service.
+ * Layer: core, pure.
+ */
+#include <string.h>
+
+#include "cloudfs/service.h"
+
+const struct collection_def *collection_next(const struct collection_def *c)
+{
+	size_t s = c ? (size_t)c->service : 0;
+	size_t i = c ? (size_t)(c - services[s]->collections) + 1 : 0;
+
+	for (; s < SVC_COUNT; s++, i = 0)
+		if (i < services[s]->n_collections)
+			return &services[s]->collections[i];
+	return NULL;
+}
+
+const struct collection_def *collection_find(const char *name)
+{
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}

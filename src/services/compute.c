@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nova (compute): servers, flavors, keypairs. Layer: services. Field names
+ * and pagination styles follow the Nova API reference and the captured Zed
+ * responses in the fixtures.
+ */
+#include "cloudfs/service.h"
+
+static const char *const compute_types[] = { "compute", NULL };
+
+static const char *const server_rw[] = { "name", "accessIPv4", "accessIPv6", NULL };
+static const char *const server_files[] = { "action", "console", "volumes", NULL };
+
+static const struct collection_def compute_collections[] = {
+	{ .name = "servers",
+	  .service = SVC_COMPUTE,
+	  .list_path = "/servers/detail",
+	  .item_path = "/servers",
+	  .list_key = "servers",
+	  .item_key = "server",
+	  .id_field = "id",
+	  .links_key = "servers_links",
+	  .next = NEXT_LINKS,
+	  .paged = true,
+	  .uuid_ids = true,
+	  .name_links = true,
+	  .can_create = true,
+	  .metadata = true,
+	  .writable = server_rw,
+	  .extra_files = server_files },
+	{ .name = "flavors",
+	  .service = SVC_COMPUTE,
+	  .list_path = "/flavors/detail",
+	  .item_path = "/flavors",
+	  .list_key = "flavors",
+	  .item_key = "flavor",
+	  .id_field = "id",
+	  .links_key = "flavors_links",
+	  .next = NEXT_LINKS,
+	  .paged = true,
+	  .name_links = true,
+	  .can_create = true },
+	/* Nova 2.1 wraps every listed keypair in {"keypair": {...}} and pages
+	 * them only from microversion 2.35; a keypair is named, not numbered. */
+	{ .name = "keypairs",
+	  .service = SVC_COMPUTE,
+	  .list_path = "/os-keypairs",
+	  .item_path = "/os-keypairs",
+	  .list_key = "keypairs",
+	  .item_key = "keypair",
+	  .member_wrap = "keypair",
+	  .id_field = "name",
+	  .links_key = "keypairs_links",
+	  .next = NEXT_LINKS,
+	  .can_create = true,
+	  .spec_text_key = "public_key" },
+};
+
+const struct service_def service_compute = {
+	.id = SVC_COMPUTE,
+	.name = "compute",
+	.types = compute_types,
+	SERVICE_ROWS(compute_collections),
+};

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Glance (image): images. Layer: services. Field names and pagination
+ * follow the Glance v2 API reference and the captured Zed responses.
+ */
+#include "cloudfs/service.h"
+
+static const char *const image_types[] = { "image", NULL };
+
+static const char *const image_rw[] = { "name",	    "visibility", "min_ram",
+					"min_disk", "protected",  NULL };
+static const char *const image_files[] = { "data", NULL };
+
+static const struct collection_def image_collections[] = {
+	/* Glance: bare documents, a relative "next", JSON-patch updates. */
+	{ .name = "images",
+	  .service = SVC_IMAGE,
+	  .list_path = "/v2/images",
+	  .item_path = "/v2/images",
+	  .list_key = "images",
+	  .id_field = "id",
+	  .next = NEXT_RELATIVE,
+	  .paged = true,
+	  .uuid_ids = true,
+	  .name_links = true,
+	  .patch_update = true,
+	  .upload = true,
+	  .writable = image_rw,
+	  .extra_files = image_files },
+};
+
+const struct service_def service_image = {
+	.id = SVC_IMAGE,
+	.name = "image",
+	.types = image_types,
+	.version_suffix = "/v2",
+	SERVICE_ROWS(image_collections),
+};

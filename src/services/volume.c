@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cinder (block-storage): volumes and snapshots. Layer: services. Field
+ * names and pagination follow the Cinder v3 API reference and the captured
+ * Zed responses.
+ */
+#include "cloudfs/service.h"
+
+/* Zed catalogs carry both; openstacksdk prefers block-storage. */
+static const char *const volume_types[] = { "block-storage", "volumev3", "volume", NULL };
+
+static const char *const volume_rw[] = { "name", "description", NULL };
+
+/* Cinder resources share one URL scheme and pagination. */
+#define CINDER(dir, path, key, wrap, rw, ...)                                                   \
+	{                                                                                       \
+		.name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail",            \
+		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",     \
+		.links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true, \
+		.name_links = true, .can_create = true, .writable = rw, __VA_ARGS__             \
+	}
+
+static const struct collection_def volume_collections[] = {
+	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true),
+	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw),
+};
+
+const struct service_def service_volume = {
+	.id = SVC_VOLUME,
+	.name = "block-storage",
+	.types = volume_types,
+	SERVICE_ROWS(volume_collections),
+};

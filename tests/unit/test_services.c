@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The registry and the core's walk over it (service.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cloudfs/service.h"
+
+/* Every service is registered under its own id, and every row it holds
+ * names that service: collection_next() finds a row's holder by it. */
+static void test_rows_name_their_service(void **state)
+{
+	(void)state;
+	for (int s = 0; s < SVC_COUNT; s++) {
+		assert_non_null(services[s]);
+		assert_int_equal(services[s]->id, s);
+		assert_non_null(services[s]->name);
+		assert_non_null(services[s]->types);
+		for (size_t i = 0; i < services[s]->n_collections; i++)
+			assert_int_equal(services[s]->collections[i].service, s);
+	}
+}
+
+/* The walk visits each row once, services in id order, and every
+ * directory name is found again, as itself. */
+static void test_walk_and_find(void **state)
+{
+	size_t n = 0, total = 0;
+	int last = 0;
+
+	(void)state;
+	for (int s = 0; s < SVC_COUNT; s++)
+		total += services[s]->n_collections;
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c)) {
+		assert_true((int)c->service >= last);
+		last = (int)c->service;
+		assert_ptr_equal(collection_find(c->name), c);
+		n++;
+		assert_true(n <= total);
+	}
+	assert_int_equal(n, total);
+	assert_null(collection_find("nosuch"));
+	assert_null(collection_find(""));
+	assert_non_null(collection_find("servers"));
+	assert_non_null(collection_find("floating_ips"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows_name_their_service),
+		cmocka_unit_test(test_walk_and_find),
+	};
+
+	return cmocka_run_group_tests_name("test_services", tests, NULL, NULL);
+}
