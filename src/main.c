@@ -373,6 +373,20 @@ out:
 	return ret;
 }
 
+static int add_fsname(struct fuse_args *args, const char *cloud)
+{
+	char *opt = NULL;
+	int rc;
+
+	/* A fsname stops libfuse naming the type after the program: say it,
+	 * so the type stays fuse.cloudfs (umount, findmnt -t, fstab). */
+	if (asprintf(&opt, "-osubtype=cloudfs,fsname=%s", cloud) < 0)
+		return -1;
+	rc = fuse_opt_insert_arg(args, 1, opt);
+	free(opt);
+	return rc;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -396,6 +410,11 @@ int main(int argc, char *argv[])
 		o.words[0] = NULL;
 	}
 	if (o.nwords > 0 && fuse_opt_add_arg(&args, o.words[o.nwords - 1]))
+		goto out;
+	/* df and findmnt show the cloud's name as the mount's source. Inserted
+	 * first, so a -o fsname= of the user's comes later and wins; a name
+	 * that would need escaping in an option keeps libfuse's default. */
+	if (o.cloud && !strpbrk(o.cloud, ",\\") && add_fsname(&args, o.cloud))
 		goto out;
 	if (fuse_parse_cmdline(&args, &fopts) != 0)
 		goto out;
