@@ -273,6 +273,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	struct ready_watch ready = { 0 };
 	char err[1024] = "";
 	int rc, ret = CFS_EXIT_FAIL;
+	bool http_ready = false;
 
 	memset(&fs, 0, sizeof(fs));
 	fs_notifier_init(&fs.notifier);
@@ -286,6 +287,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		fprintf(stderr, "cloudfs: cannot initialise libcurl\n");
 		goto out;
 	}
+	http_ready = true;
 	if (o->check) {
 		ret = check_run(&fs.cfg, stdout);
 		goto out;
@@ -369,7 +371,10 @@ out:
 	session_cleanup(&fs.sess);
 	auth_free(fs.auth);
 	config_free(&fs.cfg);
-	http_global_cleanup();
+	/* Cleaning up what was never initialised frees a wild pointer in
+	 * libcurl (ASan: bad-free when credentials were incomplete). */
+	if (http_ready)
+		http_global_cleanup();
 	return ret;
 }
 
