@@ -40,6 +40,7 @@ struct options {
 	double timeout_s;
 	double connect_timeout_s;
 	int retries;
+	long max_entries;
 	unsigned max_threads;
 	int spin_us;
 	char *log; /* -o log=FILE */
@@ -75,6 +76,7 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("timeout=%lf", timeout_s),
 					       OPT("connect_timeout=%lf", connect_timeout_s),
 					       OPT("retries=%d", retries),
+					       OPT("max_entries=%ld", max_entries),
 					       OPT("max_threads=%u", max_threads),
 					       OPT("spin_us=%d", spin_us),
 					       OPT("log=%s", log),
@@ -119,6 +121,7 @@ static void usage(const char *prog)
 	       "    -o timeout=SECS        deadline for one API call, retries included (default 30)\n"
 	       "    -o connect_timeout=SECS  TCP/TLS connect deadline (default 5)\n"
 	       "    -o retries=N           retries of idempotent calls on 5xx/429/network errors (default 3)\n"
+	       "    -o max_entries=N       most members one listing may have (default 100000)\n"
 	       "    -o max_threads=N       FUSE worker threads (default 16)\n"
 	       "    -o spin_us=US          how long a worker polls for the next request before it\n"
 	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
@@ -187,6 +190,8 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		cfg->connect_timeout_s = o->connect_timeout_s;
 	if (o->retries >= 0)
 		cfg->retries = o->retries;
+	if (o->max_entries > 0)
+		cfg->max_entries = o->max_entries;
 	return rc;
 }
 
@@ -402,6 +407,7 @@ int main(int argc, char *argv[])
 		.timeout_s = -1,
 		.connect_timeout_s = -1,
 		.retries = -1,
+		.max_entries = -1,
 		.spin_us = 200,
 	};
 	int ret = CFS_EXIT_USAGE;
