@@ -45,6 +45,12 @@ stage "hostile tests (sanitized binary on FUSE, hostile cloud and fault proxy)"
 CLOUDFS_BIN=$ROOT/build-san/cloudfs \
 	$PYTEST -q -p no:cacheprovider tests/hostile --junitxml="$RESULTS/hostile.xml" || failed_stage hostile
 
+# --- package stage (tests/package): the .deb builds, lintian finds no error,
+# the packaged binary mounts the fake cloud from an fstab line. Self-contained.
+stage "Debian package (dpkg-buildpackage, lintian, fstab mount of the packaged binary)"
+$PYTEST -q -p no:cacheprovider tests/package --junitxml="$RESULTS/package.xml" || failed_stage package
+# --- end of package stage
+
 if [ "$E2E" = 1 ]; then
 	stage "end-to-end tests (real OpenStack: contrib/devcloud)"
 	if bash contrib/devcloud/up.sh >"$RESULTS/devcloud-up.log" 2>&1; then
