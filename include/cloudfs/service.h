@@ -22,6 +22,27 @@ enum service {
 };
 
 
+struct json_t;
+
+/* How a friendly key of a create spec becomes the API's (spec.c applies them). */
+enum spec_rule_kind {
+	SPEC_REF, /* "key": ref → "target": id */
+	SPEC_REF_LIST, /* "key": [ref | object] → "target": [{inner: id} | object] */
+	SPEC_REF_NESTED, /* "key": ref → "target": {inner: id} */
+	SPEC_NAME_LIST, /* "key": ["n"] → "target": [{inner: "n"}] */
+	SPEC_RENAME, /* "key" → "target" */
+	SPEC_BASE64, /* "key": text → base64 unless it already is */
+};
+
+struct spec_rule {
+	const char *key; /* NULL ends a collection's list */
+	enum spec_rule_kind kind;
+	const char *target;
+	const char *ref_coll; /* SPEC_REF*: the collection the reference is looked up in */
+	const char *inner; /* SPEC_REF_LIST/_NESTED, SPEC_NAME_LIST: the key inside */
+	const char *const *as_is; /* SPEC_REF_LIST: words passed on unresolved */
+};
+
 enum next_style {
 	NEXT_LINKS, /* "<key>_links": [{"rel": "next", "href": absolute URL}] */
 	NEXT_RELATIVE, /* Glance: top-level "next", a path relative to the endpoint */
@@ -53,6 +74,10 @@ struct collection_def {
 	bool patch_update; /* updates are JSON patches (Glance) */
 	bool metadata; /* <id>/metadata/<key> can be set and removed */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	const struct spec_rule *spec_rules; /* friendly keys of a create spec, or NULL */
+	/* Completes a create body after the rules (defaults that follow from
+	 * other keys); 0 or -ENOMEM. NULL when there is nothing to complete. */
+	int (*spec_complete)(struct json_t *body);
 	/* Files of a member beside its JSON keys ("action", "console",
 	 * "volumes", "data"; model.c says what each is), NULL-terminated. */
 	const char *const *extra_files;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Create specs. Layer: pure helper of the model. The friendly keys are one
- * table, so a new collection's conveniences are rows, not code.
+ * Create specs. Layer: pure helper of the model. The friendly keys are rows
+ * of each collection (struct spec_rule, in src/services/), so a new
+ * collection's conveniences are rows, not code; this engine knows no service.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,42 +11,6 @@
 #include <string.h>
 
 #include "cloudfs/spec.h"
-
-enum rule_kind {
-	RULE_REF, /* "key": ref → "target": id */
-	RULE_REF_LIST, /* "key": [ref | object] → "target": [{"uuid": id} | object] */
-	RULE_REF_NESTED, /* "key": ref → "target": {"network_id": id} */
-	RULE_NAME_LIST, /* "key": ["n"] → "target": [{"name": "n"}] */
-	RULE_RENAME, /* "key" → "target" */
-	RULE_BASE64, /* "key": text → base64 unless it already is */
-};
-
-struct rule {
-	const char *coll;
-	const char *key;
-	enum rule_kind kind;
-	const char *target;
-	const char *ref_coll; /* RULE_REF*: where the reference is looked up */
-};
-
-static const struct rule rules[] = {
-	{ "servers", "image", RULE_REF, "imageRef", "images" },
-	{ "servers", "flavor", RULE_REF, "flavorRef", "flavors" },
-	{ "servers", "networks", RULE_REF_LIST, "networks", "networks" },
-	{ "servers", "network", RULE_REF_LIST, "networks", "networks" },
-	{ "servers", "security_groups", RULE_NAME_LIST, "security_groups", NULL },
-	{ "servers", "user_data", RULE_BASE64, "user_data", NULL },
-	{ "volumes", "image", RULE_REF, "imageRef", "images" },
-	{ "volumes", "type", RULE_RENAME, "volume_type", NULL },
-	{ "snapshots", "volume", RULE_REF, "volume_id", "volumes" },
-	{ "subnets", "network", RULE_REF, "network_id", "networks" },
-	{ "subnets", "gateway", RULE_RENAME, "gateway_ip", NULL },
-	{ "subnets", "dhcp", RULE_RENAME, "enable_dhcp", NULL },
-	{ "subnets", "dns", RULE_RENAME, "dns_nameservers", NULL },
-	{ "ports", "network", RULE_REF, "network_id", "networks" },
-	{ "routers", "external_network", RULE_REF_NESTED, "external_gateway_info", "networks" },
-	{ "floating_ips", "network", RULE_REF, "floating_network_id", "networks" },
-};
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -90,7 +55,7 @@ bool spec_is_base64(const char *s)
 }
 
 /* Resolves a string reference with the callback; sets *out to a new string. */
-static int resolve_ref(const struct rule *r, const json_t *v, spec_resolve_fn resolve, void *ctx,
+static int resolve_ref(const struct spec_rule *r, const json_t *v, spec_resolve_fn resolve, void *ctx,
 		       json_t **out, char *err, size_t errlen)
 {
 	const struct collection_def *rc = collection_find(r->ref_coll);
@@ -109,7 +74,15 @@ static int resolve_ref(const struct rule *r, const json_t *v, spec_resolve_fn re
 	return *out ? 0 : -ENOMEM;
 }
 
-static int apply_rule(const struct rule *r, json_t *obj, const json_t *v, spec_resolve_fn resolve,
+static bool as_is(const struct spec_rule *r, const char *word)
+{
+	for (const char *const *w = r->as_is; w && *w; w++)
+		if (!strcmp(*w, word))
+			return true;
+	return false;
+}
+
+static int apply_rule(const struct spec_rule *r, json_t *obj, const json_t *v, spec_resolve_fn resolve,
 		      void *ctx, char *err, size_t errlen)
 {
 	json_t *nv = NULL, *item;
@@ -117,27 +90,26 @@ static int apply_rule(const struct rule *r, json_t *obj, const json_t *v, spec_r
 	int rc = 0;
 
 	switch (r->kind) {
-	case RULE_RENAME:
+	case SPEC_RENAME:
 		nv = json_incref((json_t *)v);
 		break;
-	case RULE_REF:
+	case SPEC_REF:
 		rc = resolve_ref(r, v, resolve, ctx, &nv, err, errlen);
 		break;
-	case RULE_REF_NESTED: {
+	case SPEC_REF_NESTED: {
 		json_t *id = NULL;
 
 		rc = resolve_ref(r, v, resolve, ctx, &id, err, errlen);
 		if (!rc)
-			nv = json_pack("{so}", "network_id", id);
+			nv = json_pack("{so}", r->inner, id);
 		break;
 	}
-	case RULE_REF_LIST: {
+	case SPEC_REF_LIST: {
 		const json_t *list = v;
 		json_t *one = NULL;
 
-		/* "auto" and "none" are Nova's own network shortcuts. */
-		if (json_is_string(v) && (!strcmp(json_string_value(v), "auto") ||
-					  !strcmp(json_string_value(v), "none"))) {
+		/* Words the API takes itself (Nova's "auto" and "none"). */
+		if (json_is_string(v) && as_is(r, json_string_value(v))) {
 			nv = json_incref((json_t *)v);
 			break;
 		}
@@ -157,12 +129,12 @@ static int apply_rule(const struct rule *r, json_t *obj, const json_t *v, spec_r
 			rc = resolve_ref(r, item, resolve, ctx, &id, err, errlen);
 			if (rc)
 				break;
-			json_array_append_new(nv, json_pack("{so}", "uuid", id));
+			json_array_append_new(nv, json_pack("{so}", r->inner, id));
 		}
 		json_decref(one);
 		break;
 	}
-	case RULE_NAME_LIST: {
+	case SPEC_NAME_LIST: {
 		json_t *one = json_is_string(v) ? json_pack("[O]", v) : NULL;
 
 		if (one)
@@ -175,13 +147,13 @@ static int apply_rule(const struct rule *r, json_t *obj, const json_t *v, spec_r
 		json_array_foreach(v, i, item)
 		{
 			json_array_append_new(nv, json_is_string(item)
-							  ? json_pack("{sO}", "name", item)
+							  ? json_pack("{sO}", r->inner, item)
 							  : json_incref(item));
 		}
 		json_decref(one);
 		break;
 	}
-	case RULE_BASE64:
+	case SPEC_BASE64:
 		if (!json_is_string(v)) {
 			snprintf(err, errlen, "\"%s\" must be text", r->key);
 			return -EINVAL;
@@ -270,10 +242,8 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		const struct rule *r = &rules[i];
-
-		if (strcmp(r->coll, c->name) || !(v = json_object_get(obj, r->key)))
+	for (const struct spec_rule *r = c->spec_rules; r && r->key; r++) {
+		if (!(v = json_object_get(obj, r->key)))
 			continue;
 		json_incref(v);
 		/* A renamed friendly key goes away; the API's own key is kept. */
@@ -284,12 +254,10 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 		if (rc)
 			goto out;
 	}
-	/* Neutron wants ip_version; it follows from the CIDR. */
-	if (!strcmp(c->name, "subnets") && !json_object_get(obj, "ip_version")) {
-		const char *cidr = json_string_value(json_object_get(obj, "cidr"));
-
-		json_object_set_new(obj, "ip_version",
-				    json_integer(cidr && strchr(cidr, ':') ? 6 : 4));
+	if (c->spec_complete) {
+		rc = c->spec_complete(obj);
+		if (rc)
+			goto out;
 	}
 	if (c->item_key) {
 		*out = extra ? json_incref(extra) : json_object();

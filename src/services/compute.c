@@ -10,6 +10,17 @@ static const char *const compute_types[] = { "compute", NULL };
 
 static const char *const server_rw[] = { "name", "accessIPv4", "accessIPv6", NULL };
 static const char *const server_files[] = { "action", "console", "volumes", NULL };
+/* Nova's own network shortcuts, passed on as they are. */
+static const char *const server_net_words[] = { "auto", "none", NULL };
+static const struct spec_rule server_spec[] = {
+	{ "image", SPEC_REF, "imageRef", "images", NULL, NULL },
+	{ "flavor", SPEC_REF, "flavorRef", "flavors", NULL, NULL },
+	{ "networks", SPEC_REF_LIST, "networks", "networks", "uuid", server_net_words },
+	{ "network", SPEC_REF_LIST, "networks", "networks", "uuid", server_net_words },
+	{ "security_groups", SPEC_NAME_LIST, "security_groups", NULL, "name", NULL },
+	{ "user_data", SPEC_BASE64, "user_data", NULL, NULL, NULL },
+	{ NULL },
+};
 
 static const struct collection_def compute_collections[] = {
 	{ .name = "servers",
@@ -27,6 +38,7 @@ static const struct collection_def compute_collections[] = {
 	  .can_create = true,
 	  .metadata = true,
 	  .writable = server_rw,
+	  .spec_rules = server_spec,
 	  .extra_files = server_files },
 	{ .name = "flavors",
 	  .service = SVC_COMPUTE,

@@ -4,6 +4,11 @@
  * floating IPs. Layer: services. Field names and pagination follow the
  * Neutron v2.0 API reference and the captured Zed responses.
  */
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
 #include "cloudfs/service.h"
 
 static const char *const network_types[] = { "network", NULL };
@@ -13,6 +18,41 @@ static const char *const subnet_rw[] = { "name", "description", "gateway_ip", "e
 static const char *const port_rw[] = { "name", "description", "admin_state_up", NULL };
 static const char *const named_rw[] = { "name", "description", NULL };
 static const char *const fip_rw[] = { "description", NULL };
+
+static const struct spec_rule subnet_spec[] = {
+	{ "network", SPEC_REF, "network_id", "networks", NULL, NULL },
+	{ "gateway", SPEC_RENAME, "gateway_ip", NULL, NULL, NULL },
+	{ "dhcp", SPEC_RENAME, "enable_dhcp", NULL, NULL, NULL },
+	{ "dns", SPEC_RENAME, "dns_nameservers", NULL, NULL, NULL },
+	{ NULL },
+};
+static const struct spec_rule port_spec[] = {
+	{ "network", SPEC_REF, "network_id", "networks", NULL, NULL },
+	{ NULL },
+};
+static const struct spec_rule router_spec[] = {
+	{ "external_network", SPEC_REF_NESTED, "external_gateway_info", "networks", "network_id",
+	  NULL },
+	{ NULL },
+};
+static const struct spec_rule fip_spec[] = {
+	{ "network", SPEC_REF, "floating_network_id", "networks", NULL, NULL },
+	{ NULL },
+};
+
+/* Neutron wants ip_version; it follows from the CIDR. */
+static int subnet_complete(json_t *body)
+{
+	const char *cidr;
+
+	if (json_object_get(body, "ip_version"))
+		return 0;
+	cidr = json_string_value(json_object_get(body, "cidr"));
+	return json_object_set_new(body, "ip_version",
+				   json_integer(cidr && strchr(cidr, ':') ? 6 : 4))
+		       ? -ENOMEM
+		       : 0;
+}
 
 /* Neutron resources share one URL scheme and pagination. */
 #define NEUTRON(dir, path, key, wrap, rw, ...)                                                   \
@@ -25,13 +65,15 @@ static const char *const fip_rw[] = { "description", NULL };
 
 static const struct collection_def network_collections[] = {
 	NEUTRON("networks", "networks", "networks", "network", network_rw, .mkdir_creates = true),
-	NEUTRON("subnets", "subnets", "subnets", "subnet", subnet_rw),
-	NEUTRON("ports", "ports", "ports", "port", port_rw),
-	NEUTRON("routers", "routers", "routers", "router", port_rw, .mkdir_creates = true),
+	NEUTRON("subnets", "subnets", "subnets", "subnet", subnet_rw, .spec_rules = subnet_spec,
+		.spec_complete = subnet_complete),
+	NEUTRON("ports", "ports", "ports", "port", port_rw, .spec_rules = port_spec),
+	NEUTRON("routers", "routers", "routers", "router", port_rw, .mkdir_creates = true,
+		.spec_rules = router_spec),
 	NEUTRON("security_groups", "security-groups", "security_groups", "security_group", named_rw,
 		.mkdir_creates = true),
 	NEUTRON("floating_ips", "floatingips", "floatingips", "floatingip", fip_rw,
-		.nameless = true),
+		.nameless = true, .spec_rules = fip_spec),
 };
 
 const struct service_def service_network = {

@@ -11,6 +11,16 @@ static const char *const volume_types[] = { "block-storage", "volumev3", "volume
 
 static const char *const volume_rw[] = { "name", "description", NULL };
 
+static const struct spec_rule volume_spec[] = {
+	{ "image", SPEC_REF, "imageRef", "images", NULL, NULL },
+	{ "type", SPEC_RENAME, "volume_type", NULL, NULL, NULL },
+	{ NULL },
+};
+static const struct spec_rule snapshot_spec[] = {
+	{ "volume", SPEC_REF, "volume_id", "volumes", NULL, NULL },
+	{ NULL },
+};
+
 /* Cinder resources share one URL scheme and pagination. */
 #define CINDER(dir, path, key, wrap, rw, ...)                                                   \
 	{                                                                                       \
@@ -21,8 +31,10 @@ static const char *const volume_rw[] = { "name", "description", NULL };
 	}
 
 static const struct collection_def volume_collections[] = {
-	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true),
-	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw),
+	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true,
+	       .spec_rules = volume_spec),
+	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
+	       .spec_rules = snapshot_spec),
 };
 
 const struct service_def service_volume = {
