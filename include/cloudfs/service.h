@@ -78,6 +78,10 @@ struct collection_def {
 	/* Completes a create body after the rules (defaults that follow from
 	 * other keys); 0 or -ENOMEM. NULL when there is nothing to complete. */
 	int (*spec_complete)(struct json_t *body);
+	/* True when @doc is on its way somewhere else (building, attaching,
+	 * saving...): it is then kept for at most MODEL_BUSY_TTL_MS. NULL when
+	 * a member is never busy. */
+	bool (*busy)(const struct json_t *doc);
 	/* Files of a member beside its JSON keys ("action", "console",
 	 * "volumes", "data"; model.c says what each is), NULL-terminated. */
 	const char *const *extra_files;
@@ -109,6 +113,10 @@ const struct collection_def *collection_find(const char *name);
 /* The collection after @c in the registry (the first for NULL), or NULL
  * after the last: services in id order, each one's rows in order. */
 const struct collection_def *collection_next(const struct collection_def *c);
+
+/* True when @doc's string @field is one of the NULL-terminated @words:
+ * the usual body of a busy() hook. */
+bool service_field_in(const struct json_t *doc, const char *field, const char *const *words);
 
 #define SERVICE_ROWS(rows) .collections = rows, .n_collections = sizeof(rows) / sizeof((rows)[0])
 

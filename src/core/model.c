@@ -108,33 +108,10 @@ void model_notify_attr(struct project *p, const char *path)
 
 /* ---- fetching --------------------------------------------------------- */
 
-/* Statuses in which a resource is on its way somewhere else. */
-static bool transitional(const char *status)
+int64_t model_doc_ttl(const struct project *p, const struct collection_def *c, const json_t *doc)
 {
-	static const char *const busy[] = {
-		"BUILD",	  "REBOOT",	    "HARD_REBOOT",
-		"RESIZE",	  "MIGRATING",	    "REBUILD",
-		"PASSWORD",	  "VERIFY_RESIZE",  "REVERT_RESIZE",
-		"SHELVING",	  "UNSHELVING",	    "creating",
-		"deleting",	  "attaching",	    "detaching",
-		"extending",	  "downloading",    "uploading",
-		"retyping",	  "backing-up",	    "restoring-backup",
-		"reserved",	  "queued",	    "saving",
-		"importing",	  "pending_delete", "PENDING_CREATE",
-		"PENDING_UPDATE", "PENDING_DELETE", "BUILDING",
-	};
-
-	for (size_t i = 0; status && i < ARRAY_SIZE(busy); i++)
-		if (!strcmp(status, busy[i]))
-			return true;
-	return false;
-}
-
-int64_t model_doc_ttl(const struct project *p, const json_t *doc)
-{
-	const json_t *task = json_object_get(doc, "OS-EXT-STS:task_state");
-
-	if (transitional(json_string_value(json_object_get(doc, "status"))) || json_is_string(task))
+	/* The collection says when a member is on its way somewhere else. */
+	if (c->busy && c->busy(doc))
 		return p->ttl_ms < MODEL_BUSY_TTL_MS ? p->ttl_ms : MODEL_BUSY_TTL_MS;
 	return p->ttl_ms;
 }

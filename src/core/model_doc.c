@@ -67,7 +67,7 @@ static int doc_val(struct project *p, const struct collection_def *c, const json
 	d = malloc(sizeof(*d) + len + idlen + namelen);
 	if (!d)
 		goto out;
-	d->ttl_ms = model_doc_ttl(p, doc);
+	d->ttl_ms = model_doc_ttl(p, c, doc);
 	d->mtime_s = render_mtime(doc, p->mount_time_s);
 	d->len = len;
 	memcpy(d->text, text, len);

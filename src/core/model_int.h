@@ -107,7 +107,7 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 /* Cache @doc as the current state of its resource (takes a reference). */
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc);
 /* How long @doc may be reused: short while it is changing state. */
-int64_t model_doc_ttl(const struct project *p, const json_t *doc);
+int64_t model_doc_ttl(const struct project *p, const struct collection_def *c, const json_t *doc);
 /* Tells the kernel to forget what it cached about @path. */
 void model_notify(struct project *p, const char *path);
 /* The same, once the operation in progress has been answered (from inside

@@ -6,7 +6,19 @@
  */
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cloudfs/service.h"
+
+bool service_field_in(const json_t *doc, const char *field, const char *const *words)
+{
+	const char *v = json_string_value(json_object_get(doc, field));
+
+	for (; v && *words; words++)
+		if (!strcmp(v, *words))
+			return true;
+	return false;
+}
 
 const struct collection_def *collection_next(const struct collection_def *c)
 {

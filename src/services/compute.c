@@ -4,6 +4,8 @@
  * and pagination styles follow the Nova API reference and the captured Zed
  * responses in the fixtures.
  */
+#include <jansson.h>
+
 #include "cloudfs/service.h"
 
 static const char *const compute_types[] = { "compute", NULL };
@@ -22,6 +24,18 @@ static const struct spec_rule server_spec[] = {
 	{ NULL },
 };
 
+/* A server is busy while its status is a transition or Nova runs a task on it. */
+static bool server_busy(const json_t *doc)
+{
+	static const char *const statuses[] = {
+		"BUILD",	 "REBOOT",	  "HARD_REBOOT", "RESIZE",     "MIGRATING", "REBUILD",
+		"PASSWORD",	 "VERIFY_RESIZE", "REVERT_RESIZE", "SHELVING", "UNSHELVING", NULL,
+	};
+
+	return service_field_in(doc, "status", statuses) ||
+	       json_is_string(json_object_get(doc, "OS-EXT-STS:task_state"));
+}
+
 static const struct collection_def compute_collections[] = {
 	{ .name = "servers",
 	  .service = SVC_COMPUTE,
@@ -39,6 +53,7 @@ static const struct collection_def compute_collections[] = {
 	  .metadata = true,
 	  .writable = server_rw,
 	  .spec_rules = server_spec,
+	  .busy = server_busy,
 	  .extra_files = server_files },
 	{ .name = "flavors",
 	  .service = SVC_COMPUTE,

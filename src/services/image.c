@@ -3,6 +3,8 @@
  * Glance (image): images. Layer: services. Field names and pagination
  * follow the Glance v2 API reference and the captured Zed responses.
  */
+#include <jansson.h>
+
 #include "cloudfs/service.h"
 
 static const char *const image_types[] = { "image", NULL };
@@ -10,6 +12,15 @@ static const char *const image_types[] = { "image", NULL };
 static const char *const image_rw[] = { "name",	    "visibility", "min_ram",
 					"min_disk", "protected",  NULL };
 static const char *const image_files[] = { "data", NULL };
+
+static bool image_busy(const json_t *doc)
+{
+	static const char *const statuses[] = {
+		"queued", "saving", "uploading", "importing", "pending_delete", NULL,
+	};
+
+	return service_field_in(doc, "status", statuses);
+}
 
 static const struct collection_def image_collections[] = {
 	/* Glance: bare documents, a relative "next", JSON-patch updates. */
@@ -26,6 +37,7 @@ static const struct collection_def image_collections[] = {
 	  .patch_update = true,
 	  .upload = true,
 	  .writable = image_rw,
+	  .busy = image_busy,
 	  .extra_files = image_files },
 };
 

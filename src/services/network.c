@@ -54,13 +54,25 @@ static int subnet_complete(json_t *body)
 		       : 0;
 }
 
+/* Neutron's statuses on the way somewhere else ("BUILD" for ports and
+ * networks, the PENDING_* of its agents' resources). */
+static bool neutron_busy(const json_t *doc)
+{
+	static const char *const statuses[] = {
+		"BUILD", "BUILDING", "PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", NULL,
+	};
+
+	return service_field_in(doc, "status", statuses);
+}
+
 /* Neutron resources share one URL scheme and pagination. */
 #define NEUTRON(dir, path, key, wrap, rw, ...)                                                   \
 	{                                                                                        \
 		.name = dir, .service = SVC_NETWORK, .list_path = "/v2.0/" path,                 \
 		.item_path = "/v2.0/" path, .list_key = key, .item_key = wrap, .id_field = "id", \
 		.links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true,  \
-		.name_links = true, .can_create = true, .writable = rw, __VA_ARGS__              \
+		.name_links = true, .can_create = true, .writable = rw, .busy = neutron_busy,   \
+		__VA_ARGS__                                                                      \
 	}
 
 static const struct collection_def network_collections[] = {

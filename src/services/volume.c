@@ -4,6 +4,8 @@
  * names and pagination follow the Cinder v3 API reference and the captured
  * Zed responses.
  */
+#include <jansson.h>
+
 #include "cloudfs/service.h"
 
 /* Zed catalogs carry both; openstacksdk prefers block-storage. */
@@ -21,13 +23,25 @@ static const struct spec_rule snapshot_spec[] = {
 	{ NULL },
 };
 
+/* Volumes and snapshots share Cinder's transitional statuses. */
+static bool cinder_busy(const json_t *doc)
+{
+	static const char *const statuses[] = {
+		"creating",    "deleting",  "attaching", "detaching",  "extending",	   "downloading",
+		"uploading",   "retyping",  "backing-up", "restoring-backup", "reserved", NULL,
+	};
+
+	return service_field_in(doc, "status", statuses);
+}
+
 /* Cinder resources share one URL scheme and pagination. */
 #define CINDER(dir, path, key, wrap, rw, ...)                                                   \
 	{                                                                                       \
 		.name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail",            \
 		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",     \
 		.links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true, \
-		.name_links = true, .can_create = true, .writable = rw, __VA_ARGS__             \
+		.name_links = true, .can_create = true, .writable = rw, .busy = cinder_busy,    \
+		__VA_ARGS__                                                                     \
 	}
 
 static const struct collection_def volume_collections[] = {

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "cloudfs/service.h"
 
@@ -47,11 +48,50 @@ static void test_walk_and_find(void **state)
 	assert_non_null(collection_find("floating_ips"));
 }
 
+/* Each collection says when a member is busy (kept briefly: model_doc_ttl). */
+static const struct busy_case {
+	const char *coll;
+	const char *json;
+	bool busy;
+} busy_cases[] = {
+	{ "servers", "{\"status\": \"BUILD\"}", true },
+	{ "servers", "{\"status\": \"ACTIVE\", \"OS-EXT-STS:task_state\": \"rebooting\"}", true },
+	{ "servers", "{\"status\": \"ACTIVE\", \"OS-EXT-STS:task_state\": null}", false },
+	{ "images", "{\"status\": \"queued\"}", true },
+	{ "images", "{\"status\": \"active\"}", false },
+	{ "volumes", "{\"status\": \"attaching\"}", true },
+	{ "volumes", "{\"status\": \"in-use\"}", false },
+	{ "snapshots", "{\"status\": \"creating\"}", true },
+	{ "ports", "{\"status\": \"BUILD\"}", true },
+	{ "ports", "{\"status\": \"DOWN\"}", false },
+	{ "networks", "{\"status\": 5}", false },
+	{ "flavors", "{\"status\": \"BUILD\"}", false },
+};
+
+static void test_busy(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(busy_cases) / sizeof(busy_cases[0]); i++) {
+		const struct collection_def *c = collection_find(busy_cases[i].coll);
+		json_t *doc = json_loads(busy_cases[i].json, 0, NULL);
+		bool got;
+
+		assert_non_null(c);
+		assert_non_null(doc);
+		got = c->busy && c->busy(doc);
+		if (got != busy_cases[i].busy)
+			fail_msg("%s %s: busy %d, want %d", busy_cases[i].coll, busy_cases[i].json,
+				 got, busy_cases[i].busy);
+		json_decref(doc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows_name_their_service),
 		cmocka_unit_test(test_walk_and_find),
+		cmocka_unit_test(test_busy),
 	};
 
 	return cmocka_run_group_tests_name("test_services", tests, NULL, NULL);
