@@ -21,9 +21,9 @@ int render_document(const json_t *doc, struct buf *out) CFS_WARN_UNUSED;
 /* Byte length render_value() produces. */
 size_t render_value_size(const json_t *v);
 
-/* The resource's modification time from "updated"/"updated_at"/"created"/
- * "created_at" (first one present), or @fallback. */
-int64_t render_mtime(const json_t *doc, int64_t fallback);
+/* The resource's modification time from the first of @fields (NULL-terminated,
+ * or NULL for none) that holds an ISO 8601 time, or @fallback. */
+int64_t render_mtime(const json_t *doc, const char *const *fields, int64_t fallback);
 
 /*
  * render_walk() - the value an attribute path names inside a document

@@ -21,7 +21,6 @@ enum service {
 	SVC_COUNT
 };
 
-
 struct json_t;
 
 /* How a friendly key of a create spec becomes the API's (spec.c applies them). */
@@ -57,6 +56,12 @@ struct collection_def {
 	const char *item_key; /* wrapper of a single GET body, NULL when bare */
 	const char *member_wrap; /* wrapper of each listed member, or NULL */
 	const char *id_field; /* "id", or "name" for keypairs */
+	/* The member's name (its link beside the id, the name a create
+	 * sends): "name" for every OpenStack resource so far. */
+	const char *name_field;
+	/* Where its modification time is, first present wins (NULL-terminated);
+	 * NULL: the mount's time. */
+	const char *const *mtime_fields;
 	const char *links_key; /* for NEXT_LINKS */
 	enum next_style next;
 	bool paged; /* accepts ?limit= (ask for big pages) */
@@ -117,6 +122,10 @@ const struct collection_def *collection_next(const struct collection_def *c);
 /* True when @doc's string @field is one of the NULL-terminated @words:
  * the usual body of a busy() hook. */
 bool service_field_in(const struct json_t *doc, const char *field, const char *const *words);
+
+/* @doc's name (borrowed from @doc), or NULL when @c has no name field or
+ * @doc no string there. */
+const char *collection_member_name(const struct collection_def *c, const struct json_t *doc);
 
 #define SERVICE_ROWS(rows) .collections = rows, .n_collections = sizeof(rows) / sizeof((rows)[0])
 

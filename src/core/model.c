@@ -599,7 +599,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	}
 	doc = n->res->data;
 	render_id(doc, c->id_field, n->id, sizeof(n->id));
-	n->mtime_s = render_mtime(doc, p->mount_time_s);
+	n->mtime_s = render_mtime(doc, c->mtime_fields, p->mount_time_s);
 	n->perm = 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;

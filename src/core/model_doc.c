@@ -49,7 +49,7 @@ void model_res_key(char *key, size_t n, const char *prefix, const struct collect
 static int doc_val(struct project *p, const struct collection_def *c, const json_t *doc,
 		   struct cache_val **out)
 {
-	const char *name = json_string_value(json_object_get(doc, "name"));
+	const char *name = collection_member_name(c, doc);
 	char id[MODEL_ID_MAX];
 	struct cdoc *d = NULL;
 	size_t len, idlen, namelen = name ? strlen(name) + 1 : 0;
@@ -68,7 +68,7 @@ static int doc_val(struct project *p, const struct collection_def *c, const json
 	if (!d)
 		goto out;
 	d->ttl_ms = model_doc_ttl(p, c, doc);
-	d->mtime_s = render_mtime(doc, p->mount_time_s);
+	d->mtime_s = render_mtime(doc, c->mtime_fields, p->mount_time_s);
 	d->len = len;
 	memcpy(d->text, text, len);
 	d->id = memcpy(d->text + len, id, idlen);

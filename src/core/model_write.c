@@ -400,7 +400,7 @@ int model_rmdir(struct project *p, const char *path)
 	free(url);
 	model_forget(p, n.tp.coll, n.id);
 	if (!rc) {
-		const char *name = json_string_value(json_object_get(n.res->data, "name"));
+		const char *name = collection_member_name(n.tp.coll, n.res->data);
 		char *file = name ? names_encode(name) : NULL, *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);

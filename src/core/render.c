@@ -64,13 +64,12 @@ size_t render_value_size(const json_t *v)
 	return n;
 }
 
-int64_t render_mtime(const json_t *doc, int64_t fallback)
+int64_t render_mtime(const json_t *doc, const char *const *fields, int64_t fallback)
 {
-	static const char *const keys[] = { "updated", "updated_at", "created", "created_at" };
 	int64_t t;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!clock_parse_iso8601(json_string_value(json_object_get(doc, keys[i])), &t))
+	for (; fields && *fields; fields++)
+		if (!clock_parse_iso8601(json_string_value(json_object_get(doc, *fields)), &t))
 			return t;
 	return fallback;
 }

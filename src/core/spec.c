@@ -55,8 +55,8 @@ bool spec_is_base64(const char *s)
 }
 
 /* Resolves a string reference with the callback; sets *out to a new string. */
-static int resolve_ref(const struct spec_rule *r, const json_t *v, spec_resolve_fn resolve, void *ctx,
-		       json_t **out, char *err, size_t errlen)
+static int resolve_ref(const struct spec_rule *r, const json_t *v, spec_resolve_fn resolve,
+		       void *ctx, json_t **out, char *err, size_t errlen)
 {
 	const struct collection_def *rc = collection_find(r->ref_coll);
 	char *id = NULL;
@@ -82,8 +82,8 @@ static bool as_is(const struct spec_rule *r, const char *word)
 	return false;
 }
 
-static int apply_rule(const struct spec_rule *r, json_t *obj, const json_t *v, spec_resolve_fn resolve,
-		      void *ctx, char *err, size_t errlen)
+static int apply_rule(const struct spec_rule *r, json_t *obj, const json_t *v,
+		      spec_resolve_fn resolve, void *ctx, char *err, size_t errlen)
 {
 	json_t *nv = NULL, *item;
 	size_t i;
@@ -238,7 +238,8 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 	rc = parse_spec(c, text, len, &obj, &extra, err, errlen);
 	if (rc)
 		return rc;
-	if (!c->nameless && json_object_set_new(obj, "name", json_string(name))) {
+	if (!c->nameless && c->name_field &&
+	    json_object_set_new(obj, c->name_field, json_string(name))) {
 		rc = -ENOMEM;
 		goto out;
 	}

@@ -9,6 +9,9 @@
 #include "cloudfs/service.h"
 
 static const char *const compute_types[] = { "compute", NULL };
+/* Where OpenStack keeps a member's modification time. */
+static const char *const compute_mtime[] = { "updated", "updated_at", "created", "created_at",
+					     NULL };
 
 static const char *const server_rw[] = { "name", "accessIPv4", "accessIPv6", NULL };
 static const char *const server_files[] = { "action", "console", "volumes", NULL };
@@ -28,8 +31,8 @@ static const struct spec_rule server_spec[] = {
 static bool server_busy(const json_t *doc)
 {
 	static const char *const statuses[] = {
-		"BUILD",	 "REBOOT",	  "HARD_REBOOT", "RESIZE",     "MIGRATING", "REBUILD",
-		"PASSWORD",	 "VERIFY_RESIZE", "REVERT_RESIZE", "SHELVING", "UNSHELVING", NULL,
+		"BUILD",    "REBOOT",	     "HARD_REBOOT",   "RESIZE",	  "MIGRATING",	"REBUILD",
+		"PASSWORD", "VERIFY_RESIZE", "REVERT_RESIZE", "SHELVING", "UNSHELVING", NULL,
 	};
 
 	return service_field_in(doc, "status", statuses) ||
@@ -44,6 +47,8 @@ static const struct collection_def compute_collections[] = {
 	  .list_key = "servers",
 	  .item_key = "server",
 	  .id_field = "id",
+	  .name_field = "name",
+	  .mtime_fields = compute_mtime,
 	  .links_key = "servers_links",
 	  .next = NEXT_LINKS,
 	  .paged = true,
@@ -62,6 +67,8 @@ static const struct collection_def compute_collections[] = {
 	  .list_key = "flavors",
 	  .item_key = "flavor",
 	  .id_field = "id",
+	  .name_field = "name",
+	  .mtime_fields = compute_mtime,
 	  .links_key = "flavors_links",
 	  .next = NEXT_LINKS,
 	  .paged = true,
@@ -77,6 +84,8 @@ static const struct collection_def compute_collections[] = {
 	  .item_key = "keypair",
 	  .member_wrap = "keypair",
 	  .id_field = "name",
+	  .name_field = "name",
+	  .mtime_fields = compute_mtime,
 	  .links_key = "keypairs_links",
 	  .next = NEXT_LINKS,
 	  .can_create = true,

@@ -8,6 +8,8 @@
 #include "cloudfs/service.h"
 
 static const char *const image_types[] = { "image", NULL };
+/* Where OpenStack keeps a member's modification time. */
+static const char *const image_mtime[] = { "updated", "updated_at", "created", "created_at", NULL };
 
 static const char *const image_rw[] = { "name",	    "visibility", "min_ram",
 					"min_disk", "protected",  NULL };
@@ -30,6 +32,8 @@ static const struct collection_def image_collections[] = {
 	  .item_path = "/v2/images",
 	  .list_key = "images",
 	  .id_field = "id",
+	  .name_field = "name",
+	  .mtime_fields = image_mtime,
 	  .next = NEXT_RELATIVE,
 	  .paged = true,
 	  .uuid_ids = true,

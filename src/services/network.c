@@ -12,6 +12,9 @@
 #include "cloudfs/service.h"
 
 static const char *const network_types[] = { "network", NULL };
+/* Where OpenStack keeps a member's modification time. */
+static const char *const network_mtime[] = { "updated", "updated_at", "created", "created_at",
+					     NULL };
 
 static const char *const network_rw[] = { "name", "description", "admin_state_up", "mtu", NULL };
 static const char *const subnet_rw[] = { "name", "description", "gateway_ip", "enable_dhcp", NULL };
@@ -70,9 +73,9 @@ static bool neutron_busy(const json_t *doc)
 	{                                                                                        \
 		.name = dir, .service = SVC_NETWORK, .list_path = "/v2.0/" path,                 \
 		.item_path = "/v2.0/" path, .list_key = key, .item_key = wrap, .id_field = "id", \
-		.links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true,  \
-		.name_links = true, .can_create = true, .writable = rw, .busy = neutron_busy,   \
-		__VA_ARGS__                                                                      \
+		.name_field = "name", .mtime_fields = network_mtime, .links_key = key "_links",  \
+		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,         \
+		.can_create = true, .writable = rw, .busy = neutron_busy, __VA_ARGS__            \
 	}
 
 static const struct collection_def network_collections[] = {

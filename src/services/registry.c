@@ -8,8 +8,7 @@
  */
 #include "cloudfs/service.h"
 
-extern const struct service_def service_compute, service_image, service_volume,
-	service_network;
+extern const struct service_def service_compute, service_image, service_volume, service_network;
 
 const struct service_def *const services[SVC_COUNT] = {
 	[SVC_COMPUTE] = &service_compute,

@@ -10,6 +10,9 @@
 
 /* Zed catalogs carry both; openstacksdk prefers block-storage. */
 static const char *const volume_types[] = { "block-storage", "volumev3", "volume", NULL };
+/* Where OpenStack keeps a member's modification time. */
+static const char *const volume_mtime[] = { "updated", "updated_at", "created", "created_at",
+					    NULL };
 
 static const char *const volume_rw[] = { "name", "description", NULL };
 
@@ -27,21 +30,22 @@ static const struct spec_rule snapshot_spec[] = {
 static bool cinder_busy(const json_t *doc)
 {
 	static const char *const statuses[] = {
-		"creating",    "deleting",  "attaching", "detaching",  "extending",	   "downloading",
-		"uploading",   "retyping",  "backing-up", "restoring-backup", "reserved", NULL,
+		"creating",   "deleting",	  "attaching", "detaching",
+		"extending",  "downloading",	  "uploading", "retyping",
+		"backing-up", "restoring-backup", "reserved",  NULL,
 	};
 
 	return service_field_in(doc, "status", statuses);
 }
 
 /* Cinder resources share one URL scheme and pagination. */
-#define CINDER(dir, path, key, wrap, rw, ...)                                                   \
-	{                                                                                       \
-		.name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail",            \
-		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",     \
-		.links_key = key "_links", .next = NEXT_LINKS, .paged = true, .uuid_ids = true, \
-		.name_links = true, .can_create = true, .writable = rw, .busy = cinder_busy,    \
-		__VA_ARGS__                                                                     \
+#define CINDER(dir, path, key, wrap, rw, ...)                                                  \
+	{                                                                                      \
+		.name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail",           \
+		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",    \
+		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links", \
+		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,       \
+		.can_create = true, .writable = rw, .busy = cinder_busy, __VA_ARGS__           \
 	}
 
 static const struct collection_def volume_collections[] = {

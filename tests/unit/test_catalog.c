@@ -105,7 +105,8 @@ static void test_interface(void **state)
 	expect_url(cat, services[SVC_COMPUTE]->types, "public", NULL,
 		   "https://public.example/compute/v2.1");
 	/* The trailing '/' is dropped. */
-	expect_url(cat, services[SVC_COMPUTE]->types, "internal", NULL, "http://internal:8774/v2.1");
+	expect_url(cat, services[SVC_COMPUTE]->types, "internal", NULL,
+		   "http://internal:8774/v2.1");
 	expect_url(cat, services[SVC_COMPUTE]->types, "admin", "RegionOne",
 		   "http://admin:8774/v2.1");
 	json_decref(cat);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cloudfs/render.h"
+#include "cloudfs/service.h"
 #include "unit_fixtures.h"
 
 struct value_case {
@@ -178,12 +179,15 @@ static const struct mtime_case mtime_cases[] = {
 	{ "{\"updated\": \"2026-11-23T04:24:05 and more\"}", FALLBACK },
 };
 
+static const char *const mtime_fields[] = { "updated", "updated_at", "created", "created_at",
+					    NULL };
+
 static void test_mtime(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(mtime_cases) / sizeof(mtime_cases[0]); i++) {
 		json_t *doc = parse_any(mtime_cases[i].json);
-		int64_t got = render_mtime(doc, FALLBACK);
+		int64_t got = render_mtime(doc, mtime_fields, FALLBACK);
 
 		if (got != mtime_cases[i].want)
 			fail_msg("render_mtime(%s) = %lld, want %lld", mtime_cases[i].json,
@@ -201,7 +205,9 @@ static void test_mtime_fixture(void **state)
 	(void)state;
 	assert_string_equal(json_string_value(json_object_get(server, "updated")),
 			    "2026-11-23T04:23:59Z");
-	assert_int_equal(render_mtime(server, 0), 1795407839);
+	assert_int_equal(render_mtime(server, collection_find("servers")->mtime_fields, 0),
+			 1795407839);
+	assert_int_equal(render_mtime(server, NULL, 7), 7);
 	json_decref(doc);
 }
 
