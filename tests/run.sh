@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs the whole test suite: unit (cmocka), the fake cloud's own checks, the
+# Runs the whole test suite: unit (cmocka), the layering rules (tests/layers),
+# the fake cloud's own checks, the
 # mounted tests against the fake cloud, the hostile tests (tests/hostile: a
 # lying cloud and a fault proxy), and the end-to-end tests against a
 # real OpenStack (contrib/devcloud, brought up if it is not running).
@@ -33,6 +34,9 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 stage "unit tests (cmocka, sanitized)"
 CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$RESULTS/cmocka-%g.xml" \
 	meson test -C build-san --suite unit --print-errorlogs || failed_stage cmocka
+
+stage "layers (docs/ARCHITECTURE.md: who may include libfuse, curl, a service)"
+$PYTEST -q -p no:cacheprovider tests/layers --junitxml="$RESULTS/layers.xml" || failed_stage layers
 
 stage "fake cloud self-checks"
 $PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || failed_stage fake
