@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cloudfs/leftovers.h"
 #include "cloudfs/clock.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
@@ -65,13 +66,15 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	p->gid = getgid();
 	pthread_mutex_init(&p->pending_lock, NULL);
 	pthread_mutex_init(&p->memo_lock, NULL);
-	return 0;
+	return leftovers_new(p, &p->leftovers);
 }
 
 void model_project_cleanup(struct project *p)
 {
 	if (!p->cache)
 		return;
+	leftovers_free(p->leftovers);
+	p->leftovers = NULL;
 	cache_free(p->cache);
 	p->cache = NULL;
 	while (p->pending) {
