@@ -227,7 +227,8 @@ static int sweep_member(void *arg, const json_t *m)
 		return 0;
 	if (!marker_is_dead(l, marker))
 		return 0;
-	log_warn("image %s was being uploaded by a cloudfs that ended (%s); deleting it", id, marker);
+	log_warn("image %s was being uploaded by a cloudfs that ended (%s); deleting it", id,
+		 marker);
 	owe(l, id, json_string_value(json_object_get(m, "name")), 0);
 	return 0;
 }
@@ -324,8 +325,9 @@ void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 		if (clock_now_ms() < deadline_ms && !delete_once(l, o->id))
 			log_info("deleted the incomplete image %s (%s)", o->id, o->name);
 		else
-			log_cloud_error("the incomplete image %s (%s) is left in Glance; delete it by hand",
-					o->id, o->name);
+			log_cloud_error(
+				"the incomplete image %s (%s) is left in Glance; delete it by hand",
+				o->id, o->name);
 		free(o);
 	}
 }

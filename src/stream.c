@@ -533,15 +533,17 @@ static int open_download(struct stream *s, off_t off)
 		    (h.range_total >= 0 && h.range_total != s->size) ||
 		    (h.content_length >= 0 && h.content_length != s->size - off)) {
 			snprintf(what, sizeof(what),
-				 "asked for bytes %lld- of %lld, Glance answered 206 with %s", (long long)off,
-				 (long long)s->size, h.has_range ? "another Content-Range" : "no Content-Range");
+				 "asked for bytes %lld- of %lld, Glance answered 206 with %s",
+				 (long long)off, (long long)s->size,
+				 h.has_range ? "another Content-Range" : "no Content-Range");
 			return untrusted(s, what);
 		}
 		return 0;
 	}
 	if (h.status != 200 || (h.content_length >= 0 && h.content_length != s->size)) {
-		snprintf(what, sizeof(what), "Glance answered %ld with %lld bytes for an image of %lld",
-			 h.status, h.content_length, (long long)s->size);
+		snprintf(what, sizeof(what),
+			 "Glance answered %ld with %lld bytes for an image of %lld", h.status,
+			 h.content_length, (long long)s->size);
 		return untrusted(s, what);
 	}
 	/* The whole image: its digest can be checked at the end. */
@@ -551,8 +553,9 @@ static int open_download(struct stream *s, off_t off)
 			return -ENOMEM;
 	}
 	if (off) {
-		log_info("images/%s/data: Glance ignored a Range request; dropping %lld bytes to reach the offset",
-			 s->id, (long long)off);
+		log_info(
+			"images/%s/data: Glance ignored a Range request; dropping %lld bytes to reach the offset",
+			s->id, (long long)off);
 		rc = skip_bytes(s, off);
 	}
 	return rc;
