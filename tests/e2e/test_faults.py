@@ -150,3 +150,46 @@ def test_keystone_stopped_is_a_clear_error_then_recovers(mount, demo_env, tmp_pa
     assert wait_for(lambda: answers("token", "issue", env=demo_env), timeout=120, every=2)
     m = mount("-o", "timeout=10")
     assert "flavors" in os.listdir(m.path)
+
+
+def status_value(m, key):
+    for line in open(m.p(".cloudfs", "status")):
+        if line.startswith(key + " "):
+            return int(line.split()[1])
+    raise AssertionError(f"no {key} in .cloudfs/status")
+
+
+def test_keystone_stopped_across_a_token_renewal(mount, demo_env):
+    # devcloud's tokens last 120 s and cloudfs renews with less than half left: stop Keystone
+    # just before the renewal is due, ask for a listing after it is, then let Keystone go on.
+    m = mount("-o", "timeout=5,cache_ttl=1,negative_ttl=1")
+    os.listdir(m.p("servers"))
+    life = status_value(m, "token_expires_in_s")
+    if life > 200:
+        pytest.fail(f"tokens last {life} s here; this test needs devcloud's 120 s")
+    assert wait_for(lambda: status_value(m, "token_expires_in_s") < life // 2 + 4, timeout=life, every=0.5)
+    issued = status_value(m, "tokens_issued")
+    pid = service_pid("keystone")
+    os.killpg(pid, signal.SIGSTOP)
+    try:
+        assert wait_for(lambda: status_value(m, "token_expires_in_s") < life // 2 - 2, timeout=30, every=0.5)
+        time.sleep(1.5)
+        t0 = time.monotonic()
+        try:
+            os.listdir(m.p("servers"))
+            err = 0            # the old token, still valid, was used
+        except OSError as e:
+            err = e.errno
+        took = time.monotonic() - t0
+        assert took < 5 + 5 + 2, f"ls took {took:.1f} s with timeout=5"
+        assert err in (0, errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ECONNREFUSED), os.strerror(err)
+        if err:
+            assert "5000" in open(m.p(".cloudfs", "errors")).read()
+    finally:
+        os.killpg(pid, signal.SIGCONT)
+    assert wait_for(lambda: answers("token", "issue", env=demo_env), timeout=120, every=2)
+    time.sleep(1.5)
+    names = os.listdir(m.p("servers"))
+    want = [s["ID"] for s in osc("server", "list", env=demo_env)]
+    assert set(want) <= set(names)
+    assert status_value(m, "tokens_issued") > issued, "the token was never renewed"
