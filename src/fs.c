@@ -60,13 +60,14 @@ struct dent {
 	struct stat st; /* st_ino: the model's version */
 };
 
-/* An open directory: its entries as of the readdir at offset 0, so later
- * offsets index the same list. */
+/* An open directory: its entries as of the opendir, or of the last readdir
+ * at offset 0 (a rewinddir), so later offsets index the same list. */
 struct dir {
 	char *path;
 	struct dent *e;
 	size_t n, cap;
 	bool filled;
+	bool unread; /* filled by the opendir, not yet read from offset 0 */
 	pthread_mutex_t lock;
 };
 
@@ -350,6 +351,15 @@ static void dir_clear(struct dir *d)
 	d->filled = false;
 }
 
+static void dir_free(struct dir *d)
+{
+	dir_clear(d);
+	free(d->e);
+	free(d->path);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
 static int dir_fill(struct cloudfs *fs, struct dir *d)
 {
 	int rc;
@@ -364,6 +374,12 @@ static int dir_fill(struct cloudfs *fs, struct dir *d)
 	return rc;
 }
 
+/* The listing is read here rather than at the first readdir: during a
+ * readdir the kernel holds the directory, so the names found gone could be
+ * forgotten by the kernel only after it, and an `ls` that no longer shows a
+ * name could be followed by a `test -e` that still finds it. An opendir
+ * holds nothing: it waits (bounded) until the notifier has told the kernel,
+ * then answers. */
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req);
@@ -376,12 +392,18 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	rc = dir_fill(fs, d);
+	if (rc) {
+		dir_free(d);
+		reply_err(req, rc);
+		return;
+	}
+	d->unread = true;
+	fs_notify_settle(fs, 250);
 	fi->fh = (uint64_t)(uintptr_t)d;
 	leave();
-	if (fuse_reply_open(req, fi)) {
-		free(d->path);
-		free(d);
-	}
+	if (fuse_reply_open(req, fi))
+		dir_free(d);
 }
 
 static bool is_dot(const char *name)
@@ -443,8 +465,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc = buf ? 0 : -ENOMEM;
 
 	pthread_mutex_lock(&d->lock);
-	if (!rc && (off == 0 || !d->filled))
+	if (!rc && ((off == 0 && !d->unread) || !d->filled))
 		rc = dir_fill(fs, d);
+	d->unread = false;
 	for (size_t i = (size_t)off; !rc && i < d->n; i++) {
 		size_t n = plus ? add_plus(req, fs, d, i, buf + pos, size - pos, ino)
 				: add_plain(req, fs, d, i, buf + pos, size - pos);
@@ -480,11 +503,7 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct dir *d = (struct dir *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	dir_clear(d);
-	free(d->e);
-	free(d->path);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
+	dir_free(d);
 	fuse_reply_err(req, 0);
 }
 

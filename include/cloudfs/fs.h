@@ -19,7 +19,9 @@
 struct fs_notifier {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* a note was queued */
+	pthread_cond_t sent_cond; /* a note was sent */
 	struct fs_note *head, *tail; /* protected by lock */
+	uint64_t queued, sent; /* protected by lock: notes queued, sent so far */
 	bool started; /* protected by lock: the thread runs */
 	bool stop; /* protected by lock: fs_notifier_stop() was called */
 	pthread_t thread;
@@ -45,6 +47,10 @@ void fs_notifier_stop(struct fs_notifier *q);
  * caches about @path, soon, from the notifier thread (never from the
  * caller's: see fs_notify.c). @fs is the struct cloudfs. */
 void fs_notify(void *fs, const char *path, enum model_notify kind);
+/* Waits, at most @ms milliseconds, until every note queued so far has been
+ * sent. Only from a caller that holds no lock and no directory of the
+ * kernel's, and leads no cache fetch (an opendir after its listing). */
+void fs_notify_settle(struct cloudfs *fs, int ms);
 /* True when the request this thread serves was interrupted (Ctrl-C). */
 bool fs_interrupted(void);
 
