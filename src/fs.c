@@ -35,6 +35,8 @@
 #define FS_UNKNOWN_INO 0xffffffffu
 
 struct handle {
+	struct fs_open_link link; /* first: a link is its handle */
+	struct cloudfs *fs;
 	char *path;
 	struct buf data; /* read snapshot, or bytes written so far */
 	bool writing;
@@ -63,6 +65,8 @@ struct dent {
 /* An open directory: its entries as of the opendir, or of the last readdir
  * at offset 0 (a rewinddir), so later offsets index the same list. */
 struct dir {
+	struct fs_open_link link; /* first: a link is its dir */
+	struct cloudfs *fs;
 	char *path;
 	struct dent *e;
 	size_t n, cap;
@@ -70,6 +74,39 @@ struct dir {
 	bool unread; /* filled by the opendir, not yet read from offset 0 */
 	pthread_mutex_t lock;
 };
+
+/* ---- what the kernel holds open ------------------------------------- */
+
+void fs_open_init(struct fs_open *o)
+{
+	o->head = NULL;
+	pthread_mutex_init(&o->lock, NULL);
+}
+
+static void open_add(struct fs_open *o, struct fs_open_link *l, bool dir)
+{
+	l->dir = dir;
+	l->prev = NULL;
+	pthread_mutex_lock(&o->lock);
+	l->next = o->head;
+	if (o->head)
+		o->head->prev = l;
+	o->head = l;
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void open_del(struct fs_open *o, struct fs_open_link *l)
+{
+	pthread_mutex_lock(&o->lock);
+	if (l->prev)
+		l->prev->next = l->next;
+	else if (o->head == l)
+		o->head = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+	pthread_mutex_unlock(&o->lock);
+}
 
 /* The request this thread serves, until it is answered: interrupts are
  * asked of it. */
@@ -353,6 +390,7 @@ static void dir_clear(struct dir *d)
 
 static void dir_free(struct dir *d)
 {
+	open_del(&d->fs->open, &d->link);
 	dir_clear(d);
 	free(d->e);
 	free(d->path);
@@ -392,6 +430,8 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	d->fs = fs;
+	open_add(&fs->open, &d->link, true);
 	rc = dir_fill(fs, d);
 	if (rc) {
 		dir_free(d);
@@ -509,7 +549,7 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 /* ---- files ------------------------------------------------------------ */
 
-static struct handle *handle_new(const char *path, bool writing)
+static struct handle *handle_new(struct cloudfs *fs, const char *path, bool writing)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
@@ -523,11 +563,14 @@ static struct handle *handle_new(const char *path, bool writing)
 	h->writing = writing;
 	buf_init(&h->data, writing ? FS_WRITE_MAX : CFS_MAX_BODY);
 	pthread_mutex_init(&h->lock, NULL);
+	h->fs = fs;
+	open_add(&fs->open, &h->link, false);
 	return h;
 }
 
 static void handle_free(struct handle *h)
 {
+	open_del(&h->fs->open, &h->link);
 	cache_val_unref(h->source);
 	stream_free(h->stream);
 	buf_free(&h->data);
@@ -539,7 +582,7 @@ static void handle_free(struct handle *h)
 static int open_handle(struct cloudfs *fs, const char *path, struct fuse_file_info *fi,
 		       bool created, enum model_wkind kind)
 {
-	struct handle *h = handle_new(path, true);
+	struct handle *h = handle_new(fs, path, true);
 	int rc = 0;
 
 	if (!h)
@@ -651,7 +694,7 @@ static int handle_render(struct cloudfs *fs, struct handle *h)
 static int open_read(struct cloudfs *fs, fuse_ino_t ino, const char *path, uint64_t version,
 		     struct fuse_file_info *fi)
 {
-	struct handle *h = handle_new(path, false);
+	struct handle *h = handle_new(fs, path, false);
 	uint64_t source = 0;
 	int rc;
 
@@ -1073,4 +1116,25 @@ static const struct fuse_lowlevel_ops fs_ops = {
 const struct fuse_lowlevel_ops *fs_operations(void)
 {
 	return &fs_ops;
+}
+
+/* The session has ended: nobody calls back any more, so no lock is needed
+ * beyond the list's. An upload still open is aborted (its half-made
+ * resource deleted) as a release would; nothing is committed. */
+void fs_open_free_all(struct fs_open *o)
+{
+	while (o->head) {
+		struct fs_open_link *l = o->head;
+
+		if (l->dir) {
+			dir_free((struct dir *)l);
+		} else {
+			struct handle *h = (struct handle *)l;
+
+			if (h->stream)
+				stream_abort(h->stream);
+			handle_free(h);
+		}
+	}
+	pthread_mutex_destroy(&o->lock);
 }

@@ -282,6 +282,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 
 	memset(&fs, 0, sizeof(fs));
 	fs_notifier_init(&fs.notifier);
+	fs_open_init(&fs.open);
 	rc = load_config(&fs.cfg, o);
 	if (rc) {
 		ret = rc;
@@ -370,6 +371,7 @@ out_destroy:
 	fs.se = NULL;
 	fuse_session_destroy(se);
 	ready_join(&ready);
+	fs_open_free_all(&fs.open);
 out:
 	inodes_free(fs.inodes);
 	model_project_cleanup(&fs.project);

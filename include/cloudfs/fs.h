@@ -27,6 +27,19 @@ struct fs_notifier {
 	pthread_t thread;
 };
 
+/* The open files and directories the kernel has not released yet (fs.c).
+ * When the session ends with some still open (a process killed while
+ * holding one, a lazy unmount), fs_open_free_all() frees them. */
+struct fs_open {
+	pthread_mutex_t lock;
+	struct fs_open_link *head; /* protected by lock */
+};
+
+struct fs_open_link {
+	struct fs_open_link *prev, *next; /* protected by fs_open.lock */
+	bool dir; /* the link heads a struct dir, else a struct handle */
+};
+
 /* Everything a mount owns; reaches callbacks as the session's userdata. */
 struct cloudfs {
 	struct config cfg;
@@ -36,6 +49,7 @@ struct cloudfs {
 	struct inodes *inodes; /* the kernel's node ids */
 	struct fuse_session *se; /* set once mounted */
 	struct fs_notifier notifier;
+	struct fs_open open;
 };
 
 const struct fuse_lowlevel_ops *fs_operations(void);
@@ -51,6 +65,9 @@ void fs_notify(void *fs, const char *path, enum model_notify kind);
  * sent. Only from a caller that holds no lock and no directory of the
  * kernel's, and leads no cache fetch (an opendir after its listing). */
 void fs_notify_settle(struct cloudfs *fs, int ms);
+void fs_open_init(struct fs_open *o);
+/* Frees what the kernel never released; after the session has ended. */
+void fs_open_free_all(struct fs_open *o);
 /* True when the request this thread serves was interrupted (Ctrl-C). */
 bool fs_interrupted(void);
 
