@@ -33,6 +33,9 @@ stage "unit tests (cmocka, sanitized)"
 CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$RESULTS/cmocka-%g.xml" \
 	meson test -C build-san --suite unit --print-errorlogs || failed_stage cmocka
 
+stage "fuzz harnesses (libFuzzer, a few seconds each; tests/fuzz/run.sh --long SECONDS for more)"
+RESULTS=$RESULTS tests/fuzz/run.sh || failed_stage fuzz
+
 stage "fake cloud self-checks"
 $PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || failed_stage fake
 
