@@ -269,7 +269,7 @@ char *api_next_url(const struct collection_def *c, const json_t *page, const cha
 		const char *rel = json_string_value(json_object_get(link, "rel"));
 		const char *href = json_string_value(json_object_get(link, "href"));
 
-		if (rel && href && !strcmp(rel, "next"))
+		if (rel && href && *href && !strcmp(rel, "next"))
 			return strdup(href);
 	}
 	return NULL;
