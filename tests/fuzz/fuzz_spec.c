@@ -14,8 +14,8 @@
 
 /* Knows every reference but those starting with "x" (unknown) or "?"
  * (ambiguous), as model_find_ref() answers. */
-static int resolve(void *ctx, const struct collection_def *c, const char *ref, char **id,
-		   char *err, size_t errlen)
+static int resolve(void *ctx, const struct collection_def *c, const char *ref, char **id, char *err,
+		   size_t errlen)
 {
 	(void)ctx;
 	if (ref[0] == 'x' || ref[0] == '?') {
@@ -51,8 +51,8 @@ static void check_build(const uint8_t *data, size_t size)
 
 static void check_value(const uint8_t *data, size_t size)
 {
-	json_t *currents[] = { json_string("s"), json_integer(1), json_real(1.5), json_true(),
-			       json_null(), json_object() };
+	json_t *currents[] = { json_string("s"), json_integer(1), json_real(1.5),
+			       json_true(),	 json_null(),	  json_object() };
 
 	for (size_t i = 0; i < sizeof(currents) / sizeof(currents[0]); i++) {
 		json_t *out = NULL;
