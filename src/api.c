@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cloudfs/api.h"
 #include "cloudfs/catalog.h"
@@ -16,9 +17,7 @@
 #include "cloudfs/http.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
-
-/* A listing longer than this many pages is a server bug (a next-link loop). */
-#define API_MAX_PAGES 100000
+#include "cloudfs/url.h"
 
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen)
@@ -62,14 +61,24 @@ void session_cleanup(struct session *s)
 	}
 }
 
+/*
+ * The URL for @path under @svc's endpoint. An absolute @path is taken only
+ * on the endpoint's own origin: the token goes nowhere else.
+ */
 static char *full_url(const struct session *s, enum service svc, const char *path)
 {
 	char *url = NULL;
 
-	if (!strncmp(path, "http://", 7) || !strncmp(path, "https://", 8))
-		return strdup(path);
 	if (!s->endpoint[svc])
 		return NULL;
+	if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)) {
+		if (!url_same_origin(s->endpoint[svc], path)) {
+			log_cloud_error("refused to send the token to %.200s: not the %s endpoint",
+					path, services[svc].name);
+			return NULL;
+		}
+		return strdup(path);
+	}
 	if (asprintf(&url, "%s%s", s->endpoint[svc], path) < 0)
 		return NULL;
 	return url;
@@ -125,16 +134,18 @@ static struct http_request base_request(const struct session *s, const char *met
 
 /*
  * One call with the shared token, a single re-auth on 401, and retries of
- * idempotent requests on transport errors, 429 and 5xx within the deadline.
- * On 0, @resp holds a 2xx answer.
+ * idempotent requests on transport errors, 429 and 5xx within the deadline:
+ * @deadline_ms (monotonic) when a listing shares one among its pages, or 0
+ * for `timeout` from now. On 0, @resp holds a 2xx answer.
  */
 static int api_call(struct session *s, const char *method, const char *url,
-		    const struct api_body *body, struct http_response *resp)
+		    const struct api_body *body, int64_t deadline_ms, struct http_response *resp)
 {
 	const char *hdrs[3] = { NULL, NULL, NULL };
 	char ctype[128];
 	const struct config *c = s->cfg;
-	const int64_t deadline = clock_now_ms() + (int64_t)(c->timeout_s * 1000);
+	const int64_t deadline =
+		deadline_ms ? deadline_ms : clock_now_ms() + (int64_t)(c->timeout_s * 1000);
 	const bool idempotent = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	bool reauthed = false;
 	char *token = NULL;
@@ -208,7 +219,7 @@ static int api_call(struct session *s, const char *method, const char *url,
 	return rc;
 }
 
-static int get_json_url(struct session *s, const char *url, json_t **out)
+static int get_json_url(struct session *s, const char *url, int64_t deadline_ms, json_t **out)
 {
 	struct http_response resp;
 	json_error_t jerr;
@@ -216,7 +227,7 @@ static int get_json_url(struct session *s, const char *url, json_t **out)
 	int rc;
 
 	http_response_init(&resp);
-	rc = api_call(s, "GET", url, NULL, &resp);
+	rc = api_call(s, "GET", url, NULL, deadline_ms, &resp);
 	if (rc)
 		goto out;
 	/* A string may hold \u0000 (a name): names.h encodes it, so one such
@@ -241,44 +252,43 @@ int api_get_json(struct session *s, enum service svc, const char *path, json_t *
 
 	if (!url)
 		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
-	rc = get_json_url(s, url, out);
+	rc = get_json_url(s, url, 0, out);
 	free(url);
 	return rc;
 }
 
-char *api_next_url(const struct collection_def *c, const json_t *page, const char *base)
+int api_next_url(const struct collection_def *c, const json_t *page, const char *base, char **out)
 {
+	const char *next = NULL;
 	const json_t *link;
 	size_t i;
-	char *url = NULL;
 
+	*out = NULL;
 	if (c->next == NEXT_RELATIVE) {
 		/* Glance: "next" is a path relative to the endpoint. */
-		const char *next = json_string_value(json_object_get(page, "next"));
+		next = json_string_value(json_object_get(page, "next"));
+	} else {
+		json_array_foreach(json_object_get(page, c->links_key), i, link)
+		{
+			const char *rel = json_string_value(json_object_get(link, "rel"));
+			const char *href = json_string_value(json_object_get(link, "href"));
 
-		if (!next || !*next)
-			return NULL;
-		if (!strncmp(next, "http://", 7) || !strncmp(next, "https://", 8))
-			return strdup(next);
-		if (asprintf(&url, "%s%s%s", base, next[0] == '/' ? "" : "/", next) < 0)
-			return NULL;
-		return url;
+			if (rel && href && !strcmp(rel, "next")) {
+				next = href;
+				break;
+			}
+		}
 	}
-	json_array_foreach(json_object_get(page, c->links_key), i, link)
-	{
-		const char *rel = json_string_value(json_object_get(link, "rel"));
-		const char *href = json_string_value(json_object_get(link, "href"));
-
-		if (rel && href && *href && !strcmp(rel, "next"))
-			return strdup(href);
-	}
-	return NULL;
+	if (!next || !*next)
+		return 0;
+	/* The token follows this link: only to the service's own origin. */
+	return url_resolve(base, next, out);
 }
 
-/* Appends the page's members to @all; returns how many, or -errno. */
-/* Hands each member of @page to @fn; returns how many, or -errno. */
+/* Hands each member of @page to @fn, while the listing has room for it
+ * (*@left members more); returns how many, or -errno. */
 static int take_members(const struct collection_def *c, const json_t *page, api_member_fn fn,
-			void *arg)
+			void *arg, long *left)
 {
 	const json_t *items = json_object_get(page, c->list_key), *m;
 	size_t i;
@@ -292,6 +302,9 @@ static int take_members(const struct collection_def *c, const json_t *page, api_
 			m = json_object_get(m, c->member_wrap);
 		if (!json_is_object(m))
 			return -EIO;
+		if (*left <= 0)
+			return -EFBIG;
+		--*left;
 		rc = fn(arg, m);
 		if (rc)
 			return rc;
@@ -299,16 +312,77 @@ static int take_members(const struct collection_def *c, const json_t *page, api_
 	return (int)json_array_size(items);
 }
 
+/*
+ * The pages one listing has asked for, to refuse a next link that goes back
+ * to one of them (A -> B -> A). A page is known by its "marker" when it has
+ * one (the same marker is the same place in the collection, whatever else
+ * the link says), else by its whole URL. Open addressing on 64-bit hashes;
+ * a collision can only end a listing early, never make it loop.
+ */
+struct seen_pages {
+	uint64_t *slot; /* 0 = empty */
+	size_t size, used; /* size: a power of two, or 0 */
+};
+
+static uint64_t page_key(const char *url)
+{
+	size_t len;
+	const char *marker = url_query_param(url, "marker", &len);
+	uint64_t h;
+
+	h = marker ? cfs_fnv1a(marker, len) ^ 0x6d61726b6572ULL : cfs_fnv1a(url, strlen(url));
+	return h ? h : 1;
+}
+
+/* Returns 1 when @url's page was seen before, 0 after recording it, or
+ * -ENOMEM. */
+static int seen_pages_add(struct seen_pages *sp, const char *url)
+{
+	uint64_t key = page_key(url);
+	size_t i;
+
+	if (2 * (sp->used + 1) > sp->size) {
+		size_t size = sp->size ? 2 * sp->size : 64;
+		uint64_t *slot = calloc(size, sizeof(*slot));
+
+		if (!slot)
+			return -ENOMEM;
+		for (size_t j = 0; j < sp->size; j++) {
+			if (!sp->slot[j])
+				continue;
+			for (i = sp->slot[j] & (size - 1); slot[i]; i = (i + 1) & (size - 1))
+				;
+			slot[i] = sp->slot[j];
+		}
+		free(sp->slot);
+		sp->slot = slot;
+		sp->size = size;
+	}
+	for (i = key & (sp->size - 1); sp->slot[i]; i = (i + 1) & (sp->size - 1))
+		if (sp->slot[i] == key)
+			return 1;
+	sp->slot[i] = key;
+	sp->used++;
+	return 0;
+}
+
 int api_list(struct session *s, const struct collection_def *c, api_member_fn fn, void *arg)
 {
+	const char *endpoint = s->endpoint[c->service];
+	/* One deadline for the whole listing, every page and retry within it:
+	 * a syscall that lists waits at most `timeout`, however many pages a
+	 * cloud keeps offering. */
+	const int64_t deadline = clock_now_ms() + (int64_t)(s->cfg->timeout_s * 1000);
+	struct seen_pages seen = { 0 };
+	long left = s->cfg->max_entries > 0 ? s->cfg->max_entries : CONFIG_MAX_ENTRIES;
 	json_t *page = NULL;
 	char *url = NULL, *next = NULL;
-	int rc = 0, pages = 0;
+	int rc = 0;
 
-	if (!s->endpoint[c->service])
+	if (!endpoint)
 		return -ENODEV;
 	if (c->paged)
-		rc = asprintf(&url, "%s%s?limit=%d", s->endpoint[c->service], c->list_path,
+		rc = asprintf(&url, "%s%s?limit=%d", endpoint, c->list_path,
 			      COLLECTION_PAGE_LIMIT) < 0
 			     ? -ENOMEM
 			     : 0;
@@ -321,36 +395,59 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 	for (;;) {
 		int n;
 
-		rc = get_json_url(s, url, &page);
+		rc = seen_pages_add(&seen, url);
+		if (rc == 1) {
+			log_cloud_error("GET %s: the next link leads back to a page already listed;"
+					" listing refused",
+					url);
+			rc = -EIO;
+		}
 		if (rc)
 			goto out;
-		n = take_members(c, page, fn, arg);
+		if (clock_now_ms() >= deadline) {
+			log_cloud_error("GET %s: the listing did not end within %g s (timeout);"
+					" listing refused",
+					url, s->cfg->timeout_s);
+			rc = -ETIMEDOUT;
+			goto out;
+		}
+		rc = get_json_url(s, url, deadline, &page);
+		if (rc)
+			goto out;
+		n = take_members(c, page, fn, arg, &left);
 		if (n == -EIO)
 			log_cloud_error("GET %s: the answer has no '%s' list", url, c->list_key);
+		if (n == -EFBIG)
+			log_cloud_error(
+				"GET %s: the listing has more than %ld members (max_entries);"
+				" listing refused",
+				url, s->cfg->max_entries);
 		if (n < 0) {
 			rc = n;
 			goto out;
 		}
-		next = api_next_url(c, page, s->endpoint[c->service]);
-		json_decref(page);
-		page = NULL;
-		/* Stop at the last page; an empty page or a link to itself would
-		 * otherwise loop forever. */
-		if (!next || n == 0)
-			break;
-		if (!strcmp(next, url) || ++pages > API_MAX_PAGES) {
-			log_cloud_error("GET %s: pagination does not advance; listing refused",
-					url);
-			free(next);
-			rc = -EIO;
+		rc = api_next_url(c, page, endpoint, &next);
+		if (rc == -EINVAL)
+			log_cloud_error("GET %s: the next link is not on the %s endpoint %s;"
+					" not sending the token there, listing refused",
+					url, services[c->service].name, endpoint);
+		if (rc) {
+			rc = rc == -ENOMEM ? rc : -EIO;
 			goto out;
 		}
+		json_decref(page);
+		page = NULL;
+		/* An empty page ends the listing even with a next link. */
+		if (!next || n == 0)
+			break;
 		free(url);
 		url = next;
+		next = NULL;
 	}
-	free(next);
 out:
+	free(next);
 	free(url);
+	free(seen.slot);
 	json_decref(page);
 	return rc;
 }
@@ -408,7 +505,7 @@ int api_send(struct session *s, enum service svc, const char *method, const char
 	if (!url)
 		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
 	http_response_init(&resp);
-	rc = api_call(s, method, url, body, &resp);
+	rc = api_call(s, method, url, body, 0, &resp);
 	if (rc || !out)
 		goto out;
 	*out = NULL;

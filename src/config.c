@@ -70,6 +70,7 @@ void config_init(struct config *cfg)
 	cfg->timeout_s = 30.0;
 	cfg->connect_timeout_s = 5.0;
 	cfg->retries = 3;
+	cfg->max_entries = CONFIG_MAX_ENTRIES;
 }
 
 void config_free(struct config *cfg)

@@ -33,6 +33,8 @@
 #define FS_UNKNOWN_INO 0xffffffffu
 
 struct handle {
+	struct fs_open_link link; /* first: a link is its handle */
+	struct cloudfs *fs;
 	char *path;
 	struct buf data; /* read snapshot, or bytes written so far */
 	bool writing;
@@ -58,15 +60,51 @@ struct dent {
 	struct stat st; /* st_ino: the model's version */
 };
 
-/* An open directory: its entries as of the readdir at offset 0, so later
- * offsets index the same list. */
+/* An open directory: its entries as of the opendir, or of the last readdir
+ * at offset 0 (a rewinddir), so later offsets index the same list. */
 struct dir {
+	struct fs_open_link link; /* first: a link is its dir */
+	struct cloudfs *fs;
 	char *path;
 	struct dent *e;
 	size_t n, cap;
 	bool filled;
+	bool unread; /* filled by the opendir, not yet read from offset 0 */
 	pthread_mutex_t lock;
 };
+
+/* ---- what the kernel holds open ------------------------------------- */
+
+void fs_open_init(struct fs_open *o)
+{
+	o->head = NULL;
+	pthread_mutex_init(&o->lock, NULL);
+}
+
+static void open_add(struct fs_open *o, struct fs_open_link *l, bool dir)
+{
+	l->dir = dir;
+	l->prev = NULL;
+	pthread_mutex_lock(&o->lock);
+	l->next = o->head;
+	if (o->head)
+		o->head->prev = l;
+	o->head = l;
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void open_del(struct fs_open *o, struct fs_open_link *l)
+{
+	pthread_mutex_lock(&o->lock);
+	if (l->prev)
+		l->prev->next = l->next;
+	else if (o->head == l)
+		o->head = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+	pthread_mutex_unlock(&o->lock);
+}
 
 /* The request this thread serves, until it is answered: interrupts are
  * asked of it. */
@@ -336,6 +374,16 @@ static void dir_clear(struct dir *d)
 	d->filled = false;
 }
 
+static void dir_free(struct dir *d)
+{
+	open_del(&d->fs->open, &d->link);
+	dir_clear(d);
+	free(d->e);
+	free(d->path);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
 static int dir_fill(struct cloudfs *fs, struct dir *d)
 {
 	int rc;
@@ -350,6 +398,12 @@ static int dir_fill(struct cloudfs *fs, struct dir *d)
 	return rc;
 }
 
+/* The listing is read here rather than at the first readdir: during a
+ * readdir the kernel holds the directory, so the names found gone could be
+ * forgotten by the kernel only after it, and an `ls` that no longer shows a
+ * name could be followed by a `test -e` that still finds it. An opendir
+ * holds nothing: it waits (bounded) until the notifier has told the kernel,
+ * then answers. */
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req);
@@ -362,12 +416,20 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	d->fs = fs;
+	open_add(&fs->open, &d->link, true);
+	rc = dir_fill(fs, d);
+	if (rc) {
+		dir_free(d);
+		reply_err(req, rc);
+		return;
+	}
+	d->unread = true;
+	fs_notify_settle(fs, 250);
 	fi->fh = (uint64_t)(uintptr_t)d;
 	leave();
-	if (fuse_reply_open(req, fi)) {
-		free(d->path);
-		free(d);
-	}
+	if (fuse_reply_open(req, fi))
+		dir_free(d);
 }
 
 static bool is_dot(const char *name)
@@ -429,8 +491,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc = buf ? 0 : -ENOMEM;
 
 	pthread_mutex_lock(&d->lock);
-	if (!rc && (off == 0 || !d->filled))
+	if (!rc && ((off == 0 && !d->unread) || !d->filled))
 		rc = dir_fill(fs, d);
+	d->unread = false;
 	for (size_t i = (size_t)off; !rc && i < d->n; i++) {
 		size_t n = plus ? add_plus(req, fs, d, i, buf + pos, size - pos, ino)
 				: add_plain(req, fs, d, i, buf + pos, size - pos);
@@ -466,17 +529,13 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct dir *d = (struct dir *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	dir_clear(d);
-	free(d->e);
-	free(d->path);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
+	dir_free(d);
 	fuse_reply_err(req, 0);
 }
 
 /* ---- files ------------------------------------------------------------ */
 
-static struct handle *handle_new(const char *path, bool writing)
+static struct handle *handle_new(struct cloudfs *fs, const char *path, bool writing)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
@@ -490,11 +549,14 @@ static struct handle *handle_new(const char *path, bool writing)
 	h->writing = writing;
 	buf_init(&h->data, writing ? FS_WRITE_MAX : CFS_MAX_BODY);
 	pthread_mutex_init(&h->lock, NULL);
+	h->fs = fs;
+	open_add(&fs->open, &h->link, false);
 	return h;
 }
 
 static void handle_free(struct handle *h)
 {
+	open_del(&h->fs->open, &h->link);
 	cache_val_unref(h->source);
 	stream_free(h->stream);
 	buf_free(&h->data);
@@ -506,7 +568,7 @@ static void handle_free(struct handle *h)
 static int open_handle(struct cloudfs *fs, const char *path, struct fuse_file_info *fi,
 		       bool created, enum model_wkind kind)
 {
-	struct handle *h = handle_new(path, true);
+	struct handle *h = handle_new(fs, path, true);
 	int rc = 0;
 
 	if (!h)
@@ -618,7 +680,7 @@ static int handle_render(struct cloudfs *fs, struct handle *h)
 static int open_read(struct cloudfs *fs, fuse_ino_t ino, const char *path, uint64_t version,
 		     struct fuse_file_info *fi)
 {
-	struct handle *h = handle_new(path, false);
+	struct handle *h = handle_new(fs, path, false);
 	uint64_t source = 0;
 	int rc;
 
@@ -1039,4 +1101,25 @@ static const struct fuse_lowlevel_ops fs_ops = {
 const struct fuse_lowlevel_ops *fs_operations(void)
 {
 	return &fs_ops;
+}
+
+/* The session has ended: nobody calls back any more, so no lock is needed
+ * beyond the list's. An upload still open is aborted (its half-made
+ * resource deleted) as a release would; nothing is committed. */
+void fs_open_free_all(struct fs_open *o)
+{
+	while (o->head) {
+		struct fs_open_link *l = o->head;
+
+		if (l->dir) {
+			dir_free((struct dir *)l);
+		} else {
+			struct handle *h = (struct handle *)l;
+
+			if (h->stream)
+				stream_abort(h->stream);
+			handle_free(h);
+		}
+	}
+	pthread_mutex_destroy(&o->lock);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
@@ -82,6 +83,10 @@ static void *notifier(void *arg)
 		else
 			fuse_lowlevel_notify_inval_entry(fs->se, l->ino, l->name, strlen(l->name));
 		free(l);
+		pthread_mutex_lock(&q->lock);
+		q->sent++;
+		pthread_cond_broadcast(&q->sent_cond);
+		pthread_mutex_unlock(&q->lock);
 	}
 	return NULL;
 }
@@ -113,15 +118,47 @@ static void queue_note(struct cloudfs *fs, fuse_ino_t ino, bool attr, const char
 	else
 		q->head = l;
 	q->tail = l;
+	q->queued++;
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 }
 
 void fs_notifier_init(struct fs_notifier *q)
 {
+	pthread_condattr_t ca;
+
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->sent_cond, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+/* Bounded: a note waits in the kernel for whatever operation holds its
+ * directory (a slow listing of another process), and an opendir must not
+ * inherit that wait. Waiters hold nothing the notifier's notes can wait
+ * for, so this cannot deadlock; the bound only caps the latency. */
+void fs_notify_settle(struct cloudfs *fs, int ms)
+{
+	struct fs_notifier *q = &fs->notifier;
+	struct timespec until;
+	uint64_t mark;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	mark = q->queued;
+	while (q->started && !q->stop && q->sent < mark)
+		if (pthread_cond_timedwait(&q->sent_cond, &q->lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&q->lock);
 }
 
 void fs_notifier_stop(struct fs_notifier *q)
@@ -132,6 +169,7 @@ void fs_notifier_stop(struct fs_notifier *q)
 	q->stop = true;
 	started = q->started;
 	pthread_cond_signal(&q->cond);
+	pthread_cond_broadcast(&q->sent_cond);
 	pthread_mutex_unlock(&q->lock);
 	if (started)
 		pthread_join(q->thread, NULL);
@@ -145,6 +183,7 @@ void fs_notifier_stop(struct fs_notifier *q)
 	q->tail = NULL;
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);
+	pthread_cond_destroy(&q->sent_cond);
 }
 
 void fs_notify(void *arg, const char *path, enum model_notify kind)

@@ -131,7 +131,14 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 	const char *v;
 	char tmp[32];
 
-	if (header_is(line, len, "X-Openstack-Request-Id", &v, &vlen))
+	/* A head ends with an empty line; a status line starts the next one
+	 * (after a 1xx). curl takes a connection closed before the empty
+	 * line as the end of the head, so this is how we tell. */
+	if (len >= 5 && !strncmp(line, "HTTP/", 5))
+		resp->head_done = false;
+	else if ((len == 2 && line[0] == '\r' && line[1] == '\n') || (len == 1 && line[0] == '\n'))
+		resp->head_done = true;
+	else if (header_is(line, len, "X-Openstack-Request-Id", &v, &vlen))
 		header_value(v, vlen, resp->request_id, sizeof(resp->request_id));
 	else if (header_is(line, len, "Content-Type", &v, &vlen))
 		header_value(v, vlen, resp->content_type, sizeof(resp->content_type));
@@ -196,6 +203,10 @@ void http_setup(CURL *h, const struct http_request *req, struct curl_slist *hdrs
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "cloudfs/" CLOUDFS_VERSION);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Never follow a redirect: curl would send our headers, the token
+	 * among them, to wherever a Location points. (The default, restated
+	 * because curl_easy_reset() is all that stands between requests.) */
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (req->cacert)
 		curl_easy_setopt(h, CURLOPT_CAINFO, req->cacert);
 	if (req->insecure) {
@@ -220,6 +231,7 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 	resp->status = 0;
 	resp->request_id[0] = resp->content_type[0] = resp->errbuf[0] = '\0';
 	resp->retry_after_s = -1;
+	resp->head_done = false;
 
 	rc = http_headers(req, "Accept: application/json", &hdrs, &auth);
 	if (rc)
@@ -240,7 +252,14 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 
 	cc = curl_easy_perform(h);
 	resp->curl_code = (int)cc;
-	if (cc == CURLE_OK) {
+	if (cc == CURLE_OK && !resp->head_done) {
+		/* Closed inside the head: no answer at all, whatever the status
+		 * line said. A transport error, retried like one. */
+		resp->curl_code = CURLE_RECV_ERROR;
+		snprintf(resp->errbuf, sizeof(resp->errbuf),
+			 "the connection closed inside the response head");
+		rc = errmap_curl(CURLE_RECV_ERROR);
+	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	} else {
 		if (!resp->errbuf[0])

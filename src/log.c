@@ -3,6 +3,8 @@
  * Logging and the user-readable error ring. Layer: utility. One of the two
  * files allowed mutable globals (the sink is process-wide by nature).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,11 +12,15 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cloudfs/log.h"
 
 static enum log_level log_level = LOG_LVL_WARN;
 static bool log_syslog;
+/* -o log=FILE: every message goes there, before and after detaching. Set
+ * once by main() before threads start; stdio locks each line. */
+static FILE *log_file;
 
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *ring[LOG_RING_SIZE]; /* protected by ring_lock */
@@ -33,6 +39,35 @@ void log_set_syslog(bool use_syslog)
 	log_syslog = use_syslog;
 }
 
+int log_open_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	if (log_file)
+		fclose(log_file);
+	log_file = f;
+	return 0;
+}
+
+void log_close(void)
+{
+	if (log_file)
+		fclose(log_file);
+	log_file = NULL;
+	if (log_syslog)
+		closelog();
+	log_syslog = false;
+}
+
 bool log_enabled(enum log_level level)
 {
 	return level <= log_level;
@@ -42,11 +77,22 @@ static void log_emit(enum log_level level, const char *msg)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char stamp[32];
+	struct timespec ts;
+	struct tm tm;
 
-	if (log_syslog)
+	if (log_file) {
+		/* A file has no syslog header: time, program and pid go in the line. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(log_file, "%s.%03ldZ cloudfs[%ld]: %s: %s\n", stamp, ts.tv_nsec / 1000000,
+			(long)getpid(), names[level], msg);
+	} else if (log_syslog) {
 		syslog(prio[level], "%s", msg);
-	else
+	} else {
 		fprintf(stderr, "cloudfs: %s: %s\n", names[level], msg);
+	}
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

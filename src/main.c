@@ -4,22 +4,29 @@
  * Order matters: parse options, read credentials, authenticate on the
  * terminal (bad credentials fail here, with Keystone's message), then mount,
  * daemonize, and only then start threads (fuse_session_loop_mt).
+ * Also the command line's other jobs: --check, --version, and the
+ * "SOURCE MOUNTPOINT" form mount(8) uses through mount.fuse3.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <fuse_lowlevel.h>
 
+#include "cloudfs/daemon.h"
 #include "cloudfs/fs.h"
 #include "cloudfs/fs_poll.h"
 #include "cloudfs/http.h"
 #include "cloudfs/log.h"
+#include "version.h" /* generated: the git description */
 
 struct options {
 	char *cloud;
@@ -33,8 +40,15 @@ struct options {
 	double timeout_s;
 	double connect_timeout_s;
 	int retries;
+	long max_entries;
 	unsigned max_threads;
 	int spin_us;
+	char *log; /* -o log=FILE */
+	int check; /* --check */
+	/* Words that are not options: MOUNTPOINT, or SOURCE MOUNTPOINT as
+	 * mount.fuse3 passes them (SOURCE: the clouds.yaml cloud name). */
+	char *words[2];
+	int nwords;
 };
 
 #define OPT(t, p)                                 \
@@ -62,16 +76,40 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("timeout=%lf", timeout_s),
 					       OPT("connect_timeout=%lf", connect_timeout_s),
 					       OPT("retries=%d", retries),
+					       OPT("max_entries=%ld", max_entries),
 					       OPT("max_threads=%u", max_threads),
 					       OPT("spin_us=%d", spin_us),
+					       OPT("log=%s", log),
+					       OPT("--check", check),
 					       FUSE_OPT_END };
+
+/* Keeps every unknown option for libfuse; takes the words apart. */
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	(void)outargs;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (o->nwords == 2) {
+		fprintf(stderr, "cloudfs: unexpected argument '%s' (see --help)\n", arg);
+		return -1;
+	}
+	o->words[o->nwords] = strdup(arg);
+	if (!o->words[o->nwords])
+		return -1;
+	o->nwords++;
+	return 0;
+}
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n\n"
+	printf("usage: %s [options] [CLOUD] MOUNTPOINT\n"
+	       "       %s --check [--os-cloud NAME]\n\n"
 	       "Mounts the OpenStack project your credentials scope to. Credentials are read\n"
 	       "like the openstack CLI reads them: OS_* variables (source an openrc file), or\n"
-	       "clouds.yaml/secure.yaml with OS_CLOUD or --os-cloud.\n\n"
+	       "clouds.yaml/secure.yaml with OS_CLOUD or --os-cloud. CLOUD, as mount(8) and\n"
+	       "fstab give it, names a cloud in clouds.yaml (\"-\": none).\n\n"
 	       "cloudfs options:\n"
 	       "    --os-cloud NAME        use cloud NAME from clouds.yaml (also -o cloud=NAME)\n"
 	       "    --os-region-name R     region to pick endpoints from (-o region=R)\n"
@@ -83,16 +121,20 @@ static void usage(const char *prog)
 	       "    -o timeout=SECS        deadline for one API call, retries included (default 30)\n"
 	       "    -o connect_timeout=SECS  TCP/TLS connect deadline (default 5)\n"
 	       "    -o retries=N           retries of idempotent calls on 5xx/429/network errors (default 3)\n"
+	       "    -o max_entries=N       most members one listing may have (default 100000)\n"
 	       "    -o max_threads=N       FUSE worker threads (default 16)\n"
 	       "    -o spin_us=US          how long a worker polls for the next request before it\n"
 	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
+	       "    -o log=FILE            append the log to FILE instead of stderr/syslog\n"
+	       "    --check                authenticate, reach every service, print a table, exit\n"
+	       "                           (0: all reachable; see EXIT STATUS in cloudfs(1))\n"
 	       "    -v, --verbose          log informational messages (renewals, retries)\n"
 	       "    -d                     foreground, and log every request and FUSE operation\n"
 	       "    -f                     stay in the foreground\n"
 	       "    -s                     single-threaded\n"
 	       "    -h, --help             this help, then FUSE's own options\n"
 	       "    -V, --version          print the version\n\n",
-	       prog);
+	       prog, prog);
 }
 
 /* Reads a line from the terminal without echo. Returns malloc'd or NULL. */
@@ -148,7 +190,83 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		cfg->connect_timeout_s = o->connect_timeout_s;
 	if (o->retries >= 0)
 		cfg->retries = o->retries;
+	if (o->max_entries > 0)
+		cfg->max_entries = o->max_entries;
 	return rc;
+}
+
+/*
+ * Loads and checks the credentials (prompting for a missing password on a
+ * terminal). Returns 0, or an exit code after printing why.
+ */
+static int load_config(struct config *cfg, const struct options *o)
+{
+	char err[1024] = "";
+	int rc;
+
+	config_init(cfg);
+	rc = apply_cli(cfg, o);
+	if (!rc)
+		rc = config_load(cfg, o->cloud, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "cloudfs: %s\n", err[0] ? err : strerror(-rc));
+		return rc == -ENOMEM ? CFS_EXIT_FAIL : CFS_EXIT_CONFIG;
+	}
+	if (config_auth_method(cfg) == AUTH_PASSWORD && !cfg->password && isatty(STDIN_FILENO))
+		cfg->password = prompt_secret("Password");
+	rc = config_validate(cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "cloudfs: %s\n", err);
+		return CFS_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/* The mount answers once the FUSE loop runs; this thread finds out by
+ * asking it (a stat of the root goes through the loop), then tells systemd.
+ * Started only when $NOTIFY_SOCKET is set. */
+struct ready_watch {
+	pthread_t thread;
+	const char *mountpoint; /* borrowed from main()'s options */
+	bool started;
+};
+
+static void *ready_main(void *arg)
+{
+	struct ready_watch *w = arg;
+	char msg[64];
+	struct stat st;
+
+	if (stat(w->mountpoint, &st) == 0) {
+		snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld", (long)getpid());
+		if (notify_send(msg) < 0)
+			log_warn("could not tell systemd the mount is ready ($NOTIFY_SOCKET)");
+	}
+	return NULL;
+}
+
+static void ready_start(struct ready_watch *w, const char *mountpoint)
+{
+	sigset_t all, old;
+
+	w->mountpoint = mountpoint;
+	if (!getenv("NOTIFY_SOCKET"))
+		return;
+	/* Signals belong to the loop's thread (fuse_set_signal_handlers). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	w->started = pthread_create(&w->thread, NULL, ready_main, w) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!w->started)
+		log_warn("no readiness thread: systemd will not see the mount ready");
+}
+
+/* After the session is gone: a stat still waiting was answered ENOTCONN. */
+static void ready_join(struct ready_watch *w)
+{
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	w->started = false;
 }
 
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct options *o)
@@ -157,30 +275,27 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *loop = NULL;
 	struct fs_poller *poller = NULL;
+	struct ready_watch ready = { 0 };
 	char err[1024] = "";
-	int rc, ret = 1;
+	int rc, ret = CFS_EXIT_FAIL;
+	bool http_ready = false;
 
 	memset(&fs, 0, sizeof(fs));
 	fs_notifier_init(&fs.notifier);
-	config_init(&fs.cfg);
-	rc = apply_cli(&fs.cfg, o);
-	if (!rc)
-		rc = config_load(&fs.cfg, o->cloud, err, sizeof(err));
+	fs_open_init(&fs.open);
+	rc = load_config(&fs.cfg, o);
 	if (rc) {
-		fprintf(stderr, "cloudfs: %s\n", err[0] ? err : strerror(-rc));
-		goto out;
-	}
-	if (config_auth_method(&fs.cfg) == AUTH_PASSWORD && !fs.cfg.password &&
-	    isatty(STDIN_FILENO))
-		fs.cfg.password = prompt_secret("Password");
-	rc = config_validate(&fs.cfg, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "cloudfs: %s\n", err);
+		ret = rc;
 		goto out;
 	}
 	rc = http_global_init();
 	if (rc) {
 		fprintf(stderr, "cloudfs: cannot initialise libcurl\n");
+		goto out;
+	}
+	http_ready = true;
+	if (o->check) {
+		ret = check_run(&fs.cfg, stdout);
 		goto out;
 	}
 	fs.auth = auth_new(&fs.cfg);
@@ -191,6 +306,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	rc = auth_login(fs.auth, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "cloudfs: %s\n", err);
+		ret = cfs_exit_for_login(rc);
 		goto out;
 	}
 	rc = session_init(&fs.sess, &fs.cfg, fs.auth, err, sizeof(err));
@@ -222,8 +338,9 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	/* Only FUSE worker threads have a request to be interrupted. */
 	http_set_cancel_hook(fs_interrupted);
 	log_info("mounted %s on %s", fs.cfg.source ? fs.cfg.source : "?", fopts->mountpoint);
+	ready_start(&ready, fopts->mountpoint);
 	if (fopts->singlethread) {
-		ret = fuse_session_loop(se) ? 1 : 0;
+		rc = fuse_session_loop(se);
 	} else {
 		loop = fuse_loop_cfg_create();
 		if (!loop)
@@ -234,10 +351,17 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		rc = fs_poller_start(se, (unsigned)o->spin_us, &poller);
 		if (rc)
 			log_warn("no polling worker: %s", strerror(-rc));
-		ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
+		rc = fuse_session_loop_mt(se, loop);
 		fs_poller_stop(poller);
 		fuse_loop_cfg_destroy(loop);
 	}
+	/* The loop returns the number of the signal that ended it (SIGTERM from
+	 * systemctl stop or kill, SIGINT, SIGHUP): asked to stop, cloudfs
+	 * unmounts and that is a success. A negative value is an error. */
+	ret = rc < 0 ? CFS_EXIT_FAIL : CFS_EXIT_OK;
+	if (rc > 0)
+		log_info("signal %d: unmounting %s", rc, fopts->mountpoint);
+	notify_send("STOPPING=1");
 out_unmount:
 	fs_notifier_stop(&fs.notifier);
 	fuse_session_unmount(se);
@@ -246,14 +370,33 @@ out_signals:
 out_destroy:
 	fs.se = NULL;
 	fuse_session_destroy(se);
+	ready_join(&ready);
+	fs_open_free_all(&fs.open);
 out:
 	inodes_free(fs.inodes);
 	model_project_cleanup(&fs.project);
 	session_cleanup(&fs.sess);
 	auth_free(fs.auth);
 	config_free(&fs.cfg);
-	http_global_cleanup();
+	/* Cleaning up what was never initialised frees a wild pointer in
+	 * libcurl (ASan: bad-free when credentials were incomplete). */
+	if (http_ready)
+		http_global_cleanup();
 	return ret;
+}
+
+static int add_fsname(struct fuse_args *args, const char *cloud)
+{
+	char *opt = NULL;
+	int rc;
+
+	/* A fsname stops libfuse naming the type after the program: say it,
+	 * so the type stays fuse.cloudfs (umount, findmnt -t, fstab). */
+	if (asprintf(&opt, "-osubtype=cloudfs,fsname=%s", cloud) < 0)
+		return -1;
+	rc = fuse_opt_insert_arg(args, 1, opt);
+	free(opt);
+	return rc;
 }
 
 int main(int argc, char *argv[])
@@ -266,17 +409,32 @@ int main(int argc, char *argv[])
 		.timeout_s = -1,
 		.connect_timeout_s = -1,
 		.retries = -1,
+		.max_entries = -1,
 		.spin_us = 200,
 	};
-	int ret = 1;
+	int ret = CFS_EXIT_USAGE;
 
-	if (fuse_opt_parse(&args, &o, option_spec, NULL) == -1)
-		return 1;
+	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
+		goto out;
+	/* mount.fuse3 runs "cloudfs SOURCE MOUNTPOINT -o ...": the source names
+	 * the cloud, unless --os-cloud / -o cloud= did, or it is "-". */
+	if (o.nwords == 2 && !o.cloud && strcmp(o.words[0], "-")) {
+		o.cloud = o.words[0];
+		o.words[0] = NULL;
+	}
+	if (o.nwords > 0 && fuse_opt_add_arg(&args, o.words[o.nwords - 1]))
+		goto out;
+	/* df and findmnt show the cloud's name as the mount's source. Inserted
+	 * first, so a -o fsname= of the user's comes later and wins; a name
+	 * that would need escaping in an option keeps libfuse's default. */
+	if (o.cloud && !strpbrk(o.cloud, ",\\") && add_fsname(&args, o.cloud))
+		goto out;
 	if (fuse_parse_cmdline(&args, &fopts) != 0)
 		goto out;
 	if (fopts.show_version) {
-		printf("cloudfs %s (libfuse %s)\n", CLOUDFS_VERSION, fuse_pkgversion());
-		ret = 0;
+		printf("cloudfs %s (%s; libfuse %s)\n", CLOUDFS_VERSION, CLOUDFS_GIT_DESCRIBE,
+		       fuse_pkgversion());
+		ret = CFS_EXIT_OK;
 		goto out;
 	}
 	if (fopts.show_help) {
@@ -284,11 +442,15 @@ int main(int argc, char *argv[])
 		printf("FUSE options:\n");
 		fuse_cmdline_help();
 		fuse_lowlevel_help();
-		ret = 0;
+		ret = CFS_EXIT_OK;
 		goto out;
 	}
-	if (!fopts.mountpoint) {
-		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
+	if (o.check && (fopts.mountpoint || o.nwords)) {
+		fprintf(stderr, "usage: %s --check [--os-cloud NAME] (no mountpoint)\n", argv[0]);
+		goto out;
+	}
+	if (!o.check && !fopts.mountpoint) {
+		fprintf(stderr, "usage: %s [options] [CLOUD] MOUNTPOINT (see --help)\n", argv[0]);
 		goto out;
 	}
 	/* Beyond a few milliseconds a poll only burns a CPU. */
@@ -299,16 +461,37 @@ int main(int argc, char *argv[])
 	/* The kernel enforces the modes cloudfs shows: with -o allow_other,
 	 * other users act with the mounting user's credentials, and may do
 	 * only what the modes let them (read, not change). */
-	if (fuse_opt_add_arg(&args, "-odefault_permissions"))
+	if (fuse_opt_add_arg(&args, "-odefault_permissions")) {
+		ret = CFS_EXIT_FAIL;
 		goto out;
+	}
 	log_init(fopts.debug ? LOG_LVL_DEBUG : o.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, false);
+	/* Opened before daemonizing, which changes to /: a relative FILE is
+	 * relative to where cloudfs was started. */
+	if (o.log) {
+		int rc = log_open_file(o.log);
+
+		if (rc) {
+			fprintf(stderr, "cloudfs: -o log=%s: %s\n", o.log, strerror(-rc));
+			ret = CFS_EXIT_USAGE;
+			goto out;
+		}
+	}
+	/* --check prints its own table; the api layer's warnings would say
+	 * the same twice. */
+	if (o.check && !fopts.debug && !o.verbose)
+		log_init(LOG_LVL_ERROR, false);
 	ret = run(&args, &fopts, &o);
+	log_close();
 out:
 	free(fopts.mountpoint);
 	free(o.cloud);
 	free(o.region);
 	free(o.interface);
 	free(o.cacert);
+	free(o.log);
+	free(o.words[0]);
+	free(o.words[1]);
 	fuse_opt_free_args(&args);
 	return ret;
 }

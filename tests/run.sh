@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs the whole test suite: unit (cmocka), the fake cloud's own checks, the
-# mounted tests against the fake cloud, and the end-to-end tests against a
+# mounted tests against the fake cloud, the hostile tests (tests/hostile: a
+# lying cloud and a fault proxy), and the end-to-end tests against a
 # real OpenStack (contrib/devcloud, brought up if it is not running).
 # Ends with one line "N passed, N failed". Exit status 0 only if all passed.
 #   tests/run.sh            everything
@@ -42,6 +43,16 @@ $PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || fail
 stage "mounted tests (sanitized binary on FUSE, fake cloud)"
 CLOUDFS_BIN=$ROOT/build-san/cloudfs \
 	$PYTEST -q -p no:cacheprovider tests/mounted --junitxml="$RESULTS/mounted.xml" || failed_stage mounted
+
+stage "hostile tests (sanitized binary on FUSE, hostile cloud and fault proxy)"
+CLOUDFS_BIN=$ROOT/build-san/cloudfs \
+	$PYTEST -q -p no:cacheprovider tests/hostile --junitxml="$RESULTS/hostile.xml" || failed_stage hostile
+
+# --- package stage (tests/package): the .deb builds, lintian finds no error,
+# the packaged binary mounts the fake cloud from an fstab line. Self-contained.
+stage "Debian package (dpkg-buildpackage, lintian, fstab mount of the packaged binary)"
+$PYTEST -q -p no:cacheprovider tests/package --junitxml="$RESULTS/package.xml" || failed_stage package
+# --- end of package stage
 
 stage "mounted concurrency tests under ThreadSanitizer (clang -Werror build-tsan)"
 # test_trust.py (racing writers, concurrent closes, lookups during changes) and

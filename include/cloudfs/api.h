@@ -46,7 +46,10 @@ typedef int (*api_member_fn)(void *arg, const json_t *member);
  * api_list() - every member of a collection, following pagination to the end
  * @fn: called for each member, page by page, so only one page is ever held
  * Returns 0 or -errno (also @fn's); a failure part way through means the
- * caller must drop what it gathered: never a partial listing.
+ * caller must drop what it gathered: never a partial listing. The whole
+ * listing shares one `timeout` deadline (-ETIMEDOUT); a next link off the
+ * endpoint's origin or back to a page already listed fails it (-EIO), and
+ * so do more than `max_entries` members (-EFBIG).
  */
 int api_list(struct session *s, const struct collection_def *c, api_member_fn fn,
 	     void *arg) CFS_WARN_UNUSED;
@@ -107,8 +110,16 @@ ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, si
  * interrupted (removing a half-made resource). */
 int api_cleanup_delete(struct session *s, enum service svc, const char *path) CFS_WARN_UNUSED;
 
-/* The absolute URL of the next page, or NULL (no next page / bad link).
- * @base is the service endpoint (for Glance's relative links). Pure. */
-char *api_next_url(const struct collection_def *c, const json_t *page, const char *base);
+/*
+ * api_next_url() - the URL of @page's next page, checked before a token
+ * goes there
+ * @base: the service endpoint (Glance's links are relative to it)
+ * @out:  on 0, the URL (malloc'd), or NULL on the last page (no link, or a
+ *        link that is not a string)
+ * Returns 0, -EINVAL when the link points off the endpoint's origin (or
+ * is not a URL url_origin() accepts), or -ENOMEM. Pure.
+ */
+int api_next_url(const struct collection_def *c, const json_t *page, const char *base,
+		 char **out) CFS_WARN_UNUSED;
 
 #endif

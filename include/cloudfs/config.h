@@ -50,7 +50,12 @@ struct config {
 	double timeout_s;
 	double connect_timeout_s;
 	int retries;
+	long max_entries; /* members of one listing before it fails with EFBIG */
 };
+
+/* Default cap on the members of one listing (-o max_entries): a cloud whose
+ * pagination never ends must not grow the daemon without bound. */
+#define CONFIG_MAX_ENTRIES 100000L
 
 void config_init(struct config *cfg);
 void config_free(struct config *cfg);

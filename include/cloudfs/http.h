@@ -35,6 +35,7 @@ struct http_response {
 	long retry_after_s; /* Retry-After in seconds, or -1 */
 	char errbuf[256]; /* libcurl's reason on transport failure */
 	int curl_code; /* raw CURLcode, for errmap_curl_retryable() */
+	bool head_done; /* the last response head arrived whole (its blank line) */
 };
 
 /* Called once from main() before any thread exists. */
@@ -57,7 +58,10 @@ void http_response_free(struct http_response *resp);
  * http_perform() - send @req and collect the answer into @resp
  * Returns: 0 when an HTTP response arrived (whatever its status), or a
  * negative errno for transport failures: -ETIMEDOUT, -ECONNREFUSED,
- * -EHOSTUNREACH, -EINTR (cancelled), -EFBIG (body over the cap), -EIO.
+ * -EHOSTUNREACH, -EINTR (cancelled), -EFBIG (body over the cap, counted
+ * after decompression), -ECONNRESET (also for a connection closed inside
+ * the response head: curl_code CURLE_RECV_ERROR, retryable), -EIO. Redirects are never
+ * followed: a 3xx is returned as it is, and the token stays on this host.
  * Context: any thread; each thread uses its own curl handle.
  */
 int http_perform(const struct http_request *req, struct http_response *resp) CFS_WARN_UNUSED;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The only logging entry point. Messages go to stderr in the foreground and
- * to syslog once daemonized. Errors reported by the cloud are also kept in a
+ * The only logging entry point. Messages go to stderr in the foreground,
+ * to syslog ("cloudfs[pid]", facility daemon) once daemonized, or to the
+ * file -o log=FILE names. Errors reported by the cloud are also kept in a
  * small ring that users read as /.cloudfs/errors, because an errno alone
  * does not say why the cloud refused. Never pass a token or password here.
  */
@@ -21,6 +22,12 @@ enum log_level {
 /* Called from main() before any thread starts. */
 void log_init(enum log_level level, bool use_syslog);
 void log_set_syslog(bool use_syslog);
+/* -o log=FILE: from now on every message is appended to @path (created
+ * 0600), with a time stamp, in the foreground and once detached. Called
+ * before threads start. Returns 0 or -errno. */
+int log_open_file(const char *path) CFS_WARN_UNUSED;
+/* Closes the log file and syslog (at exit). */
+void log_close(void);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) CFS_PRINTF(2, 3);
 

@@ -21,7 +21,7 @@ The catalog also lists every service in RegionTwo, at a port that refuses connec
 that ignores OS_REGION_NAME fails.  Users: demo/demo (project demo), admin/admin (project admin),
 domain Default (id default); application credential appcred-id / appcred-secret (demo).
 
-Bodies, error shapes, headers and pagination copy the captures in shared/fixtures/openstack-zed:
+Bodies, error shapes, headers and pagination copy the captures in tests/fixtures/openstack-zed:
 Nova/Cinder {"itemNotFound": {...}}, Neutron {"NeutronError": {...}}, Keystone {"error": {...}},
 Glance errors as HTML pages; Nova `servers_links` next when a page is full, Cinder `volumes_links`
 only when more remain, Glance relative `next`, Neutron `next` + `previous` (page_reverse=True).

@@ -2,8 +2,11 @@
 /*
  * Pagination links: any bytes as a listing page, read by every
  * collection's pagination style (Nova/Cinder/Neutron "*_links", Glance's
- * relative "next"). Property: an answer is a non-empty string.
+ * relative "next"). Properties: an answer is a non-empty string on the
+ * endpoint's origin; a refusal is -EINVAL (off-origin) or -ENOMEM and
+ * answers no URL.
  */
+#include <errno.h>
 #include <jansson.h>
 
 #include "cloudfs/api.h"
@@ -16,9 +19,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!page)
 		return 0;
 	for (size_t i = 0; i < collections_count; i++) {
-		char *url = api_next_url(&collections[i], page, "http://127.0.0.1:8774/v2.1");
+		static const char base[] = "http://127.0.0.1:8774/v2.1";
+		char *url = NULL;
+		int rc = api_next_url(&collections[i], page, base, &url);
 
-		FUZZ_ASSERT(!url || *url);
+		if (rc) {
+			FUZZ_ASSERT(rc == -EINVAL || rc == -ENOMEM);
+			FUZZ_ASSERT(!url);
+			continue;
+		}
+		FUZZ_ASSERT(!url || !strncmp(url, "http://127.0.0.1:8774/", 22));
 		free(url);
 	}
 	json_decref(page);

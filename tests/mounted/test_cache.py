@@ -222,3 +222,24 @@ def test_pagination_is_followed_to_the_end(mount_factory, fake):
     assert len(set(names)) == len(names)
     pages = fake.requests(service="compute", path_prefix="/compute/v2.1/servers/detail")
     assert len(pages) == 3  # 2500+ servers at 1000 a page
+
+
+def test_a_name_the_listing_no_longer_shows_is_gone_at_once(mount_factory, fake):
+    # `ls` then `test -e`: once a listing stops showing a resource, the name
+    # must not resolve from what the kernel kept of an earlier listing (its
+    # entries live for the whole TTL, 30 s here, unless cloudfs makes it drop
+    # them).
+    m = mount_factory("-o", "cache_ttl=30")
+    refresh = f"echo networks > {m.p('.cloudfs', 'refresh')}"
+    stale = []
+    for i in range(5):
+        (net,) = fake.seed(networks=[{"name": f"gone-{i}"}])["networks"]
+        assert sh(refresh).returncode == 0
+        assert net["id"] in os.listdir(m.p("networks"))
+        assert os.path.isdir(m.p("networks", net["id"]))  # the kernel has the entry now
+        fake.delete("networks", net["id"])
+        assert sh(refresh).returncode == 0
+        assert net["id"] not in os.listdir(m.p("networks"))
+        if os.path.exists(m.p("networks", net["id"])):
+            stale.append(i)
+    assert stale == [], f"listed as gone but still found by stat in rounds {stale}"

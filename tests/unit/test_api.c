@@ -3,6 +3,7 @@
  * collection definitions. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,9 @@ static const struct collection_def *coll(const char *name)
 static void expect_next(const char *collection, const json_t *page, const char *base,
 			const char *want)
 {
-	char *got = api_next_url(coll(collection), page, base);
+	char *got = NULL;
 
+	assert_int_equal(api_next_url(coll(collection), page, base, &got), 0);
 	if (!want) {
 		if (got)
 			fail_msg("%s: next \"%s\", want none", collection, got);
@@ -91,9 +93,9 @@ static void test_glance_relative(void **state)
 	expect_next("images", page, "http://h/image",
 		    "http://h/image/v2/images?limit=1&marker="
 		    "548b40e6-11b4-4ada-8c38-30252b4f8b41");
-	/* An absolute "next" is taken as it is. */
-	json_object_set_new(page, "next", json_string("https://other:9292/v2/images?marker=x"));
-	expect_next("images", page, "http://h:9292", "https://other:9292/v2/images?marker=x");
+	/* An absolute "next" on the endpoint's origin is taken as it is. */
+	json_object_set_new(page, "next", json_string("http://H:9292/v2/images?marker=x"));
+	expect_next("images", page, "http://h:9292", "http://H:9292/v2/images?marker=x");
 	/* The last page has no "next" (or an empty one). */
 	json_object_set_new(page, "next", json_string(""));
 	expect_next("images", page, "http://h:9292", NULL);
@@ -142,6 +144,41 @@ static void test_malformed_links(void **state)
 	json_t *glance = json_loads("{\"images\": [], \"next\": 5}", 0, NULL);
 
 	expect_next("images", glance, "http://h", NULL);
+	json_decref(glance);
+}
+
+/* A next link to any other scheme, host or port is refused: the token
+ * would go with it (issue 11, defect 1). */
+static void test_offhost_links_refused(void **state)
+{
+	static const char *const hrefs[] = {
+		"http://127.0.0.2:8774/v2.1/servers/detail?marker=m",
+		"https://127.0.0.1:8774/v2.1/servers/detail?marker=m",
+		"http://127.0.0.1:8775/v2.1/servers/detail?marker=m",
+		"http://127.0.0.1/v2.1/servers/detail?marker=m",
+		"http://127.0.0.1:8774@evil/v2.1/servers/detail",
+		"ftp://127.0.0.1:8774/v2.1/servers/detail",
+		"http://127.0.0.1:8774\\@evil/x",
+	};
+	char *got = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hrefs) / sizeof(hrefs[0]); i++) {
+		json_t *page = json_pack("{s:[], s:[{s:s, s:s}]}", "servers", "servers_links",
+					 "rel", "next", "href", hrefs[i]);
+
+		assert_non_null(page);
+		if (api_next_url(coll("servers"), page, "http://127.0.0.1:8774/v2.1", &got) !=
+		    -EINVAL)
+			fail_msg("followed %s", hrefs[i]);
+		assert_null(got);
+		json_decref(page);
+	}
+	/* Glance's absolute next, too. */
+	json_t *glance = json_pack("{s:[], s:s}", "images", "next", "http://evil:9292/v2/images");
+
+	assert_int_equal(api_next_url(coll("images"), glance, "http://h:9292", &got), -EINVAL);
+	assert_null(got);
 	json_decref(glance);
 }
 
@@ -201,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_glance_relative),
 		cmocka_unit_test(test_cinder_without_links),
 		cmocka_unit_test(test_malformed_links),
+		cmocka_unit_test(test_offhost_links_refused),
 		cmocka_unit_test(test_empty_next_href),
 		cmocka_unit_test(test_collections_match_fixtures),
 	};

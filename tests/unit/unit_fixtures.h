@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared by the unit tests: reading a fixture from $CLOUDFS_FIXTURES
- * (tests/unit/fixtures/, set by tests/meson.build). Header-only and static
+ * (tests/fixtures/openstack-zed/, set by tests/meson.build). Header-only and static
  * inline so that a test that does not use a helper does not warn.
  */
 #ifndef CLOUDFS_UNIT_FIXTURES_H
@@ -27,7 +27,7 @@ static inline char *fixture_read(const char *name, size_t *len)
 	long n;
 
 	if (!dir)
-		dir = "tests/unit/fixtures";
+		dir = "tests/fixtures/openstack-zed";
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "rb");
 	if (!f)
