@@ -101,6 +101,18 @@ ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **le
 /* Download: waits for the answer's status; returns it, 0 when the transfer
  * ended without one (see http_stream_read()), or -EINTR / -ETIMEDOUT. */
 long http_stream_status(struct http_stream *s, long timeout_ms);
+/* Download: what the answer's head says about the body that follows. */
+struct http_stream_head {
+	long status; /* 0: the transfer ended without an answer */
+	long long content_length; /* -1: not stated (chunked) */
+	bool has_range; /* a Content-Range header came */
+	bool range_ok; /* ... and reads "bytes FIRST-LAST/TOTAL" */
+	long long range_first, range_last, range_total; /* range_total -1: "*" */
+};
+/* Download: waits until the answer's head has arrived (or the transfer
+ * ended), then describes it. 0, or -EINTR / -ETIMEDOUT. */
+int http_stream_head(struct http_stream *s, long timeout_ms,
+		     struct http_stream_head *out) CFS_WARN_UNUSED;
 /* The URL the stream was opened for, for messages. */
 const char *http_stream_url(const struct http_stream *s);
 void http_stream_free(struct http_stream *s);

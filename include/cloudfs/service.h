@@ -123,9 +123,10 @@ const struct collection_def *collection_next(const struct collection_def *c);
  * the usual body of a busy() hook. */
 bool service_field_in(const struct json_t *doc, const char *field, const char *const *words);
 
-/* @doc's name (borrowed from @doc), or NULL when @c has no name field or
- * @doc no string there. */
-const char *collection_member_name(const struct collection_def *c, const struct json_t *doc);
+/* @doc's name value (borrowed from @doc), or NULL when @c has no name
+ * field or @doc has nothing there. */
+const struct json_t *collection_member_name(const struct collection_def *c,
+					    const struct json_t *doc);
 
 #define SERVICE_ROWS(rows) .collections = rows, .n_collections = sizeof(rows) / sizeof((rows)[0])
 

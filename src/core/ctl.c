@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cloudfs/leftovers.h"
 #include "cloudfs/log.h"
 #include "cloudfs/render.h"
 #include "model_int.h"
@@ -35,12 +36,13 @@ static int ctl_endpoints(struct project *p, struct buf *out)
 
 static int ctl_status(struct project *p, struct buf *out)
 {
+	int rc;
 	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
 	const json_t *proj = json_object_get(tok, "project"), *user = json_object_get(tok, "user");
 	struct cache_stats st;
 
 	cache_get_stats(p->cache, &st);
-	return buf_addf(out,
+	rc = buf_addf(out,
 			"project %s (%s)\nuser %s\nauth_url %s\ncredentials %s\n"
 			"token_expires_in_s %lld\ntokens_issued %u\n"
 			"requests %lu\nfailed_requests %lu\n"
@@ -56,6 +58,8 @@ static int ctl_status(struct project *p, struct buf *out)
 			atomic_load(&p->sess->failures), (long long)p->ttl_ms,
 			(long long)p->neg_ttl_ms, st.entries, st.hits, st.misses, st.fetches,
 			st.coalesced);
+	/* Cleanup DELETEs still owed (failed uploads' half-made images). */
+	return rc ? rc : leftovers_render(p->leftovers, out);
 }
 
 static int ctl_project(struct project *p, struct buf *out)

@@ -10,9 +10,9 @@
 
 #include "cloudfs/service.h"
 
-const char *collection_member_name(const struct collection_def *c, const json_t *doc)
+const json_t *collection_member_name(const struct collection_def *c, const json_t *doc)
 {
-	return c->name_field ? json_string_value(json_object_get(doc, c->name_field)) : NULL;
+	return c->name_field ? json_object_get(doc, c->name_field) : NULL;
 }
 
 bool service_field_in(const json_t *doc, const char *field, const char *const *words)

@@ -4,6 +4,7 @@
  * (32 KiB, kept until the format is known) plus curl's buffers; per
  * download HTTP_STREAM_BUF at most.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "cloudfs/clock.h"
+#include "cloudfs/leftovers.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
 #include "cloudfs/render.h"
@@ -33,6 +36,15 @@ struct stream {
 	int failed; /* an earlier write failed: every later call does */
 	off_t offset; /* upload: bytes received; download: next byte the stream gives */
 	off_t size; /* download: the image's size */
+	/* Download: a read that failed for good (a stall, bytes that are not
+	 * the image's) fails every later read of this open file the same way,
+	 * so a reader is not made to wait again at each read. */
+	int broken;
+	/* Download: the digest Glance states for the image, and the one of the
+	 * bytes received, while the current answer's body started at byte 0. */
+	const EVP_MD *want_md;
+	char want_hex[2 * EVP_MAX_MD_SIZE + 1];
+	EVP_MD_CTX *got_md; /* NULL: not hashing this answer */
 	struct buf head;
 	EVP_MD_CTX *md5;
 	EVP_MD_CTX *sha512;
@@ -106,6 +118,25 @@ int stream_upload_new(struct project *p, const char *path, struct stream **out)
 	return rc;
 }
 
+/* The digest a whole download is checked against: os_hash_value when
+ * OpenSSL knows its os_hash_algo, else the md5 checksum, else none. */
+static void want_digest(struct stream *s, const json_t *doc)
+{
+	const char *algo = json_string_value(json_object_get(doc, "os_hash_algo"));
+	const char *value = json_string_value(json_object_get(doc, "os_hash_value"));
+	const EVP_MD *md = algo && value ? EVP_get_digestbyname(algo) : NULL;
+
+	if (!md) {
+		value = json_string_value(json_object_get(doc, "checksum"));
+		md = value ? EVP_md5() : NULL;
+	}
+	if (!md || strlen(value) != 2 * (size_t)EVP_MD_get_size(md))
+		return;
+	s->want_md = md;
+	for (size_t i = 0; value[i]; i++)
+		s->want_hex[i] = (char)tolower((unsigned char)value[i]);
+}
+
 int stream_download_new(struct project *p, const char *path, struct stream **out)
 {
 	struct node n;
@@ -131,6 +162,7 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 			return -ENOMEM;
 		}
 		s->size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
+		want_digest(s, n.res->data);
 		*out = s;
 	}
 	model_node_release(&n);
@@ -139,19 +171,12 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 
 /* ---- upload ----------------------------------------------------------- */
 
+/* Retried until `timeout` from now, then owed (src/leftovers.c). */
 static void delete_image(struct stream *s)
 {
-	char *path;
-
 	if (!s->created)
 		return;
-	path = api_item_path(s->c, s->id, NULL, NULL);
-	if (!path || api_cleanup_delete(s->p->sess, s->c->service, path))
-		log_cloud_error("could not delete the incomplete image %s; delete it by hand",
-				s->id);
-	else
-		log_info("deleted the incomplete image %s (%s)", s->id, s->name);
-	free(path);
+	(void)leftovers_delete(s->p->leftovers, s->id, s->name, clock_now_ms() + timeout_ms(s));
 	s->created = false;
 	model_forget(s->p, s->c, s->id);
 }
@@ -174,8 +199,10 @@ static int start_upload(struct stream *s)
 	json_t *body, *answer = NULL;
 	int rc;
 
-	body = json_pack("{ssssss}", "name", s->name, "disk_format", format, "container_format",
-			 "bare");
+	/* The marker lets a later mount find the image if this process is
+	 * killed before it can delete a failed upload. */
+	body = json_pack("{ssssssss}", "name", s->name, "disk_format", format, "container_format",
+			 "bare", LEFTOVERS_PROPERTY, leftovers_marker(s->p->leftovers));
 	rc = body ? api_send_json(s->p->sess, s->c->service, "POST", s->c->item_path, body, NULL,
 				  &answer)
 		  : -ENOMEM;
@@ -327,6 +354,35 @@ static void hex(EVP_MD_CTX *ctx, char *out)
 	out[2 * n] = '\0';
 }
 
+/* A complete image loses its upload marker; if Glance refuses, it keeps it
+ * (harmless: only queued and saving images are ever cleaned by it). *doc
+ * becomes Glance's newer answer. */
+static void unmark(struct stream *s, json_t **doc)
+{
+	json_t *ops = json_pack("[{ssss}]", "op", "remove", "path", "/" LEFTOVERS_PROPERTY);
+	json_t *answer = NULL;
+	char *path = api_item_path(s->c, s->id, NULL, NULL);
+	int rc;
+
+	if (!json_object_get(*doc, LEFTOVERS_PROPERTY))
+		goto out;
+	rc = ops && path ? api_send_json(s->p->sess, s->c->service, "PATCH", path, ops,
+					 "application/openstack-images-v2.1-json-patch", &answer)
+			 : -ENOMEM;
+	if (rc)
+		log_warn("images/%s: could not remove the %s property: %s", s->name,
+			 LEFTOVERS_PROPERTY, strerror(-rc));
+	else if (json_is_object(answer)) {
+		json_decref(*doc);
+		*doc = answer;
+		answer = NULL;
+	}
+out:
+	json_decref(answer);
+	json_decref(ops);
+	free(path);
+}
+
 /* Glance must report exactly the bytes we sent. */
 static int verify(struct stream *s)
 {
@@ -343,13 +399,14 @@ static int verify(struct stream *s)
 	g_md5 = json_string_value(json_object_get(doc, "checksum"));
 	g_sha = json_string_value(json_object_get(doc, "os_hash_value"));
 	algo = json_string_value(json_object_get(doc, "os_hash_algo"));
-	if (!g_md5 || strcmp(g_md5, md5) ||
+	if (!doc || !g_md5 || strcmp(g_md5, md5) ||
 	    (g_sha && algo && !strcmp(algo, "sha512") && strcmp(g_sha, sha))) {
 		log_cloud_error(
 			"images/%s: Glance's checksum %s differs from the %lld bytes sent (md5 %s)",
 			s->name, g_md5 ? g_md5 : "(none)", (long long)s->offset, md5);
 		rc = -EIO;
 	} else {
+		unmark(s, &doc);
 		model_learn(s->p, s->c, doc);
 	}
 	json_decref(doc);
@@ -412,17 +469,117 @@ void stream_abort(struct stream *s)
 
 /* ---- download --------------------------------------------------------- */
 
+/* A download whose bytes are not the image's fails the read with EIO: the
+ * reader must never be given wrong bytes, nor a short or long file. */
+static int untrusted(struct stream *s, const char *what)
+{
+	log_cloud_error("images/%s/data: %s; the read fails (EIO)", s->id, what);
+	s->broken = -EIO;
+	return -EIO;
+}
+
+/* Reads and drops @len bytes of the answer (hashing them). */
+static int skip_bytes(struct stream *s, off_t len)
+{
+	char *tmp = malloc(64 * 1024);
+	int rc = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	while (!rc && len > 0) {
+		size_t want = len < 64 * 1024 ? (size_t)len : 64 * 1024;
+		ssize_t n = api_stream_read(s->p->sess, s->http, tmp, want, NULL, timeout_ms(s));
+
+		if (n < 0)
+			rc = (int)n;
+		else if (n == 0)
+			rc = untrusted(s, "Glance's answer ended before the requested offset");
+		else {
+			if (s->got_md)
+				EVP_DigestUpdate(s->got_md, tmp, (size_t)n);
+			len -= n;
+		}
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Opens the data at @off and checks the answer's head says it holds the
+ * image's bytes from @off to its end: a 206 whose Content-Range is exactly
+ * that, or a 200 with the whole image (a server that ignores Range: the
+ * bytes before @off are read and dropped). Error answers are left to the
+ * first read, which reports them with Glance's message. */
 static int open_download(struct stream *s, off_t off)
 {
-	char range[64];
+	struct http_stream_head h;
+	char range[64], what[192];
 	const char *hdrs[2] = { range, NULL };
+	int rc;
 
 	http_stream_free(s->http);
 	s->http = NULL;
+	EVP_MD_CTX_free(s->got_md);
+	s->got_md = NULL;
 	snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)off);
 	s->offset = off;
-	return api_stream_open(s->p->sess, s->c->service, "GET", s->file_path, off ? hdrs : NULL,
-			       false, &s->http);
+	rc = api_stream_open(s->p->sess, s->c->service, "GET", s->file_path, off ? hdrs : NULL,
+			     false, &s->http);
+	if (!rc)
+		rc = http_stream_head(s->http, timeout_ms(s), &h);
+	if (rc || h.status < 200 || h.status >= 300)
+		return rc;
+	if (h.status == 206) {
+		if (!h.range_ok || h.range_first != off || h.range_last != s->size - 1 ||
+		    (h.range_total >= 0 && h.range_total != s->size) ||
+		    (h.content_length >= 0 && h.content_length != s->size - off)) {
+			snprintf(what, sizeof(what),
+				 "asked for bytes %lld- of %lld, Glance answered 206 with %s",
+				 (long long)off, (long long)s->size,
+				 h.has_range ? "another Content-Range" : "no Content-Range");
+			return untrusted(s, what);
+		}
+		return 0;
+	}
+	if (h.status != 200 || (h.content_length >= 0 && h.content_length != s->size)) {
+		snprintf(what, sizeof(what),
+			 "Glance answered %ld with %lld bytes for an image of %lld", h.status,
+			 h.content_length, (long long)s->size);
+		return untrusted(s, what);
+	}
+	/* The whole image: its digest can be checked at the end. */
+	if (s->want_md) {
+		s->got_md = EVP_MD_CTX_new();
+		if (!s->got_md || !EVP_DigestInit_ex(s->got_md, s->want_md, NULL))
+			return -ENOMEM;
+	}
+	if (off) {
+		log_info(
+			"images/%s/data: Glance ignored a Range request; dropping %lld bytes to reach the offset",
+			s->id, (long long)off);
+		rc = skip_bytes(s, off);
+	}
+	return rc;
+}
+
+/* The answer has given all the image's bytes: it must end there, and match
+ * Glance's digest when it held the whole image. */
+static int check_end(struct stream *s)
+{
+	char extra, got[2 * EVP_MAX_MD_SIZE + 1];
+	ssize_t n = api_stream_read(s->p->sess, s->http, &extra, 1, NULL, timeout_ms(s));
+
+	if (n < 0)
+		return (int)n;
+	if (n > 0)
+		return untrusted(s, "Glance sent more bytes than the image's size");
+	if (s->got_md) {
+		hex(s->got_md, got);
+		EVP_MD_CTX_free(s->got_md);
+		s->got_md = NULL;
+		if (strcmp(got, s->want_hex))
+			return untrusted(s, "the bytes received do not match Glance's checksum");
+	}
+	return 0;
 }
 
 int stream_read(struct stream *s, char **data, size_t size, off_t off)
@@ -434,14 +591,18 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 	*data = NULL;
 	if (s->upload)
 		return -EBADF;
+	if (s->broken)
+		return s->broken;
 	if (off >= s->size || !size)
 		return 0;
 	if (size > INT_MAX)
 		size = INT_MAX;
+	if ((off_t)size > s->size - off)
+		size = (size_t)(s->size - off);
 	if (!s->http || off != s->offset) {
 		rc = open_download(s, off);
 		if (rc)
-			return rc;
+			goto fail;
 	}
 	/* Not touched (so not really allocated) when a piece is lent. */
 	buf = malloc(size);
@@ -453,26 +614,46 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 
 		if (n < 0)
 			rc = (int)n;
+		if (n == 0)
+			rc = untrusted(s, "Glance's answer ended before the image's size");
 		if (n <= 0)
 			break;
-		got += (size_t)n;
 		if (lent) {
 			free(buf);
 			buf = lent;
-			break;
 		}
+		if (s->got_md)
+			EVP_DigestUpdate(s->got_md, buf + got, (size_t)n);
+		got += (size_t)n;
+		if (lent)
+			break;
 	}
 	s->offset += (off_t)got;
-	if (rc) {
+	if (!rc && s->offset == s->size)
+		rc = check_end(s);
+	/* Bytes that may not be the image's are never handed on; good ones
+	 * before a stall or a cut are, and the error comes at the next read. */
+	if (rc && got && s->broken != -EIO) {
+		if (rc != -EINTR)
+			s->broken = rc;
 		http_stream_free(s->http);
 		s->http = NULL;
+		rc = 0;
 	}
-	if (!got) {
+	if (rc) {
 		free(buf);
-		return rc;
+		goto fail;
 	}
-	*data = buf;
+	*data = got ? buf : NULL;
+	if (!got)
+		free(buf);
 	return (int)got;
+fail:
+	http_stream_free(s->http);
+	s->http = NULL;
+	if (rc != -EINTR && !s->broken)
+		s->broken = rc;
+	return rc;
 }
 
 void stream_free(struct stream *s)
@@ -480,6 +661,7 @@ void stream_free(struct stream *s)
 	if (!s)
 		return;
 	http_stream_free(s->http);
+	EVP_MD_CTX_free(s->got_md);
 	EVP_MD_CTX_free(s->md5);
 	EVP_MD_CTX_free(s->sha512);
 	buf_free(&s->head);

@@ -24,7 +24,9 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include "cloudfs/clock.h"
 #include "cloudfs/fs.h"
+#include "cloudfs/leftovers.h"
 #include "cloudfs/stream.h"
 
 /* Specs, attribute values and commands are small. */
@@ -229,6 +231,18 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = 1u << 20;
 	fs->project.notify = fs_notify;
 	fs->project.notify_ctx = fs;
+	/* Deletes what an earlier, killed cloudfs left half-uploaded, and
+	 * retries cleanups Glance refused. */
+	leftovers_start(fs->project.leftovers);
+}
+
+/* At unmount: owed cleanup DELETEs get one more try, within `timeout`. */
+static void fs_destroy(void *userdata)
+{
+	struct cloudfs *fs = userdata;
+
+	leftovers_stop(fs->project.leftovers,
+		       clock_now_ms() + (int64_t)(fs->project.sess->cfg->timeout_s * 1000));
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -1073,6 +1087,7 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 
 static const struct fuse_lowlevel_ops fs_ops = {
 	.init = fs_init,
+	.destroy = fs_destroy,
 	.lookup = fs_lookup,
 	.forget = fs_forget,
 	.forget_multi = fs_forget_multi,

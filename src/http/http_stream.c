@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <curl/curl.h>
 
@@ -44,6 +45,11 @@ struct http_stream {
 	struct piece *head, *tail;
 	size_t buffered; /* bytes in pieces, read or not */
 	long status; /* download: the answer's status, once known */
+	/* Download: what the answer's head says about its body (protected by
+	 * lock; set by the pump's header callback). */
+	bool head_done; /* the blank line ending the head arrived */
+	char content_range[96]; /* "" when absent */
+	long long content_length; /* -1 when absent */
 	struct http_response *resp; /* headers and error bodies go here */
 	struct http_response own;
 	int curl_code;
@@ -181,6 +187,38 @@ out:
 	return rc;
 }
 
+/* Runs in the pump: notes the headers that say which bytes the body
+ * holds, then lets the shared callback keep its own. */
+static size_t stream_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct http_stream *s = arg;
+	size_t len = size * n, vlen;
+	char tmp[32];
+
+	pthread_mutex_lock(&s->lock);
+	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
+		/* A new head (after a 100 Continue, say): forget the last. */
+		s->head_done = false;
+		s->content_range[0] = '\0';
+		s->content_length = -1;
+	} else if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
+		s->head_done = true;
+		pthread_cond_broadcast(&s->cond);
+	} else if (len > 14 && !strncasecmp(line, "Content-Range:", 14)) {
+		vlen = len - 14 < sizeof(s->content_range) - 1 ? len - 14
+							       : sizeof(s->content_range) - 1;
+		memcpy(s->content_range, line + 14, vlen);
+		s->content_range[vlen] = '\0';
+	} else if (len > 15 && !strncasecmp(line, "Content-Length:", 15)) {
+		vlen = len - 15 < sizeof(tmp) - 1 ? len - 15 : sizeof(tmp) - 1;
+		memcpy(tmp, line + 15, vlen);
+		tmp[vlen] = '\0';
+		s->content_length = strtoll(tmp, NULL, 10);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return http_on_header(line, size, n, s->resp);
+}
+
 /* The download's own thread: receives until the end, a full buffer (then
  * waits for a reader to take half of it) or http_stream_free(). */
 static void *pump(void *arg)
@@ -264,6 +302,11 @@ int http_stream_open(const struct http_request *req, bool upload, struct http_st
 	if (http_headers(req, NULL, &s->hdrs, &s->auth))
 		goto fail;
 	http_setup(s->easy, req, s->hdrs, s->resp);
+	s->content_length = -1;
+	if (!upload) {
+		curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, stream_header);
+		curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s);
+	}
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_take);
 	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
@@ -499,6 +542,68 @@ long http_stream_status(struct http_stream *s, long timeout_ms)
 	rc = wait_for(s, has_status, 0, timeout_ms);
 	if (!rc)
 		rc = s->status;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static bool has_head(const struct http_stream *s, size_t want)
+{
+	(void)want;
+	return s->head_done;
+}
+
+/* Parses "bytes FIRST-LAST/TOTAL" (TOTAL may be "*": -1). */
+static int parse_content_range(const char *v, struct http_stream_head *h)
+{
+	char *end;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (strncasecmp(v, "bytes ", 6))
+		return -EINVAL;
+	v += 6;
+	while (*v == ' ')
+		v++;
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	h->range_first = strtoll(v, &end, 10);
+	if (*end != '-' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	h->range_last = strtoll(end + 1, &end, 10);
+	if (*end != '/')
+		return -EINVAL;
+	if (end[1] == '*') {
+		h->range_total = -1;
+		end += 2;
+	} else {
+		if (end[1] < '0' || end[1] > '9')
+			return -EINVAL;
+		h->range_total = strtoll(end + 1, &end, 10);
+	}
+	while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+		end++;
+	if (*end || h->range_first > h->range_last ||
+	    (h->range_total >= 0 && h->range_last >= h->range_total))
+		return -EINVAL;
+	return 0;
+}
+
+int http_stream_head(struct http_stream *s, long timeout_ms, struct http_stream_head *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->content_length = -1;
+	pthread_mutex_lock(&s->lock);
+	rc = wait_for(s, has_head, 0, timeout_ms);
+	if (!rc) {
+		out->status = s->status;
+		out->content_length = s->content_length;
+		if (s->content_range[0]) {
+			out->has_range = true;
+			out->range_ok = !parse_content_range(s->content_range, out);
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }

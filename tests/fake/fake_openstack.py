@@ -60,6 +60,15 @@ Test-control API (no token needed, never logged, never faulted):
                                      faults cleared
   GET    /_fake/state                every collection, for debugging (images also carry "_data_md5")
 
+Image download knobs (off unless a test sets them): POST /_fake/update with fields {"_download": {...}}
+on an image makes GET .../file misbehave as a broken Glance or proxy might:
+  "ignore_range": true    answer a Range request with 200 and the whole body
+  "short": N              serve N bytes fewer than the image's size (Content-Length agrees)
+  "extra": "text"         serve these bytes after the image's (Content-Length agrees)
+  "corrupt": true         flip one byte in the middle (size unchanged; only a checksum tells)
+  "stall_after": N        send N bytes of the body, then nothing for 60 s (connection held open)
+  "content_range": "..."  send this Content-Range with a 206 instead of the true one
+
 Run standalone:  /usr/bin/python3 tests/fake/fake_openstack.py --port 5000
 """
 
@@ -302,6 +311,7 @@ def error_body(service, status, message, ntype=None, extra=None):
 class Resp:
     def __init__(self, status, body=b"", ctype="application/json", headers=None):
         self.status, self.body, self.ctype, self.headers = status, body, ctype, headers or {}
+        self.stall_after = None       # send this many body bytes, then nothing more (image knob)
 
 
 def jresp(status, obj, **headers):
@@ -1642,9 +1652,20 @@ class Cloud:
         if data is None:
             return Resp(204, ctype="text/html; charset=UTF-8")
         headers = {"Content-MD5": rec["checksum"]}
+        # Misbehaviour a test asked for (off unless set: see the "_download" knob in the docstring).
+        knob = rec.get("_download") or {}
+        if knob.get("short"):
+            data = data[:-int(knob["short"])]
+        data += (knob.get("extra") or "").encode()
+        if knob.get("corrupt") and data:
+            flipped = bytearray(data)
+            flipped[len(flipped) // 2] ^= 0xFF
+            data = bytes(flipped)
         m = re.fullmatch(r"bytes=(\d*)-(\d*)", req.headers.get("Range", "").strip())
-        if not m or m.groups() == ("", ""):
-            return Resp(200, data, "application/octet-stream", headers)
+        if not m or m.groups() == ("", "") or knob.get("ignore_range"):
+            resp = Resp(200, data, "application/octet-stream", headers)
+            resp.stall_after = knob.get("stall_after")
+            return resp
         first, last = m.groups()
         start, end = (len(data) - int(last), len(data) - 1) if first == "" else \
             (int(first), min(int(last), len(data) - 1) if last else len(data) - 1)
@@ -1652,7 +1673,11 @@ class Cloud:
             ctype, body = error_body("image", 416, "Requested range not satisfiable")
             return Resp(416, body, ctype, {"Content-Range": f"bytes */{len(data)}"})
         headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-        return Resp(206, data[start:end + 1], "application/octet-stream", headers)
+        if knob.get("content_range"):
+            headers["Content-Range"] = knob["content_range"]
+        resp = Resp(206, data[start:end + 1], "application/octet-stream", headers)
+        resp.stall_after = knob.get("stall_after")
+        return resp
 
     # -------------------------------------------------------------------------------------- cinder
     def check_project(self, req, project):
@@ -2235,6 +2260,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD" and resp.body:
+            if resp.stall_after is not None:          # a body that stops coming, connection open
+                self.wfile.write(resp.body[:int(resp.stall_after)])
+                self.wfile.flush()
+                time.sleep(60)
+                self.close_connection = True
+                return
             if not rate_bps:
                 self.wfile.write(resp.body)
                 return
