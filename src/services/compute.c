@@ -24,7 +24,7 @@ static const struct spec_rule server_spec[] = {
 	{ "network", SPEC_REF_LIST, "networks", "networks", "uuid", server_net_words },
 	{ "security_groups", SPEC_NAME_LIST, "security_groups", NULL, "name", NULL },
 	{ "user_data", SPEC_BASE64, "user_data", NULL, NULL, NULL },
-	{ NULL },
+	{ .key = NULL },
 };
 
 /* A server is busy while its status is a transition or Nova runs a task on it. */

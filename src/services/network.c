@@ -27,20 +27,20 @@ static const struct spec_rule subnet_spec[] = {
 	{ "gateway", SPEC_RENAME, "gateway_ip", NULL, NULL, NULL },
 	{ "dhcp", SPEC_RENAME, "enable_dhcp", NULL, NULL, NULL },
 	{ "dns", SPEC_RENAME, "dns_nameservers", NULL, NULL, NULL },
-	{ NULL },
+	{ .key = NULL },
 };
 static const struct spec_rule port_spec[] = {
 	{ "network", SPEC_REF, "network_id", "networks", NULL, NULL },
-	{ NULL },
+	{ .key = NULL },
 };
 static const struct spec_rule router_spec[] = {
 	{ "external_network", SPEC_REF_NESTED, "external_gateway_info", "networks", "network_id",
 	  NULL },
-	{ NULL },
+	{ .key = NULL },
 };
 static const struct spec_rule fip_spec[] = {
 	{ "network", SPEC_REF, "floating_network_id", "networks", NULL, NULL },
-	{ NULL },
+	{ .key = NULL },
 };
 
 /* Neutron wants ip_version; it follows from the CIDR. */

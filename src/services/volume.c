@@ -19,11 +19,11 @@ static const char *const volume_rw[] = { "name", "description", NULL };
 static const struct spec_rule volume_spec[] = {
 	{ "image", SPEC_REF, "imageRef", "images", NULL, NULL },
 	{ "type", SPEC_RENAME, "volume_type", NULL, NULL, NULL },
-	{ NULL },
+	{ .key = NULL },
 };
 static const struct spec_rule snapshot_spec[] = {
 	{ "volume", SPEC_REF, "volume_id", "volumes", NULL, NULL },
-	{ NULL },
+	{ .key = NULL },
 };
 
 /* Volumes and snapshots share Cinder's transitional statuses. */
