@@ -90,6 +90,20 @@ static const struct collection_def compute_collections[] = {
 	  .next = NEXT_LINKS,
 	  .can_create = true,
 	  .spec_text_key = "public_key" },
+	/* Read-only. At microversion 2.1 the listing has no links (Nova pages
+	 * server groups by offset) and a group carries no timestamp. */
+	{ .name = "server_groups",
+	  .service = SVC_COMPUTE,
+	  .list_path = "/os-server-groups",
+	  .item_path = "/os-server-groups",
+	  .list_key = "server_groups",
+	  .item_key = "server_group",
+	  .id_field = "id",
+	  .name_field = "name",
+	  .links_key = "server_groups_links",
+	  .next = NEXT_LINKS,
+	  .uuid_ids = true,
+	  .name_links = true },
 };
 
 const struct service_def service_compute = {

@@ -25,6 +25,7 @@ LISTS = {
     "floating_ips": (["floating", "ip", "list"], "ID"),
     "flavors": (["flavor", "list"], "ID"),
     "keypairs": (["keypair", "list"], "Name"),
+    "server_groups": (["server", "group", "list"], "ID"),
 }
 
 

@@ -10,7 +10,8 @@ URL layout -- one port P, services told apart by path prefix, like devstack:
                                                      unshelve), /servers/{id}/metadata[/{key}],
                                                      /servers/{id}/os-volume_attachments[/{volume}],
                                                      /flavors[/detail], /flavors/{id} (POST/DELETE: admin),
-                                                     /os-keypairs[/{name}] (GET POST DELETE)
+                                                     /os-keypairs[/{name}] (GET POST DELETE),
+                                                     /os-server-groups[/{id}] (GET)
   image     http://127.0.0.1:P/image                /v2/images[/{id}[/file]]  (list `next` is relative)
   volume    http://127.0.0.1:P/volume/v3/<project>  /volumes[/detail], /volumes/{id}[/metadata[/{key}]],
                                                      /snapshots[/detail], /snapshots/{id}
@@ -52,7 +53,7 @@ Test-control API (no token needed, never logged, never faulted):
   POST   /_fake/expire_tokens        every token issued so far stops working
   POST   /_fake/seed                 {"servers": [{partial}], "images": [...], "volumes", "snapshots",
                                      "networks", "subnets", "ports", "security_groups", "routers",
-                                     "floating_ips", "keypairs", "flavors"}
+                                     "floating_ips", "keypairs", "flavors", "server_groups"}
                                      -> the created objects, every other field filled in
   POST   /_fake/delete               {"collection", "id"}             remove one out of band
   POST   /_fake/update               {"collection", "id", "fields"}   change fields out of band
@@ -132,6 +133,7 @@ COLLECTIONS = {
     "security_groups": ("id", lambda r: r["id"], False),
     "routers": ("id", lambda r: r["id"], False),
     "floating_ips": ("id", lambda r: r["id"], False),
+    "server_groups": ("id", lambda r: r["id"], False),
 }
 # who owns a record, for visibility and quotas: (field, "project" | "user")
 OWNER = {"servers": ("tenant_id", "project"), "volumes": ("os-vol-tenant-attr:tenant_id", "project"),
@@ -509,6 +511,7 @@ class Cloud:
                 r["network_id"], {}).get("shared", False),
             "keypairs": lambda r: r["user_id"] == user,
             "flavors": lambda r: True,
+            "server_groups": lambda r: r["_project"] == proj,
         }.get(coll, lambda r: r["project_id"] == proj)
         return rule
 
@@ -577,6 +580,11 @@ class Cloud:
                 "swap": "", "OS-FLV-EXT-DATA:ephemeral": 0, "OS-FLV-DISABLED:disabled": False,
                 "vcpus": p.pop("vcpus", 1), "os-flavor-access:is_public": True, "rxtx_factor": 1,
                 "links": self.links("flavors", fid), **p}
+
+    def build_server_groups(self, p):   # devcloud's Nova at 2.1: these keys in this order
+        return {"id": p.pop("id", None) or str(uuid.uuid4()), "name": p.pop("name", "group"),
+                "policies": p.pop("policies", ["anti-affinity"]), "metadata": p.pop("metadata", {}),
+                "members": p.pop("members", []), "_project": p.pop("_project", DEMO_PROJECT), **p}
 
     def build_servers(self, p):
         sid = p.pop("id", None) or str(uuid.uuid4())
@@ -874,6 +882,8 @@ class Cloud:
             ("POST", r"/compute/v2\.1/os-keypairs", self.nova_create_keypair, True),
             ("GET", rf"/compute/v2\.1/os-keypairs/{name}", self.nova_show_keypair, True),
             ("DELETE", rf"/compute/v2\.1/os-keypairs/{name}", self.nova_delete_keypair, True),
+            ("GET", r"/compute/v2\.1/os-server-groups", self.nova_list_server_groups, True),
+            ("GET", rf"/compute/v2\.1/os-server-groups/{name}", self.nova_show_server_group, True),
             ("GET", r"/image/v2/images", self.glance_list, True),
             ("POST", r"/image/v2/images", self.glance_create, True),
             ("GET", rf"/image/v2/images/{name}", self.glance_show, True),
@@ -1526,6 +1536,15 @@ class Cloud:
         return jresp(200, {"keypairs": [{"keypair": {k: r[k] for k in ("name", "public_key", "fingerprint")}}
                                         for r in self.listable("keypairs", req.token)]})
 
+    def nova_list_server_groups(self, req):   # no links: Nova pages these by limit/offset only
+        return jresp(200, {"server_groups": [public(r) for r in self.listable("server_groups", req.token)]})
+
+    def nova_show_server_group(self, req, gid):
+        rec = self.c["server_groups"].get(gid)
+        if rec is None or not self.visible("server_groups", req.token)(rec):
+            raise ApiError(404, f"Server group {gid} could not be found.")
+        return jresp(200, {"server_group": public(rec)})
+
     def nova_show_keypair(self, req, name):
         rec = self.find(req, "keypairs", name)
         if rec is None:
@@ -2088,7 +2107,7 @@ class Cloud:
                 raise ValueError(f"unknown collections {sorted(set(data) - set(COLLECTIONS))}")
             # networks before subnets before servers/volumes, so later items can refer to earlier ones
             order = ["flavors", "keypairs", "security_groups", "networks", "subnets", "routers", "floating_ips",
-                     "images", "servers", "ports", "volumes", "snapshots"]
+                     "images", "servers", "ports", "volumes", "snapshots", "server_groups"]
             created = {coll: [public(self.new(coll, p)) for p in
                               (data[coll] if isinstance(data[coll], list) else [data[coll]])]
                        for coll in order if coll in data}

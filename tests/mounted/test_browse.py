@@ -178,3 +178,18 @@ def test_unmount_is_clean(mount_factory):
     m.proc.wait(timeout=10)
     assert m.proc.returncode == 0
     assert not os.path.ismount(m.path)
+
+
+def test_server_groups_are_listed_read_only(mnt, fake):
+    # A collection added as one row (src/services/compute.c): listing, the name's link,
+    # the document's files, and no way to create one.
+    (grp,) = fake.seed(server_groups=[{"name": "spread", "policies": ["anti-affinity"]}])["server_groups"]
+    fake.clear_requests()
+    assert os.listdir(mnt.p("server_groups")) == [grp["id"]]
+    assert [(r["method"], r["path"]) for r in fake.requests(service="compute")] == [
+        ("GET", "/compute/v2.1/os-server-groups")]
+    assert os.readlink(mnt.p("server_groups", "spread")) == grp["id"]
+    assert read(mnt.p("server_groups", "spread", "name")) == "spread\n"
+    assert json.loads(read(mnt.p("server_groups", grp["id"], "json"))) == grp
+    out = sh(f"echo '{{}}' > {mnt.path}/server_groups/new")
+    assert out.returncode != 0 and "Permission denied" in out.stderr, out
