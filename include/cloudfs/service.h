@@ -42,6 +42,16 @@ struct spec_rule {
 	const char *const *as_is; /* SPEC_REF_LIST: words passed on unresolved */
 };
 
+/* A line written to a member's "action" file, and the request it makes:
+ * POST <item>/<action_path> {"<action>": {"<arg_key>": "<arg_value>"}}, or
+ * {"<action>": null} without an argument. */
+struct action_verb {
+	const char *word; /* NULL ends a collection's list */
+	const char *action;
+	const char *arg_key; /* NULL: the action's value is null */
+	const char *arg_value;
+};
+
 enum next_style {
 	NEXT_LINKS, /* "<key>_links": [{"rel": "next", "href": absolute URL}] */
 	NEXT_RELATIVE, /* Glance: top-level "next", a path relative to the endpoint */
@@ -91,6 +101,11 @@ struct collection_def {
 	 * "volumes", "data"; model.c says what each is), NULL-terminated. */
 	const char *const *extra_files;
 	const char *const *writable; /* attributes that can be written */
+	/* The "action" extra file: its verbs, the path they are POSTed to below
+	 * the member, and the list a wrong verb's message shows. */
+	const struct action_verb *actions;
+	const char *action_path;
+	const char *actions_help;
 };
 
 struct service_def {

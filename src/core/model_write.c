@@ -271,45 +271,28 @@ out:
 	return rc;
 }
 
-/* ---- server actions --------------------------------------------------- */
-
-struct verb {
-	const char *word;
-	const char *action;
-	const char *arg_key; /* NULL: the action's value is null */
-	const char *arg_value;
-};
-
-static const struct verb verbs[] = {
-	{ "reboot", "reboot", "type", "SOFT" },	     { "reboot soft", "reboot", "type", "SOFT" },
-	{ "reboot hard", "reboot", "type", "HARD" }, { "stop", "os-stop", NULL, NULL },
-	{ "start", "os-start", NULL, NULL },	     { "pause", "pause", NULL, NULL },
-	{ "unpause", "unpause", NULL, NULL },	     { "suspend", "suspend", NULL, NULL },
-	{ "resume", "resume", NULL, NULL },	     { "lock", "lock", NULL, NULL },
-	{ "unlock", "unlock", NULL, NULL },	     { "shelve", "shelve", NULL, NULL },
-	{ "unshelve", "unshelve", NULL, NULL },
-};
+/* ---- actions (the collection's verbs) ---------------------------------- */
 
 static int run_action(struct project *p, const struct node *n, const char *line)
 {
-	const struct verb *v = NULL;
+	const struct collection_def *c = n->tp.coll;
+	const struct action_verb *v = NULL;
 	char *path;
 	json_t *body;
 	int rc;
 
-	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-		if (!strcmp(verbs[i].word, line))
-			v = &verbs[i];
-	if (!v) {
-		log_cloud_error(
-			"servers/%s/action: unknown action '%.64s' (reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, unlock, shelve, unshelve)",
-			n->id, line);
+	for (const struct action_verb *a = c->actions; a && a->word && !v; a++)
+		if (!strcmp(a->word, line))
+			v = a;
+	if (!v || !c->action_path) {
+		log_cloud_error("%s/%s/action: unknown action '%.64s' (%s)", c->name, n->id, line,
+				c->actions_help ? c->actions_help : "none");
 		return -EINVAL;
 	}
-	path = api_item_path(n->tp.coll, n->id, "action", NULL);
+	path = api_item_path(c, n->id, c->action_path, NULL);
 	body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
 			  : json_pack("{sn}", v->action);
-	rc = path && body ? api_send_json(p->sess, SVC_COMPUTE, "POST", path, body, NULL, NULL)
+	rc = path && body ? api_send_json(p->sess, c->service, "POST", path, body, NULL, NULL)
 			  : -ENOMEM;
 	model_forget(p, n->tp.coll, n->id);
 	json_decref(body);
@@ -419,7 +402,8 @@ int model_rmdir(struct project *p, const char *path)
 	free(url);
 	model_forget(p, n.tp.coll, n.id);
 	if (!rc) {
-		char *file = render_name(collection_member_name(n.tp.coll, n.res->data)), *link = NULL;
+		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
+		char *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);
 		/* The kernel may still hold the name's link to the id. */

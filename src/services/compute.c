@@ -39,6 +39,17 @@ static bool server_busy(const json_t *doc)
 	       json_is_string(json_object_get(doc, "OS-EXT-STS:task_state"));
 }
 
+/* The lines servers/<id>/action takes (docs/SEMANTICS.md). */
+static const struct action_verb server_actions[] = {
+	{ "reboot", "reboot", "type", "SOFT" },	     { "reboot soft", "reboot", "type", "SOFT" },
+	{ "reboot hard", "reboot", "type", "HARD" }, { "stop", "os-stop", NULL, NULL },
+	{ "start", "os-start", NULL, NULL },	     { "pause", "pause", NULL, NULL },
+	{ "unpause", "unpause", NULL, NULL },	     { "suspend", "suspend", NULL, NULL },
+	{ "resume", "resume", NULL, NULL },	     { "lock", "lock", NULL, NULL },
+	{ "unlock", "unlock", NULL, NULL },	     { "shelve", "shelve", NULL, NULL },
+	{ "unshelve", "unshelve", NULL, NULL },	     { .word = NULL },
+};
+
 static const struct collection_def compute_collections[] = {
 	{ .name = "servers",
 	  .service = SVC_COMPUTE,
@@ -59,7 +70,12 @@ static const struct collection_def compute_collections[] = {
 	  .writable = server_rw,
 	  .spec_rules = server_spec,
 	  .busy = server_busy,
-	  .extra_files = server_files },
+	  .extra_files = server_files,
+	  .actions = server_actions,
+	  .action_path = "action",
+	  .actions_help =
+		  "reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, "
+		  "unlock, shelve, unshelve" },
 	{ .name = "flavors",
 	  .service = SVC_COMPUTE,
 	  .list_path = "/flavors/detail",

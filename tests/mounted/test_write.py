@@ -504,6 +504,9 @@ def test_unknown_verb_is_einval_and_sends_nothing(mnt, fake):
     sid = one(fake, "servers", "web1")["id"]
     failed(sh(f"echo dance > {mnt.p('servers', sid, 'action')}"), "Invalid argument")
     assert sent(fake, "POST", f"{NOVA}/servers/{sid}/action") == []
+    # The verbs are compute.c's rows; the message still lists them all.
+    assert (f"servers/{sid}/action: unknown action 'dance' (reboot, reboot hard, stop, start, pause, "
+            "unpause, suspend, resume, lock, unlock, shelve, unshelve)") in errors(mnt)
 
 
 def test_stop_on_a_stopped_server_is_ebusy_with_novas_reason(mnt, fake):
