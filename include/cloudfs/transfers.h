@@ -56,7 +56,7 @@ void transfers_free(struct transfers *t);
  * @t NULL: *out is NULL and every transfer_*() call on it does nothing.
  */
 int transfers_add(struct transfers *t, enum transfer_dir dir, const char *path, int64_t total,
-		  int64_t now_ms, struct transfer **out) CFS_WARN_UNUSED;
+		  int64_t now_ms, struct transfer **out);
 /* @done bytes have moved by @now_ms. A smaller @done than before (a reader
  * that seeked back) restarts the rate. One thread at a time per transfer
  * (its owner's lock); never blocks for more than a table operation. */
