@@ -42,7 +42,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-	build-essential pkg-config meson ninja-build \
+	build-essential pkg-config meson ninja-build clang libclang-rt-14-dev \
 	libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libcmocka-dev \
 	python3 python3-pytest python3-pytest-timeout python3-yaml \
 	git debhelper devscripts lintian fakeroot util-linux \

@@ -230,7 +230,9 @@ static int get_json_url(struct session *s, const char *url, int64_t deadline_ms,
 	rc = api_call(s, "GET", url, NULL, deadline_ms, &resp);
 	if (rc)
 		goto out;
-	root = json_loadb(resp.body.data, resp.body.len, 0, &jerr);
+	/* A string may hold \u0000 (a name): names.h encodes it, so one such
+	 * member does not fail the listing. */
+	root = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL, &jerr);
 	if (!root) {
 		log_cloud_error("GET %s: HTTP %ld but the body is not JSON (%s, line %d) [%s]", url,
 				resp.status, jerr.text, jerr.line, resp.request_id);
@@ -508,7 +510,7 @@ int api_send(struct session *s, enum service svc, const char *method, const char
 		goto out;
 	*out = NULL;
 	if (resp.body.len && strstr(resp.content_type, "json")) {
-		*out = json_loadb(resp.body.data, resp.body.len, 0, &jerr);
+		*out = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL, &jerr);
 		if (!*out) {
 			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s) [%s]",
 					method, url, resp.status, jerr.text, resp.request_id);

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <curl/curl.h>
@@ -166,16 +167,25 @@ void errmap_cloud_message(const char *body, size_t len, char *out, size_t outlen
 {
 	json_t *root, *v;
 	const char *key;
+	char *text;
 
 	out[0] = '\0';
 	if (!body || !len)
 		return;
+	/* A body is @len bytes, not a C string: the HTML search needs one. */
+	text = malloc(len + 1);
+	if (!text)
+		return;
+	memcpy(text, body, len);
+	text[len] = '\0';
+	body = text;
 	root = json_loadb(body, len, 0, NULL);
 	if (!root) {
 		if (strcasestr(body, "<html") || strcasestr(body, "<body"))
 			html_text(body, len, out, outlen);
 		else
 			one_line(body, len, out, outlen);
+		free(text);
 		return;
 	}
 	/* {"itemNotFound": {"message": ...}}, {"NeutronError": {...}},
@@ -196,4 +206,5 @@ void errmap_cloud_message(const char *body, size_t len, char *out, size_t outlen
 	else
 		one_line(body, len, out, outlen);
 	json_decref(root);
+	free(text);
 }

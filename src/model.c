@@ -165,42 +165,55 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 }
 
 /*
- * Looks @name up in a listing: a member id → *res; a name carried by
+ * Looks @name up in a listing (@is_file: @name is a file name, for a name
+ * holding a NUL byte; it is no id): a member id → *res; a name carried by
  * exactly one member (and no id) → *link (the id). -ENODATA when the
  * member is listed but its listed state is too old; -ENOENT otherwise, and
  * *nnamed says how many members carry the name.
  */
 static int scan_listing(struct project *p, const struct collection_def *c,
-			const struct cache_val *listing, const char *name, struct cache_val **res,
-			char **link, size_t *nnamed)
+			const struct cache_val *listing, const char *name, bool is_file,
+			struct cache_val **res, char **link, size_t *nnamed)
 {
 	const struct listing *l = listing->data;
 	const struct cdoc *named = NULL;
 	char key[MODEL_ID_MAX + 64];
+	/* Names are kept as file names (struct cdoc): compare those. */
+	char *file = is_file || !*name ? NULL : names_encode(name);
+	const char *want = is_file ? name : file;
+	int rc = -ENOENT;
 
 	*nnamed = 0;
+	if (!is_file && *name && !file)
+		return -ENOMEM;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct cdoc *d = l->m[i]->data;
 
-		if (!strcmp(d->id, name)) {
+		if (!is_file && !strcmp(d->id, name)) {
 			/* A member that was changing state when listed is
 			 * re-read once its own, shorter, lifetime is over. */
-			if (clock_now_ms() - listing->fetched_ms >= d->ttl_ms)
-				return -ENODATA;
+			if (clock_now_ms() - listing->fetched_ms >= d->ttl_ms) {
+				rc = -ENODATA;
+				goto out;
+			}
 			*res = cache_val_ref(l->m[i]);
 			model_res_key(key, sizeof(key), "R", c, d->id);
 			cache_put(p->cache, key, *res, d->ttl_ms);
-			return 0;
+			rc = 0;
+			goto out;
 		}
-		if (c->name_links && d->name && !strcmp(d->name, name)) {
+		if (c->name_links && d->name && want && !strcmp(d->name, want)) {
 			named = d;
 			(*nnamed)++;
 		}
 	}
-	if (*nnamed != 1)
-		return -ENOENT;
-	*link = strdup(named->id);
-	return *link ? 0 : -ENOMEM;
+	if (*nnamed == 1) {
+		*link = strdup(named->id);
+		rc = *link ? 0 : -ENOMEM;
+	}
+out:
+	free(file);
+	return rc;
 }
 
 /* The live cached document of @c's member *@name (a mkdir's name leads to
@@ -220,9 +233,10 @@ static int cached_member(struct project *p, const struct collection_def *c, cons
 }
 
 /* Resolves /<collection>/<name> to a cached resource (a cdoc value) or,
- * by name, to its id. */
+ * by name, to its id (@is_file: @name is the file name of a name holding a
+ * NUL byte, found through the listing alone). */
 static int resolve_cached(struct project *p, const struct collection_def *c, const char *name,
-			  struct cache_val **res, char **link, size_t *nnamed)
+			  bool is_file, struct cache_val **res, char **link, size_t *nnamed)
 {
 	struct cache_val *listing = NULL;
 	char lkey[96], alias[MODEL_ID_MAX];
@@ -230,16 +244,16 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 	int rc;
 
 	*nnamed = 0;
-	rc = cached_member(p, c, &name, alias, res);
+	rc = is_file ? -ENODATA : cached_member(p, c, &name, alias, res);
 	if (rc != -ENODATA)
 		return rc;
-	uuid = c->uuid_ids && names_is_uuid(name);
+	uuid = !is_file && c->uuid_ids && names_is_uuid(name);
 	model_res_key(lkey, sizeof(lkey), "L", c, NULL);
 	rc = cache_lookup(p->cache, lkey, &listing);
 	if (rc == -ENODATA && !uuid)
 		rc = model_get_listing(p, c, &listing);
 	if (!rc) {
-		rc = scan_listing(p, c, listing, name, res, link, nnamed);
+		rc = scan_listing(p, c, listing, name, is_file, res, link, nnamed);
 		/* Not in an older listing: it may be newer than the listing. */
 		if (rc == -ENOENT && uuid &&
 		    clock_now_ms() - listing->fetched_ms >= MODEL_LISTING_TRUST_MS)
@@ -253,7 +267,7 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 			rc = model_get_listing(p, c, &listing);
 			if (rc)
 				return rc;
-			rc = scan_listing(p, c, listing, name, res, link, nnamed);
+			rc = scan_listing(p, c, listing, name, is_file, res, link, nnamed);
 			cache_val_unref(listing);
 			return rc == -ENODATA ? -ENOENT : rc;
 		}
@@ -269,11 +283,11 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
  * @given's (its cached text, from model_source()) parsed; *source (may be
  * NULL) is the text's serial. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
-			 struct cache_val *given, struct cache_val **res, uint64_t *source,
-			 char **link, size_t *nnamed)
+			 bool is_file, struct cache_val *given, struct cache_val **res,
+			 uint64_t *source, char **link, size_t *nnamed)
 {
 	struct cache_val *dv = given ? cache_val_ref(given) : NULL;
-	int rc = given ? 0 : resolve_cached(p, c, name, &dv, link, nnamed);
+	int rc = given ? 0 : resolve_cached(p, c, name, is_file, &dv, link, nnamed);
 
 	*res = NULL;
 	if (rc || !dv)
@@ -290,7 +304,7 @@ int model_name_count(struct project *p, const struct collection_def *c, const ch
 {
 	struct cache_val *res = NULL;
 	char *link = NULL;
-	int rc = resolve_cached(p, c, name, &res, &link, n);
+	int rc = resolve_cached(p, c, name, false, &res, &link, n);
 
 	if (!rc)
 		*n = 1; /* an id, or the one member carrying the name */
@@ -308,7 +322,7 @@ int model_find_ref(void *arg, const struct collection_def *c, const char *ref, c
 	size_t nnamed;
 	int rc;
 
-	rc = resolve_entry(p, c, ref, NULL, &res, NULL, &link, &nnamed);
+	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed);
 	if (!rc && res) {
 		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
 		*id = rc ? NULL : strdup(buf);
@@ -478,6 +492,16 @@ static const json_t *attached_volumes(const json_t *server)
 	return json_object_get(server, "os-extended-volumes:volumes_attached");
 }
 
+/* An attachment's volume id, or NULL: not a string, or holding a NUL byte
+ * (no id can: render_id()). */
+static const char *attached_id(const json_t *attachment)
+{
+	const json_t *id = json_object_get(attachment, "id");
+	const char *s = json_string_value(id);
+
+	return s && *s && strlen(s) == json_string_length(id) ? s : NULL;
+}
+
 static bool volume_attached(const json_t *server, const char *vid)
 {
 	const json_t *a;
@@ -485,7 +509,7 @@ static bool volume_attached(const json_t *server, const char *vid)
 
 	json_array_foreach(attached_volumes(server), i, a)
 	{
-		const char *id = json_string_value(json_object_get(a, "id"));
+		const char *id = attached_id(a);
 
 		if (id && !strcmp(id, vid))
 			return true;
@@ -493,8 +517,20 @@ static bool volume_attached(const json_t *server, const char *vid)
 	return false;
 }
 
-/* A server's volumes/<id> points at the volume's directory. */
+/* A server's volumes/<id> points at the volume's directory: these are the
+ * only ".." a link target holds; the id after them is a file name. */
 #define MODEL_VOLUME_LINK "../../../volumes/"
+
+/* The target of the link to volume @vid (an id, not yet encoded), malloc'd. */
+static char *volume_link(const char *vid)
+{
+	char *file = names_encode(vid), *link = NULL;
+
+	if (file && asprintf(&link, MODEL_VOLUME_LINK "%s", file) < 0)
+		link = NULL;
+	free(file);
+	return link;
+}
 
 /* The extra files a collection may list (collections.c), and what each is. */
 static const struct {
@@ -551,8 +587,7 @@ static int resolve_virtual(struct project *p, const struct collection_def *c, st
 		}
 	}
 	n->type = NODE_LINK;
-	if (asprintf(&n->link, MODEL_VOLUME_LINK "%s", vid ? vid : tp->attrs[1]) < 0)
-		n->link = NULL;
+	n->link = volume_link(vid ? vid : tp->attrs[1]);
 	free(vid);
 	return n->link ? 0 : -ENOMEM;
 }
@@ -605,7 +640,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		n->perm = 0644;
 		goto out;
 	}
-	rc = resolve_entry(p, c, n->tp.entry, given, &n->res, &n->source, &n->link, &nnamed);
+	rc = resolve_entry(p, c, n->tp.entry, n->tp.entry_is_file, given, &n->res, &n->source,
+			   &n->link, &nnamed);
 	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
 		/* The kernel walks through a name only while it holds it as a
 		 * directory: the one mkdir answered with, until the notifier
@@ -613,7 +649,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		char *id = n->link;
 
 		n->link = NULL;
-		rc = resolve_entry(p, c, id, NULL, &n->res, &n->source, &n->link, &nnamed);
+		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed);
 		free(id);
 		if (!rc && n->link)
 			rc = -ENOTDIR;
@@ -679,7 +715,7 @@ int model_source(struct project *p, const char *path, struct cache_val **text)
 	name = tp.entry;
 	rc = -ENODATA;
 	/* resolve_cached()'s first step, never its fetches */
-	if (tp.kind == TREE_ATTR && p->sess->endpoint[tp.coll->service] &&
+	if (tp.kind == TREE_ATTR && !tp.entry_is_file && p->sess->endpoint[tp.coll->service] &&
 	    cached_member(p, tp.coll, &name, alias, text) == 0)
 		rc = 0;
 	tree_path_free(&tp);
@@ -917,8 +953,14 @@ static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
 /* fill() under @name encoded for a file name. */
 static int fill_encoded(model_fill_fn fill, void *ctx, const char *name, const struct stat *st)
 {
-	char *file = names_encode(name);
-	int rc = file ? fill(ctx, file, st) : -ENOMEM;
+	char *file;
+	int rc;
+
+	/* A JSON key may be "": it has no file name, and the rest is listed. */
+	if (!*name)
+		return 0;
+	file = names_encode(name);
+	rc = file ? fill(ctx, file, st) : -ENOMEM;
 
 	free(file);
 	return rc;
@@ -955,16 +997,23 @@ static int readdir_volumes(struct project *p, const struct node *n, model_fill_f
 
 	json_array_foreach(attached_volumes(n->res->data), i, a)
 	{
-		const char *vid = json_string_value(json_object_get(a, "id"));
+		const char *vid = attached_id(a);
 		struct stat st = { .st_mode = S_IFLNK | 0777, .st_nlink = 1 };
+		char *file;
 
 		if (!vid)
 			continue;
+		file = names_encode(vid);
+		if (!file) {
+			rc = -ENOMEM;
+			break;
+		}
 		st.st_uid = p->uid;
 		st.st_gid = p->gid;
-		st.st_size = (off_t)(strlen(MODEL_VOLUME_LINK) + strlen(vid));
+		st.st_size = (off_t)(strlen(MODEL_VOLUME_LINK) + strlen(file));
 		st.st_mtime = (time_t)n->mtime_s;
-		rc = fill(ctx, vid, &st);
+		rc = fill(ctx, file, &st);
+		free(file);
 		if (rc)
 			break;
 	}

@@ -49,19 +49,22 @@ void model_res_key(char *key, size_t n, const char *prefix, const struct collect
 static int doc_val(struct project *p, const struct collection_def *c, const json_t *doc,
 		   struct cache_val **out)
 {
-	const char *name = json_string_value(json_object_get(doc, "name"));
+	/* The name as its file name: a name may hold '/' or a NUL byte. */
+	char *name = render_name(json_object_get(doc, "name"));
 	char id[MODEL_ID_MAX];
 	struct cdoc *d = NULL;
 	size_t len, idlen, namelen = name ? strlen(name) + 1 : 0;
 	char *text = NULL;
 
 	*out = NULL;
-	if (!render_id(doc, c->id_field, id, sizeof(id)))
+	if (!render_id(doc, c->id_field, id, sizeof(id))) {
+		free(name);
 		return -ENOENT;
+	}
 	/* Key order is kept: it is the order of a directory's files. */
 	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!text)
-		return -ENOMEM;
+		goto out;
 	len = strlen(text);
 	idlen = strlen(id) + 1;
 	d = malloc(sizeof(*d) + len + idlen + namelen);
@@ -75,6 +78,7 @@ static int doc_val(struct project *p, const struct collection_def *c, const json
 	d->name = name ? memcpy(d->text + len + idlen, name, namelen) : NULL;
 out:
 	free(text);
+	free(name);
 	*out = d ? cache_val_new(d, free) : NULL;
 	return *out ? 0 : -ENOMEM;
 }
@@ -93,7 +97,8 @@ int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **
 	pthread_mutex_unlock(&p->memo_lock);
 	if (*out)
 		return 0;
-	doc = json_loadb(d->text, d->len, 0, NULL);
+	/* JSON_ALLOW_NUL: the cloud's strings may hold \u0000 (api.c). */
+	doc = json_loadb(d->text, d->len, JSON_ALLOW_NUL, NULL);
 	if (!doc)
 		return -ENOMEM; /* we wrote the text: only memory can fail */
 	*out = cache_val_new(doc, json_destroy);
@@ -110,14 +115,22 @@ int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **
 	return 0;
 }
 
+/* Appends "/<@file>" (a file name) to @path (length @len); false if too long. */
+static bool path_push_file(char *path, size_t len, const char *file)
+{
+	int n = snprintf(path + len, PATH_MAX - len, "/%s", file);
+
+	return n > 0 && (size_t)n < PATH_MAX - len;
+}
+
 /* Appends "/<name, encoded>" to @path (length @len); false if too long. */
 static bool path_push(char *path, size_t len, const char *name)
 {
 	char *enc = names_encode(name);
-	int n = enc ? snprintf(path + len, PATH_MAX - len, "/%s", enc) : -1;
+	bool ok = enc && path_push_file(path, len, enc);
 
 	free(enc);
-	return n > 0 && (size_t)n < PATH_MAX - len;
+	return ok;
 }
 
 /* Drops the kernel's attributes for @obj's files under @path, recursively:
@@ -156,7 +169,7 @@ static void notify_change(struct project *p, const struct collection_def *c, con
 		return;
 	snprintf(path, sizeof(path), "/%s", c->name);
 	if (old && old->name && (!d->name || strcmp(old->name, d->name)) &&
-	    path_push(path, strlen(path), old->name))
+	    path_push_file(path, strlen(path), old->name))
 		model_notify_later(p, path);
 	snprintf(path, sizeof(path), "/%s", c->name);
 	if (!path_push(path, strlen(path), d->id))
@@ -265,7 +278,7 @@ static void notify_removed(struct project *p, const struct collection_def *c,
 		if (path_push(path, len, d->id))
 			model_notify_later(p, path);
 		path[len] = '\0';
-		if (d->name && path_push(path, len, d->name))
+		if (d->name && path_push_file(path, len, d->name))
 			model_notify_later(p, path);
 		path[len] = '\0';
 	}

@@ -64,7 +64,7 @@ struct cdoc {
 	int64_t ttl_ms; /* how long it may be reused (model_doc_ttl) */
 	int64_t mtime_s;
 	const char *id; /* these two live in the same allocation */
-	const char *name; /* NULL: the document has none */
+	const char *name; /* its file name (names_encode_len()); NULL: none */
 	size_t len;
 	char text[];
 };

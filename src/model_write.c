@@ -39,12 +39,25 @@ static bool is_metadata_key(const struct tree_path *tp)
 }
 
 /* tree_parse() of a name to be made: where the tree has no place for one
- * (the root, .cloudfs/) nothing can be made, as the directories' modes say. */
+ * (the root, .cloudfs/) nothing can be made, as the directories' modes say.
+ * The cloud takes names as JSON strings: UTF-8, without NUL bytes. */
 static int parse_new(const char *path, struct tree_path *tp)
 {
 	int rc = tree_parse(path, tp);
+	const char *name = NULL;
 
-	return rc == -ENOENT ? -EACCES : rc;
+	if (rc)
+		return rc == -ENOENT ? -EACCES : rc;
+	if (tp->kind == TREE_ENTRY)
+		name = tp->entry;
+	else if (tp->kind == TREE_ATTR)
+		name = tp->attrs[tp->nattrs - 1];
+	if (name && (tp->entry_is_file || !names_is_utf8(name, strlen(name)))) {
+		log_cloud_error("%s: a name must be UTF-8 text without NUL bytes", path);
+		tree_path_free(tp);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* What writing to a path that does not exist yet would do. */
@@ -241,6 +254,12 @@ static int set_metadata(struct project *p, const struct node *n, const char *tex
 
 	if (len && text[len - 1] == '\n')
 		len--;
+	if (!names_is_utf8(text, len) || memchr(text, '\0', len)) {
+		log_cloud_error("%s/%s/metadata/%s: a value must be UTF-8 text without NUL bytes",
+				c->name, n->id, key);
+		rc = -EINVAL;
+		goto out;
+	}
 	body = json_pack("{s{ss#}}", "meta", key, text, (int)len);
 	if (!path || !body)
 		goto out;
@@ -400,8 +419,7 @@ int model_rmdir(struct project *p, const char *path)
 	free(url);
 	model_forget(p, n.tp.coll, n.id);
 	if (!rc) {
-		const char *name = json_string_value(json_object_get(n.res->data, "name"));
-		char *file = name ? names_encode(name) : NULL, *link = NULL;
+		char *file = render_name(json_object_get(n.res->data, "name")), *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);
 		/* The kernel may still hold the name's link to the id. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cloudfs/clock.h"
+#include "cloudfs/names.h"
 #include "cloudfs/render.h"
 
 /* 15 significant digits print 0.1 as 0.1, not 0.10000000000000001. */
@@ -97,6 +98,10 @@ bool render_id(const json_t *member, const char *id_field, char *out, size_t out
 	const json_t *id = json_object_get(member, id_field);
 	int n;
 
+	/* An id holding a NUL byte cannot be a C string, a cache key or a URL:
+	 * such a member has no id we can show. */
+	if (json_is_string(id) && strlen(json_string_value(id)) != json_string_length(id))
+		return false;
 	if (json_is_string(id))
 		n = snprintf(out, outlen, "%s", json_string_value(id));
 	else if (json_is_integer(id))
@@ -104,4 +109,10 @@ bool render_id(const json_t *member, const char *id_field, char *out, size_t out
 	else
 		return false;
 	return n > 0 && (size_t)n < outlen;
+}
+
+char *render_name(const json_t *s)
+{
+	return json_is_string(s) ? names_encode_len(json_string_value(s), json_string_length(s))
+				 : NULL;
 }

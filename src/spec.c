@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudfs/names.h"
 #include "cloudfs/spec.h"
 
 enum rule_kind {
@@ -266,6 +267,11 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 	rc = parse_spec(c, text, len, &obj, &extra, err, errlen);
 	if (rc)
 		return rc;
+	if (!c->nameless && !names_is_utf8(name, strlen(name))) {
+		snprintf(err, errlen, "the name is not valid UTF-8");
+		rc = -EINVAL;
+		goto out;
+	}
 	if (!c->nameless && json_object_set_new(obj, "name", json_string(name))) {
 		rc = -ENOMEM;
 		goto out;

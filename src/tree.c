@@ -16,6 +16,25 @@ void tree_path_free(struct tree_path *tp)
 	memset(tp, 0, sizeof(*tp));
 }
 
+/* The resource component: decoded, or, when it holds a NUL byte (only a
+ * name can: ids cannot), kept as its canonical file name. */
+static int parse_entry(const char *comp, struct tree_path *out)
+{
+	size_t len;
+	char *raw = names_decode_len(comp, &len);
+
+	if (!raw)
+		return -ENOENT;
+	if (!memchr(raw, '\0', len)) {
+		out->entry = raw;
+		return 0;
+	}
+	out->entry = names_encode_len(raw, len);
+	out->entry_is_file = true;
+	free(raw);
+	return out->entry ? 0 : -ENOMEM;
+}
+
 int tree_parse(const char *path, struct tree_path *out)
 {
 	char *copy, *save = NULL, *comp;
@@ -44,9 +63,7 @@ int tree_parse(const char *path, struct tree_path *out)
 				rc = -ENOMEM;
 		} else if (depth == 1) {
 			out->kind = TREE_ENTRY;
-			out->entry = names_decode(comp);
-			if (!out->entry)
-				rc = -ENOENT;
+			rc = parse_entry(comp, out);
 		} else if (out->kind == TREE_CTL_FILE) {
 			rc = -ENOTDIR;
 		} else if (depth - 2 >= TREE_MAX_DEPTH) {

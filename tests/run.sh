@@ -34,6 +34,9 @@ stage "unit tests (cmocka, sanitized)"
 CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$RESULTS/cmocka-%g.xml" \
 	meson test -C build-san --suite unit --print-errorlogs || failed_stage cmocka
 
+stage "fuzz harnesses (libFuzzer, a few seconds each; tests/fuzz/run.sh --long SECONDS for more)"
+RESULTS=$RESULTS tests/fuzz/run.sh || failed_stage fuzz
+
 stage "fake cloud self-checks"
 $PYTEST -q -p no:cacheprovider tests/fake --junitxml="$RESULTS/fake.xml" || failed_stage fake
 
@@ -50,6 +53,33 @@ CLOUDFS_BIN=$ROOT/build-san/cloudfs \
 stage "Debian package (dpkg-buildpackage, lintian, fstab mount of the packaged binary)"
 $PYTEST -q -p no:cacheprovider tests/package --junitxml="$RESULTS/package.xml" || failed_stage package
 # --- end of package stage
+
+stage "mounted concurrency tests under ThreadSanitizer (clang -Werror build-tsan)"
+# test_trust.py (racing writers, concurrent closes, lookups during changes) and
+# test_cache.py (concurrent readers, notifier) run clean and fast under TSan;
+# the whole mounted suite does too (about 70 s), so these two are the stage.
+[ -d build-tsan ] || CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false \
+	-Dwerror=true >/dev/null
+if ninja -C build-tsan >/dev/null; then
+	rm -rf "$RESULTS/tsan-reports"
+	mkdir -p "$RESULTS/tsan-reports"
+	TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:log_path=$RESULTS/tsan-reports/report" \
+		CLOUDFS_BIN=$ROOT/build-tsan/cloudfs $PYTEST -q -p no:cacheprovider \
+		tests/mounted/test_trust.py tests/mounted/test_cache.py \
+		--junitxml="$RESULTS/tsan.xml" || failed_stage tsan
+	# A report is a failure even when every test passed.
+	if ls "$RESULTS"/tsan-reports/report* >/dev/null 2>&1; then
+		grep -h 'SUMMARY: ThreadSanitizer' "$RESULTS"/tsan-reports/report* | sort | uniq -c
+		echo '<testsuite><testcase classname="tsan" name="no-reports"><failure message="ThreadSanitizer reports in build/test-results/tsan-reports"/></testcase></testsuite>' \
+			>"$RESULTS/tsan-reports.xml"
+		status=1
+	else
+		echo '<testsuite><testcase classname="tsan" name="no-reports"/></testsuite>' \
+			>"$RESULTS/tsan-reports.xml"
+	fi
+else
+	failed_stage tsan-build
+fi
 
 if [ "$E2E" = 1 ]; then
 	stage "end-to-end tests (real OpenStack: contrib/devcloud)"

@@ -33,7 +33,13 @@ int64_t render_mtime(const json_t *doc, int64_t fallback);
  */
 const json_t *render_walk(const json_t *doc, char *const *attrs, size_t n, bool *notdir);
 
-/* The member's id as text (ids may be numbers), into @out. */
+/* The member's id as text (ids may be numbers), into @out; false when it
+ * has none, it does not fit, or it holds a NUL byte. */
 bool render_id(const json_t *member, const char *id_field, char *out, size_t outlen);
+
+/* The file name (names_encode_len(), all its bytes) of a JSON string the
+ * cloud sent, malloc'd; NULL when @s is not a non-empty string or on
+ * allocation failure. */
+char *render_name(const json_t *s);
 
 #endif

@@ -30,7 +30,8 @@ struct tree_path {
 	enum tree_kind kind;
 	const struct collection_def *coll; /* COLLECTION, ENTRY, ATTR */
 	char *ctl; /* CTL_FILE: file name */
-	char *entry; /* ENTRY, ATTR: decoded id or name */
+	char *entry; /* ENTRY, ATTR: decoded id or name, or, if entry_is_file, */
+	bool entry_is_file; /* the file name of a name holding a NUL byte */
 	char *attrs[TREE_MAX_DEPTH]; /* ATTR: decoded components */
 	size_t nattrs;
 };

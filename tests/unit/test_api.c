@@ -216,6 +216,20 @@ static void test_collections_match_fixtures(void **state)
 	}
 }
 
+/* An empty "next" href is no next page (found by tests/fuzz/fuzz_nextlink:
+ * it was answered as the URL ""). */
+static void test_empty_next_href(void **state)
+{
+	json_t *page = json_loads("{\"networks\": [], \"networks_links\":"
+				  " [{\"rel\": \"next\", \"href\": \"\"}]}",
+				  0, NULL);
+
+	(void)state;
+	assert_non_null(page);
+	expect_next("networks", page, "http://127.0.0.1:9696", NULL);
+	json_decref(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_cinder_without_links),
 		cmocka_unit_test(test_malformed_links),
 		cmocka_unit_test(test_offhost_links_refused),
+		cmocka_unit_test(test_empty_next_href),
 		cmocka_unit_test(test_collections_match_fixtures),
 	};
 

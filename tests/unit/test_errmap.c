@@ -259,6 +259,18 @@ static void test_cloud_message_truncation_is_prefix(void **state)
 	}
 }
 
+/* Only @len bytes are the body: an HTML page beyond them is not read
+ * (found by tests/fuzz/fuzz_errmap: strcasestr() ran past the body). */
+static void test_cloud_message_reads_len_bytes(void **state)
+{
+	static const char mem[] = "plain error<html><body>other</body></html>";
+	char out[128];
+
+	(void)state;
+	errmap_cloud_message(mem, strlen("plain error"), out, sizeof(out));
+	assert_string_equal(out, "plain error");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_cloud_message_other),
 		cmocka_unit_test(test_cloud_message_truncates),
 		cmocka_unit_test(test_cloud_message_truncation_is_prefix),
+		cmocka_unit_test(test_cloud_message_reads_len_bytes),
 	};
 
 	return cmocka_run_group_tests_name("test_errmap", tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cloudfs/log.h"
 #include "cloudfs/model.h"
 #include "../../src/model_int.h"
 
@@ -93,6 +94,51 @@ static int teardown(void **state)
 	return 0;
 }
 
+
+/* servers/ listed with the given documents, cached as a listing caches them
+ * (model_learn(), as the cloud's JSON with \u0000 allowed). */
+static void cache_server_docs(struct fixture *f, const char *const *docs, size_t n)
+{
+	const struct collection_def *c = collection_find("servers");
+	struct listing *l = calloc(1, sizeof(*l));
+	struct cache_val *v;
+
+	assert_non_null(l);
+	l->m = calloc(n, sizeof(*l->m));
+	assert_non_null(l->m);
+	for (size_t i = 0; i < n; i++) {
+		json_t *doc = json_loads(docs[i], JSON_ALLOW_NUL, NULL);
+		char key[128];
+
+		assert_non_null(doc);
+		model_learn(&f->p, c, doc);
+		snprintf(key, sizeof(key), "R:servers/%s",
+			 json_string_value(json_object_get(doc, "id")));
+		json_decref(doc);
+		assert_int_equal(cache_lookup(f->p.cache, key, &l->m[l->n]), 0);
+		l->n++;
+	}
+	v = cache_val_new(l, listing_free);
+	assert_non_null(v);
+	assert_int_equal(cache_put(f->p.cache, "L:servers", v, 60000), 0);
+	cache_val_unref(v);
+}
+
+/* A filler that keeps the names it is given, joined by '|'. */
+struct names {
+	char all[1024];
+};
+
+static int keep_name(void *ctx, const char *name, const struct stat *st)
+{
+	struct names *nm = ctx;
+
+	(void)st;
+	strncat(nm->all, name, sizeof(nm->all) - strlen(nm->all) - 2);
+	strcat(nm->all, "|");
+	return 0;
+}
+
 struct filler {
 	size_t seen, fail_at;
 	int rc;
@@ -169,6 +215,95 @@ static void test_walk_through_a_name(void **state)
 	buf_free(&b);
 }
 
+/* Attached-volume ids are file names: encoded, and their links never leave
+ * the tree (issue 11, defect 7). */
+static void test_attached_volume_ids_are_encoded(void **state)
+{
+	static const char *const docs[] = {
+		"{\"id\": \"s0\", \"name\": \"vm\", \"os-extended-volumes:volumes_attached\":"
+		" [{\"id\": \"a/b\"}, {\"id\": \"../../..\"}, {\"id\": \"..\"},"
+		" {\"id\": \"x\\u0000y\"}, {\"id\": 7}, {\"id\": \"\"}]}",
+	};
+	struct fixture *f = *state;
+	struct names nm = { "" };
+	char target[256];
+
+	cache_server_docs(f, docs, 1);
+	assert_int_equal(model_readdir(&f->p, "/servers/s0/volumes", keep_name, &nm), 0);
+	/* No id holds a NUL byte, and "" and 7 are none. */
+	assert_string_equal(nm.all, "a%2Fb|..%2F..%2F..|%2E%2E|");
+	assert_int_equal(model_readlink(&f->p, "/servers/s0/volumes/..%2F..%2F..", target,
+					sizeof(target)),
+			 0);
+	assert_string_equal(target, "../../../volumes/..%2F..%2F..");
+	assert_int_equal(model_readlink(&f->p, "/servers/s0/volumes/a%2Fb", target, sizeof(target)),
+			 0);
+	assert_string_equal(target, "../../../volumes/a%2Fb");
+	assert_int_equal(model_readlink(&f->p, "/servers/s0/volumes/%2E%2E", target, sizeof(target)),
+			 0);
+	assert_string_equal(target, "../../../volumes/%2E%2E");
+}
+
+/* A member whose name holds \u0000 is listed, and its name link is the
+ * name encoded (NUL -> %00), not its truncated prefix (defect 9). */
+static void test_a_name_holding_nul(void **state)
+{
+	static const char *const docs[] = {
+		"{\"id\": \"s0\", \"name\": \"evil\\u0000name\"}",
+		"{\"id\": \"s1\", \"name\": \"evil\"}",
+		"{\"id\": \"s2\\u0000x\", \"name\": \"noid\"}",
+	};
+	struct fixture *f = *state;
+	struct names nm = { "" };
+	enum model_wkind kind;
+	char target[64];
+
+	cache_server_docs(f, docs, 2);
+	assert_int_equal(model_readdir(&f->p, "/servers", keep_name, &nm), 0);
+	assert_string_equal(nm.all, "s0|s1|");
+	assert_int_equal(model_readlink(&f->p, "/servers/evil%00name", target, sizeof(target)), 0);
+	assert_string_equal(target, "s0");
+	assert_int_equal(model_readlink(&f->p, "/servers/evil", target, sizeof(target)), 0);
+	assert_string_equal(target, "s1");
+	/* A NUL-named file cannot be made: the cloud would not get that name. */
+	assert_int_equal(model_create(&f->p, "/servers/new%00x", &kind), -EINVAL);
+}
+
+/* A JSON key "" has no file name: the rest of the directory is listed. */
+static void test_an_empty_key_is_left_out(void **state)
+{
+	static const char *const docs[] = { "{\"id\": \"s0\", \"\": 1, \"a\": {\"\": 2}}" };
+	struct fixture *f = *state;
+	struct names nm = { "" };
+
+	cache_server_docs(f, docs, 1);
+	assert_int_equal(model_readdir(&f->p, "/servers/s0", keep_name, &nm), 0);
+	assert_string_equal(nm.all, "json|action|console|volumes|id|a|");
+	nm.all[0] = '\0';
+	assert_int_equal(model_readdir(&f->p, "/servers/s0/a", keep_name, &nm), 0);
+	assert_string_equal(nm.all, "");
+}
+
+/* A name that is not UTF-8 is EINVAL, with the reason (was ENOMEM). */
+static void test_a_non_utf8_name_is_einval(void **state)
+{
+	static const char want[] = "bad\xffname: a name must be UTF-8";
+	struct fixture *f = *state;
+	enum model_wkind kind;
+	struct buf b;
+
+	cache_servers(f, 2);
+	assert_int_equal(model_create(&f->p, "/servers/bad\xffname", &kind), -EINVAL);
+	assert_int_equal(model_mkdir(&f->p, "/servers/bad\xc0\xafname"), -EINVAL);
+	buf_init(&b, 65536);
+	assert_int_equal(log_ring_render(&b), 0);
+	assert_non_null(memmem(b.data, b.len, want, sizeof(want) - 1));
+	buf_free(&b);
+	/* UTF-8 is fine. */
+	assert_int_equal(model_create(&f->p, "/servers/caf\xc3\xa9", &kind), 0);
+	model_done(&f->p, "/servers/caf\xc3\xa9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +311,11 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_pending_file_per_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_through_a_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attached_volume_ids_are_encoded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_name_holding_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_empty_key_is_left_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_non_utf8_name_is_einval, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

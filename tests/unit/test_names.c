@@ -93,7 +93,7 @@ static const struct dec_case dec_cases[] = {
 	{ "a%", NULL },
 	{ "%41", NULL }, /* 'A' is valid hex but never produced by encode */
 	{ "%20", NULL },
-	{ "%00", NULL }, /* would truncate the name */
+	{ "%00", NULL }, /* a C string cannot hold it: names_decode_len() can */
 	{ "%2", NULL },
 	{ "x%2Fy%", NULL },
 	{ "%g0", NULL },
@@ -163,12 +163,73 @@ static void test_url_escape(void **state)
 	}
 }
 
+/* A NUL byte (JSON's \u0000) is "%00"; names_decode_len() gives it back. */
+static void test_nul(void **state)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		const char *file;
+	} cases[] = {
+		{ "a\0b", 3, "a%00b" },	    { "\0", 1, "%00" }, { "\0\0", 2, "%00%00" },
+		{ ".\0", 2, ".%00" }, /* not "." or "..": the dot stays */
+		{ "%\0/", 3, "%25%00%2F" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *f = names_encode_len(cases[i].name, cases[i].len), *back;
+		size_t len = 0;
+
+		assert_non_null(f);
+		assert_string_equal(f, cases[i].file);
+		back = names_decode_len(f, &len);
+		assert_non_null(back);
+		assert_int_equal(len, cases[i].len);
+		assert_memory_equal(back, cases[i].name, len);
+		assert_null(names_decode(f));
+		free(back);
+		free(f);
+	}
+	assert_null(names_encode_len("x", 0));
+}
+
+static void test_is_utf8(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+		{ "", true },
+		{ "plain ascii", true },
+		{ "caf\xc3\xa9", true },
+		{ "\xe2\x98\x83", true }, /* U+2603 */
+		{ "\xf0\x9f\x98\x80", true }, /* U+1F600 */
+		{ "\xf4\x8f\xbf\xbf", true }, /* U+10FFFF */
+		{ "bad\xff", false },
+		{ "\xc3", false }, /* truncated */
+		{ "\xc0\xaf", false }, /* overlong '/' */
+		{ "\xe0\x80\xaf", false }, /* overlong '/' */
+		{ "\xed\xa0\x80", false }, /* a UTF-16 surrogate */
+		{ "\xf4\x90\x80\x80", false }, /* beyond U+10FFFF */
+		{ "\x80", false }, /* a lone continuation byte */
+		{ "\xe2\x98", false },
+		{ "\xe2\x28\xa1", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (names_is_utf8(cases[i].s, strlen(cases[i].s)) != cases[i].ok)
+			fail_msg("names_is_utf8(case %zu) != %d", i, cases[i].ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_table), cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_encode_empty), cmocka_unit_test(test_decode_table),
 		cmocka_unit_test(test_is_uuid),	     cmocka_unit_test(test_url_escape),
+		cmocka_unit_test(test_nul),	     cmocka_unit_test(test_is_utf8),
 	};
 
 	return cmocka_run_group_tests_name("test_names", tests, NULL, NULL);

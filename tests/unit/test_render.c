@@ -283,6 +283,9 @@ static void test_id(void **state)
 	/* An empty id is not an id. */
 	json_object_set_new(s, "id", json_string(""));
 	assert_false(render_id(s, "id", out, sizeof(out)));
+	/* Nor one holding a NUL byte: "a" would be another member's. */
+	json_object_set_new(s, "id", json_stringn("a\0b", 3));
+	assert_false(render_id(s, "id", out, sizeof(out)));
 	json_decref(s);
 	json_decref(n);
 	json_decref(k);
@@ -290,10 +293,37 @@ static void test_id(void **state)
 	json_decref(real);
 }
 
+/* A cloud string as a file name: every byte, through names.h. */
+static void test_name(void **state)
+{
+	json_t *v;
+	char *f;
+
+	(void)state;
+	v = json_stringn("a/\0..", 5);
+	f = render_name(v);
+	assert_string_equal(f, "a%2F%00..");
+	free(f);
+	json_decref(v);
+	v = json_string("..");
+	f = render_name(v);
+	assert_string_equal(f, "%2E%2E");
+	free(f);
+	json_decref(v);
+	v = json_string("");
+	assert_null(render_name(v));
+	json_decref(v);
+	v = json_integer(7);
+	assert_null(render_name(v));
+	json_decref(v);
+	assert_null(render_name(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_value_table),
+		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_value_embedded_nul),
 		cmocka_unit_test(test_value_cap),
 		cmocka_unit_test(test_document_round_trip),

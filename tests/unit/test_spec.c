@@ -295,6 +295,23 @@ static void test_build_reads_len_bytes(void **state)
 	json_decref(want);
 }
 
+/* A name that is not UTF-8 cannot be a JSON string: EINVAL, saying so
+ * (was ENOMEM, issue 11 defect 9). */
+static void test_build_non_utf8_name(void **state)
+{
+	static const char text[] = "{\"flavor\": \"m1.tiny\"}";
+	struct resolver r = { 0 };
+	json_t *out = NULL;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(spec_build(coll("servers"), "bad\xff", text, strlen(text), fake_resolve,
+				    &r, &out, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(err, "UTF-8"));
+}
+
 /* ---- spec_build: user_data ---- */
 
 static int b64_val(char ch)
@@ -651,6 +668,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_table),
 		cmocka_unit_test(test_build_reads_len_bytes),
+		cmocka_unit_test(test_build_non_utf8_name),
 		cmocka_unit_test(test_build_user_data_plain),
 		cmocka_unit_test(test_build_errors),
 		cmocka_unit_test(test_value_table),

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pagination links: any bytes as a listing page, read by every
+ * collection's pagination style (Nova/Cinder/Neutron "*_links", Glance's
+ * relative "next"). Properties: an answer is a non-empty string on the
+ * endpoint's origin; a refusal is -EINVAL (off-origin) or -ENOMEM and
+ * answers no URL.
+ */
+#include <errno.h>
+#include <jansson.h>
+
+#include "cloudfs/api.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t *page = json_loadb((const char *)data, size, JSON_ALLOW_NUL, NULL);
+
+	if (!page)
+		return 0;
+	for (size_t i = 0; i < collections_count; i++) {
+		static const char base[] = "http://127.0.0.1:8774/v2.1";
+		char *url = NULL;
+		int rc = api_next_url(&collections[i], page, base, &url);
+
+		if (rc) {
+			FUZZ_ASSERT(rc == -EINVAL || rc == -ENOMEM);
+			FUZZ_ASSERT(!url);
+			continue;
+		}
+		FUZZ_ASSERT(!url || !strncmp(url, "http://127.0.0.1:8774/", 22));
+		free(url);
+	}
+	json_decref(page);
+	return 0;
+}
