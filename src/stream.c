@@ -745,13 +745,20 @@ void stream_free(struct stream *s)
 {
 	if (!s)
 		return;
-	/* A download ends with its file; an upload ended in finish or fail. */
-	transfer_end(s->xfer,
-		     s->broken				 ? s->broken
-		     : s->failed			 ? s->failed
-		     : s->upload || s->offset == s->size ? 0
-							 : TRANSFER_STOPPED,
-		     clock_now_ms());
+	/* A download ends with its file; an upload has ended in finish or
+	 * fail already (one that has not is not done). */
+	if (s->upload)
+		transfer_end(s->xfer,
+			     stream_completed(s) ? 0
+			     : s->failed	 ? s->failed
+						 : -EINTR,
+			     clock_now_ms());
+	else
+		transfer_end(s->xfer,
+			     s->broken		    ? s->broken
+			     : s->offset == s->size ? 0
+						    : TRANSFER_STOPPED,
+			     clock_now_ms());
 	free(s->path);
 	http_stream_free(s->http);
 	EVP_MD_CTX_free(s->got_md);

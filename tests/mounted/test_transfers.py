@@ -100,3 +100,24 @@ def test_download_progress(mnt, fake, tmp_path):
     assert all(r["DIR"] == "down" for r in seen), seen
     assert_moves(seen, str(32 * MiB))
     assert_ends(mnt, path)
+
+
+def test_failed_upload_shows_its_cleanup(mount_factory, fake, tmp_path):
+    """Glance cuts the upload and refuses the cleanup DELETE: the line says "cleaning" while the
+    closing writer retries it (`timeout`), then "failed", and the owed DELETE has its own line
+    until the background thread gets it done."""
+    m = mount_factory("-o", "timeout=3")
+    src = tmp_path / "cut.img"
+    src.write_bytes(os.urandom(4 * MiB))
+    fake.fault(method="PUT", path="/image/v2/images/", status=500, after_bytes=MiB, count=1)
+    fake.fault(method="DELETE", path="/image/v2/images/", status=503, count=-1)
+    cp = subprocess.Popen(["cp", str(src), m.p("images", "cut.img")], stderr=subprocess.PIPE)
+    seen = watch(m, cp, "images/cut.img")
+    assert cp.wait() != 0
+    assert "cleaning" in [r["STATE"] for r in seen], seen
+    assert row(m, "images/cut.img")["STATE"] == "failed"
+    (img,) = [i for i in fake.state()["images"] if i["name"] == "cut.img"]
+    owed = row(m, f"images/{img['id']}")
+    assert owed and owed["STATE"] == "owed" and owed["DIR"] == "up", transfers(m)
+    fake.clear_faults()
+    assert poll(lambda: row(m, f"images/{img['id']}") is None, timeout=40), transfers(m)
