@@ -714,8 +714,15 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 	}
 	s->offset += (off_t)got;
 	transfer_progress(s->xfer, (int64_t)s->offset, clock_now_ms());
-	if (!rc && s->offset == s->size)
+	if (!rc && s->offset == s->size) {
 		rc = check_end(s);
+		/* Every byte given and checked: done, though the reader has not
+		 * closed yet (a read elsewhere after this is a new transfer). */
+		if (!rc) {
+			transfer_end(s->xfer, 0, clock_now_ms());
+			s->xfer = NULL;
+		}
+	}
 	/* Bytes that may not be the image's are never handed on; good ones
 	 * before a stall or a cut are, and the error comes at the next read. */
 	if (rc && got && s->broken != -EIO) {
