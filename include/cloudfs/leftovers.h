@@ -33,6 +33,10 @@ void leftovers_start(struct leftovers *l);
 int leftovers_delete(struct leftovers *l, const char *id, const char *name, int64_t deadline_ms);
 /* "images_to_delete N" and one "image_to_delete <id> <name>" line each. */
 int leftovers_render(struct leftovers *l, struct buf *out) CFS_WARN_UNUSED;
+/* Calls @fn for each owed image, with l->lock held (so @fn takes no lock
+ * and makes no request); stops at the first non-zero return, returned. */
+int leftovers_each(struct leftovers *l, int (*fn)(void *ctx, const char *id, const char *name),
+		   void *ctx) CFS_WARN_UNUSED;
 /* At unmount: stops the thread, tries each owed image once more until
  * @deadline_ms and logs what is left in Glance. */
 void leftovers_stop(struct leftovers *l, int64_t deadline_ms);

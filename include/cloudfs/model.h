@@ -52,6 +52,7 @@ struct project {
 	pthread_mutex_t pending_lock;
 	struct pending *pending; /* protected by pending_lock: files being written */
 	struct leftovers *leftovers; /* owned: incomplete images still to delete */
+	struct transfers *transfers; /* owned: uploads and downloads in progress */
 };
 
 /* What a file opened for writing does with its bytes. */

@@ -21,6 +21,9 @@ int stream_upload_new(struct project *p, const char *path, struct stream **out) 
 /* images/<id>/data; -ENOTSUP for any other path (not a stream). */
 int stream_download_new(struct project *p, const char *path, struct stream **out) CFS_WARN_UNUSED;
 
+/* The process writing (its first), whose source file gives the total that
+ * .cloudfs/transfers shows. Cheap: looked at once, at the first byte. */
+void stream_note_writer(struct stream *s, pid_t pid);
 /* Writes in order; a forward gap (a sparse copy's hole) is sent as zeros,
  * a backward write fails with -EINVAL (and the upload is abandoned).
  * Returns @size or -errno. */

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cloudfs/clock.h"
 #include "cloudfs/leftovers.h"
 #include "cloudfs/log.h"
 #include "cloudfs/render.h"
+#include "cloudfs/transfers.h"
 #include "model_int.h"
 
 static int ctl_version(struct project *p, struct buf *out)
@@ -60,6 +62,24 @@ static int ctl_status(struct project *p, struct buf *out)
 			st.coalesced);
 	/* Cleanup DELETEs still owed (failed uploads' half-made images). */
 	return rc ? rc : leftovers_render(p->leftovers, out);
+}
+
+static int owed_line(void *ctx, const char *id, const char *name)
+{
+	char path[MODEL_ID_MAX + 16];
+
+	(void)name;
+	snprintf(path, sizeof(path), "images/%s", id);
+	return transfers_render_other(ctx, TRANSFER_UP, "owed", path);
+}
+
+/* Uploads and downloads in progress, then the cleanups still owed. Never
+ * waits for a transfer: the registry's lock guards copies of numbers. */
+static int ctl_transfers(struct project *p, struct buf *out)
+{
+	int rc = transfers_render(p->transfers, clock_now_ms(), out);
+
+	return rc ? rc : leftovers_each(p->leftovers, owed_line, out);
 }
 
 static int ctl_project(struct project *p, struct buf *out)
@@ -114,6 +134,7 @@ const struct ctl_def model_ctl_files[] = {
 	{ "version", 0444, ctl_version, NULL }, { "status", 0444, ctl_status, NULL },
 	{ "errors", 0444, ctl_errors, NULL },	{ "endpoints", 0444, ctl_endpoints, NULL },
 	{ "project", 0444, ctl_project, NULL }, { "refresh", 0200, NULL, ctl_refresh },
+	{ "transfers", 0444, ctl_transfers, NULL },
 };
 
 const size_t model_ctl_count = ARRAY_SIZE(model_ctl_files);

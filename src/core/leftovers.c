@@ -305,6 +305,20 @@ int leftovers_render(struct leftovers *l, struct buf *out)
 	return rc;
 }
 
+int leftovers_each(struct leftovers *l, int (*fn)(void *ctx, const char *id, const char *name),
+		   void *ctx)
+{
+	int rc = 0;
+
+	if (!l)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	for (struct owed *o = l->owed; o && !rc; o = o->next)
+		rc = fn(ctx, o->id, o->name);
+	pthread_mutex_unlock(&l->lock);
+	return rc;
+}
+
 void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 {
 	struct owed *o;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cloudfs/leftovers.h"
+#include "cloudfs/transfers.h"
 #include "cloudfs/clock.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
@@ -66,6 +67,9 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	p->gid = getgid();
 	pthread_mutex_init(&p->pending_lock, NULL);
 	pthread_mutex_init(&p->memo_lock, NULL);
+	p->transfers = transfers_new();
+	if (!p->transfers)
+		return -ENOMEM;
 	return leftovers_new(p, &p->leftovers);
 }
 
@@ -75,6 +79,8 @@ void model_project_cleanup(struct project *p)
 		return;
 	leftovers_free(p->leftovers);
 	p->leftovers = NULL;
+	transfers_free(p->transfers);
+	p->transfers = NULL;
 	cache_free(p->cache);
 	p->cache = NULL;
 	while (p->pending) {

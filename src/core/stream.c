@@ -5,11 +5,14 @@
  * download HTTP_STREAM_BUF at most.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <openssl/evp.h>
 
 #include "cloudfs/clock.h"
@@ -18,6 +21,7 @@
 #include "cloudfs/names.h"
 #include "cloudfs/render.h"
 #include "cloudfs/stream.h"
+#include "cloudfs/transfers.h"
 #include "model_int.h"
 
 /* PF_EXITING in /proc/<pid>/stat's flags: the process is in exit(). */
@@ -49,6 +53,11 @@ struct stream {
 	EVP_MD_CTX *md5;
 	EVP_MD_CTX *sha512;
 	struct http_stream *http;
+	/* Progress in .cloudfs/transfers: registered at the first byte,
+	 * ended with the result (borrowed from p->transfers). */
+	char *path;
+	struct transfer *xfer;
+	pid_t writer; /* upload: the process that wrote first */
 };
 
 static long timeout_ms(const struct stream *s)
@@ -103,9 +112,10 @@ int stream_upload_new(struct project *p, const char *path, struct stream **out)
 	if (!rc) {
 		s->c = tp.coll;
 		s->name = strdup(tp.entry);
+		s->path = strdup(path);
 		s->md5 = EVP_MD_CTX_new();
 		s->sha512 = EVP_MD_CTX_new();
-		if (!s->name || !s->md5 || !s->sha512 ||
+		if (!s->name || !s->path || !s->md5 || !s->sha512 ||
 		    !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) ||
 		    !EVP_DigestInit_ex(s->sha512, EVP_sha512(), NULL)) {
 			stream_free(s);
@@ -156,7 +166,8 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 		snprintf(s->id, sizeof(s->id), "%s", n.id);
 		size = json_object_get(n.res->data, "size");
 		s->file_path = api_item_path(s->c, s->id, "file", NULL);
-		if (!s->file_path) {
+		s->path = strdup(path);
+		if (!s->file_path || !s->path) {
 			stream_free(s);
 			model_node_release(&n);
 			return -ENOMEM;
@@ -185,7 +196,10 @@ static int fail(struct stream *s, int rc)
 {
 	http_stream_free(s->http);
 	s->http = NULL;
+	transfer_set_phase(s->xfer, TRANSFER_CLEANING);
 	delete_image(s);
+	transfer_end(s->xfer, rc, clock_now_ms());
+	s->xfer = NULL;
 	s->failed = rc;
 	return rc;
 }
@@ -288,12 +302,74 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 	return rc ? rc : (int)size;
 }
 
+/*
+ * The size of what @pid copies to us, or -1: a writer reads its source as
+ * it writes, so the one regular file it has open read-only, at least
+ * @min_pos bytes in, is it (cp, dd, cat, pv, rsync). None (a pipe) or
+ * several (which?): unknown. Only for .cloudfs/transfers: nothing is
+ * decided on it, and a file of another user's process is not readable.
+ */
+static int64_t source_size(pid_t pid, off_t min_pos)
+{
+	char path[64], line[128];
+	int64_t size = -1;
+	int found = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (found < 2 && (e = readdir(d))) {
+		long long pos = -1;
+		unsigned long flags = O_WRONLY;
+		struct stat st;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%.16s", (int)pid, e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "pos:", 4))
+				pos = strtoll(line + 4, NULL, 10);
+			else if (!strncmp(line, "flags:", 6))
+				flags = strtoul(line + 6, NULL, 8);
+		}
+		fclose(f);
+		if ((flags & O_ACCMODE) != O_RDONLY || pos < (long long)min_pos)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%.16s", (int)pid, e->d_name);
+		if (stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size < pos || st.st_size <= 0)
+			continue;
+		size = (int64_t)st.st_size;
+		found++;
+	}
+	closedir(d);
+	return found == 1 ? size : -1;
+}
+
+void stream_note_writer(struct stream *s, pid_t pid)
+{
+	if (s->upload && !s->writer)
+		s->writer = pid;
+}
+
 /* Hashes @buf and sends it (or keeps it as the head until the format is
  * known). */
 static int append(struct stream *s, const char *buf, size_t size)
 {
 	int rc;
 
+	/* A registry that cannot take it only loses the progress line. */
+	if (!s->xfer && !s->offset)
+		(void)transfers_add(s->p->transfers, TRANSFER_UP, s->path,
+				    source_size(s->writer, (off_t)size), clock_now_ms(), &s->xfer);
 	EVP_DigestUpdate(s->md5, buf, size);
 	EVP_DigestUpdate(s->sha512, buf, size);
 	s->offset += (off_t)size;
@@ -306,6 +382,8 @@ static int append(struct stream *s, const char *buf, size_t size)
 	} else {
 		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
 	}
+	/* Sent (or taken as the head, which goes at the next step). */
+	transfer_progress(s->xfer, s->offset, clock_now_ms());
 	if (rc) {
 		log_cloud_error(
 			"images/%s: upload failed after %lld bytes: %s; the image is deleted",
@@ -434,6 +512,7 @@ int stream_finish(struct stream *s, pid_t pid)
 			s->name, (long long)s->offset);
 		return s->result = fail(s, -EINTR);
 	}
+	transfer_set_phase(s->xfer, TRANSFER_FINISHING);
 	if (!s->created) {
 		rc = start_upload(s);
 		if (rc)
@@ -448,6 +527,8 @@ int stream_finish(struct stream *s, pid_t pid)
 		return s->result = fail(s, rc);
 	model_forget(s->p, s->c, NULL);
 	log_info("uploaded image %s (%s): %lld bytes", s->name, s->id, (long long)s->offset);
+	transfer_end(s->xfer, 0, clock_now_ms());
+	s->xfer = NULL;
 	return s->result = 0;
 }
 
@@ -599,6 +680,9 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 		size = INT_MAX;
 	if ((off_t)size > s->size - off)
 		size = (size_t)(s->size - off);
+	if (!s->xfer)
+		(void)transfers_add(s->p->transfers, TRANSFER_DOWN, s->path, (int64_t)s->size,
+				    clock_now_ms(), &s->xfer);
 	if (!s->http || off != s->offset) {
 		rc = open_download(s, off);
 		if (rc)
@@ -629,8 +713,16 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 			break;
 	}
 	s->offset += (off_t)got;
-	if (!rc && s->offset == s->size)
+	transfer_progress(s->xfer, (int64_t)s->offset, clock_now_ms());
+	if (!rc && s->offset == s->size) {
 		rc = check_end(s);
+		/* Every byte given and checked: done, though the reader has not
+		 * closed yet (a read elsewhere after this is a new transfer). */
+		if (!rc) {
+			transfer_end(s->xfer, 0, clock_now_ms());
+			s->xfer = NULL;
+		}
+	}
 	/* Bytes that may not be the image's are never handed on; good ones
 	 * before a stall or a cut are, and the error comes at the next read. */
 	if (rc && got && s->broken != -EIO) {
@@ -660,6 +752,21 @@ void stream_free(struct stream *s)
 {
 	if (!s)
 		return;
+	/* A download ends with its file; an upload has ended in finish or
+	 * fail already (one that has not is not done). */
+	if (s->upload)
+		transfer_end(s->xfer,
+			     stream_completed(s) ? 0
+			     : s->failed	 ? s->failed
+						 : -EINTR,
+			     clock_now_ms());
+	else
+		transfer_end(s->xfer,
+			     s->broken		    ? s->broken
+			     : s->offset == s->size ? 0
+						    : TRANSFER_STOPPED,
+			     clock_now_ms());
+	free(s->path);
 	http_stream_free(s->http);
 	EVP_MD_CTX_free(s->got_md);
 	EVP_MD_CTX_free(s->md5);

@@ -833,7 +833,7 @@ static bool runs_per_line(enum model_wkind kind)
 }
 
 static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, size_t size,
-			off_t off)
+			off_t off, pid_t pid)
 {
 	int rc;
 
@@ -845,6 +845,7 @@ static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, s
 		goto out;
 	}
 	if (h->stream) {
+		stream_note_writer(h->stream, pid);
 		rc = stream_write(h->stream, buf, size, off);
 		goto out;
 	}
@@ -877,7 +878,7 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req);
-	int rc = handle_write(fs, handle_of(fi), buf, size, off);
+	int rc = handle_write(fs, handle_of(fi), buf, size, off, fuse_req_ctx(req)->pid);
 
 	(void)ino;
 	if (rc < 0) {

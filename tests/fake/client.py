@@ -137,12 +137,13 @@ class FakeCloud:
         self._control("DELETE", "requests")
 
     def fault(self, path="", status=None, method=None, count=1, delay_ms=0, body=None, drop=False,
-              after_bytes=None, drop_after_bytes=None, corrupt=False, rate_bps=None):
+              after_bytes=None, drop_after_bytes=None, corrupt=False, rate_bps=None, read_bps=None):
         """Make the next `count` (-1 = all) requests whose path starts with `path` fail / stall / drop.
         after_bytes=N: read N bytes of the request body first, then answer `status` (or drop);
         drop_after_bytes=N: read N bytes, then close without answering (an upload cut off mid-way);
         corrupt=True: serve the request normally but with one byte of its body flipped;
-        rate_bps=N: serve it normally, sending the answer's body at N bytes a second."""
+        rate_bps=N: serve it normally, sending the answer's body at N bytes a second;
+        read_bps=N: serve it normally, reading the request's body at N bytes a second."""
         fault = {"method": method, "path": path, "status": status, "count": count, "delay_ms": delay_ms,
                  "body": body, "drop": drop, "corrupt": corrupt}
         if after_bytes is not None:
@@ -151,6 +152,8 @@ class FakeCloud:
             fault["drop_after_bytes"] = drop_after_bytes
         if rate_bps is not None:
             fault["rate_bps"] = rate_bps
+        if read_bps is not None:
+            fault["read_bps"] = read_bps
         return self._control("POST", "faults", fault)
 
     def clear_faults(self):

@@ -44,7 +44,9 @@ Test-control API (no token needed, never logged, never faulted):
                                      with "drop": close without answering, with "status": answer it),
                                      "drop_after_bytes": N (= "drop": true, "after_bytes": N),
                                      "corrupt" (serve the request with one byte of its body flipped),
-                                     "rate_bps" (send the answer's body at that many bytes a second)}
+                                     "rate_bps" (send the answer's body at that many bytes a second),
+                                     "read_bps" (read the request's body at that many bytes a second:
+                                     a slow upload)}
                                      or a list of them
   GET | DELETE /_fake/faults         show | clear pending faults
   GET | POST /_fake/quota            show | set per-project limits {"servers": 5, "volumes": null, ...}
@@ -2087,7 +2089,7 @@ class Cloud:
                                         "drop": bool(f.get("drop")) or f.get("drop_after_bytes") is not None,
                                         "after_bytes": None if after is None else int(after),
                                         "corrupt": bool(f.get("corrupt")),
-                                        "rate_bps": f.get("rate_bps")})
+                                        "rate_bps": f.get("rate_bps"), "read_bps": f.get("read_bps")})
                 return jresp(201, self.faults)
             if method == "DELETE":
                 self.faults = []
@@ -2161,6 +2163,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         cloud = self.server.cloud
+        self.read_bps = None                  # a fault's, for this request only (keep-alive)
         split = urllib.parse.urlsplit(self.path)
         path, query = split.path, split.query
         if path.startswith("/_fake/"):
@@ -2174,6 +2177,7 @@ class Handler(BaseHTTPRequestHandler):
         with cloud.lock:
             fault = cloud.take_fault(self.command, path)
         cut = (fault or {}).get("after_bytes") if fault and (fault["drop"] or fault["status"]) else None
+        self.read_bps = (fault or {}).get("read_bps")
         try:
             body = self.read_body(cut)
         except EOFError as e:             # the client went away mid-body: no answer, nothing changes
@@ -2214,6 +2218,15 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = dispatch
 
     def read_exactly(self, n, got):
+        bps = getattr(self, "read_bps", None)
+        while bps and n > 0:                 # a slow link: 1/20 s worth at a time
+            step = min(n, max(1, int(bps) // 20))
+            data = self.rfile.read(step)
+            got += data
+            if len(data) < step:
+                raise EOFError(got)
+            n -= step
+            time.sleep(step / bps)
         data = self.rfile.read(n)
         got += data
         if len(data) < n:

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <strings.h>
 
 #include "cloudfs/api.h"
 #include "fuzz.h"
@@ -28,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(!url);
 			continue;
 		}
-		FUZZ_ASSERT(!url || !strncmp(url, "http://127.0.0.1:8774/", 22));
+		/* Scheme and host compare without case (RFC 3986 3.1, 3.2.2):
+		 * "HTTP://127.0.0.1:8774/" is the endpoint's origin. */
+		FUZZ_ASSERT(!url || !strncasecmp(url, "http://127.0.0.1:8774/", 22));
 		free(url);
 	}
 	json_decref(page);
