@@ -117,6 +117,29 @@ CATALOG = [("identity", "keystone", "/identity/v3"), ("compute", "nova", "/compu
            ("image", "glance", "/image"), ("volumev3", "cinderv3", "/volume/v3/{project}"),
            ("block-storage", "cinder", "/volume/v3/{project}"), ("network", "neutron", "/network")]
 SERVICES = ("identity", "compute", "image", "volume", "network")
+
+
+# ------------------------------------------------------------------------ service modules
+# A service added later lives in its own module, tests/fake/svc_<name>.py, beside this file:
+#   SERVICE = "orchestration"        the first path segment of its URLs (also Req.service)
+#   CATALOG = [(type, name, path)]   its catalog rows, as CATALOG above ({project} allowed)
+#   def error_body(status, message, title) -> (content type, bytes)   (optional) its error shape
+#   class Service: __init__(self, cloud) (keep cloud: its helpers, lock, tokens, faults);
+#       routes(self) -> [(method, path regex, handler(req, *groups), needs token)];
+#       reset(self) back to the state after startup; control(self, method, op, args, data) ->
+#       Resp or None for its own /_fake/<op> (optional)
+def load_service_modules():
+    import importlib
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    return [importlib.import_module(f[:-3]) for f in sorted(os.listdir(here))
+            if f.startswith("svc_") and f.endswith(".py")]
+
+
+SERVICE_MODULES = load_service_modules()
+CATALOG += [row for m in SERVICE_MODULES for row in m.CATALOG]
+SERVICES += tuple(m.SERVICE for m in SERVICE_MODULES)
 UNAUTHENTICATED = "The request you have made requires authentication."
 
 # ------------------------------------------------------------------------------------ data model
@@ -295,6 +318,9 @@ class ApiError(Exception):
 def error_body(service, status, message, ntype=None, extra=None):
     """-> (content type, body) for an error, shaped like the real service's."""
     title = phrase(status)
+    for m in SERVICE_MODULES:
+        if m.SERVICE == service and hasattr(m, "error_body") and not (status == 401):
+            return m.error_body(status, message, title)
     if status == 401 and service != "identity":      # keystonemiddleware answers for every service
         return "application/json", jdump({"error": {"code": 401, "title": title, "message": message}})
     if service == "identity" or service is None:
@@ -434,7 +460,9 @@ class Cloud:
         self.counters = {"keypair": 0, "subnet": 0}    # keypair ids; auto CIDRs; "ip:<subnet>" per subnet
         self.pending = []             # heap of (when, seq, collection, key, "ready" | "gone" | fn(record))
         self.quotas = parse_quotas(opts.quota)         # collection -> limit per project (or user)
-        self.routes = self._routes()
+        self.services = [m.Service(self) for m in SERVICE_MODULES]
+        self.routes = self._routes() + [(m, re.compile(rx), fn, auth) for svc in self.services
+                                         for m, rx, fn, auth in svc.routes()]
         self.seed_startup(opts.seed, opts.servers)
         self.initial = (json.dumps(self.c), dict(self.blobs), dict(self.counters), dict(self.quotas))
 
@@ -443,6 +471,8 @@ class Cloud:
         self.c, self.blobs, self.counters = json.loads(data), dict(blobs), dict(counters)
         self.quotas = dict(quotas)
         self.pending, self.log, self.faults = [], [], []
+        for svc in self.services:
+            svc.reset()
 
     # ----------------------------------------------------------------------- collection primitives
     def add(self, coll, rec):
@@ -2066,6 +2096,10 @@ class Cloud:
             return jresp(400, {"error": f"{type(e).__name__}: {e}"})
 
     def _control(self, method, op, args, data):
+        for svc in self.services:
+            resp = svc.control(method, op, args, data) if hasattr(svc, "control") else None
+            if resp is not None:
+                return resp
         if (method, op) == ("GET", "ping"):
             return jresp(200, {"ok": True})
         if (method, op) == ("GET", "requests"):
