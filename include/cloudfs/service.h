@@ -97,6 +97,11 @@ struct collection_def {
 	 * saving...): it is then kept for at most MODEL_BUSY_TTL_MS. NULL when
 	 * a member is never busy. */
 	bool (*busy)(const struct json_t *doc);
+	/* When @doc is in a failure state (ERROR, error, killed, *_FAILED):
+	 * the reason the cloud gives (borrowed from @doc), or "" when it gives
+	 * none; NULL when @doc has not failed. What a blocking wait ends with.
+	 * NULL when a member never fails. */
+	const char *(*failed)(const struct json_t *doc);
 	/* Files of a member beside its JSON keys ("action", "console",
 	 * "volumes", "data"; model.c says what each is), NULL-terminated. */
 	const char *const *extra_files;
