@@ -5,6 +5,7 @@
  * Neutron v2.0 API reference and the captured Zed responses.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -42,6 +43,66 @@ static const struct spec_rule fip_spec[] = {
 	{ "network", SPEC_REF, "floating_network_id", "networks", NULL, NULL },
 	{ .key = NULL },
 };
+
+/* A rule's remote: a CIDR, or a security group by name or id. */
+static const struct spec_rule sg_rule_spec[] = {
+	{ "group", SPEC_REF, "security_group_id", "security_groups", NULL, NULL },
+	{ "remote_group", SPEC_REF, "remote_group_id", "security_groups", NULL, NULL },
+	{ "remote", SPEC_REF_OR_PREFIX, "remote_group_id", "security_groups", "remote_ip_prefix",
+	  NULL },
+	{ .key = NULL },
+};
+
+/* "port": 22, "22", or a range "8000:8080" → port_range_min/max. Anything
+ * else is left for Neutron to refuse with its own message. */
+static int sg_rule_ports(json_t *body)
+{
+	const json_t *port = json_object_get(body, "port");
+	long long lo, hi;
+	int used = 0;
+
+	if (json_is_integer(port)) {
+		lo = hi = json_integer_value(port);
+	} else if (!json_is_string(port)) {
+		return 0;
+	} else if (sscanf(json_string_value(port), "%lld:%lld%n", &lo, &hi, &used) == 2 &&
+		   (size_t)used == json_string_length(port)) {
+		/* a range */
+	} else if (sscanf(json_string_value(port), "%lld%n", &lo, &used) == 1 &&
+		   (size_t)used == json_string_length(port)) {
+		hi = lo;
+	} else {
+		return 0;
+	}
+	if (json_object_set_new(body, "port_range_min", json_integer(lo)) ||
+	    json_object_set_new(body, "port_range_max", json_integer(hi)))
+		return -ENOMEM;
+	json_object_del(body, "port");
+	/* A port means TCP unless said otherwise, as with `openstack
+	 * security group rule create --dst-port`. */
+	if (!json_object_get(body, "protocol") &&
+	    json_object_set_new(body, "protocol", json_string("tcp")))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Neutron wants a direction; the ethertype follows from the remote CIDR. */
+static int sg_rule_complete(json_t *body)
+{
+	const char *prefix = json_string_value(json_object_get(body, "remote_ip_prefix"));
+	int rc = sg_rule_ports(body);
+
+	if (rc)
+		return rc;
+	if (!json_object_get(body, "direction") &&
+	    json_object_set_new(body, "direction", json_string("ingress")))
+		return -ENOMEM;
+	if (!json_object_get(body, "ethertype") && prefix &&
+	    json_object_set_new(body, "ethertype",
+				json_string(strchr(prefix, ':') ? "IPv6" : "IPv4")))
+		return -ENOMEM;
+	return 0;
+}
 
 /* Neutron wants ip_version; it follows from the CIDR. */
 static int subnet_complete(json_t *body)
@@ -89,6 +150,26 @@ static const struct collection_def network_collections[] = {
 		.mkdir_creates = true),
 	NEUTRON("floating_ips", "floatingips", "floatingips", "floatingip", fip_rw,
 		.nameless = true, .spec_rules = fip_spec),
+	/* Rules have no name and cannot be changed (Neutron has no PUT for
+	 * them); their description stands for a name: what a spec file is
+	 * called becomes the description, and a unique one is a link. */
+	{ .name = "security_group_rules",
+	  .service = SVC_NETWORK,
+	  .list_path = "/v2.0/security-group-rules",
+	  .item_path = "/v2.0/security-group-rules",
+	  .list_key = "security_group_rules",
+	  .item_key = "security_group_rule",
+	  .id_field = "id",
+	  .name_field = "description",
+	  .mtime_fields = network_mtime,
+	  .links_key = "security_group_rules_links",
+	  .next = NEXT_LINKS,
+	  .paged = true,
+	  .uuid_ids = true,
+	  .name_links = true,
+	  .can_create = true,
+	  .spec_rules = sg_rule_spec,
+	  .spec_complete = sg_rule_complete },
 };
 
 const struct service_def service_network = {
