@@ -68,7 +68,7 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	pthread_mutex_init(&p->pending_lock, NULL);
 	pthread_mutex_init(&p->memo_lock, NULL);
 	p->transfers = transfers_new();
-	if (!p->transfers)
+	if (!p->transfers || waits_new(&p->waits))
 		return -ENOMEM;
 	return leftovers_new(p, &p->leftovers);
 }
@@ -79,6 +79,9 @@ void model_project_cleanup(struct project *p)
 		return;
 	leftovers_free(p->leftovers);
 	p->leftovers = NULL;
+	model_waits_stop(p);
+	waits_free(p->waits);
+	p->waits = NULL;
 	transfers_free(p->transfers);
 	p->transfers = NULL;
 	cache_free(p->cache);
@@ -276,8 +279,7 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	return rc;
 }
 
-int model_name_count(struct project *p, const struct collection_def *c, const char *name,
-		     size_t *n)
+int model_name_count(struct project *p, const struct collection_def *c, const char *name, size_t *n)
 {
 	struct cache_val *res = NULL;
 	char *link = NULL;
@@ -535,6 +537,15 @@ static int virt_find(const struct collection_def *c, const char *name)
 	return -1;
 }
 
+/* The file every member of a collection with a lifecycle has: reading it
+ * waits until the member settles (waits.c). */
+#define MODEL_WAIT_FILE "wait"
+
+static bool has_wait(const struct collection_def *c)
+{
+	return c->busy && c->status_field;
+}
+
 /* Virtual files of a resource directory: not JSON keys. */
 static int resolve_virtual(struct project *p, const struct collection_def *c, struct node *n)
 {
@@ -543,6 +554,12 @@ static int resolve_virtual(struct project *p, const struct collection_def *c, st
 	int i = virt_find(c, tp->attrs[0]);
 	char *vid = NULL, err[256];
 
+	if (i < 0 && has_wait(c) && tp->nattrs == 1 && !strcmp(tp->attrs[0], MODEL_WAIT_FILE)) {
+		n->virt = VIRT_WAIT;
+		n->type = NODE_FILE;
+		n->perm = 0444;
+		return 0;
+	}
 	if (i < 0)
 		return -ENOENT;
 	n->virt = virt_files[i].virt;
@@ -724,6 +741,8 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		return rc;
 	case VIRT_DATA:
 		return -EOPNOTSUPP; /* streamed by the FUSE layer, never snapshotted */
+	case VIRT_WAIT:
+		return -EINPROGRESS; /* answered by model_wait_start() */
 	default:
 		return 0;
 	}
@@ -769,7 +788,9 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 			st->st_size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
 			break;
 		}
-		if (n->virt == VIRT_ACTION || n->virt == VIRT_PENDING)
+		/* A wait's answer is known only once it has ended: like a
+		 * /proc file, it is empty to stat and read to EOF. */
+		if (n->virt == VIRT_ACTION || n->virt == VIRT_PENDING || n->virt == VIRT_WAIT)
 			break;
 		buf_init(&b, CFS_MAX_BODY);
 		rc = node_contents(p, n, &b);
@@ -1035,6 +1056,16 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			free(vn.link);
 			if (!rc)
 				rc = fill(ctx, *virt, vn.virt == VIRT_CONSOLE ? NULL : &st);
+		}
+		if (!rc && has_wait(c) && !json_object_get(n->res->data, MODEL_WAIT_FILE)) {
+			struct node wn = child;
+
+			wn.type = NODE_FILE;
+			wn.virt = VIRT_WAIT;
+			wn.perm = 0444;
+			rc = node_stat(p, &wn, &st, NULL);
+			if (!rc)
+				rc = fill(ctx, MODEL_WAIT_FILE, &st);
 		}
 	}
 	json_object_foreach((json_t *)obj, key, v)

@@ -28,6 +28,7 @@ enum node_virt {
 	VIRT_VOLUMES, /* servers/<id>/volumes/ and its links */
 	VIRT_DATA, /* images/<id>/data */
 	VIRT_PENDING, /* a file being written that the cloud does not have yet */
+	VIRT_WAIT, /* <collection>/<id>/wait: blocks until the member settles (waits.c) */
 };
 
 struct ctl_def {
@@ -115,6 +116,10 @@ void model_notify(struct project *p, const char *path);
 void model_notify_later(struct project *p, const char *path);
 /* Tells the kernel that @path's attributes (its size) may have changed. */
 void model_notify_attr(struct project *p, const char *path);
+
+/* The blocking waits (waits.c): made by model_project_init(). */
+int waits_new(struct waits **out);
+void waits_free(struct waits *w);
 
 /* Files being written that the cloud does not know yet, so that stat()
  * between create(2) and close(2) finds them. */
