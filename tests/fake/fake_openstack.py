@@ -217,9 +217,8 @@ NEUTRON_ATTRS = {
                                                       "port_range_max", "remote_ip_prefix", "remote_group_id",
                                                       "remote_address_group_id", "description"}, set()),
     "floating_ips": (("floating_network_id",), {"port_id", "fixed_ip_address", "floating_ip_address",
-                                                "subnet_id", "description", "dns_domain", "dns_name",
-                                                "qos_policy_id", "tags"},
-                     {"port_id", "fixed_ip_address", "description", "qos_policy_id"}),
+                                                "subnet_id", "description", "tags"},
+                     {"port_id", "fixed_ip_address", "description"}),
 }
 NEUTRON_BOOLS, NEUTRON_INTS = {"admin_state_up", "shared", "router:external", "port_security_enabled",
                                "enable_dhcp", "stateful", "distributed", "ha"}, {"mtu", "ip_version"}
@@ -805,8 +804,8 @@ class Cloud:
                "status": "ACTIVE", "device_id": "", "device_owner": "",
                "fixed_ips": [{"subnet_id": s["id"], "ip_address": self.alloc_ip(s)} for s in subnets[:1]],
                "allowed_address_pairs": [], "extra_dhcp_opts": [], "security_groups": [sg] if sg else [],
-               "binding:vnic_type": "normal", "port_security_enabled": True, "qos_policy_id": None,
-               "qos_network_policy_id": None, **common, "revision_number": 2}
+               "binding:vnic_type": "normal", "port_security_enabled": True,   # no qos: Zed's without it
+               **common, "revision_number": 2}
         rec.update(p)
         return rec
 
@@ -823,6 +822,7 @@ class Cloud:
                  for direction in directions for eth in ("IPv6", "IPv4")]
         rec = {"id": sid, "name": "default", "tenant_id": common["tenant_id"],
                "description": "Default security group", "security_group_rules": rules, "stateful": True,
+               "shared": False,
                **{k: v for k, v in common.items() if k != "description"}}
         rec.update(p)
         return rec
@@ -837,7 +837,7 @@ class Cloud:
                "remote_address_group_id": None,
                "normalized_cidr": str(ipaddress.ip_network(prefix, strict=False)) if prefix else None,
                "remote_group_id": None, "description": "", "created_at": ts(t), "updated_at": ts(t),
-               "revision_number": 0, "project_id": common["project_id"]}
+               "revision_number": 0, "project_id": common["project_id"], "_attr_id": next(self.seq)}
         rec.update(p)
         return rec
 
@@ -845,7 +845,9 @@ class Cloud:
         """A security group's document embeds its rules, as Neutron's does."""
         sg = self.c["security_groups"].get(sg_id)
         if sg is not None:
-            sg["security_group_rules"] = [public(r) for r in self.c["security_group_rules"].values()
+            # Embedded, a rule also shows its standard_attr_id and tags (Zed's security group show).
+            sg["security_group_rules"] = [{**public(r), "standard_attr_id": r["_attr_id"], "tags": []}
+                                          for r in self.c["security_group_rules"].values()
                                           if r["security_group_id"] == sg_id]
 
     def build_routers(self, p):
@@ -875,8 +877,7 @@ class Cloud:
         rec = {"id": p.pop("id", None) or str(uuid.uuid4()), "tenant_id": common["tenant_id"],
                "floating_ip_address": self.alloc_ip(sub) if sub else None, "floating_network_id": net["id"],
                "router_id": None, "port_id": None, "fixed_ip_address": None, "status": "DOWN",
-               "qos_policy_id": None, "port_details": None, "dns_domain": "", "dns_name": "",
-               "port_forwardings": [], **common, "revision_number": 0}
+               "port_details": None, **common, "revision_number": 0}     # Zed without dns, qos
         rec.update(p)
         return rec
 
