@@ -111,6 +111,12 @@ struct collection_def {
 	 * busy() and a status_field has a wait file in each member (the core
 	 * implements it on busy() and failed(); docs/SEMANTICS.md). NULL: none. */
 	const char *status_field;
+	/* A member that belongs to a member of another collection, whose
+	 * document shows it (a rule in its security group's document): the
+	 * owner's collection and the key holding its id. Creating or deleting
+	 * a member forgets its owner too, so nothing stale is served. */
+	const char *owner_coll;
+	const char *owner_field;
 	/* Files of a member beside its JSON keys ("action", "console",
 	 * "volumes", "data"; model.c says what each is), NULL-terminated. */
 	const char *const *extra_files;

@@ -106,8 +106,8 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	rc = new_file_kind(&n.tp, kind);
 	/* A name several resources carry already has no link to follow;
 	 * making one more would only add to the confusion. */
-	if (!rc && n.tp.kind == TREE_ENTRY && !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) &&
-	    nnamed) {
+	if (!rc && n.tp.kind == TREE_ENTRY &&
+	    !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) && nnamed) {
 		log_cloud_error("%s: %zu %s are named '%s' already; use another name", path, nnamed,
 				n.tp.coll->name, n.tp.entry);
 		rc = -EEXIST;
@@ -141,6 +141,17 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 
 /* ---- create ----------------------------------------------------------- */
 
+/* The member whose document shows @doc (a member of @c) changed with it. */
+static void forget_owner(struct project *p, const struct collection_def *c, const json_t *doc)
+{
+	const char *owner =
+		c->owner_field ? json_string_value(json_object_get(doc, c->owner_field)) : NULL;
+	const struct collection_def *oc = owner ? collection_find(c->owner_coll) : NULL;
+
+	if (oc)
+		model_forget(p, oc, owner);
+}
+
 static int create_resource(struct project *p, const struct collection_def *c, const char *name,
 			   const char *text, size_t len, char *id, size_t idlen)
 {
@@ -168,6 +179,7 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		doc = json_incref((json_t *)created);
 	model_forget(p, c, NULL);
 	model_learn(p, c, doc);
+	forget_owner(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
 	json_decref(doc);
@@ -403,6 +415,8 @@ int model_rmdir(struct project *p, const char *path)
 	model_forget(p, n.tp.coll, n.id);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
+
+		forget_owner(p, n.tp.coll, n.res->data);
 		char *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);

@@ -169,7 +169,9 @@ static const struct collection_def network_collections[] = {
 	  .name_links = true,
 	  .can_create = true,
 	  .spec_rules = sg_rule_spec,
-	  .spec_complete = sg_rule_complete },
+	  .spec_complete = sg_rule_complete,
+	  .owner_coll = "security_groups",
+	  .owner_field = "security_group_id" },
 };
 
 const struct service_def service_network = {
