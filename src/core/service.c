@@ -43,3 +43,19 @@ const struct collection_def *collection_find(const char *name)
 			return c;
 	return NULL;
 }
+
+const struct member_extra *extra_find(const struct collection_def *c, const char *name)
+{
+	for (const struct member_extra *e = c->extras; e && e->name; e++)
+		if (!strcmp(e->name, name))
+			return e;
+	return NULL;
+}
+
+const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line)
+{
+	for (const struct action_verb *a = verbs; a && a->word; a++)
+		if (!strcmp(a->word, line))
+			return a;
+	return NULL;
+}

@@ -13,7 +13,25 @@ static const char *const image_mtime[] = { "updated", "updated_at", "created", "
 
 static const char *const image_rw[] = { "name",	    "visibility", "min_ram",
 					"min_disk", "protected",  NULL };
-static const char *const image_files[] = { "data", NULL };
+
+/* images/<id>/data: its size is the document's; the core's streaming
+ * engine (src/core/stream.c) reads <item>/<id>/file with Range GETs. */
+static int image_data_size(const struct extra_ctx *x, int64_t *size)
+{
+	const json_t *v = json_object_get(x->doc, "size");
+
+	*size = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+	return 0;
+}
+
+static const struct member_extra image_extras[] = {
+	{ .name = "data",
+	  .kind = EXTRA_FILE,
+	  .mode = 0444,
+	  .flags = EXTRA_STREAM,
+	  .size = image_data_size },
+	{ .name = NULL },
+};
 
 static bool image_busy(const json_t *doc)
 {
@@ -42,7 +60,7 @@ static const struct collection_def image_collections[] = {
 	  .upload = true,
 	  .writable = image_rw,
 	  .busy = image_busy,
-	  .extra_files = image_files },
+	  .extras = image_extras },
 };
 
 const struct service_def service_image = {

@@ -6,7 +6,7 @@
  */
 #include <jansson.h>
 
-#include "cloudfs/service.h"
+#include "os_extras.h"
 
 /* Zed catalogs carry both; openstacksdk prefers block-storage. */
 static const char *const volume_types[] = { "block-storage", "volumev3", "volume", NULL };
@@ -38,6 +38,11 @@ static bool cinder_busy(const json_t *doc)
 	return service_field_in(doc, "status", statuses);
 }
 
+static const struct member_extra volume_extras[] = {
+	OS_METADATA_EXTRA,
+	{ .name = NULL },
+};
+
 /* Cinder resources share one URL scheme and pagination. */
 #define CINDER(dir, path, key, wrap, rw, ...)                                                  \
 	{                                                                                      \
@@ -49,7 +54,7 @@ static bool cinder_busy(const json_t *doc)
 	}
 
 static const struct collection_def volume_collections[] = {
-	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true,
+	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .extras = volume_extras,
 	       .spec_rules = volume_spec),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
 	       .spec_rules = snapshot_spec),
