@@ -13,15 +13,8 @@
 
 #include "cloudfs/common.h"
 
-enum service {
-	SVC_COMPUTE,
-	SVC_IMAGE,
-	SVC_VOLUME,
-	SVC_NETWORK,
-	SVC_COUNT
-};
-
 struct json_t;
+struct service_def;
 struct buf;
 struct project;
 
@@ -62,7 +55,7 @@ enum next_style {
 
 struct collection_def {
 	const char *name; /* directory name */
-	enum service service;
+	const struct service_def *service; /* the service serving it */
 	const char *list_path; /* detail listing, relative to the endpoint */
 	const char *item_path; /* a member is item_path + "/" + escaped id */
 	const char *list_key; /* array in the listing body */
@@ -231,19 +224,24 @@ void extra_changed(const struct extra_ctx *x, const char *coll, const char *id);
 const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line);
 
 struct service_def {
-	enum service id;
 	const char *name; /* for messages: "compute" */
 	const char *const *types; /* catalog types, preferred first */
 	const char *version_suffix; /* stripped from the endpoint when present:
 					* paths below carry the version instead */
 	/* The directories this service contributes, in the order the mount's
-	 * root lists them; each row's .service is this service's id. */
+	 * root lists them; each row's .service points back here. */
 	const struct collection_def *collections;
 	size_t n_collections;
 };
 
-/* The registry (src/services/registry.c): every service by id. */
-extern const struct service_def *const services[SVC_COUNT];
+/* The registry (src/services/registry.c): every service, NULL-terminated,
+ * and how many. A service's index in it is where per-service state (the
+ * session's endpoints) is kept: service_index(). */
+extern const struct service_def *const services[];
+extern const size_t n_services;
+
+/* @svc's index in services[], or n_services when it is not registered. */
+size_t service_index(const struct service_def *svc);
 
 /* The page size we ask for: the usual server-side maximum (Nova max_limit,
  * Glance api_limit_max, Cinder osapi_max_limit). Servers clamp larger asks. */

@@ -289,7 +289,7 @@ static void *worker(void *arg)
 
 void leftovers_start(struct leftovers *l)
 {
-	if (!l || l->started || !l->images || !l->p->sess->endpoint[l->images->service])
+	if (!l || l->started || !l->images || !session_endpoint(l->p->sess, l->images->service))
 		return;
 	l->started = !pthread_create(&l->thread, NULL, worker, l);
 	if (!l->started)

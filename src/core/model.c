@@ -560,13 +560,13 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	case TREE_COLLECTION:
 		n->perm = collection_perm(c);
-		rc = p->sess->endpoint[c->service] ? 0 : -ENOENT;
+		rc = session_endpoint(p->sess, c->service) ? 0 : -ENOENT;
 		goto out;
 	case TREE_ENTRY:
 	case TREE_ATTR:
 		break;
 	}
-	if (!p->sess->endpoint[c->service]) {
+	if (!session_endpoint(p->sess, c->service)) {
 		rc = -ENOENT;
 		goto out;
 	}
@@ -653,7 +653,7 @@ int model_source(struct project *p, const char *path, struct cache_val **text)
 	name = tp.entry;
 	rc = -ENODATA;
 	/* resolve_cached()'s first step, never its fetches */
-	if (tp.kind == TREE_ATTR && !tp.entry_is_file && p->sess->endpoint[tp.coll->service] &&
+	if (tp.kind == TREE_ATTR && !tp.entry_is_file && session_endpoint(p->sess, tp.coll->service) &&
 	    cached_member(p, tp.coll, &name, alias, text) == 0)
 		rc = 0;
 	tree_path_free(&tp);
@@ -878,7 +878,7 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 	for (const struct collection_def *c = collection_next(NULL); !rc && c;
 	     c = collection_next(c)) {
 		dir_stat(p, &st, p->mount_time_s, collection_perm(c));
-		if (p->sess->endpoint[c->service])
+		if (session_endpoint(p->sess, c->service))
 			rc = fill(ctx, c->name, &st);
 	}
 	return fill_result(rc);

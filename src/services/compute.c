@@ -15,6 +15,8 @@
 #include "cloudfs/names.h"
 #include "os_extras.h"
 
+extern const struct service_def service_compute;
+
 static const char *const compute_types[] = { "compute", NULL };
 /* Where OpenStack keeps a member's modification time. */
 static const char *const compute_mtime[] = { "updated", "updated_at", "created", "created_at",
@@ -239,7 +241,7 @@ static const struct member_extra server_extras[] = {
 
 static const struct collection_def compute_collections[] = {
 	{ .name = "servers",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/servers/detail",
 	  .item_path = "/servers",
 	  .list_key = "servers",
@@ -258,7 +260,7 @@ static const struct collection_def compute_collections[] = {
 	  .busy = server_busy,
 	  .extras = server_extras },
 	{ .name = "flavors",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/flavors/detail",
 	  .item_path = "/flavors",
 	  .list_key = "flavors",
@@ -274,7 +276,7 @@ static const struct collection_def compute_collections[] = {
 	/* Nova 2.1 wraps every listed keypair in {"keypair": {...}} and pages
 	 * them only from microversion 2.35; a keypair is named, not numbered. */
 	{ .name = "keypairs",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/os-keypairs",
 	  .item_path = "/os-keypairs",
 	  .list_key = "keypairs",
@@ -290,7 +292,7 @@ static const struct collection_def compute_collections[] = {
 	/* Read-only. At microversion 2.1 the listing has no links (Nova pages
 	 * server groups by offset) and a group carries no timestamp. */
 	{ .name = "server_groups",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/os-server-groups",
 	  .item_path = "/os-server-groups",
 	  .list_key = "server_groups",
@@ -304,7 +306,6 @@ static const struct collection_def compute_collections[] = {
 };
 
 const struct service_def service_compute = {
-	.id = SVC_COMPUTE,
 	.name = "compute",
 	.types = compute_types,
 	SERVICE_ROWS(compute_collections),

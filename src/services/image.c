@@ -7,6 +7,8 @@
 
 #include "cloudfs/service.h"
 
+extern const struct service_def service_image;
+
 static const char *const image_types[] = { "image", NULL };
 /* Where OpenStack keeps a member's modification time. */
 static const char *const image_mtime[] = { "updated", "updated_at", "created", "created_at", NULL };
@@ -45,7 +47,7 @@ static bool image_busy(const json_t *doc)
 static const struct collection_def image_collections[] = {
 	/* Glance: bare documents, a relative "next", JSON-patch updates. */
 	{ .name = "images",
-	  .service = SVC_IMAGE,
+	  .service = &service_image,
 	  .list_path = "/v2/images",
 	  .item_path = "/v2/images",
 	  .list_key = "images",
@@ -64,7 +66,6 @@ static const struct collection_def image_collections[] = {
 };
 
 const struct service_def service_image = {
-	.id = SVC_IMAGE,
 	.name = "image",
 	.types = image_types,
 	.version_suffix = "/v2",

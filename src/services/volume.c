@@ -8,6 +8,8 @@
 
 #include "os_extras.h"
 
+extern const struct service_def service_volume;
+
 /* Zed catalogs carry both; openstacksdk prefers block-storage. */
 static const char *const volume_types[] = { "block-storage", "volumev3", "volume", NULL };
 /* Where OpenStack keeps a member's modification time. */
@@ -46,7 +48,7 @@ static const struct member_extra volume_extras[] = {
 /* Cinder resources share one URL scheme and pagination. */
 #define CINDER(dir, path, key, wrap, rw, ...)                                                  \
 	{                                                                                      \
-		.name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail",           \
+		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",           \
 		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",    \
 		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links", \
 		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,       \
@@ -61,7 +63,6 @@ static const struct collection_def volume_collections[] = {
 };
 
 const struct service_def service_volume = {
-	.id = SVC_VOLUME,
 	.name = "block-storage",
 	.types = volume_types,
 	SERVICE_ROWS(volume_collections),
