@@ -87,8 +87,9 @@ struct api_body {
 int api_send(struct session *s, const struct service_def *svc, const char *method, const char *path,
 	     const struct api_body *body, json_t **out) CFS_WARN_UNUSED;
 /* api_send() with a JSON body serialised from @body (may be NULL). */
-int api_send_json(struct session *s, const struct service_def *svc, const char *method, const char *path,
-		  const json_t *body, const char *content_type, json_t **out) CFS_WARN_UNUSED;
+int api_send_json(struct session *s, const struct service_def *svc, const char *method,
+		  const char *path, const json_t *body, const char *content_type,
+		  json_t **out) CFS_WARN_UNUSED;
 
 /*
  * api_stream_open() - a streaming request with the session's token
@@ -97,8 +98,8 @@ int api_send_json(struct session *s, const struct service_def *svc, const char *
  * token revoked early gets one fresh token and a second try, as in every
  * other call; an upload's body cannot be sent twice.
  */
-int api_stream_open(struct session *s, const struct service_def *svc, const char *method, const char *path,
-		    const char *const *headers, bool upload,
+int api_stream_open(struct session *s, const struct service_def *svc, const char *method,
+		    const char *path, const char *const *headers, bool upload,
 		    struct http_stream **out) CFS_WARN_UNUSED;
 /* Ends an upload stream: 0 on a 2xx answer, else -errno (logged once,
  * with the cloud's message). */
@@ -111,7 +112,8 @@ ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, si
 
 /* DELETE that runs to the end even when the user's operation was
  * interrupted (removing a half-made resource). */
-int api_cleanup_delete(struct session *s, const struct service_def *svc, const char *path) CFS_WARN_UNUSED;
+int api_cleanup_delete(struct session *s, const struct service_def *svc,
+		       const char *path) CFS_WARN_UNUSED;
 
 /*
  * api_next_url() - the URL of @page's next page, checked before a token

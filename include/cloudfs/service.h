@@ -203,8 +203,8 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
  */
 /* @method on the member's URL [+ "/" @below [+ "/" @key]] (URL-escaped),
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
-int extra_request(const struct extra_ctx *x, const char *method, const char *below,
-		  const char *key, const struct json_t *body, struct json_t **answer);
+int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
+		  const struct json_t *body, struct json_t **answer);
 /* @method on @path of the member's service (relative to its endpoint). */
 int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);

@@ -534,8 +534,8 @@ out:
 	return rc;
 }
 
-int api_send_json(struct session *s, const struct service_def *svc, const char *method, const char *path,
-		  const json_t *body, const char *content_type, json_t **out)
+int api_send_json(struct session *s, const struct service_def *svc, const char *method,
+		  const char *path, const json_t *body, const char *content_type, json_t **out)
 {
 	struct api_body b = { NULL, 0, content_type };
 	char *text = NULL;
@@ -553,8 +553,9 @@ int api_send_json(struct session *s, const struct service_def *svc, const char *
 	return rc;
 }
 
-int api_stream_open(struct session *s, const struct service_def *svc, const char *method, const char *path,
-		    const char *const *headers, bool upload, struct http_stream **out)
+int api_stream_open(struct session *s, const struct service_def *svc, const char *method,
+		    const char *path, const char *const *headers, bool upload,
+		    struct http_stream **out)
 {
 	char *url = full_url(s, svc, path), *token = NULL;
 	struct http_request req = base_request(s, method, url, headers);

@@ -14,8 +14,8 @@
 #include "cloudfs/names.h"
 #include "model_int.h"
 
-int extra_request(const struct extra_ctx *x, const char *method, const char *below,
-		  const char *key, const json_t *body, json_t **answer)
+int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
+		  const json_t *body, json_t **answer)
 {
 	char *path = api_item_path(x->coll, x->id, below, key);
 	int rc;

@@ -653,7 +653,8 @@ int model_source(struct project *p, const char *path, struct cache_val **text)
 	name = tp.entry;
 	rc = -ENODATA;
 	/* resolve_cached()'s first step, never its fetches */
-	if (tp.kind == TREE_ATTR && !tp.entry_is_file && session_endpoint(p->sess, tp.coll->service) &&
+	if (tp.kind == TREE_ATTR && !tp.entry_is_file &&
+	    session_endpoint(p->sess, tp.coll->service) &&
 	    cached_member(p, tp.coll, &name, alias, text) == 0)
 		rc = 0;
 	tree_path_free(&tp);
@@ -764,8 +765,8 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize = n->pending || (n->extra && (n->extra->flags & EXTRA_STREAM)) ? 1 << 20
-										      : 4096;
+	st->st_blksize =
+		n->pending || (n->extra && (n->extra->flags & EXTRA_STREAM)) ? 1 << 20 : 4096;
 	return rc;
 }
 

@@ -58,7 +58,7 @@ static const struct action_verb server_actions[] = {
 	{ "unshelve", "unshelve", NULL, NULL },	     { .word = NULL },
 };
 
-#define SERVER_ACTIONS_HELP                                                                  \
+#define SERVER_ACTIONS_HELP                                                                 \
 	"reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, unlock, " \
 	"shelve, unshelve"
 

@@ -73,7 +73,7 @@ static bool neutron_busy(const json_t *doc)
 /* Neutron resources share one URL scheme and pagination. */
 #define NEUTRON(dir, path, key, wrap, rw, ...)                                                   \
 	{                                                                                        \
-		.name = dir, .service = &service_network, .list_path = "/v2.0/" path,                 \
+		.name = dir, .service = &service_network, .list_path = "/v2.0/" path,            \
 		.item_path = "/v2.0/" path, .list_key = key, .item_key = wrap, .id_field = "id", \
 		.name_field = "name", .mtime_fields = network_mtime, .links_key = key "_links",  \
 		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,         \

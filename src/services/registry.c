@@ -11,11 +11,7 @@
 extern const struct service_def service_compute, service_image, service_volume, service_network;
 
 const struct service_def *const services[] = {
-	&service_compute,
-	&service_image,
-	&service_volume,
-	&service_network,
-	NULL,
+	&service_compute, &service_image, &service_volume, &service_network, NULL,
 };
 
 const size_t n_services = sizeof(services) / sizeof(services[0]) - 1;

@@ -48,7 +48,7 @@ static const struct member_extra volume_extras[] = {
 /* Cinder resources share one URL scheme and pagination. */
 #define CINDER(dir, path, key, wrap, rw, ...)                                                  \
 	{                                                                                      \
-		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",           \
+		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",      \
 		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",    \
 		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links", \
 		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,       \

@@ -60,12 +60,10 @@ static void test_real_catalog(void **state)
 {
 	const json_t *cat = *state;
 
-	expect_url(cat, types_of("servers"), "public", "RegionOne",
-		   "http://127.0.0.1:8774/v2.1");
+	expect_url(cat, types_of("servers"), "public", "RegionOne", "http://127.0.0.1:8774/v2.1");
 	expect_url(cat, types_of("servers"), "public", NULL, "http://127.0.0.1:8774/v2.1");
 	expect_url(cat, types_of("images"), "public", NULL, "http://127.0.0.1:9292");
-	expect_url(cat, types_of("networks"), "internal", "RegionOne",
-		   "http://127.0.0.1:9696");
+	expect_url(cat, types_of("networks"), "internal", "RegionOne", "http://127.0.0.1:9696");
 	expect_url(cat, types_of("volumes"), "admin", "RegionOne",
 		   "http://127.0.0.1:8776/v3/" PROJECT);
 	expect_url(cat, types_of("servers"), "public", "RegionTwo", NULL);
@@ -108,13 +106,10 @@ static void test_interface(void **state)
 			    json_string("http://admin:8774/v2.1"));
 	json_object_set_new(endpoint(cat, "compute", "public"), "url",
 			    json_string("https://public.example/compute/v2.1"));
-	expect_url(cat, types_of("servers"), "public", NULL,
-		   "https://public.example/compute/v2.1");
+	expect_url(cat, types_of("servers"), "public", NULL, "https://public.example/compute/v2.1");
 	/* The trailing '/' is dropped. */
-	expect_url(cat, types_of("servers"), "internal", NULL,
-		   "http://internal:8774/v2.1");
-	expect_url(cat, types_of("servers"), "admin", "RegionOne",
-		   "http://admin:8774/v2.1");
+	expect_url(cat, types_of("servers"), "internal", NULL, "http://internal:8774/v2.1");
+	expect_url(cat, types_of("servers"), "admin", "RegionOne", "http://admin:8774/v2.1");
 	json_decref(cat);
 }
 
@@ -170,8 +165,7 @@ static void test_regions(void **state)
 	json_array_insert_new(json_object_get(svc, "endpoints"), 0, ep);
 	json_array_append_new(json_object_get(svc, "endpoints"), old);
 	expect_url(cat, types_of("servers"), "public", "RegionTwo", "http://r2:8774/v2.1");
-	expect_url(cat, types_of("servers"), "public", "RegionOne",
-		   "http://127.0.0.1:8774/v2.1");
+	expect_url(cat, types_of("servers"), "public", "RegionOne", "http://127.0.0.1:8774/v2.1");
 	/* Only "region" (the pre-Newton field), no region_id. */
 	expect_url(cat, types_of("servers"), "public", "Old", "http://old:8774/v2.1");
 	expect_url(cat, types_of("servers"), "public", "RegionThree", NULL);
