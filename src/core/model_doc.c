@@ -182,10 +182,12 @@ static void notify_change(struct project *p, const struct collection_def *c, con
 	if (path_push(path, len, MODEL_DOC_FILE))
 		model_notify_attr(p, path);
 	path[len] = '\0';
-	/* The extras that follow the document (sizes, listings); a lazy
-	 * one is fetched only when it is read. */
+	/* The extras whose stat follows the document (sizes, listings): not
+	 * a lazy one (fetched only when read), not a file with nothing to
+	 * show, not one over a key (notify_object() walks the keys). */
 	for (const struct member_extra *e = c->extras; e && e->name; e++) {
-		if (e->flags & EXTRA_LAZY)
+		if ((e->flags & (EXTRA_LAZY | EXTRA_ON_KEY)) ||
+		    (e->kind == EXTRA_FILE && !e->show && !e->size))
 			continue;
 		if (path_push(path, len, e->name))
 			model_notify_attr(p, path);
