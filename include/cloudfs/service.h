@@ -158,7 +158,10 @@ struct extra_ctx {
 struct extra_entry {
 	enum extra_kind kind;
 	char *link; /* EXTRA_LINK: its target, malloc'd (extra_link_to()) */
-	int64_t size; /* EXTRA_FILE: st_size, or -1 to read it with show() */
+	/* Permission bits; 0: a file 0444 (0644 when the extra has store),
+	 * a directory the extra's mode. A file's st_size is size()'s when the
+	 * extra has one, else the length of what show() gives. */
+	unsigned mode;
 };
 
 /* readdir()'s callback: one entry named @name (decoded; the core encodes

@@ -499,7 +499,7 @@ void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *
 static int resolve_extra(struct project *p, const struct collection_def *c, struct node *n)
 {
 	const struct member_extra *e = extra_find(c, n->tp.attrs[0]);
-	struct extra_entry ent = { .kind = EXTRA_FILE, .size = -1 };
+	struct extra_entry ent = { .kind = EXTRA_FILE };
 	struct extra_ctx x;
 	int rc;
 
@@ -525,6 +525,11 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	}
 	n->type = ent.kind == EXTRA_DIR ? NODE_DIR : ent.kind == EXTRA_LINK ? NODE_LINK : NODE_FILE;
 	n->link = ent.link;
+	if (n->tp.nattrs > 1)
+		n->perm = ent.mode		 ? ent.mode
+			  : n->type != NODE_FILE ? e->mode
+			  : e->store		 ? 0644
+						 : 0444;
 	if (n->type == NODE_LINK && !n->link)
 		return -EIO;
 	return 0;
@@ -962,7 +967,7 @@ static int fill_extra(void *arg, const char *name, enum extra_kind kind, const c
 		st.st_size = link ? (off_t)strlen(link) : 0;
 		break;
 	case EXTRA_DIR:
-		st.st_mode = S_IFDIR | 0755;
+		st.st_mode = S_IFDIR | f->n->extra->mode;
 		st.st_nlink = 2;
 		break;
 	case EXTRA_FILE:

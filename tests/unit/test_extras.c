@@ -89,6 +89,8 @@ static int links_lookup(const struct extra_ctx *x, struct extra_entry *e)
 		e->kind = EXTRA_DIR;
 		return 0;
 	}
+	if (x->nsub == 2 && !strcmp(x->sub[0], "sub") && !strcmp(x->sub[1], "readme"))
+		return 0; /* a file: read with show() */
 	json_array_foreach(json_object_get(x->doc, "friends"), i, v)
 	{
 		if (x->nsub == 1 && !strcmp(json_string_value(v), x->sub[0])) {
@@ -162,6 +164,7 @@ static const struct member_extra box_extras[] = {
 	  .mode = 0755,
 	  .readdir = links_readdir,
 	  .lookup = links_lookup,
+	  .show = note_show,
 	  .link = links_link,
 	  .unlink = links_unlink,
 	  .mkdir = links_mkdir,
@@ -377,7 +380,14 @@ static void test_directory_extra(void **state)
 	assert_string_equal(seen.sub, "b3");
 	assert_int_equal(model_getattr(&f->p, "/boxes/b1/links/b9", &st), -ENOENT);
 	assert_int_equal(model_getattr(&f->p, "/boxes/b1/links/sub", &st), 0);
-	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode, S_IFDIR | 0755);
+	/* A file deeper down: read-only (the extra stores nothing), shown
+	 * with the whole path below the extra. */
+	assert_int_equal(model_getattr(&f->p, "/boxes/b1/links/sub/readme", &st), 0);
+	assert_int_equal(st.st_mode, S_IFREG | 0444);
+	assert_int_equal(st.st_size, strlen("red box b1\n"));
+	assert_string_equal(seen.sub, "sub|readme");
+	assert_int_equal(model_getattr(&f->p, "/boxes/b1/links/sub/other", &st), -ENOENT);
 
 	assert_int_equal(model_symlink(&f->p, "../../../boxes/b9", "/boxes/b1/links/b9"), 0);
 	assert_int_equal(seen.links, 1);
