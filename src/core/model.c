@@ -464,6 +464,17 @@ static bool is_writable_attr(const struct collection_def *c, char *const *attrs,
 	return false;
 }
 
+/* A file can be created at @attrs/@n: a writable key, or a file of an
+ * extra directory that stores. */
+static bool can_create_attr(const struct collection_def *c, char *const *attrs, size_t n)
+{
+	const struct member_extra *e = n > 1 ? extra_find(c, attrs[0]) : NULL;
+
+	if (e && !(e->flags & EXTRA_ON_KEY))
+		return e->kind == EXTRA_DIR && e->store;
+	return is_writable_attr(c, attrs, n);
+}
+
 /* The mode bits of the JSON value @v at @attrs/@n: the one rule for
  * lookups and directory listings alike. */
 static mode_t value_perm(const struct collection_def *c, char *const *attrs, size_t n,
@@ -521,15 +532,16 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	}
 	if (rc) {
 		free(ent.link);
+		n->extra = NULL;
 		return rc;
 	}
 	n->type = ent.kind == EXTRA_DIR ? NODE_DIR : ent.kind == EXTRA_LINK ? NODE_LINK : NODE_FILE;
 	n->link = ent.link;
-	if (n->tp.nattrs > 1)
-		n->perm = ent.mode		 ? ent.mode
-			  : n->type != NODE_FILE ? e->mode
-			  : e->store		 ? 0644
-						 : 0444;
+	/* An entry below the extra: its own mode, or the defaults. */
+	if (n->tp.nattrs > 1 && ent.mode)
+		n->perm = ent.mode;
+	else if (n->tp.nattrs > 1 && n->type == NODE_FILE)
+		n->perm = e->store ? 0644 : 0444;
 	if (n->type == NODE_LINK && !n->link)
 		return -EIO;
 	return 0;
@@ -623,7 +635,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
 		rc = notdir ? -ENOTDIR : resolve_extra(p, c, n);
-		if (rc == -ENOENT && is_writable_attr(c, n->tp.attrs, n->tp.nattrs) &&
+		if (rc == -ENOENT && can_create_attr(c, n->tp.attrs, n->tp.nattrs) &&
 		    model_pending_has(p, path)) {
 			n->type = NODE_FILE;
 			n->pending = true;

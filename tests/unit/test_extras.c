@@ -169,6 +169,7 @@ static const struct member_extra box_extras[] = {
 	  .unlink = links_unlink,
 	  .mkdir = links_mkdir,
 	  .rmdir = links_rmdir },
+	{ .name = "drop", .kind = EXTRA_DIR, .mode = 0755, .store = note_store },
 	{ .name = "tags",
 	  .kind = EXTRA_DIR,
 	  .mode = 0755,
@@ -438,6 +439,28 @@ static void test_on_key_extra(void **state)
 	assert_int_equal(model_create(&f->p, "/boxes/b1/colourful", &kind), -EACCES);
 }
 
+/* A new file in an extra directory that stores: created (a pending file
+ * until close), then stored with its name in x->sub. */
+static void test_new_file_in_extra_dir(void **state)
+{
+	struct fixture *f = *state;
+	enum model_wkind kind;
+	struct stat st;
+
+	assert_int_equal(model_getattr(&f->p, "/boxes/b1/drop/new", &st), -ENOENT);
+	assert_int_equal(model_create(&f->p, "/boxes/b1/drop/new", &kind), 0);
+	assert_int_equal(kind, MODEL_W_EXTRA);
+	assert_int_equal(model_getattr(&f->p, "/boxes/b1/drop/new", &st), 0);
+	assert_int_equal(st.st_mode, S_IFREG | 0644);
+	assert_int_equal(model_commit(&f->p, "/boxes/b1/drop/new", kind, "bytes", 5), 0);
+	assert_int_equal(seen.stores, 1);
+	assert_string_equal(seen.sub, "new");
+	assert_string_equal(seen.last[0], "bytes");
+	model_done(&f->p, "/boxes/b1/drop/new");
+	/* Where nothing stores, nothing is made. */
+	assert_int_equal(model_create(&f->p, "/boxes/b1/links/new", &kind), -EACCES);
+}
+
 /* The helpers: extra_find, and link targets that climb as deep as the
  * link sits. */
 static void test_helpers(void **state)
@@ -449,6 +472,7 @@ static void test_helpers(void **state)
 
 	(void)state;
 	assert_ptr_equal(extra_find(&toy_rows[0], "links"), &box_extras[4]);
+	assert_ptr_equal(extra_find(&toy_rows[0], "tags"), &box_extras[6]);
 	assert_null(extra_find(&toy_rows[0], "json"));
 	t = extra_link_to(&x, "boxes", "b/2");
 	assert_string_equal(t, "../../boxes/b%2F2");
@@ -468,6 +492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_and_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_extra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_on_key_extra, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_file_in_extra_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helpers, setup, teardown),
 	};
 
