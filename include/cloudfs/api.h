@@ -110,6 +110,10 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,
 			char **lent, long timeout_ms);
 
+/* True when the operation this thread serves was interrupted (Ctrl-C):
+ * for waits between requests, which no transfer polls. */
+bool api_cancelled(void);
+
 /* DELETE that runs to the end even when the user's operation was
  * interrupted (removing a half-made resource). */
 int api_cleanup_delete(struct session *s, const struct service_def *svc,

@@ -223,6 +223,13 @@ char *extra_link_to(const struct extra_ctx *x, const char *coll, const char *id)
  * listing) changed: the cache forgets it and the kernel is told once it
  * is fetched again (the notifier path; never from inside a fetch). */
 void extra_changed(const struct extra_ctx *x, const char *coll, const char *id);
+/* The member's document fetched again (the cache and the kernel learn
+ * it as from any fetch): a new reference in *doc. For a hook that waits
+ * for the member to change (a blocking read). */
+int extra_refetch(const struct extra_ctx *x, struct json_t **doc);
+/* Sleeps @ms, waking early with -EINTR when the operation is interrupted
+ * (Ctrl-C): a blocking hook polls with it between requests. */
+int extra_sleep(const struct extra_ctx *x, int64_t ms);
 /* The verb of @verbs (ended by a NULL word) written as @line, or NULL. */
 const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line);
 

@@ -534,6 +534,11 @@ out:
 	return rc;
 }
 
+bool api_cancelled(void)
+{
+	return http_cancelled();
+}
+
 int api_send_json(struct session *s, const struct service_def *svc, const char *method,
 		  const char *path, const json_t *body, const char *content_type, json_t **out)
 {

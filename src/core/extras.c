@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudfs/clock.h"
 #include "cloudfs/names.h"
 #include "model_int.h"
 
@@ -81,4 +82,43 @@ void extra_changed(const struct extra_ctx *x, const char *coll, const char *id)
 	/* Expired, not dropped: the refetch compares and notifies. */
 	if (c)
 		model_forget(x->project, c, id);
+}
+
+int extra_refetch(const struct extra_ctx *x, json_t **doc)
+{
+	struct cache_val *dv = NULL, *parsed = NULL;
+	char key[MODEL_ID_MAX + 64];
+	int rc;
+
+	*doc = NULL;
+	/* Only the member: its listing stays what it was. */
+	model_res_key(key, sizeof(key), "R", x->coll, x->id);
+	cache_expire(x->project->cache, key);
+	rc = model_get_item(x->project, x->coll, x->id, &dv);
+	if (!rc)
+		rc = model_doc_parse(x->project, dv, &parsed);
+	if (!rc)
+		*doc = json_incref(parsed->data);
+	cache_val_unref(parsed);
+	cache_val_unref(dv);
+	return rc;
+}
+
+/* How often a sleeping hook looks for an interruption. */
+#define EXTRA_SLEEP_SLICE_MS 50
+
+int extra_sleep(const struct extra_ctx *x, int64_t ms)
+{
+	int64_t end = clock_now_ms() + ms;
+
+	(void)x;
+	for (;;) {
+		int64_t left = end - clock_now_ms();
+
+		if (api_cancelled())
+			return -EINTR;
+		if (left <= 0)
+			return 0;
+		clock_sleep_ms(left < EXTRA_SLEEP_SLICE_MS ? left : EXTRA_SLEEP_SLICE_MS);
+	}
 }

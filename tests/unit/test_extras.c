@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cloudfs/http.h"
 #include "cloudfs/log.h"
 #include "cloudfs/model.h"
 #include "../../src/core/model_int.h"
@@ -484,6 +485,28 @@ static void test_helpers(void **state)
 	free(t);
 }
 
+static bool cancelled;
+
+static bool cancel_hook(void)
+{
+	return cancelled;
+}
+
+/* A blocking hook's sleep ends early, with EINTR, on an interruption. */
+static void test_sleep_is_interruptible(void **state)
+{
+	struct fixture *f = *state;
+	struct extra_ctx x = { .project = &f->p, .coll = &toy_rows[0], .id = "b1" };
+
+	http_set_cancel_hook(cancel_hook);
+	cancelled = false;
+	assert_int_equal(extra_sleep(&x, 1), 0);
+	cancelled = true;
+	assert_int_equal(extra_sleep(&x, 60000), -EINTR);
+	cancelled = false;
+	http_set_cancel_hook(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +517,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_on_key_extra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_file_in_extra_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helpers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sleep_is_interruptible, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
