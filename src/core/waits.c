@@ -348,7 +348,7 @@ int model_wait_start(struct project *p, const char *path, model_wait_fn done, vo
 
 	if (rc)
 		return rc;
-	if (n.virt != VIRT_WAIT) {
+	if (!n.wait) {
 		model_node_release(&n);
 		return -EINVAL;
 	}
