@@ -249,6 +249,7 @@ static const struct member_extra server_extras[] = {
 	  .link = server_volumes_link,
 	  .unlink = server_volumes_unlink },
 	OS_METADATA_EXTRA,
+	NETWORK_SERVER_FIPS_EXTRA,
 	{ .name = NULL },
 };
 
