@@ -545,10 +545,11 @@ pipeline = healthcheck $kind-server
 use = egg:swift#healthcheck
 [app:$kind-server]
 use = egg:swift#$kind
-# the updaters push object counts and bytes up: object -> container (only
-# what failed synchronously) and container -> account (account stats)
+# the updaters push object counts and bytes up: container -> account (the
+# account's stats, every 5 s) and object -> container (only the updates that
+# failed synchronously, kept as async pendings; every 15 s)
 [$kind-updater]
-interval = 5
+interval = $([ "$kind" = container ] && echo 5 || echo 15)
 concurrency = 1
 EOF
     done
