@@ -545,9 +545,11 @@ pipeline = healthcheck $kind-server
 use = egg:swift#healthcheck
 [app:$kind-server]
 use = egg:swift#$kind
-# the updaters push object counts and bytes up: container -> account (the
-# account's stats, every 5 s) and object -> container (only the updates that
-# failed synchronously, kept as async pendings; every 15 s)
+EOF
+        # the updaters push object counts and bytes up: container -> account
+        # (the account's stats, every 5 s) and object -> container (only the
+        # updates that failed synchronously, kept as async pendings; 15 s)
+        [ "$kind" = account ] || cat >>"$S/etc/swift/$kind-server.conf" <<EOF
 [$kind-updater]
 interval = $([ "$kind" = container ] && echo 5 || echo 15)
 concurrency = 1
