@@ -142,6 +142,7 @@ def test_many_waits_share_polls_and_leave_ls_answering(mount_factory, fake):
     try:
         time.sleep(2)
         assert all(w.poll() is None for w in waiters)
+        assert "waiting 100\n" in read(m.p(".cloudfs", "status"))
         # 100 parked reads, 4 FUSE workers: ls still answers (it would hang if a wait held one).
         out = sh(f"timeout 5 ls {m.p('flavors')}")
         assert out.returncode == 0 and "1" in out.stdout.split()
@@ -157,4 +158,5 @@ def test_many_waits_share_polls_and_leave_ls_answering(mount_factory, fake):
             if w.poll() is None:
                 w.kill()
     assert all(w.returncode == 0 for w in waiters)
+    assert "waiting 0\n" in read(m.p(".cloudfs", "status"))
     assert {o for o, _ in outs} == {"ACTIVE\n"}
