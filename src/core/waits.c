@@ -159,7 +159,8 @@ static void judge(const struct collection_def *c, const char *id, const json_t *
 	if (c->busy(doc))
 		return;
 	v->settled = true;
-	v->rc = render_value(status, &v->text);
+	/* A document without the status (never seen so far): an empty line. */
+	v->rc = status ? render_value(status, &v->text) : buf_addstr(&v->text, "\n");
 }
 
 /* One look at a member: from @listing when it lists it, else by GET. */
