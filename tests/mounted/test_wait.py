@@ -160,3 +160,37 @@ def test_many_waits_share_polls_and_leave_ls_answering(mount_factory, fake):
     assert all(w.returncode == 0 for w in waiters)
     assert "waiting 0\n" in read(m.p(".cloudfs", "status"))
     assert {o for o, _ in outs} == {"ACTIVE\n"}
+
+
+def test_many_members_awaited_are_polled_by_listing_and_ctrl_c_races(mount_factory, fake):
+    m = mount_factory()
+    made = fake.seed(servers=[{"name": f"b{i}", "status": "BUILD"} for i in range(12)])["servers"]
+    sids = [s["id"] for s in made]
+    waiters = [subprocess.Popen(["cat", m.p("servers", sid, "wait")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for sid in sids for _ in range(3)]
+    try:
+        time.sleep(2)
+        assert all(w.poll() is None for w in waiters)
+        fake.clear_requests()
+        time.sleep(2.5)
+        reqs = fake.requests(method="GET", service="compute")
+        by_id = [r for r in reqs if any(r["path"].endswith(sid) for sid in sids)]
+        listings = [r for r in reqs if r["path"].endswith("/servers/detail")]
+        # 12 servers awaited: one listing a second answers them, not 12 GETs a second
+        assert 1 <= len(listings) <= 4 and by_id == [], (listings, by_id)
+        # Ctrl-C a third of them while the others go on (interrupt and answer may race)
+        for w in waiters[::3]:
+            w.send_signal(signal.SIGINT)
+        for sid in sids:
+            fake.update("servers", sid, status="ACTIVE")
+        outs = [w.communicate(timeout=10) for w in waiters]
+    finally:
+        for w in waiters:
+            if w.poll() is None:
+                w.kill()
+    for i, (w, (out, _)) in enumerate(zip(waiters, outs)):
+        if i % 3:
+            assert (w.returncode, out) == (0, "ACTIVE\n")
+        else:
+            assert w.returncode in (-signal.SIGINT, 0)
+    assert "waiting 0\n" in read(m.p(".cloudfs", "status"))
