@@ -508,7 +508,9 @@ void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *
 }
 
 /* The file every member of a collection with a lifecycle has: reading it
- * waits until the member settles (waits.c). */
+ * waits until the member settles (waits.c). Like a name link it is not
+ * listed, so that nothing that walks the tree (find, grep -r, rsync, cp -r)
+ * blocks on it: it is read by its name. */
 #define MODEL_WAIT_FILE "wait"
 
 static bool has_wait(const struct collection_def *c)
@@ -781,9 +783,14 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 			st->st_size = (off_t)size;
 			break;
 		}
-		/* A wait's answer is known only once it has ended: like a
-		 * /proc file, it is empty to stat and read to EOF. */
-		if (n->pending || n->wait || (n->extra && !n->extra->show))
+		/* A settled member's wait answers at once: its size is that
+		 * answer's. A busy one's answer is not known yet (0, as a /proc
+		 * file's: read it to EOF). */
+		if (n->wait) {
+			st->st_size = (off_t)model_wait_size(n->tp.coll, n->res->data);
+			break;
+		}
+		if (n->pending || (n->extra && !n->extra->show))
 			break;
 		buf_init(&b, CFS_MAX_BODY);
 		rc = node_contents(p, n, &b);
@@ -1064,16 +1071,6 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			free(vn.link);
 			if (!rc)
 				rc = fill(ctx, e->name, (e->flags & EXTRA_LAZY) ? NULL : &st);
-		}
-		if (!rc && has_wait(c) && !json_object_get(n->res->data, MODEL_WAIT_FILE)) {
-			struct node wn = child;
-
-			wn.type = NODE_FILE;
-			wn.wait = true;
-			wn.perm = 0444;
-			rc = node_stat(p, &wn, &st, NULL);
-			if (!rc)
-				rc = fill(ctx, MODEL_WAIT_FILE, &st);
 		}
 	}
 	json_object_foreach((json_t *)obj, key, v)

@@ -115,6 +115,9 @@ void model_notify_later(struct project *p, const char *path);
 /* Tells the kernel that @path's attributes (its size) may have changed. */
 void model_notify_attr(struct project *p, const char *path);
 
+/* The bytes a read of @doc's wait file gives at once (its status line), 0
+ * while it is busy or has failed (the read blocks or fails). */
+size_t model_wait_size(const struct collection_def *c, const json_t *doc);
 /* The blocking waits (waits.c): made by model_project_init(). */
 int waits_new(struct waits **out);
 void waits_free(struct waits *w);

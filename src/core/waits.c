@@ -163,6 +163,15 @@ static void judge(const struct collection_def *c, const char *id, const json_t *
 	v->rc = status ? render_value(status, &v->text) : buf_addstr(&v->text, "\n");
 }
 
+size_t model_wait_size(const struct collection_def *c, const json_t *doc)
+{
+	const json_t *status = json_object_get(doc, c->status_field);
+
+	if (c->busy(doc) || (c->failed && c->failed(doc)))
+		return 0;
+	return status ? render_value_size(status) : 1;
+}
+
 /* One look at a member: from @listing when it lists it, else by GET. */
 static void look(struct project *p, const struct collection_def *c, const char *id,
 		 const struct cache_val *listing, struct verdict *v)
