@@ -22,11 +22,15 @@ struct ref_row {
 /* What the fake cloud holds: a name resolves only in its own collection,
  * so a rule that looks in the wrong place fails. */
 static const struct ref_row refs[] = {
-	{ "images", "cirros", "img-cirros-id" },     { "images", "ubuntu", "img-ubuntu-id" },
-	{ "flavors", "m1.tiny", "flv-tiny-id" },     { "flavors", "m1.small", "flv-small-id" },
-	{ "networks", "private", "net-private-id" }, { "networks", "public", "net-public-id" },
+	{ "images", "cirros", "img-cirros-id" },
+	{ "images", "ubuntu", "img-ubuntu-id" },
+	{ "flavors", "m1.tiny", "flv-tiny-id" },
+	{ "flavors", "m1.small", "flv-small-id" },
+	{ "networks", "private", "net-private-id" },
+	{ "networks", "public", "net-public-id" },
 	{ "volumes", "data", "vol-data-id" },
-	{ "security_groups", "web", "sg-web-id" },   { "security_groups", "default", "sg-default-id" },
+	{ "security_groups", "web", "sg-web-id" },
+	{ "security_groups", "default", "sg-default-id" },
 };
 
 /* Names the resolver refuses in a particular way, in every collection. */
@@ -141,10 +145,10 @@ static const struct build_case build_cases[] = {
 	  0 },
 	/* one group may be given as a plain string */
 	{ "servers", "vm1", "{\"security_groups\": \"default\"}",
-	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"default\"}]}}",
-	  0 },
+	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"default\"}]}}", 0 },
 	/* keys beside the wrapper (scheduler hints) stay beside it */
-	{ "servers", "vm1", "{\"server\": {\"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
+	{ "servers", "vm1",
+	  "{\"server\": {\"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
 	  "{\"server\": {\"name\": \"vm1\", \"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
 	  0 },
 	/* user_data that is already base64 is kept as written */
@@ -182,18 +186,21 @@ static const struct build_case build_cases[] = {
 
 	/* security group rules: the file name is the description; a port or
 	 * a range, a CIDR remote (its ethertype follows) or a group's */
-	{ "security_group_rules", "ssh", "{\"group\": \"web\", \"port\": 22, \"remote\": \"0.0.0.0/0\"}",
+	{ "security_group_rules", "ssh",
+	  "{\"group\": \"web\", \"port\": 22, \"remote\": \"0.0.0.0/0\"}",
 	  "{\"security_group_rule\": {\"description\": \"ssh\", \"security_group_id\": \"sg-web-id\","
 	  " \"remote_ip_prefix\": \"0.0.0.0/0\", \"port_range_min\": 22, \"port_range_max\": 22,"
 	  " \"protocol\": \"tcp\", \"direction\": \"ingress\", \"ethertype\": \"IPv4\"}}",
 	  1 },
-	{ "security_group_rules", "web", "{\"group\": \"web\", \"port\": \"8000:8080\", \"protocol\": \"udp\","
+	{ "security_group_rules", "web",
+	  "{\"group\": \"web\", \"port\": \"8000:8080\", \"protocol\": \"udp\","
 	  " \"remote\": \"2001:db8::/32\", \"direction\": \"egress\"}",
 	  "{\"security_group_rule\": {\"description\": \"web\", \"security_group_id\": \"sg-web-id\","
 	  " \"remote_ip_prefix\": \"2001:db8::/32\", \"protocol\": \"udp\", \"direction\": \"egress\","
 	  " \"port_range_min\": 8000, \"port_range_max\": 8080, \"ethertype\": \"IPv6\"}}",
 	  1 },
-	{ "security_group_rules", "ping", "{\"security_group_id\": \"raw\", \"protocol\": \"icmp\","
+	{ "security_group_rules", "ping",
+	  "{\"security_group_id\": \"raw\", \"protocol\": \"icmp\","
 	  " \"remote\": \"default\"}",
 	  "{\"security_group_rule\": {\"description\": \"ping\", \"security_group_id\": \"raw\","
 	  " \"protocol\": \"icmp\", \"remote_group_id\": \"sg-default-id\", \"direction\": \"ingress\"}}",
