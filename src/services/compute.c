@@ -39,8 +39,20 @@ static const struct spec_rule server_spec[] = {
 static bool server_busy(const json_t *doc)
 {
 	static const char *const statuses[] = {
-		"BUILD",    "REBOOT",	     "HARD_REBOOT",   "RESIZE",	  "MIGRATING",	"REBUILD",
-		"PASSWORD", "VERIFY_RESIZE", "REVERT_RESIZE", "SHELVING", "UNSHELVING", NULL,
+		"BUILD",
+		"REBOOT",
+		"HARD_REBOOT",
+		"RESIZE",
+		"MIGRATING",
+		"REBUILD",
+		"PASSWORD",
+		"VERIFY_RESIZE",
+		"REVERT_RESIZE",
+		"SHELVING",
+		"UNSHELVING",
+		/* the moment between Nova's terminate and its 404 (devcloud shows it) */
+		"DELETED",
+		NULL,
 	};
 
 	return service_field_in(doc, "status", statuses) ||

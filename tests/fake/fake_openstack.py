@@ -1319,6 +1319,10 @@ class Cloud:
         if rec["OS-EXT-STS:task_state"] != "deleting":
             rec.pop("_ready", None)
             rec["OS-EXT-STS:task_state"] = "deleting"
+            # Nova's terminate: DELETED (vm_state deleted, no task) for a moment before the 404
+            self.later(self.delete_s / 2, "servers", sid, lambda r: r.update(
+                {"status": "DELETED", "OS-EXT-STS:vm_state": "deleted", "OS-EXT-STS:task_state": None,
+                 "OS-EXT-STS:power_state": 0}))
             self.later(self.delete_s, "servers", sid, "gone")
         return Resp(204)
 

@@ -203,3 +203,16 @@ def test_many_members_awaited_are_polled_by_listing_and_ctrl_c_races(mount_facto
         else:
             assert w.returncode in (-signal.SIGINT, 0)
     assert "waiting 0\n" in read(m.p(".cloudfs", "status"))
+
+
+def test_deleted_is_the_moment_before_the_404(mnt, fake):
+    """Nova shows a terminated server as DELETED for a moment before its 404: still waiting."""
+    sid = server_id(fake, "web1")
+    fake.update("servers", sid, status="DELETED")
+    cat = subprocess.Popen(["cat", mnt.p("servers", sid, "wait")], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    assert cat.poll() is None
+    fake.delete("servers", sid)
+    out, err = cat.communicate(timeout=10)
+    assert cat.returncode == 1 and "No such file or directory" in err and out == ""
