@@ -23,6 +23,7 @@ LISTS = {
     "routers": (["router", "list"], "ID"),
     "security_groups": (["security", "group", "list"], "ID"),
     "floating_ips": (["floating", "ip", "list"], "ID"),
+    "security_group_rules": (["security", "group", "rule", "list"], "ID"),
     "flavors": (["flavor", "list"], "ID"),
     "keypairs": (["keypair", "list"], "Name"),
     "server_groups": (["server", "group", "list"], "ID"),
