@@ -741,68 +741,107 @@ static int server_fips(const struct extra_ctx *x, json_t **fips)
 	return rc;
 }
 
-/* servers/<id>/floating_ips/: one link per floating IP address on the
- * server's ports, to ../../../floating_ips/<fip>. */
+/* The floating addresses Nova lists for @server (its network info, which
+ * follows Neutron within seconds): @fn(address) for each; > 0 stops. */
+static int doc_fips(const json_t *server, int (*fn)(const char *addr, void *arg), void *arg)
+{
+	const char *net;
+	const json_t *addrs, *a;
+	size_t i;
+	int rc = 0;
+
+	json_object_foreach((json_t *)json_object_get(server, "addresses"), net, addrs)
+	{
+		json_array_foreach(addrs, i, a)
+		{
+			const char *addr = str_of(a, "addr");
+
+			if (!rc && addr && !strcmp(str_of(a, "OS-EXT-IPS:type") ?: "", "floating"))
+				rc = fn(addr, arg);
+		}
+	}
+	return rc;
+}
+
+struct fips_fill {
+	const struct extra_ctx *x;
+	extra_fill_fn fill;
+	void *fill_ctx;
+};
+
+static int fips_fill_one(const char *addr, void *arg)
+{
+	struct fips_fill *f = arg;
+	struct extra_ctx child = *f->x;
+	char *sub[1] = { (char *)addr }, *link;
+	int rc;
+
+	child.sub = sub;
+	child.nsub = 1;
+	link = extra_link_to(&child, "floating_ips", addr);
+	rc = link ? f->fill(f->fill_ctx, addr, EXTRA_LINK, link) : -ENOMEM;
+	free(link);
+	return rc;
+}
+
+/* servers/<id>/floating_ips/: one link per floating address the server's
+ * document lists, to ../../../floating_ips/<address> (the floating IP's
+ * name link): no request, so walking servers/ costs none either. */
 static int server_fips_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
 {
-	json_t *fips = NULL, *f;
-	size_t i;
-	int rc;
+	struct fips_fill f = { x, fill, fill_ctx };
 
 	if (x->nsub)
 		return -ENOTDIR;
-	rc = server_fips(x, &fips);
-	json_array_foreach(fips, i, f)
-	{
-		const char *addr = str_of(f, "floating_ip_address"), *fid = str_of(f, "id");
-		struct extra_ctx child = *x;
-		char *sub[1] = { (char *)addr }, *link;
-
-		if (rc || !addr || !fid)
-			continue;
-		child.sub = sub;
-		child.nsub = 1;
-		link = extra_link_to(&child, "floating_ips", fid);
-		rc = link ? fill(fill_ctx, addr, EXTRA_LINK, link) : -ENOMEM;
-		free(link);
-	}
-	json_decref(fips);
-	return rc < 0 ? rc : 0;
+	return doc_fips(x->doc, fips_fill_one, &f);
 }
 
-/* The floating IP on the server named @name: by address or id. */
-static int server_fip_find(const struct extra_ctx *x, const char *name, char **fid)
+/* The floating IP on the server's ports named @name (by address or id),
+ * as Neutron has it: its id and address, malloc'd. */
+static int server_fip_find(const struct extra_ctx *x, const char *name, char **fid, char **faddr)
 {
 	json_t *fips = NULL, *f;
 	size_t i;
 	int rc = server_fips(x, &fips);
 
-	*fid = NULL;
+	*fid = *faddr = NULL;
 	json_array_foreach(fips, i, f)
 	{
 		const char *addr = str_of(f, "floating_ip_address"), *id = str_of(f, "id");
 
-		if (!rc && !*fid && id && ((addr && !strcmp(addr, name)) || !strcmp(id, name)))
+		if (!rc && !*fid && id && addr && (!strcmp(addr, name) || !strcmp(id, name))) {
 			*fid = strdup(id);
+			*faddr = strdup(addr);
+			rc = *fid && *faddr ? 0 : -ENOMEM;
+		}
 	}
 	json_decref(fips);
 	return rc ? rc : *fid ? 0 : -ENOENT;
 }
 
+static int same_addr(const char *addr, void *arg)
+{
+	return !strcmp(addr, arg);
+}
+
+/* An address the document lists costs nothing; any other name (one just
+ * associated, before Nova's view has it) is asked of Neutron. */
 static int server_fips_lookup(const struct extra_ctx *x, struct extra_entry *e)
 {
-	char *fid = NULL;
-	int rc;
+	char *fid = NULL, *addr = NULL;
+	int rc = 0;
 
 	if (x->nsub != 1)
 		return -ENOENT;
-	rc = server_fip_find(x, x->sub[0], &fid);
+	if (!doc_fips(x->doc, same_addr, x->sub[0]))
+		rc = server_fip_find(x, x->sub[0], &fid, &addr);
 	if (!rc) {
 		e->kind = EXTRA_LINK;
-		e->link = extra_link_to(x, "floating_ips", fid);
+		e->link = extra_link_to(x, "floating_ips", addr ? addr : x->sub[0]);
 		rc = e->link ? 0 : -ENOMEM;
 	}
 	free(fid);
+	free(addr);
 	return rc;
 }
 
@@ -874,6 +913,7 @@ static int server_fips_link(const struct extra_ctx *x, const char *target)
 	}
 	/* No port of the server is on a subnet a router connects to the
 	 * floating IP's network (Neutron's reason is in .cloudfs/errors). */
+	extra_changed(x, NULL, x->id); /* its addresses */
 	if (rc == -ENOENT) {
 		log_cloud_error(
 			"servers/%s/floating_ips: floating IP %s: no port of the server is on a "
@@ -892,12 +932,14 @@ out:
 static int server_fips_unlink(const struct extra_ctx *x)
 {
 	struct extra_ctx n = neutron_ctx(x);
-	char *fid = NULL;
-	int rc = server_fip_find(x, x->sub[0], &fid);
+	char *fid = NULL, *addr = NULL;
+	int rc = server_fip_find(x, x->sub[0], &fid, &addr);
 
 	if (!rc)
 		rc = fip_set_port(&n, fid, NULL);
+	extra_changed(x, NULL, x->id);
 	free(fid);
+	free(addr);
 	return rc;
 }
 
@@ -952,8 +994,28 @@ static const struct collection_def network_collections[] = {
 		.spec_rules = router_spec, .extras = router_extras),
 	NEUTRON("security_groups", "security-groups", "security_groups", "security_group", named_rw,
 		.mkdir_creates = true, .extras = group_extras),
-	NEUTRON("floating_ips", "floatingips", "floatingips", "floatingip", fip_rw,
-		.nameless = true, .spec_rules = fip_spec, .extras = fip_extras),
+	/* Nameless: a create sends no name. Its address stands for one (unique
+	 * in the cloud): floating_ips/<address> is a link to its id. */
+	{ .name = "floating_ips",
+	  .service = &service_network,
+	  .list_path = "/v2.0/floatingips",
+	  .item_path = "/v2.0/floatingips",
+	  .list_key = "floatingips",
+	  .item_key = "floatingip",
+	  .id_field = "id",
+	  .name_field = "floating_ip_address",
+	  .mtime_fields = network_mtime,
+	  .links_key = "floatingips_links",
+	  .next = NEXT_LINKS,
+	  .paged = true,
+	  .uuid_ids = true,
+	  .name_links = true,
+	  .can_create = true,
+	  .writable = fip_rw,
+	  .busy = neutron_busy,
+	  .nameless = true,
+	  .spec_rules = fip_spec,
+	  .extras = fip_extras },
 	/* Rules have no name and cannot be changed (Neutron has no PUT for
 	 * them); their description stands for a name: what a spec file is
 	 * called becomes the description, and a unique one is a link. */

@@ -171,7 +171,9 @@ def test_06_floating_ip_associated_with_the_server(mnt, w, demo_env):
     shown = osc("floating", "ip", "show", w["fip"], env=demo_env)
     ports = osc("port", "list", "--server", w["vm"], env=demo_env)
     assert shown["port_id"] == ports[0]["ID"] and shown["router_id"] == w["router"]
-    assert os.listdir(fdir) == [addr]
+    # the listing is Nova's view of the server's addresses: it follows within seconds
+    assert wait_for(lambda: os.listdir(fdir) == [addr], timeout=30, every=0.5)
+    assert os.readlink(f"{fdir}/{addr}") == f"../../../floating_ips/{addr}"
     assert read(mnt.p("floating_ips", w["fip"], "port")) == shown["port_id"] + "\n"
     # the interface and the gateway are needed now
     failed(bash(f"rm {mnt.p('routers', w['router'], 'interfaces', w['sub'])}"), "Device or resource busy")
@@ -183,6 +185,7 @@ def test_07_take_it_apart(mnt, w, demo_env):
     fdir = mnt.p("servers", N["vm"], "floating_ips")
     (addr,) = os.listdir(fdir)
     ok(bash(f"rm {fdir}/{addr}"))
+    assert wait_for(lambda: os.listdir(fdir) == [], timeout=30, every=0.5)
     assert osc("floating", "ip", "show", w["fip"], env=demo_env)["port_id"] is None
     ok(bash(f"rmdir {mnt.p('floating_ips', w['fip'])}"))
     w.pop("fip")

@@ -245,7 +245,13 @@ def test_server_floating_ips(mnt, fake):
     got = one(fake, "floating_ips", id=fip["id"])
     assert one(fake, "ports", id=got["port_id"])["device_id"] == web1["id"]
     assert os.listdir(fips) == [addr]
-    assert os.readlink(f"{fips}/{addr}") == f"../../../floating_ips/{fip['id']}"
+    # named by address, to the floating IP's own name link (its address)
+    assert os.readlink(f"{fips}/{addr}") == f"../../../floating_ips/{addr}"
+    assert os.readlink(mnt.p("floating_ips", addr)) == fip["id"]
+    # listed from the server's document (Nova's addresses): no request
+    fake.clear_requests()
+    assert os.listdir(fips) == [addr]
+    assert [r for r in fake.requests(service="network")] == []
     assert read(f"{fips}/{addr}/floating_ip_address") == addr + "\n"
     ok(sh(f"rm {fips}/{addr}"))
     assert one(fake, "floating_ips", id=fip["id"])["port_id"] is None
