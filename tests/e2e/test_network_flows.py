@@ -160,10 +160,13 @@ def test_05_server_and_wait(mnt, w, demo_env):
 
 
 def test_06_floating_ip_associated_with_the_server(mnt, w, demo_env):
-    before = {f["ID"] for f in osc("floating", "ip", "list", env=demo_env)}
-    ok(bash(f"cat > {mnt.p('floating_ips', 'fip-' + RUN)}", '{"network": "public"}'))
-    (fip,) = [f for f in osc("floating", "ip", "list", env=demo_env) if f["ID"] not in before]
+    # devcloud is shared: ours is the one with our description
+    ok(bash(f"cat > {mnt.p('floating_ips', 'fip-' + RUN)}",
+            f'{{"network": "public", "description": "e2e-nf-{RUN}"}}'))
+    (fip,) = [f for f in osc("floating", "ip", "list", "--long", env=demo_env)
+              if f["Description"] == f"e2e-nf-{RUN}"]
     w["fip"], addr = fip["ID"], fip["Floating IP Address"]
+    assert os.readlink(mnt.p("floating_ips", addr)) == w["fip"]
     assert w["fip"] in os.listdir(mnt.p("floating_ips"))
     fdir = mnt.p("servers", N["vm"], "floating_ips")
     assert os.listdir(fdir) == []
