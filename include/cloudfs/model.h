@@ -51,6 +51,9 @@ struct project {
 	pthread_mutex_t memo_lock;
 	pthread_mutex_t pending_lock;
 	struct pending *pending; /* protected by pending_lock: files being written */
+	/* protected by pending_lock: what this mount wrote in member trees
+	 * and removed, until listings show it (model_tree.c) */
+	struct model_recent *recent;
 	struct leftovers *leftovers; /* owned: incomplete images still to delete */
 	struct transfers *transfers; /* owned: uploads and downloads in progress */
 };
@@ -63,6 +66,7 @@ enum model_wkind {
 	MODEL_W_META, /* set one metadata key, at close */
 	MODEL_W_ACTION, /* run each line as a server action */
 	MODEL_W_CTL, /* run each line as a control command */
+	MODEL_W_TREE, /* stream a file of a member's tree (objects/) */
 };
 
 /* Called for each directory entry; @st is complete (for readdirplus), or
@@ -132,5 +136,7 @@ int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_symlink(struct project *p, const char *target, const char *path) CFS_WARN_UNUSED;
+/* rename(2) within a member's tree; -EXDEV elsewhere (mv then copies). */
+int model_rename(struct project *p, const char *from, const char *to) CFS_WARN_UNUSED;
 
 #endif

@@ -89,6 +89,7 @@ void model_project_cleanup(struct project *p)
 		pending_free(p->pending);
 		p->pending = next;
 	}
+	model_tree_cleanup(p);
 	pthread_mutex_destroy(&p->pending_lock);
 	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
 		cache_val_unref(p->memo[i].from);
@@ -432,6 +433,7 @@ void model_node_release(struct node *n)
 	tree_path_free(&n->tp);
 	cache_val_unref(n->res);
 	free(n->link);
+	free(n->tpath);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -648,6 +650,17 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	n->perm = 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
+	if (model_tree_is(c, &n->tp)) {
+		rc = model_tree_resolve(p, n);
+		/* A file being written is one until it is closed. */
+		if (rc == -ENOENT && model_pending_has(p, path)) {
+			n->type = NODE_FILE;
+			n->virt = VIRT_PENDING;
+			n->perm = 0644;
+			rc = 0;
+		}
+		goto out;
+	}
 	if (n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_DOC_FILE)) {
 		n->is_doc = true;
 		n->type = NODE_FILE;
@@ -723,6 +736,7 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		cache_val_unref(v);
 		return rc;
 	case VIRT_DATA:
+	case VIRT_TREE:
 		return -EOPNOTSUPP; /* streamed by the FUSE layer, never snapshotted */
 	default:
 		return 0;
@@ -763,6 +777,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	case NODE_FILE:
 		st->st_mode = S_IFREG | n->perm;
 		st->st_nlink = 1;
+		if (n->virt == VIRT_TREE) {
+			st->st_size = (off_t)n->size;
+			break;
+		}
 		if (n->virt == VIRT_DATA) {
 			const json_t *size = json_object_get(n->res->data, "size");
 
@@ -790,7 +808,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize = n->virt == VIRT_DATA || n->virt == VIRT_PENDING ? 1 << 20 : 4096;
+	st->st_blksize =
+		n->virt == VIRT_DATA || n->virt == VIRT_PENDING || (n->virt == VIRT_TREE && n->type == NODE_FILE)
+			? 1 << 20
+			: 4096;
 	return rc;
 }
 
@@ -1036,6 +1057,11 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			if (!rc)
 				rc = fill(ctx, *virt, vn.virt == VIRT_CONSOLE ? NULL : &st);
 		}
+		/* The member's tree: a directory, listed when it is read. */
+		if (!rc && c->tree) {
+			dir_stat(p, &st, n->mtime_s, 0755);
+			rc = fill(ctx, c->tree->dir, &st);
+		}
 	}
 	json_object_foreach((json_t *)obj, key, v)
 	{
@@ -1079,6 +1105,8 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 	default:
 		if (n.virt == VIRT_VOLUMES)
 			rc = readdir_volumes(p, &n, fill, ctx);
+		else if (n.virt == VIRT_TREE)
+			rc = model_tree_readdir(p, &n, fill, ctx);
 		else
 			rc = readdir_object(p, &n, fill, ctx);
 		break;

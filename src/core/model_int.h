@@ -28,6 +28,13 @@ enum node_virt {
 	VIRT_VOLUMES, /* servers/<id>/volumes/ and its links */
 	VIRT_DATA, /* images/<id>/data */
 	VIRT_PENDING, /* a file being written that the cloud does not have yet */
+	VIRT_TREE, /* a member's tree (struct tree_def): its top, a directory or a file */
+};
+
+/* The context of a service hook (service.h): the core's side. */
+struct svc_call {
+	struct project *p;
+	const struct collection_def *c;
 };
 
 struct ctl_def {
@@ -54,6 +61,11 @@ struct node {
 	mode_t perm;
 	const struct ctl_def *ctl;
 	char id[MODEL_ID_MAX]; /* the resource's id, for entries and below */
+	/* VIRT_TREE: the entry's cloud path ("a/b/c", a directory's with a
+	 * trailing '/', the top's ""), its size and the listing's MD5 */
+	char *tpath;
+	int64_t size;
+	char md5[33];
 };
 
 /*
@@ -92,6 +104,22 @@ int model_get_console(struct project *p, const struct collection_def *c, const c
 		      struct cache_val **out);
 
 int model_resolve(struct project *p, const char *path, struct node *n);
+
+/* Member trees (model_tree.c). */
+/* @tp is in @c's tree (its directory or below). */
+bool model_tree_is(const struct collection_def *c, const struct tree_path *tp);
+/* Fills @n (whose member is resolved) from its directory's listing. */
+int model_tree_resolve(struct project *p, struct node *n);
+int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fill, void *ctx);
+/* What this mount wrote (or removed, @gone) at @tpath: listings show it at
+ * once, whatever the cloud's say for a while. */
+void model_tree_note(struct project *p, const struct collection_def *c, const char *id,
+		     const char *tpath, bool gone, int64_t size, const char *md5);
+void model_tree_cleanup(struct project *p);
+int model_tree_mkdir(struct project *p, struct node *parent, const char *name);
+int model_tree_remove(struct project *p, struct node *n, bool dir);
+int model_tree_rename(struct project *p, struct node *from, struct node *to_parent,
+		      const char *name);
 void model_node_release(struct node *n);
 
 /* The full listing of @c (cached; a struct listing value). */

@@ -86,6 +86,24 @@ static int pending_busy(const char *path)
 	return -EEXIST;
 }
 
+/* A new file in a member's tree: its directory must be one of the tree. */
+static int tree_create(struct project *p, const char *path, enum model_wkind *kind)
+{
+	struct node parent;
+	int rc = resolve_parent(p, path, &parent);
+
+	if (rc)
+		return rc;
+	if (parent.virt != VIRT_TREE || parent.type != NODE_DIR) {
+		model_node_release(&parent);
+		return 1; /* not in a tree */
+	}
+	model_node_release(&parent);
+	*kind = MODEL_W_TREE;
+	rc = model_pending_add(p, path);
+	return rc == -EEXIST ? pending_busy(path) : rc;
+}
+
 int model_create(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
@@ -103,6 +121,11 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	rc = parse_new(path, &n.tp);
 	if (rc)
 		return rc;
+	if (n.tp.kind == TREE_ATTR && model_tree_is(n.tp.coll, &n.tp) && n.tp.nattrs > 1) {
+		tree_path_free(&n.tp);
+		rc = tree_create(p, path, kind);
+		return rc == 1 ? -EACCES : rc;
+	}
 	rc = new_file_kind(&n.tp, kind);
 	/* A name several resources carry already has no link to follow;
 	 * making one more would only add to the confusion. */
@@ -133,6 +156,8 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 		*kind = MODEL_W_ACTION;
 	else if (n.virt == VIRT_PENDING)
 		rc = pending_busy(path); /* its creator alone writes it */
+	else if (n.virt == VIRT_TREE)
+		*kind = MODEL_W_TREE;
 	else
 		*kind = is_metadata_key(&n.tp) ? MODEL_W_META : MODEL_W_ATTR;
 	model_node_release(&n);
@@ -190,8 +215,29 @@ int model_mkdir(struct project *p, const char *path)
 	rc = parse_new(path, &tp);
 	if (rc)
 		return rc;
-	if (tp.kind != TREE_ENTRY) {
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1) {
+		rc = resolve_parent(p, path, &n);
+		if (!rc) {
+			rc = n.virt == VIRT_TREE && n.type == NODE_DIR
+				     ? model_tree_mkdir(p, &n, tp.attrs[tp.nattrs - 1])
+				     : -EPERM;
+			model_node_release(&n);
+		}
+	} else if (tp.kind != TREE_ENTRY) {
 		rc = -EPERM;
+	} else if (tp.coll->mkdir_put) {
+		/* The name is the id (a Swift container): PUT it, no body. */
+		char *url = api_item_path(tp.coll, tp.entry, NULL, NULL);
+
+		rc = url ? api_send(p->sess, tp.coll->service, "PUT", url,
+				    &(struct api_body){ "", 0, "text/plain" }, NULL)
+			 : -ENOMEM;
+		free(url);
+		model_forget(p, tp.coll, tp.entry);
+		if (!rc) {
+			log_info("created %s/%s", tp.coll->name, tp.entry);
+			model_notify_later(p, path);
+		}
 	} else if (!tp.coll->mkdir_creates) {
 		log_cloud_error("mkdir %s: %s need a spec; write it with: cat > %s", path,
 				tp.coll->name, path);
@@ -393,6 +439,10 @@ int model_rmdir(struct project *p, const char *path)
 		rc = -ENOTDIR;
 		goto out;
 	}
+	if (n.virt == VIRT_TREE) {
+		rc = model_tree_remove(p, &n, true);
+		goto out;
+	}
 	if (n.tp.kind != TREE_ENTRY) {
 		rc = n.type == NODE_DIR ? -EPERM : -ENOTDIR;
 		goto out;
@@ -400,6 +450,9 @@ int model_rmdir(struct project *p, const char *path)
 	url = api_item_path(n.tp.coll, n.id, NULL, NULL);
 	rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL) : -ENOMEM;
 	free(url);
+	/* A container that still holds objects (Swift's 409). */
+	if (rc == -EBUSY && n.tp.coll->conflict_notempty)
+		rc = -ENOTEMPTY;
 	model_forget(p, n.tp.coll, n.id);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
@@ -437,7 +490,9 @@ int model_unlink(struct project *p, const char *path)
 
 	if (rc)
 		return rc;
-	if (n.virt == VIRT_VOLUMES && n.type == NODE_LINK) {
+	if (n.virt == VIRT_TREE) {
+		rc = model_tree_remove(p, &n, false);
+	} else if (n.virt == VIRT_VOLUMES && n.type == NODE_LINK) {
 		url = api_item_path(n.tp.coll, n.id, "os-volume_attachments", n.tp.attrs[1]);
 		rc = url ? api_send(p->sess, SVC_COMPUTE, "DELETE", url, NULL, NULL) : -ENOMEM;
 		forget_attachment(p, &n, n.tp.attrs[1]);
@@ -496,5 +551,50 @@ out:
 	free(vid);
 	free(ref);
 	model_node_release(&n);
+	return rc;
+}
+
+int model_rename(struct project *p, const char *from, const char *to)
+{
+	struct node src, dst, parent;
+	struct tree_path tp;
+	int rc = model_resolve(p, from, &src);
+
+	if (rc)
+		return rc;
+	if (src.virt != VIRT_TREE || !*src.tpath) {
+		model_node_release(&src);
+		/* Renaming a resource is `echo new-name > <dir>/name`. */
+		return -EPERM;
+	}
+	rc = parse_new(to, &tp);
+	if (rc)
+		goto out_src;
+	rc = resolve_parent(p, to, &parent);
+	if (rc)
+		goto out_tp;
+	if (parent.virt != VIRT_TREE || parent.type != NODE_DIR || tp.kind != TREE_ATTR) {
+		rc = -EXDEV;
+		goto out;
+	}
+	/* rename(2) never puts a file in a directory's place. */
+	if (!model_resolve(p, to, &dst)) {
+		bool isdir = dst.type == NODE_DIR;
+
+		model_node_release(&dst);
+		if (isdir) {
+			rc = src.type == NODE_DIR ? -EXDEV : -EISDIR;
+			goto out;
+		}
+	}
+	rc = model_tree_rename(p, &src, &parent, tp.attrs[tp.nattrs - 1]);
+	if (!rc)
+		log_info("renamed %s to %s", from, to);
+out:
+	model_node_release(&parent);
+out_tp:
+	tree_path_free(&tp);
+out_src:
+	model_node_release(&src);
 	return rc;
 }

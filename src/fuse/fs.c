@@ -591,6 +591,8 @@ static int open_handle(struct cloudfs *fs, const char *path, struct fuse_file_in
 	h->kind = kind;
 	if (kind == MODEL_W_UPLOAD)
 		rc = stream_upload_new(&fs->project, path, &h->stream);
+	else if (kind == MODEL_W_TREE)
+		rc = stream_tree_upload_new(&fs->project, path, &h->stream);
 	if (rc) {
 		handle_free(h);
 		return rc;
@@ -766,6 +768,10 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto out;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
 		rc = model_open_write(&fs->project, path, &kind);
+		/* A tree's file is replaced whole, never changed in place: an
+		 * open for writing must truncate it (cp, >, rsync do). */
+		if (!rc && kind == MODEL_W_TREE && !(fi->flags & O_TRUNC))
+			rc = -EOPNOTSUPP;
 		if (!rc)
 			rc = open_handle(fs, path, fi, false, kind);
 	} else {
@@ -1069,13 +1075,29 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const cha
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	(void)parent;
-	(void)name;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	/* Renaming is `echo new-name > <dir>/name`. */
-	fuse_reply_err(req, EPERM);
+	struct cloudfs *fs = begin(req);
+	char *from = NULL, *to = NULL;
+	int rc;
+
+	/* RENAME_NOREPLACE and RENAME_EXCHANGE are not atomic with a copy. */
+	if (flags) {
+		reply_err(req, -EINVAL);
+		return;
+	}
+	rc = child_path(fs, parent, name, &from);
+	if (!rc)
+		rc = child_path(fs, newparent, newname, &to);
+	/* Renaming a resource is `echo new-name > <dir>/name`; a file of a
+	 * member's tree is copied and deleted by the cloud. */
+	if (!rc)
+		rc = model_rename(&fs->project, from, to);
+	if (!rc) {
+		inodes_unbind(fs->inodes, from);
+		inodes_unbind(fs->inodes, to);
+	}
+	free(from);
+	free(to);
+	reply_err(req, rc);
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)

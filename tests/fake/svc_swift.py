@@ -447,7 +447,7 @@ class Service:
             if not isinstance(path, str) or path.count("/") < 2:
                 errors.append((str(path), "Invalid path"))
                 continue
-            scname, _, soname = urllib.parse.unquote(path).lstrip("/").partition("/")
+            scname, _, soname = path.lstrip("/").partition("/")
             s = acct.get(scname, {}).get("objects", {}).get(soname)
             if s is None:
                 errors.append((path, "404 Not Found"))

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Swift (object-store): containers, and each container's objects as a
+ * tree (objects/). Layer: services. Field names, queries and status codes
+ * follow the Object Storage API v1 reference and Swift 2.30 (Zed):
+ * account and container listings are bare JSON arrays paged by marker
+ * until an empty page; a container listing with delimiter=/ and a prefix
+ * gives one directory ("subdir" entries and objects, with bytes, hash,
+ * content_type and last_modified), so a directory costs one request per
+ * page and no HEAD per object. Large files are Static Large Objects whose
+ * segments go to <container>_segments (python-swiftclient's convention).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "cloudfs/clock.h"
+#include "cloudfs/service.h"
+
+static const char *const swift_types[] = { "object-store", NULL };
+static const char *const container_mtime[] = { "last_modified", NULL };
+
+/* Swift's container_listing_limit default: the largest page it gives. */
+#define SWIFT_PAGE 10000
+/* The part size when /info allows more: a part is one PUT's worth of
+ * bytes on the wire, and a failure costs at most one part's resend. */
+#define SWIFT_PART_MAX (1LL << 30)
+/* Swift's CONTAINER_NAME limit for <container>_segments. */
+#define SWIFT_SEGMENTS_SUFFIX "_segments"
+
+/* A directory marker's content type (cloudfuse, rclone, swiftclient). */
+static bool is_dir_type(const char *ctype)
+{
+	return ctype && !strncmp(ctype, "application/directory", 21);
+}
+
+struct list_state {
+	const char *prefix;
+	size_t plen;
+	tree_fill_fn fill;
+	void *ctx;
+	char *marker; /* the last name or subdir of the page (malloc'd) */
+};
+
+/* One listing item: a "subdir" (a directory), a marker ("x/", or "x" of
+ * type application/directory) or a file. */
+static int list_item(struct list_state *st, const json_t *item)
+{
+	const json_t *jname = json_object_get(item, "subdir");
+	bool subdir = jname != NULL;
+	struct tree_entry e = { 0 };
+	const char *name, *rest;
+	size_t len;
+	int64_t t;
+
+	if (!subdir)
+		jname = json_object_get(item, "name");
+	name = json_string_value(jname);
+	if (!name)
+		return -EIO;
+	len = json_string_length(jname);
+	free(st->marker);
+	st->marker = strndup(name, len);
+	if (!st->marker)
+		return -ENOMEM;
+	/* The cloud's answer is untrusted: an item outside the prefix asked
+	 * for is no entry of this directory. */
+	if (len < st->plen || memcmp(name, st->prefix, st->plen))
+		return 0;
+	rest = name + st->plen;
+	len -= st->plen;
+	/* The directory's own marker ("a/" when listing "a/"). */
+	if (!len)
+		return 0;
+	e.name = rest;
+	e.name_len = len;
+	if (rest[len - 1] == '/') {
+		e.dir = true;
+		e.name_len = len - 1;
+	} else if (memchr(rest, '/', len)) {
+		return 0; /* a delimiter listing gives none: not ours */
+	}
+	if (!subdir && !e.dir) {
+		const json_t *bytes = json_object_get(item, "bytes");
+		const char *ctype = json_string_value(json_object_get(item, "content_type"));
+		const char *hash = json_string_value(json_object_get(item, "hash"));
+
+		e.size = json_is_integer(bytes) ? json_integer_value(bytes) : 0;
+		e.dir = is_dir_type(ctype) && e.size == 0;
+		/* A large object's hash is its manifest's, not its bytes'. */
+		if (hash && strlen(hash) == 32 && !json_object_get(item, "slo_etag") &&
+		    !(ctype && strstr(ctype, "swift_bytes=")))
+			e.md5 = hash;
+	}
+	if (!subdir &&
+	    !clock_parse_iso8601(json_string_value(json_object_get(item, "last_modified")), &t))
+		e.mtime_s = t;
+	return st->fill(st->ctx, &e);
+}
+
+static int swift_list(struct svc_call *x, const char *id, const char *path, tree_fill_fn fill,
+		      void *ctx)
+{
+	struct list_state st = { path, strlen(path), fill, ctx, NULL };
+	char *cont = svc_escape(id, false), *prefix = svc_escape(path, false);
+	int rc = cont && prefix ? 0 : -ENOMEM;
+
+	/* Until an empty page: a short page is not the end (rclone#7924). */
+	while (!rc) {
+		char *marker = st.marker ? svc_escape(st.marker, false) : NULL, *url = NULL;
+		struct svc_answer a;
+		const json_t *item;
+		size_t i;
+
+		if ((st.marker && !marker) ||
+		    asprintf(&url, "/%s?format=json&delimiter=/&limit=%d&prefix=%s%s%s", cont,
+			     SWIFT_PAGE, prefix, marker ? "&marker=" : "", marker ? marker : "") <
+			    0) {
+			free(marker);
+			rc = -ENOMEM;
+			break;
+		}
+		free(marker);
+		rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+		free(url);
+		if (!rc && a.json && !json_is_array(a.json))
+			rc = -EIO;
+		if (rc || !json_array_size(a.json)) {
+			svc_answer_free(&a);
+			break;
+		}
+		json_array_foreach(a.json, i, item)
+		{
+			rc = list_item(&st, item);
+			if (rc)
+				break;
+		}
+		svc_answer_free(&a);
+	}
+	free(st.marker);
+	free(cont);
+	free(prefix);
+	return rc;
+}
+
+/* "/<container>/<object>", escaped (the object's slashes kept). */
+static char *object_path(const char *container, const char *path)
+{
+	char *c = svc_escape(container, false), *o = svc_escape(path, true), *url = NULL;
+
+	if (c && o && asprintf(&url, "/%s/%s", c, o) < 0)
+		url = NULL;
+	free(c);
+	free(o);
+	return url;
+}
+
+static char *swift_data_path(const char *id, const char *path)
+{
+	return object_path(id, path);
+}
+
+/* Swift guesses the type from the name, as `swift upload` does. */
+static const char *const swift_put_headers[] = { "X-Detect-Content-Type: true", NULL };
+
+/* The limits /info states, read once per mount (the first large upload):
+ * the part size, 0 when Swift has no SLO (a file over max_file_size then
+ * fails with EFBIG, as Swift answers 413). */
+static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t info_part = -1; /* protected by info_lock; -1: not asked yet */
+
+static int64_t swift_part_size(struct svc_call *x)
+{
+	const char *ep = svc_endpoint(x), *v1;
+	struct svc_answer a;
+	json_int_t max, minseg;
+	char *url = NULL;
+	int64_t part;
+	int rc;
+
+	pthread_mutex_lock(&info_lock);
+	part = info_part;
+	pthread_mutex_unlock(&info_lock);
+	if (part >= 0)
+		return part;
+	/* /info sits beside /v1/AUTH_<project>, at the proxy's root. */
+	v1 = ep ? strstr(ep, "/v1/") : NULL;
+	if (!v1 || asprintf(&url, "%.*s/info", (int)(v1 - ep), ep) < 0)
+		return -EIO;
+	rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+	free(url);
+	if (rc)
+		return rc;
+	max = json_integer_value(json_object_get(json_object_get(a.json, "swift"), "max_file_size"));
+	minseg = json_integer_value(json_object_get(json_object_get(a.json, "slo"),
+						     "min_segment_size"));
+	if (!json_object_get(a.json, "slo"))
+		part = 0;
+	else
+		part = max > 0 && max < SWIFT_PART_MAX ? (int64_t)max : SWIFT_PART_MAX;
+	if (part && part < minseg)
+		part = 0;
+	svc_answer_free(&a);
+	pthread_mutex_lock(&info_lock);
+	info_part = part;
+	pthread_mutex_unlock(&info_lock);
+	return part;
+}
+
+static char *swift_part_path(struct svc_call *x, const char *id, const char *path,
+			     const char *stamp, unsigned index)
+{
+	char *segs = NULL, *seg = NULL, *url = NULL, *esc;
+	int rc = 0;
+
+	if (asprintf(&segs, "%s" SWIFT_SEGMENTS_SUFFIX, id) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Made (or found: 202) before the first part goes there. */
+	if (index == 0) {
+		esc = svc_escape(segs, false);
+		if (esc && asprintf(&url, "/%s", esc) >= 0)
+			rc = svc_request(x, "PUT", url, NULL, "", 0, "text/plain", NULL);
+		else
+			rc = -ENOMEM;
+		free(esc);
+		free(url);
+		url = NULL;
+	}
+	if (!rc && asprintf(&seg, "%s/slo/%s/%08u", path, stamp, index) >= 0)
+		url = object_path(segs, seg);
+	free(seg);
+	free(segs);
+	if (!url)
+		errno = rc ? -rc : ENOMEM;
+	return url;
+}
+
+/* PUTs the manifest; Swift checks each segment's ETag and size against it
+ * and answers with the SLO's ETag (the MD5 of the segments' MD5s), which
+ * the core compares with its own. */
+static int swift_parts_commit(struct svc_call *x, const char *id, const char *path,
+			      const struct tree_part *parts, size_t n, char *etag, size_t etag_len)
+{
+	const char *hdrs[] = { "X-Detect-Content-Type: true", NULL };
+	json_t *manifest = json_array();
+	char *body = NULL, *url = NULL, *full = NULL;
+	struct svc_answer a = { 0 };
+	int rc = manifest ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		/* The manifest names segments unescaped: "/<container>/<object>". */
+		const char *p = parts[i].path;
+		char *plain = NULL;
+		json_t *seg;
+
+		plain = malloc(strlen(p) + 1);
+		if (!plain) {
+			rc = -ENOMEM;
+			break;
+		}
+		/* Undo object_path()'s escaping (only %XX sequences made there). */
+		{
+			size_t o = 0;
+
+			for (size_t k = 0; p[k]; k++) {
+				unsigned v;
+
+				if (p[k] == '%' && sscanf(p + k + 1, "%2x", &v) == 1) {
+					plain[o++] = (char)v;
+					k += 2;
+				} else {
+					plain[o++] = p[k];
+				}
+			}
+			plain[o] = '\0';
+		}
+		seg = json_pack("{sssssI}", "path", plain, "etag", parts[i].md5, "size_bytes",
+				(json_int_t)parts[i].size);
+		free(plain);
+		if (!seg || json_array_append_new(manifest, seg))
+			rc = -ENOMEM;
+	}
+	if (!rc) {
+		body = json_dumps(manifest, JSON_COMPACT);
+		url = object_path(id, path);
+		if (!body || !url || asprintf(&full, "%s?multipart-manifest=put", url) < 0) {
+			full = NULL;
+			rc = -ENOMEM;
+		}
+	}
+	if (!rc)
+		rc = svc_request(x, "PUT", full, hdrs, body, strlen(body), "application/json", &a);
+	/* A 2xx without an ETag cannot be checked: a manifest Swift did not
+	 * build from our segments. */
+	if (!rc && !a.etag[0])
+		rc = -EIO;
+	if (!rc)
+		snprintf(etag, etag_len, "%s", a.etag);
+	svc_answer_free(&a);
+	free(full);
+	free(url);
+	free(body);
+	json_decref(manifest);
+	return rc;
+}
+
+/* What overwriting @path replaces: a large object's segments (its
+ * manifest, a JSON array), deleted once the new object has landed. */
+static json_t *swift_replacing(struct svc_call *x, const char *id, const char *path)
+{
+	char *url = object_path(id, path), *full = NULL, *slo;
+	struct svc_answer a = { 0 };
+	json_t *segs = NULL;
+
+	if (!url || svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, &a))
+		goto out;
+	slo = svc_header(&a, "X-Static-Large-Object");
+	svc_answer_free(&a);
+	if (!slo || strcasecmp(slo, "true")) {
+		free(slo);
+		goto out;
+	}
+	free(slo);
+	if (asprintf(&full, "%s?multipart-manifest=get", url) < 0) {
+		full = NULL;
+		goto out;
+	}
+	if (!svc_request(x, "GET", full, NULL, NULL, 0, NULL, &a) && json_is_array(a.json))
+		segs = json_incref(a.json);
+	svc_answer_free(&a);
+out:
+	free(full);
+	free(url);
+	return segs;
+}
+
+static void swift_replaced(struct svc_call *x, const char *id, const char *path, json_t *old)
+{
+	json_t *segs = old;
+	const json_t *seg;
+	size_t i;
+
+	(void)id;
+	(void)path;
+	json_array_foreach(segs, i, seg)
+	{
+		const char *name = json_string_value(json_object_get(seg, "name"));
+		const char *slash = name && name[0] == '/' ? strchr(name + 1, '/') : NULL;
+		char *cont, *url;
+
+		if (!slash)
+			continue;
+		cont = strndup(name + 1, (size_t)(slash - name - 1));
+		url = cont ? object_path(cont, slash + 1) : NULL;
+		/* An old segment that stays is the cloud's garbage, not the
+		 * user's data: logged (.cloudfs/errors), the write stands. */
+		if (url && svc_cleanup_delete(x, url)) {
+			/* logged by the core (.cloudfs/errors) */
+		}
+		free(url);
+		free(cont);
+	}
+	json_decref(segs);
+}
+
+static int swift_mkdir(struct svc_call *x, const char *id, const char *path)
+{
+	char *url = object_path(id, path);
+	int rc;
+
+	if (!url)
+		return -ENOMEM;
+	/* "a/" of type application/directory: never collides with a file
+	 * "a", and every client reads it as a directory. */
+	rc = svc_request(x, "PUT", url, NULL, "", 0, "application/directory", NULL);
+	free(url);
+	return rc;
+}
+
+static int swift_remove(struct svc_call *x, const char *id, const char *path, bool dir)
+{
+	char *url = NULL, *full = NULL;
+	int rc;
+
+	if (dir) {
+		/* Both marker conventions: "a/" and "a" (application/directory).
+		 * Neither may exist (a directory made by its objects alone). */
+		int r1, r2;
+		size_t len = strlen(path);
+		char *bare = len ? strndup(path, len - 1) : NULL;
+
+		url = object_path(id, path);
+		full = bare ? object_path(id, bare) : NULL;
+		free(bare);
+		if (!url || !full) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		r1 = svc_request(x, "DELETE", url, NULL, NULL, 0, NULL, NULL);
+		r2 = svc_request(x, "DELETE", full, NULL, NULL, 0, NULL, NULL);
+		rc = r1 && r1 != -ENOENT ? r1 : r2 && r2 != -ENOENT ? r2 : 0;
+		goto out;
+	}
+	url = object_path(id, path);
+	if (!url || asprintf(&full, "%s?multipart-manifest=delete", url) < 0) {
+		full = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* A large object's segments go with it; a plain object is deleted as
+	 * usual (a Swift that refuses the query for one: plainly). */
+	rc = svc_request(x, "DELETE", full, NULL, NULL, 0, NULL, NULL);
+	if (rc == -EINVAL)
+		rc = svc_request(x, "DELETE", url, NULL, NULL, 0, NULL, NULL);
+out:
+	free(full);
+	free(url);
+	return rc;
+}
+
+static int swift_rename(struct svc_call *x, const char *id, const char *from, const char *to)
+{
+	char *src = object_path(id, from), *dst = object_path(id, to), *hdr = NULL, *full = NULL;
+	const char *hdrs[2] = { NULL, NULL };
+	int rc = -ENOMEM;
+
+	/* A server-side copy; a large object's manifest is copied (its
+	 * segments stay and are shared), then the old name deleted without
+	 * its segments. Not atomic: a failure between leaves both names. */
+	if (!src || !dst || asprintf(&hdr, "X-Copy-From: %s", src) < 0 ||
+	    asprintf(&full, "%s?multipart-manifest=get", dst) < 0)
+		goto out;
+	hdrs[0] = hdr;
+	rc = svc_request(x, "PUT", full, hdrs, "", 0, "application/octet-stream", NULL);
+	if (!rc)
+		rc = svc_request(x, "DELETE", src, NULL, NULL, 0, NULL, NULL);
+out:
+	free(full);
+	free(hdr);
+	free(src);
+	free(dst);
+	return rc;
+}
+
+static const struct tree_def swift_objects = {
+	.dir = "objects",
+	.list = swift_list,
+	.data_path = swift_data_path,
+	.put_headers = swift_put_headers,
+	.part_size = swift_part_size,
+	.part_path = swift_part_path,
+	.parts_commit = swift_parts_commit,
+	.replacing = swift_replacing,
+	.replaced = swift_replaced,
+	.mkdir = swift_mkdir,
+	.remove = swift_remove,
+	.rename = swift_rename,
+};
+
+static const struct collection_def swift_collections[] = {
+	/* The account listing: bare arrays of {name, count, bytes,
+	 * last_modified}, paged by marker; a container is known by its name. */
+	{ .name = "containers",
+	  .service = SVC_OBJECT_STORE,
+	  .list_path = "?format=json",
+	  .item_path = "",
+	  .id_field = "name",
+	  .name_field = "name",
+	  .mtime_fields = container_mtime,
+	  .next = NEXT_MARKER,
+	  .paged = true,
+	  .mkdir_creates = true,
+	  .mkdir_put = true,
+	  .conflict_notempty = true,
+	  .tree = &swift_objects },
+};
+
+const struct service_def service_object_store = {
+	.id = SVC_OBJECT_STORE,
+	.name = "object-store",
+	.types = swift_types,
+	SERVICE_ROWS(swift_collections),
+};
