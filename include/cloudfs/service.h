@@ -168,8 +168,9 @@ void svc_answer_free(struct svc_answer *a);
 const char *svc_endpoint(const struct svc_call *x);
 /* The value of header @name in @a's X- headers (malloc'd), or NULL. */
 char *svc_header(const struct svc_answer *a, const char *name);
-/* The URL-escaped @s (RFC 3986 unreserved kept; with @keep_slash, '/'
- * too), malloc'd or NULL. */
+/* The URL-escaped @s (RFC 3986 unreserved kept), malloc'd or NULL. With
+ * @keep_slash, a path: '/' kept, and every '.' escaped, so that no "." or
+ * ".." segment is resolved away on its way to the cloud. */
 char *svc_escape(const char *s, bool keep_slash);
 
 struct collection_def {

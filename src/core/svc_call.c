@@ -107,7 +107,10 @@ char *svc_escape(const char *s, bool keep_slash)
 	if (!out)
 		return NULL;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (isalnum(*p) || strchr("-._~", *p) || (keep_slash && *p == '/'))
+		/* A path's dots are escaped: a "." or ".." segment would be
+		 * resolved away by the URL parser, and another object asked. */
+		if (isalnum(*p) || strchr("-_~", *p) || (*p == '.' && !keep_slash) ||
+		    (keep_slash && *p == '/'))
 			*o++ = (char)*p;
 		else
 			o += sprintf(o, "%%%02X", *p);

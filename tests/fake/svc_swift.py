@@ -32,6 +32,7 @@ POST /_fake/swift_lag {"seconds": N} makes listings omit objects written in the 
 
 import hashlib
 import json
+import mimetypes
 import time
 import urllib.parse
 from email.utils import formatdate
@@ -398,7 +399,8 @@ class Service:
                 len(oname.encode()), self.info["max_object_name_length"]), "text/plain")
         meta = self.user_meta(req)
         ctype = req.headers.get("Content-Type") or "application/octet-stream"
-        ctype = ctype.split(";")[0].strip() if ctype.startswith("application/x-www-form") else ctype
+        if (req.headers.get("X-Detect-Content-Type") or "").lower() == "true":
+            ctype = mimetypes.guess_type(oname, strict=False)[0] or "application/octet-stream"
         delete_at = req.headers.get("X-Delete-At")
         if req.headers.get("X-Copy-From"):
             src = urllib.parse.unquote(req.headers["X-Copy-From"]).lstrip("/")
@@ -489,6 +491,7 @@ class Service:
             h = self.object_headers(o)
             h["Etag"] = o["etag"]
             h["Content-Length"] = str(len(body))
+            h["Content-Type"] = "application/json; charset=utf-8"
             return self.resp(200, body, "application/json; charset=utf-8", h)
         data = self.data_of(acct, o)
         h = self.object_headers(o)
