@@ -136,6 +136,17 @@ int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_symlink(struct project *p, const char *target, const char *path) CFS_WARN_UNUSED;
+/* Extended attributes (a member tree's files; model_tree.c): the value of
+ * @name into @out, -ENODATA when it has none; the names, each followed by
+ * a NUL; set (@value non-NULL) or remove. */
+int model_getxattr(struct project *p, const char *path, const char *name,
+		   struct buf *out) CFS_WARN_UNUSED;
+int model_listxattr(struct project *p, const char *path, struct buf *out) CFS_WARN_UNUSED;
+int model_setxattr(struct project *p, const char *path, const char *name, const char *value,
+		   size_t len) CFS_WARN_UNUSED;
+/* utimensat(2) with explicit times: -EPERM where the cloud keeps its own
+ * (a member tree's files: the upload time), else 0 (nothing to change). */
+int model_set_times(struct project *p, const char *path) CFS_WARN_UNUSED;
 /* rename(2) within a member's tree; -EXDEV elsewhere (mv then copies). */
 int model_rename(struct project *p, const char *from, const char *to) CFS_WARN_UNUSED;
 

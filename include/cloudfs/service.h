@@ -140,12 +140,21 @@ struct tree_def {
 	int (*remove)(struct svc_call *x, const char *id, const char *path, bool dir);
 	/* Renames file @from to @to (may replace a file @to). */
 	int (*rename)(struct svc_call *x, const char *id, const char *from, const char *to);
+	/* File @path's extended attributes, as an object {"user.<...>":
+	 * "value"}: one request, asked only by getfattr-like calls. */
+	int (*xattrs)(struct svc_call *x, const char *id, const char *path, struct json_t **out);
+	/* Sets attribute @name of file @path to the @len bytes at @value, or
+	 * removes it (@value NULL): -ENOTSUP for a name it has no place for,
+	 * -EPERM for a read-only one, -EINVAL for a value the cloud refuses. */
+	int (*set_xattr)(struct svc_call *x, const char *id, const char *path, const char *name,
+			 const char *value, size_t len);
 };
 
 /* What svc_request() brings back. */
 struct svc_answer {
 	struct json_t *json; /* a JSON body, parsed (owned), or NULL */
 	char etag[80]; /* ETag without quotes, or "" */
+	char content_type[96];
 	char *xheaders; /* "X-Name: value\n" lines (owned), or NULL */
 };
 

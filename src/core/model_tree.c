@@ -577,3 +577,106 @@ int model_tree_rename(struct project *p, struct node *from, struct node *to_pare
 	free(to);
 	return rc;
 }
+
+/* ---- extended attributes ---------------------------------------------- */
+
+/* The tree file @path names, or -ENODATA/-ENOTSUP when it has no
+ * attributes to offer (anything else, a directory). */
+static int xattr_node(struct project *p, const char *path, struct node *n, bool writing)
+{
+	int rc = model_resolve(p, path, n);
+
+	if (rc)
+		return rc;
+	if (n->virt != VIRT_TREE || n->type != NODE_FILE || !n->tp.coll->tree->xattrs) {
+		model_node_release(n);
+		return writing ? -ENOTSUP : -ENODATA;
+	}
+	return 0;
+}
+
+static int get_xattrs(struct project *p, struct node *n, json_t **out)
+{
+	struct svc_call x = { p, n->tp.coll };
+
+	return n->tp.coll->tree->xattrs(&x, n->id, n->tpath, out);
+}
+
+int model_getxattr(struct project *p, const char *path, const char *name, struct buf *out)
+{
+	const json_t *v;
+	json_t *all = NULL;
+	struct node n;
+	int rc;
+
+	/* Only the user namespace is the cloud's: ls asks for security.* and
+	 * system.* of every file, which must cost no request. */
+	if (strncmp(name, "user.", 5))
+		return -ENODATA;
+	rc = xattr_node(p, path, &n, false);
+	if (rc)
+		return rc;
+	rc = get_xattrs(p, &n, &all);
+	if (!rc) {
+		v = json_object_get(all, name);
+		rc = json_is_string(v) ? buf_add(out, json_string_value(v), json_string_length(v))
+				       : -ENODATA;
+	}
+	json_decref(all);
+	model_node_release(&n);
+	return rc;
+}
+
+int model_listxattr(struct project *p, const char *path, struct buf *out)
+{
+	json_t *all = NULL;
+	const json_t *v;
+	const char *key;
+	struct node n;
+	int rc = xattr_node(p, path, &n, false);
+
+	if (rc)
+		return rc == -ENODATA ? 0 : rc;
+	rc = get_xattrs(p, &n, &all);
+	json_object_foreach(all, key, v)
+	{
+		if (rc)
+			break;
+		rc = buf_add(out, key, strlen(key) + 1);
+	}
+	json_decref(all);
+	model_node_release(&n);
+	return rc;
+}
+
+int model_setxattr(struct project *p, const char *path, const char *name, const char *value,
+		   size_t len)
+{
+	struct svc_call x;
+	struct node n;
+	int rc = xattr_node(p, path, &n, true);
+
+	if (rc)
+		return rc;
+	x = (struct svc_call){ p, n.tp.coll };
+	rc = n.tp.coll->tree->set_xattr ? n.tp.coll->tree->set_xattr(&x, n.id, n.tpath, name,
+								      value, len)
+					: -ENOTSUP;
+	model_node_release(&n);
+	return rc;
+}
+
+int model_set_times(struct project *p, const char *path)
+{
+	struct node n;
+	int rc = model_resolve(p, path, &n);
+
+	if (rc)
+		return rc;
+	/* The cloud sets a tree file's time itself (its upload's): a time
+	 * asked for would be a lie the next listing tells. */
+	if (n.tp.kind == TREE_ATTR && model_tree_is(n.tp.coll, &n.tp) && n.type == NODE_FILE)
+		rc = -EPERM;
+	model_node_release(&n);
+	return rc;
+}

@@ -33,6 +33,7 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 	if (rc || !out)
 		goto out;
 	snprintf(out->etag, sizeof(out->etag), "%s", resp.etag);
+	snprintf(out->content_type, sizeof(out->content_type), "%s", resp.content_type);
 	if (resp.xheaders.len) {
 		out->xheaders = strndup(resp.xheaders.data, resp.xheaders.len);
 		if (!out->xheaders) {

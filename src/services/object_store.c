@@ -10,6 +10,7 @@
  * page and no HEAD per object. Large files are Static Large Objects whose
  * segments go to <container>_segments (python-swiftclient's convention).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -449,6 +450,270 @@ out:
 	return rc;
 }
 
+/* ---- object metadata as extended attributes ---------------------------- */
+/*
+ * user.swift.meta.<key>   X-Object-Meta-<Key> (keys lower case, as Swift
+ *                         keeps them case-insensitively)
+ * user.swift.content_type Content-Type (writable)
+ * user.swift.delete_at    X-Delete-At, Unix seconds (writable; removing it
+ *                         cancels the expiry)
+ * user.swift.etag         ETag (read-only)
+ * user.swift.slo          "true" for a Static Large Object (read-only)
+ * A POST replaces every X-Object-Meta-* of an object, so a change is the
+ * HEAD's set with one key changed, POSTed whole.
+ */
+#define XA "user.swift."
+#define XA_META XA "meta."
+#define META_HDR "X-Object-Meta-"
+
+/* Swift's default constraints (swift.conf: max_meta_*). */
+#define SWIFT_META_NAME 128
+#define SWIFT_META_VALUE 256
+#define SWIFT_META_COUNT 90
+#define SWIFT_META_OVERALL 4096
+
+static int head_object(struct svc_call *x, const char *id, const char *path,
+		       struct svc_answer *a)
+{
+	char *url = object_path(id, path);
+	int rc = url ? svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, a) : -ENOMEM;
+
+	free(url);
+	return rc;
+}
+
+/* Each "X-Object-Meta-<Key>: value" line of @a as (key lower-cased,
+ * value) into @fn; stops at its non-zero answer. */
+static int each_meta(const struct svc_answer *a, int (*fn)(void *, const char *, const char *),
+		     void *arg)
+{
+	size_t hl = strlen(META_HDR);
+	int rc = 0;
+
+	for (const char *l = a->xheaders; !rc && l && *l;) {
+		const char *end = strchr(l, '\n'), *colon;
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+
+		colon = memchr(l, ':', len);
+		if (colon && (size_t)(colon - l) > hl && !strncasecmp(l, META_HDR, hl)) {
+			char key[SWIFT_META_NAME + 1], *value;
+			size_t kl = (size_t)(colon - l) - hl, vl = len - (size_t)(colon - l) - 1;
+			const char *v = colon + 1;
+
+			while (vl && (*v == ' ' || *v == '\t'))
+				v++, vl--;
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
+				vl--;
+			if (kl < sizeof(key)) {
+				for (size_t i = 0; i < kl; i++)
+					key[i] = (char)tolower((unsigned char)l[hl + i]);
+				key[kl] = '\0';
+				value = strndup(v, vl);
+				rc = value ? fn(arg, key, value) : -ENOMEM;
+				free(value);
+			}
+		}
+		l = end ? end + 1 : l + len;
+	}
+	return rc;
+}
+
+static int meta_into_json(void *arg, const char *key, const char *value)
+{
+	char *name = NULL;
+	int rc;
+
+	if (asprintf(&name, XA_META "%s", key) < 0)
+		return -ENOMEM;
+	rc = json_object_set_new(arg, name, json_string(value)) ? -ENOMEM : 0;
+	free(name);
+	return rc;
+}
+
+static int swift_xattrs(struct svc_call *x, const char *id, const char *path, json_t **out)
+{
+	struct svc_answer a;
+	json_t *all = json_object();
+	char *v;
+	int rc = all ? head_object(x, id, path, &a) : -ENOMEM;
+
+	if (rc) {
+		json_decref(all);
+		return rc;
+	}
+	rc = each_meta(&a, meta_into_json, all);
+	if (!rc && a.content_type[0])
+		rc = json_object_set_new(all, XA "content_type", json_string(a.content_type));
+	if (!rc && a.etag[0])
+		rc = json_object_set_new(all, XA "etag", json_string(a.etag));
+	v = svc_header(&a, "X-Delete-At");
+	if (!rc && v)
+		rc = json_object_set_new(all, XA "delete_at", json_string(v));
+	free(v);
+	v = svc_header(&a, "X-Static-Large-Object");
+	if (!rc && v && !strcasecmp(v, "true"))
+		rc = json_object_set_new(all, XA "slo", json_string("true"));
+	free(v);
+	svc_answer_free(&a);
+	if (rc) {
+		json_decref(all);
+		return -ENOMEM;
+	}
+	*out = all;
+	return 0;
+}
+
+/* A header's value: printable UTF-8, no CR or LF (it would end the
+ * header), as Swift stores it. */
+static bool header_safe(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	return true;
+}
+
+struct meta_set {
+	const char *skip; /* the key being changed */
+	const char **hdrs;
+	size_t n, cap;
+	size_t total; /* bytes of keys and values, Swift's overall limit */
+	char **owned;
+};
+
+static int meta_keep(void *arg, const char *key, const char *value)
+{
+	struct meta_set *m = arg;
+	char *h = NULL;
+
+	if (m->skip && !strcmp(key, m->skip))
+		return 0;
+	if (m->n + 1 >= m->cap)
+		return -E2BIG;
+	if (asprintf(&h, META_HDR "%s: %s", key, value) < 0)
+		return -ENOMEM;
+	m->owned[m->n] = h;
+	m->hdrs[m->n++] = h;
+	m->total += strlen(key) + strlen(value);
+	return 0;
+}
+
+static int swift_set_xattr(struct svc_call *x, const char *id, const char *path, const char *name,
+			   const char *value, size_t len)
+{
+	enum { CAP = SWIFT_META_COUNT + 4 };
+	const char *hdrs[CAP + 1] = { NULL };
+	char *owned[CAP + 1] = { NULL }, *url = NULL, *ct = NULL, *del = NULL, *old_del = NULL;
+	struct meta_set m = { NULL, hdrs, 0, CAP, 0, owned };
+	bool is_meta = !strncmp(name, XA_META, strlen(XA_META));
+	bool is_ct = !strcmp(name, XA "content_type"), is_del = !strcmp(name, XA "delete_at");
+	struct svc_answer a = { 0 };
+	int rc;
+
+	if (!strcmp(name, XA "etag") || !strcmp(name, XA "slo"))
+		return -EPERM;
+	if (!is_meta && !is_ct && !is_del)
+		return -ENOTSUP;
+	if (value && !header_safe(value, len))
+		return -EINVAL;
+	if (value && is_meta && len > SWIFT_META_VALUE)
+		return -E2BIG;
+	if (is_meta) {
+		const char *key = name + strlen(XA_META);
+		size_t kl = strlen(key);
+
+		if (kl > SWIFT_META_NAME)
+			return -ERANGE;
+		if (!kl)
+			return -EINVAL;
+		for (size_t i = 0; i < kl; i++)
+			if (!(isalnum((unsigned char)key[i]) || key[i] == '-' || key[i] == '_'))
+				return -EINVAL;
+		m.skip = key;
+	}
+	rc = head_object(x, id, path, &a);
+	if (rc)
+		return rc;
+	if (is_meta && !value) {
+		/* Removing a key it does not have: ENODATA, as for a file. */
+		char *hname = NULL, *cur;
+
+		if (asprintf(&hname, META_HDR "%s", m.skip) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		cur = svc_header(&a, hname);
+		free(hname);
+		if (!cur) {
+			rc = -ENODATA;
+			goto out;
+		}
+		free(cur);
+	}
+	rc = each_meta(&a, meta_keep, &m);
+	if (!rc && is_meta && value) {
+		char *h = NULL;
+
+		if (asprintf(&h, META_HDR "%s: %.*s", m.skip, (int)len, value) < 0) {
+			rc = -ENOMEM;
+		} else if (m.n + 1 >= m.cap) {
+			free(h);
+			rc = -E2BIG;
+		} else {
+			owned[m.n] = h;
+			hdrs[m.n++] = h;
+			m.total += strlen(m.skip) + len;
+		}
+	}
+	if (rc == -E2BIG || (!rc && (m.n > SWIFT_META_COUNT || m.total > SWIFT_META_OVERALL)))
+		rc = -ENOSPC;
+	if (rc)
+		goto out;
+	/* The content type and the expiry stay unless they are what changes. */
+	if (is_ct) {
+		if (!value || !len) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (asprintf(&ct, "Content-Type: %.*s", (int)len, value) < 0)
+			ct = NULL;
+	} else if (asprintf(&ct, "Content-Type: %s",
+			    a.content_type[0] ? a.content_type : "application/octet-stream") < 0) {
+		ct = NULL;
+	}
+	if (is_del && value) {
+		for (size_t i = 0; i < len; i++)
+			if (value[i] < '0' || value[i] > '9')
+				rc = -EINVAL;
+		if (!len || rc || asprintf(&del, "X-Delete-At: %.*s", (int)len, value) < 0) {
+			rc = rc ? rc : -EINVAL;
+			goto out;
+		}
+	} else if (is_del) {
+		del = strdup("X-Remove-Delete-At: 1");
+	} else if ((old_del = svc_header(&a, "X-Delete-At")) &&
+		   asprintf(&del, "X-Delete-At: %s", old_del) < 0) {
+		del = NULL;
+	}
+	if (!ct || ((is_del || old_del) && !del)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	hdrs[m.n] = ct;
+	hdrs[m.n + 1] = del;
+	url = object_path(id, path);
+	rc = url ? svc_request(x, "POST", url, hdrs, NULL, 0, NULL, NULL) : -ENOMEM;
+out:
+	for (size_t i = 0; i < m.n; i++)
+		free(owned[i]);
+	free(url);
+	free(ct);
+	free(del);
+	free(old_del);
+	svc_answer_free(&a);
+	return rc;
+}
+
 static const struct tree_def swift_objects = {
 	.dir = "objects",
 	.list = swift_list,
@@ -462,6 +727,8 @@ static const struct tree_def swift_objects = {
 	.mkdir = swift_mkdir,
 	.remove = swift_remove,
 	.rename = swift_rename,
+	.xattrs = swift_xattrs,
+	.set_xattr = swift_set_xattr,
 };
 
 static const struct collection_def swift_collections[] = {

@@ -344,3 +344,44 @@ def test_transfers_show_object_upload(mnt, fake, tmp_path):
     proc = sh(f"cp {src} {dst} & sleep 1; cat {mnt.p('.cloudfs', 'transfers')}; wait")
     assert proc.returncode == 0, proc.stderr
     assert "containers/site/objects/slow" in proc.stdout
+
+
+def test_object_metadata_as_xattrs(mnt, fake):
+    seed(fake, site={"big.iso": {"data": "abc", "content_type": "application/x-iso9660-image",
+                                 "meta": {"color": "blue"}}})
+    f = mnt.p(C, "site", "objects", "big.iso")
+    out = sh(f"setfattr -n user.swift.meta.owner -v ops {f} && getfattr -d {f}")
+    assert out.returncode == 0, out.stderr
+    assert 'user.swift.meta.owner="ops"' in out.stdout
+    assert 'user.swift.meta.color="blue"' in out.stdout      # a POST keeps the other keys
+    assert 'user.swift.content_type="application/x-iso9660-image"' in out.stdout
+    assert f'user.swift.etag="{hashlib.md5(b"abc").hexdigest()}"' in out.stdout
+    obj = swift_state(fake)["site"]["big.iso"]
+    assert obj["meta"] == {"owner": "ops", "color": "blue"}
+    assert obj["content_type"] == "application/x-iso9660-image"
+    assert sh(f"setfattr -x user.swift.meta.color {f}").returncode == 0
+    assert swift_state(fake)["site"]["big.iso"]["meta"] == {"owner": "ops"}
+    assert sh(f"setfattr -n user.swift.content_type -v text/plain {f}").returncode == 0
+    assert swift_state(fake)["site"]["big.iso"]["content_type"] == "text/plain"
+    assert sh(f"setfattr -n user.swift.delete_at -v 4102444800 {f}").returncode == 0
+    assert swift_state(fake)["site"]["big.iso"]["delete_at"] == "4102444800"
+    assert swift_state(fake)["site"]["big.iso"]["meta"] == {"owner": "ops"}
+    # Read-only, unknown and too long: refused with the errno setxattr(2) documents.
+    for name, value, err in (("user.swift.etag", "x", "Operation not permitted"),
+                             ("user.other", "x", "Operation not supported"),
+                             ("user.swift.meta.big", "v" * 300, "Argument list too long")):
+        out = sh(f"setfattr -n {name} -v {value} {f}")
+        assert out.returncode != 0 and err in out.stderr, (name, out.stderr)
+    out = sh(f"getfattr -n user.swift.meta.nope {f}")
+    assert out.returncode != 0 and "No such attribute" in out.stderr
+
+
+def test_explicit_times_refused_touch_accepted(mnt, fake):
+    seed(fake, site={"a": "1"})
+    f = mnt.p(C, "site", "objects", "a")
+    assert sh(f"touch {f}").returncode == 0
+    out = sh(f"touch -d '2001-01-01' {f}")
+    assert out.returncode != 0 and "Operation not permitted" in out.stderr
+    fake.clear_requests()
+    assert sh(f"ls -l {mnt.p(C, 'site', 'objects')}").returncode == 0
+    assert swift_requests(fake, "HEAD") == []
