@@ -708,9 +708,17 @@ static void hex(EVP_MD_CTX *ctx, char *out);
 static void tree_clean(struct stream *s)
 {
 	struct svc_call x = { s->p, s->c };
+	const int64_t deadline = clock_now_ms() + timeout_ms(s);
 
 	for (size_t i = 0; i < s->nparts; i++) {
 		int rc = svc_cleanup_delete(&x, s->parts[i].path);
+
+		/* Retried every 200 ms within `timeout`, as an image's DELETE;
+		 * gone already (404) is done. */
+		while (rc && rc != -ENOENT && clock_now_ms() + 200 < deadline) {
+			clock_sleep_ms(200);
+			rc = svc_cleanup_delete(&x, s->parts[i].path);
+		}
 
 		if (rc && rc != -ENOENT)
 			log_cloud_error("%s: part %s of a failed upload could not be deleted (%s); "
