@@ -277,8 +277,7 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	return rc;
 }
 
-int model_name_count(struct project *p, const struct collection_def *c, const char *name,
-		     size_t *n)
+int model_name_count(struct project *p, const struct collection_def *c, const char *name, size_t *n)
 {
 	struct cache_val *res = NULL;
 	char *link = NULL;
@@ -808,10 +807,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize =
-		n->virt == VIRT_DATA || n->virt == VIRT_PENDING || (n->virt == VIRT_TREE && n->type == NODE_FILE)
-			? 1 << 20
-			: 4096;
+	st->st_blksize = n->virt == VIRT_DATA || n->virt == VIRT_PENDING ||
+					 (n->virt == VIRT_TREE && n->type == NODE_FILE)
+				 ? 1 << 20
+				 : 4096;
 	return rc;
 }
 

@@ -659,9 +659,9 @@ int model_setxattr(struct project *p, const char *path, const char *name, const 
 	if (rc)
 		return rc;
 	x = (struct svc_call){ p, n.tp.coll };
-	rc = n.tp.coll->tree->set_xattr ? n.tp.coll->tree->set_xattr(&x, n.id, n.tpath, name,
-								      value, len)
-					: -ENOTSUP;
+	rc = n.tp.coll->tree->set_xattr
+		     ? n.tp.coll->tree->set_xattr(&x, n.id, n.tpath, name, value, len)
+		     : -ENOTSUP;
 	model_node_release(&n);
 	return rc;
 }

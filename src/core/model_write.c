@@ -129,8 +129,8 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	rc = new_file_kind(&n.tp, kind);
 	/* A name several resources carry already has no link to follow;
 	 * making one more would only add to the confusion. */
-	if (!rc && n.tp.kind == TREE_ENTRY && !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) &&
-	    nnamed) {
+	if (!rc && n.tp.kind == TREE_ENTRY &&
+	    !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) && nnamed) {
 		log_cloud_error("%s: %zu %s are named '%s' already; use another name", path, nnamed,
 				n.tp.coll->name, n.tp.entry);
 		rc = -EEXIST;

@@ -743,8 +743,8 @@ static int tree_open(struct stream *s)
 
 	if (s->direct) {
 		path = s->c->tree->data_path(s->id, s->tpath);
-		for (const char *const *e = s->c->tree->put_headers; e && *e && nh < API_MAX_HEADERS;
-		     e++)
+		for (const char *const *e = s->c->tree->put_headers;
+		     e && *e && nh < API_MAX_HEADERS; e++)
 			h[nh++] = *e;
 	} else {
 		if (s->nparts == s->cap_parts) {
@@ -901,7 +901,8 @@ static int tree_finish(struct stream *s)
 		size_t nh = 0;
 
 		snprintf(tag, sizeof(tag), "ETag: %.32s", md5);
-		for (const char *const *e = t->put_headers; e && *e && nh < API_MAX_HEADERS - 1; e++)
+		for (const char *const *e = t->put_headers; e && *e && nh < API_MAX_HEADERS - 1;
+		     e++)
 			h[nh++] = *e;
 		h[nh++] = tag;
 		path = t->data_path(s->id, s->tpath);
@@ -912,8 +913,9 @@ static int tree_finish(struct stream *s)
 			snprintf(etag, sizeof(etag), "%s", a.etag);
 		svc_answer_free(&a);
 		if (!rc && etag[0] && strcasecmp(etag, md5)) {
-			log_cloud_error("%s: the cloud's ETag %s is not the MD5 %s of the bytes sent",
-					s->path, etag, md5);
+			log_cloud_error(
+				"%s: the cloud's ETag %s is not the MD5 %s of the bytes sent",
+				s->path, etag, md5);
 			rc = -EIO;
 		}
 	} else {
@@ -922,13 +924,15 @@ static int tree_finish(struct stream *s)
 		/* One streamed PUT: Swift's ETag is the MD5 of what it got.
 		 * Other bytes are in the cloud under the name: removed. */
 		if (!rc && s->direct && strcasecmp(s->etag, md5)) {
-			log_cloud_error("%s: the cloud's ETag %s is not the MD5 %s of the %lld bytes "
-					"sent; the file is deleted",
-					s->path, s->etag[0] ? s->etag : "(none)", md5,
-					(long long)s->offset);
+			log_cloud_error(
+				"%s: the cloud's ETag %s is not the MD5 %s of the %lld bytes "
+				"sent; the file is deleted",
+				s->path, s->etag[0] ? s->etag : "(none)", md5,
+				(long long)s->offset);
 			path = t->data_path(s->id, s->tpath);
 			if (path && svc_cleanup_delete(&x, path))
-				log_cloud_error("%s: the wrong bytes could not be deleted", s->path);
+				log_cloud_error("%s: the wrong bytes could not be deleted",
+						s->path);
 			free(path);
 			path = NULL;
 			rc = -EIO;
@@ -1088,7 +1092,8 @@ static int check_end(struct stream *s)
 		EVP_MD_CTX_free(s->got_md);
 		s->got_md = NULL;
 		if (strcmp(got, s->want_hex))
-			return untrusted(s, "the bytes received do not match the checksum the cloud states");
+			return untrusted(
+				s, "the bytes received do not match the checksum the cloud states");
 	}
 	return 0;
 }

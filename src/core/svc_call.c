@@ -28,8 +28,7 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	http_response_init(&resp);
-	rc = api_request(x->p->sess, x->c->service, method, path, headers, body ? &b : NULL,
-			 &resp);
+	rc = api_request(x->p->sess, x->c->service, method, path, headers, body ? &b : NULL, &resp);
 	if (rc || !out)
 		goto out;
 	snprintf(out->etag, sizeof(out->etag), "%s", resp.etag);
@@ -44,8 +43,8 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 	if (resp.body.len && strstr(resp.content_type, "json")) {
 		out->json = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL, &jerr);
 		if (!out->json) {
-			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s)", method, path,
-					resp.status, jerr.text);
+			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s)", method,
+					path, resp.status, jerr.text);
 			rc = -EIO;
 		}
 	} else if (resp.status == 204 || !resp.body.len) {

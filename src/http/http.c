@@ -141,8 +141,8 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 		resp->head_done = false;
 		resp->etag[0] = '\0';
 		buf_reset(&resp->xheaders);
-	}
-	else if ((len == 2 && line[0] == '\r' && line[1] == '\n') || (len == 1 && line[0] == '\n'))
+	} else if ((len == 2 && line[0] == '\r' && line[1] == '\n') ||
+		   (len == 1 && line[0] == '\n'))
 		resp->head_done = true;
 	else if (header_is(line, len, "X-Openstack-Request-Id", &v, &vlen))
 		header_value(v, vlen, resp->request_id, sizeof(resp->request_id));

@@ -120,8 +120,8 @@ static int swift_list(struct svc_call *x, const char *id, const char *path, tree
 
 		if ((st.marker && !marker) ||
 		    asprintf(&url, "/%s?format=json&delimiter=/&limit=%d&prefix=%s%s%s", cont,
-			     SWIFT_PAGE, prefix, marker ? "&marker=" : "", marker ? marker : "") <
-			    0) {
+			     SWIFT_PAGE, prefix, marker ? "&marker=" : "",
+			     marker ? marker : "") < 0) {
 			free(marker);
 			rc = -ENOMEM;
 			break;
@@ -197,9 +197,10 @@ static int64_t swift_part_size(struct svc_call *x)
 	free(url);
 	if (rc)
 		return rc;
-	max = json_integer_value(json_object_get(json_object_get(a.json, "swift"), "max_file_size"));
-	minseg = json_integer_value(json_object_get(json_object_get(a.json, "slo"),
-						     "min_segment_size"));
+	max = json_integer_value(
+		json_object_get(json_object_get(a.json, "swift"), "max_file_size"));
+	minseg = json_integer_value(
+		json_object_get(json_object_get(a.json, "slo"), "min_segment_size"));
 	if (!json_object_get(a.json, "slo"))
 		part = 0;
 	else
@@ -472,8 +473,7 @@ out:
 #define SWIFT_META_COUNT 90
 #define SWIFT_META_OVERALL 4096
 
-static int head_object(struct svc_call *x, const char *id, const char *path,
-		       struct svc_answer *a)
+static int head_object(struct svc_call *x, const char *id, const char *path, struct svc_answer *a)
 {
 	char *url = object_path(id, path);
 	int rc = url ? svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, a) : -ENOMEM;
@@ -601,7 +601,9 @@ static int meta_keep(void *arg, const char *key, const char *value)
 static int swift_set_xattr(struct svc_call *x, const char *id, const char *path, const char *name,
 			   const char *value, size_t len)
 {
-	enum { CAP = SWIFT_META_COUNT + 4 };
+	enum {
+		CAP = SWIFT_META_COUNT + 4
+	};
 	const char *hdrs[CAP + 1] = { NULL };
 	char *owned[CAP + 1] = { NULL }, *url = NULL, *ct = NULL, *del = NULL, *old_del = NULL;
 	struct meta_set m = { NULL, hdrs, 0, CAP, 0, owned };
