@@ -277,7 +277,8 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	return rc;
 }
 
-int model_name_count(struct project *p, const struct collection_def *c, const char *name, size_t *n)
+int model_name_count(struct project *p, const struct collection_def *c, const char *name,
+		     size_t *n)
 {
 	struct cache_val *res = NULL;
 	char *link = NULL;
