@@ -173,6 +173,8 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 /* A DELETE that runs even when the user's operation was interrupted. */
 int svc_cleanup_delete(struct svc_call *x, const char *path) CFS_WARN_UNUSED;
 void svc_answer_free(struct svc_answer *a);
+/* The -o part_size the user asked for, or 0. */
+int64_t svc_part_size_option(const struct svc_call *x);
 /* The service's endpoint (borrowed), for /info-style requests beside it. */
 const char *svc_endpoint(const struct svc_call *x);
 /* The value of header @name in @a's X- headers (malloc'd), or NULL. */

@@ -161,8 +161,17 @@ struct fetch_dir {
 static int take_entry(void *ctx, const struct tree_entry *e)
 {
 	struct fetch_dir *f = ctx;
+	long max = f->p->sess->cfg->max_entries > 0 ? f->p->sess->cfg->max_entries
+						    : CONFIG_MAX_ENTRIES;
 	char *file;
 
+	/* A listing that never ends must not grow the daemon without bound. */
+	if ((long)f->d->n >= max) {
+		log_cloud_error("%s: the directory has more than %ld entries (max_entries); "
+				"listing refused",
+				f->where, max);
+		return -EFBIG;
+	}
 	if (!e->name_len || memchr(e->name, '\0', e->name_len)) {
 		log_cloud_error("%s: an entry with %s name is left out (%.*s)", f->where,
 				e->name_len ? "a NUL byte in its" : "an empty", (int)e->name_len,

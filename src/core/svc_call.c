@@ -70,6 +70,11 @@ void svc_answer_free(struct svc_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
+int64_t svc_part_size_option(const struct svc_call *x)
+{
+	return x->p->sess->cfg->part_size > 0 ? (int64_t)x->p->sess->cfg->part_size : 0;
+}
+
 const char *svc_endpoint(const struct svc_call *x)
 {
 	return x->p->sess->endpoint[x->c->service];

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "cloudfs/clock.h"
+#include "cloudfs/log.h"
 #include "cloudfs/service.h"
 
 static const char *const swift_types[] = { "object-store", NULL };
@@ -169,26 +170,24 @@ static char *swift_data_path(const char *id, const char *path)
 /* Swift guesses the type from the name, as `swift upload` does. */
 static const char *const swift_put_headers[] = { "X-Detect-Content-Type: true", NULL };
 
-/* The limits /info states, read once per mount (the first large upload):
- * the part size, 0 when Swift has no SLO (a file over max_file_size then
- * fails with EFBIG, as Swift answers 413). */
-static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t info_part = -1; /* protected by info_lock; -1: not asked yet */
-
-static int64_t swift_part_size(struct svc_call *x)
+/* The largest part /info allows (max_file_size, at most SWIFT_PART_MAX),
+ * 0 without SLO, with its min_segment_size; asked once per mount. */
+static int swift_limits(struct svc_call *x, int64_t *max, int64_t *min)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t info_max = -1, info_min; /* protected by lock; -1: not asked */
 	const char *ep = svc_endpoint(x), *v1;
 	struct svc_answer a;
-	json_int_t max, minseg;
+	json_int_t fmax, smin;
 	char *url = NULL;
-	int64_t part;
 	int rc;
 
-	pthread_mutex_lock(&info_lock);
-	part = info_part;
-	pthread_mutex_unlock(&info_lock);
-	if (part >= 0)
-		return part;
+	pthread_mutex_lock(&lock);
+	*max = info_max;
+	*min = info_min;
+	pthread_mutex_unlock(&lock);
+	if (*max >= 0)
+		return 0;
 	/* /info sits beside /v1/AUTH_<project>, at the proxy's root. */
 	v1 = ep ? strstr(ep, "/v1/") : NULL;
 	if (!v1 || asprintf(&url, "%.*s/info", (int)(v1 - ep), ep) < 0)
@@ -197,21 +196,40 @@ static int64_t swift_part_size(struct svc_call *x)
 	free(url);
 	if (rc)
 		return rc;
-	max = json_integer_value(
+	fmax = json_integer_value(
 		json_object_get(json_object_get(a.json, "swift"), "max_file_size"));
-	minseg = json_integer_value(
+	smin = json_integer_value(
 		json_object_get(json_object_get(a.json, "slo"), "min_segment_size"));
-	if (!json_object_get(a.json, "slo"))
-		part = 0;
-	else
-		part = max > 0 && max < SWIFT_PART_MAX ? (int64_t)max : SWIFT_PART_MAX;
-	if (part && part < minseg)
-		part = 0;
+	*max = !json_object_get(a.json, "slo")	   ? 0
+	       : fmax > 0 && fmax < SWIFT_PART_MAX ? (int64_t)fmax
+						   : SWIFT_PART_MAX;
+	*min = smin > 0 ? (int64_t)smin : 1;
 	svc_answer_free(&a);
-	pthread_mutex_lock(&info_lock);
-	info_part = part;
-	pthread_mutex_unlock(&info_lock);
-	return part;
+	pthread_mutex_lock(&lock);
+	info_max = *max;
+	info_min = *min;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+static int64_t swift_part_size(struct svc_call *x)
+{
+	int64_t max, min, want = svc_part_size_option(x);
+	int rc = swift_limits(x, &max, &min);
+
+	if (rc)
+		return rc;
+	if (!want || !max)
+		return max;
+	/* Refused early and explicitly (svfs#38): Swift would answer 413 at
+	 * the first full segment, or refuse the manifest. */
+	if (want > max || want < min) {
+		log_cloud_error("part_size=%lld is outside what this Swift takes (%lld to %lld "
+				"bytes, /info)",
+				(long long)want, (long long)min, (long long)max);
+		return -EINVAL;
+	}
+	return want;
 }
 
 static char *swift_part_path(struct svc_call *x, const char *id, const char *path,

@@ -385,3 +385,26 @@ def test_explicit_times_refused_touch_accepted(mnt, fake):
     fake.clear_requests()
     assert sh(f"ls -l {mnt.p(C, 'site', 'objects')}").returncode == 0
     assert swift_requests(fake, "HEAD") == []
+
+
+def test_part_size_option(mount_factory, fake, tmp_path):
+    m = mount_factory("-o", "part_size=1048576,cache_ttl=2")
+    os.mkdir(m.p(C, "site"))
+    blob = data(3 * (1 << 20) + 1)
+    write(tmp_path / "f", blob)
+    assert sh(f"cp {tmp_path / 'f'} {m.p(C, 'site', 'objects', 'f')}").returncode == 0
+    assert len(swift_state(fake)["site"]["f"]["segments"]) == 4
+    # A part size this Swift cannot take fails the upload early, with the reason.
+    fake._control("POST", "swift_info", {"max_file_size": 1 << 19})
+    m2 = mount_factory("-o", "part_size=1048576", name="mnt2")
+    out = sh(f"cp {tmp_path / 'f'} {m2.p(C, 'site', 'objects', 'g')}")
+    assert out.returncode != 0 and "Invalid argument" in out.stderr
+    assert "part_size=1048576 is outside" in read(m2.p(".cloudfs", "errors"))
+    assert "g" not in swift_state(fake)["site"]
+
+
+def test_max_entries_bounds_a_directory(mount_factory, fake):
+    seed(fake, big={f"f{i:03d}": "z" for i in range(150)})
+    m = mount_factory("-o", "max_entries=100")
+    out = sh(f"ls {m.p(C, 'big', 'objects')}")
+    assert out.returncode != 0 and "File too large" in out.stderr
