@@ -262,13 +262,48 @@ static char *swift_part_path(struct svc_call *x, const char *id, const char *pat
 	return url;
 }
 
+/* The type /etc/mime.types gives the extension of @path's last component,
+ * into @out; application/octet-stream when none. A manifest cannot ask
+ * Swift to guess it (X-Detect-Content-Type replaces the content type the
+ * SLO middleware marks with the total size, and the container listing
+ * then shows the manifest's few hundred bytes as the object's size). */
+static void guess_type(const char *path, char *out, size_t len)
+{
+	const char *base = strrchr(path, '/'), *ext;
+	char line[512];
+	FILE *f;
+
+	snprintf(out, len, "application/octet-stream");
+	base = base ? base + 1 : path;
+	ext = strrchr(base, '.');
+	if (!ext || !ext[1] || ext == base || strlen(ext + 1) > 32)
+		return;
+	ext++;
+	f = fopen("/etc/mime.types", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *type = strtok_r(line, " \t\r\n", &save), *e;
+
+		if (!type || type[0] == '#')
+			continue;
+		while ((e = strtok_r(NULL, " \t\r\n", &save)))
+			if (!strcasecmp(e, ext)) {
+				snprintf(out, len, "%s", type);
+				fclose(f);
+				return;
+			}
+	}
+	fclose(f);
+}
+
 /* PUTs the manifest; Swift checks each segment's ETag and size against it
  * and answers with the SLO's ETag (the MD5 of the segments' MD5s), which
  * the core compares with its own. */
 static int swift_parts_commit(struct svc_call *x, const char *id, const char *path,
 			      const struct tree_part *parts, size_t n, char *etag, size_t etag_len)
 {
-	const char *hdrs[] = { "X-Detect-Content-Type: true", NULL };
+	char type[128];
 	json_t *manifest = json_array();
 	char *body = NULL, *url = NULL, *full = NULL;
 	struct svc_answer a = { 0 };
@@ -315,8 +350,10 @@ static int swift_parts_commit(struct svc_call *x, const char *id, const char *pa
 			rc = -ENOMEM;
 		}
 	}
+	/* The manifest's own Content-Type is the large object's. */
+	guess_type(path, type, sizeof(type));
 	if (!rc)
-		rc = svc_request(x, "PUT", full, hdrs, body, strlen(body), "application/json", &a);
+		rc = svc_request(x, "PUT", full, NULL, body, strlen(body), type, &a);
 	/* A 2xx without an ETag cannot be checked: a manifest Swift did not
 	 * build from our segments. */
 	if (!rc && !a.etag[0])

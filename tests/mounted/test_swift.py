@@ -168,7 +168,7 @@ def test_corrupted_small_put_fails_and_leaves_nothing(mnt, fake, tmp_path):
     assert "f.bin" not in swift_state(fake)["site"]
 
 
-def test_large_file_is_a_checked_slo(mnt, fake, tmp_path):
+def test_large_file_is_a_checked_slo(mnt, fake, tmp_path, mount_factory):
     fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
     os.mkdir(mnt.p(C, "site"))
     blob = data(5 * (1 << 20) + 12345)
@@ -181,9 +181,13 @@ def test_large_file_is_a_checked_slo(mnt, fake, tmp_path):
     assert obj["slo"] and obj["size"] == len(blob) and len(obj["segments"]) == 6
     assert all(s.startswith("/site_segments/big.iso/slo/") for s in obj["segments"])
     assert len(state["site_segments"]) == 6
-    # The listing's size is the whole object's (never 0), read back byte for byte.
+    # The listing's size is the whole object's (never 0, never the manifest's), read back byte
+    # for byte; also on another mount, which knows only Swift's listing.
+    assert obj["content_type"] == "application/x-iso9660-image"
     out = sh(f"ls -l {mnt.p(C, 'site', 'objects')}")
     assert f" {len(blob)} " in out.stdout, out.stdout
+    other = mount_factory("-o", "cache_ttl=2", name="other")
+    assert os.stat(other.p(C, "site", "objects", "big.iso")).st_size == len(blob)
     assert sh(f"cmp {src} {mnt.p(C, 'site', 'objects', 'big.iso')}").returncode == 0
     # Read at an offset (Range), as tail and dd do.
     with open(mnt.p(C, "site", "objects", "big.iso"), "rb") as f:
