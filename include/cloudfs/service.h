@@ -88,6 +88,12 @@ struct tree_entry {
 	/* files: the MD5 of the bytes, as 32 hex digits, when the listing
 	 * states it (a download is then checked against it), else NULL */
 	const char *md5;
+	/* dir: a marker object makes it (it exists even when empty), as
+	 * against a name below which objects happen to be */
+	bool marker;
+	/* the listed directory's own marker (name_len 0): it exists even
+	 * when empty */
+	bool self;
 };
 
 /* Takes one entry (borrowed for the call); 0 goes on, -errno fails. */

@@ -118,6 +118,9 @@ void model_tree_note(struct project *p, const struct collection_def *c, const ch
 void model_tree_cleanup(struct project *p);
 int model_tree_mkdir(struct project *p, struct node *parent, const char *name);
 int model_tree_remove(struct project *p, struct node *n, bool dir);
+/* rmdir of @name in @parent that lookups no longer find because this mount
+ * emptied it (the listing lags): 0, else -ENOENT. */
+int model_tree_rmdir_vanished(struct project *p, struct node *parent, const char *name);
 int model_tree_rename(struct project *p, struct node *from, struct node *to_parent,
 		      const char *name);
 void model_node_release(struct node *n);

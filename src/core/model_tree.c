@@ -43,12 +43,17 @@ struct tent {
 	int64_t size, mtime_s;
 	char md5[33];
 	bool drop; /* removed by this mount; the listing lags */
+	/* a directory below which this mount removed something: it may be
+	 * empty now though the listing still shows it (dir_empty()) */
+	bool suspect;
+	bool marker; /* a marker object makes this directory: it stays when empty */
 };
 
 struct tdir {
 	size_t n, cap;
 	struct tent *e; /* sorted by file, unique */
 	int64_t mtime_s; /* the newest entry's */
+	bool marked; /* the directory's own marker is listed in it */
 };
 
 /* A write or a removal of this mount, until listings show it. */
@@ -119,6 +124,7 @@ static void tdir_settle(struct tdir *d, const char *where)
 	qsort(d->e, d->n, sizeof(*d->e), tent_cmp);
 	for (size_t i = 0; i < d->n; i++) {
 		if (o && !strcmp(d->e[o - 1].file, d->e[i].file)) {
+			d->e[o - 1].marker |= d->e[i].marker;
 			if (!d->e[i].dir)
 				log_cloud_error("%s%s: a file and a directory have this name; the "
 						"directory is shown, the file left out",
@@ -172,6 +178,10 @@ static int take_entry(void *ctx, const struct tree_entry *e)
 				f->where, max);
 		return -EFBIG;
 	}
+	if (e->self) {
+		f->d->marked = true;
+		return 0;
+	}
 	if (!e->name_len || memchr(e->name, '\0', e->name_len)) {
 		log_cloud_error("%s: an entry with %s name is left out (%.*s)", f->where,
 				e->name_len ? "a NUL byte in its" : "an empty", (int)e->name_len,
@@ -188,12 +198,16 @@ static int take_entry(void *ctx, const struct tree_entry *e)
 		free(file);
 		return 0;
 	}
-	return tdir_add(f->d, file, e->dir, e->dir ? 0 : e->size, e->mtime_s, e->md5);
+	if (tdir_add(f->d, file, e->dir, e->dir ? 0 : e->size, e->mtime_s, e->md5))
+		return -ENOMEM;
+	f->d->e[f->d->n - 1].marker = e->dir && e->marker;
+	return 0;
 }
 
-/* The component of @tpath right below directory @dir, or NULL (not
- * below it). *is_dir: more components follow. Into @out (malloc'd). */
-static char *child_of(const char *dir, const char *tpath, bool *is_dir)
+/* The component of @tpath right below directory @dir (malloc'd), or NULL
+ * (not below it). *is_dir: it is a directory (more follows); *self: it is
+ * that directory itself ("a/" below ""). */
+static char *child_of(const char *dir, const char *tpath, bool *is_dir, bool *self)
 {
 	size_t n = strlen(dir);
 	const char *rest, *slash;
@@ -203,6 +217,7 @@ static char *child_of(const char *dir, const char *tpath, bool *is_dir)
 	rest = tpath + n;
 	slash = strchr(rest, '/');
 	*is_dir = slash != NULL;
+	*self = slash && !slash[1];
 	return slash ? strndup(rest, (size_t)(slash - rest)) : strdup(rest);
 }
 
@@ -216,7 +231,7 @@ static int apply_recent(struct fetch_dir *f)
 	pthread_mutex_lock(&p->pending_lock);
 	for (struct model_recent **q = &p->recent; *q;) {
 		struct model_recent *r = *q;
-		bool is_dir;
+		bool is_dir, self;
 		char *name, *file;
 		struct tent *e;
 
@@ -230,7 +245,12 @@ static int apply_recent(struct fetch_dir *f)
 		q = &r->next;
 		if (rc || r->c != f->c || strcmp(r->id, f->id))
 			continue;
-		name = child_of(f->dir, r->tpath, &is_dir);
+		/* The directory's own marker, made or removed here. */
+		if (*f->dir && !strcmp(r->tpath, f->dir)) {
+			f->d->marked = !r->gone;
+			continue;
+		}
+		name = child_of(f->dir, r->tpath, &is_dir, &self);
 		if (!name)
 			continue;
 		file = names_encode(name);
@@ -241,12 +261,17 @@ static int apply_recent(struct fetch_dir *f)
 		}
 		e = tdir_find(f->d, file);
 		if (r->gone) {
-			/* A removed file is dropped; a directory stays while the
-			 * listing shows one (what else is in it is the cloud's). */
-			if (e && !e->dir && !is_dir)
+			/* A removed file, or a directory removed (empty) with
+			 * rmdir, is dropped; a directory something was removed
+			 * from may be empty now: listed only if it is not. */
+			if (e && e->dir == is_dir && (!is_dir || self))
 				e->drop = true;
+			else if (e && e->dir && is_dir)
+				e->suspect = true;
 			free(file);
 		} else if (e && (is_dir || e->dir)) {
+			if (self && e->dir)
+				e->marker = true;
 			free(file);
 		} else if (e) {
 			e->size = r->size;
@@ -256,6 +281,9 @@ static int apply_recent(struct fetch_dir *f)
 		} else {
 			rc = tdir_add(f->d, file, is_dir, is_dir ? 0 : r->size, r->mtime_s,
 				      is_dir ? NULL : r->md5);
+			/* mkdir made a marker: the directory stays when empty. */
+			if (!rc)
+				f->d->e[f->d->n - 1].marker = self;
 			tdir_settle(f->d, f->where);
 		}
 	}
@@ -326,6 +354,60 @@ static int get_dir(struct project *p, const struct collection_def *c, const char
 	return rc;
 }
 
+/* Whether directory @dir holds nothing, by its listing and this mount's
+ * recent removals: a suspect subdirectory counts only if it holds
+ * something itself. 1: empty, 0: not, or -errno. */
+static int dir_empty(struct project *p, const struct collection_def *c, const char *id,
+		     const char *dir, unsigned depth, bool *marked)
+{
+	struct cache_val *v;
+	const struct tdir *d;
+	int rc = depth > TREE_PATH_DEPTH ? -ELOOP : get_dir(p, c, id, dir, &v);
+
+	if (rc)
+		return rc;
+	d = v->data;
+	if (marked)
+		*marked = d->marked;
+	rc = 1;
+	for (size_t i = 0; rc == 1 && i < d->n; i++) {
+		char *sub = NULL, *name;
+
+		if (!d->e[i].suspect || d->e[i].marker) {
+			rc = 0;
+			break;
+		}
+		name = names_decode(d->e[i].file);
+		if (!name || asprintf(&sub, "%s%s/", dir, name) < 0)
+			sub = NULL;
+		free(name);
+		rc = sub ? dir_empty(p, c, id, sub, depth + 1, NULL) : -ENOMEM;
+		free(sub);
+	}
+	cache_val_unref(v);
+	return rc;
+}
+
+/* A suspect directory entry that turned out empty is not shown. */
+static bool gone_dir(struct project *p, const struct collection_def *c, const char *id,
+		     const char *dir, const struct tent *e)
+{
+	char *sub = NULL, *name;
+	bool marked = false;
+	int rc;
+
+	/* A marker keeps a directory, empty or not. */
+	if (!e->suspect || e->marker)
+		return false;
+	name = names_decode(e->file);
+	if (!name || asprintf(&sub, "%s%s/", dir, name) < 0)
+		sub = NULL;
+	free(name);
+	rc = sub ? dir_empty(p, c, id, sub, 0, &marked) : 0;
+	free(sub);
+	return rc == 1 && !marked;
+}
+
 static void forget_dir(struct project *p, const struct collection_def *c, const char *id,
 		       const char *dir)
 {
@@ -384,7 +466,7 @@ int model_tree_resolve(struct project *p, struct node *n)
 	rc = dir && file ? get_dir(p, tp->coll, n->id, dir, &v) : -ENOMEM;
 	if (!rc) {
 		e = tdir_find(v->data, file);
-		if (!e) {
+		if (!e || gone_dir(p, tp->coll, n->id, dir, e)) {
 			rc = -ENOENT;
 		} else {
 			n->type = e->dir ? NODE_DIR : NODE_FILE;
@@ -416,6 +498,8 @@ int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fi
 		const struct tent *e = &d->e[i];
 		struct stat st = { 0 };
 
+		if (gone_dir(p, n->tp.coll, n->id, n->tpath, e))
+			continue;
 		st.st_mode = e->dir ? S_IFDIR | 0755 : S_IFREG | 0644;
 		st.st_nlink = e->dir ? 2 : 1;
 		st.st_uid = p->uid;
@@ -441,6 +525,59 @@ static char *parent_of(const char *tpath)
 	while (n && tpath[n - 1] != '/')
 		n--;
 	return strndup(tpath, n);
+}
+
+static struct tdir *tdir_copy(const struct tdir *d)
+{
+	struct tdir *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->mtime_s = d->mtime_s;
+	for (size_t i = 0; i < d->n; i++) {
+		char *file = strdup(d->e[i].file);
+
+		if (!file || tdir_add(c, file, d->e[i].dir, d->e[i].size, d->e[i].mtime_s,
+				      d->e[i].md5[0] ? d->e[i].md5 : NULL)) {
+			tdir_free(c);
+			return NULL;
+		}
+		c->e[c->n - 1].suspect = d->e[i].suspect;
+		c->e[c->n - 1].marker = d->e[i].marker;
+	}
+	c->marked = d->marked;
+	return c;
+}
+
+/* A live cached listing of @dir, with this mount's recent changes applied
+ * (a copy: cached values are shared and never change). Not cached: the
+ * next fetch applies them. */
+static void patch_dir(struct project *p, const struct collection_def *c, const char *id,
+		      const char *dir)
+{
+	struct fetch_dir f = { p, c, id, dir, NULL, NULL };
+	char *key = dir_key(c, id, dir);
+	struct cache_val *v, *nv;
+
+	if (!key || cache_lookup(p->cache, key, &v)) {
+		free(key);
+		return;
+	}
+	f.d = tdir_copy(v->data);
+	cache_val_unref(v);
+	if (f.d && asprintf(&f.where, "%s/%s/%s/%s", c->name, id, c->tree->dir, dir) < 0)
+		f.where = NULL;
+	if (!f.d || !f.where || apply_recent(&f) || !(nv = cache_val_new(f.d, tdir_free))) {
+		/* Cannot correct it: fetched again, and corrected then. */
+		if (f.d)
+			tdir_free(f.d);
+		cache_expire(p->cache, key);
+	} else {
+		cache_put(p->cache, key, nv, p->ttl_ms);
+		cache_val_unref(nv);
+	}
+	free(f.where);
+	free(key);
 }
 
 void model_tree_note(struct project *p, const struct collection_def *c, const char *id,
@@ -482,11 +619,13 @@ void model_tree_note(struct project *p, const struct collection_def *c, const ch
 		free(r->tpath);
 		free(r);
 	}
-	/* Every directory on the way may gain (or lose) an entry. */
+	/* Every directory on the way may gain (or lose) an entry: a cached
+	 * listing is corrected in place, not fetched again (rsync writes a
+	 * thousand files into one directory). */
 	for (char *d = dir; d;) {
 		char *up;
 
-		forget_dir(p, c, id, d);
+		patch_dir(p, c, id, d);
 		if (!*d) {
 			free(d);
 			break;
@@ -495,8 +634,6 @@ void model_tree_note(struct project *p, const struct collection_def *c, const ch
 		free(d);
 		d = up;
 	}
-	/* The member's counts and sizes changed too. */
-	model_forget(p, c, id);
 }
 
 void model_tree_cleanup(struct project *p)
@@ -535,7 +672,6 @@ int model_tree_remove(struct project *p, struct node *n, bool dir)
 {
 	const struct collection_def *c = n->tp.coll;
 	struct svc_call x = { p, c };
-	struct cache_val *v;
 	int rc;
 
 	if (n->virt != VIRT_TREE || !*n->tpath)
@@ -545,15 +681,14 @@ int model_tree_remove(struct project *p, struct node *n, bool dir)
 	if (!c->tree->remove)
 		return -EPERM;
 	if (dir) {
-		/* Empty by the listing: what the cloud has below, no marker. */
+		/* Empty by a fresh listing (and what this mount removed from
+		 * it meanwhile: Swift's listings lag behind deletes too). */
 		forget_dir(p, c, n->id, n->tpath);
-		rc = get_dir(p, c, n->id, n->tpath, &v);
-		if (rc)
+		rc = dir_empty(p, c, n->id, n->tpath, 0, NULL);
+		if (rc < 0)
 			return rc;
-		rc = ((const struct tdir *)v->data)->n ? -ENOTEMPTY : 0;
-		cache_val_unref(v);
-		if (rc)
-			return rc;
+		if (!rc)
+			return -ENOTEMPTY;
 	}
 	rc = c->tree->remove(&x, n->id, n->tpath, dir);
 	/* Gone already is what was wanted. */
@@ -687,5 +822,31 @@ int model_set_times(struct project *p, const char *path)
 	if (n.tp.kind == TREE_ATTR && model_tree_is(n.tp.coll, &n.tp) && n.type == NODE_FILE)
 		rc = -EPERM;
 	model_node_release(&n);
+	return rc;
+}
+
+int model_tree_rmdir_vanished(struct project *p, struct node *parent, const char *name)
+{
+	const struct collection_def *c = parent->tp.coll;
+	char *file = names_encode(name), *dir = NULL;
+	struct cache_val *v;
+	const struct tent *e;
+	int rc;
+
+	if (!file)
+		return -ENOMEM;
+	rc = get_dir(p, c, parent->id, parent->tpath, &v);
+	if (!rc) {
+		e = tdir_find(v->data, file);
+		/* Listed, but emptied by this mount: a directory that only
+		 * objects made, which went with them. Nothing is left to remove
+		 * (what rm -r expects after emptying it). */
+		rc = e && e->dir && gone_dir(p, c, parent->id, parent->tpath, e) ? 0 : -ENOENT;
+		cache_val_unref(v);
+	}
+	if (!rc && asprintf(&dir, "%s%s/", parent->tpath, name) >= 0)
+		model_tree_note(p, c, parent->id, dir, true, 0, NULL);
+	free(dir);
+	free(file);
 	return rc;
 }

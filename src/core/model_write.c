@@ -427,12 +427,34 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 
 /* ---- delete, attach, detach ------------------------------------------- */
 
+/* model_tree_rmdir_vanished() for @path, or -ENOENT. */
+static int rmdir_vanished(struct project *p, const char *path)
+{
+	struct tree_path tp;
+	struct node parent;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return -ENOENT;
+	rc = -ENOENT;
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1 &&
+	    !resolve_parent(p, path, &parent)) {
+		if (parent.virt == VIRT_TREE && parent.type == NODE_DIR)
+			rc = model_tree_rmdir_vanished(p, &parent, tp.attrs[tp.nattrs - 1]);
+		model_node_release(&parent);
+	}
+	tree_path_free(&tp);
+	return rc;
+}
+
 int model_rmdir(struct project *p, const char *path)
 {
 	struct node n;
 	char *url;
 	int rc = model_resolve(p, path, &n);
 
+	if (rc == -ENOENT)
+		return rmdir_vanished(p, path);
 	if (rc)
 		return rc;
 	if (n.type == NODE_LINK) {

@@ -77,12 +77,15 @@ static int list_item(struct list_state *st, const json_t *item)
 	rest = name + st->plen;
 	len -= st->plen;
 	/* The directory's own marker ("a/" when listing "a/"). */
-	if (!len)
-		return 0;
+	if (!len) {
+		e.self = true;
+		return st->fill(st->ctx, &e);
+	}
 	e.name = rest;
 	e.name_len = len;
 	if (rest[len - 1] == '/') {
 		e.dir = true;
+		e.marker = !subdir;
 		e.name_len = len - 1;
 	} else if (memchr(rest, '/', len)) {
 		return 0; /* a delimiter listing gives none: not ours */
@@ -93,7 +96,7 @@ static int list_item(struct list_state *st, const json_t *item)
 		const char *hash = json_string_value(json_object_get(item, "hash"));
 
 		e.size = json_is_integer(bytes) ? json_integer_value(bytes) : 0;
-		e.dir = is_dir_type(ctype) && e.size == 0;
+		e.dir = e.marker = is_dir_type(ctype) && e.size == 0;
 		/* A large object's hash is its manifest's, not its bytes'. */
 		if (hash && strlen(hash) == 32 && !json_object_get(item, "slo_etag") &&
 		    !(ctype && strstr(ctype, "swift_bytes=")))

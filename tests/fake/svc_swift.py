@@ -327,8 +327,12 @@ class Service:
 
     def container_get(self, req, acct, name):
         c = self.container(acct, name)
-        names = [n for n, o in c["objects"].items() if self.visible(o)]
-        items = self.page(req, names, lambda n: self.object_entry(c["objects"][n], n))
+        # Deleted objects stay listed while the listing lags (swift_lag), as new ones stay unlisted.
+        now = time.time()
+        ghosts = {n: o for n, (o, t) in c.get("ghosts", {}).items()
+                  if now - t < self.lag_s and n not in c["objects"]}
+        listed = {**ghosts, **{n: o for n, o in c["objects"].items() if self.visible(o)}}
+        items = self.page(req, list(listed), lambda n: self.object_entry(listed[n], n))
         return self.listing(req, items, lambda: self.container_headers(name, c))
 
     def container_head(self, req, acct, name):
@@ -536,6 +540,8 @@ class Service:
             for seg in o["manifest"]:
                 scname, _, soname = seg["name"].lstrip("/").partition("/")
                 acct.get(scname, {}).get("objects", {}).pop(soname, None)
+        if self.lag_s:
+            c.setdefault("ghosts", {})[oname] = (o, time.time())
         del c["objects"][oname]
         c["changed"] = time.time()
         return self.resp(204, b"")

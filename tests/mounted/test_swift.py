@@ -326,6 +326,16 @@ def test_read_your_own_writes_despite_lagging_listing(mnt, fake, tmp_path):
     assert read(os.path.join(objs, "d", "f")) == "fresh"
     os.unlink(os.path.join(objs, "d", "f"))
     assert os.listdir(os.path.join(objs, "d")) == []
+    # Deletes lag too: a tree removed with rm -r is gone at once, and its directories with it.
+    seed(fake, site={"t/a/1": "1", "t/a/2": "2", "t/b": "b"})
+    fake._control("POST", "swift_lag", {"seconds": 0})
+    assert sh(f"echo containers > {mnt.p('.cloudfs', 'refresh')}").returncode == 0
+    assert sorted(os.listdir(os.path.join(objs, "t"))) == ["a", "b"]
+    fake._control("POST", "swift_lag", {"seconds": 30})
+    out = sh(f"rm -r {objs}/t")
+    assert out.returncode == 0, out.stderr
+    assert "t" not in os.listdir(objs)
+    assert not any(k.startswith("t/") for k in swift_state(fake)["site"])
 
 
 def test_download_checked_against_listing_md5(mnt, fake):
