@@ -142,8 +142,9 @@ struct tree_def {
 	void (*replaced)(struct svc_call *x, const char *id, const char *path, struct json_t *old);
 	/* mkdir: directory @path ("a/b/") */
 	int (*mkdir)(struct svc_call *x, const char *id, const char *path);
-	/* Removes file @path, or the marker(s) of empty directory @path ("a/"). */
-	int (*remove)(struct svc_call *x, const char *id, const char *path, bool dir);
+	/* Removes file @path, or the marker(s) of empty directory @path ("a/").
+	 * @plain: the listing stated the file's MD5 (it is no large file). */
+	int (*remove)(struct svc_call *x, const char *id, const char *path, bool dir, bool plain);
 	/* Renames file @from to @to (may replace a file @to). */
 	int (*rename)(struct svc_call *x, const char *id, const char *from, const char *to);
 	/* File @path's extended attributes, as an object {"user.<...>":

@@ -690,7 +690,7 @@ int model_tree_remove(struct project *p, struct node *n, bool dir)
 		if (!rc)
 			return -ENOTEMPTY;
 	}
-	rc = c->tree->remove(&x, n->id, n->tpath, dir);
+	rc = c->tree->remove(&x, n->id, n->tpath, dir, n->md5[0] != '\0');
 	/* Gone already is what was wanted. */
 	if (rc == -ENOENT)
 		rc = 0;

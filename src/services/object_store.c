@@ -444,8 +444,39 @@ static int swift_mkdir(struct svc_call *x, const char *id, const char *path)
 	return rc;
 }
 
-static int swift_remove(struct svc_call *x, const char *id, const char *path, bool dir)
+/* The verdict of a DELETE ?multipart-manifest=delete, which Swift answers
+ * 200 whatever happened, with the real status and errors in its body: 0,
+ * 1 when the object is no SLO (delete it plainly), or -errno. */
+static int slo_delete_verdict(const json_t *answer)
 {
+	const char *status = json_string_value(json_object_get(answer, "Response Status"));
+	const json_t *err;
+	size_t i;
+
+	if (!status)
+		return -EIO;
+	if (status[0] == '2')
+		return 0;
+	json_array_foreach(json_object_get(answer, "Errors"), i, err)
+	{
+		const char *why = json_string_value(json_array_get(err, 1));
+
+		if (why && strstr(why, "Not an SLO manifest"))
+			return 1;
+	}
+	if (!strncmp(status, "404", 3))
+		return -ENOENT;
+	if (!strncmp(status, "409", 3))
+		return -EBUSY;
+	if (!strncmp(status, "401", 3) || !strncmp(status, "403", 3))
+		return -EACCES;
+	return -EIO;
+}
+
+static int swift_remove(struct svc_call *x, const char *id, const char *path, bool dir, bool plain)
+{
+	static const char *const accept[] = { "Accept: application/json", NULL };
+	struct svc_answer a = { 0 };
 	char *url = NULL, *full = NULL;
 	int rc;
 
@@ -469,17 +500,29 @@ static int swift_remove(struct svc_call *x, const char *id, const char *path, bo
 		goto out;
 	}
 	url = object_path(id, path);
-	if (!url || asprintf(&full, "%s?multipart-manifest=delete", url) < 0) {
+	if (!url) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* A plain object (its listing gave its MD5): one DELETE. */
+	if (plain) {
+		rc = svc_request(x, "DELETE", url, NULL, NULL, 0, NULL, NULL);
+		goto out;
+	}
+	if (asprintf(&full, "%s?multipart-manifest=delete", url) < 0) {
 		full = NULL;
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* A large object's segments go with it; a plain object is deleted as
-	 * usual (a Swift that refuses the query for one: plainly). */
-	rc = svc_request(x, "DELETE", full, NULL, NULL, 0, NULL, NULL);
-	if (rc == -EINVAL)
+	/* A large object's segments go with it. Swift answers 200 even when
+	 * it deleted nothing (the object is no SLO): the body says. */
+	rc = svc_request(x, "DELETE", full, accept, NULL, 0, NULL, &a);
+	if (!rc)
+		rc = slo_delete_verdict(a.json);
+	if (rc == 1 || rc == -EINVAL)
 		rc = svc_request(x, "DELETE", url, NULL, NULL, 0, NULL, NULL);
 out:
+	svc_answer_free(&a);
 	free(full);
 	free(url);
 	return rc;

@@ -536,6 +536,16 @@ class Service:
 
     def object_delete(self, req, acct, cname, oname):
         c, o = self.lookup(acct, cname, oname)
+        if o.get("manifest") is None and req.arg("multipart-manifest") == "delete":
+            # Swift 2.30: 200 whatever happened, the real status and errors in the body.
+            errors = [[urllib.parse.quote(f"/{cname}/{oname}"), "Not an SLO manifest"]]
+            fields = {"Number Deleted": 0, "Number Not Found": 0, "Response Body": "",
+                      "Response Status": "400 Bad Request", "Errors": errors}
+            if "json" in req.headers.get("Accept", ""):
+                return self.resp(200, fields)
+            text = "".join(f"{k}: {v}\n" for k, v in fields.items() if k != "Errors")
+            text += "Errors:\n" + "".join(f"{p}, {why}\n" for p, why in errors)
+            return self.resp(200, text.encode(), "text/plain")
         if o.get("manifest") is not None and req.arg("multipart-manifest") == "delete":
             for seg in o["manifest"]:
                 scname, _, soname = seg["name"].lstrip("/").partition("/")
@@ -544,6 +554,11 @@ class Service:
             c.setdefault("ghosts", {})[oname] = (o, time.time())
         del c["objects"][oname]
         c["changed"] = time.time()
+        if req.arg("multipart-manifest") == "delete":
+            fields = {"Number Deleted": 1 + len(o["manifest"]), "Number Not Found": 0,
+                      "Response Body": "", "Response Status": "200 OK", "Errors": []}
+            return self.resp(200, fields if "json" in req.headers.get("Accept", "") else
+                             "".join(f"{k}: {v}\n" for k, v in fields.items()).encode())
         return self.resp(204, b"")
 
     # -------------------------------------------------------------------------------- control
