@@ -56,6 +56,8 @@ void http_set_cancel_hook(bool (*cancelled)(void));
 /* While set, this thread's requests ignore the hook (cleanup that must run
  * even though the user's operation was interrupted). */
 void http_ignore_cancel(bool ignore);
+/* True when the operation this thread serves was cancelled (Ctrl-C). */
+bool http_cancelled(void);
 
 void http_response_init(struct http_response *resp);
 void http_response_free(struct http_response *resp);
@@ -71,6 +73,21 @@ void http_response_free(struct http_response *resp);
  * Context: any thread; each thread uses its own curl handle.
  */
 int http_perform(const struct http_request *req, struct http_response *resp) CFS_WARN_UNUSED;
+
+/*
+ * The transport: how one exchange reaches the network. The binary only ever
+ * uses http_curl (http_perform() above); the api layer calls through the
+ * transport its auth holds, so the unit tests hand it one that replays
+ * captured answers, records what was asked and injects faults, and test
+ * pagination, re-authentication and retries with no network.
+ * Streams (below) are libcurl only.
+ */
+struct http_transport {
+	int (*perform)(const struct http_transport *t, const struct http_request *req,
+		       struct http_response *resp);
+};
+
+extern const struct http_transport http_curl;
 
 /*
  * Streaming transfers (http_stream.c): an upload's body is handed over

@@ -77,6 +77,15 @@ static void tdir_free(void *data)
 	free(d);
 }
 
+/* The tree's directory name in a member ("objects"). */
+static const char *tree_dir(const struct collection_def *c)
+{
+	const char *dir = "?";
+
+	model_tree_def(c, &dir);
+	return dir;
+}
+
 static int tdir_add(struct tdir *d, char *file, bool dir, int64_t size, int64_t mtime_s,
 		    const char *md5)
 {
@@ -312,7 +321,7 @@ static int fetch_dir(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	f->d = calloc(1, sizeof(*f->d));
 	if (!f->d)
 		return -ENOMEM;
-	rc = f->c->tree->list(&x, f->id, f->dir, take_entry, f);
+	rc = model_tree_def(f->c, NULL)->list(&x, f->id, f->dir, take_entry, f);
 	if (!rc) {
 		tdir_settle(f->d, f->where);
 		rc = apply_recent(f);
@@ -344,7 +353,7 @@ static int get_dir(struct project *p, const struct collection_def *c, const char
 	char *key = dir_key(c, id, dir);
 	int rc;
 
-	if (!key || asprintf(&f.where, "%s/%s/%s/%s", c->name, id, c->tree->dir, dir) < 0) {
+	if (!key || asprintf(&f.where, "%s/%s/%s/%s", c->name, id, tree_dir(c), dir) < 0) {
 		free(key);
 		return -ENOMEM;
 	}
@@ -439,10 +448,23 @@ static char *join_path(char *const *attrs, size_t n, bool dir)
 	return out;
 }
 
+const struct tree_def *model_tree_def(const struct collection_def *c, const char **dir)
+{
+	for (const struct member_extra *e = c->extras; e && e->name; e++)
+		if (e->tree) {
+			if (dir)
+				*dir = e->name;
+			return e->tree;
+		}
+	return NULL;
+}
+
 bool model_tree_is(const struct collection_def *c, const struct tree_path *tp)
 {
-	return c->tree && tp->kind == TREE_ATTR && tp->nattrs >= 1 &&
-	       !strcmp(tp->attrs[0], c->tree->dir);
+	const char *dir;
+
+	return model_tree_def(c, &dir) && tp->kind == TREE_ATTR && tp->nattrs >= 1 &&
+	       !strcmp(tp->attrs[0], dir);
 }
 
 int model_tree_resolve(struct project *p, struct node *n)
@@ -453,7 +475,7 @@ int model_tree_resolve(struct project *p, struct node *n)
 	char *dir, *file;
 	int rc;
 
-	n->virt = VIRT_TREE;
+	n->tree = true;
 	n->type = NODE_DIR;
 	n->perm = 0755;
 	if (tp->nattrs == 1) {
@@ -565,7 +587,7 @@ static void patch_dir(struct project *p, const struct collection_def *c, const c
 	}
 	f.d = tdir_copy(v->data);
 	cache_val_unref(v);
-	if (f.d && asprintf(&f.where, "%s/%s/%s/%s", c->name, id, c->tree->dir, dir) < 0)
+	if (f.d && asprintf(&f.where, "%s/%s/%s/%s", c->name, id, tree_dir(c), dir) < 0)
 		f.where = NULL;
 	if (!f.d || !f.where || apply_recent(&f) || !(nv = cache_val_new(f.d, tdir_free))) {
 		/* Cannot correct it: fetched again, and corrected then. */
@@ -657,11 +679,11 @@ int model_tree_mkdir(struct project *p, struct node *parent, const char *name)
 	char *tpath = NULL;
 	int rc;
 
-	if (!c->tree->mkdir)
+	if (!model_tree_def(c, NULL)->mkdir)
 		return -EPERM;
 	if (asprintf(&tpath, "%s%s/", parent->tpath, name) < 0)
 		return -ENOMEM;
-	rc = c->tree->mkdir(&x, parent->id, tpath);
+	rc = model_tree_def(c, NULL)->mkdir(&x, parent->id, tpath);
 	if (!rc)
 		model_tree_note(p, c, parent->id, tpath, false, 0, NULL);
 	free(tpath);
@@ -674,11 +696,11 @@ int model_tree_remove(struct project *p, struct node *n, bool dir)
 	struct svc_call x = { p, c };
 	int rc;
 
-	if (n->virt != VIRT_TREE || !*n->tpath)
+	if (!n->tree || !*n->tpath)
 		return dir ? -EPERM : -EISDIR;
 	if (dir != (n->type == NODE_DIR))
 		return dir ? -ENOTDIR : -EISDIR;
-	if (!c->tree->remove)
+	if (!model_tree_def(c, NULL)->remove)
 		return -EPERM;
 	if (dir) {
 		/* Empty by a fresh listing (and what this mount removed from
@@ -690,7 +712,7 @@ int model_tree_remove(struct project *p, struct node *n, bool dir)
 		if (!rc)
 			return -ENOTEMPTY;
 	}
-	rc = c->tree->remove(&x, n->id, n->tpath, dir, n->md5[0] != '\0');
+	rc = model_tree_def(c, NULL)->remove(&x, n->id, n->tpath, dir, n->md5[0] != '\0');
 	/* Gone already is what was wanted. */
 	if (rc == -ENOENT)
 		rc = 0;
@@ -709,11 +731,11 @@ int model_tree_rename(struct project *p, struct node *from, struct node *to_pare
 
 	if (from->type != NODE_FILE)
 		return -EXDEV; /* mv copies a directory, file by file */
-	if (!c->tree->rename || to_parent->tp.coll != c || strcmp(to_parent->id, from->id))
+	if (!model_tree_def(c, NULL)->rename || to_parent->tp.coll != c || strcmp(to_parent->id, from->id))
 		return -EXDEV;
 	if (asprintf(&to, "%s%s", to_parent->tpath, name) < 0)
 		return -ENOMEM;
-	rc = c->tree->rename(&x, from->id, from->tpath, to);
+	rc = model_tree_def(c, NULL)->rename(&x, from->id, from->tpath, to);
 	if (!rc) {
 		model_tree_note(p, c, from->id, to, false, from->size, from->md5);
 		model_tree_note(p, c, from->id, from->tpath, true, 0, NULL);
@@ -732,7 +754,7 @@ static int xattr_node(struct project *p, const char *path, struct node *n, bool 
 
 	if (rc)
 		return rc;
-	if (n->virt != VIRT_TREE || n->type != NODE_FILE || !n->tp.coll->tree->xattrs) {
+	if (!n->tree || n->type != NODE_FILE || !model_tree_def(n->tp.coll, NULL)->xattrs) {
 		model_node_release(n);
 		return writing ? -ENOTSUP : -ENODATA;
 	}
@@ -743,7 +765,7 @@ static int get_xattrs(struct project *p, struct node *n, json_t **out)
 {
 	struct svc_call x = { p, n->tp.coll };
 
-	return n->tp.coll->tree->xattrs(&x, n->id, n->tpath, out);
+	return model_tree_def(n->tp.coll, NULL)->xattrs(&x, n->id, n->tpath, out);
 }
 
 int model_getxattr(struct project *p, const char *path, const char *name, struct buf *out)
@@ -803,8 +825,8 @@ int model_setxattr(struct project *p, const char *path, const char *name, const 
 	if (rc)
 		return rc;
 	x = (struct svc_call){ p, n.tp.coll };
-	rc = n.tp.coll->tree->set_xattr
-		     ? n.tp.coll->tree->set_xattr(&x, n.id, n.tpath, name, value, len)
+	rc = model_tree_def(n.tp.coll, NULL)->set_xattr
+		     ? model_tree_def(n.tp.coll, NULL)->set_xattr(&x, n.id, n.tpath, name, value, len)
 		     : -ENOTSUP;
 	model_node_release(&n);
 	return rc;

@@ -173,18 +173,19 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 {
 	struct node n;
 	struct stream *s;
-	const json_t *size;
+	struct extra_ctx x;
+	int64_t size = 0;
 	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
-	if (n.virt == VIRT_TREE && n.type == NODE_FILE) {
+	if (n.tree && n.type == NODE_FILE) {
 		rc = stream_new(p, false, &s);
 		if (!rc) {
 			s->tree = true;
 			s->c = n.tp.coll;
 			snprintf(s->id, sizeof(s->id), "%s", n.id);
-			s->file_path = s->c->tree->data_path(n.id, n.tpath);
+			s->file_path = model_tree_def(s->c, NULL)->data_path(n.id, n.tpath);
 			s->path = strdup(path);
 			s->size = (off_t)n.size;
 			/* The listing's MD5 checks a whole download. */
@@ -202,7 +203,8 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 		model_node_release(&n);
 		return rc;
 	}
-	if (n.virt != VIRT_DATA) {
+	/* A member extra selects the streaming engine (EXTRA_STREAM). */
+	if (!n.extra || !(n.extra->flags & EXTRA_STREAM)) {
 		model_node_release(&n);
 		return -ENOTSUP;
 	}
@@ -210,7 +212,9 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 	if (!rc) {
 		s->c = n.tp.coll;
 		snprintf(s->id, sizeof(s->id), "%s", n.id);
-		size = json_object_get(n.res->data, "size");
+		model_extra_ctx(p, &n, &x);
+		if (n.extra->size && n.extra->size(&x, &size))
+			size = 0;
 		s->file_path = api_item_path(s->c, s->id, "file", NULL);
 		s->path = strdup(path);
 		if (!s->file_path || !s->path) {
@@ -218,7 +222,7 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 			model_node_release(&n);
 			return -ENOMEM;
 		}
-		s->size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
+		s->size = (off_t)size;
 		want_digest(s, n.res->data);
 		*out = s;
 	}
@@ -656,7 +660,7 @@ int stream_tree_upload_new(struct project *p, const char *path, struct stream **
 		tree_path_free(&tp);
 		return rc;
 	}
-	if (parent.virt != VIRT_TREE || parent.type != NODE_DIR) {
+	if (!parent.tree || parent.type != NODE_DIR) {
 		rc = -EACCES;
 		goto out;
 	}
@@ -678,7 +682,7 @@ int stream_tree_upload_new(struct project *p, const char *path, struct stream **
 	/* An existing file is replaced: what it leaves (a large file's old
 	 * parts) is asked of the service before the new one lands. */
 	if (!model_resolve(p, path, &n)) {
-		s->existed = n.virt == VIRT_TREE && n.type == NODE_FILE;
+		s->existed = n.tree && n.type == NODE_FILE;
 		model_node_release(&n);
 	}
 	/* Unique per upload: parts of two uploads of one name never mix. */
@@ -742,8 +746,8 @@ static int tree_open(struct stream *s)
 	int rc;
 
 	if (s->direct) {
-		path = s->c->tree->data_path(s->id, s->tpath);
-		for (const char *const *e = s->c->tree->put_headers;
+		path = model_tree_def(s->c, NULL)->data_path(s->id, s->tpath);
+		for (const char *const *e = model_tree_def(s->c, NULL)->put_headers;
 		     e && *e && nh < API_MAX_HEADERS; e++)
 			h[nh++] = *e;
 	} else {
@@ -757,7 +761,7 @@ static int tree_open(struct stream *s)
 			s->cap_parts = cap;
 		}
 		errno = 0;
-		path = s->c->tree->part_path(&x, s->id, s->tpath, s->stamp, (unsigned)s->nparts);
+		path = model_tree_def(s->c, NULL)->part_path(&x, s->id, s->tpath, s->stamp, (unsigned)s->nparts);
 		if (!path)
 			return errno ? -errno : -ENOMEM;
 	}
@@ -845,7 +849,7 @@ static int tree_append(struct stream *s, const char *buf, size_t size)
 	int rc = 0;
 
 	if (s->part_size < 0) {
-		int64_t ps = s->c->tree->part_size ? s->c->tree->part_size(&x) : 0;
+		int64_t ps = model_tree_def(s->c, NULL)->part_size ? model_tree_def(s->c, NULL)->part_size(&x) : 0;
 
 		if (ps < 0)
 			return fail(s, (int)ps);
@@ -883,7 +887,7 @@ static int tree_append(struct stream *s, const char *buf, size_t size)
 static int tree_finish(struct stream *s)
 {
 	struct svc_call x = { s->p, s->c };
-	const struct tree_def *t = s->c->tree;
+	const struct tree_def *t = model_tree_def(s->c, NULL);
 	char md5[2 * EVP_MAX_MD_SIZE + 1], etag[80] = "", *path = NULL;
 	struct json_t *old = NULL;
 	int rc = 0;

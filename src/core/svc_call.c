@@ -77,7 +77,7 @@ int64_t svc_part_size_option(const struct svc_call *x)
 
 const char *svc_endpoint(const struct svc_call *x)
 {
-	return x->p->sess->endpoint[x->c->service];
+	return session_endpoint(x->p->sess, x->c->service);
 }
 
 char *svc_header(const struct svc_answer *a, const char *name)

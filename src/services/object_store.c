@@ -24,6 +24,8 @@
 #include "cloudfs/log.h"
 #include "cloudfs/service.h"
 
+extern const struct service_def service_object_store;
+
 static const char *const swift_types[] = { "object-store", NULL };
 static const char *const container_mtime[] = { "last_modified", NULL };
 
@@ -818,7 +820,6 @@ out:
 }
 
 static const struct tree_def swift_objects = {
-	.dir = "objects",
 	.list = swift_list,
 	.data_path = swift_data_path,
 	.put_headers = swift_put_headers,
@@ -834,11 +835,16 @@ static const struct tree_def swift_objects = {
 	.set_xattr = swift_set_xattr,
 };
 
+static const struct member_extra swift_extras[] = {
+	{ .name = "objects", .kind = EXTRA_DIR, .mode = 0755, .tree = &swift_objects },
+	{ .name = NULL },
+};
+
 static const struct collection_def swift_collections[] = {
 	/* The account listing: bare arrays of {name, count, bytes,
 	 * last_modified}, paged by marker; a container is known by its name. */
 	{ .name = "containers",
-	  .service = SVC_OBJECT_STORE,
+	  .service = &service_object_store,
 	  .list_path = "?format=json",
 	  .item_path = "",
 	  .id_field = "name",
@@ -849,11 +855,10 @@ static const struct collection_def swift_collections[] = {
 	  .mkdir_creates = true,
 	  .mkdir_put = true,
 	  .conflict_notempty = true,
-	  .tree = &swift_objects },
+	  .extras = swift_extras },
 };
 
 const struct service_def service_object_store = {
-	.id = SVC_OBJECT_STORE,
 	.name = "object-store",
 	.types = swift_types,
 	SERVICE_ROWS(swift_collections),
