@@ -14,6 +14,7 @@
 #include "cloudfs/common.h"
 
 struct json_t;
+struct extra_ctx;
 struct service_def;
 struct buf;
 struct project;
@@ -172,6 +173,10 @@ struct svc_answer {
 int svc_request(struct svc_call *x, const char *method, const char *path,
 		const char *const *headers, const char *body, size_t len, const char *ctype,
 		struct svc_answer *out) CFS_WARN_UNUSED;
+/* svc_request() from a member extra's hook (its member's service). */
+int svc_request_extra(const struct extra_ctx *x, const char *method, const char *path,
+		      const char *const *headers, const char *body, size_t len, const char *ctype,
+		      struct svc_answer *out) CFS_WARN_UNUSED;
 /* A DELETE that runs even when the user's operation was interrupted. */
 int svc_cleanup_delete(struct svc_call *x, const char *path) CFS_WARN_UNUSED;
 void svc_answer_free(struct svc_answer *a);

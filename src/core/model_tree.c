@@ -731,7 +731,8 @@ int model_tree_rename(struct project *p, struct node *from, struct node *to_pare
 
 	if (from->type != NODE_FILE)
 		return -EXDEV; /* mv copies a directory, file by file */
-	if (!model_tree_def(c, NULL)->rename || to_parent->tp.coll != c || strcmp(to_parent->id, from->id))
+	if (!model_tree_def(c, NULL)->rename || to_parent->tp.coll != c ||
+	    strcmp(to_parent->id, from->id))
 		return -EXDEV;
 	if (asprintf(&to, "%s%s", to_parent->tpath, name) < 0)
 		return -ENOMEM;
@@ -826,7 +827,8 @@ int model_setxattr(struct project *p, const char *path, const char *name, const 
 		return rc;
 	x = (struct svc_call){ p, n.tp.coll };
 	rc = model_tree_def(n.tp.coll, NULL)->set_xattr
-		     ? model_tree_def(n.tp.coll, NULL)->set_xattr(&x, n.id, n.tpath, name, value, len)
+		     ? model_tree_def(n.tp.coll, NULL)
+			       ->set_xattr(&x, n.id, n.tpath, name, value, len)
 		     : -ENOTSUP;
 	model_node_release(&n);
 	return rc;

@@ -761,7 +761,8 @@ static int tree_open(struct stream *s)
 			s->cap_parts = cap;
 		}
 		errno = 0;
-		path = model_tree_def(s->c, NULL)->part_path(&x, s->id, s->tpath, s->stamp, (unsigned)s->nparts);
+		path = model_tree_def(s->c, NULL)
+			       ->part_path(&x, s->id, s->tpath, s->stamp, (unsigned)s->nparts);
 		if (!path)
 			return errno ? -errno : -ENOMEM;
 	}
@@ -849,7 +850,9 @@ static int tree_append(struct stream *s, const char *buf, size_t size)
 	int rc = 0;
 
 	if (s->part_size < 0) {
-		int64_t ps = model_tree_def(s->c, NULL)->part_size ? model_tree_def(s->c, NULL)->part_size(&x) : 0;
+		int64_t ps = model_tree_def(s->c, NULL)->part_size
+				     ? model_tree_def(s->c, NULL)->part_size(&x)
+				     : 0;
 
 		if (ps < 0)
 			return fail(s, (int)ps);

@@ -56,6 +56,15 @@ out:
 	return rc;
 }
 
+int svc_request_extra(const struct extra_ctx *x, const char *method, const char *path,
+		      const char *const *headers, const char *body, size_t len, const char *ctype,
+		      struct svc_answer *out)
+{
+	struct svc_call c = { x->project, x->coll };
+
+	return svc_request(&c, method, path, headers, body, len, ctype, out);
+}
+
 int svc_cleanup_delete(struct svc_call *x, const char *path)
 {
 	return api_cleanup_delete(x->p->sess, x->c->service, path);

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "cloudfs/buf.h"
 #include "cloudfs/clock.h"
 #include "cloudfs/log.h"
 #include "cloudfs/service.h"
@@ -835,8 +836,259 @@ static const struct tree_def swift_objects = {
 	.set_xattr = swift_set_xattr,
 };
 
+/* ---- container metadata and ACLs --------------------------------------- */
+/*
+ * metadata/<key>  X-Container-Meta-<Key> (keys lower case): cat, echo >,
+ *                 rm; a new file is a new key
+ * read, write     X-Container-Read / X-Container-Write (ACLs): an empty
+ *                 value removes the ACL
+ * Each read is one HEAD of the container; each change one POST (a
+ * container POST changes only the headers it names).
+ */
+#define CMETA_HDR "X-Container-Meta-"
+
+static int head_container(const struct extra_ctx *x, struct svc_answer *a)
+{
+	char *c = svc_escape(x->id, false), *url = NULL;
+	int rc = c && asprintf(&url, "/%s", c) >= 0
+			 ? svc_request_extra(x, "HEAD", url, NULL, NULL, 0, NULL, a)
+			 : -ENOMEM;
+
+	free(url);
+	free(c);
+	return rc;
+}
+
+static int post_container(const struct extra_ctx *x, const char *header)
+{
+	const char *hdrs[] = { header, NULL };
+	char *c = svc_escape(x->id, false), *url = NULL;
+	int rc = c && asprintf(&url, "/%s", c) >= 0
+			 ? svc_request_extra(x, "POST", url, hdrs, NULL, 0, NULL, NULL)
+			 : -ENOMEM;
+
+	free(url);
+	free(c);
+	return rc;
+}
+
+/* A value as Swift takes it in a header: one line of printable text
+ * (the final newline of echo dropped). */
+static int header_text(const struct extra_ctx *x, const char *what, const char *data, size_t *len)
+{
+	if (*len && data[*len - 1] == '\n')
+		(*len)--;
+	if (!header_safe(data, *len)) {
+		log_cloud_error("containers/%s/%s: a value is one line of text without control "
+				"characters",
+				x->id, what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct cmeta_fill {
+	extra_fill_fn fill;
+	void *ctx;
+};
+
+static int cmeta_each(const struct svc_answer *a, int (*fn)(void *, const char *, const char *),
+		      void *arg)
+{
+	size_t hl = strlen(CMETA_HDR);
+	int rc = 0;
+
+	for (const char *l = a->xheaders; !rc && l && *l;) {
+		const char *end = strchr(l, '\n'), *colon;
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+
+		colon = memchr(l, ':', len);
+		if (colon && (size_t)(colon - l) > hl && !strncasecmp(l, CMETA_HDR, hl)) {
+			char *key = strndup(l + hl, (size_t)(colon - l) - hl), *value;
+			const char *v = colon + 1;
+			size_t vl = len - (size_t)(colon - l) - 1;
+
+			while (vl && *v == ' ')
+				v++, vl--;
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
+				vl--;
+			value = strndup(v, vl);
+			for (char *k = key; k && *k; k++)
+				*k = (char)tolower((unsigned char)*k);
+			rc = key && value ? fn(arg, key, value) : -ENOMEM;
+			free(key);
+			free(value);
+		}
+		l = end ? end + 1 : l + len;
+	}
+	return rc;
+}
+
+static int cmeta_fill_one(void *arg, const char *key, const char *value)
+{
+	struct cmeta_fill *f = arg;
+
+	(void)value;
+	return f->fill(f->ctx, key, EXTRA_FILE, NULL);
+}
+
+static int cmeta_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
+{
+	struct cmeta_fill f = { fill, fill_ctx };
+	struct svc_answer a;
+	int rc = head_container(x, &a);
+
+	if (!rc)
+		rc = cmeta_each(&a, cmeta_fill_one, &f);
+	svc_answer_free(&a);
+	return rc < 0 ? rc : 0;
+}
+
+struct cmeta_find {
+	const char *key;
+	struct buf *out; /* NULL: only whether it is there */
+	bool found;
+};
+
+static int cmeta_find_one(void *arg, const char *key, const char *value)
+{
+	struct cmeta_find *f = arg;
+
+	if (strcasecmp(key, f->key))
+		return 0;
+	f->found = true;
+	if (f->out && (buf_addstr(f->out, value) || buf_add(f->out, "\n", 1)))
+		return -ENOMEM;
+	return 1;
+}
+
+static int cmeta_get(const struct extra_ctx *x, struct buf *out)
+{
+	struct cmeta_find f = { x->nsub ? x->sub[0] : "", out, false };
+	struct svc_answer a;
+	int rc = x->nsub == 1 ? head_container(x, &a) : -ENOENT;
+
+	if (rc)
+		return rc;
+	rc = cmeta_each(&a, cmeta_find_one, &f);
+	svc_answer_free(&a);
+	if (rc < 0)
+		return rc;
+	return f.found ? 0 : -ENOENT;
+}
+
+static int cmeta_lookup(const struct extra_ctx *x, struct extra_entry *e)
+{
+	int rc = cmeta_get(x, NULL);
+
+	e->kind = EXTRA_FILE;
+	e->mode = 0644;
+	return rc;
+}
+
+static int cmeta_show(const struct extra_ctx *x, struct buf *out)
+{
+	return cmeta_get(x, out);
+}
+
+static int cmeta_store(const struct extra_ctx *x, const char *data, size_t len)
+{
+	const char *key = x->nsub ? x->sub[0] : "";
+	char *h = NULL;
+	int rc;
+
+	if (!*key || strlen(key) > SWIFT_META_NAME)
+		return -EINVAL;
+	for (const char *k = key; *k; k++)
+		if (!(isalnum((unsigned char)*k) || *k == '-' || *k == '_'))
+			return -EINVAL;
+	rc = header_text(x, "metadata", data, &len);
+	if (!rc && len > SWIFT_META_VALUE)
+		rc = -EFBIG;
+	if (!rc && asprintf(&h, CMETA_HDR "%s: %.*s", key, (int)len, data) < 0)
+		rc = -ENOMEM;
+	if (!rc)
+		rc = post_container(x, h);
+	free(h);
+	return rc;
+}
+
+static int cmeta_unlink(const struct extra_ctx *x)
+{
+	char *h = NULL;
+	int rc = cmeta_get(x, NULL);
+
+	if (!rc && asprintf(&h, "X-Remove-Container-Meta-%s: x", x->sub[0]) < 0)
+		rc = -ENOMEM;
+	if (!rc)
+		rc = post_container(x, h);
+	free(h);
+	return rc;
+}
+
+/* read and write: the ACL headers. */
+static const char *acl_header(const struct extra_ctx *x)
+{
+	return !strcmp(x->extra->name, "read") ? "X-Container-Read" : "X-Container-Write";
+}
+
+static int acl_show(const struct extra_ctx *x, struct buf *out)
+{
+	struct svc_answer a;
+	char *v;
+	int rc = head_container(x, &a);
+
+	if (rc)
+		return rc;
+	v = svc_header(&a, acl_header(x));
+	if (v && *v && (buf_addstr(out, v) || buf_add(out, "\n", 1)))
+		rc = -ENOMEM;
+	free(v);
+	svc_answer_free(&a);
+	return rc;
+}
+
+static int acl_store(const struct extra_ctx *x, const char *data, size_t len)
+{
+	char *h = NULL;
+	int rc = header_text(x, x->extra->name, data, &len);
+
+	if (rc)
+		return rc;
+	/* Empty: no ACL (only the owner). */
+	if (!len)
+		rc = asprintf(&h, "X-Remove-%s: x", acl_header(x) + 2) < 0 ? -ENOMEM : 0;
+	else
+		rc = asprintf(&h, "%s: %.*s", acl_header(x), (int)len, data) < 0 ? -ENOMEM : 0;
+	if (!rc)
+		rc = post_container(x, h);
+	free(h);
+	return rc;
+}
+
 static const struct member_extra swift_extras[] = {
 	{ .name = "objects", .kind = EXTRA_DIR, .mode = 0755, .tree = &swift_objects },
+	{ .name = "metadata",
+	  .kind = EXTRA_DIR,
+	  .mode = 0755,
+	  .flags = EXTRA_LAZY,
+	  .readdir = cmeta_readdir,
+	  .lookup = cmeta_lookup,
+	  .show = cmeta_show,
+	  .store = cmeta_store,
+	  .unlink = cmeta_unlink },
+	{ .name = "read",
+	  .kind = EXTRA_FILE,
+	  .mode = 0644,
+	  .flags = EXTRA_LAZY,
+	  .show = acl_show,
+	  .store = acl_store },
+	{ .name = "write",
+	  .kind = EXTRA_FILE,
+	  .mode = 0644,
+	  .flags = EXTRA_LAZY,
+	  .show = acl_show,
+	  .store = acl_store },
 	{ .name = NULL },
 };
 

@@ -55,7 +55,7 @@ def test_containers_mkdir_list_rmdir(mnt, fake):
     assert "site" in swift_state(fake)
     assert "site" in os.listdir(root)
     assert sorted(os.listdir(os.path.join(root, "site"))) == sorted(
-        ["json", "name", "count", "bytes", "last_modified", "objects"])
+        ["json", "name", "count", "bytes", "last_modified", "objects", "metadata", "read", "write"])
     seed(fake, site={"a.txt": "hello"})
     # A container that holds objects is not empty: rmdir says so, and it stays.
     with pytest.raises(OSError) as e:
@@ -422,3 +422,27 @@ def test_max_entries_bounds_a_directory(mount_factory, fake):
     m = mount_factory("-o", "max_entries=100")
     out = sh(f"ls {m.p(C, 'big', 'objects')}")
     assert out.returncode != 0 and "File too large" in out.stderr
+
+
+def test_container_metadata_and_acls(mnt, fake):
+    seed(fake, site={})
+    d = mnt.p(C, "site")
+    out = sh(f"echo Marketing > {d}/metadata/owner && echo '.r:*,.rlistings' > {d}/read")
+    assert out.returncode == 0, out.stderr
+    state = fake._control("GET", "swift")
+    c = next(iter(state.values()))["site"]
+    assert c["meta"] == {"owner": "Marketing"} and c["read"] == ".r:*,.rlistings"
+    assert read(f"{d}/metadata/owner") == "Marketing\n"
+    assert os.listdir(f"{d}/metadata") == ["owner"]
+    assert read(f"{d}/read") == ".r:*,.rlistings\n" and read(f"{d}/write") == ""
+    # rm removes a key; an empty value removes an ACL.
+    os.unlink(f"{d}/metadata/owner")
+    assert sh(f"echo > {d}/read").returncode == 0
+    c = next(iter(fake._control("GET", "swift").values()))["site"]
+    assert c["meta"] == {} and c["read"] is None
+    assert os.listdir(f"{d}/metadata") == []
+    # Two lines cannot be one header: close(2) says so (cp, not a shell builtin, checks it).
+    with pytest.raises(OSError) as e:
+        with open(f"{d}/metadata/bad", "w") as f:
+            f.write("a\nb\n")
+    assert e.value.errno == errno.EINVAL
