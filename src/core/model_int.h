@@ -118,6 +118,9 @@ int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fi
 void model_tree_note(struct project *p, const struct collection_def *c, const char *id,
 		     const char *tpath, bool gone, int64_t size, const char *md5);
 void model_tree_cleanup(struct project *p);
+/* Expires every cached directory of member @id's tree, and forgets what
+ * this mount wrote or removed there. */
+void model_tree_forget(struct project *p, const struct collection_def *c, const char *id);
 int model_tree_mkdir(struct project *p, struct node *parent, const char *name);
 int model_tree_remove(struct project *p, struct node *n, bool dir);
 /* rmdir of @name in @parent that lookups no longer find because this mount

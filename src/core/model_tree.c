@@ -658,6 +658,31 @@ void model_tree_note(struct project *p, const struct collection_def *c, const ch
 	}
 }
 
+void model_tree_forget(struct project *p, const struct collection_def *c, const char *id)
+{
+	char *prefix = dir_key(c, id, "");
+
+	/* What this mount wrote there is no longer known to be there (the
+	 * member was emptied, say): the next listings are the cloud's. */
+	pthread_mutex_lock(&p->pending_lock);
+	for (struct model_recent **q = &p->recent; *q;) {
+		struct model_recent *r = *q;
+
+		if (r->c == c && !strcmp(r->id, id)) {
+			*q = r->next;
+			free(r->id);
+			free(r->tpath);
+			free(r);
+			continue;
+		}
+		q = &r->next;
+	}
+	pthread_mutex_unlock(&p->pending_lock);
+	if (prefix)
+		cache_expire_prefix(p->cache, prefix);
+	free(prefix);
+}
+
 void model_tree_cleanup(struct project *p)
 {
 	while (p->recent) {

@@ -1066,7 +1066,123 @@ static int acl_store(const struct extra_ctx *x, const char *data, size_t len)
 	return rc;
 }
 
+/* ---- emptying a container ---------------------------------------------- */
+
+/* The bulk middleware's verdict (200 whatever happened): 0, or -errno;
+ * *deleted gets "Number Deleted". */
+static int bulk_verdict(const json_t *answer, json_int_t *deleted)
+{
+	const char *status = json_string_value(json_object_get(answer, "Response Status"));
+
+	*deleted = json_integer_value(json_object_get(answer, "Number Deleted"));
+	if (!status)
+		return -EIO;
+	if (status[0] == '2')
+		return 0;
+	log_cloud_error("bulk delete: %s (%zu errors)", status,
+			json_array_size(json_object_get(answer, "Errors")));
+	return !strncmp(status, "401", 3) || !strncmp(status, "403", 3) ? -EACCES : -EIO;
+}
+
+/*
+ * `echo empty > containers/<c>/action`: every object goes, with one
+ * ?bulk-delete per listing page (10,000 names) and, for a large object,
+ * its ?multipart-manifest=delete (its segments with it). Ends when the
+ * listing is empty, or when a round deletes nothing (what is still listed
+ * is what Swift's lagging listing has not dropped yet).
+ */
+static int container_empty(const struct extra_ctx *x)
+{
+	static const char *const accept[] = { "Accept: application/json", NULL };
+	char *cont = svc_escape(x->id, false);
+	int rc = cont ? 0 : -ENOMEM;
+
+	for (int round = 0; !rc && round < 1000; round++) {
+		struct svc_answer a = { 0 }, b = { 0 };
+		json_int_t deleted = 0, slo_deleted = 0;
+		const json_t *item;
+		char *url = NULL;
+		struct buf body;
+		size_t i;
+
+		buf_init(&body, 64u << 20);
+		if (asprintf(&url, "/%s?format=json&limit=%d", cont, SWIFT_PAGE) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = svc_request_extra(x, "GET", url, NULL, NULL, 0, NULL, &a);
+		free(url);
+		if (rc || !json_array_size(a.json)) {
+			svc_answer_free(&a);
+			buf_free(&body);
+			break;
+		}
+		json_array_foreach(a.json, i, item)
+		{
+			const char *name = json_string_value(json_object_get(item, "name"));
+			char *esc = name ? svc_escape(name, true) : NULL;
+
+			if (!esc) {
+				rc = name ? -ENOMEM : -EIO;
+				break;
+			}
+			if (json_object_get(item, "slo_etag")) {
+				char *full = NULL;
+
+				if (asprintf(&full, "/%s/%s?multipart-manifest=delete", cont, esc) <
+				    0) {
+					free(esc);
+					rc = -ENOMEM;
+					break;
+				}
+				rc = svc_request_extra(x, "DELETE", full, accept, NULL, 0, NULL,
+						       &b);
+				if (!rc && !slo_delete_verdict(b.json))
+					slo_deleted++;
+				rc = rc == -ENOENT ? 0 : rc;
+				svc_answer_free(&b);
+				free(full);
+			} else if (buf_addf(&body, "/%s/%s\n", cont, esc)) {
+				rc = -ENOMEM;
+			}
+			free(esc);
+			if (rc)
+				break;
+		}
+		svc_answer_free(&a);
+		if (!rc && body.len) {
+			rc = svc_request_extra(x, "POST", "?bulk-delete", accept, body.data,
+					       body.len, "text/plain", &b);
+			if (!rc)
+				rc = bulk_verdict(b.json, &deleted);
+			svc_answer_free(&b);
+		}
+		buf_free(&body);
+		if (!rc && !deleted && !slo_deleted)
+			break;
+	}
+	free(cont);
+	extra_changed(x, NULL, x->id);
+	return rc;
+}
+
+static int container_action_store(const struct extra_ctx *x, const char *line, size_t len)
+{
+	while (len && (line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	if (len == 5 && !memcmp(line, "empty", 5))
+		return container_empty(x);
+	log_cloud_error("containers/%s/action: unknown action '%.*s' (empty)", x->id,
+			(int)(len > 64 ? 64 : len), line);
+	return -EINVAL;
+}
+
 static const struct member_extra swift_extras[] = {
+	{ .name = "action",
+	  .kind = EXTRA_FILE,
+	  .mode = 0200,
+	  .flags = EXTRA_LINES,
+	  .store = container_action_store },
 	{ .name = "objects", .kind = EXTRA_DIR, .mode = 0755, .tree = &swift_objects },
 	{ .name = "metadata",
 	  .kind = EXTRA_DIR,

@@ -55,7 +55,8 @@ def test_containers_mkdir_list_rmdir(mnt, fake):
     assert "site" in swift_state(fake)
     assert "site" in os.listdir(root)
     assert sorted(os.listdir(os.path.join(root, "site"))) == sorted(
-        ["json", "name", "count", "bytes", "last_modified", "objects", "metadata", "read", "write"])
+        ["json", "name", "count", "bytes", "last_modified", "objects", "metadata", "read", "write",
+         "action"])
     seed(fake, site={"a.txt": "hello"})
     # A container that holds objects is not empty: rmdir says so, and it stays.
     with pytest.raises(OSError) as e:
@@ -446,3 +447,22 @@ def test_container_metadata_and_acls(mnt, fake):
         with open(f"{d}/metadata/bad", "w") as f:
             f.write("a\nb\n")
     assert e.value.errno == errno.EINVAL
+
+
+def test_empty_container_is_one_bulk_delete(mnt, fake, tmp_path):
+    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+    seed(fake, site={f"d/f{i}": str(i) for i in range(25)})
+    write(tmp_path / "big", data(3 << 20))
+    assert sh(f"cp {tmp_path / 'big'} {mnt.p(C, 'site', 'objects', 'big')}").returncode == 0
+    assert os.listdir(mnt.p(C, "site", "objects")) == ["big", "d"]
+    fake.clear_requests()
+    out = sh(f"echo empty > {mnt.p(C, 'site', 'action')}")
+    assert out.returncode == 0, out.stderr
+    bulk = [r for r in swift_requests(fake, "POST") if "bulk-delete" in r["query"]]
+    assert len(bulk) == 1
+    state = swift_state(fake)
+    assert state["site"] == {} and state["site_segments"] == {}
+    assert os.listdir(mnt.p(C, "site", "objects")) == []
+    os.rmdir(mnt.p(C, "site"))
+    out = sh(f"echo nonsense > {mnt.p(C, 'site_segments', 'action')}")
+    assert out.returncode != 0 and "Invalid argument" in out.stderr
