@@ -131,7 +131,8 @@ class Service:
     @staticmethod
     def resp(status, body=b"", ctype="text/html; charset=UTF-8", headers=None):
         from fake_openstack import Resp
-        h = {"X-Trans-Id": "tx" + md5(str(time.time()).encode())[:21], "X-Openstack-Request-Id": None}
+        trans = "tx" + md5(str(time.time()).encode())[:21] + "-%010x" % int(time.time())
+        h = {"X-Trans-Id": trans, "X-Openstack-Request-Id": trans}
         h.update(headers or {})
         if isinstance(body, (dict, list)):
             body, ctype = json.dumps(body).encode(), "application/json; charset=utf-8"
