@@ -213,3 +213,44 @@ def test_mv_and_container_rmdir(smnt, cont, env):
     # up with the deletes; then rmdir succeeds.
     assert wait_for(lambda: run(f"rmdir {smnt.p('containers', CONT)}").returncode == 0, timeout=120)
     assert osc("container", "show", CONT, env=env, check=False, parse=False).returncode != 0
+
+
+def test_container_metadata_and_public_read(smnt, env, tmp_path):
+    c = CONT + "-b"
+    d = smnt.p("containers", c)
+    os.mkdir(d)
+    (tmp_path / "p.txt").write_bytes(b"public\n")
+    assert sh(f"cp {tmp_path / 'p.txt'} {d}/objects/p.txt").returncode == 0
+    out = sh(f"echo Marketing > {d}/metadata/owner && echo '.r:*,.rlistings' > {d}/read")
+    assert out.returncode == 0, out.stderr
+    stat = swift("stat", c, env=env)
+    assert "Meta Owner: Marketing" in stat and ".r:*,.rlistings" in stat, stat
+    assert read(f"{d}/metadata/owner") == "Marketing\n"
+    # Public now: the object reads without a token.
+    url = [e["url"] for e in osc("catalog", "show", "object-store", env=env)["endpoints"]
+           if e["interface"] == "public"][0]
+    anon = subprocess.run(["curl", "-s", f"{url}/{c}/p.txt"], capture_output=True, timeout=60)
+    assert anon.stdout == b"public\n"
+    assert sh(f"echo > {d}/read && rm {d}/metadata/owner").returncode == 0
+    stat = swift("stat", c, env=env)
+    assert "Marketing" not in stat and ".r:*" not in stat, stat
+
+
+def test_empty_action_bulk_deletes(smnt, env, tmp_path):
+    c = CONT + "-b"
+    d = smnt.p("containers", c)
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(300):
+        (src / f"f{i:03d}").write_bytes(b"x" * (i % 7))
+    (src / "large").write_bytes(blob(25 << 20, "empty"))
+    out = run(f"cp -r {src}/. {d}/objects/")
+    assert out.returncode == 0, out.stderr
+    assert len(swift("list", c, env=env).split()) >= 301
+    out = run(f"echo empty > {d}/action")
+    assert out.returncode == 0, out.stderr
+    assert wait_for(lambda: swift("list", c, env=env).split() == [], timeout=90)
+    assert wait_for(lambda: swift("list", c + "_segments", env=env, check=False).split() == [], timeout=90)
+    assert os.listdir(f"{d}/objects") == []
+    assert wait_for(lambda: run(f"rmdir {d}").returncode == 0, timeout=120)
+    assert osc("container", "show", c, env=env, check=False, parse=False).returncode != 0
