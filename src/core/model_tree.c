@@ -130,7 +130,8 @@ static void tdir_settle(struct tdir *d, const char *where)
 {
 	size_t o = 0;
 
-	qsort(d->e, d->n, sizeof(*d->e), tent_cmp);
+	if (d->n > 1)
+		qsort(d->e, d->n, sizeof(*d->e), tent_cmp);
 	for (size_t i = 0; i < d->n; i++) {
 		if (o && !strcmp(d->e[o - 1].file, d->e[i].file)) {
 			d->e[o - 1].marker |= d->e[i].marker;

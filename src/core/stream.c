@@ -72,11 +72,16 @@ struct stream {
 	bool direct; /* ... to the file itself (no parts: one streamed PUT) */
 	struct tree_part *parts; /* finished and checked */
 	size_t nparts, cap_parts;
+	bool part_open; /* parts[nparts] is being sent (its path is set) */
 	int64_t part_bytes; /* in the part being sent */
 	EVP_MD_CTX *part_md5;
 	char stamp[64];
 	char etag[80]; /* the last part's (or direct PUT's) answered ETag */
 };
+
+/* What messages call an upload: images/<name>, or a tree file's path. */
+#define SPFX(s) ((s)->tree ? "" : "images/")
+#define SNAME(s) ((s)->tree ? (s)->path : (s)->name)
 
 /* Small files are one PUT of at most this many bytes, with their MD5: the
  * memory an upload holds. */
@@ -324,8 +329,8 @@ int stream_truncate(struct stream *s, off_t size)
 		return s->failed;
 	if (size < s->offset) {
 		log_cloud_error(
-			"images/%s: truncate to %lld after %lld bytes were sent: uploads only grow",
-			s->name, (long long)size, (long long)s->offset);
+			"%s%s: truncate to %lld after %lld bytes were sent: uploads only grow",
+			SPFX(s), SNAME(s), (long long)size, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	return fill_to(s, size);
@@ -341,14 +346,14 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 		return s->failed;
 	if (s->finished) {
 		log_cloud_error(
-			"images/%s: written to after the upload was completed by an earlier close",
-			s->name);
+			"%s%s: written to after the upload was completed by an earlier close",
+			SPFX(s), SNAME(s));
 		return -EBADF;
 	}
 	if (off < s->offset) {
 		log_cloud_error(
-			"images/%s: write at offset %lld after %lld bytes: uploads must be written in order",
-			s->name, (long long)off, (long long)s->offset);
+			"%s%s: write at offset %lld after %lld bytes: uploads must be written in order",
+			SPFX(s), SNAME(s), (long long)off, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	rc = fill_to(s, off);
@@ -568,9 +573,14 @@ int stream_finish(struct stream *s, pid_t pid)
 	if (s->failed)
 		return s->result = s->failed;
 	if (writer_was_killed(pid)) {
-		log_cloud_error(
-			"images/%s: the writer was killed after %lld bytes; the image is deleted",
-			s->name, (long long)s->offset);
+		if (s->tree)
+			log_cloud_error("%s: the writer was killed after %lld bytes; nothing of it "
+					"is kept",
+					s->path, (long long)s->offset);
+		else
+			log_cloud_error(
+				"images/%s: the writer was killed after %lld bytes; the image is deleted",
+				s->name, (long long)s->offset);
 		return s->result = fail(s, -EINTR);
 	}
 	transfer_set_phase(s->xfer, TRANSFER_FINISHING);
@@ -714,6 +724,11 @@ static void tree_clean(struct stream *s)
 	struct svc_call x = { s->p, s->c };
 	const int64_t deadline = clock_now_ms() + timeout_ms(s);
 
+	/* The part being sent when it failed may have landed whole. */
+	if (s->part_open) {
+		s->nparts++;
+		s->part_open = false;
+	}
 	for (size_t i = 0; i < s->nparts; i++) {
 		int rc = svc_cleanup_delete(&x, s->parts[i].path);
 
@@ -781,6 +796,7 @@ static int tree_open(struct stream *s)
 		s->parts[s->nparts].path = path;
 		s->parts[s->nparts].size = 0;
 		s->parts[s->nparts].md5[0] = '\0';
+		s->part_open = true;
 		path = NULL;
 	}
 	free(path);
@@ -808,6 +824,7 @@ static int tree_close_part(struct stream *s)
 	snprintf(s->parts[s->nparts].md5, sizeof(s->parts[s->nparts].md5), "%.32s", want);
 	s->parts[s->nparts].size = s->part_bytes;
 	s->nparts++;
+	s->part_open = false;
 	if (strcasecmp(got, want)) {
 		log_cloud_error("%s: part %zu: the cloud's ETag %s is not the MD5 %s of the %lld "
 				"bytes sent",
@@ -1214,7 +1231,7 @@ void stream_free(struct stream *s)
 	EVP_MD_CTX_free(s->md5);
 	EVP_MD_CTX_free(s->sha512);
 	EVP_MD_CTX_free(s->part_md5);
-	for (size_t i = 0; i < s->nparts; i++)
+	for (size_t i = 0; i < s->nparts + (s->part_open ? 1 : 0); i++)
 		free(s->parts[i].path);
 	free(s->parts);
 	free(s->tpath);
