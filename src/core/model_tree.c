@@ -125,7 +125,8 @@ static int tent_cmp(const void *a, const void *b)
 }
 
 /* Sorts and merges equal names: a directory and its marker are one; a
- * file beside a directory of its name is left out (and reported). */
+ * file beside a directory of its name is left out (and reported, unless
+ * @where is NULL: under a lock, where no other may be taken). */
 static void tdir_settle(struct tdir *d, const char *where)
 {
 	size_t o = 0;
@@ -135,7 +136,7 @@ static void tdir_settle(struct tdir *d, const char *where)
 	for (size_t i = 0; i < d->n; i++) {
 		if (o && !strcmp(d->e[o - 1].file, d->e[i].file)) {
 			d->e[o - 1].marker |= d->e[i].marker;
-			if (!d->e[i].dir)
+			if (!d->e[i].dir && where)
 				log_cloud_error("%s%s: a file and a directory have this name; the "
 						"directory is shown, the file left out",
 						where, d->e[i].file);
@@ -294,7 +295,8 @@ static int apply_recent(struct fetch_dir *f)
 			/* mkdir made a marker: the directory stays when empty. */
 			if (!rc)
 				f->d->e[f->d->n - 1].marker = self;
-			tdir_settle(f->d, f->where);
+			/* Under pending_lock: nothing is logged. */
+			tdir_settle(f->d, NULL);
 		}
 	}
 	pthread_mutex_unlock(&p->pending_lock);
