@@ -17,7 +17,9 @@ W=$(mktemp -d /var/tmp/cloudfs-swiftbench.XXXXXX)
 C=bench-$$
 MNT=$W/mnt
 OUT=bench/results/swift-$(date -u +%Y-%m-%dT%H-%M-%SZ).md
-TOKEN=$(openstack token issue -f value -c id)
+# A fresh token before each raw-curl phase: devcloud's may expire during a long run.
+tok() { TOKEN=$(openstack token issue -f value -c id); }
+tok
 URL=$(openstack catalog show object-store -f json |
 	python3 -c 'import json,sys; print([e["url"] for e in json.load(sys.stdin)["endpoints"] if e["interface"]=="public"][0])')
 SEG=$((256 << 20))
@@ -57,31 +59,35 @@ sw_in=$(secs "$t0" "$t1"); sw_in_r=$(rate "$t0" "$t1")
 t0=$(now); swift download -o "$W/back" $C big2 >/dev/null; t1=$(now)
 sw_out=$(secs "$t0" "$t1"); sw_out_r=$(rate "$t0" "$t1")
 if [ "$SIZE_MIB" -lt 5000 ]; then
-	t0=$(now); curl -sf -X PUT -H "X-Auth-Token: $TOKEN" -T "$W/big" "$URL/$C/big3" >/dev/null; t1=$(now)
+	tok
+	t0=$(now); cu_in_code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "X-Auth-Token: $TOKEN" -T "$W/big" "$URL/$C/big3"); t1=$(now)
 	cu_in=$(secs "$t0" "$t1"); cu_in_r=$(rate "$t0" "$t1")
-	t0=$(now); curl -sf -H "X-Auth-Token: $TOKEN" "$URL/$C/big3" -o /dev/null; t1=$(now)
+	t0=$(now); cu_out_code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $TOKEN" "$URL/$C/big3"); t1=$(now)
 	cu_out=$(secs "$t0" "$t1"); cu_out_r=$(rate "$t0" "$t1")
+	echo "curl: PUT $cu_in_code, GET $cu_out_code" >&2
 fi
 rm -f "$W/back"
 
 # ---- ls -l of 10,000 objects -------------------------------------------------------------
-echo "making 10,000 objects (one extract-archive PUT)..." >&2
+echo "making 10,000 objects (swift upload, 32 threads)..." >&2
 mkdir -p "$W/ten/d"
 (cd "$W/ten/d" && for i in $(seq -w 1 10000); do printf '%s' "$i" >"o$i"; done)
-tar -C "$W/ten" -cf "$W/ten.tar" d
 swift post $C-ls >/dev/null
-curl -sf -X PUT -H "X-Auth-Token: $TOKEN" -H "Accept: application/json" -T "$W/ten.tar" \
-	"$URL/$C-ls?extract-archive=tar" >/dev/null
+(cd "$W/ten" && swift upload --object-threads 32 $C-ls d >/dev/null)
+tok
 for _ in $(seq 60); do
-	n=$(curl -sf -H "X-Auth-Token: $TOKEN" "$URL/$C-ls?format=json&prefix=d/&delimiter=/&limit=10000" |
-		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	n=$(curl -s -H "X-Auth-Token: $TOKEN" "$URL/$C-ls?format=json&prefix=d/&delimiter=/&limit=10000" |
+		python3 -c 'import json,sys
+try: print(len(json.load(sys.stdin)))
+except ValueError: print(0)')
 	[ "$n" = 10000 ] && break
 	sleep 2
 done
+tok
 t0=$(now)
 pages=0 marker=""
 while :; do
-	body=$(curl -sf -H "X-Auth-Token: $TOKEN" "$URL/$C-ls?format=json&delimiter=/&prefix=d/&limit=10000$marker")
+	body=$(curl -s -H "X-Auth-Token: $TOKEN" "$URL/$C-ls?format=json&delimiter=/&prefix=d/&limit=10000$marker")
 	pages=$((pages + 1))
 	[ "$body" = "[]" ] && break
 	marker="&marker=$(printf '%s' "$body" | python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.load(sys.stdin)[-1]["name"]))')"
@@ -116,8 +122,8 @@ sw_rs=$(secs "$t0" "$t1")
 	echo
 	echo "| transfer | cloudfs | swift client | curl | cloudfs / curl | cloudfs peak RSS |"
 	echo "|---|---|---|---|---|---|"
-	echo "| in (cp / swift upload --use-slo / curl -T) | ${fs_in} s, ${fs_in_r} MiB/s | ${sw_in} s, ${sw_in_r} MiB/s | ${cu_in:-} s, ${cu_in_r:-} MiB/s | $(python3 -c "print(f'{${fs_in_r}/${cu_in_r:-1}:.2f}')")× | ${fs_in_rss} MiB |"
-	echo "| out (cmp / swift download / curl) | ${fs_out} s, ${fs_out_r} MiB/s | ${sw_out} s, ${sw_out_r} MiB/s | ${cu_out:-} s, ${cu_out_r:-} MiB/s | $(python3 -c "print(f'{${fs_out_r}/${cu_out_r:-1}:.2f}')")× | ${fs_out_rss} MiB |"
+	echo "| in (cp / swift upload --use-slo / curl -T, HTTP ${cu_in_code:-}) | ${fs_in} s, ${fs_in_r} MiB/s | ${sw_in} s, ${sw_in_r} MiB/s | ${cu_in:-} s, ${cu_in_r:-} MiB/s | $(python3 -c "print(f'{${fs_in_r}/${cu_in_r:-1}:.2f}')")× | ${fs_in_rss} MiB |"
+	echo "| out (cmp / swift download / curl, HTTP ${cu_out_code:-}) | ${fs_out} s, ${fs_out_r} MiB/s | ${sw_out} s, ${sw_out_r} MiB/s | ${cu_out:-} s, ${cu_out_r:-} MiB/s | $(python3 -c "print(f'{${fs_out_r}/${cu_out_r:-1}:.2f}')")× | ${fs_out_rss} MiB |"
 	echo
 	echo "| listing | cloudfs | curl of the pages |"
 	echo "|---|---|---|"

@@ -151,6 +151,9 @@ struct tree_def {
 	 * -EPERM for a read-only one, -EINVAL for a value the cloud refuses. */
 	int (*set_xattr)(struct svc_call *x, const char *id, const char *path, const char *name,
 			 const char *value, size_t len);
+	/* Whether listxattr shows @name (NULL: all): what the cloud derives is
+	 * read by name only, so copies carry only what the user set. */
+	bool (*xattr_listed)(const char *name);
 };
 
 /* What svc_request() brings back. */

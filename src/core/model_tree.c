@@ -837,6 +837,12 @@ int model_listxattr(struct project *p, const char *path, struct buf *out)
 	{
 		if (rc)
 			break;
+		/* What the cloud derives (etag, content type...) is read by
+		 * name only: a copy (cp --preserve=xattr, rsync -X) carries the
+		 * user's metadata, never the source's ETag. */
+		if (model_tree_def(n.tp.coll, NULL)->xattr_listed &&
+		    !model_tree_def(n.tp.coll, NULL)->xattr_listed(key))
+			continue;
 		rc = buf_add(out, key, strlen(key) + 1);
 	}
 	json_decref(all);

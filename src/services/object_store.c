@@ -820,6 +820,13 @@ out:
 	return rc;
 }
 
+/* Listed (and so copied by cp --preserve=xattr, rsync -X): the user's
+ * metadata and expiry; the type, ETag and SLO flag are read by name. */
+static bool swift_xattr_listed(const char *name)
+{
+	return !strncmp(name, XA_META, strlen(XA_META)) || !strcmp(name, XA "delete_at");
+}
+
 static const struct tree_def swift_objects = {
 	.list = swift_list,
 	.data_path = swift_data_path,
@@ -834,6 +841,7 @@ static const struct tree_def swift_objects = {
 	.rename = swift_rename,
 	.xattrs = swift_xattrs,
 	.set_xattr = swift_set_xattr,
+	.xattr_listed = swift_xattr_listed,
 };
 
 /* ---- container metadata and ACLs --------------------------------------- */

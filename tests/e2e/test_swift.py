@@ -193,6 +193,7 @@ def test_metadata_xattrs(cont, env, tmp_path):
     assert "Meta Owner: ops" in stat, stat
     out = sh(f"getfattr -d {cont}/m.txt")
     assert 'user.swift.meta.owner="ops"' in out.stdout
+    out = sh(f"getfattr -n user.swift.etag {cont}/m.txt")
     assert f'user.swift.etag="{hashlib.md5(b"meta").hexdigest()}"' in out.stdout
 
 

@@ -369,6 +369,9 @@ def test_object_metadata_as_xattrs(mnt, fake):
     assert out.returncode == 0, out.stderr
     assert 'user.swift.meta.owner="ops"' in out.stdout
     assert 'user.swift.meta.color="blue"' in out.stdout      # a POST keeps the other keys
+    # What Swift derives is read by name, not listed (a copy must not carry the source's ETag).
+    assert "etag" not in out.stdout and "content_type" not in out.stdout
+    out = sh(f"getfattr -n user.swift.content_type -n user.swift.etag {f}")
     assert 'user.swift.content_type="application/x-iso9660-image"' in out.stdout
     assert f'user.swift.etag="{hashlib.md5(b"abc").hexdigest()}"' in out.stdout
     obj = swift_state(fake)["site"]["big.iso"]
@@ -466,3 +469,17 @@ def test_empty_container_is_one_bulk_delete(mnt, fake, tmp_path):
     os.rmdir(mnt.p(C, "site"))
     out = sh(f"echo nonsense > {mnt.p(C, 'site_segments', 'action')}")
     assert out.returncode != 0 and "Invalid argument" in out.stderr
+
+
+def test_rsync_X_carries_metadata(mnt, fake, tmp_path):
+    os.mkdir(mnt.p(C, "site"))
+    src = tmp_path / "src"
+    src.mkdir()
+    write(src / "f.txt", b"meta")
+    assert sh(f"setfattr -n user.swift.meta.owner -v ops {src / 'f.txt'}").returncode == 0
+    # rsync sets the attributes on its temporary file, then renames it: the copy keeps them.
+    out = sh(f"rsync -r -X --size-only {src}/ {mnt.p(C, 'site', 'objects')}/")
+    assert out.returncode == 0, out.stderr
+    obj = swift_state(fake)["site"]["f.txt"]
+    assert obj["meta"] == {"owner": "ops"}
+    assert [k for k in swift_state(fake)["site"] if k != "f.txt"] == []
