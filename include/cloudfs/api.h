@@ -30,6 +30,20 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 		 size_t errlen) CFS_WARN_UNUSED;
 void session_cleanup(struct session *s);
 
+/* A project the session's user can scope to (GET /v3/auth/projects). */
+struct api_project {
+	char *id;
+	char *name; /* may be NULL */
+};
+
+/*
+ * api_projects() - the projects the token's user can scope to
+ * @out: on 0, an array of @n (malloc'd; free with api_projects_free())
+ * Members without a string id are skipped. Returns 0 or -errno.
+ */
+int api_projects(struct session *s, struct api_project **out, size_t *n) CFS_WARN_UNUSED;
+void api_projects_free(struct api_project *v, size_t n);
+
 /*
  * api_get_json() - GET a JSON document
  * @path: relative to the service endpoint ("/servers/x"), or an absolute URL

@@ -51,7 +51,13 @@ struct config {
 	double connect_timeout_s;
 	int retries;
 	long max_entries; /* members of one listing before it fails with EFBIG */
+	bool expose_token; /* -o expose_token: .cloudfs/token exists */
+	int projects_kept; /* other projects' sessions kept at most (projects/) */
+	double projects_idle_s; /* an unused project's session is dropped after this */
 };
+
+#define CONFIG_PROJECTS_KEPT 8
+#define CONFIG_PROJECTS_IDLE_S 300.0
 
 /* Default cap on the members of one listing (-o max_entries): a cloud whose
  * pagination never ends must not grow the daemon without bound. */

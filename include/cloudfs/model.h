@@ -17,6 +17,8 @@
 #include "cloudfs/cache.h"
 
 struct pending;
+struct project_set;
+struct member;
 
 /* Parsed documents kept: the handful a burst of operations on one
  * resource's files uses again and again. */
@@ -53,6 +55,10 @@ struct project {
 	struct pending *pending; /* protected by pending_lock: files being written */
 	struct leftovers *leftovers; /* owned: incomplete images still to delete */
 	struct transfers *transfers; /* owned: uploads and downloads in progress */
+	/* The root: projects/ and its members (owned). NULL in a member, which
+	 * has no projects/ of its own. */
+	struct project_set *set;
+	struct member *member; /* a member of projects/: itself (projects.c); NULL: the root */
 };
 
 /* What a file opened for writing does with its bytes. */
@@ -73,10 +79,14 @@ typedef int (*model_fill_fn)(void *ctx, const char *name, const struct stat *st)
 
 int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms,
 		       int64_t neg_ttl_ms) CFS_WARN_UNUSED;
+/* Gives the project (the mount's root) its projects/ directory: every
+ * project the user can scope to, each a tree like this one. */
+int model_project_add_projects(struct project *p) CFS_WARN_UNUSED;
 void model_project_cleanup(struct project *p);
 
 /*
- * Paths are relative to the project and start with '/'. All return 0 or
+ * Paths are relative to the project and start with '/'; paths below
+ * /projects/<id>/ are served by that project (projects.c). All return 0 or
  * -errno. A read-only file rendered from documents has st_ino set to its
  * contents' version (a hash, never 0): equal versions, equal bytes. Every
  * other entry has 0 (its bytes are only known by reading: read it afresh).

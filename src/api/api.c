@@ -245,6 +245,68 @@ out:
 	return rc;
 }
 
+void api_projects_free(struct api_project *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+int api_projects(struct session *s, struct api_project **out, size_t *n)
+{
+	char *url = auth_projects_url(s->cfg->auth_url);
+	json_t *doc = NULL, *m;
+	const json_t *list;
+	struct api_project *v = NULL;
+	size_t i, k = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!url)
+		return -ENOMEM;
+	rc = get_json_url(s, url, 0, &doc);
+	if (rc)
+		goto out;
+	list = json_object_get(doc, "projects");
+	if (!json_is_array(list)) {
+		log_cloud_error("GET %s: the answer has no 'projects' list", url);
+		rc = -EIO;
+		goto out;
+	}
+	v = calloc(json_array_size(list) + 1, sizeof(*v));
+	if (!v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(list, i, m)
+	{
+		const char *id = json_string_value(json_object_get(m, "id"));
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (!id || !*id)
+			continue;
+		v[k].id = strdup(id);
+		v[k].name = name ? strdup(name) : NULL;
+		if (!v[k].id || (name && !v[k].name)) {
+			k++;
+			rc = -ENOMEM;
+			goto out;
+		}
+		k++;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	api_projects_free(v, k);
+	json_decref(doc);
+	free(url);
+	return rc;
+}
+
 int api_get_json(struct session *s, enum service svc, const char *path, json_t **out)
 {
 	char *url = full_url(s, svc, path);
@@ -470,6 +532,15 @@ char *api_item_path(const struct collection_def *c, const char *id, const char *
 int api_get_item(struct session *s, const struct collection_def *c, const char *id, json_t **out)
 {
 	char *path = api_item_path(c, id, NULL, NULL);
+
+	if (path && c->item_suffix) {
+		char *full = NULL;
+
+		if (asprintf(&full, "%s%s", path, c->item_suffix) < 0)
+			full = NULL;
+		free(path);
+		path = full;
+	}
 	json_t *doc = NULL, *item;
 	int rc;
 

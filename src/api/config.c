@@ -71,6 +71,8 @@ void config_init(struct config *cfg)
 	cfg->connect_timeout_s = 5.0;
 	cfg->retries = 3;
 	cfg->max_entries = CONFIG_MAX_ENTRIES;
+	cfg->projects_kept = CONFIG_PROJECTS_KEPT;
+	cfg->projects_idle_s = CONFIG_PROJECTS_IDLE_S;
 }
 
 void config_free(struct config *cfg)

@@ -86,7 +86,7 @@ static int pending_busy(const char *path)
 	return -EEXIST;
 }
 
-int model_create(struct project *p, const char *path, enum model_wkind *kind)
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	size_t nnamed = 0;
@@ -118,7 +118,7 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	return rc == -EEXIST && !nnamed ? pending_busy(path) : rc;
 }
 
-int model_open_write(struct project *p, const char *path, enum model_wkind *kind)
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -176,7 +176,7 @@ out:
 	return rc;
 }
 
-int model_mkdir(struct project *p, const char *path)
+int model_mkdir_in(struct project *p, const char *path)
 {
 	struct tree_path tp;
 	char id[MODEL_ID_MAX];
@@ -326,7 +326,7 @@ static int run_lines(struct project *p, const struct node *n, const char *data, 
 	return rc;
 }
 
-int model_commit(struct project *p, const char *path, enum model_wkind kind, const char *data,
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
 		 size_t len)
 {
 	char id[MODEL_ID_MAX];
@@ -381,7 +381,7 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 
 /* ---- delete, attach, detach ------------------------------------------- */
 
-int model_rmdir(struct project *p, const char *path)
+int model_rmdir_in(struct project *p, const char *path)
 {
 	struct node n;
 	char *url;
@@ -429,7 +429,7 @@ static void forget_attachment(struct project *p, const struct node *n, const cha
 	model_forget(p, volumes_coll(), vid);
 }
 
-int model_unlink(struct project *p, const char *path)
+int model_unlink_in(struct project *p, const char *path)
 {
 	char *url = NULL;
 	struct node n;
@@ -454,7 +454,7 @@ int model_unlink(struct project *p, const char *path)
 	return rc;
 }
 
-int model_symlink(struct project *p, const char *target, const char *path)
+int model_symlink_in(struct project *p, const char *target, const char *path)
 {
 	char err[512] = "", *vid = NULL, *url = NULL, *ref;
 	const char *last = strrchr(target, '/');

@@ -89,6 +89,17 @@ static const struct collection_def network_collections[] = {
 		.mkdir_creates = true),
 	NEUTRON("floating_ips", "floatingips", "floatingips", "floatingip", fip_rw,
 		.nameless = true, .spec_rules = fip_spec),
+	/* quotas/network/: Neutron's quota details (network/{limit,used,
+	 * reserved}, ...: "used", not Nova's "in_use"). PUT quotas/<project>
+	 * {"quota": {...}}: admins. */
+	{ .name = "network",
+	  .service = SVC_NETWORK,
+	  .group = "quotas",
+	  .singleton = true,
+	  .item_path = "/v2.0/quotas",
+	  .item_suffix = "/details.json",
+	  .item_key = "quota",
+	  .writable_leaf = "limit" },
 };
 
 const struct service_def service_network = {

@@ -53,6 +53,17 @@ static const struct collection_def volume_collections[] = {
 	       .spec_rules = volume_spec),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
 	       .spec_rules = snapshot_spec),
+	/* quotas/volume/: Cinder's quota set with usage (volumes, gigabytes,
+	 * per-type keys.../{limit,in_use,reserved,allocated}); the endpoint
+	 * already carries the project. PUT os-quota-sets/<project>: admins. */
+	{ .name = "volume",
+	  .service = SVC_VOLUME,
+	  .group = "quotas",
+	  .singleton = true,
+	  .item_path = "/os-quota-sets",
+	  .item_suffix = "?usage=true",
+	  .item_key = "quota_set",
+	  .writable_leaf = "limit" },
 };
 
 const struct service_def service_volume = {
