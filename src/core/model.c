@@ -132,6 +132,16 @@ int64_t model_doc_ttl(const struct project *p, const struct collection_def *c, c
 	return p->ttl_ms;
 }
 
+void model_forget_singletons(struct project *p)
+{
+	const char *own = auth_project_id(p->sess->auth);
+
+	for (const struct collection_def *c = collection_next(NULL); own && c;
+	     c = collection_next(c))
+		if (c->singleton)
+			model_forget(p, c, own);
+}
+
 void model_forget(struct project *p, const struct collection_def *c, const char *id)
 {
 	char key[MODEL_ID_MAX + 64];

@@ -105,6 +105,9 @@ int model_find_ref(void *p, const struct collection_def *c, const char *ref, cha
 		   size_t errlen);
 /* Expires @c's listing and the member @id (NULL: only the listing). */
 void model_forget(struct project *p, const struct collection_def *c, const char *id);
+/* Expires the project's singleton documents (its quotas: their usage
+ * changes with every create and delete). */
+void model_forget_singletons(struct project *p);
 /* Cache @doc as the current state of its resource (takes a reference). */
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc);
 /* How long @doc may be reused: short while it is changing state. */

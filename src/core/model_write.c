@@ -170,6 +170,9 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 	model_learn(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
+	/* Usage changed, or an over-quota answer makes the user look. */
+	if (!rc || rc == -EDQUOT)
+		model_forget_singletons(p);
 	json_decref(doc);
 	json_decref(answer);
 	json_decref(body);
@@ -393,7 +396,9 @@ int model_rmdir_in(struct project *p, const char *path)
 		rc = -ENOTDIR;
 		goto out;
 	}
-	if (n.tp.kind != TREE_ENTRY) {
+	/* A singleton is the project's own document: never deleted (Nova's
+	 * DELETE of a quota set would reset it to the defaults). */
+	if (n.tp.kind != TREE_ENTRY || n.tp.coll->singleton) {
 		rc = n.type == NODE_DIR ? -EPERM : -ENOTDIR;
 		goto out;
 	}
@@ -401,6 +406,7 @@ int model_rmdir_in(struct project *p, const char *path)
 	rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL) : -ENOMEM;
 	free(url);
 	model_forget(p, n.tp.coll, n.id);
+	model_forget_singletons(p);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
 		char *link = NULL;

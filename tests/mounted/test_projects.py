@@ -8,7 +8,7 @@ import os
 import stat
 
 from conftest import base_env
-from mountutil import read, sh
+from mountutil import poll, read, sh
 
 DEMO = "7c808b28bded4680839ac3a2f00d8a87"
 OPS = "3f1d6a9c2b7e4c0d8a5f1e2b3c4d5e6f"
@@ -188,3 +188,25 @@ def test_expose_token_gives_a_working_owner_only_token(mount_factory, fake):
     ops = read(m.p("projects", OPS, ".cloudfs", "token")).strip()
     assert ops not in (new, token)
     assert token not in m.log() and new not in m.log()
+
+
+def test_a_create_in_a_project_lands_there(mnt, fake):
+    with open(mnt.p("projects", "ops", "volumes", "opsvol"), "w") as f:
+        f.write('{"size": 1}')
+    (vol,) = [v for v in fake.state()["volumes"] if v["name"] == "opsvol"]
+    assert vol["os-vol-tenant-attr:tenant_id"] == OPS
+    assert os.readlink(mnt.p("projects", "ops", "volumes", "opsvol")) == vol["id"]
+    assert "opsvol" not in os.listdir(mnt.p("volumes"))
+    poll(lambda: [v for v in fake.state()["volumes"] if v["id"] == vol["id"] and v["status"] == "available"])
+    out = sh(f"rmdir {mnt.p('projects', 'ops', 'volumes', vol['id'])}")
+    assert out.returncode == 0, out.stderr
+    assert [r for r in fake.requests(method="DELETE") if r["path"].endswith(f"/volume/v3/{OPS}/volumes/{vol['id']}")]
+
+
+def test_projects_cannot_be_made_or_removed(mnt, fake):
+    for cmd in (f"mkdir {mnt.p('projects', 'new')}", f"rmdir {mnt.p('projects', OPS)}",
+                f"rm {mnt.p('projects', 'ops')}", f"ln -s {OPS} {mnt.p('projects', 'alias')}",
+                f"touch {mnt.p('projects', 'f')}"):
+        out = sh(cmd)
+        assert out.returncode != 0, cmd
+    assert sorted(os.listdir(mnt.p("projects"))) == sorted([DEMO, OPS, "demo", "ops"])
