@@ -1324,8 +1324,7 @@ class Cloud:
         self.check_project(req, owner)
         self.quota_target(req, project, "volume_extension:quotas:show")
         usage = str(req.arg("usage", "false")).lower() in ("true", "1", "yes")
-        return jresp(200, {"quota_set": {"id": project, **self.quota_set("volume", project, usage, "in_use",
-                                                                        ("allocated",))}})
+        return jresp(200, {"quota_set": {**self.quota_set("volume", project, usage, "in_use"), "id": project}})
 
     def cinder_set_quotas(self, req, owner, project):
         self.check_project(req, owner)
