@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include "cloudfs/api.h"
@@ -142,5 +143,12 @@ int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_symlink(struct project *p, const char *target, const char *path) CFS_WARN_UNUSED;
+/*
+ * What `df` says for @path: @st is filled in (block size, name length) and,
+ * below a collection with a space_def whose quota is limited, its size and
+ * free space from that quota; 0, or -errno when the quota could not be read
+ * (@st still holds the defaults).
+ */
+int model_statfs(struct project *p, const char *path, struct statvfs *st) CFS_WARN_UNUSED;
 
 #endif

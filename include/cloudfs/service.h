@@ -57,6 +57,15 @@ enum next_style {
 	NEXT_RELATIVE, /* Glance: top-level "next", a path relative to the endpoint */
 };
 
+/* Where `df` on a collection's directory takes its numbers: one key of a
+ * singleton in a group (volumes/: quotas/volume's gigabytes). */
+struct space_def {
+	const char *group, *coll; /* the singleton: <group>/<coll> */
+	const char *key; /* its key holding the numbers */
+	const char *limit, *used; /* the key's fields: the size, what is used */
+	unsigned long long unit; /* bytes in one unit of them */
+};
+
 struct collection_def {
 	const char *name; /* directory name */
 	enum service service;
@@ -74,6 +83,8 @@ struct collection_def {
 	/* A singleton's <key>/<writable_leaf> files can be written: PUT
 	 * {item_key: {<key>: value}} (a quota's limit). NULL: none. */
 	const char *writable_leaf;
+	/* `df` on this directory: the quota it is filled against, or NULL. */
+	const struct space_def *space;
 	const char *list_path; /* detail listing, relative to the endpoint */
 	const char *item_path; /* a member is item_path + "/" + escaped id */
 	const char *list_key; /* array in the listing body */

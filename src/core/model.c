@@ -1214,3 +1214,47 @@ out:
 	model_node_release(&n);
 	return rc;
 }
+
+/* ---- df ---------------------------------------------------------------- */
+
+int model_statfs_in(struct project *p, const char *path, struct statvfs *st)
+{
+	const struct space_def *sp;
+	const struct collection_def *q;
+	struct cache_val *dv = NULL, *doc = NULL;
+	struct tree_path tp;
+	const json_t *key, *limit, *used;
+	const char *own = auth_project_id(p->sess->auth);
+	unsigned long long per_block;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return rc;
+	sp = tp.coll ? tp.coll->space : NULL;
+	q = sp ? collection_find_in(sp->group, sp->coll) : NULL;
+	if (!q || !own || !p->sess->endpoint[q->service])
+		goto out;
+	rc = model_get_item(p, q, own, &dv);
+	if (!rc)
+		rc = model_doc_parse(p, dv, &doc);
+	if (rc)
+		goto out;
+	key = json_object_get(doc->data, sp->key);
+	limit = json_object_get(key, sp->limit);
+	used = json_object_get(key, sp->used);
+	/* -1 is unlimited: no size to show */
+	if (!json_is_integer(limit) || json_integer_value(limit) < 0 || !json_is_integer(used))
+		goto out;
+	per_block = sp->unit / st->f_frsize;
+	st->f_blocks = (fsblkcnt_t)json_integer_value(limit) * per_block;
+	st->f_bfree = json_integer_value(used) >= json_integer_value(limit) ?
+			      0 :
+			      (fsblkcnt_t)(json_integer_value(limit) - json_integer_value(used)) *
+				      per_block;
+	st->f_bavail = st->f_bfree;
+out:
+	cache_val_unref(doc);
+	cache_val_unref(dv);
+	tree_path_free(&tp);
+	return rc;
+}

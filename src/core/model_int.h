@@ -152,6 +152,7 @@ int model_mkdir_in(struct project *p, const char *path);
 int model_rmdir_in(struct project *p, const char *path);
 int model_unlink_in(struct project *p, const char *path);
 int model_symlink_in(struct project *p, const char *target, const char *path);
+int model_statfs_in(struct project *p, const char *path, struct statvfs *st);
 
 /* projects/ (projects.c). */
 int projects_new(struct project *root, struct project_set **out);

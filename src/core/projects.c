@@ -618,3 +618,11 @@ int model_symlink(struct project *root, const char *target, const char *path)
 {
 	ROUTED(false, false, model_symlink_in(p_, target, sub));
 }
+
+int model_statfs(struct project *root, const char *path, struct statvfs *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->f_bsize = st->f_frsize = 4096;
+	st->f_namemax = 255;
+	ROUTED(false, false, model_statfs_in(p_, sub, st));
+}

@@ -1078,11 +1078,23 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	fuse_reply_err(req, EPERM);
 }
 
+/* df: below a collection filled against a quota (volumes/), its limit and
+ * what is used; elsewhere, or when the quota cannot be read, no size. */
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX };
+	struct cloudfs *fs = fuse_req_userdata(req);
+	struct statvfs st;
+	uint64_t version;
+	struct stat bound;
+	char *path = NULL;
 
-	(void)ino;
+	if (inodes_get(fs->inodes, ino, &path, &version, &bound) ||
+	    model_statfs(&fs->project, path, &st)) {
+		memset(&st, 0, sizeof(st));
+		st.f_bsize = st.f_frsize = 4096;
+		st.f_namemax = NAME_MAX;
+	}
+	free(path);
 	fuse_reply_statfs(req, &st);
 }
 

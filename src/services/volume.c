@@ -48,9 +48,19 @@ static bool cinder_busy(const json_t *doc)
 		.can_create = true, .writable = rw, .busy = cinder_busy, __VA_ARGS__           \
 	}
 
+/* `df volumes/`: the project's gigabytes quota (limit, in_use; GiB). */
+static const struct space_def volume_space = {
+	.group = "quotas",
+	.coll = "volume",
+	.key = "gigabytes",
+	.limit = "limit",
+	.used = "in_use",
+	.unit = 1ULL << 30,
+};
+
 static const struct collection_def volume_collections[] = {
 	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true,
-	       .spec_rules = volume_spec),
+	       .spec_rules = volume_spec, .space = &volume_space),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
 	       .spec_rules = snapshot_spec),
 	/* quotas/volume/: Cinder's quota set with usage (volumes, gigabytes,

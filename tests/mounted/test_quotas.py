@@ -153,3 +153,21 @@ def test_quota_directories_cannot_be_removed_or_made(mnt, fake):
         assert out.returncode != 0, (cmd, path)
     assert [r for r in fake.requests() if r["method"] in ("DELETE", "PUT", "POST")] == []
     assert sorted(os.listdir(mnt.p("quotas"))) == ["compute", "network", "volume"]
+
+
+def df(path):
+    out = sh(f"df -B1 --output=size,used,avail {path}")
+    assert out.returncode == 0, out.stderr
+    return [int(x) for x in out.stdout.split("\n")[1].split()]
+
+
+def test_df_on_volumes_is_the_gigabytes_quota(mnt, admin, fake):
+    q = quota_doc(fake, "volume", DEMO)["gigabytes"]
+    assert df(mnt.p("volumes")) == [q["limit"] << 30, q["in_use"] << 30, (q["limit"] - q["in_use"]) << 30]
+    # another project's volumes/, its own quota; elsewhere no size
+    assert df(mnt.p("projects", "ops", "volumes"))[0] == quota_doc(fake, "volume", OPS)["gigabytes"]["limit"] << 30
+    assert df(mnt.p("servers"))[0] == 0
+    # unlimited: no size either
+    write(admin.p("projects", "demo", "quotas", "volume", "gigabytes", "limit"), "-1\n")
+    sh(f"echo all > {mnt.p('.cloudfs', 'refresh')}")
+    assert df(mnt.p("volumes"))[0] == 0
