@@ -210,3 +210,25 @@ def test_projects_cannot_be_made_or_removed(mnt, fake):
         out = sh(cmd)
         assert out.returncode != 0, cmd
     assert sorted(os.listdir(mnt.p("projects"))) == sorted([DEMO, OPS, "demo", "ops"])
+
+
+def test_another_region_is_shown_and_used(mount_factory, fake):
+    m = mount_factory("-o", "cache_ttl=2,region=RegionTwo,retries=0,connect_timeout=2,timeout=4")
+    assert "\nregion RegionTwo\n" in read(m.p(".cloudfs", "status"))
+    catalog = json.loads(read(m.p(".cloudfs", "catalog")))
+    two = {e["url"] for s in catalog for e in s["endpoints"] if e["region"] == "RegionTwo"}
+    endpoints = dict(line.split(" ", 1) for line in read(m.p(".cloudfs", "endpoints")).splitlines())
+    assert endpoints["compute"] in two
+    # RegionTwo's services refuse connections: the error says so, nothing hangs
+    out = sh(f"ls {m.p('servers')}")
+    assert out.returncode != 0
+    assert endpoints["compute"].split("/compute")[0] in read(m.p(".cloudfs", "errors"))
+
+
+def test_an_unknown_region_fails_the_mount(tmp_path, fake):
+    from mountutil import start_cloudfs
+    env = base_env(fake)
+    proc, log = start_cloudfs(str(tmp_path / "m"), env, ["-o", "region=Nowhere"], wait=False)
+    assert proc.wait(timeout=20) != 0
+    with open(log) as f:
+        assert "region 'Nowhere'" in f.read()
