@@ -208,6 +208,20 @@ def test_an_admins_limit_change_is_seen_by_the_cli(admin_mnt, admin_env, proj2):
     assert osc("quota", "show", proj2["id"], env=admin_env)["cores"] == -1
 
 
+def test_df_on_volumes_is_the_gigabytes_quota(admin_mnt, mnt, admin_env, proj2):
+    limit = admin_mnt.p("projects", proj2["id"], "quotas", "volume", "gigabytes", "limit")
+    vols = mnt.p("projects", proj2["id"], "volumes")
+    try:
+        write(limit, "50\n")
+        assert osc("quota", "show", proj2["id"], env=admin_env)["gigabytes"] == 50
+        used = sum(v["Size"] for v in osc("volume", "list", env=proj2["env"]))
+        sh(f"echo all > {mnt.p('projects', proj2['id'], '.cloudfs', 'refresh')}")
+        out = sh(f"df -B1 --output=size,used {vols}")
+        assert [int(x) for x in out.stdout.split("\n")[1].split()] == [50 << 30, used << 30]
+    finally:
+        write(limit, "-1\n")
+
+
 def test_over_quota_is_edquot_naming_the_quota(admin_mnt, mnt, admin_env, proj2):
     limit = admin_mnt.p("projects", proj2["id"], "quotas", "volume", "volumes", "limit")
     used = int(value(admin_mnt.p("projects", proj2["id"], "quotas", "volume", "volumes", "in_use")))
