@@ -17,6 +17,7 @@
 
 struct auth {
 	const struct config *cfg;
+	const struct http_transport *transport; /* set before threads start */
 	char *tokens_url;
 	char *project_id; /* the scope instead of the configured one, or NULL */
 	json_t *body; /* first login's body; immutable afterwards */
@@ -30,6 +31,16 @@ struct auth {
 	unsigned issued; /* protected by lock */
 };
 
+void auth_set_transport(struct auth *a, const struct http_transport *t)
+{
+	a->transport = t;
+}
+
+const struct http_transport *auth_transport(const struct auth *a)
+{
+	return a->transport;
+}
+
 struct auth *auth_new(const struct config *cfg)
 {
 	return auth_new_scoped(cfg, NULL);
@@ -42,6 +53,7 @@ struct auth *auth_new_scoped(const struct config *cfg, const char *project_id)
 	if (!a)
 		return NULL;
 	a->cfg = cfg;
+	a->transport = &http_curl;
 	a->tokens_url = auth_tokens_url(cfg->auth_url);
 	a->project_id = project_id ? strdup(project_id) : NULL;
 	if (!a->tokens_url || (project_id && !a->project_id)) {
@@ -214,7 +226,7 @@ static int login(struct auth *a, char **token, json_t **body, int64_t *expires_s
 	}
 	req.body = text;
 	req.body_len = strlen(text);
-	rc = http_perform(&req, &resp);
+	rc = a->transport->perform(a->transport, &req, &resp);
 	if (rc) {
 		snprintf(err, errlen, "cannot reach Keystone at %s: %s", a->tokens_url,
 			 resp.errbuf);
@@ -226,11 +238,13 @@ static int login(struct auth *a, char **token, json_t **body, int64_t *expires_s
 		/* Only 401/403 are a verdict on the credentials; a 404 says
 		 * the auth URL is not Keystone v3's. */
 		if (resp.status == 401 || resp.status == 403)
-			snprintf(err, errlen, "Keystone refused the credentials (%s): %s (HTTP %ld%s%s)",
+			snprintf(err, errlen,
+				 "Keystone refused the credentials (%s): %s (HTTP %ld%s%s)",
 				 c->source ? c->source : "?", msg[0] ? msg : "no message",
 				 resp.status, resp.request_id[0] ? ", " : "", resp.request_id);
 		else
-			snprintf(err, errlen, "Keystone at %s (%s) did not issue a token: %s (HTTP %ld%s%s)",
+			snprintf(err, errlen,
+				 "Keystone at %s (%s) did not issue a token: %s (HTTP %ld%s%s)",
 				 a->tokens_url, c->source ? c->source : "?",
 				 msg[0] ? msg : "no message", resp.status,
 				 resp.request_id[0] ? ", " : "", resp.request_id);
@@ -369,8 +383,8 @@ const json_t *auth_catalog(const struct auth *a)
 
 const char *auth_project_id(const struct auth *a)
 {
-	return json_string_value(
-		json_object_get(json_object_get(json_object_get(a->body, "token"), "project"), "id"));
+	return json_string_value(json_object_get(
+		json_object_get(json_object_get(a->body, "token"), "project"), "id"));
 }
 
 const char *auth_project_name(const struct auth *a)

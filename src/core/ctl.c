@@ -45,21 +45,21 @@ static int ctl_status(struct project *p, struct buf *out)
 
 	cache_get_stats(p->cache, &st);
 	rc = buf_addf(out,
-			"project %s (%s)\nuser %s\nauth_url %s\nregion %s\ncredentials %s\n"
-			"token_expires_in_s %lld\ntokens_issued %u\n"
-			"requests %lu\nfailed_requests %lu\n"
-			"cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
-			"cache_entries %lu\ncache_hits %lu\ncache_misses %lu\ncache_fetches %lu\n"
-			"cache_coalesced %lu\n",
-			json_string_value(json_object_get(proj, "name")),
-			json_string_value(json_object_get(proj, "id")),
-			json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
-			p->sess->cfg->region ? p->sess->cfg->region : "-", p->sess->cfg->source ? p->sess->cfg->source : "-",
-			(long long)auth_expires_in_s(p->sess->auth),
-			auth_issued_count(p->sess->auth), atomic_load(&p->sess->requests),
-			atomic_load(&p->sess->failures), (long long)p->ttl_ms,
-			(long long)p->neg_ttl_ms, st.entries, st.hits, st.misses, st.fetches,
-			st.coalesced);
+		      "project %s (%s)\nuser %s\nauth_url %s\nregion %s\ncredentials %s\n"
+		      "token_expires_in_s %lld\ntokens_issued %u\n"
+		      "requests %lu\nfailed_requests %lu\n"
+		      "cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
+		      "cache_entries %lu\ncache_hits %lu\ncache_misses %lu\ncache_fetches %lu\n"
+		      "cache_coalesced %lu\n",
+		      json_string_value(json_object_get(proj, "name")),
+		      json_string_value(json_object_get(proj, "id")),
+		      json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
+		      p->sess->cfg->region ? p->sess->cfg->region : "-",
+		      p->sess->cfg->source ? p->sess->cfg->source : "-",
+		      (long long)auth_expires_in_s(p->sess->auth), auth_issued_count(p->sess->auth),
+		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),
+		      (long long)p->ttl_ms, (long long)p->neg_ttl_ms, st.entries, st.hits,
+		      st.misses, st.fetches, st.coalesced);
 	if (!rc)
 		rc = projects_render_status(p, out);
 	/* Cleanup DELETEs still owed (failed uploads' half-made images). */

@@ -295,8 +295,7 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 	return rc;
 }
 
-int model_name_count(struct project *p, const struct collection_def *c, const char *name,
-		     size_t *n)
+int model_name_count(struct project *p, const struct collection_def *c, const char *name, size_t *n)
 {
 	struct cache_val *res = NULL;
 	char *link = NULL;
@@ -862,8 +861,7 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	return rc;
 }
 
-int model_getattr_in(struct project *p, const char *path, struct stat *st,
-		     struct model_seen *seen)
+int model_getattr_in(struct project *p, const char *path, struct stat *st, struct model_seen *seen)
 {
 	struct node n;
 	int rc;
@@ -1247,10 +1245,10 @@ int model_statfs_in(struct project *p, const char *path, struct statvfs *st)
 		goto out;
 	per_block = sp->unit / st->f_frsize;
 	st->f_blocks = (fsblkcnt_t)json_integer_value(limit) * per_block;
-	st->f_bfree = json_integer_value(used) >= json_integer_value(limit) ?
-			      0 :
-			      (fsblkcnt_t)(json_integer_value(limit) - json_integer_value(used)) *
-				      per_block;
+	st->f_bfree = json_integer_value(used) >= json_integer_value(limit)
+			      ? 0
+			      : (fsblkcnt_t)(json_integer_value(limit) - json_integer_value(used)) *
+					per_block;
 	st->f_bavail = st->f_bfree;
 out:
 	cache_val_unref(doc);

@@ -134,8 +134,7 @@ bool model_alias_get(struct project *p, const struct collection_def *c, const ch
 
 /* The model's entry points for one project (model.h has the routed ones,
  * projects.c routes). */
-int model_getattr_in(struct project *p, const char *path, struct stat *st,
-		     struct model_seen *seen);
+int model_getattr_in(struct project *p, const char *path, struct stat *st, struct model_seen *seen);
 int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, void *ctx);
 int model_readlink_in(struct project *p, const char *path, char *buf, size_t size);
 int model_read_in(struct project *p, const char *path, struct buf *out, uint64_t *source);

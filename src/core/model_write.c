@@ -106,8 +106,8 @@ int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 	rc = new_file_kind(&n.tp, kind);
 	/* A name several resources carry already has no link to follow;
 	 * making one more would only add to the confusion. */
-	if (!rc && n.tp.kind == TREE_ENTRY && !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) &&
-	    nnamed) {
+	if (!rc && n.tp.kind == TREE_ENTRY &&
+	    !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) && nnamed) {
 		log_cloud_error("%s: %zu %s are named '%s' already; use another name", path, nnamed,
 				n.tp.coll->name, n.tp.entry);
 		rc = -EEXIST;
@@ -330,7 +330,7 @@ static int run_lines(struct project *p, const struct node *n, const char *data, 
 }
 
 int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
-		 size_t len)
+		    size_t len)
 {
 	char id[MODEL_ID_MAX];
 	struct node n;

@@ -279,15 +279,17 @@ static int member_make(struct member *m)
 			log_cloud_error(
 				"%s: application credentials are bound to one project (%s, %s): they cannot be scoped to project %s; mount with a password or a token to see it",
 				m->prefix + 1, own ? own : "?",
-				auth_project_name(root->sess->auth) ?
-					auth_project_name(root->sess->auth) :
-					"?",
+				auth_project_name(root->sess->auth)
+					? auth_project_name(root->sess->auth)
+					: "?",
 				m->id);
 			return -EACCES;
 		}
 		m->auth = auth_new_scoped(cfg, m->id);
 		if (!m->auth)
 			return -ENOMEM;
+		/* the root's way to the cloud (the tests' scripted one too) */
+		auth_set_transport(m->auth, auth_transport(root->sess->auth));
 		rc = auth_login(m->auth, err, sizeof(err));
 		if (rc) {
 			log_cloud_error("%s: no token for project %s: %s", m->prefix + 1, m->id,
@@ -402,8 +404,7 @@ again:
 		goto out;
 	}
 	m = calloc(1, sizeof(*m));
-	if (!m || !(m->id = strdup(id)) ||
-	    asprintf(&m->prefix, PROJECTS_PREFIX "%s", file) < 0) {
+	if (!m || !(m->id = strdup(id)) || asprintf(&m->prefix, PROJECTS_PREFIX "%s", file) < 0) {
 		if (m)
 			m->prefix = NULL;
 		member_free(m);
@@ -515,16 +516,16 @@ int projects_render_status(struct project *root, struct buf *out)
 
 /* ---- the model's entry points, routed --------------------------------- */
 
-#define ROUTED(inside, peek, call)                                            \
-	do {                                                                  \
-		struct project *p_;                                           \
-		const char *sub;                                              \
+#define ROUTED(inside, peek, call)                                             \
+	do {                                                                   \
+		struct project *p_;                                            \
+		const char *sub;                                               \
 		int rc_ = projects_enter(root, path, inside, peek, &p_, &sub); \
-		if (rc_)                                                      \
-			return rc_;                                           \
-		rc_ = call;                                                   \
-		projects_leave(p_);                                           \
-		return rc_;                                                   \
+		if (rc_)                                                       \
+			return rc_;                                            \
+		rc_ = call;                                                    \
+		projects_leave(p_);                                            \
+		return rc_;                                                    \
 	} while (0)
 
 int model_getattr_seen(struct project *root, const char *path, struct stat *st,
@@ -555,8 +556,7 @@ int model_read(struct project *root, const char *path, struct buf *out, uint64_t
 	ROUTED(false, false, model_read_in(p_, sub, out, source));
 }
 
-int model_read_from(struct project *root, const char *path, struct cache_val *text,
-		    struct buf *out)
+int model_read_from(struct project *root, const char *path, struct cache_val *text, struct buf *out)
 {
 	ROUTED(false, false, model_read_from_in(p_, sub, text, out));
 }

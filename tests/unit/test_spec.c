@@ -140,10 +140,10 @@ static const struct build_case build_cases[] = {
 	  0 },
 	/* one group may be given as a plain string */
 	{ "servers", "vm1", "{\"security_groups\": \"default\"}",
-	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"default\"}]}}",
-	  0 },
+	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"default\"}]}}", 0 },
 	/* keys beside the wrapper (scheduler hints) stay beside it */
-	{ "servers", "vm1", "{\"server\": {\"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
+	{ "servers", "vm1",
+	  "{\"server\": {\"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
 	  "{\"server\": {\"name\": \"vm1\", \"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
 	  0 },
 	/* user_data that is already base64 is kept as written */
