@@ -43,6 +43,7 @@ struct member {
 	int64_t err_until_ms;
 	unsigned refs; /* protected by set->lock */
 	int64_t used_ms; /* protected by set->lock: monotonic, last release */
+	uint64_t used_seq; /* protected by set->lock: order of last use (LRU) */
 	struct member *next; /* protected by set->lock */
 };
 
@@ -63,6 +64,7 @@ struct project_set {
 	int64_t list_ms; /* protected by lock: when it was fetched; 0: never */
 	bool listing; /* protected by lock: one thread fetches, the others wait */
 	unsigned made; /* protected by lock: members made (tokens asked for) */
+	uint64_t seq; /* protected by lock: the use counter members' used_seq come from */
 };
 
 static void list_free(struct listed *l, size_t n)
@@ -344,7 +346,7 @@ static void sweep_locked(struct project_set *s, struct member **dead)
 
 		for (struct member **pm = &s->members; *pm; pm = &(*pm)->next)
 			if ((*pm)->ready && !(*pm)->refs &&
-			    (!lru || (*pm)->used_ms < (*lru)->used_ms))
+			    (!lru || (*pm)->used_seq < (*lru)->used_seq))
 				lru = pm;
 		if (!lru)
 			break; /* all in use: dropped when released */
@@ -393,6 +395,7 @@ again:
 	if (m) {
 		if (m->ready) {
 			m->refs++;
+			m->used_seq = ++s->seq;
 			*out = m;
 		} else {
 			rc = m->err; /* failed a moment ago: not asked again yet */
@@ -426,6 +429,7 @@ again:
 	pthread_mutex_lock(&s->lock);
 	m->making = false;
 	m->used_ms = clock_now_ms();
+	m->used_seq = ++s->seq;
 	if (rc) {
 		m->err = rc;
 		m->err_until_ms = clock_now_ms() + s->root->neg_ttl_ms;
@@ -452,6 +456,7 @@ void projects_leave(struct project *p)
 	pthread_mutex_lock(&s->lock);
 	m->refs--;
 	m->used_ms = clock_now_ms();
+	m->used_seq = ++s->seq;
 	sweep_locked(s, &dead);
 	pthread_mutex_unlock(&s->lock);
 	free_list(dead);
