@@ -276,6 +276,13 @@ int api_projects(struct session *s, struct api_project **out, size_t *n)
 		rc = -EIO;
 		goto out;
 	}
+	/* The same bound as a collection's listing (-o max_entries). */
+	if (s->cfg->max_entries > 0 && json_array_size(list) > (size_t)s->cfg->max_entries) {
+		log_cloud_error("GET %s: more than %ld projects (max_entries)", url,
+				s->cfg->max_entries);
+		rc = -EFBIG;
+		goto out;
+	}
 	v = calloc(json_array_size(list) + 1, sizeof(*v));
 	if (!v) {
 		rc = -ENOMEM;

@@ -296,7 +296,7 @@ static int member_make(struct member *m)
 		if (rc) {
 			log_cloud_error("%s: no token for project %s: %s", m->prefix + 1, m->id,
 					err);
-			return rc == -ENOMEM ? rc : -EACCES;
+			return rc; /* Keystone's refusal is EACCES, a timeout ETIMEDOUT */
 		}
 		auth = m->auth;
 		log_info("%s: token issued for project %s", m->prefix + 1, m->id);
