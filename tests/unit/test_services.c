@@ -41,7 +41,7 @@ static void test_walk_and_find(void **state)
 		 * no compute/ at the root) */
 		if (c->group) {
 			assert_ptr_equal(collection_find_in(c->group, c->name), c);
-			assert_ptr_equal(collection_group(c->group), c->group);
+			assert_string_equal(collection_group(c->group), c->group);
 			assert_null(collection_find(c->name));
 			assert_true(c->singleton);
 		} else {
