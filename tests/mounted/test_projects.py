@@ -232,3 +232,17 @@ def test_an_unknown_region_fails_the_mount(tmp_path, fake):
     assert proc.wait(timeout=20) != 0
     with open(log) as f:
         assert "region 'Nowhere'" in f.read()
+
+
+def test_an_idle_project_is_dropped(mount_factory, fake):
+    # projects_idle=0: a project's session is dropped as soon as nobody uses it
+    m = mount_factory("-o", "cache_ttl=30,projects_idle=0")
+    fake.clear_requests()
+    os.listdir(m.p("projects", OPS, "servers"))
+    first = len(token_posts(fake))
+    assert first >= 1 and "projects_open 0\n" in read(m.p(".cloudfs", "status"))
+    os.listdir(m.p("projects", OPS, "servers"))
+    # dropped with its cache: new tokens (the kernel's lookup and the listing each make the
+    # session again) and a new listing, though the cache TTL is 30 s
+    assert len(token_posts(fake)) > first
+    assert len([r for r in fake.requests(method="GET") if r["path"].endswith("/servers/detail")]) == 2
