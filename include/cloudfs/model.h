@@ -67,6 +67,9 @@ enum model_wkind {
 	MODEL_W_SPEC, /* create a resource from a spec, at close */
 	MODEL_W_UPLOAD, /* stream an image's data */
 	MODEL_W_ATTR, /* update one attribute, at close */
+	/* the same once a complete line is written, at write(2): a singleton's
+	 * leaf (a quota limit), so the shell's echo sees the cloud's refusal */
+	MODEL_W_ATTR_LINE,
 	MODEL_W_EXTRA, /* a member extra's store(), at close */
 	MODEL_W_LINES, /* a member extra's store(), per complete line */
 	MODEL_W_CTL, /* run each line as a control command */

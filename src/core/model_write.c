@@ -145,6 +145,8 @@ int model_open_write_in(struct project *p, const char *path, enum model_wkind *k
 		rc = pending_busy(path); /* its creator alone writes it */
 	else if (n.extra)
 		*kind = n.extra->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+	else if (n.tp.coll && n.tp.coll->singleton)
+		*kind = MODEL_W_ATTR_LINE; /* a quota limit: echo sees a refusal */
 	else
 		*kind = store_extra(&n.tp) ? MODEL_W_EXTRA : MODEL_W_ATTR;
 	model_node_release(&n);
@@ -335,6 +337,7 @@ int model_commit_in(struct project *p, const char *path, enum model_wkind kind, 
 		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:
+	case MODEL_W_ATTR_LINE:
 		rc = update_attr(p, &n, data, len);
 		break;
 	case MODEL_W_EXTRA:

@@ -101,6 +101,9 @@ def test_a_member_cannot_change_a_limit(mnt, fake, service, message):
     with pytest.raises(PermissionError):
         write(mnt.p("quotas", service, key, "limit"), "40\n")
     assert message in read(mnt.p(".cloudfs", "errors"))
+    # the shell's echo sees it too: the line is sent at write(2), not at close
+    out = sh(f"echo 40 > {mnt.p('quotas', service, key, 'limit')}")
+    assert out.returncode != 0 and "Permission denied" in out.stderr
     assert quota_doc(fake, service, DEMO)[key]["limit"] == before
     assert value(mnt.p("quotas", service, key, "limit")) == str(before)
 
@@ -110,7 +113,8 @@ def test_a_member_cannot_change_a_limit(mnt, fake, service, message):
                                                   ("network", "router", "quota")])
 def test_an_admin_changes_a_projects_limit(admin, fake, service, key, body_key):
     path = admin.p("projects", "demo", "quotas", service, key, "limit")
-    write(path, "40\n")
+    out = sh(f"echo 40 > {path}")
+    assert out.returncode == 0, out.stderr
     assert quota_doc(fake, service, DEMO)[key]["limit"] == 40
     assert value(path) == "40"  # seen at once, not after the TTL
     (put,) = [r for r in fake.requests(method="PUT") if "quota" in r["path"]]
@@ -171,3 +175,10 @@ def test_df_on_volumes_is_the_gigabytes_quota(mnt, admin, fake):
     write(admin.p("projects", "demo", "quotas", "volume", "gigabytes", "limit"), "-1\n")
     sh(f"echo all > {mnt.p('.cloudfs', 'refresh')}")
     assert df(mnt.p("volumes"))[0] == 0
+
+
+def test_a_limit_without_newline_is_sent_at_close(admin, fake):
+    path = admin.p("projects", "demo", "quotas", "compute", "ram", "limit")
+    out = sh(f"printf 4096 > {path}")
+    assert out.returncode == 0, out.stderr
+    assert quota_doc(fake, "compute", DEMO)["ram"]["limit"] == 4096
