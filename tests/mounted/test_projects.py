@@ -246,3 +246,21 @@ def test_an_idle_project_is_dropped(mount_factory, fake):
     # session again) and a new listing, though the cache TTL is 30 s
     assert len(token_posts(fake)) > first
     assert len([r for r in fake.requests(method="GET") if r["path"].endswith("/servers/detail")]) == 2
+
+
+def test_concurrent_readers_across_projects(mount_factory, fake):
+    # eight readers over both projects, one session kept at most: sessions are made, shared
+    # and dropped under them; every reader sees every server, and the mount stays sound
+    m = mount_factory("-o", "cache_ttl=2,projects_kept=1")
+    fake.seed(servers=[{"name": f"o{i}", "tenant_id": OPS} for i in range(3)])
+    want = {p: len(servers_of(fake, p)) for p in (DEMO, OPS)}
+    cmd = " & ".join(f"(for i in 1 2 3; do for p in {DEMO} {OPS}; do "
+                     f"echo $p $(cat {m.p('projects')}/$p/servers/*/status | wc -l); done; done)"
+                     for _ in range(8)) + " & wait"
+    out = sh(cmd)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")
+    got = [ln.split() for ln in lines if ln]
+    assert len(got) == 8 * 3 * 2
+    assert all(int(n) == want[p] for p, n in got), got
+    assert "projects_open" in read(m.p(".cloudfs", "status"))
