@@ -122,6 +122,11 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 		log_info("cache expired by request");
 		return 0;
 	}
+	/* A group ("quotas") expires its singletons. */
+	if (!collection_find(what) && collection_group(what)) {
+		model_forget_singletons(p);
+		return 0;
+	}
 	c = collection_find(what);
 	if (!c)
 		return -EINVAL;

@@ -182,3 +182,11 @@ def test_a_limit_without_newline_is_sent_at_close(admin, fake):
     out = sh(f"printf 4096 > {path}")
     assert out.returncode == 0, out.stderr
     assert quota_doc(fake, "compute", DEMO)["ram"]["limit"] == 4096
+
+
+def test_refresh_quotas(mnt, fake):
+    before = int(value(mnt.p("quotas", "compute", "instances", "in_use")))
+    fake.seed(servers=[{"name": "more"}])
+    assert int(value(mnt.p("quotas", "compute", "instances", "in_use"))) == before  # cached
+    sh(f"echo quotas > {mnt.p('.cloudfs', 'refresh')}")
+    assert int(value(mnt.p("quotas", "compute", "instances", "in_use"))) == before + 1
