@@ -24,7 +24,15 @@ struct session {
 	atomic_ulong requests; /* HTTP requests sent, retries included */
 	atomic_ulong failures; /* requests that ended in an error */
 	const char *extra_header; /* sent with every call (e.g. a microversion), or NULL */
+	/* The region its endpoints were taken from (borrowed: the config's or
+	 * the caller's of session_init_region()), or NULL: the first of each. */
+	const char *region;
 };
+
+/* session_init() with @region instead of the configured one (regions/);
+ * @region must outlive the session. */
+int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
+			const char *region, char *err, size_t errlen) CFS_WARN_UNUSED;
 
 /* Resolves every service endpoint from the token's catalog. */
 /* @svc's endpoint URL, or NULL when the catalog lacks it. */

@@ -10,6 +10,7 @@
  *   /<group>/<singleton>/...  a document about the project (quotas/compute/)
  *   /projects/<id>            the root only: another project's tree (model
  *                             routes the paths below it, projects.c)
+ *   /regions/<name>           the root only: the project in another region
  * Components are decoded with names_decode(). Pure.
  */
 #ifndef CLOUDFS_TREE_H
@@ -21,6 +22,8 @@
 #define TREE_CTL_DIR ".cloudfs"
 /* The root's directory of every project the user can scope to. */
 #define TREE_PROJECTS_DIR "projects"
+/* The root's directory of the default project in each region. */
+#define TREE_REGIONS_DIR "regions"
 
 enum tree_kind {
 	TREE_ROOT,
@@ -32,6 +35,8 @@ enum tree_kind {
 	TREE_GROUP, /* /<group>/ (quotas/): collections listed together */
 	TREE_PROJECTS, /* /projects/ (the root only) */
 	TREE_PROJECT, /* /projects/<file name> (entry, entry_is_file) */
+	TREE_REGIONS, /* /regions/ (the root only) */
+	TREE_REGION, /* /regions/<file name> (entry, entry_is_file) */
 };
 
 struct tree_path {

@@ -22,6 +22,12 @@
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen)
 {
+	return session_init_region(s, cfg, auth, cfg->region, err, errlen);
+}
+
+int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
+			const char *region, char *err, size_t errlen)
+{
 	const json_t *catalog =
 		json_object_get(json_object_get(auth_token_body(auth), "token"), "catalog");
 	int found = 0;
@@ -29,18 +35,19 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->auth = auth;
+	s->region = region;
 	s->endpoint = calloc(n_services, sizeof(*s->endpoint));
 	if (!s->endpoint)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_services; i++) {
-		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg),
-				      cfg->region, &s->endpoint[i]);
+		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg), region,
+				      &s->endpoint[i]);
 
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc) {
 			log_info("no %s endpoint (%s, region %s) in the catalog", services[i]->name,
-				 config_interface(cfg), cfg->region ? cfg->region : "any");
+				 config_interface(cfg), region ? region : "any");
 			continue;
 		}
 		catalog_strip_suffix(s->endpoint[i], services[i]->version_suffix);
@@ -50,7 +57,7 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 		snprintf(
 			err, errlen,
 			"the catalog has no compute, image, volume or network endpoint for interface '%s' in region '%s'",
-			config_interface(cfg), cfg->region ? cfg->region : "(any)");
+			config_interface(cfg), region ? region : "(any)");
 		return -ENOENT;
 	}
 	return 0;

@@ -56,7 +56,7 @@ static int ctl_status(struct project *p, struct buf *out)
 		      json_string_value(json_object_get(proj, "name")),
 		      json_string_value(json_object_get(proj, "id")),
 		      json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
-		      p->sess->cfg->region ? p->sess->cfg->region : "-",
+		      p->sess->region ? p->sess->region : "-",
 		      p->sess->cfg->source ? p->sess->cfg->source : "-",
 		      (long long)auth_expires_in_s(p->sess->auth), auth_issued_count(p->sess->auth),
 		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),

@@ -632,6 +632,16 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	case TREE_PROJECT:
 		rc = p->set ? resolve_project(p, n) : -ENOENT;
 		goto out;
+	case TREE_REGIONS:
+		rc = p->set ? 0 : -ENOENT;
+		goto out;
+	case TREE_REGION: {
+		char *region = NULL;
+
+		rc = p->set ? regions_lookup(p, n->tp.entry, &region) : -ENOENT;
+		free(region);
+		goto out;
+	}
 	case TREE_CTL_FILE:
 		n->ctl = model_ctl_find(n->tp.ctl);
 		n->type = NODE_FILE;
@@ -975,6 +985,9 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 	dir_stat(p, &st, p->mount_time_s, 0555);
 	if (!rc && p->set)
 		rc = fill(ctx, TREE_PROJECTS_DIR, &st);
+	/* regions/ is reachable, not listed (as autofs's nobrowse): find and
+	 * ls -R walk every project, but not every region again (one may be
+	 * down, and each is the default project once more). */
 	return fill_result(rc);
 }
 
@@ -1009,6 +1022,23 @@ static int fill_project(void *arg, const char *file, const char *link)
 		st.st_size = (off_t)strlen(link);
 	}
 	return f->fill(f->ctx, file, &st);
+}
+
+static int fill_region(void *arg, const char *file)
+{
+	struct projects_fill *f = arg;
+	struct stat st;
+
+	dir_stat(f->p, &st, f->p->mount_time_s, 0555);
+	return f->fill(f->ctx, file, &st);
+}
+
+/* Every region of the catalog (a directory each). */
+static int readdir_regions(struct project *p, model_fill_fn fill, void *ctx)
+{
+	struct projects_fill f = { p, fill, ctx };
+
+	return fill_result(regions_each(p, fill_region, &f));
 }
 
 /* Every project's id (a directory), then the unique names (links). */
@@ -1204,6 +1234,9 @@ int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, vo
 		break;
 	case TREE_PROJECTS:
 		rc = readdir_projects(p, fill, ctx);
+		break;
+	case TREE_REGIONS:
+		rc = readdir_regions(p, fill, ctx);
 		break;
 	case TREE_COLLECTION:
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);

@@ -167,6 +167,11 @@ int projects_lookup(struct project *root, const char *file, char **id, char **li
  * id's file name). Stops at @fn's first nonzero answer. */
 int projects_each(struct project *root, int (*fn)(void *ctx, const char *file, const char *link),
 		  void *ctx);
+/* regions/<@file>: the region's name (malloc'd); -ENOENT when the
+ * catalog has none of that file name. */
+int regions_lookup(struct project *root, const char *file, char **region);
+/* Each region's file name, in catalog order. */
+int regions_each(struct project *root, int (*fn)(void *ctx, const char *file), void *ctx);
 /* "projects_open N\nprojects_made N\n" for the root's status. */
 int projects_render_status(struct project *root, struct buf *out);
 

@@ -23,17 +23,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudfs/catalog.h"
 #include "cloudfs/clock.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
 #include "model_int.h"
 
 #define PROJECTS_PREFIX "/" TREE_PROJECTS_DIR "/"
+#define REGIONS_PREFIX "/" TREE_REGIONS_DIR "/"
 
 struct member {
 	struct project_set *set; /* borrowed: the set it belongs to */
 	char *id; /* the project's id */
-	char *prefix; /* "/projects/<id as a file name>": its paths' prefix */
+	char *region; /* regions/<region>: the root's project there; NULL: projects/<id> */
+	char *prefix; /* "/projects/<id>" or "/regions/<name>" (file names): its paths' prefix */
 	struct auth *auth; /* owned; NULL when it is the root's (the default project) */
 	struct session sess;
 	struct project p;
@@ -99,6 +102,7 @@ static void member_free(struct member *m)
 	session_cleanup(&m->sess);
 	auth_free(m->auth);
 	free(m->id);
+	free(m->region);
 	free(m->prefix);
 	free(m);
 }
@@ -276,7 +280,7 @@ static int member_make(struct member *m)
 	char err[512];
 	int rc;
 
-	if (!own || strcmp(m->id, own)) {
+	if (!m->region && (!own || strcmp(m->id, own))) {
 		if (!auth_can_rescope(cfg)) {
 			log_cloud_error(
 				"%s: application credentials are bound to one project (%s, %s): they cannot be scoped to project %s; mount with a password or a token to see it",
@@ -301,7 +305,8 @@ static int member_make(struct member *m)
 		auth = m->auth;
 		log_info("%s: token issued for project %s", m->prefix + 1, m->id);
 	}
-	rc = session_init(&m->sess, cfg, auth, err, sizeof(err));
+	rc = m->region ? session_init_region(&m->sess, cfg, auth, m->region, err, sizeof(err))
+		       : session_init(&m->sess, cfg, auth, err, sizeof(err));
 	if (rc) {
 		log_cloud_error("%s: %s", m->prefix + 1, err);
 		return rc;
@@ -371,8 +376,8 @@ static void free_list(struct member *dead)
 
 /* The member for @id (a reference), made on first use; with @peek, only
  * one already made (-ENODATA otherwise). */
-static int member_get(struct project_set *s, const char *id, const char *file, bool peek,
-		      struct member **out)
+static int member_get(struct project_set *s, const char *id, const char *region, const char *prefix,
+		      bool peek, struct member **out)
 {
 	struct member *m, *dead = NULL;
 	int rc = 0;
@@ -382,7 +387,8 @@ static int member_get(struct project_set *s, const char *id, const char *file, b
 	sweep_locked(s, &dead);
 again:
 	for (m = s->members; m; m = m->next)
-		if (!strcmp(m->id, id))
+		if (!strcmp(m->id, id) &&
+		    (region ? m->region && !strcmp(m->region, region) : !m->region))
 			break;
 	if (m && m->making) {
 		if (peek) {
@@ -407,9 +413,8 @@ again:
 		goto out;
 	}
 	m = calloc(1, sizeof(*m));
-	if (!m || !(m->id = strdup(id)) || asprintf(&m->prefix, PROJECTS_PREFIX "%s", file) < 0) {
-		if (m)
-			m->prefix = NULL;
+	if (!m || !(m->id = strdup(id)) || !(m->prefix = strdup(prefix)) ||
+	    (region && !(m->region = strdup(region)))) {
 		member_free(m);
 		rc = -ENOMEM;
 		goto out;
@@ -470,28 +475,40 @@ void projects_leave(struct project *p)
 int projects_enter(struct project *root, const char *path, bool inside, bool peek,
 		   struct project **p, const char **sub)
 {
-	const char *comp, *end;
-	char *file = NULL, *id = NULL, *link = NULL;
+	const char *comp, *end, *own = auth_project_id(root->sess->auth);
+	char *file = NULL, *id = NULL, *link = NULL, *prefix = NULL;
+	bool region = false;
 	struct member *m;
 	int rc;
 
 	*p = root;
 	*sub = path;
-	if (!root->set || strncmp(path, PROJECTS_PREFIX, strlen(PROJECTS_PREFIX)))
+	if (!root->set)
 		return 0;
-	comp = path + strlen(PROJECTS_PREFIX);
+	if (!strncmp(path, REGIONS_PREFIX, strlen(REGIONS_PREFIX)))
+		region = true;
+	else if (strncmp(path, PROJECTS_PREFIX, strlen(PROJECTS_PREFIX)))
+		return 0;
+	comp = path + strlen(region ? REGIONS_PREFIX : PROJECTS_PREFIX);
 	end = strchr(comp, '/');
 	if (!*comp || ((!end || !end[1]) && !inside))
 		return 0;
 	file = strndup(comp, end ? (size_t)(end - comp) : strlen(comp));
 	if (!file)
 		return -ENOMEM;
-	rc = projects_lookup(root, file, &id, &link);
+	if (region)
+		rc = own ? regions_lookup(root, file, &id) : -ENOENT; /* id: the region */
+	else
+		rc = projects_lookup(root, file, &id, &link);
 	if (!rc && link)
 		rc = -ENOTDIR; /* the kernel follows the link itself */
+	if (!rc && asprintf(&prefix, "%s%s", region ? REGIONS_PREFIX : PROJECTS_PREFIX, file) < 0) {
+		prefix = NULL;
+		rc = -ENOMEM;
+	}
 	if (rc)
 		goto out;
-	rc = member_get(root->set, id, file, peek, &m);
+	rc = member_get(root->set, region ? own : id, region ? id : NULL, prefix, peek, &m);
 	if (rc)
 		goto out;
 	*p = &m->p;
@@ -500,6 +517,52 @@ out:
 	free(file);
 	free(id);
 	free(link);
+	free(prefix);
+	return rc;
+}
+
+/* ---- regions/ ---------------------------------------------------------- */
+
+/* The regions of the root token's catalog, for the mount's interface. */
+static int regions_of(struct project *root, char ***v, size_t *n)
+{
+	return catalog_regions(auth_catalog(root->sess->auth), config_interface(root->sess->cfg), v,
+			       n);
+}
+
+int regions_lookup(struct project *root, const char *file, char **region)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int rc = root->set ? regions_of(root, &v, &n) : -ENOENT;
+
+	*region = NULL;
+	for (size_t i = 0; !rc && i < n && !*region; i++) {
+		char *enc = names_encode(v[i]);
+
+		if (!enc)
+			rc = -ENOMEM;
+		else if (!strcmp(enc, file) && !(*region = strdup(v[i])))
+			rc = -ENOMEM;
+		free(enc);
+	}
+	catalog_regions_free(v, n);
+	return rc ? rc : *region ? 0 : -ENOENT;
+}
+
+int regions_each(struct project *root, int (*fn)(void *ctx, const char *file), void *ctx)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int rc = root->set ? regions_of(root, &v, &n) : -ENOENT;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *enc = names_encode(v[i]);
+
+		rc = enc ? fn(ctx, enc) : -ENOMEM;
+		free(enc);
+	}
+	catalog_regions_free(v, n);
 	return rc;
 }
 

@@ -56,6 +56,10 @@ int tree_parse(const char *path, struct tree_path *out)
 				out->kind = TREE_PROJECTS;
 				continue;
 			}
+			if (!strcmp(comp, TREE_REGIONS_DIR)) {
+				out->kind = TREE_REGIONS;
+				continue;
+			}
 			out->coll = collection_find(comp);
 			out->kind = TREE_COLLECTION;
 			if (!out->coll && (out->group = collection_group(comp))) {
@@ -64,13 +68,15 @@ int tree_parse(const char *path, struct tree_path *out)
 			} else if (!out->coll) {
 				rc = -ENOENT;
 			}
-		} else if (depth == 1 && out->kind == TREE_PROJECTS) {
-			out->kind = TREE_PROJECT;
+		} else if (depth == 1 &&
+			   (out->kind == TREE_PROJECTS || out->kind == TREE_REGIONS)) {
+			out->kind = out->kind == TREE_PROJECTS ? TREE_PROJECT : TREE_REGION;
 			out->entry = strdup(comp);
 			out->entry_is_file = true;
 			if (!out->entry)
 				rc = -ENOMEM;
-		} else if (out->kind == TREE_PROJECTS || out->kind == TREE_PROJECT) {
+		} else if (out->kind == TREE_PROJECTS || out->kind == TREE_PROJECT ||
+			   out->kind == TREE_REGIONS || out->kind == TREE_REGION) {
 			rc = -ENOENT; /* routed to the project before parsing */
 		} else if (depth == 1 && out->kind == TREE_GROUP) {
 			out->coll = collection_find_in(out->group, comp);

@@ -264,3 +264,38 @@ def test_concurrent_readers_across_projects(mount_factory, fake):
     assert len(got) == 8 * 3 * 2
     assert all(int(n) == want[p] for p, n in got), got
     assert "projects_open" in read(m.p(".cloudfs", "status"))
+
+
+def test_regions_lists_the_catalogs_regions(mnt, fake):
+    assert sorted(os.listdir(mnt.p("regions"))) == ["RegionOne", "RegionTwo"]
+    # the default project in RegionOne: the same servers as the root, with the mount's token
+    fake.clear_requests()
+    assert ids_in(mnt.p("regions", "RegionOne", "servers")) == servers_of(fake, DEMO)
+    assert token_posts(fake) == []
+    status = read(mnt.p("regions", "RegionOne", ".cloudfs", "status"))
+    assert "\nregion RegionOne\n" in status and "project demo (" + DEMO + ")" in status
+    # no regions/ or projects/ below it: find ends
+    assert sorted(os.listdir(mnt.p("regions", "RegionOne"))) == sorted(
+        n for n in os.listdir(mnt.p()) if n not in ("projects", "regions"))
+
+
+def test_a_dead_region_fails_fast_with_its_url(mount_factory, fake):
+    m = mount_factory("-o", "cache_ttl=2,retries=0,connect_timeout=2,timeout=4")
+    endpoints = dict(line.split(" ", 1) for line in
+                     read(m.p("regions", "RegionTwo", ".cloudfs", "endpoints")).splitlines())
+    assert "\nregion RegionTwo\n" in read(m.p("regions", "RegionTwo", ".cloudfs", "status"))
+    assert endpoints["compute"] != dict(line.split(" ", 1) for line in
+                                        read(m.p(".cloudfs", "endpoints")).splitlines())["compute"]
+    out = sh(f"ls {m.p('regions', 'RegionTwo', 'servers')}")
+    assert out.returncode != 0
+    assert endpoints["compute"].split("/compute")[0] in read(m.p(".cloudfs", "errors"))
+    # the mount's own region still answers
+    assert ids_in(m.p("servers")) == servers_of(fake, DEMO)
+    assert sh(f"ls {m.p('regions', 'Nowhere')}").returncode != 0
+
+
+def test_regions_is_reachable_but_not_listed(mnt, fake):
+    assert "regions" not in os.listdir(mnt.p())
+    assert os.path.isdir(mnt.p("regions"))
+    out = sh(f"find {mnt.p()} -maxdepth 1 -name regions")
+    assert out.stdout == ""

@@ -51,6 +51,9 @@ static const struct tree_case cases[] = {
 	{ "/projects", 0, TREE_PROJECTS, NULL, NULL, NULL, 0, { NULL } },
 	{ "/projects/abc", 0, TREE_PROJECT, NULL, NULL, "abc", 0, { NULL } },
 	{ "/projects/abc/servers", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
+	{ "/regions", 0, TREE_REGIONS, NULL, NULL, NULL, 0, { NULL } },
+	{ "/regions/RegionTwo", 0, TREE_REGION, NULL, NULL, "RegionTwo", 0, { NULL } },
+	{ "/regions/RegionTwo/servers", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
 	/* a group of singletons: quotas/<service>/ is the document's directory */
 	{ "/quotas", 0, TREE_GROUP, NULL, NULL, NULL, 0, { NULL } },
 	{ "/quotas/compute", 0, TREE_ENTRY, "compute", NULL, "", 0, { NULL } },
