@@ -16,6 +16,11 @@
  * for projects_idle_s is dropped, and at most projects_kept are kept. The
  * default project is a member too, with the root's own token, so the root's
  * projects/ is never reached again below it (no loop for find).
+ *
+ *   /regions/<name>            the root's project in another region of the
+ *                              catalog: a member with the root's token and
+ *                              that region's endpoints (not listed at the
+ *                              root: model.c's readdir_root says why)
  * Layer: model (core); knows no service.
  */
 #include <errno.h>
