@@ -480,7 +480,7 @@ void projects_leave(struct project *p)
 int projects_enter(struct project *root, const char *path, bool inside, bool peek,
 		   struct project **p, const char **sub)
 {
-	const char *comp, *end, *own = auth_project_id(root->sess->auth);
+	const char *comp, *end, *own;
 	char *file = NULL, *id = NULL, *link = NULL, *prefix = NULL;
 	bool region = false;
 	struct member *m;
@@ -501,6 +501,7 @@ int projects_enter(struct project *root, const char *path, bool inside, bool pee
 	file = strndup(comp, end ? (size_t)(end - comp) : strlen(comp));
 	if (!file)
 		return -ENOMEM;
+	own = auth_project_id(root->sess->auth);
 	if (region)
 		rc = own ? regions_lookup(root, file, &id) : -ENOENT; /* id: the region */
 	else
