@@ -39,6 +39,7 @@ struct options {
 	double negative_ttl_s;
 	double timeout_s;
 	double connect_timeout_s;
+	double wait_timeout_s;
 	int retries;
 	long max_entries;
 	unsigned max_threads;
@@ -75,6 +76,7 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("negative_ttl=%lf", negative_ttl_s),
 					       OPT("timeout=%lf", timeout_s),
 					       OPT("connect_timeout=%lf", connect_timeout_s),
+					       OPT("wait_timeout=%lf", wait_timeout_s),
 					       OPT("retries=%d", retries),
 					       OPT("max_entries=%ld", max_entries),
 					       OPT("max_threads=%u", max_threads),
@@ -120,6 +122,8 @@ static void usage(const char *prog)
 	       "    -o negative_ttl=SECS   how long \"not found\" is remembered (default 2)\n"
 	       "    -o timeout=SECS        deadline for one API call, retries included (default 30)\n"
 	       "    -o connect_timeout=SECS  TCP/TLS connect deadline (default 5)\n"
+	       "    -o wait_timeout=SECS   how long a read of a \"wait\" file waits for a busy\n"
+	       "                           resource to settle (default 3600; 0: no limit)\n"
 	       "    -o retries=N           retries of idempotent calls on 5xx/429/network errors (default 3)\n"
 	       "    -o max_entries=N       most members one listing may have (default 100000)\n"
 	       "    -o max_threads=N       FUSE worker threads (default 16)\n"
@@ -188,6 +192,8 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		cfg->timeout_s = o->timeout_s;
 	if (o->connect_timeout_s > 0)
 		cfg->connect_timeout_s = o->connect_timeout_s;
+	if (o->wait_timeout_s >= 0)
+		cfg->wait_timeout_s = o->wait_timeout_s;
 	if (o->retries >= 0)
 		cfg->retries = o->retries;
 	if (o->max_entries > 0)
@@ -317,6 +323,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		fprintf(stderr, "cloudfs: %s\n", err[0] ? err : strerror(-rc));
 		goto out;
 	}
+	fs.project.wait_timeout_ms = (int64_t)(fs.cfg.wait_timeout_s * 1000);
 
 	fs.inodes = inodes_new();
 	if (!fs.inodes) {
@@ -408,6 +415,7 @@ int main(int argc, char *argv[])
 		.negative_ttl_s = -1,
 		.timeout_s = -1,
 		.connect_timeout_s = -1,
+		.wait_timeout_s = -1,
 		.retries = -1,
 		.max_entries = -1,
 		.spin_us = 200,

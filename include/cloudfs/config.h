@@ -49,6 +49,7 @@ struct config {
 	double negative_ttl_s;
 	double timeout_s;
 	double connect_timeout_s;
+	double wait_timeout_s; /* a read of a "wait" file gives up after this; 0: never */
 	int retries;
 	long max_entries; /* members of one listing before it fails with EFBIG */
 };

@@ -17,6 +17,8 @@
 #include "cloudfs/cache.h"
 
 struct pending;
+struct waits;
+struct model_wait;
 
 /* Parsed documents kept: the handful a burst of operations on one
  * resource's files uses again and again. */
@@ -53,6 +55,8 @@ struct project {
 	struct pending *pending; /* protected by pending_lock: files being written */
 	struct leftovers *leftovers; /* owned: incomplete images still to delete */
 	struct transfers *transfers; /* owned: uploads and downloads in progress */
+	struct waits *waits; /* owned: reads of "wait" files in progress (waits.c) */
+	int64_t wait_timeout_ms; /* a wait gives up after this (ETIMEDOUT); 0: never */
 };
 
 /* What a file opened for writing does with its bytes. */
@@ -132,5 +136,28 @@ int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_symlink(struct project *p, const char *target, const char *path) CFS_WARN_UNUSED;
+
+/*
+ * Blocking waits. model_read() of a member's "wait" file fails with
+ * -EINPROGRESS: its bytes come from model_wait_start(), which registers a
+ * wait and returns at once, so no thread is held while the member is busy.
+ * @done is called exactly once, from the waits thread, with no lock held
+ * and never before model_wait_start() has returned: rc 0 and the status
+ * line (@text/@len, valid during the call), or -ENOENT (the member is
+ * gone), -EREMOTEIO (it failed; the reason is in .cloudfs/errors),
+ * -ETIMEDOUT (wait_timeout_ms passed), -EINTR (cancelled), -ESHUTDOWN
+ * (unmounting), or the errno of a failed poll. *@w stays valid until
+ * @done returns.
+ */
+typedef void (*model_wait_fn)(void *ctx, int rc, const char *text, size_t len);
+int model_wait_start(struct project *p, const char *path, model_wait_fn done, void *ctx,
+		     struct model_wait **w) CFS_WARN_UNUSED;
+/* Asks for @w to end with -EINTR (Ctrl-C); a no-op once it has ended. */
+void model_wait_cancel(struct project *p, struct model_wait *w);
+/* Waits in progress (.cloudfs/status). */
+size_t model_waiting(struct project *p);
+/* Ends the waits thread and every wait still in progress (-ESHUTDOWN);
+ * before the session goes away. */
+void model_waits_stop(struct project *p);
 
 #endif

@@ -26,6 +26,10 @@ enum spec_rule_kind {
 	SPEC_NAME_LIST, /* "key": ["n"] → "target": [{inner: "n"}] */
 	SPEC_RENAME, /* "key" → "target" */
 	SPEC_BASE64, /* "key": text → base64 unless it already is */
+	/* "key": an address or prefix (holds '/' or ':', or is dotted digits) →
+	 * "inner": the text as is; anything else is a ref → "target": id
+	 * (Neutron's "remote": a CIDR, or a remote security group by name) */
+	SPEC_REF_OR_PREFIX,
 };
 
 struct spec_rule {
@@ -97,6 +101,17 @@ struct collection_def {
 	 * none; NULL when @doc has not failed. What a blocking wait ends with.
 	 * NULL when a member never fails. */
 	const char *(*failed)(const struct json_t *doc);
+	/* The key whose value a member's "wait" file prints once busy() is
+	 * over (Nova's "status", Heat's "stack_status"). A collection with
+	 * busy() and a status_field has a wait file in each member (the core
+	 * implements it on busy() and failed(); docs/SEMANTICS.md). NULL: none. */
+	const char *status_field;
+	/* A member that belongs to a member of another collection, whose
+	 * document shows it (a rule in its security group's document): the
+	 * owner's collection and the key holding its id. Creating or deleting
+	 * a member forgets its owner too, so nothing stale is served. */
+	const char *owner_coll;
+	const char *owner_field;
 	/* Files, directories and links of a member beside its JSON keys
 	 * (struct member_extra), ended by a row without a name; NULL: none. */
 	const struct member_extra *extras;

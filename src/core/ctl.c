@@ -61,6 +61,9 @@ static int ctl_status(struct project *p, struct buf *out)
 		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),
 		      (long long)p->ttl_ms, (long long)p->neg_ttl_ms, st.entries, st.hits,
 		      st.misses, st.fetches, st.coalesced);
+	/* Reads of "wait" files in progress (waits.c). */
+	if (!rc)
+		rc = buf_addf(out, "waiting %zu\n", model_waiting(p));
 	/* Cleanup DELETEs still owed (failed uploads' half-made images). */
 	return rc ? rc : leftovers_render(p->leftovers, out);
 }

@@ -68,7 +68,7 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	pthread_mutex_init(&p->pending_lock, NULL);
 	pthread_mutex_init(&p->memo_lock, NULL);
 	p->transfers = transfers_new();
-	if (!p->transfers)
+	if (!p->transfers || waits_new(&p->waits))
 		return -ENOMEM;
 	return leftovers_new(p, &p->leftovers);
 }
@@ -79,6 +79,9 @@ void model_project_cleanup(struct project *p)
 		return;
 	leftovers_free(p->leftovers);
 	p->leftovers = NULL;
+	model_waits_stop(p);
+	waits_free(p->waits);
+	p->waits = NULL;
 	transfers_free(p->transfers);
 	p->transfers = NULL;
 	cache_free(p->cache);
@@ -504,8 +507,20 @@ void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *
 	};
 }
 
+/* The file every member of a collection with a lifecycle has: reading it
+ * waits until the member settles (waits.c). Like a name link it is not
+ * listed, so that nothing that walks the tree (find, grep -r, rsync, cp -r)
+ * blocks on it: it is read by its name. */
+#define MODEL_WAIT_FILE "wait"
+
+static bool has_wait(const struct collection_def *c)
+{
+	return c->busy && c->status_field;
+}
+
 /* Files, directories and links that are not JSON keys: the member extras
- * of the collection (service.h), and the entries below a directory one. */
+ * of the collection (service.h), the entries below a directory one, and
+ * the wait file. */
 static int resolve_extra(struct project *p, const struct collection_def *c, struct node *n)
 {
 	const struct member_extra *e = extra_find(c, n->tp.attrs[0]);
@@ -513,6 +528,12 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	struct extra_ctx x;
 	int rc;
 
+	if (!e && has_wait(c) && n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_WAIT_FILE)) {
+		n->wait = true;
+		n->type = NODE_FILE;
+		n->perm = 0444;
+		return 0;
+	}
 	if (!e || (e->flags & EXTRA_ON_KEY))
 		return -ENOENT;
 	n->extra = e;
@@ -710,6 +731,8 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		return n->ctl->render ? n->ctl->render(p, out) : 0;
 	if (n->is_doc)
 		return render_document(n->res->data, out);
+	if (n->wait)
+		return -EINPROGRESS; /* answered by model_wait_start() */
 	if (n->extra)
 		return extra_contents(p, n, out);
 	if (n->pending)
@@ -725,7 +748,7 @@ uint64_t model_version(const void *data, size_t len)
 /* Read-only files rendered from documents get a version (see model.h). */
 static bool is_versioned(const struct node *n)
 {
-	return !n->ctl && !n->extra && !n->pending && !(n->perm & 0222);
+	return !n->ctl && !n->extra && !n->pending && !n->wait && !(n->perm & 0222);
 }
 
 static int node_stat(struct project *p, const struct node *n, struct stat *st,
@@ -758,6 +781,13 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 			model_extra_ctx(p, n, &x);
 			rc = n->extra->size(&x, &size);
 			st->st_size = (off_t)size;
+			break;
+		}
+		/* A settled member's wait answers at once: its size is that
+		 * answer's. A busy one's answer is not known yet (0, as a /proc
+		 * file's: read it to EOF). */
+		if (n->wait) {
+			st->st_size = (off_t)model_wait_size(n->tp.coll, n->res->data);
 			break;
 		}
 		if (n->pending || (n->extra && !n->extra->show))

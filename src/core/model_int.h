@@ -38,6 +38,7 @@ struct node {
 	 * it, attrs[1..] the entry. NULL for JSON keys. */
 	const struct member_extra *extra;
 	bool pending; /* a file being written that the cloud does not have yet */
+	bool wait; /* <collection>/<id>/wait: blocks until the member settles (waits.c) */
 	struct cache_val *res; /* the resource document, for entries and below */
 	uint64_t source; /* serial of the cached text res was parsed from */
 	const json_t *value; /* attrs: borrowed from res */
@@ -113,6 +114,13 @@ void model_notify(struct project *p, const char *path);
 void model_notify_later(struct project *p, const char *path);
 /* Tells the kernel that @path's attributes (its size) may have changed. */
 void model_notify_attr(struct project *p, const char *path);
+
+/* The bytes a read of @doc's wait file gives at once (its status line), 0
+ * while it is busy or has failed (the read blocks or fails). */
+size_t model_wait_size(const struct collection_def *c, const json_t *doc);
+/* The blocking waits (waits.c): made by model_project_init(). */
+int waits_new(struct waits **out);
+void waits_free(struct waits *w);
 
 /* Files being written that the cloud does not know yet, so that stat()
  * between create(2) and close(2) finds them. */

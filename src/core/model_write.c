@@ -153,6 +153,17 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 
 /* ---- create ----------------------------------------------------------- */
 
+/* The member whose document shows @doc (a member of @c) changed with it. */
+static void forget_owner(struct project *p, const struct collection_def *c, const json_t *doc)
+{
+	const char *owner =
+		c->owner_field ? json_string_value(json_object_get(doc, c->owner_field)) : NULL;
+	const struct collection_def *oc = owner ? collection_find(c->owner_coll) : NULL;
+
+	if (oc)
+		model_forget(p, oc, owner);
+}
+
 static int create_resource(struct project *p, const struct collection_def *c, const char *name,
 			   const char *text, size_t len, char *id, size_t idlen)
 {
@@ -180,6 +191,7 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		doc = json_incref((json_t *)created);
 	model_forget(p, c, NULL);
 	model_learn(p, c, doc);
+	forget_owner(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
 	json_decref(doc);
@@ -383,6 +395,8 @@ int model_rmdir(struct project *p, const char *path)
 	model_forget(p, n.tp.coll, n.id);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
+
+		forget_owner(p, n.tp.coll, n.res->data);
 		char *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);
