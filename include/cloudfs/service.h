@@ -18,6 +18,7 @@ enum service {
 	SVC_IMAGE,
 	SVC_VOLUME,
 	SVC_NETWORK,
+	SVC_ORCHESTRATION,
 	SVC_COUNT
 };
 
@@ -89,6 +90,21 @@ struct collection_def {
 	bool patch_update; /* updates are JSON patches (Glance) */
 	bool metadata; /* <id>/metadata/<key> can be set and removed */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	/* The text goes into spec_text_key exactly as written, not trimmed
+	 * (Heat templates: the cloud parses them, so nothing re-serialises). */
+	bool spec_text_raw;
+	/* A JSON object holding one of these top-level keys is a document of
+	 * its own, sent as text under spec_text_key, not a spec (a JSON Heat
+	 * template: "heat_template_version"). NULL-terminated, or NULL. */
+	const char *const *spec_text_marks;
+	/* A create body is sent bare although a single GET answers wrapped in
+	 * item_key (Heat: POST {"stack_name", ...}, GET {"stack": {...}}). */
+	bool create_bare;
+	/* The listing's members are summaries: a member's own GET has keys
+	 * the listing lacks (Heat's outputs, parameters). The listing answers
+	 * what it has; a file it lacks, the member's "json" and a listing of
+	 * the member's directory come from one GET of the member, cached. */
+	bool summary_listing;
 	const struct spec_rule *spec_rules; /* friendly keys of a create spec, or NULL */
 	/* Completes a create body after the rules (defaults that follow from
 	 * other keys); 0 or -ENOMEM. NULL when there is nothing to complete. */

@@ -261,7 +261,7 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
  * NULL) is the text's serial. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
 			 bool is_file, struct cache_val *given, struct cache_val **res,
-			 uint64_t *source, char **link, size_t *nnamed)
+			 uint64_t *source, char **link, size_t *nnamed, bool *summary)
 {
 	struct cache_val *dv = given ? cache_val_ref(given) : NULL;
 	int rc = given ? 0 : resolve_cached(p, c, name, is_file, &dv, link, nnamed);
@@ -271,13 +271,14 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 		return rc;
 	if (source)
 		*source = dv->serial;
+	if (summary)
+		*summary = ((const struct cdoc *)dv->data)->summary;
 	rc = model_doc_parse(p, dv, res);
 	cache_val_unref(dv);
 	return rc;
 }
 
-int model_name_count(struct project *p, const struct collection_def *c, const char *name,
-		     size_t *n)
+int model_name_count(struct project *p, const struct collection_def *c, const char *name, size_t *n)
 {
 	struct cache_val *res = NULL;
 	char *link = NULL;
@@ -299,7 +300,7 @@ int model_find_ref(void *arg, const struct collection_def *c, const char *ref, c
 	size_t nnamed;
 	int rc;
 
-	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed);
+	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed, NULL);
 	if (!rc && res) {
 		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
 		*id = rc ? NULL : strdup(buf);
@@ -569,6 +570,25 @@ static int resolve_virtual(struct project *p, const struct collection_def *c, st
 	return n->link ? 0 : -ENOMEM;
 }
 
+/* @n's document, a summary, becomes the member's full one (one GET, cached). */
+static int node_full(struct project *p, struct node *n)
+{
+	struct cache_val *dv = NULL, *res = NULL;
+	int rc = model_get_full(p, n->tp.coll, n->id, &dv);
+
+	if (!rc)
+		rc = model_doc_parse(p, dv, &res);
+	if (!rc) {
+		cache_val_unref(n->res);
+		n->res = res;
+		n->source = dv->serial;
+		n->summary = false;
+		n->mtime_s = render_mtime(res->data, n->tp.coll->mtime_fields, p->mount_time_s);
+	}
+	cache_val_unref(dv);
+	return rc;
+}
+
 /* model_resolve(), or with @given as the resource's cached text. */
 static int resolve(struct project *p, const char *path, struct cache_val *given, struct node *n)
 {
@@ -618,7 +638,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	}
 	rc = resolve_entry(p, c, n->tp.entry, n->tp.entry_is_file, given, &n->res, &n->source,
-			   &n->link, &nnamed);
+			   &n->link, &nnamed, &n->summary);
 	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
 		/* The kernel walks through a name only while it holds it as a
 		 * directory: the one mkdir answered with, until the notifier
@@ -626,7 +646,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		char *id = n->link;
 
 		n->link = NULL;
-		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed);
+		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed,
+				   &n->summary);
 		free(id);
 		if (!rc && n->link)
 			rc = -ENOTDIR;
@@ -648,6 +669,15 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	n->perm = 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
+	/* A summary answers the files it has; the rest is the member's GET. */
+	if (n->summary &&
+	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) ||
+	     (!json_object_get(doc, n->tp.attrs[0]) && virt_find(c, n->tp.attrs[0]) < 0))) {
+		rc = node_full(p, n);
+		if (rc)
+			goto out;
+		doc = n->res->data;
+	}
 	if (n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_DOC_FILE)) {
 		n->is_doc = true;
 		n->type = NODE_FILE;
@@ -1079,6 +1109,8 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 	default:
 		if (n.virt == VIRT_VOLUMES)
 			rc = readdir_volumes(p, &n, fill, ctx);
+		else if (n.summary && (rc = node_full(p, &n)))
+			break;
 		else
 			rc = readdir_object(p, &n, fill, ctx);
 		break;

@@ -187,6 +187,16 @@ static bool blank(const char *t, size_t len)
 	return true;
 }
 
+/* @root (parsed from a spec file) is a document to send as text: it holds
+ * one of the collection's marks (a JSON Heat template). */
+static bool is_text_document(const struct collection_def *c, const json_t *root)
+{
+	for (const char *const *m = c->spec_text_marks; m && *m; m++)
+		if (json_object_get(root, *m))
+			return true;
+	return false;
+}
+
 /* Parses the spec text into a bare object (new reference). */
 static int parse_spec(const struct collection_def *c, const char *text, size_t len, json_t **out,
 		      json_t **extra, char *err, size_t errlen)
@@ -200,10 +210,16 @@ static int parse_spec(const struct collection_def *c, const char *text, size_t l
 		return *out ? 0 : -ENOMEM;
 	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root && c->spec_text_key) {
-		/* Keypairs: the file is the public key itself. */
-		while (n && isspace((unsigned char)text[n - 1]))
+	if (c->spec_text_key && (!root || is_text_document(c, root))) {
+		/* Keypairs: the file is the public key itself; Heat: the
+		 * template, YAML or JSON, as the user wrote it. */
+		json_decref(root);
+		while (!c->spec_text_raw && n && isspace((unsigned char)text[n - 1]))
 			n--;
+		if (!names_is_utf8(text, n) || memchr(text, '\0', n)) {
+			snprintf(err, errlen, "the file is not UTF-8 text");
+			return -EINVAL;
+		}
 		*out = json_pack("{ss#}", c->spec_text_key, text, (int)n);
 		return *out ? 0 : -ENOMEM;
 	}
@@ -217,7 +233,7 @@ static int parse_spec(const struct collection_def *c, const char *text, size_t l
 		json_decref(root);
 		return -EINVAL;
 	}
-	inner = c->item_key ? json_object_get(root, c->item_key) : NULL;
+	inner = c->item_key && !c->create_bare ? json_object_get(root, c->item_key) : NULL;
 	if (inner && json_is_object(inner)) {
 		/* The API's own body; keys beside the wrapper (Nova's
 		 * "os:scheduler_hints") stay beside it. */
@@ -266,7 +282,7 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 		if (rc)
 			goto out;
 	}
-	if (c->item_key) {
+	if (c->item_key && !c->create_bare) {
 		*out = extra ? json_incref(extra) : json_object();
 		rc = *out && !json_object_set_new(*out, c->item_key, obj) ? 0 : -ENOMEM;
 		obj = NULL;

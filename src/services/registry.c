@@ -8,11 +8,13 @@
  */
 #include "cloudfs/service.h"
 
-extern const struct service_def service_compute, service_image, service_volume, service_network;
+extern const struct service_def service_compute, service_image, service_volume, service_network,
+	service_orchestration;
 
 const struct service_def *const services[SVC_COUNT] = {
 	[SVC_COMPUTE] = &service_compute,
 	[SVC_IMAGE] = &service_image,
 	[SVC_VOLUME] = &service_volume,
 	[SVC_NETWORK] = &service_network,
+	[SVC_ORCHESTRATION] = &service_orchestration,
 };
