@@ -19,13 +19,16 @@
 struct session {
 	const struct config *cfg; /* borrowed */
 	struct auth *auth; /* borrowed */
-	char *endpoint[SVC_COUNT]; /* NULL when the catalog lacks the service */
+	/* By service_index(): NULL when the catalog lacks the service. */
+	char **endpoint;
 	atomic_ulong requests; /* HTTP requests sent, retries included */
 	atomic_ulong failures; /* requests that ended in an error */
 	const char *extra_header; /* sent with every call (e.g. a microversion), or NULL */
 };
 
 /* Resolves every service endpoint from the token's catalog. */
+/* @svc's endpoint URL, or NULL when the catalog lacks it. */
+const char *session_endpoint(const struct session *s, const struct service_def *svc);
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen) CFS_WARN_UNUSED;
 void session_cleanup(struct session *s);
@@ -36,7 +39,7 @@ void session_cleanup(struct session *s);
  * @out:  on 0, a new reference
  * Returns 0 or -errno (-ENOENT, -EACCES, -ETIMEDOUT, -EIO for bad JSON, ...).
  */
-int api_get_json(struct session *s, enum service svc, const char *path,
+int api_get_json(struct session *s, const struct service_def *svc, const char *path,
 		 json_t **out) CFS_WARN_UNUSED;
 
 /* Receives one member of a listing (borrowed: valid during the call). */
@@ -81,11 +84,12 @@ struct api_body {
  *       when the answer has no JSON body (204, 202 without body)
  * Only GETs are retried; a 401 is retried once after re-authentication.
  */
-int api_send(struct session *s, enum service svc, const char *method, const char *path,
+int api_send(struct session *s, const struct service_def *svc, const char *method, const char *path,
 	     const struct api_body *body, json_t **out) CFS_WARN_UNUSED;
 /* api_send() with a JSON body serialised from @body (may be NULL). */
-int api_send_json(struct session *s, enum service svc, const char *method, const char *path,
-		  const json_t *body, const char *content_type, json_t **out) CFS_WARN_UNUSED;
+int api_send_json(struct session *s, const struct service_def *svc, const char *method,
+		  const char *path, const json_t *body, const char *content_type,
+		  json_t **out) CFS_WARN_UNUSED;
 
 /*
  * api_stream_open() - a streaming request with the session's token
@@ -94,8 +98,8 @@ int api_send_json(struct session *s, enum service svc, const char *method, const
  * token revoked early gets one fresh token and a second try, as in every
  * other call; an upload's body cannot be sent twice.
  */
-int api_stream_open(struct session *s, enum service svc, const char *method, const char *path,
-		    const char *const *headers, bool upload,
+int api_stream_open(struct session *s, const struct service_def *svc, const char *method,
+		    const char *path, const char *const *headers, bool upload,
 		    struct http_stream **out) CFS_WARN_UNUSED;
 /* Ends an upload stream: 0 on a 2xx answer, else -errno (logged once,
  * with the cloud's message). */
@@ -106,9 +110,14 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,
 			char **lent, long timeout_ms);
 
+/* True when the operation this thread serves was interrupted (Ctrl-C):
+ * for waits between requests, which no transfer polls. */
+bool api_cancelled(void);
+
 /* DELETE that runs to the end even when the user's operation was
  * interrupted (removing a half-made resource). */
-int api_cleanup_delete(struct session *s, enum service svc, const char *path) CFS_WARN_UNUSED;
+int api_cleanup_delete(struct session *s, const struct service_def *svc,
+		       const char *path) CFS_WARN_UNUSED;
 
 /*
  * api_next_url() - the URL of @page's next page, checked before a token

@@ -51,6 +51,8 @@ void http_set_cancel_hook(bool (*cancelled)(void));
 /* While set, this thread's requests ignore the hook (cleanup that must run
  * even though the user's operation was interrupted). */
 void http_ignore_cancel(bool ignore);
+/* True when the operation this thread serves was cancelled (Ctrl-C). */
+bool http_cancelled(void);
 
 void http_response_init(struct http_response *resp);
 void http_response_free(struct http_response *resp);

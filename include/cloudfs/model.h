@@ -60,8 +60,8 @@ enum model_wkind {
 	MODEL_W_SPEC, /* create a resource from a spec, at close */
 	MODEL_W_UPLOAD, /* stream an image's data */
 	MODEL_W_ATTR, /* update one attribute, at close */
-	MODEL_W_META, /* set one metadata key, at close */
-	MODEL_W_ACTION, /* run each line as a server action */
+	MODEL_W_EXTRA, /* a member extra's store(), at close */
+	MODEL_W_LINES, /* a member extra's store(), per complete line */
 	MODEL_W_CTL, /* run each line as a control command */
 };
 

@@ -13,16 +13,10 @@
 
 #include "cloudfs/common.h"
 
-enum service {
-	SVC_COMPUTE,
-	SVC_IMAGE,
-	SVC_VOLUME,
-	SVC_NETWORK,
-	SVC_ORCHESTRATION,
-	SVC_COUNT
-};
-
 struct json_t;
+struct service_def;
+struct buf;
+struct project;
 
 /* How a friendly key of a create spec becomes the API's (spec.c applies them). */
 enum spec_rule_kind {
@@ -43,8 +37,9 @@ struct spec_rule {
 	const char *const *as_is; /* SPEC_REF_LIST: words passed on unresolved */
 };
 
-/* A line written to a member's "action" file, and the request it makes:
- * POST <item>/<action_path> {"<action>": {"<arg_key>": "<arg_value>"}}, or
+/* A line a service's action file takes, and the request it makes (the
+ * service's store hook looks the line up with action_verb_find()):
+ * POST <item>/<path> {"<action>": {"<arg_key>": "<arg_value>"}}, or
  * {"<action>": null} without an argument. */
 struct action_verb {
 	const char *word; /* NULL ends a collection's list */
@@ -60,7 +55,7 @@ enum next_style {
 
 struct collection_def {
 	const char *name; /* directory name */
-	enum service service;
+	const struct service_def *service; /* the service serving it */
 	const char *list_path; /* detail listing, relative to the endpoint */
 	const char *item_path; /* a member is item_path + "/" + escaped id */
 	const char *list_key; /* array in the listing body */
@@ -88,7 +83,6 @@ struct collection_def {
 	bool mkdir_creates; /* mkdir <name> creates with just a name */
 	bool nameless; /* the resource has no name (floating IPs) */
 	bool patch_update; /* updates are JSON patches (Glance) */
-	bool metadata; /* <id>/metadata/<key> can be set and removed */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
 	/* The text goes into spec_text_key exactly as written, not trimmed
 	 * (Heat templates: the cloud parses them, so nothing re-serialises). */
@@ -118,31 +112,161 @@ struct collection_def {
 	 * none; NULL when @doc has not failed. What a blocking wait ends with.
 	 * NULL when a member never fails. */
 	const char *(*failed)(const struct json_t *doc);
-	/* Files of a member beside its JSON keys ("action", "console",
-	 * "volumes", "data"; model.c says what each is), NULL-terminated. */
-	const char *const *extra_files;
+	/* Files, directories and links of a member beside its JSON keys
+	 * (struct member_extra), ended by a row without a name; NULL: none. */
+	const struct member_extra *extras;
 	const char *const *writable; /* attributes that can be written */
-	/* The "action" extra file: its verbs, the path they are POSTed to below
-	 * the member, and the list a wrong verb's message shows. */
-	const struct action_verb *actions;
-	const char *action_path;
-	const char *actions_help;
 };
 
+/*
+ * Member extras: what a member directory holds beside its JSON keys, as
+ * configfs attributes are what an item holds. A collection row names a
+ * table of them (.extras); the core resolves, lists, stats, reads and
+ * writes them and calls the hooks below, which know the cloud. A hook
+ * returns 0 or -errno; the core turns that into the reply (and, for a
+ * store, into write(2)'s or close(2)'s error as docs/SEMANTICS.md says).
+ */
+enum extra_kind {
+	EXTRA_FILE,
+	EXTRA_DIR,
+	EXTRA_LINK,
+};
+
+enum extra_flags {
+	/* store runs once per complete line, at write(2) (a shell sees a bad
+	 * line's error, as it ignores close(2) of echo); else at flush. */
+	EXTRA_LINES = 1 << 0,
+	/* show's bytes are cached with the member (same TTL, dropped when the
+	 * member is forgotten): a stat then a read make one request. */
+	EXTRA_CACHED = 1 << 1,
+	/* Costly: not shown to list the member directory (its size is only
+	 * known to a lookup), not re-stat'ed when the member changes. */
+	EXTRA_LAZY = 1 << 2,
+	/* Read by the core's streaming engine (src/core/stream.c, the member's
+	 * data: Range GETs, digest check), never snapshotted; size() gives
+	 * st_size. */
+	EXTRA_STREAM = 1 << 3,
+	/* A directory over the member's JSON object of the same name: the core
+	 * lists and reads its keys as any object; store() sets one (new names
+	 * are created), unlink() removes one. Mode of its keys: 0644 with a
+	 * store hook. */
+	EXTRA_ON_KEY = 1 << 4,
+};
+
+/*
+ * What a hook is handed: which member, which entry. Read-only; valid for
+ * the call only.
+ */
+struct extra_ctx {
+	struct project *project; /* opaque: pass it back through the helpers */
+	const struct collection_def *coll;
+	const struct member_extra *extra;
+	const char *id; /* the member's id */
+	const struct json_t *doc; /* the member's cached document */
+	/* The entry concerned, below the extra: decoded names, nsub 0 for the
+	 * extra itself; for readdir the directory listed. */
+	char *const *sub;
+	size_t nsub;
+};
+
+/* What lookup() finds at x->sub. */
+struct extra_entry {
+	enum extra_kind kind;
+	char *link; /* EXTRA_LINK: its target, malloc'd (extra_link_to()) */
+	/* Permission bits; 0: a file 0444 (0644 when the extra has store),
+	 * a directory the extra's mode. A file's st_size is size()'s when the
+	 * extra has one, else the length of what show() gives. */
+	unsigned mode;
+};
+
+/* readdir()'s callback: one entry named @name (decoded; the core encodes
+ * it), with @link its target for EXTRA_LINK. > 0 stops, < 0 fails. */
+typedef int (*extra_fill_fn)(void *fill_ctx, const char *name, enum extra_kind kind,
+			     const char *link);
+
+struct member_extra {
+	const char *name; /* NULL ends a table */
+	enum extra_kind kind;
+	unsigned mode; /* permission bits: 0444, 0200, 0755... */
+	unsigned flags; /* enum extra_flags */
+	/* Files. show: the bytes a read returns (may block: it is bounded by
+	 * the api layer's timeouts and interruptible like any request).
+	 * size: st_size without reading (EXTRA_STREAM). store: the bytes
+	 * written, committed at flush (or per line). For a directory's
+	 * entries (nsub > 0) the same hooks serve its files. */
+	int (*show)(const struct extra_ctx *x, struct buf *out);
+	int (*size)(const struct extra_ctx *x, int64_t *size);
+	int (*store)(const struct extra_ctx *x, const char *data, size_t len);
+	/* Links: the target of an EXTRA_LINK extra, malloc'd in *target. */
+	int (*target)(const struct extra_ctx *x, char **target);
+	/* Directories. readdir lists x->sub; lookup finds x->sub (-ENOENT
+	 * when absent); link makes x->sub a link to @target (`ln -s`);
+	 * unlink removes x->sub (`rm`); mkdir/rmdir make and remove a
+	 * directory x->sub. A missing hook is EPERM. */
+	int (*readdir)(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx);
+	int (*lookup)(const struct extra_ctx *x, struct extra_entry *e);
+	int (*link)(const struct extra_ctx *x, const char *target);
+	int (*unlink)(const struct extra_ctx *x);
+	int (*mkdir)(const struct extra_ctx *x);
+	int (*rmdir)(const struct extra_ctx *x);
+};
+
+/* The extra of @c called @name, or NULL. */
+const struct member_extra *extra_find(const struct collection_def *c, const char *name);
+
+/*
+ * Helpers the core gives hooks (src/core/extras.c), so that a service
+ * needs no core internal. Requests go through the api layer: failures are
+ * mapped by errmap and logged to .cloudfs/errors there.
+ */
+/* @method on the member's URL [+ "/" @below [+ "/" @key]] (URL-escaped),
+ * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
+int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
+		  const struct json_t *body, struct json_t **answer);
+/* @method on @path of the member's service (relative to its endpoint). */
+int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
+		     const struct json_t *body, struct json_t **answer);
+/* @ref (id or unique name) in collection @coll → malloc'd *id; -EINVAL
+ * with the reason in @err when there is none or several. */
+int extra_find_ref(const struct extra_ctx *x, const char *coll, const char *ref, char **id,
+		   char *err, size_t errlen);
+/* The target of a link at x->sub (x->nsub 0: the extra itself) to member
+ * @id of collection @coll: "../" up to the root, then coll/<id encoded>.
+ * Malloc'd, NULL on ENOMEM. */
+char *extra_link_to(const struct extra_ctx *x, const char *coll, const char *id);
+/* Member @id of @coll (NULL @coll: x's collection; NULL @id: only its
+ * listing) changed: the cache forgets it and the kernel is told once it
+ * is fetched again (the notifier path; never from inside a fetch). */
+void extra_changed(const struct extra_ctx *x, const char *coll, const char *id);
+/* The member's document fetched again (the cache and the kernel learn
+ * it as from any fetch): a new reference in *doc. For a hook that waits
+ * for the member to change (a blocking read). */
+int extra_refetch(const struct extra_ctx *x, struct json_t **doc);
+/* Sleeps @ms, waking early with -EINTR when the operation is interrupted
+ * (Ctrl-C): a blocking hook polls with it between requests. */
+int extra_sleep(const struct extra_ctx *x, int64_t ms);
+/* The verb of @verbs (ended by a NULL word) written as @line, or NULL. */
+const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line);
+
 struct service_def {
-	enum service id;
 	const char *name; /* for messages: "compute" */
 	const char *const *types; /* catalog types, preferred first */
 	const char *version_suffix; /* stripped from the endpoint when present:
 					* paths below carry the version instead */
 	/* The directories this service contributes, in the order the mount's
-	 * root lists them; each row's .service is this service's id. */
+	 * root lists them; each row's .service points back here. */
 	const struct collection_def *collections;
 	size_t n_collections;
 };
 
-/* The registry (src/services/registry.c): every service by id. */
-extern const struct service_def *const services[SVC_COUNT];
+/* The registry (src/services/registry.c): every service, NULL-terminated,
+ * and how many. A service's index in it is where per-service state (the
+ * session's endpoints) is kept: service_index(). */
+extern const struct service_def *const services[];
+extern const size_t n_services;
+
+/* @svc's index in services[], or n_services when it is not registered. */
+size_t service_index(const struct service_def *svc);
 
 /* The page size we ask for: the usual server-side maximum (Nova max_limit,
  * Glance api_limit_max, Cinder osapi_max_limit). Servers clamp larger asks. */

@@ -29,7 +29,10 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->auth = auth;
-	for (int i = 0; i < SVC_COUNT; i++) {
+	s->endpoint = calloc(n_services, sizeof(*s->endpoint));
+	if (!s->endpoint)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_services; i++) {
 		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg),
 				      cfg->region, &s->endpoint[i]);
 
@@ -53,33 +56,41 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	return 0;
 }
 
+const char *session_endpoint(const struct session *s, const struct service_def *svc)
+{
+	size_t i = service_index(svc);
+
+	return s->endpoint && i < n_services ? s->endpoint[i] : NULL;
+}
+
 void session_cleanup(struct session *s)
 {
-	for (int i = 0; i < SVC_COUNT; i++) {
+	for (size_t i = 0; s->endpoint && i < n_services; i++)
 		free(s->endpoint[i]);
-		s->endpoint[i] = NULL;
-	}
+	free(s->endpoint);
+	s->endpoint = NULL;
 }
 
 /*
  * The URL for @path under @svc's endpoint. An absolute @path is taken only
  * on the endpoint's own origin: the token goes nowhere else.
  */
-static char *full_url(const struct session *s, enum service svc, const char *path)
+static char *full_url(const struct session *s, const struct service_def *svc, const char *path)
 {
+	const char *endpoint = session_endpoint(s, svc);
 	char *url = NULL;
 
-	if (!s->endpoint[svc])
+	if (!endpoint)
 		return NULL;
 	if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)) {
-		if (!url_same_origin(s->endpoint[svc], path)) {
+		if (!url_same_origin(endpoint, path)) {
 			log_cloud_error("refused to send the token to %.200s: not the %s endpoint",
-					path, services[svc]->name);
+					path, svc->name);
 			return NULL;
 		}
 		return strdup(path);
 	}
-	if (asprintf(&url, "%s%s", s->endpoint[svc], path) < 0)
+	if (asprintf(&url, "%s%s", endpoint, path) < 0)
 		return NULL;
 	return url;
 }
@@ -283,13 +294,13 @@ out:
 	return rc;
 }
 
-int api_get_json(struct session *s, enum service svc, const char *path, json_t **out)
+int api_get_json(struct session *s, const struct service_def *svc, const char *path, json_t **out)
 {
 	char *url = full_url(s, svc, path);
 	int rc;
 
 	if (!url)
-		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
+		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
 	rc = get_json_url(s, url, 0, out);
 	free(url);
 	return rc;
@@ -406,7 +417,7 @@ static int seen_pages_add(struct seen_pages *sp, const char *url)
 
 int api_list(struct session *s, const struct collection_def *c, api_member_fn fn, void *arg)
 {
-	const char *endpoint = s->endpoint[c->service];
+	const char *endpoint = session_endpoint(s, c->service);
 	/* One deadline for the whole listing, every page and retry within it:
 	 * a syscall that lists waits at most `timeout`, however many pages a
 	 * cloud keeps offering. */
@@ -468,7 +479,7 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 		if (rc == -EINVAL)
 			log_cloud_error("GET %s: the next link is not on the %s endpoint %s;"
 					" not sending the token there, listing refused",
-					url, services[c->service]->name, endpoint);
+					url, c->service->name, endpoint);
 		if (rc) {
 			rc = rc == -ENOMEM ? rc : -EIO;
 			goto out;
@@ -532,7 +543,7 @@ out:
 	return rc;
 }
 
-int api_send(struct session *s, enum service svc, const char *method, const char *path,
+int api_send(struct session *s, const struct service_def *svc, const char *method, const char *path,
 	     const struct api_body *body, json_t **out)
 {
 	struct http_response resp;
@@ -541,7 +552,7 @@ int api_send(struct session *s, enum service svc, const char *method, const char
 	int rc;
 
 	if (!url)
-		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
+		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
 	http_response_init(&resp);
 	rc = api_call(s, method, url, body, 0, &resp);
 	if (rc || !out)
@@ -561,8 +572,13 @@ out:
 	return rc;
 }
 
-int api_send_json(struct session *s, enum service svc, const char *method, const char *path,
-		  const json_t *body, const char *content_type, json_t **out)
+bool api_cancelled(void)
+{
+	return http_cancelled();
+}
+
+int api_send_json(struct session *s, const struct service_def *svc, const char *method,
+		  const char *path, const json_t *body, const char *content_type, json_t **out)
 {
 	struct api_body b = { NULL, 0, content_type };
 	char *text = NULL;
@@ -580,8 +596,9 @@ int api_send_json(struct session *s, enum service svc, const char *method, const
 	return rc;
 }
 
-int api_stream_open(struct session *s, enum service svc, const char *method, const char *path,
-		    const char *const *headers, bool upload, struct http_stream **out)
+int api_stream_open(struct session *s, const struct service_def *svc, const char *method,
+		    const char *path, const char *const *headers, bool upload,
+		    struct http_stream **out)
 {
 	char *url = full_url(s, svc, path), *token = NULL;
 	struct http_request req = base_request(s, method, url, headers);
@@ -591,7 +608,7 @@ int api_stream_open(struct session *s, enum service svc, const char *method, con
 
 	*out = NULL;
 	if (!url)
-		return s->endpoint[svc] ? -ENOMEM : -ENODEV;
+		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
 	for (;;) {
 		rc = auth_token(s->auth, &token);
 		if (rc)
@@ -665,7 +682,7 @@ ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, si
 	return n;
 }
 
-int api_cleanup_delete(struct session *s, enum service svc, const char *path)
+int api_cleanup_delete(struct session *s, const struct service_def *svc, const char *path)
 {
 	int rc;
 

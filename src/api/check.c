@@ -39,15 +39,15 @@ enum cfs_exit cfs_exit_for_login(int rc)
 }
 
 /* A cheap authenticated listing of the first collection a service serves. */
-static const char *probe_path(enum service svc)
+static const char *probe_path(const struct service_def *svc)
 {
-	return services[svc]->n_collections ? services[svc]->collections[0].item_path : "";
+	return svc->n_collections ? svc->collections[0].item_path : "";
 }
 
 /* Probes one endpoint: 0 and the latency when it answered 2xx; otherwise
  * -errno and why in @why. */
 static int probe(const struct config *cfg, const char *token, const char *endpoint,
-		 enum service svc, int64_t *ms, char *why, size_t whylen)
+		 const struct service_def *svc, int64_t *ms, char *why, size_t whylen)
 {
 	struct http_response resp;
 	struct http_request req = {
@@ -133,7 +133,7 @@ enum cfs_exit check_run(const struct config *cfg, FILE *out)
 	have_session = true;
 	/* The endpoint column is as wide as the longest one. */
 	w = (int)strlen(cfg->auth_url);
-	for (int i = 0; i < SVC_COUNT; i++)
+	for (size_t i = 0; i < n_services; i++)
 		if (sess.endpoint[i] && (int)strlen(sess.endpoint[i]) > w)
 			w = (int)strlen(sess.endpoint[i]);
 	fprintf(out, "%-14s %-*s %8s  %s\n", "SERVICE", w, "ENDPOINT", "LATENCY", "STATUS");
@@ -143,14 +143,14 @@ enum cfs_exit check_run(const struct config *cfg, FILE *out)
 		ret = cfs_exit_for_login(rc);
 		goto out;
 	}
-	for (int i = 0; i < SVC_COUNT; i++) {
+	for (size_t i = 0; i < n_services; i++) {
 		if (!sess.endpoint[i]) {
 			fprintf(out, "%-14s %-*s %8s  not in the catalog (%s, region %s)\n",
 				services[i]->name, w, "-", "-", config_interface(cfg),
 				cfg->region ? cfg->region : "any");
 			continue;
 		}
-		rc = probe(cfg, token, sess.endpoint[i], services[i]->id, &ms, why, sizeof(why));
+		rc = probe(cfg, token, sess.endpoint[i], services[i], &ms, why, sizeof(why));
 		fprintf(out, "%-14s %-*s %5lld ms  %s%s\n", services[i]->name, w, sess.endpoint[i],
 			(long long)ms, rc ? "FAILED: " : "OK", rc ? why : "");
 		if (rc)

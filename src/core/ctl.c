@@ -30,9 +30,11 @@ static int ctl_endpoints(struct project *p, struct buf *out)
 {
 	int rc = 0;
 
-	for (int i = 0; i < SVC_COUNT && !rc; i++)
-		rc = buf_addf(out, "%s %s\n", services[i]->name,
-			      p->sess->endpoint[i] ? p->sess->endpoint[i] : "-");
+	for (size_t i = 0; i < n_services && !rc; i++) {
+		const char *url = session_endpoint(p->sess, services[i]);
+
+		rc = buf_addf(out, "%s %s\n", services[i]->name, url ? url : "-");
+	}
 	return rc;
 }
 

@@ -92,7 +92,12 @@ int leftovers_new(struct project *p, struct leftovers **out)
 	if (!l)
 		return -ENOMEM;
 	l->p = p;
-	l->images = collection_find("images");
+	/* Uploads leave partial members behind: the collection that
+	 * takes them (at most one has .upload; the streaming engine's). */
+	for (const struct collection_def *c = collection_next(NULL); c && !l->images;
+	     c = collection_next(c))
+		if (c->upload)
+			l->images = c;
 	if (gethostname(l->host, sizeof(l->host) - 1))
 		snprintf(l->host, sizeof(l->host), "?");
 	for (char *c = l->host; *c; c++)
@@ -284,7 +289,7 @@ static void *worker(void *arg)
 
 void leftovers_start(struct leftovers *l)
 {
-	if (!l || l->started || !l->images || !l->p->sess->endpoint[l->images->service])
+	if (!l || l->started || !l->images || !session_endpoint(l->p->sess, l->images->service))
 		return;
 	l->started = !pthread_create(&l->thread, NULL, worker, l);
 	if (!l->started)

@@ -4,7 +4,7 @@
  * Cache keys:
  *   "L:<collection>"       one full listing (struct listing, model_doc.c)
  *   "R:<collection>/<id>"  one member's document (struct cdoc)
- *   "C:<collection>/<id>"  a server's console log
+ *   "X:<collection>/<id>/<extra>"  what a member extra shows (EXTRA_CACHED)
  * A listing stores every member under its R: key too, so `ls -l` and a
  * `cat` of every member's status after it cost no further requests.
  */
@@ -137,8 +137,12 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 		return;
 	model_res_key(key, sizeof(key), "R", c, id);
 	cache_expire(p->cache, key);
-	model_res_key(key, sizeof(key), "C", c, id);
-	cache_expire(p->cache, key);
+	for (const struct member_extra *e = c->extras; e && e->name; e++) {
+		if (!(e->flags & EXTRA_CACHED))
+			continue;
+		model_extra_key(key, sizeof(key), c, id, e);
+		cache_expire(p->cache, key);
+	}
 }
 
 /*
@@ -436,11 +440,23 @@ void model_node_release(struct node *n)
 	memset(n, 0, sizeof(*n));
 }
 
-/* Attribute @attrs/@n of a resource can be written (metadata keys too). */
+/* The EXTRA_ON_KEY extra whose object holds @attrs/@n (n > 1), or NULL. */
+static const struct member_extra *on_key_extra(const struct collection_def *c, char *const *attrs,
+					       size_t n)
+{
+	const struct member_extra *e = n ? extra_find(c, attrs[0]) : NULL;
+
+	return e && (e->flags & EXTRA_ON_KEY) ? e : NULL;
+}
+
+/* Attribute @attrs/@n of a resource can be written (keys of a writable
+ * EXTRA_ON_KEY object too). */
 static bool is_writable_attr(const struct collection_def *c, char *const *attrs, size_t n)
 {
-	if (c->metadata && n == 2 && !strcmp(attrs[0], "metadata"))
-		return true;
+	const struct member_extra *e = on_key_extra(c, attrs, n);
+
+	if (e && n == 2)
+		return e->store != NULL;
 	if (n != 1 || !c->writable)
 		return false;
 	for (const char *const *w = c->writable; *w; w++)
@@ -449,13 +465,26 @@ static bool is_writable_attr(const struct collection_def *c, char *const *attrs,
 	return false;
 }
 
+/* A file can be created at @attrs/@n: a writable key, or a file of an
+ * extra directory that stores. */
+static bool can_create_attr(const struct collection_def *c, char *const *attrs, size_t n)
+{
+	const struct member_extra *e = n > 1 ? extra_find(c, attrs[0]) : NULL;
+
+	if (e && !(e->flags & EXTRA_ON_KEY))
+		return e->kind == EXTRA_DIR && e->store;
+	return is_writable_attr(c, attrs, n);
+}
+
 /* The mode bits of the JSON value @v at @attrs/@n: the one rule for
  * lookups and directory listings alike. */
 static mode_t value_perm(const struct collection_def *c, char *const *attrs, size_t n,
 			 const json_t *v)
 {
+	const struct member_extra *e = on_key_extra(c, attrs, n);
+
 	if (json_is_object(v))
-		return c->metadata && n == 1 && !strcmp(attrs[0], "metadata") ? 0755 : 0555;
+		return e && n == 1 ? (mode_t)e->mode : 0555;
 	return is_writable_attr(c, attrs, n) ? 0644 : 0444;
 }
 
@@ -464,110 +493,59 @@ static mode_t collection_perm(const struct collection_def *c)
 	return c->can_create || c->upload || c->mkdir_creates ? 0755 : 0555;
 }
 
-/* The ids of the volumes a server document says are attached. */
-static const json_t *attached_volumes(const json_t *server)
+void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *x)
 {
-	return json_object_get(server, "os-extended-volumes:volumes_attached");
+	*x = (struct extra_ctx){
+		.project = p,
+		.coll = n->tp.coll,
+		.extra = n->extra,
+		.id = n->id,
+		.doc = n->res->data,
+		.sub = n->tp.attrs + 1,
+		.nsub = n->tp.nattrs ? n->tp.nattrs - 1 : 0,
+	};
 }
 
-/* An attachment's volume id, or NULL: not a string, or holding a NUL byte
- * (no id can: render_id()). */
-static const char *attached_id(const json_t *attachment)
+/* Files, directories and links that are not JSON keys: the member extras
+ * of the collection (service.h), and the entries below a directory one. */
+static int resolve_extra(struct project *p, const struct collection_def *c, struct node *n)
 {
-	const json_t *id = json_object_get(attachment, "id");
-	const char *s = json_string_value(id);
+	const struct member_extra *e = extra_find(c, n->tp.attrs[0]);
+	struct extra_entry ent = { .kind = EXTRA_FILE };
+	struct extra_ctx x;
+	int rc;
 
-	return s && *s && strlen(s) == json_string_length(id) ? s : NULL;
-}
-
-static bool volume_attached(const json_t *server, const char *vid)
-{
-	const json_t *a;
-	size_t i;
-
-	json_array_foreach(attached_volumes(server), i, a)
-	{
-		const char *id = attached_id(a);
-
-		if (id && !strcmp(id, vid))
-			return true;
-	}
-	return false;
-}
-
-/* A server's volumes/<id> points at the volume's directory: these are the
- * only ".." a link target holds; the id after them is a file name. */
-#define MODEL_VOLUME_LINK "../../../volumes/"
-
-/* The target of the link to volume @vid (an id, not yet encoded), malloc'd. */
-static char *volume_link(const char *vid)
-{
-	char *file = names_encode(vid), *link = NULL;
-
-	if (file && asprintf(&link, MODEL_VOLUME_LINK "%s", file) < 0)
-		link = NULL;
-	free(file);
-	return link;
-}
-
-/* The extra files a collection may list (src/services/), and what each is. */
-static const struct {
-	const char *name;
-	enum node_virt virt;
-	enum node_type type;
-	mode_t perm;
-} virt_files[] = {
-	{ "action", VIRT_ACTION, NODE_FILE, 0200 },
-	{ "console", VIRT_CONSOLE, NODE_FILE, 0444 },
-	{ "volumes", VIRT_VOLUMES, NODE_DIR, 0755 },
-	{ "data", VIRT_DATA, NODE_FILE, 0444 },
-};
-
-/* Which of virt_files @name is, if @c has it (src/services/), or -1. */
-static int virt_find(const struct collection_def *c, const char *name)
-{
-	for (const char *const *f = c->extra_files; f && *f; f++) {
-		if (strcmp(*f, name))
-			continue;
-		for (size_t i = 0; i < ARRAY_SIZE(virt_files); i++)
-			if (!strcmp(virt_files[i].name, name))
-				return (int)i;
-	}
-	return -1;
-}
-
-/* Virtual files of a resource directory: not JSON keys. */
-static int resolve_virtual(struct project *p, const struct collection_def *c, struct node *n)
-{
-	const struct tree_path *tp = &n->tp;
-	const json_t *doc = n->res->data;
-	int i = virt_find(c, tp->attrs[0]);
-	char *vid = NULL, err[256];
-
-	if (i < 0)
+	if (!e || (e->flags & EXTRA_ON_KEY))
 		return -ENOENT;
-	n->virt = virt_files[i].virt;
-	n->type = virt_files[i].type;
-	n->perm = virt_files[i].perm;
-	if (tp->nattrs == 1)
-		return 0;
-	if (n->virt != VIRT_VOLUMES || tp->nattrs != 2)
-		return -ENOENT;
-	/* volumes/<volume>: an attached volume, by id, or by name as
-	 * `ln -s ../../../volumes/data1 volumes/data1` names it. */
-	if (!volume_attached(doc, tp->attrs[1])) {
-		if (!p ||
-		    model_find_ref(p, collection_find("volumes"), tp->attrs[1], &vid, err,
-				   sizeof(err)) ||
-		    !volume_attached(doc, vid)) {
-			free(vid);
+	n->extra = e;
+	n->perm = e->mode;
+	model_extra_ctx(p, n, &x);
+	if (n->tp.nattrs == 1) {
+		ent.kind = e->kind;
+		if (e->kind == EXTRA_LINK)
+			rc = e->target ? e->target(&x, &ent.link) : -EIO;
+		else
+			rc = 0;
+	} else {
+		if (e->kind != EXTRA_DIR || !e->lookup)
 			return -ENOENT;
-		}
+		rc = e->lookup(&x, &ent);
 	}
-	n->type = NODE_LINK;
-	n->link = volume_link(vid ? vid : tp->attrs[1]);
-	free(vid);
-	return n->link ? 0 : -ENOMEM;
+	if (rc) {
+		free(ent.link);
+		n->extra = NULL;
+		return rc;
+	}
+	n->type = ent.kind == EXTRA_DIR ? NODE_DIR : ent.kind == EXTRA_LINK ? NODE_LINK : NODE_FILE;
+	n->link = ent.link;
+	/* An entry below the extra: its own mode, or the defaults. */
+	if (n->tp.nattrs > 1 && ent.mode)
+		n->perm = ent.mode;
+	else if (n->tp.nattrs > 1 && n->type == NODE_FILE)
+		n->perm = e->store ? 0644 : 0444;
+	if (n->type == NODE_LINK && !n->link)
+		return -EIO;
+	return 0;
 }
 
 /* @n's document, a summary, becomes the member's full one (one GET, cached). */
@@ -619,13 +597,13 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	case TREE_COLLECTION:
 		n->perm = collection_perm(c);
-		rc = p->sess->endpoint[c->service] ? 0 : -ENOENT;
+		rc = session_endpoint(p->sess, c->service) ? 0 : -ENOENT;
 		goto out;
 	case TREE_ENTRY:
 	case TREE_ATTR:
 		break;
 	}
-	if (!p->sess->endpoint[c->service]) {
+	if (!session_endpoint(p->sess, c->service)) {
 		rc = -ENOENT;
 		goto out;
 	}
@@ -633,7 +611,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	 * the cloud has the resource: the kernel holds it as one. */
 	if (n->tp.kind == TREE_ENTRY && model_pending_has(p, path)) {
 		n->type = NODE_FILE;
-		n->virt = VIRT_PENDING;
+		n->pending = true;
 		n->perm = 0644;
 		goto out;
 	}
@@ -672,7 +650,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	/* A summary answers the files it has; the rest is the member's GET. */
 	if (n->summary &&
 	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) ||
-	     (!json_object_get(doc, n->tp.attrs[0]) && virt_find(c, n->tp.attrs[0]) < 0))) {
+	     !json_object_get(doc, n->tp.attrs[0]))) {
 		rc = node_full(p, n);
 		if (rc)
 			goto out;
@@ -686,11 +664,11 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	}
 	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
-		rc = notdir ? -ENOTDIR : resolve_virtual(p, c, n);
-		if (rc == -ENOENT && is_writable_attr(c, n->tp.attrs, n->tp.nattrs) &&
+		rc = notdir ? -ENOTDIR : resolve_extra(p, c, n);
+		if (rc == -ENOENT && can_create_attr(c, n->tp.attrs, n->tp.nattrs) &&
 		    model_pending_has(p, path)) {
 			n->type = NODE_FILE;
-			n->virt = VIRT_PENDING;
+			n->pending = true;
 			n->perm = 0644;
 			rc = 0;
 		}
@@ -722,7 +700,8 @@ int model_source(struct project *p, const char *path, struct cache_val **text)
 	name = tp.entry;
 	rc = -ENODATA;
 	/* resolve_cached()'s first step, never its fetches */
-	if (tp.kind == TREE_ATTR && !tp.entry_is_file && p->sess->endpoint[tp.coll->service] &&
+	if (tp.kind == TREE_ATTR && !tp.entry_is_file &&
+	    session_endpoint(p->sess, tp.coll->service) &&
 	    cached_member(p, tp.coll, &name, alias, text) == 0)
 		rc = 0;
 	tree_path_free(&tp);
@@ -731,32 +710,42 @@ int model_source(struct project *p, const char *path, struct cache_val **text)
 
 /* ---- contents --------------------------------------------------------- */
 
-static int node_contents(struct project *p, const struct node *n, struct buf *out)
+/* What an extra's file shows: through the cache when the extra says so. */
+static int extra_contents(struct project *p, const struct node *n, struct buf *out)
 {
+	const struct member_extra *e = n->extra;
+	const struct buf *b;
 	struct cache_val *v;
-	const json_t *o;
+	struct extra_ctx x;
 	int rc;
 
+	if (e->flags & EXTRA_STREAM)
+		return -EOPNOTSUPP; /* streamed (stream.c), never snapshotted */
+	if (!e->show)
+		return 0;
+	model_extra_ctx(p, n, &x);
+	if (!(e->flags & EXTRA_CACHED) || x.nsub)
+		return e->show(&x, out);
+	rc = model_get_shown(p, &x, &v);
+	if (rc)
+		return rc;
+	b = v->data;
+	rc = buf_add(out, b->data, b->len);
+	cache_val_unref(v);
+	return rc;
+}
+
+static int node_contents(struct project *p, const struct node *n, struct buf *out)
+{
 	if (n->ctl)
 		return n->ctl->render ? n->ctl->render(p, out) : 0;
 	if (n->is_doc)
 		return render_document(n->res->data, out);
-	switch (n->virt) {
-	case VIRT_NONE:
-		return render_value(n->value, out);
-	case VIRT_CONSOLE:
-		rc = model_get_console(p, n->tp.coll, n->id, &v);
-		if (rc)
-			return rc;
-		o = json_object_get(v->data, "output");
-		rc = buf_add(out, json_string_value(o), json_string_length(o));
-		cache_val_unref(v);
-		return rc;
-	case VIRT_DATA:
-		return -EOPNOTSUPP; /* streamed by the FUSE layer, never snapshotted */
-	default:
+	if (n->extra)
+		return extra_contents(p, n, out);
+	if (n->pending)
 		return 0;
-	}
+	return render_value(n->value, out);
 }
 
 uint64_t model_version(const void *data, size_t len)
@@ -767,7 +756,7 @@ uint64_t model_version(const void *data, size_t len)
 /* Read-only files rendered from documents get a version (see model.h). */
 static bool is_versioned(const struct node *n)
 {
-	return !n->ctl && n->virt == VIRT_NONE && !(n->perm & 0222);
+	return !n->ctl && !n->extra && !n->pending && !(n->perm & 0222);
 }
 
 static int node_stat(struct project *p, const struct node *n, struct stat *st,
@@ -793,13 +782,16 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	case NODE_FILE:
 		st->st_mode = S_IFREG | n->perm;
 		st->st_nlink = 1;
-		if (n->virt == VIRT_DATA) {
-			const json_t *size = json_object_get(n->res->data, "size");
+		if (n->extra && n->extra->size) {
+			struct extra_ctx x;
+			int64_t size = 0;
 
-			st->st_size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
+			model_extra_ctx(p, n, &x);
+			rc = n->extra->size(&x, &size);
+			st->st_size = (off_t)size;
 			break;
 		}
-		if (n->virt == VIRT_ACTION || n->virt == VIRT_PENDING)
+		if (n->pending || (n->extra && !n->extra->show))
 			break;
 		buf_init(&b, CFS_MAX_BODY);
 		rc = node_contents(p, n, &b);
@@ -820,7 +812,8 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize = n->virt == VIRT_DATA || n->virt == VIRT_PENDING ? 1 << 20 : 4096;
+	st->st_blksize =
+		n->pending || (n->extra && (n->extra->flags & EXTRA_STREAM)) ? 1 << 20 : 4096;
 	return rc;
 }
 
@@ -933,7 +926,7 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 	for (const struct collection_def *c = collection_next(NULL); !rc && c;
 	     c = collection_next(c)) {
 		dir_stat(p, &st, p->mount_time_s, collection_perm(c));
-		if (p->sess->endpoint[c->service])
+		if (session_endpoint(p->sess, c->service))
 			rc = fill(ctx, c->name, &st);
 	}
 	return fill_result(rc);
@@ -994,36 +987,48 @@ static int readdir_collection(struct project *p, const struct collection_def *c,
 	return fill_result(rc);
 }
 
-/* Attached volumes, as links to their directories. */
-static int readdir_volumes(struct project *p, const struct node *n, model_fill_fn fill, void *ctx)
+struct extra_fill {
+	struct project *p;
+	const struct node *n;
+	model_fill_fn fill;
+	void *ctx;
+};
+
+/* An extra directory's entry, as the kernel sees it. */
+static int fill_extra(void *arg, const char *name, enum extra_kind kind, const char *link)
 {
-	const json_t *a;
-	size_t i;
-	int rc = 0;
+	struct extra_fill *f = arg;
+	struct stat st = { .st_nlink = 1 };
 
-	json_array_foreach(attached_volumes(n->res->data), i, a)
-	{
-		const char *vid = attached_id(a);
-		struct stat st = { .st_mode = S_IFLNK | 0777, .st_nlink = 1 };
-		char *file;
-
-		if (!vid)
-			continue;
-		file = names_encode(vid);
-		if (!file) {
-			rc = -ENOMEM;
-			break;
-		}
-		st.st_uid = p->uid;
-		st.st_gid = p->gid;
-		st.st_size = (off_t)(strlen(MODEL_VOLUME_LINK) + strlen(file));
-		st.st_mtime = (time_t)n->mtime_s;
-		rc = fill(ctx, file, &st);
-		free(file);
-		if (rc)
-			break;
+	st.st_uid = f->p->uid;
+	st.st_gid = f->p->gid;
+	st.st_mtime = (time_t)f->n->mtime_s;
+	switch (kind) {
+	case EXTRA_LINK:
+		st.st_mode = S_IFLNK | 0777;
+		st.st_size = link ? (off_t)strlen(link) : 0;
+		break;
+	case EXTRA_DIR:
+		st.st_mode = S_IFDIR | f->n->extra->mode;
+		st.st_nlink = 2;
+		break;
+	case EXTRA_FILE:
+		/* Its size is known to a lookup. */
+		return fill_encoded(f->fill, f->ctx, name, NULL);
 	}
-	return fill_result(rc);
+	return fill_encoded(f->fill, f->ctx, name, &st);
+}
+
+/* The entries of an extra directory, from its readdir hook. */
+static int readdir_extra(struct project *p, const struct node *n, model_fill_fn fill, void *ctx)
+{
+	struct extra_fill f = { p, n, fill, ctx };
+	struct extra_ctx x;
+
+	if (!n->extra->readdir)
+		return 0;
+	model_extra_ctx(p, n, &x);
+	return fill_result(n->extra->readdir(&x, fill_extra, &f));
 }
 
 /* Children of a resource directory or of an object inside it. */
@@ -1040,7 +1045,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	if (nparent >= TREE_MAX_DEPTH)
 		return -ENAMETOOLONG;
 	if (!n->value) {
-		const char *const *virt = c->extra_files;
+		const struct member_extra *e = c->extras;
 
 		child.is_doc = true;
 		child.type = NODE_FILE;
@@ -1050,21 +1055,23 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			rc = fill(ctx, MODEL_DOC_FILE, &st);
 		child.is_doc = false;
 		render_id(n->res->data, c->id_field, child.id, sizeof(child.id));
-		for (; !rc && virt && *virt; virt++) {
+		for (; !rc && e && e->name; e++) {
 			struct node vn = child;
-			char *attrs[1] = { (char *)*virt };
+			char *attrs[1] = { (char *)e->name };
 
+			if (e->flags & EXTRA_ON_KEY)
+				continue; /* listed as the key it is */
 			vn.tp.attrs[0] = attrs[0];
 			vn.tp.nattrs = 1;
-			if (resolve_virtual(NULL, c, &vn))
+			if (resolve_extra(p, c, &vn))
 				continue;
-			/* The console is fetched on read, not to list a directory:
-			 * its size is only known to a lookup. */
-			if (vn.virt != VIRT_CONSOLE)
+			/* A lazy extra is fetched on read, not to list a
+			 * directory: its size is only known to a lookup. */
+			if (!(e->flags & EXTRA_LAZY))
 				rc = node_stat(p, &vn, &st, NULL);
 			free(vn.link);
 			if (!rc)
-				rc = fill(ctx, *virt, vn.virt == VIRT_CONSOLE ? NULL : &st);
+				rc = fill(ctx, e->name, (e->flags & EXTRA_LAZY) ? NULL : &st);
 		}
 	}
 	json_object_foreach((json_t *)obj, key, v)
@@ -1107,8 +1114,8 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
-		if (n.virt == VIRT_VOLUMES)
-			rc = readdir_volumes(p, &n, fill, ctx);
+		if (n.extra)
+			rc = readdir_extra(p, &n, fill, ctx);
 		else if (n.summary && (rc = node_full(p, &n)))
 			break;
 		else

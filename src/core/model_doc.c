@@ -19,8 +19,6 @@
 #include "cloudfs/render.h"
 #include "model_int.h"
 
-#define MODEL_CONSOLE_LINES 1000
-
 static void json_destroy(void *data)
 {
 	json_decref(data);
@@ -34,6 +32,12 @@ static void listing_destroy(void *data)
 		cache_val_unref(l->m[i]);
 	free(l->m);
 	free(l);
+}
+
+void model_extra_key(char *key, size_t n, const struct collection_def *c, const char *id,
+		     const struct member_extra *e)
+{
+	snprintf(key, n, "X:%s/%s/%s", c->name, id, e->name);
 }
 
 void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
@@ -162,7 +166,6 @@ static void notify_object(struct project *p, char *path, const json_t *obj, int 
 static void notify_change(struct project *p, const struct collection_def *c, const struct cdoc *d,
 			  const json_t *doc, const struct cdoc *old)
 {
-	static const char *const extra[] = { MODEL_DOC_FILE, "data", "volumes" };
 	char path[PATH_MAX];
 	size_t len;
 
@@ -177,8 +180,17 @@ static void notify_change(struct project *p, const struct collection_def *c, con
 		return;
 	model_notify_attr(p, path);
 	len = strlen(path);
-	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
-		if (path_push(path, len, extra[i]))
+	if (path_push(path, len, MODEL_DOC_FILE))
+		model_notify_attr(p, path);
+	path[len] = '\0';
+	/* The extras whose stat follows the document (sizes, listings): not
+	 * a lazy one (fetched only when read), not a file with nothing to
+	 * show, not one over a key (notify_object() walks the keys). */
+	for (const struct member_extra *e = c->extras; e && e->name; e++) {
+		if ((e->flags & (EXTRA_LAZY | EXTRA_ON_KEY)) ||
+		    (e->kind == EXTRA_FILE && !e->show && !e->size))
+			continue;
+		if (path_push(path, len, e->name))
 			model_notify_attr(p, path);
 		path[len] = '\0';
 	}
@@ -404,36 +416,44 @@ int model_get_full(struct project *p, const struct collection_def *c, const char
 	return rc;
 }
 
-static int fetch_console(void *arg, struct cache_val **out, int64_t *ttl_ms)
+static void buf_destroy(void *data)
 {
-	struct fetch *f = arg;
-	char *path = api_item_path(f->c, f->id, "action", NULL);
-	json_t *body, *answer = NULL;
+	buf_free(data);
+	free(data);
+}
+
+struct show {
+	struct project *p;
+	const struct extra_ctx *x;
+};
+
+/* Runs the show hook for the cache: the bytes become the cached value. */
+static int fetch_shown(void *arg, struct cache_val **out, int64_t *ttl_ms)
+{
+	struct show *f = arg;
+	struct buf *b = malloc(sizeof(*b));
 	int rc;
 
 	(void)ttl_ms;
-	body = json_pack("{s{si}}", "os-getConsoleOutput", "length", MODEL_CONSOLE_LINES);
-	rc = path && body
-		     ? api_send_json(f->p->sess, f->c->service, "POST", path, body, NULL, &answer)
-		     : -ENOMEM;
-	json_decref(body);
-	free(path);
-	if (rc)
+	if (!b)
+		return -ENOMEM;
+	buf_init(b, CFS_MAX_BODY);
+	rc = f->x->extra->show(f->x, b);
+	if (rc) {
+		buf_destroy(b);
 		return rc;
-	if (!json_is_string(json_object_get(answer, "output"))) {
-		json_decref(answer);
-		return -EIO;
 	}
-	*out = cache_val_new(answer, json_destroy);
+	*out = cache_val_new(b, buf_destroy);
+	if (!*out)
+		buf_destroy(b);
 	return *out ? 0 : -ENOMEM;
 }
 
-int model_get_console(struct project *p, const struct collection_def *c, const char *id,
-		      struct cache_val **out)
+int model_get_shown(struct project *p, const struct extra_ctx *x, struct cache_val **out)
 {
-	struct fetch f = { p, c, id, NULL };
+	struct show f = { p, x };
 	char key[MODEL_ID_MAX + 64];
 
-	model_res_key(key, sizeof(key), "C", c, id);
-	return cache_get(p->cache, key, fetch_console, &f, p->ttl_ms, 0, out);
+	model_extra_key(key, sizeof(key), x->coll, x->id, x->extra);
+	return cache_get(p->cache, key, fetch_shown, &f, p->ttl_ms, 0, out);
 }

@@ -20,16 +20,6 @@ enum node_type {
 	NODE_LINK
 };
 
-/* Files and directories that are not JSON keys. */
-enum node_virt {
-	VIRT_NONE,
-	VIRT_ACTION, /* servers/<id>/action */
-	VIRT_CONSOLE, /* servers/<id>/console */
-	VIRT_VOLUMES, /* servers/<id>/volumes/ and its links */
-	VIRT_DATA, /* images/<id>/data */
-	VIRT_PENDING, /* a file being written that the cloud does not have yet */
-};
-
 struct ctl_def {
 	const char *name;
 	mode_t mode;
@@ -44,7 +34,10 @@ const struct ctl_def *model_ctl_find(const char *name);
 struct node {
 	struct tree_path tp;
 	enum node_type type;
-	enum node_virt virt;
+	/* A member extra (service.h) or an entry below one: attrs[0] names
+	 * it, attrs[1..] the entry. NULL for JSON keys. */
+	const struct member_extra *extra;
+	bool pending; /* a file being written that the cloud does not have yet */
 	struct cache_val *res; /* the resource document, for entries and below */
 	uint64_t source; /* serial of the cached text res was parsed from */
 	const json_t *value; /* attrs: borrowed from res */
@@ -82,6 +75,9 @@ struct listing {
  * the prefix of all of the collection's keys of that kind. */
 void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
 		   const char *id);
+/* The cache key of what extra @e of member @id shows: "X:<coll>/<id>/<e>". */
+void model_extra_key(char *key, size_t n, const struct collection_def *c, const char *id,
+		     const struct member_extra *e);
 /* The document of a cdoc value, parsed: a new reference to a value holding
  * a json_t (shared, read-only). */
 int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **out);
@@ -94,9 +90,11 @@ int model_get_item(struct project *p, const struct collection_def *c, const char
 int model_get_full(struct project *p, const struct collection_def *c, const char *id,
 		   struct cache_val **out);
 
-/* A server's console log (cached; a json_t value with "output"). */
-int model_get_console(struct project *p, const struct collection_def *c, const char *id,
-		      struct cache_val **out);
+/* What @x->extra's show() gives, cached with the member (EXTRA_CACHED):
+ * a value holding a struct buf. */
+int model_get_shown(struct project *p, const struct extra_ctx *x, struct cache_val **out);
+/* The hook context of node @n (an extra or below one). */
+void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *x);
 
 int model_resolve(struct project *p, const char *path, struct node *n);
 void model_node_release(struct node *n);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Filesystem core, changing side: create, update, metadata, actions,
- * attach/detach, delete. Layer: below fs.c, above api. Each change is one
+ * Filesystem core, changing side: create, update, delete, and the writes,
+ * links and removals of member extras (their hooks, service.h). Layer: below fs.c, above api. Each change is one
  * API call; afterwards the touched resource and its listing are forgotten
  * (or learnt from the answer), so nothing stale is served.
  */
@@ -15,6 +15,9 @@
 #include "cloudfs/render.h"
 #include "cloudfs/spec.h"
 #include "model_int.h"
+
+static const struct member_extra *entry_extra(struct node *n);
+static int model_extra_mkdir(struct project *p, const char *path);
 
 /* The node of @path's directory. */
 static int resolve_parent(struct project *p, const char *path, struct node *n)
@@ -32,10 +35,19 @@ static int resolve_parent(struct project *p, const char *path, struct node *n)
 	return rc;
 }
 
-static bool is_metadata_key(const struct tree_path *tp)
+/* The extra whose store() takes a file at @tp that may not exist yet: a
+ * key of a writable EXTRA_ON_KEY object, or an entry of an extra
+ * directory that stores. NULL otherwise. */
+static const struct member_extra *store_extra(const struct tree_path *tp)
 {
-	return tp->kind == TREE_ATTR && tp->coll->metadata && tp->nattrs == 2 &&
-	       !strcmp(tp->attrs[0], "metadata");
+	const struct member_extra *e;
+
+	if (tp->kind != TREE_ATTR || tp->nattrs < 2)
+		return NULL;
+	e = extra_find(tp->coll, tp->attrs[0]);
+	if (!e || e->kind != EXTRA_DIR || !e->store)
+		return NULL;
+	return !(e->flags & EXTRA_ON_KEY) || tp->nattrs == 2 ? e : NULL;
 }
 
 /* tree_parse() of a name to be made: where the tree has no place for one
@@ -71,8 +83,8 @@ static int new_file_kind(const struct tree_path *tp, enum model_wkind *kind)
 		*kind = MODEL_W_SPEC;
 		return 0;
 	}
-	if (is_metadata_key(tp)) {
-		*kind = MODEL_W_META;
+	if (store_extra(tp)) {
+		*kind = MODEL_W_EXTRA;
 		return 0;
 	}
 	return -EACCES;
@@ -93,7 +105,7 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	int rc = model_resolve(p, path, &n);
 
 	if (!rc) {
-		bool pending = n.virt == VIRT_PENDING;
+		bool pending = n.pending;
 
 		model_node_release(&n);
 		return pending ? pending_busy(path) : -EEXIST;
@@ -129,12 +141,12 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 		rc = n.type == NODE_DIR ? -EISDIR : -EACCES;
 	else if (n.ctl)
 		*kind = MODEL_W_CTL;
-	else if (n.virt == VIRT_ACTION)
-		*kind = MODEL_W_ACTION;
-	else if (n.virt == VIRT_PENDING)
+	else if (n.pending)
 		rc = pending_busy(path); /* its creator alone writes it */
+	else if (n.extra)
+		*kind = n.extra->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
 	else
-		*kind = is_metadata_key(&n.tp) ? MODEL_W_META : MODEL_W_ATTR;
+		*kind = store_extra(&n.tp) ? MODEL_W_EXTRA : MODEL_W_ATTR;
 	model_node_release(&n);
 	return rc;
 }
@@ -191,7 +203,7 @@ int model_mkdir(struct project *p, const char *path)
 	if (rc)
 		return rc;
 	if (tp.kind != TREE_ENTRY) {
-		rc = -EPERM;
+		rc = tp.kind == TREE_ATTR ? model_extra_mkdir(p, path) : -EPERM;
 	} else if (!tp.coll->mkdir_creates) {
 		log_cloud_error("mkdir %s: %s need a spec; write it with: cat > %s", path,
 				tp.coll->name, path);
@@ -244,64 +256,24 @@ out:
 	return rc;
 }
 
-static int set_metadata(struct project *p, const struct node *n, const char *text, size_t len)
+/* ---- extras' files ----------------------------------------------------- */
+
+/* One store of @n's extra, with what it needs to know. */
+static int store(struct project *p, const struct node *n, const char *data, size_t len)
 {
-	const struct collection_def *c = n->tp.coll;
-	const char *key = n->tp.attrs[1];
-	char *path = api_item_path(c, n->id, "metadata", key);
-	json_t *body = NULL;
-	int rc = -ENOMEM;
-
-	if (len && text[len - 1] == '\n')
-		len--;
-	if (!names_is_utf8(text, len) || memchr(text, '\0', len)) {
-		log_cloud_error("%s/%s/metadata/%s: a value must be UTF-8 text without NUL bytes",
-				c->name, n->id, key);
-		rc = -EINVAL;
-		goto out;
-	}
-	body = json_pack("{s{ss#}}", "meta", key, text, (int)len);
-	if (!path || !body)
-		goto out;
-	rc = api_send_json(p->sess, c->service, "PUT", path, body, NULL, NULL);
-	model_forget(p, c, n->id);
-out:
-	json_decref(body);
-	free(path);
-	return rc;
-}
-
-/* ---- actions (the collection's verbs) ---------------------------------- */
-
-static int run_action(struct project *p, const struct node *n, const char *line)
-{
-	const struct collection_def *c = n->tp.coll;
-	const struct action_verb *v = NULL;
-	char *path;
-	json_t *body;
+	struct extra_ctx x;
 	int rc;
 
-	for (const struct action_verb *a = c->actions; a && a->word && !v; a++)
-		if (!strcmp(a->word, line))
-			v = a;
-	if (!v || !c->action_path) {
-		log_cloud_error("%s/%s/action: unknown action '%.64s' (%s)", c->name, n->id, line,
-				c->actions_help ? c->actions_help : "none");
-		return -EINVAL;
-	}
-	path = api_item_path(c, n->id, c->action_path, NULL);
-	body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
-			  : json_pack("{sn}", v->action);
-	rc = path && body ? api_send_json(p->sess, c->service, "POST", path, body, NULL, NULL)
-			  : -ENOMEM;
-	model_forget(p, n->tp.coll, n->id);
-	json_decref(body);
-	free(path);
+	if (!n->extra || !n->extra->store)
+		return -EACCES;
+	model_extra_ctx(p, n, &x);
+	rc = n->extra->store(&x, data, len);
 	return rc;
 }
 
-/* Runs each non-empty line; stops at the first failure. */
-static int run_lines(struct project *p, const struct node *n, const char *data, size_t len)
+/* Stores each non-empty line (trailing blanks cut); stops at the first
+ * failure. */
+static int store_lines(struct project *p, const struct node *n, const char *data, size_t len)
 {
 	char line[128];
 	int rc = 0;
@@ -317,7 +289,7 @@ static int run_lines(struct project *p, const struct node *n, const char *data, 
 		memcpy(line, data, l);
 		line[l] = '\0';
 		if (l)
-			rc = run_action(p, n, line);
+			rc = store(p, n, line, l);
 		if (!nl)
 			break;
 		len -= (size_t)(nl - data) + 1;
@@ -344,12 +316,12 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 		return rc;
 	}
 	rc = model_resolve(p, path, &n);
-	if (kind == MODEL_W_META && rc == 0 && n.virt == VIRT_PENDING) {
+	if (kind == MODEL_W_EXTRA && rc == 0 && n.pending) {
 		model_node_release(&n);
 		rc = -ENOENT;
 	}
-	if (rc == -ENOENT && kind == MODEL_W_META) {
-		/* A new key: resolve its resource through the metadata dir. */
+	if (rc == -ENOENT && kind == MODEL_W_EXTRA) {
+		/* A new file: resolve its member through its directory. */
 		rc = resolve_parent(p, path, &n);
 		if (!rc) {
 			tree_path_free(&n.tp);
@@ -358,15 +330,17 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 	}
 	if (rc)
 		return rc;
+	if (kind == MODEL_W_EXTRA && !n.extra)
+		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:
 		rc = update_attr(p, &n, data, len);
 		break;
-	case MODEL_W_META:
-		rc = set_metadata(p, &n, data, len);
+	case MODEL_W_EXTRA:
+		rc = store(p, &n, data, len);
 		break;
-	case MODEL_W_ACTION:
-		rc = run_lines(p, &n, data, len);
+	case MODEL_W_LINES:
+		rc = store_lines(p, &n, data, len);
 		break;
 	case MODEL_W_CTL:
 		rc = n.ctl && n.ctl->write ? n.ctl->write(p, data, len) : -EACCES;
@@ -394,7 +368,15 @@ int model_rmdir(struct project *p, const char *path)
 		goto out;
 	}
 	if (n.tp.kind != TREE_ENTRY) {
-		rc = n.type == NODE_DIR ? -EPERM : -ENOTDIR;
+		const struct member_extra *e = entry_extra(&n);
+		struct extra_ctx x;
+
+		if (e && e->rmdir && n.type == NODE_DIR) {
+			model_extra_ctx(p, &n, &x);
+			rc = e->rmdir(&x);
+		} else {
+			rc = n.type == NODE_DIR ? -EPERM : -ENOTDIR;
+		}
 		goto out;
 	}
 	url = api_item_path(n.tp.coll, n.id, NULL, NULL);
@@ -417,84 +399,91 @@ out:
 	return rc;
 }
 
-/* Attachments name volumes by id, in this collection. */
-static const struct collection_def *volumes_coll(void)
+/* The extra below which @n is an entry (links, keys of an EXTRA_ON_KEY
+ * object, files and directories of an extra directory), or NULL. */
+static const struct member_extra *entry_extra(struct node *n)
 {
-	return collection_find("volumes");
-}
+	const struct member_extra *e;
 
-static void forget_attachment(struct project *p, const struct node *n, const char *vid)
-{
-	model_forget(p, n->tp.coll, n->id);
-	model_forget(p, volumes_coll(), vid);
+	if (n->tp.kind != TREE_ATTR || n->tp.nattrs < 2)
+		return NULL;
+	e = n->extra ? n->extra : extra_find(n->tp.coll, n->tp.attrs[0]);
+	if (e && (e->flags & EXTRA_ON_KEY) && n->tp.nattrs != 2)
+		return NULL;
+	n->extra = e;
+	return e;
 }
 
 int model_unlink(struct project *p, const char *path)
 {
-	char *url = NULL;
+	const struct member_extra *e;
+	struct extra_ctx x;
 	struct node n;
 	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc;
-	if (n.virt == VIRT_VOLUMES && n.type == NODE_LINK) {
-		url = api_item_path(n.tp.coll, n.id, "os-volume_attachments", n.tp.attrs[1]);
-		rc = url ? api_send(p->sess, SVC_COMPUTE, "DELETE", url, NULL, NULL) : -ENOMEM;
-		forget_attachment(p, &n, n.tp.attrs[1]);
-	} else if (is_metadata_key(&n.tp) && n.type == NODE_FILE) {
-		url = api_item_path(n.tp.coll, n.id, "metadata", n.tp.attrs[1]);
-		rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL)
-			 : -ENOMEM;
-		model_forget(p, n.tp.coll, n.id);
+	e = entry_extra(&n);
+	if (e && e->unlink && n.type != NODE_DIR) {
+		model_extra_ctx(p, &n, &x);
+		rc = e->unlink(&x);
 	} else {
 		rc = n.type == NODE_DIR ? -EISDIR : -EPERM;
 	}
-	free(url);
 	model_node_release(&n);
+	return rc;
+}
+
+/* The node of @path, not there yet, in an extra directory that makes
+ * entries (@want_link: with link, else with mkdir). -EPERM where nothing can be made. */
+static int new_entry(struct project *p, const char *path, bool want_link, struct node *n)
+{
+	const struct member_extra *e;
+	struct tree_path tp;
+	int rc = parse_new(path, &tp);
+
+	if (rc)
+		return rc;
+	e = tp.kind == TREE_ATTR && tp.nattrs >= 2 ? extra_find(tp.coll, tp.attrs[0]) : NULL;
+	tree_path_free(&tp);
+	if (!e || e->kind != EXTRA_DIR || (e->flags & EXTRA_ON_KEY) ||
+	    !(want_link ? e->link != NULL : e->mkdir != NULL))
+		return -EPERM;
+	rc = resolve_parent(p, path, n);
+	if (rc)
+		return rc;
+	tree_path_free(&n->tp);
+	rc = tree_parse(path, &n->tp);
+	n->extra = e;
+	if (rc)
+		model_node_release(n);
 	return rc;
 }
 
 int model_symlink(struct project *p, const char *target, const char *path)
 {
-	char err[512] = "", *vid = NULL, *url = NULL, *ref;
-	const char *last = strrchr(target, '/');
-	struct tree_path tp;
+	struct extra_ctx x;
 	struct node n;
-	json_t *body = NULL;
-	int rc;
+	int rc = new_entry(p, path, true, &n);
 
-	rc = parse_new(path, &tp);
 	if (rc)
 		return rc;
-	if (tp.kind != TREE_ATTR || strcmp(tp.coll->name, "servers") || tp.nattrs != 2 ||
-	    strcmp(tp.attrs[0], "volumes")) {
-		tree_path_free(&tp);
-		return -EPERM;
-	}
-	tree_path_free(&tp);
-	rc = resolve_parent(p, path, &n);
+	model_extra_ctx(p, &n, &x);
+	rc = n.extra->link(&x, target);
+	model_node_release(&n);
+	return rc;
+}
+
+static int model_extra_mkdir(struct project *p, const char *path)
+{
+	struct extra_ctx x;
+	struct node n;
+	int rc = new_entry(p, path, false, &n);
+
 	if (rc)
 		return rc;
-	ref = names_decode(last ? last + 1 : target);
-	if (!ref) {
-		rc = -EINVAL;
-		goto out;
-	}
-	rc = model_find_ref(p, volumes_coll(), ref, &vid, err, sizeof(err));
-	if (rc) {
-		log_cloud_error("attach %s to servers/%s: %s", target, n.id, err);
-		goto out;
-	}
-	url = api_item_path(n.tp.coll, n.id, "os-volume_attachments", NULL);
-	body = json_pack("{s{ss}}", "volumeAttachment", "volumeId", vid);
-	rc = url && body ? api_send_json(p->sess, SVC_COMPUTE, "POST", url, body, NULL, NULL)
-			 : -ENOMEM;
-	forget_attachment(p, &n, vid);
-out:
-	json_decref(body);
-	free(url);
-	free(vid);
-	free(ref);
+	model_extra_ctx(p, &n, &x);
+	rc = n.extra->mkdir(&x);
 	model_node_release(&n);
 	return rc;
 }

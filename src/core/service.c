@@ -25,12 +25,21 @@ bool service_field_in(const json_t *doc, const char *field, const char *const *w
 	return false;
 }
 
+size_t service_index(const struct service_def *svc)
+{
+	size_t i = 0;
+
+	while (i < n_services && services[i] != svc)
+		i++;
+	return i;
+}
+
 const struct collection_def *collection_next(const struct collection_def *c)
 {
-	size_t s = c ? (size_t)c->service : 0;
-	size_t i = c ? (size_t)(c - services[s]->collections) + 1 : 0;
+	size_t s = c ? service_index(c->service) : 0;
+	size_t i = c ? (size_t)(c - c->service->collections) + 1 : 0;
 
-	for (; s < SVC_COUNT; s++, i = 0)
+	for (; s < n_services; s++, i = 0)
 		if (i < services[s]->n_collections)
 			return &services[s]->collections[i];
 	return NULL;
@@ -41,5 +50,21 @@ const struct collection_def *collection_find(const char *name)
 	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
 		if (!strcmp(c->name, name))
 			return c;
+	return NULL;
+}
+
+const struct member_extra *extra_find(const struct collection_def *c, const char *name)
+{
+	for (const struct member_extra *e = c->extras; e && e->name; e++)
+		if (!strcmp(e->name, name))
+			return e;
+	return NULL;
+}
+
+const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line)
+{
+	for (const struct action_verb *a = verbs; a && a->word; a++)
+		if (!strcmp(a->word, line))
+			return a;
 	return NULL;
 }

@@ -151,12 +151,14 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 {
 	struct node n;
 	struct stream *s;
-	const json_t *size;
+	struct extra_ctx x;
+	int64_t size = 0;
 	int rc = model_resolve(p, path, &n);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
-	if (n.virt != VIRT_DATA) {
+	/* A member extra selects the streaming engine (EXTRA_STREAM). */
+	if (!n.extra || !(n.extra->flags & EXTRA_STREAM)) {
 		model_node_release(&n);
 		return -ENOTSUP;
 	}
@@ -164,7 +166,9 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 	if (!rc) {
 		s->c = n.tp.coll;
 		snprintf(s->id, sizeof(s->id), "%s", n.id);
-		size = json_object_get(n.res->data, "size");
+		model_extra_ctx(p, &n, &x);
+		if (n.extra->size && n.extra->size(&x, &size))
+			size = 0;
 		s->file_path = api_item_path(s->c, s->id, "file", NULL);
 		s->path = strdup(path);
 		if (!s->file_path || !s->path) {
@@ -172,7 +176,7 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 			model_node_release(&n);
 			return -ENOMEM;
 		}
-		s->size = json_is_integer(size) ? (off_t)json_integer_value(size) : 0;
+		s->size = (off_t)size;
 		want_digest(s, n.res->data);
 		*out = s;
 	}

@@ -829,7 +829,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  * ignore close(2) errors of builtins like echo). */
 static bool runs_per_line(enum model_wkind kind)
 {
-	return kind == MODEL_W_ACTION || kind == MODEL_W_CTL;
+	return kind == MODEL_W_LINES || kind == MODEL_W_CTL;
 }
 
 static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, size_t size,

@@ -10,8 +10,6 @@
 
 #include "cloudfs/http.h"
 
-/* True when the operation this thread serves was cancelled (Ctrl-C). */
-bool http_cancelled(void);
 /* CURLOPT_HEADERFUNCTION: keeps the headers cloudfs reads in a response. */
 size_t http_on_header(char *line, size_t size, size_t n, void *arg);
 /* The request's header list: no "Expect: 100-continue", then @first (or

@@ -4,9 +4,18 @@
  * and pagination styles follow the Nova API reference and the captured Zed
  * responses in the fixtures.
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <jansson.h>
 
-#include "cloudfs/service.h"
+#include "cloudfs/buf.h"
+#include "cloudfs/log.h"
+#include "cloudfs/names.h"
+#include "os_extras.h"
+
+extern const struct service_def service_compute;
 
 static const char *const compute_types[] = { "compute", NULL };
 /* Where OpenStack keeps a member's modification time. */
@@ -14,7 +23,6 @@ static const char *const compute_mtime[] = { "updated", "updated_at", "created",
 					     NULL };
 
 static const char *const server_rw[] = { "name", "accessIPv4", "accessIPv6", NULL };
-static const char *const server_files[] = { "action", "console", "volumes", NULL };
 /* Nova's own network shortcuts, passed on as they are. */
 static const char *const server_net_words[] = { "auto", "none", NULL };
 static const struct spec_rule server_spec[] = {
@@ -50,9 +58,190 @@ static const struct action_verb server_actions[] = {
 	{ "unshelve", "unshelve", NULL, NULL },	     { .word = NULL },
 };
 
+#define SERVER_ACTIONS_HELP                                                                 \
+	"reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, unlock, " \
+	"shelve, unshelve"
+
+/* servers/<id>/action: one verb per line, POSTed to <server>/action. */
+static int server_action_store(const struct extra_ctx *x, const char *line, size_t len)
+{
+	const struct action_verb *v = action_verb_find(server_actions, line);
+	json_t *body;
+	int rc;
+
+	(void)len;
+	if (!v) {
+		log_cloud_error("%s/%s/action: unknown action '%.64s' (%s)", x->coll->name, x->id,
+				line, SERVER_ACTIONS_HELP);
+		return -EINVAL;
+	}
+	body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
+			  : json_pack("{sn}", v->action);
+	rc = body ? extra_request(x, "POST", "action", NULL, body, NULL) : -ENOMEM;
+	extra_changed(x, NULL, x->id);
+	json_decref(body);
+	return rc;
+}
+
+/* The console log's last lines we ask for. */
+#define SERVER_CONSOLE_LINES 1000
+
+/* servers/<id>/console: os-getConsoleOutput (cached with the server). */
+static int server_console_show(const struct extra_ctx *x, struct buf *out)
+{
+	json_t *body, *answer = NULL;
+	const json_t *o;
+	int rc;
+
+	body = json_pack("{s{si}}", "os-getConsoleOutput", "length", SERVER_CONSOLE_LINES);
+	rc = body ? extra_request(x, "POST", "action", NULL, body, &answer) : -ENOMEM;
+	json_decref(body);
+	if (rc)
+		return rc;
+	o = json_object_get(answer, "output");
+	rc = json_is_string(o) ? buf_add(out, json_string_value(o), json_string_length(o)) : -EIO;
+	json_decref(answer);
+	return rc;
+}
+
+/* The volumes a server document says are attached. */
+static const json_t *attached_volumes(const json_t *server)
+{
+	return json_object_get(server, "os-extended-volumes:volumes_attached");
+}
+
+/* An attachment's volume id, or NULL: not a string, or holding a NUL byte
+ * (no id can). */
+static const char *attached_id(const json_t *attachment)
+{
+	const json_t *id = json_object_get(attachment, "id");
+	const char *s = json_string_value(id);
+
+	return s && *s && strlen(s) == json_string_length(id) ? s : NULL;
+}
+
+static bool volume_attached(const json_t *server, const char *vid)
+{
+	const json_t *a;
+	size_t i;
+
+	json_array_foreach(attached_volumes(server), i, a)
+	{
+		const char *id = attached_id(a);
+
+		if (id && !strcmp(id, vid))
+			return true;
+	}
+	return false;
+}
+
+/* servers/<id>/volumes/: the attached volumes, as links to them. */
+static int server_volumes_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
+{
+	const json_t *a;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(attached_volumes(x->doc), i, a)
+	{
+		const char *vid = attached_id(a);
+		struct extra_ctx child = *x;
+		char *sub[1] = { (char *)vid }, *link;
+
+		if (!vid)
+			continue;
+		child.sub = sub;
+		child.nsub = 1;
+		link = extra_link_to(&child, "volumes", vid);
+		rc = link ? fill(fill_ctx, vid, EXTRA_LINK, link) : -ENOMEM;
+		free(link);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+/* volumes/<volume>: an attached volume, by id, or by name as
+ * `ln -s ../../../volumes/data1 volumes/data1` names it. */
+static int server_volumes_lookup(const struct extra_ctx *x, struct extra_entry *e)
+{
+	char *vid = NULL, err[256];
+
+	if (x->nsub != 1)
+		return -ENOENT;
+	if (!volume_attached(x->doc, x->sub[0]) &&
+	    (extra_find_ref(x, "volumes", x->sub[0], &vid, err, sizeof(err)) ||
+	     !volume_attached(x->doc, vid))) {
+		free(vid);
+		return -ENOENT;
+	}
+	e->kind = EXTRA_LINK;
+	e->link = extra_link_to(x, "volumes", vid ? vid : x->sub[0]);
+	free(vid);
+	return e->link ? 0 : -ENOMEM;
+}
+
+/* ln -s <.../volumes/<ref>> servers/<id>/volumes/<any>: attach <ref>. */
+static int server_volumes_link(const struct extra_ctx *x, const char *target)
+{
+	const char *last = strrchr(target, '/');
+	char err[512] = "", *vid = NULL, *ref = names_decode(last ? last + 1 : target);
+	json_t *body = NULL;
+	int rc;
+
+	if (!ref)
+		return -EINVAL;
+	rc = extra_find_ref(x, "volumes", ref, &vid, err, sizeof(err));
+	if (rc) {
+		log_cloud_error("attach %s to servers/%s: %s", target, x->id, err);
+		goto out;
+	}
+	body = json_pack("{s{ss}}", "volumeAttachment", "volumeId", vid);
+	rc = body ? extra_request(x, "POST", "os-volume_attachments", NULL, body, NULL) : -ENOMEM;
+	extra_changed(x, NULL, x->id);
+	extra_changed(x, "volumes", vid);
+out:
+	json_decref(body);
+	free(vid);
+	free(ref);
+	return rc;
+}
+
+/* rm servers/<id>/volumes/<vid>: detach it. */
+static int server_volumes_unlink(const struct extra_ctx *x)
+{
+	int rc = extra_request(x, "DELETE", "os-volume_attachments", x->sub[0], NULL, NULL);
+
+	extra_changed(x, NULL, x->id);
+	extra_changed(x, "volumes", x->sub[0]);
+	return rc;
+}
+
+static const struct member_extra server_extras[] = {
+	{ .name = "action",
+	  .kind = EXTRA_FILE,
+	  .mode = 0200,
+	  .flags = EXTRA_LINES,
+	  .store = server_action_store },
+	{ .name = "console",
+	  .kind = EXTRA_FILE,
+	  .mode = 0444,
+	  .flags = EXTRA_CACHED | EXTRA_LAZY,
+	  .show = server_console_show },
+	{ .name = "volumes",
+	  .kind = EXTRA_DIR,
+	  .mode = 0755,
+	  .readdir = server_volumes_readdir,
+	  .lookup = server_volumes_lookup,
+	  .link = server_volumes_link,
+	  .unlink = server_volumes_unlink },
+	OS_METADATA_EXTRA,
+	{ .name = NULL },
+};
+
 static const struct collection_def compute_collections[] = {
 	{ .name = "servers",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/servers/detail",
 	  .item_path = "/servers",
 	  .list_key = "servers",
@@ -66,18 +255,12 @@ static const struct collection_def compute_collections[] = {
 	  .uuid_ids = true,
 	  .name_links = true,
 	  .can_create = true,
-	  .metadata = true,
 	  .writable = server_rw,
 	  .spec_rules = server_spec,
 	  .busy = server_busy,
-	  .extra_files = server_files,
-	  .actions = server_actions,
-	  .action_path = "action",
-	  .actions_help =
-		  "reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, "
-		  "unlock, shelve, unshelve" },
+	  .extras = server_extras },
 	{ .name = "flavors",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/flavors/detail",
 	  .item_path = "/flavors",
 	  .list_key = "flavors",
@@ -93,7 +276,7 @@ static const struct collection_def compute_collections[] = {
 	/* Nova 2.1 wraps every listed keypair in {"keypair": {...}} and pages
 	 * them only from microversion 2.35; a keypair is named, not numbered. */
 	{ .name = "keypairs",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/os-keypairs",
 	  .item_path = "/os-keypairs",
 	  .list_key = "keypairs",
@@ -109,7 +292,7 @@ static const struct collection_def compute_collections[] = {
 	/* Read-only. At microversion 2.1 the listing has no links (Nova pages
 	 * server groups by offset) and a group carries no timestamp. */
 	{ .name = "server_groups",
-	  .service = SVC_COMPUTE,
+	  .service = &service_compute,
 	  .list_path = "/os-server-groups",
 	  .item_path = "/os-server-groups",
 	  .list_key = "server_groups",
@@ -123,7 +306,6 @@ static const struct collection_def compute_collections[] = {
 };
 
 const struct service_def service_compute = {
-	.id = SVC_COMPUTE,
 	.name = "compute",
 	.types = compute_types,
 	SERVICE_ROWS(compute_collections),

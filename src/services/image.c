@@ -7,13 +7,33 @@
 
 #include "cloudfs/service.h"
 
+extern const struct service_def service_image;
+
 static const char *const image_types[] = { "image", NULL };
 /* Where OpenStack keeps a member's modification time. */
 static const char *const image_mtime[] = { "updated", "updated_at", "created", "created_at", NULL };
 
 static const char *const image_rw[] = { "name",	    "visibility", "min_ram",
 					"min_disk", "protected",  NULL };
-static const char *const image_files[] = { "data", NULL };
+
+/* images/<id>/data: its size is the document's; the core's streaming
+ * engine (src/core/stream.c) reads <item>/<id>/file with Range GETs. */
+static int image_data_size(const struct extra_ctx *x, int64_t *size)
+{
+	const json_t *v = json_object_get(x->doc, "size");
+
+	*size = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+	return 0;
+}
+
+static const struct member_extra image_extras[] = {
+	{ .name = "data",
+	  .kind = EXTRA_FILE,
+	  .mode = 0444,
+	  .flags = EXTRA_STREAM,
+	  .size = image_data_size },
+	{ .name = NULL },
+};
 
 static bool image_busy(const json_t *doc)
 {
@@ -27,7 +47,7 @@ static bool image_busy(const json_t *doc)
 static const struct collection_def image_collections[] = {
 	/* Glance: bare documents, a relative "next", JSON-patch updates. */
 	{ .name = "images",
-	  .service = SVC_IMAGE,
+	  .service = &service_image,
 	  .list_path = "/v2/images",
 	  .item_path = "/v2/images",
 	  .list_key = "images",
@@ -42,11 +62,10 @@ static const struct collection_def image_collections[] = {
 	  .upload = true,
 	  .writable = image_rw,
 	  .busy = image_busy,
-	  .extra_files = image_files },
+	  .extras = image_extras },
 };
 
 const struct service_def service_image = {
-	.id = SVC_IMAGE,
 	.name = "image",
 	.types = image_types,
 	.version_suffix = "/v2",

@@ -11,6 +11,8 @@
 
 #include "cloudfs/service.h"
 
+extern const struct service_def service_network;
+
 static const char *const network_types[] = { "network", NULL };
 /* Where OpenStack keeps a member's modification time. */
 static const char *const network_mtime[] = { "updated", "updated_at", "created", "created_at",
@@ -71,7 +73,7 @@ static bool neutron_busy(const json_t *doc)
 /* Neutron resources share one URL scheme and pagination. */
 #define NEUTRON(dir, path, key, wrap, rw, ...)                                                   \
 	{                                                                                        \
-		.name = dir, .service = SVC_NETWORK, .list_path = "/v2.0/" path,                 \
+		.name = dir, .service = &service_network, .list_path = "/v2.0/" path,            \
 		.item_path = "/v2.0/" path, .list_key = key, .item_key = wrap, .id_field = "id", \
 		.name_field = "name", .mtime_fields = network_mtime, .links_key = key "_links",  \
 		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,         \
@@ -92,7 +94,6 @@ static const struct collection_def network_collections[] = {
 };
 
 const struct service_def service_network = {
-	.id = SVC_NETWORK,
 	.name = "network",
 	.types = network_types,
 	.version_suffix = "/v2.0",

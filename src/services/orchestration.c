@@ -20,6 +20,8 @@
 
 #include "cloudfs/service.h"
 
+extern const struct service_def service_orchestration;
+
 static const char *const orchestration_types[] = { "orchestration", NULL };
 static const char *const stack_mtime[] = { "updated_time", "creation_time", NULL };
 
@@ -62,7 +64,7 @@ static const char *stack_failed(const json_t *doc)
 
 static const struct collection_def orchestration_collections[] = {
 	{ .name = "stacks",
-	  .service = SVC_ORCHESTRATION,
+	  .service = &service_orchestration,
 	  .list_path = "/stacks",
 	  .item_path = "/stacks",
 	  .list_key = "stacks",
@@ -87,7 +89,6 @@ static const struct collection_def orchestration_collections[] = {
 };
 
 const struct service_def service_orchestration = {
-	.id = SVC_ORCHESTRATION,
 	.name = "orchestration",
 	.types = orchestration_types,
 	SERVICE_ROWS(orchestration_collections),

@@ -6,7 +6,9 @@
  */
 #include <jansson.h>
 
-#include "cloudfs/service.h"
+#include "os_extras.h"
+
+extern const struct service_def service_volume;
 
 /* Zed catalogs carry both; openstacksdk prefers block-storage. */
 static const char *const volume_types[] = { "block-storage", "volumev3", "volume", NULL };
@@ -38,10 +40,15 @@ static bool cinder_busy(const json_t *doc)
 	return service_field_in(doc, "status", statuses);
 }
 
+static const struct member_extra volume_extras[] = {
+	OS_METADATA_EXTRA,
+	{ .name = NULL },
+};
+
 /* Cinder resources share one URL scheme and pagination. */
 #define CINDER(dir, path, key, wrap, rw, ...)                                                  \
 	{                                                                                      \
-		.name = dir, .service = SVC_VOLUME, .list_path = "/" path "/detail",           \
+		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",      \
 		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",    \
 		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links", \
 		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,       \
@@ -49,14 +56,13 @@ static bool cinder_busy(const json_t *doc)
 	}
 
 static const struct collection_def volume_collections[] = {
-	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .metadata = true,
+	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .extras = volume_extras,
 	       .spec_rules = volume_spec),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
 	       .spec_rules = snapshot_spec),
 };
 
 const struct service_def service_volume = {
-	.id = SVC_VOLUME,
 	.name = "block-storage",
 	.types = volume_types,
 	SERVICE_ROWS(volume_collections),

@@ -147,7 +147,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	config_init(&cfg);
 	sess.cfg = &cfg;
 	/* Never reached: every fetch is answered from the cache. */
-	for (int i = 0; i < SVC_COUNT; i++)
+	sess.endpoint = calloc(n_services, sizeof(*sess.endpoint));
+	for (size_t i = 0; sess.endpoint && i < n_services; i++)
 		sess.endpoint[i] = strdup("http://127.0.0.1:9/");
 	return 0;
 }

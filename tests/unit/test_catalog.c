@@ -15,6 +15,12 @@
 
 #define PROJECT "7c808b28bded4680839ac3a2f00d8a87"
 
+/* The catalog types of the service serving collection @coll. */
+static const char *const *types_of(const char *coll)
+{
+	return collection_find(coll)->service->types;
+}
+
 static int setup(void **state)
 {
 	json_t *doc = fixture_json("keystone-auth-tokens.json");
@@ -54,16 +60,14 @@ static void test_real_catalog(void **state)
 {
 	const json_t *cat = *state;
 
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", "RegionOne",
-		   "http://127.0.0.1:8774/v2.1");
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", NULL, "http://127.0.0.1:8774/v2.1");
-	expect_url(cat, services[SVC_IMAGE]->types, "public", NULL, "http://127.0.0.1:9292");
-	expect_url(cat, services[SVC_NETWORK]->types, "internal", "RegionOne",
-		   "http://127.0.0.1:9696");
-	expect_url(cat, services[SVC_VOLUME]->types, "admin", "RegionOne",
+	expect_url(cat, types_of("servers"), "public", "RegionOne", "http://127.0.0.1:8774/v2.1");
+	expect_url(cat, types_of("servers"), "public", NULL, "http://127.0.0.1:8774/v2.1");
+	expect_url(cat, types_of("images"), "public", NULL, "http://127.0.0.1:9292");
+	expect_url(cat, types_of("networks"), "internal", "RegionOne", "http://127.0.0.1:9696");
+	expect_url(cat, types_of("volumes"), "admin", "RegionOne",
 		   "http://127.0.0.1:8776/v3/" PROJECT);
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", "RegionTwo", NULL);
-	expect_url(cat, services[SVC_COMPUTE]->types, "publicURL", NULL, NULL);
+	expect_url(cat, types_of("servers"), "public", "RegionTwo", NULL);
+	expect_url(cat, types_of("servers"), "publicURL", NULL, NULL);
 	static const char *const nosuch[] = { "dns", NULL };
 	expect_url(cat, nosuch, "public", NULL, NULL);
 	static const char *const identity[] = { "identity", NULL };
@@ -102,13 +106,10 @@ static void test_interface(void **state)
 			    json_string("http://admin:8774/v2.1"));
 	json_object_set_new(endpoint(cat, "compute", "public"), "url",
 			    json_string("https://public.example/compute/v2.1"));
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", NULL,
-		   "https://public.example/compute/v2.1");
+	expect_url(cat, types_of("servers"), "public", NULL, "https://public.example/compute/v2.1");
 	/* The trailing '/' is dropped. */
-	expect_url(cat, services[SVC_COMPUTE]->types, "internal", NULL,
-		   "http://internal:8774/v2.1");
-	expect_url(cat, services[SVC_COMPUTE]->types, "admin", "RegionOne",
-		   "http://admin:8774/v2.1");
+	expect_url(cat, types_of("servers"), "internal", NULL, "http://internal:8774/v2.1");
+	expect_url(cat, types_of("servers"), "admin", "RegionOne", "http://admin:8774/v2.1");
 	json_decref(cat);
 }
 
@@ -124,7 +125,7 @@ static void test_volume_preference(void **state)
 			    json_string("http://v3:8776/v3/" PROJECT));
 	json_object_set_new(endpoint(cat, "block-storage", "public"), "url",
 			    json_string("http://bs:8776/v3/" PROJECT));
-	expect_url(cat, services[SVC_VOLUME]->types, "public", NULL, "http://bs:8776/v3/" PROJECT);
+	expect_url(cat, types_of("volumes"), "public", NULL, "http://bs:8776/v3/" PROJECT);
 	/* The order of the list decides, not the order of the catalog. */
 	expect_url(cat, v3_first, "public", NULL, "http://v3:8776/v3/" PROJECT);
 	/* Move block-storage to the end of the catalog: still preferred. */
@@ -132,16 +133,16 @@ static void test_volume_preference(void **state)
 						    "block-storage")) bs = i;
 	json_array_append(cat, json_array_get(cat, bs));
 	json_array_remove(cat, bs);
-	expect_url(cat, services[SVC_VOLUME]->types, "public", NULL, "http://bs:8776/v3/" PROJECT);
+	expect_url(cat, types_of("volumes"), "public", NULL, "http://bs:8776/v3/" PROJECT);
 	/* block-storage without a public endpoint: fall back to volumev3. */
 	json_array_clear(
 		json_object_get(json_array_get(cat, json_array_size(cat) - 1), "endpoints"));
-	expect_url(cat, services[SVC_VOLUME]->types, "public", NULL, "http://v3:8776/v3/" PROJECT);
+	expect_url(cat, types_of("volumes"), "public", NULL, "http://v3:8776/v3/" PROJECT);
 	/* Only a legacy "volume" entry. */
 	json_array_foreach(cat, i, svc) if (!strcmp(json_string_value(json_object_get(svc, "type")),
 						    "volumev3"))
 		json_object_set_new(svc, "type", json_string("volume"));
-	expect_url(cat, services[SVC_VOLUME]->types, "public", NULL, "http://v3:8776/v3/" PROJECT);
+	expect_url(cat, types_of("volumes"), "public", NULL, "http://v3:8776/v3/" PROJECT);
 	json_decref(cat);
 }
 
@@ -163,16 +164,15 @@ static void test_regions(void **state)
 	assert_non_null(old);
 	json_array_insert_new(json_object_get(svc, "endpoints"), 0, ep);
 	json_array_append_new(json_object_get(svc, "endpoints"), old);
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", "RegionTwo", "http://r2:8774/v2.1");
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", "RegionOne",
-		   "http://127.0.0.1:8774/v2.1");
+	expect_url(cat, types_of("servers"), "public", "RegionTwo", "http://r2:8774/v2.1");
+	expect_url(cat, types_of("servers"), "public", "RegionOne", "http://127.0.0.1:8774/v2.1");
 	/* Only "region" (the pre-Newton field), no region_id. */
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", "Old", "http://old:8774/v2.1");
-	expect_url(cat, services[SVC_COMPUTE]->types, "public", "RegionThree", NULL);
+	expect_url(cat, types_of("servers"), "public", "Old", "http://old:8774/v2.1");
+	expect_url(cat, types_of("servers"), "public", "RegionThree", NULL);
 	/* Any region: some public compute endpoint, whichever. */
 	char *url = NULL;
 
-	assert_int_equal(catalog_find(cat, services[SVC_COMPUTE]->types, "public", NULL, &url), 0);
+	assert_int_equal(catalog_find(cat, types_of("servers"), "public", NULL, &url), 0);
 	assert_true(!strcmp(url, "http://r2:8774/v2.1") ||
 		    !strcmp(url, "http://127.0.0.1:8774/v2.1") ||
 		    !strcmp(url, "http://old:8774/v2.1"));
@@ -199,7 +199,7 @@ static void test_malformed(void **state)
 		json_t *cat = json_loads(bad[i], 0, NULL);
 
 		assert_non_null(cat);
-		expect_url(cat, services[SVC_COMPUTE]->types, "public", NULL, NULL);
+		expect_url(cat, types_of("servers"), "public", NULL, NULL);
 		json_decref(cat);
 	}
 }

@@ -78,7 +78,10 @@ static int setup(void **state)
 	assert_non_null(f);
 	config_init(&f->cfg);
 	f->sess.cfg = &f->cfg;
-	f->sess.endpoint[SVC_COMPUTE] = strdup("http://127.0.0.1:9/compute/v2.1");
+	f->sess.endpoint = calloc(n_services, sizeof(*f->sess.endpoint));
+	assert_non_null(f->sess.endpoint);
+	f->sess.endpoint[service_index(collection_find("servers")->service)] =
+		strdup("http://127.0.0.1:9/compute/v2.1");
 	assert_int_equal(model_project_init(&f->p, &f->sess, 60000, 1000), 0);
 	*state = f;
 	return 0;
@@ -89,7 +92,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	model_project_cleanup(&f->p);
-	free(f->sess.endpoint[SVC_COMPUTE]);
+	session_cleanup(&f->sess);
 	config_free(&f->cfg);
 	free(f);
 	return 0;

@@ -9,18 +9,21 @@
 
 #include "cloudfs/service.h"
 
-/* Every service is registered under its own id, and every row it holds
- * names that service: collection_next() finds a row's holder by it. */
+/* The registry's count is its length, every service is found at its
+ * index, and every row it holds names that service: collection_next()
+ * finds a row's holder by it. */
 static void test_rows_name_their_service(void **state)
 {
 	(void)state;
-	for (int s = 0; s < SVC_COUNT; s++) {
+	assert_true(n_services > 0);
+	assert_null(services[n_services]);
+	for (size_t s = 0; s < n_services; s++) {
 		assert_non_null(services[s]);
-		assert_int_equal(services[s]->id, s);
+		assert_int_equal(service_index(services[s]), s);
 		assert_non_null(services[s]->name);
 		assert_non_null(services[s]->types);
 		for (size_t i = 0; i < services[s]->n_collections; i++)
-			assert_int_equal(services[s]->collections[i].service, s);
+			assert_ptr_equal(services[s]->collections[i].service, services[s]);
 	}
 }
 
@@ -28,15 +31,14 @@ static void test_rows_name_their_service(void **state)
  * directory name is found again, as itself. */
 static void test_walk_and_find(void **state)
 {
-	size_t n = 0, total = 0;
-	int last = 0;
+	size_t n = 0, total = 0, last = 0;
 
 	(void)state;
-	for (int s = 0; s < SVC_COUNT; s++)
+	for (size_t s = 0; s < n_services; s++)
 		total += services[s]->n_collections;
 	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c)) {
-		assert_true((int)c->service >= last);
-		last = (int)c->service;
+		assert_true(service_index(c->service) >= last);
+		last = service_index(c->service);
 		assert_ptr_equal(collection_find(c->name), c);
 		n++;
 		assert_true(n <= total);

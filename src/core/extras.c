@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The helpers the core gives member-extra hooks (include/cloudfs/service.h):
+ * requests below a member or on its service, references into other
+ * collections, link targets, and "this changed". A hook never sees the
+ * session, the cache or the notifier; it goes through these.
+ * Layer: core.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudfs/clock.h"
+#include "cloudfs/names.h"
+#include "model_int.h"
+
+int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
+		  const json_t *body, json_t **answer)
+{
+	char *path = api_item_path(x->coll, x->id, below, key);
+	int rc;
+
+	if (!path)
+		return -ENOMEM;
+	rc = extra_request_at(x, method, path, body, answer);
+	free(path);
+	return rc;
+}
+
+int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
+		     const json_t *body, json_t **answer)
+{
+	struct project *p = x->project;
+
+	if (answer)
+		*answer = NULL;
+	return api_send_json(p->sess, x->coll->service, method, path, body, NULL, answer);
+}
+
+int extra_find_ref(const struct extra_ctx *x, const char *coll, const char *ref, char **id,
+		   char *err, size_t errlen)
+{
+	const struct collection_def *c = collection_find(coll);
+
+	*id = NULL;
+	if (!c) {
+		snprintf(err, errlen, "no collection '%s'", coll);
+		return -EINVAL;
+	}
+	return model_find_ref(x->project, c, ref, id, err, errlen);
+}
+
+/* The link sits at <coll>/<member>/<extra>[/<sub>...]: one ".." per
+ * component below the root but itself. */
+char *extra_link_to(const struct extra_ctx *x, const char *coll, const char *id)
+{
+	size_t up = 2 + x->nsub;
+	char *file = names_encode(id), *link = NULL;
+	struct buf b;
+
+	if (!file)
+		return NULL;
+	buf_init(&b, CFS_MAX_BODY);
+	for (size_t i = 0; i < up; i++)
+		if (buf_addstr(&b, "../"))
+			goto out;
+	if (buf_addstr(&b, coll) || buf_addstr(&b, "/") || buf_addstr(&b, file))
+		goto out;
+	link = b.data;
+	b.data = NULL;
+out:
+	buf_free(&b);
+	free(file);
+	return link;
+}
+
+void extra_changed(const struct extra_ctx *x, const char *coll, const char *id)
+{
+	const struct collection_def *c = coll ? collection_find(coll) : x->coll;
+
+	/* Expired, not dropped: the refetch compares and notifies. */
+	if (c)
+		model_forget(x->project, c, id);
+}
+
+int extra_refetch(const struct extra_ctx *x, json_t **doc)
+{
+	struct cache_val *dv = NULL, *parsed = NULL;
+	char key[MODEL_ID_MAX + 64];
+	int rc;
+
+	*doc = NULL;
+	/* Only the member: its listing stays what it was. */
+	model_res_key(key, sizeof(key), "R", x->coll, x->id);
+	cache_expire(x->project->cache, key);
+	rc = model_get_item(x->project, x->coll, x->id, &dv);
+	if (!rc)
+		rc = model_doc_parse(x->project, dv, &parsed);
+	if (!rc)
+		*doc = json_incref(parsed->data);
+	cache_val_unref(parsed);
+	cache_val_unref(dv);
+	return rc;
+}
+
+/* How often a sleeping hook looks for an interruption. */
+#define EXTRA_SLEEP_SLICE_MS 50
+
+int extra_sleep(const struct extra_ctx *x, int64_t ms)
+{
+	int64_t end = clock_now_ms() + ms;
+
+	(void)x;
+	for (;;) {
+		int64_t left = end - clock_now_ms();
+
+		if (api_cancelled())
+			return -EINTR;
+		if (left <= 0)
+			return 0;
+		clock_sleep_ms(left < EXTRA_SLEEP_SLICE_MS ? left : EXTRA_SLEEP_SLICE_MS);
+	}
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Member extras more than one OpenStack service shares (os_extras.c).
+ * Layer: services; private to src/services/.
+ */
+#ifndef CLOUDFS_OS_EXTRAS_H
+#define CLOUDFS_OS_EXTRAS_H
+
+#include "cloudfs/service.h"
+
+/* <member>/metadata/<key>: Nova's and Cinder's key-value metadata, an
+ * EXTRA_ON_KEY directory over the document's "metadata" object. */
+#define OS_METADATA_EXTRA                                                                   \
+	{                                                                                   \
+		.name = "metadata", .kind = EXTRA_DIR, .mode = 0755, .flags = EXTRA_ON_KEY, \
+		.store = os_metadata_store, .unlink = os_metadata_unlink                    \
+	}
+
+int os_metadata_store(const struct extra_ctx *x, const char *data, size_t len);
+int os_metadata_unlink(const struct extra_ctx *x);
+
+#endif
