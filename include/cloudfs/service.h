@@ -223,6 +223,12 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
 int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
 		  const struct json_t *body, struct json_t **answer);
+/* GET the member's URL + "/" @below (a sub-resource listing, a query
+ * allowed: "events?sort_dir=asc"), cached as the member is (its TTL,
+ * short while busy; forgotten with it), so the lookups and reads of a
+ * directory made from it cost one request. *answer: a new reference,
+ * shared: read it, never change it. */
+int extra_get(const struct extra_ctx *x, const char *below, struct json_t **answer);
 /* @method on @path of the member's service (relative to its endpoint). */
 int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);

@@ -5,6 +5,7 @@
  *   "L:<collection>"       one full listing (struct listing, model_doc.c)
  *   "R:<collection>/<id>"  one member's document (struct cdoc)
  *   "X:<collection>/<id>/<extra>"  what a member extra shows (EXTRA_CACHED)
+ *   "X:<collection>/<id>/@<below>" a GET below a member (extra_get())
  * A listing stores every member under its R: key too, so `ls -l` and a
  * `cat` of every member's status after it cost no further requests.
  */
@@ -137,6 +138,10 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 		return;
 	model_res_key(key, sizeof(key), "R", c, id);
 	cache_expire(p->cache, key);
+	/* What extra_get() fetched below the member. */
+	model_res_key(key, sizeof(key), "X", c, id);
+	strncat(key, "/@", sizeof(key) - strlen(key) - 1);
+	cache_expire_prefix(p->cache, key);
 	for (const struct member_extra *e = c->extras; e && e->name; e++) {
 		if (!(e->flags & EXTRA_CACHED))
 			continue;
@@ -506,6 +511,15 @@ void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *
 	};
 }
 
+/* The extra called @name that stands in place of a JSON key of that name
+ * (any but EXTRA_ON_KEY, which is that key), or NULL. */
+static const struct member_extra *shadowing_extra(const struct collection_def *c, const char *name)
+{
+	const struct member_extra *e = extra_find(c, name);
+
+	return e && !(e->flags & EXTRA_ON_KEY) ? e : NULL;
+}
+
 /* Files, directories and links that are not JSON keys: the member extras
  * of the collection (service.h), and the entries below a directory one. */
 static int resolve_extra(struct project *p, const struct collection_def *c, struct node *n)
@@ -573,7 +587,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	const struct collection_def *c;
 	const json_t *doc;
 	size_t nnamed;
-	bool notdir;
+	bool notdir = false;
 	int rc;
 
 	memset(n, 0, sizeof(*n));
@@ -649,8 +663,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	/* A summary answers the files it has; the rest is the member's GET. */
 	if (n->summary &&
-	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) ||
-	     !json_object_get(doc, n->tp.attrs[0]))) {
+	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) || !json_object_get(doc, n->tp.attrs[0]))) {
 		rc = node_full(p, n);
 		if (rc)
 			goto out;
@@ -662,7 +675,11 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		n->perm = 0444;
 		goto out;
 	}
-	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
+	/* An extra wins over a JSON key of its name, as "json" does (Heat's
+	 * outputs: a list in the document, a directory of values as an extra). */
+	n->value = shadowing_extra(c, n->tp.attrs[0])
+			   ? NULL
+			   : render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
 		rc = notdir ? -ENOTDIR : resolve_extra(p, c, n);
 		if (rc == -ENOENT && can_create_attr(c, n->tp.attrs, n->tp.nattrs) &&
@@ -1078,8 +1095,9 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	{
 		if (rc)
 			break;
-		/* The document file wins over a top-level key of the same name. */
-		if (!n->value && !strcmp(key, MODEL_DOC_FILE))
+		/* The document file and the extras win over a top-level key of
+		 * the same name. */
+		if (!n->value && (!strcmp(key, MODEL_DOC_FILE) || shadowing_extra(c, key)))
 			continue;
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;

@@ -13,11 +13,19 @@
  *   answers 201 {"stack": {"id", "links"}}; a GET answers {"stack": {...}}.
  * - A spec file that is not a JSON spec is the template, sent as the text
  *   the user wrote (YAML or JSON): Heat parses it, nothing re-serialises.
+ * - A stack's extras: outputs/ (from the stack's GET), parameters/
+ *   (writable: PATCH keeps the rest), resources/ (GET .../resources, with a
+ *   physical link into the collection of each resource's type), events.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "cloudfs/buf.h"
+#include "cloudfs/log.h"
+#include "cloudfs/names.h"
+#include "cloudfs/render.h"
 #include "cloudfs/service.h"
 
 extern const struct service_def service_orchestration;
@@ -62,6 +70,337 @@ static const char *stack_failed(const json_t *doc)
 	return why ? why : "";
 }
 
+/* ---- outputs/<output_key> ------------------------------------------- */
+
+/* The stack's outputs entry for @key (borrowed from @doc), or NULL. */
+static const json_t *output_find(const json_t *doc, const char *key)
+{
+	const json_t *o;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "outputs"), i, o)
+	{
+		const char *k = json_string_value(json_object_get(o, "output_key"));
+
+		if (k && !strcmp(k, key))
+			return o;
+	}
+	return NULL;
+}
+
+static int outputs_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
+{
+	const json_t *o;
+	size_t i;
+	int rc = 0;
+
+	if (x->nsub)
+		return -ENOTDIR;
+	json_array_foreach(json_object_get(x->doc, "outputs"), i, o)
+	{
+		const char *k = json_string_value(json_object_get(o, "output_key"));
+
+		if (k && *k && (rc = fill(fill_ctx, k, EXTRA_FILE, NULL)))
+			break;
+	}
+	return rc;
+}
+
+static int outputs_lookup(const struct extra_ctx *x, struct extra_entry *e)
+{
+	if (x->nsub != 1 || !output_find(x->doc, x->sub[0]))
+		return -ENOENT;
+	e->kind = EXTRA_FILE;
+	return 0;
+}
+
+/* The value by the usual rules; Heat's "output_error" when it could not
+ * resolve one (a failed resource), as the reason on .cloudfs/errors. */
+static int outputs_show(const struct extra_ctx *x, struct buf *out)
+{
+	const json_t *o = x->nsub == 1 ? output_find(x->doc, x->sub[0]) : NULL;
+	const json_t *v;
+
+	if (!o)
+		return -ENOENT;
+	v = json_object_get(o, "output_value");
+	if (json_is_object(v)) {
+		char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		int rc = text ? buf_addstr(out, text) : -ENOMEM;
+
+		free(text);
+		return rc ? rc : buf_add(out, "\n", 1);
+	}
+	return v ? render_value(v, out) : 0;
+}
+
+/* ---- parameters/<name> ----------------------------------------------- */
+
+/* Heat's existing-stack update: PATCH {"parameters": {name: value}} keeps
+ * the template and every other parameter. Parameters are Heat's strings. */
+static int parameters_store(const struct extra_ctx *x, const char *data, size_t len)
+{
+	json_t *body;
+	int rc;
+
+	if (x->nsub != 1)
+		return -EPERM;
+	if (len && data[len - 1] == '\n')
+		len--;
+	if (!names_is_utf8(data, len) || memchr(data, '\0', len)) {
+		log_cloud_error("%s/%s/parameters/%s: a value must be UTF-8 text without NUL bytes",
+				x->coll->name, x->id, x->sub[0]);
+		return -EINVAL;
+	}
+	body = json_pack("{s{ss#}}", "parameters", x->sub[0], data, (int)len);
+	if (!body)
+		return -ENOMEM;
+	rc = extra_request(x, "PATCH", NULL, NULL, body, NULL);
+	extra_changed(x, NULL, x->id);
+	json_decref(body);
+	return rc;
+}
+
+/* ---- resources/<resource_name>/ --------------------------------------- */
+
+/* Where cloudfs shows a resource of each type (issue 14). A nested
+ * template ("type: child.yaml") is a stack too. */
+static const struct {
+	const char *type, *coll;
+} resource_colls[] = {
+	{ "OS::Nova::Server", "servers" },
+	{ "OS::Cinder::Volume", "volumes" },
+	{ "OS::Neutron::Net", "networks" },
+	{ "OS::Neutron::Subnet", "subnets" },
+	{ "OS::Neutron::Port", "ports" },
+	{ "OS::Neutron::Router", "routers" },
+	{ "OS::Neutron::SecurityGroup", "security_groups" },
+	{ "OS::Neutron::FloatingIP", "floating_ips" },
+	{ "OS::Nova::KeyPair", "keypairs" },
+	{ "OS::Nova::ServerGroup", "server_groups" },
+	{ "OS::Glance::WebImage", "images" },
+	{ "OS::Swift::Container", "containers" },
+	{ "OS::Heat::Stack", "stacks" },
+	{ "OS::Heat::ResourceGroup", "stacks" },
+	{ "OS::Heat::AutoScalingGroup", "stacks" },
+};
+
+/* The files of a resource directory: its keys of Heat's resource. */
+static const char *const resource_files[] = { "resource_type",		"resource_status",
+					      "resource_status_reason", "physical_resource_id",
+					      "logical_resource_id",	"creation_time",
+					      "updated_time",		NULL };
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* The collection @res (a resource document) lives in, or NULL. */
+static const char *resource_coll(const json_t *res)
+{
+	const char *type = json_string_value(json_object_get(res, "resource_type"));
+	const char *coll = NULL;
+
+	if (!type)
+		return NULL;
+	for (size_t i = 0; i < sizeof(resource_colls) / sizeof(resource_colls[0]) && !coll; i++)
+		if (!strcmp(resource_colls[i].type, type))
+			coll = resource_colls[i].coll;
+	if (!coll &&
+	    (ends_with(type, ".yaml") || ends_with(type, ".yml") || ends_with(type, ".template")))
+		coll = "stacks";
+	return coll && collection_find(coll) ? coll : NULL;
+}
+
+/* "physical" of @res: its target, malloc'd, or NULL when it has none. */
+static char *resource_link(const struct extra_ctx *x, const json_t *res)
+{
+	const char *coll = resource_coll(res);
+	const char *phys = json_string_value(json_object_get(res, "physical_resource_id"));
+
+	if (!coll || !phys || !*phys ||
+	    strlen(phys) != json_string_length(json_object_get(res, "physical_resource_id")))
+		return NULL;
+	return extra_link_to(x, coll, phys);
+}
+
+/* The stack's resources (one cached GET), a new reference in *list. */
+static int resources_get(const struct extra_ctx *x, json_t **answer, const json_t **list)
+{
+	int rc = extra_get(x, "resources", answer);
+
+	if (rc)
+		return rc;
+	*list = json_object_get(*answer, "resources");
+	if (!json_is_array(*list)) {
+		log_cloud_error("%s/%s/resources: Heat's answer has no 'resources' list",
+				x->coll->name, x->id);
+		json_decref(*answer);
+		*answer = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+static const json_t *resource_find(const json_t *list, const char *name)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(list, i, r)
+	{
+		const char *n = json_string_value(json_object_get(r, "resource_name"));
+
+		if (n && !strcmp(n, name))
+			return r;
+	}
+	return NULL;
+}
+
+static bool is_resource_file(const char *name)
+{
+	for (const char *const *f = resource_files; *f; f++)
+		if (!strcmp(*f, name))
+			return true;
+	return false;
+}
+
+static int resources_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
+{
+	json_t *answer = NULL;
+	const json_t *list, *r;
+	size_t i;
+	int rc = resources_get(x, &answer, &list);
+
+	if (rc)
+		return rc;
+	if (x->nsub == 0) {
+		json_array_foreach(list, i, r)
+		{
+			const char *n = json_string_value(json_object_get(r, "resource_name"));
+
+			if (n && *n && (rc = fill(fill_ctx, n, EXTRA_DIR, NULL)))
+				break;
+		}
+	} else if (x->nsub == 1 && (r = resource_find(list, x->sub[0]))) {
+		char *link = resource_link(x, r);
+
+		for (const char *const *f = resource_files; *f && !rc; f++)
+			if (json_object_get(r, *f))
+				rc = fill(fill_ctx, *f, EXTRA_FILE, NULL);
+		if (!rc && link)
+			rc = fill(fill_ctx, "physical", EXTRA_LINK, link);
+		free(link);
+	} else {
+		rc = -ENOENT;
+	}
+	json_decref(answer);
+	return rc;
+}
+
+static int resources_lookup(const struct extra_ctx *x, struct extra_entry *e)
+{
+	json_t *answer = NULL;
+	const json_t *list, *r;
+	int rc = resources_get(x, &answer, &list);
+
+	if (rc)
+		return rc;
+	r = x->nsub >= 1 ? resource_find(list, x->sub[0]) : NULL;
+	rc = -ENOENT;
+	if (r && x->nsub == 1) {
+		e->kind = EXTRA_DIR;
+		rc = 0;
+	} else if (r && x->nsub == 2 && !strcmp(x->sub[1], "physical")) {
+		e->kind = EXTRA_LINK;
+		e->link = resource_link(x, r);
+		rc = e->link ? 0 : -ENOENT;
+	} else if (r && x->nsub == 2 && is_resource_file(x->sub[1]) &&
+		   json_object_get(r, x->sub[1])) {
+		e->kind = EXTRA_FILE;
+		rc = 0;
+	}
+	json_decref(answer);
+	return rc;
+}
+
+static int resources_show(const struct extra_ctx *x, struct buf *out)
+{
+	json_t *answer = NULL;
+	const json_t *list, *r, *v;
+	int rc = resources_get(x, &answer, &list);
+
+	if (rc)
+		return rc;
+	r = x->nsub == 2 ? resource_find(list, x->sub[0]) : NULL;
+	v = r && is_resource_file(x->sub[1]) ? json_object_get(r, x->sub[1]) : NULL;
+	rc = v ? render_value(v, out) : -ENOENT;
+	json_decref(answer);
+	return rc;
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+/* One line per event, oldest first: time, resource, status, then the
+ * reason (last: it may hold blanks). Heat's own strings; a line break in
+ * a reason would split the line, so it becomes a blank. */
+static int events_show(const struct extra_ctx *x, struct buf *out)
+{
+	static const char *const fields[] = { "event_time", "resource_name", "resource_status",
+					      "resource_status_reason" };
+	json_t *answer = NULL;
+	const json_t *ev;
+	size_t i;
+	int rc = extra_get(x, "events?sort_dir=asc", &answer);
+
+	if (rc)
+		return rc;
+	json_array_foreach(json_object_get(answer, "events"), i, ev)
+	{
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]) && !rc; f++) {
+			const char *v = json_string_value(json_object_get(ev, fields[f]));
+
+			if (f)
+				rc = buf_add(out, " ", 1);
+			for (const char *c = v ? v : "-"; !rc && *c; c++)
+				rc = buf_add(out, *c == '\n' || *c == '\r' ? " " : c, 1);
+		}
+		if (!rc)
+			rc = buf_add(out, "\n", 1);
+		if (rc)
+			break;
+	}
+	json_decref(answer);
+	return rc;
+}
+
+static const struct member_extra stack_extras[] = {
+	{ .name = "outputs",
+	  .kind = EXTRA_DIR,
+	  .mode = 0555,
+	  .show = outputs_show,
+	  .readdir = outputs_readdir,
+	  .lookup = outputs_lookup },
+	{ .name = "parameters",
+	  .kind = EXTRA_DIR,
+	  .mode = 0755,
+	  /* Per line at write(2): bash ignores close(2) of `echo 2 >`, and
+	   * a refused update (EBUSY while one is in progress) must show. */
+	  .flags = EXTRA_ON_KEY | EXTRA_LINES,
+	  .store = parameters_store },
+	{ .name = "resources",
+	  .kind = EXTRA_DIR,
+	  .mode = 0555,
+	  .show = resources_show,
+	  .readdir = resources_readdir,
+	  .lookup = resources_lookup },
+	{ .name = "events", .kind = EXTRA_FILE, .mode = 0444, .show = events_show },
+	{ .name = NULL },
+};
+
 static const struct collection_def orchestration_collections[] = {
 	{ .name = "stacks",
 	  .service = &service_orchestration,
@@ -85,7 +424,8 @@ static const struct collection_def orchestration_collections[] = {
 	  .spec_text_marks = template_marks,
 	  .spec_rules = stack_spec,
 	  .busy = stack_busy,
-	  .failed = stack_failed },
+	  .failed = stack_failed,
+	  .extras = stack_extras },
 };
 
 const struct service_def service_orchestration = {

@@ -239,3 +239,88 @@ def test_redirect_without_location_is_eio(fake, mnt, tmp_path):
     except OSError as err:
         e = err.errno
     assert e == errno.EIO
+
+
+def test_outputs_directory(fake, mnt, tmp_path):
+    (tmp_path / "t.yml").write_text(TEMPLATE)
+    assert sh(f"cp {tmp_path / 't.yml'} {mnt.p('stacks', 'web')}").returncode == 0
+    assert settle(mnt, "web") == "CREATE_COMPLETE"
+    srv = [s for s in fake.state()["servers"] if s["name"].startswith("web-server-")][0]
+    sh(f"echo > {mnt.p('.cloudfs', 'refresh')}")
+    fake.clear_requests()
+    r = sh(f"cd {mnt.p('stacks', 'web', 'outputs')} && ls && grep . *")
+    assert r.returncode == 0, r.stderr
+    ip = srv["addresses"]["private"][0]["addr"]
+    assert r.stdout == f"instance_ip\ninstance_name\ninstance_ip:{ip}\ninstance_name:{srv['name']}\n"
+    assert os.path.isdir(mnt.p("stacks", "web", "outputs"))
+    # the listing, then one show; no request per output
+    paths = [q["path"] for q in fake.requests(service="orchestration") if q["status"] == 200]
+    sid = stack_id(mnt, "web")
+    assert paths == [HEAT + "/stacks", f"{HEAT}/stacks/web/{sid}"]
+
+
+def test_resources_link_into_their_collections(fake, mnt, tmp_path):
+    (tmp_path / "t.yml").write_text(TEMPLATE)
+    assert sh(f"cp {tmp_path / 't.yml'} {mnt.p('stacks', 'web')}").returncode == 0
+    assert settle(mnt, "web") == "CREATE_COMPLETE"
+    srv = [s for s in fake.state()["servers"] if s["name"].startswith("web-server-")][0]
+    assert sorted(os.listdir(mnt.p("stacks", "web", "resources"))) == ["server"]
+    link = mnt.p("stacks", "web", "resources", "server", "physical")
+    assert os.readlink(link) == f"../../../../servers/{srv['id']}"
+    r = sh(f"cat {mnt.p('stacks', 'web')}/resources/*/physical/status")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ACTIVE\n"
+    assert read(mnt.p("stacks", "web", "resources", "server", "resource_type")) == "OS::Nova::Server\n"
+    assert read(mnt.p("stacks", "web", "resources", "server", "resource_status")) == "CREATE_COMPLETE\n"
+    r = sh(f"ls -l {mnt.p('stacks', 'web', 'resources', 'server')}")
+    assert r.returncode == 0 and "physical -> ../../../../servers/" in r.stdout
+    # the whole directory is one GET of .../resources
+    fake.clear_requests()
+    sh(f"echo > {mnt.p('.cloudfs', 'refresh')}")
+    r = sh(f"ls -lR {mnt.p('stacks', 'web', 'resources')} && cat {mnt.p('stacks', 'web')}/resources/*/*_status")
+    assert r.returncode == 0, r.stderr
+    gets = [q["path"] for q in fake.requests(service="orchestration")
+            if q["path"].endswith("/resources") and q["status"] == 200]
+    assert len(gets) == 1
+
+
+def test_events_one_line_each(fake, mnt, tmp_path):
+    (tmp_path / "bad.yml").write_text(FAILING)
+    assert sh(f"cp {tmp_path / 'bad.yml'} {mnt.p('stacks', 'bad')}").returncode == 0
+    assert settle(mnt, "bad") == "CREATE_FAILED"
+    lines = read(mnt.p("stacks", "bad", "events")).splitlines()
+    assert [ln.split(" ", 3)[1:3] for ln in lines] == [
+        ["bad", "CREATE_IN_PROGRESS"], ["broken", "CREATE_IN_PROGRESS"], ["broken", "CREATE_FAILED"],
+        ["bad", "CREATE_FAILED"]]
+    assert lines[2].endswith("ValueError: resources.broken: Test Resource failed broken")
+    r = sh(f"grep -c FAILED {mnt.p('stacks', 'bad', 'events')}")
+    assert r.stdout == "2\n"
+
+
+def test_write_parameter_patches_and_keeps_the_rest(fake, mnt, tmp_path):
+    tmpl = TEMPLATE.replace("parameters:\n", "parameters:\n  Size:\n    type: string\n    default: small\n", 1)
+    (tmp_path / "t.yml").write_text(tmpl)
+    assert sh(f"cp {tmp_path / 't.yml'} {mnt.p('stacks', 'web')}").returncode == 0
+    assert settle(mnt, "web") == "CREATE_COMPLETE"
+    p = mnt.p("stacks", "web", "parameters", "Size")
+    assert read(p) == "small\n"
+    assert oct(os.stat(p).st_mode & 0o777) == "0o644"
+    fake.clear_requests()
+    r = sh(f"echo large > {p}")
+    assert r.returncode == 0, r.stderr
+    sid = stack_id(mnt, "web")
+    patches = [(q["path"], q["status"], q["body"]) for q in fake.requests(service="orchestration", method="PATCH")]
+    assert patches[-1] == (f"{HEAT}/stacks/web/{sid}", 202, {"parameters": {"Size": "large"}})
+    assert settle(mnt, "web") == "UPDATE_COMPLETE"
+    assert read(p) == "large\n"
+    assert read(mnt.p("stacks", "web", "parameters", "NetID")) == "private\n"
+
+
+def test_write_parameter_refused_while_in_progress(fake, mnt, tmp_path):
+    (tmp_path / "t.yml").write_text(TEMPLATE)
+    assert sh(f"cp {tmp_path / 't.yml'} {mnt.p('stacks', 'web')}").returncode == 0
+    # bash's echo: the refusal shows at write(2), not only at close(2), which bash ignores
+    r = sh(f"echo other > {mnt.p('stacks', 'web', 'parameters', 'NetID')}")
+    assert r.returncode != 0
+    assert "write error: Device or resource busy" in r.stderr
+    assert "already has an action" in read(mnt.p(".cloudfs", "errors"))
