@@ -140,10 +140,10 @@ static const struct build_case build_cases[] = {
 	  0 },
 	/* one group may be given as a plain string */
 	{ "servers", "vm1", "{\"security_groups\": \"default\"}",
-	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"default\"}]}}",
-	  0 },
+	  "{\"server\": {\"name\": \"vm1\", \"security_groups\": [{\"name\": \"default\"}]}}", 0 },
 	/* keys beside the wrapper (scheduler hints) stay beside it */
-	{ "servers", "vm1", "{\"server\": {\"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
+	{ "servers", "vm1",
+	  "{\"server\": {\"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
 	  "{\"server\": {\"name\": \"vm1\", \"flavorRef\": \"1\"}, \"os:scheduler_hints\": {\"group\": \"g\"}}",
 	  0 },
 	/* user_data that is already base64 is kept as written */
@@ -196,6 +196,25 @@ static const struct build_case build_cases[] = {
 	  "{\"keypair\": {\"name\": \"k1\", \"public_key\": \"ssh-rsa AAAA x\"}}", 0 },
 	/* an empty keypair spec asks Nova to generate the key */
 	{ "keypairs", "k1", "", "{\"keypair\": {\"name\": \"k1\"}}", 0 },
+
+	/* stacks: a template is sent as the text written (YAML, comments, the
+	 * final newline), bare: POST /stacks takes no wrapper */
+	{ "stacks", "web", "heat_template_version: 2015-04-30\n# c\nresources: {}\n",
+	  "{\"stack_name\": \"web\", \"template\": \"heat_template_version: 2015-04-30\\n# c\\nresources: {}\\n\"}",
+	  0 },
+	/* a JSON template too: text, not parsed into a spec */
+	{ "stacks", "web", "{\"heat_template_version\": \"2015-04-30\",  \"resources\": {}}\n",
+	  "{\"stack_name\": \"web\", \"template\": \"{\\\"heat_template_version\\\": \\\"2015-04-30\\\",  \\\"resources\\\": {}}\\n\"}",
+	  0 },
+	{ "stacks", "web", "{\"AWSTemplateFormatVersion\": \"2010-09-09\"}",
+	  "{\"stack_name\": \"web\", \"template\": \"{\\\"AWSTemplateFormatVersion\\\": \\\"2010-09-09\\\"}\"}",
+	  0 },
+	/* a JSON spec is the API's body, "timeout" its timeout_mins */
+	{ "stacks", "web",
+	  "{\"template\": \"t\", \"parameters\": {\"NetID\": \"n\"}, \"timeout\": 5}",
+	  "{\"stack_name\": \"web\", \"template\": \"t\", \"parameters\": {\"NetID\": \"n\"},"
+	  " \"timeout_mins\": 5}",
+	  0 },
 
 	/* volumes: image and type */
 	{ "volumes", "v1", "{\"size\": 10, \"image\": \"cirros\", \"type\": \"ssd\"}",
