@@ -94,6 +94,10 @@ struct collection_def {
 	/* A create body is sent bare although a single GET answers wrapped in
 	 * item_key (Heat: POST {"stack_name", ...}, GET {"stack": {...}}). */
 	bool create_bare;
+	/* A text spec (spec_text_key) holding a second YAML document (after a
+	 * line "---") sends that document, as written, under this key: Heat's
+	 * environment after its template. NULL: the text is one document. */
+	const char *spec_text_second_key;
 	/* The listing's members are summaries: a member's own GET has keys
 	 * the listing lacks (Heat's outputs, parameters). The listing answers
 	 * what it has; a file it lacks, the member's "json" and a listing of

@@ -197,6 +197,72 @@ static bool is_text_document(const struct collection_def *c, const json_t *root)
 	return false;
 }
 
+/* The length of the line at @t (up to @end), without its '\n'. */
+static size_t line_len(const char *t, const char *end)
+{
+	const char *nl = memchr(t, '\n', (size_t)(end - t));
+
+	return nl ? (size_t)(nl - t) : (size_t)(end - t);
+}
+
+/* A YAML document start marker: "---" alone, or with blanks or a comment. */
+static bool is_doc_start(const char *t, size_t len)
+{
+	size_t i = 3;
+
+	if (len < 3 || memcmp(t, "---", 3))
+		return false;
+	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r'))
+		i++;
+	return i == len || t[i] == '#';
+}
+
+/*
+ * Where the second document of the YAML stream @text starts: the offset
+ * of its "---" line (*@second: of the line after it), or 0 when the text is
+ * one document. A "---" before any content opens the first document. At
+ * column 0 a "---" line cannot be inside an indented block scalar.
+ */
+static size_t second_document(const char *text, size_t len, size_t *second)
+{
+	const char *t = text, *end = text + len;
+	bool content = false;
+
+	while (t < end) {
+		size_t l = line_len(t, end);
+		size_t i = 0;
+
+		if (is_doc_start(t, l)) {
+			if (content) {
+				*second = (size_t)(t - text) + l + (t + l < end);
+				return (size_t)(t - text);
+			}
+		} else {
+			while (i < l && isspace((unsigned char)t[i]))
+				i++;
+			if (i < l && t[i] != '#')
+				content = true;
+		}
+		t += l + (t + l < end);
+	}
+	return 0;
+}
+
+/* The text spec of @c: @text under spec_text_key, or two documents under
+ * spec_text_key and spec_text_second_key (new reference in *out). */
+static int text_spec(const struct collection_def *c, const char *text, size_t n, json_t **out)
+{
+	size_t second = 0, at = c->spec_text_second_key ? second_document(text, n, &second) : 0;
+
+	if (!at) {
+		*out = json_pack("{ss#}", c->spec_text_key, text, (int)n);
+		return *out ? 0 : -ENOMEM;
+	}
+	*out = json_pack("{ss#ss#}", c->spec_text_key, text, (int)at, c->spec_text_second_key,
+			 text + second, (int)(n - second));
+	return *out ? 0 : -ENOMEM;
+}
+
 /* Parses the spec text into a bare object (new reference). */
 static int parse_spec(const struct collection_def *c, const char *text, size_t len, json_t **out,
 		      json_t **extra, char *err, size_t errlen)
@@ -220,8 +286,7 @@ static int parse_spec(const struct collection_def *c, const char *text, size_t l
 			snprintf(err, errlen, "the file is not UTF-8 text");
 			return -EINVAL;
 		}
-		*out = json_pack("{ss#}", c->spec_text_key, text, (int)n);
-		return *out ? 0 : -ENOMEM;
+		return text_spec(c, text, n, out);
 	}
 	if (!root) {
 		snprintf(err, errlen, "the spec is not valid JSON: %s (line %d, column %d)",

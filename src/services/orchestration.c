@@ -422,6 +422,7 @@ static const struct collection_def orchestration_collections[] = {
 	  .spec_text_key = "template",
 	  .spec_text_raw = true,
 	  .spec_text_marks = template_marks,
+	  .spec_text_second_key = "environment",
 	  .spec_rules = stack_spec,
 	  .busy = stack_busy,
 	  .failed = stack_failed,

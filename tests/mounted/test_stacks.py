@@ -109,6 +109,18 @@ def test_json_spec_with_parameters(fake, mnt, tmp_path):
     assert read(mnt.p("stacks", "web", "parameters", "NetID")) == net + "\n"
 
 
+def test_second_yaml_document_is_the_environment(fake, mnt, tmp_path):
+    (tmp_path / "t.yml").write_text(TEMPLATE)
+    # one writer (a `{ cat; printf; } >` group would commit at cat's close, and printf gets EEXIST)
+    r = sh(f"printf -- '---\\nparameters: {{NetID: public}}\\n' | cat {tmp_path / 't.yml'} - "
+           f"> {mnt.p('stacks', 'web')}")
+    assert r.returncode == 0, r.stderr
+    body = posts(fake)[0]["body"]
+    assert body == {"stack_name": "web", "template": TEMPLATE, "environment": "parameters: {NetID: public}\n"}
+    assert settle(mnt, "web") == "CREATE_COMPLETE"
+    assert read(mnt.p("stacks", "web", "parameters", "NetID")) == "public\n"
+
+
 def test_json_template_is_sent_as_text(fake, mnt, tmp_path):
     tmpl = '{"heat_template_version": "2015-04-30",\n "resources": {"r": {"type": "OS::Heat::None"}}}\n'
     (tmp_path / "t.json").write_text(tmpl)
