@@ -35,6 +35,18 @@ stage "unit tests (cmocka, sanitized)"
 CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$RESULTS/cmocka-%g.xml" \
 	meson test -C build-san --suite unit --print-errorlogs || failed_stage cmocka
 
+stage "format (clang-format --dry-run against .clang-format: C sources, headers, unit tests, fuzzers, bench)"
+# The C the project owns is formatted by its .clang-format; a file that is not
+# fails the stage with clang-format's own diff lines (fix: clang-format -i FILE).
+if unformatted=$(clang-format --dry-run --Werror $(git ls-files 'src/*.[ch]' 'include/*.h' \
+	'tests/unit/*.[ch]' 'tests/fuzz/*.[ch]' 'bench/*.[ch]') 2>&1); then
+	echo '<testsuite><testcase classname="format" name="clang-format"/></testsuite>' >"$RESULTS/format.xml"
+else
+	echo "$unformatted" | grep -E '^[^ ].*: (error|warning):' | cut -d: -f1 | sort -u
+	echo '<testsuite><testcase classname="format" name="clang-format"><failure message="files not formatted by .clang-format"/></testcase></testsuite>' >"$RESULTS/format.xml"
+	status=1
+fi
+
 stage "layers (docs/ARCHITECTURE.md: who may include libfuse, curl, a service)"
 $PYTEST -q -p no:cacheprovider tests/layers --junitxml="$RESULTS/layers.xml" || failed_stage layers
 

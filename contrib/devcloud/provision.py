@@ -32,7 +32,8 @@ REGION = "RegionOne"
 SVC_PASSWORD = os.environ.get("DEVCLOUD_SERVICE_PASSWORD", "devcloud-service")
 STATE = os.environ["DEVCLOUD_STATE_DIR"]
 
-SERVICE_USERS = ["glance", "nova", "placement", "neutron", "cinder"]
+SERVICE_USERS = ["glance", "nova", "placement", "neutron", "cinder", "heat",
+                 "swift"]
 
 # type -> (name, url); every one gets public, internal and admin endpoints
 SERVICES = {
@@ -43,6 +44,8 @@ SERVICES = {
     "volumev3": ("cinderv3", CINDER + "/%(project_id)s"),
     "block-storage": ("cinder", CINDER + "/%(project_id)s"),
     "placement": ("placement", PLACEMENT),
+    "orchestration": ("heat", H + ":8004/v1/%(tenant_id)s"),
+    "object-store": ("swift", H + ":8080/v1/AUTH_%(project_id)s"),
 }
 
 # as devstack: name, id, ram MiB, disk GiB, vcpus
@@ -148,6 +151,15 @@ def ensure_user(api, name, password, project_id):
         "default_project_id": project_id, "enabled": True}})["user"]["id"]
 
 
+def ensure_domain(api, name, desc):
+    d = one(api.get(KS + "/domains?name=" + name)["domains"], "domain " + name)
+    if d:
+        return d["id"]
+    say("creating domain " + name)
+    return api.post(KS + "/domains", {"domain": {
+        "name": name, "description": desc, "enabled": True}})["domain"]["id"]
+
+
 def grant(api, project_id, user_id, role_id):
     # PUT is idempotent: 204 whether or not the assignment existed
     api.req("PUT", "%s/projects/%s/users/%s/roles/%s" % (
@@ -182,7 +194,8 @@ def ensure_service_and_endpoints(api, stype, name, url, existing_svcs,
 def identity():
     api = Api(session())
     roles = {n: ensure_role(api, n)
-             for n in ("admin", "member", "reader", "service")}
+             for n in ("admin", "member", "reader", "service",
+                       "heat_stack_owner", "heat_stack_user", "ResellerAdmin")}
     admin_p = ensure_project(api, "admin", "Bootstrap project")
     service_p = ensure_project(api, "service", "Service users")
     demo_p = ensure_project(api, "demo", "devcloud demo project")
@@ -193,10 +206,25 @@ def identity():
     demo_u = ensure_user(api, "demo", "demo", demo_p)
     grant(api, demo_p, demo_u, roles["member"])
     grant(api, demo_p, demo_u, roles["reader"])
+    grant(api, demo_p, demo_u, roles["heat_stack_owner"])
     for name in SERVICE_USERS:
         uid = ensure_user(api, name, SVC_PASSWORD, service_p)
         grant(api, service_p, uid, roles["admin"])
         grant(api, service_p, uid, roles["service"])
+    # heat's stack domain: users that stacks create live there, managed by
+    # heat_domain_admin (admin on the domain)
+    heat_d = ensure_domain(api, "heat", "Owns users and projects created by heat")
+    hda = one(api.get(KS + "/users?domain_id=%s&name=heat_domain_admin" % heat_d)
+              ["users"], "user heat_domain_admin")
+    if hda:
+        hda = hda["id"]
+    else:
+        say("creating user heat_domain_admin")
+        hda = api.post(KS + "/users", {"user": {
+            "name": "heat_domain_admin", "password": SVC_PASSWORD,
+            "domain_id": heat_d, "enabled": True}})["user"]["id"]
+    api.req("PUT", "%s/domains/%s/users/%s/roles/%s" % (
+        KS, heat_d, hda, roles["admin"]))
     svcs = api.get(KS + "/services")["services"]
     eps = api.get(KS + "/endpoints")["endpoints"]
     for stype, (name, url) in SERVICES.items():

@@ -15,7 +15,7 @@ S=${DEVCLOUD_STATE:-/var/tmp/cloudfs-devcloud}
 [ -d "$S/run/pids" ] || { echo "no devcloud state under $S"; exit 1; }
 
 tr=0 tp=0 tn=0 down=0
-printf '%-17s %-8s %7s %5s %9s %9s\n' SERVICE STATE PID PROCS RSS_MiB PSS_MiB
+printf '%-23s %-8s %7s %5s %9s %9s\n' SERVICE STATE PID PROCS RSS_MiB PSS_MiB
 for f in "$S"/run/pids/*.pid; do
     [ -e "$f" ] || continue
     n=$(basename "$f" .pid)
@@ -30,8 +30,8 @@ for f in "$S"/run/pids/*.pid; do
             "/proc/$m/smaps_rollup" 2>/dev/null || echo 0 0)
         r=$((r + a)) p=$((p + b)) c=$((c + 1))
     done
-    printf '%-17s %-8s %7s %5d %9d %9d\n' "$n" "$state" "$pid" $c $((r / 1024)) $((p / 1024))
+    printf '%-23s %-8s %7s %5d %9d %9d\n' "$n" "$state" "$pid" $c $((r / 1024)) $((p / 1024))
     tr=$((tr + r)) tp=$((tp + p)) tn=$((tn + c))
 done
-printf '%-17s %-8s %7s %5d %9d %9d\n' TOTAL "" "" $tn $((tr / 1024)) $((tp / 1024))
+printf '%-23s %-8s %7s %5d %9d %9d\n' TOTAL "" "" $tn $((tr / 1024)) $((tp / 1024))
 [ $down = 0 ]

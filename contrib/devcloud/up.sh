@@ -31,7 +31,8 @@ PKGS=(mariadb-server rabbitmq-server memcached uwsgi-core uwsgi-plugin-python3
     qemu-utils curl python3-openstackclient python3-pymysql
     python3-keystone python3-glance glance-common python3-placement
     placement-common python3-nova nova-common python3-neutron neutron-common
-    python3-cinder cinder-common)
+    python3-cinder cinder-common python3-heat heat-common python3-heatclient
+    python3-swift swift python3-swiftclient)
 
 # ---------------------------------------------------------------- packages
 install_packages() {
@@ -220,6 +221,7 @@ write_configs() {
     for d in etc/keystone etc/glance etc/placement etc/nova etc/neutron/plugins/ml2 \
         etc/cinder glance/images glance/staging glance/tasks glance/cache nova/instances \
         neutron cinder/volumes lock/keystone lock/glance lock/nova lock/neutron lock/cinder \
+        etc/heat lock/heat etc/swift swift/node/d1 swift/cache \
         rabbitmq images pylib bin tmp; do
         mkdir -p "$S/$d"
     done
@@ -467,14 +469,205 @@ $(policy cinder)
 EOF
     cp /usr/share/cinder-common/api-paste.ini "$S/etc/cinder/api-paste.ini"
 
+    cat >"$S/etc/heat/heat.conf" <<EOF
+[DEFAULT]
+host = devcloud
+transport_url = $TRANSPORT
+num_engine_workers = 1
+graceful_shutdown_timeout = 5
+region_name_for_services = RegionOne
+# users that stacks create (OS::Heat::WaitCondition etc.) live in domain heat
+stack_user_domain_name = heat
+stack_domain_admin = heat_domain_admin
+stack_domain_admin_password = $SVCPW
+# the CloudFormation API (8000) is not run; only software-config/wait
+# conditions would call it, OS::Nova::Server does not
+heat_metadata_server_url = http://$H:8000
+heat_waitcondition_server_url = http://$H:8000/v1/waitcondition
+[heat_api]
+bind_host = $H
+bind_port = 8004
+workers = 1
+[database]
+connection = $(dburl heat)
+$(authtoken heat)
+# Zed default deferred_auth_method = trusts: heat-engine acts for the stack
+# owner through a trust to the heat user.  No project here: a trust-scoped
+# password auth cannot also carry a project scope.
+[trustee]
+auth_type = password
+auth_url = http://$H:5000
+username = heat
+password = $SVCPW
+user_domain_name = Default
+[clients_keystone]
+auth_uri = http://$H:5000
+[paste_deploy]
+api_paste_config = $S/etc/heat/api-paste.ini
+[oslo_messaging_notifications]
+driver = noop
+[oslo_concurrency]
+lock_path = $S/lock/heat
+$(policy heat)
+EOF
+    cp /etc/heat/api-paste.ini "$S/etc/heat/api-paste.ini"
+
+    # Swift: one replica on one device, partition power 10.  The hash
+    # prefix/suffix must never change once objects exist.
+    if [ ! -s "$S/etc/swift/swift.conf" ]; then
+        cat >"$S/etc/swift/swift.conf" <<EOF
+[swift-hash]
+swift_hash_path_prefix = $(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+swift_hash_path_suffix = $(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+[storage-policy:0]
+name = Policy-0
+default = yes
+EOF
+    fi
+    local kind port
+    for kind in account:6202 container:6201 object:6200; do
+        port=${kind#*:} kind=${kind%%:*}
+        cat >"$S/etc/swift/$kind-server.conf" <<EOF
+[DEFAULT]
+bind_ip = $H
+bind_port = $port
+# workers = 0: one process, no fork
+workers = 0
+user = root
+swift_dir = $S/etc/swift
+devices = $S/swift/node
+mount_check = false
+recon_cache_path = $S/swift/cache
+log_level = INFO
+[pipeline:main]
+pipeline = healthcheck $kind-server
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[app:$kind-server]
+use = egg:swift#$kind
+EOF
+        # the updaters push object counts and bytes up: container -> account
+        # (the account's stats, every 5 s) and object -> container (only the
+        # updates that failed synchronously, kept as async pendings; 15 s)
+        [ "$kind" = account ] || cat >>"$S/etc/swift/$kind-server.conf" <<EOF
+[$kind-updater]
+interval = $([ "$kind" = container ] && echo 5 || echo 15)
+concurrency = 1
+EOF
+    done
+    cat >"$S/etc/swift/proxy-server.conf" <<EOF
+[DEFAULT]
+bind_ip = $H
+bind_port = 8080
+workers = 0
+user = root
+swift_dir = $S/etc/swift
+log_level = INFO
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl formpost authtoken keystoneauth staticweb copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+# a loaded 2-core machine: do not give up on the storage servers too early
+conn_timeout = 2
+node_timeout = 30
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+# tempurl, formpost and staticweb requests carry no token
+delay_auth_decision = true
+www_authenticate_uri = http://$H:5000
+memcached_servers = $H:11211
+service_token_roles = service
+service_token_roles_required = true
+$(svcauth swift)
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+operator_roles = admin, member
+reseller_admin_role = ResellerAdmin
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = $H:11211
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:bulk]
+use = egg:swift#bulk
+[filter:tempurl]
+use = egg:swift#tempurl
+[filter:formpost]
+use = egg:swift#formpost
+[filter:staticweb]
+use = egg:swift#staticweb
+[filter:copy]
+use = egg:swift#copy
+[filter:container-quotas]
+use = egg:swift#container_quotas
+[filter:account-quotas]
+use = egg:swift#account_quotas
+[filter:slo]
+use = egg:swift#slo
+[filter:dlo]
+use = egg:swift#dlo
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+allow_versioned_writes = true
+allow_object_versioning = true
+[filter:symlink]
+use = egg:swift#symlink
+EOF
+
     # launchers for daemons without a /usr/bin entry point
     local spec
     for spec in nova-api:nova.cmd.api nova-conductor:nova.cmd.conductor \
         nova-scheduler:nova.cmd.scheduler glance-api:glance.cmd.api \
         cinder-api:cinder.cmd.api cinder-scheduler:cinder.cmd.scheduler \
-        cinder-volume:cinder.cmd.volume; do
+        cinder-volume:cinder.cmd.volume heat-api:heat.cmd.api \
+        heat-engine:heat.cmd.engine; do
         printf '#!/usr/bin/python3\nimport sys\nfrom %s import main\nsys.exit(main())\n' \
             "${spec#*:}" >"$S/bin/${spec%%:*}"
+    done
+    # swift: servers and updaters; swift.conf from the state dir, not /etc
+    for spec in proxy-server account-server container-server object-server; do
+        cat >"$S/bin/swift-$spec" <<EOF
+#!/usr/bin/python3
+import sys
+import swift.common.utils as utils
+utils.SWIFT_CONF_FILE = "$S/etc/swift/swift.conf"
+from swift.common.wsgi import run_wsgi
+EOF
+        if [ $spec = object-server ]; then
+            cat >>"$S/bin/swift-$spec" <<EOF
+from swift.obj import server
+conf_file, options = utils.parse_options()
+sys.exit(run_wsgi(conf_file, "$spec", global_conf_callback=server.global_conf_callback, **options))
+EOF
+        else
+            cat >>"$S/bin/swift-$spec" <<EOF
+conf_file, options = utils.parse_options()
+sys.exit(run_wsgi(conf_file, "$spec", **options))
+EOF
+        fi
+    done
+    for spec in container-updater:swift.container.updater:ContainerUpdater \
+        object-updater:swift.obj.updater:ObjectUpdater; do
+        local f=$S/bin/swift-${spec%%:*} mod cls
+        mod=${spec#*:} cls=${mod#*:} mod=${mod%%:*}
+        cat >"$f" <<EOF
+#!/usr/bin/python3
+import swift.common.utils as utils
+utils.SWIFT_CONF_FILE = "$S/etc/swift/swift.conf"
+from swift.common.daemon import run_daemon
+from $mod import $cls
+conf_file, options = utils.parse_options(once=True)
+run_daemon($cls, conf_file, **options)
+EOF
     done
     cat >"$S/bin/nova-compute" <<EOF
 #!/usr/bin/python3
@@ -631,6 +824,7 @@ CREATE DATABASE IF NOT EXISTS nova;
 CREATE DATABASE IF NOT EXISTS nova_cell0;
 CREATE DATABASE IF NOT EXISTS neutron;
 CREATE DATABASE IF NOT EXISTS cinder;
+CREATE DATABASE IF NOT EXISTS heat;
 CREATE USER IF NOT EXISTS 'devcloud'@'localhost' IDENTIFIED BY 'devcloud';
 GRANT ALL PRIVILEGES ON *.* TO 'devcloud'@'localhost';
 EOF
@@ -670,6 +864,31 @@ step_bg nova-setup python3-nova nova_setup
 step_bg neutron-dbsync python3-neutron neutron-db-manage --config-file "$S/etc/neutron/neutron.conf" \
     --config-file "$S/etc/neutron/plugins/ml2/ml2_conf.ini" upgrade heads
 step_bg cinder-dbsync python3-cinder cinder-manage --config-file "$S/etc/cinder/cinder.conf" db sync
+step_bg heat-dbsync python3-heat heat-manage --config-file "$S/etc/heat/heat.conf" db_sync
+
+# swift rings: one device d1 per ring, 2^10 partitions, 1 replica
+SW=$S/etc/swift
+for kind in account:6202 container:6201 object:6200; do
+    port=${kind#*:} kind=${kind%%:*}
+    [ -s "$SW/$kind.ring.gz" ] && continue
+    log "building the swift $kind ring"
+    rm -f "$SW/$kind.builder"
+    {
+        swift-ring-builder "$SW/$kind.builder" create 10 1 1 &&
+            swift-ring-builder "$SW/$kind.builder" add "r1z1-$H:$port/d1" 1 &&
+            { swift-ring-builder "$SW/$kind.builder" rebalance || [ $? = 1 ]; }
+    } >>"$S/log/swift-rings.log" 2>&1 || true
+    [ -s "$SW/$kind.ring.gz" ] || { tail -n 20 "$S/log/swift-rings.log" >&2; die "swift-ring-builder failed for $kind"; }
+done
+# the storage servers need no keystone
+for kind in account:6202 container:6201 object:6200; do
+    start swift-${kind%%:*} ${kind#*:} $PY "$S/bin/swift-${kind%%:*}-server" \
+        "$SW/${kind%%:*}-server.conf" --verbose
+done
+for kind in container object; do
+    start swift-$kind-updater - $PY "$S/bin/swift-$kind-updater" \
+        "$SW/$kind-server.conf" --verbose
+done
 
 UWSGI=(/usr/bin/uwsgi-core --plugin python3 --master --die-on-term --need-app
     --lazy-apps --processes 2 --threads 2 --buffer-size 65535 --disable-logging
@@ -700,6 +919,10 @@ start neutron-server 9696 env PYTHONPATH="$S/pylib" $PY /usr/bin/neutron-server 
     --config-file "$S/etc/neutron/plugins/ml2/ml2_conf.ini" \
     --log-file "$S/log/neutron-server.log"
 start nova-api 8774 $PY "$S/bin/nova-api" "${NC[@]}" --log-file "$S/log/nova-api.log"
+HC=(--config-file "$S/etc/heat/heat.conf")
+start heat-api 8004 $PY "$S/bin/heat-api" "${HC[@]}" --log-file "$S/log/heat-api.log"
+start heat-engine - $PY "$S/bin/heat-engine" "${HC[@]}" --log-file "$S/log/heat-engine.log"
+start swift-proxy 8080 $PY "$S/bin/swift-proxy-server" "$SW/proxy-server.conf" --verbose
 start cinder-api 8776 $PY "$S/bin/cinder-api" "${CC[@]}" --log-file "$S/log/cinder-api.log"
 start cinder-volume - $PY "$S/bin/cinder-volume" "${CC[@]}" --log-file "$S/log/cinder-volume.log"
 wait_http placement "http://$H:8778/" 60
@@ -709,7 +932,13 @@ wait_http glance-api "http://$H:9292/" 60
 wait_http neutron-server "http://$H:9696/" 90
 wait_http nova-api "http://$H:8774/" 90
 wait_http cinder-api "http://$H:8776/" 90
-for svc in nova-conductor nova-scheduler nova-compute cinder-scheduler cinder-volume; do
+wait_http heat-api "http://$H:8004/" 90
+wait_http swift-proxy "http://$H:8080/healthcheck" 60
+for kind in account:6202 container:6201 object:6200; do
+    wait_http swift-${kind%%:*} "http://$H:${kind#*:}/healthcheck" 30
+done
+for svc in nova-conductor nova-scheduler nova-compute cinder-scheduler cinder-volume \
+    heat-engine swift-container-updater swift-object-updater; do
     is_running $svc || fail_svc $svc "is not running"
 done
 

@@ -181,9 +181,19 @@ static int login(struct auth *a, char **token, json_t **body, int64_t *expires_s
 	rc = errmap_http(resp.status, resp.body.data);
 	if (rc) {
 		errmap_cloud_message(resp.body.data, resp.body.len, msg, sizeof(msg));
-		snprintf(err, errlen, "Keystone refused the credentials (%s): %s (HTTP %ld%s%s)",
-			 c->source ? c->source : "?", msg[0] ? msg : "no message", resp.status,
-			 resp.request_id[0] ? ", " : "", resp.request_id);
+		/* Only 401/403 are a verdict on the credentials; a 404 says
+		 * the auth URL is not Keystone v3's. */
+		if (resp.status == 401 || resp.status == 403)
+			snprintf(err, errlen,
+				 "Keystone refused the credentials (%s): %s (HTTP %ld%s%s)",
+				 c->source ? c->source : "?", msg[0] ? msg : "no message",
+				 resp.status, resp.request_id[0] ? ", " : "", resp.request_id);
+		else
+			snprintf(err, errlen,
+				 "Keystone at %s (%s) did not issue a token: %s (HTTP %ld%s%s)",
+				 a->tokens_url, c->source ? c->source : "?",
+				 msg[0] ? msg : "no message", resp.status,
+				 resp.request_id[0] ? ", " : "", resp.request_id);
 		goto out;
 	}
 	root = json_loadb(resp.body.data, resp.body.len, 0, NULL);

@@ -47,21 +47,20 @@ static int ctl_status(struct project *p, struct buf *out)
 
 	cache_get_stats(p->cache, &st);
 	rc = buf_addf(out,
-			"project %s (%s)\nuser %s\nauth_url %s\ncredentials %s\n"
-			"token_expires_in_s %lld\ntokens_issued %u\n"
-			"requests %lu\nfailed_requests %lu\n"
-			"cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
-			"cache_entries %lu\ncache_hits %lu\ncache_misses %lu\ncache_fetches %lu\n"
-			"cache_coalesced %lu\n",
-			json_string_value(json_object_get(proj, "name")),
-			json_string_value(json_object_get(proj, "id")),
-			json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
-			p->sess->cfg->source ? p->sess->cfg->source : "-",
-			(long long)auth_expires_in_s(p->sess->auth),
-			auth_issued_count(p->sess->auth), atomic_load(&p->sess->requests),
-			atomic_load(&p->sess->failures), (long long)p->ttl_ms,
-			(long long)p->neg_ttl_ms, st.entries, st.hits, st.misses, st.fetches,
-			st.coalesced);
+		      "project %s (%s)\nuser %s\nauth_url %s\ncredentials %s\n"
+		      "token_expires_in_s %lld\ntokens_issued %u\n"
+		      "requests %lu\nfailed_requests %lu\n"
+		      "cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
+		      "cache_entries %lu\ncache_hits %lu\ncache_misses %lu\ncache_fetches %lu\n"
+		      "cache_coalesced %lu\n",
+		      json_string_value(json_object_get(proj, "name")),
+		      json_string_value(json_object_get(proj, "id")),
+		      json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
+		      p->sess->cfg->source ? p->sess->cfg->source : "-",
+		      (long long)auth_expires_in_s(p->sess->auth), auth_issued_count(p->sess->auth),
+		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),
+		      (long long)p->ttl_ms, (long long)p->neg_ttl_ms, st.entries, st.hits,
+		      st.misses, st.fetches, st.coalesced);
 	/* Cleanup DELETEs still owed (failed uploads' half-made images). */
 	return rc ? rc : leftovers_render(p->leftovers, out);
 }
@@ -133,9 +132,9 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 }
 
 const struct ctl_def model_ctl_files[] = {
-	{ "version", 0444, ctl_version, NULL }, { "status", 0444, ctl_status, NULL },
-	{ "errors", 0444, ctl_errors, NULL },	{ "endpoints", 0444, ctl_endpoints, NULL },
-	{ "project", 0444, ctl_project, NULL }, { "refresh", 0200, NULL, ctl_refresh },
+	{ "version", 0444, ctl_version, NULL },	    { "status", 0444, ctl_status, NULL },
+	{ "errors", 0444, ctl_errors, NULL },	    { "endpoints", 0444, ctl_endpoints, NULL },
+	{ "project", 0444, ctl_project, NULL },	    { "refresh", 0200, NULL, ctl_refresh },
 	{ "transfers", 0444, ctl_transfers, NULL },
 };
 

@@ -34,7 +34,8 @@ static void listing_free(void *data)
 static struct cache_val *member(const char *id, const char *name)
 {
 	char text[256];
-	size_t len = (size_t)snprintf(text, sizeof(text), "{\"id\":\"%s\",\"name\":\"%s\"}", id, name);
+	size_t len =
+		(size_t)snprintf(text, sizeof(text), "{\"id\":\"%s\",\"name\":\"%s\"}", id, name);
 	size_t idlen = strlen(id) + 1, namelen = strlen(name) + 1;
 	struct cdoc *d = malloc(sizeof(*d) + len + idlen + namelen);
 
@@ -97,7 +98,6 @@ static int teardown(void **state)
 	free(f);
 	return 0;
 }
-
 
 /* servers/ listed with the given documents, cached as a listing caches them
  * (model_learn(), as the cloud's JSON with \u0000 allowed). */
@@ -236,15 +236,15 @@ static void test_attached_volume_ids_are_encoded(void **state)
 	assert_int_equal(model_readdir(&f->p, "/servers/s0/volumes", keep_name, &nm), 0);
 	/* No id holds a NUL byte, and "" and 7 are none. */
 	assert_string_equal(nm.all, "a%2Fb|..%2F..%2F..|%2E%2E|");
-	assert_int_equal(model_readlink(&f->p, "/servers/s0/volumes/..%2F..%2F..", target,
-					sizeof(target)),
-			 0);
+	assert_int_equal(
+		model_readlink(&f->p, "/servers/s0/volumes/..%2F..%2F..", target, sizeof(target)),
+		0);
 	assert_string_equal(target, "../../../volumes/..%2F..%2F..");
 	assert_int_equal(model_readlink(&f->p, "/servers/s0/volumes/a%2Fb", target, sizeof(target)),
 			 0);
 	assert_string_equal(target, "../../../volumes/a%2Fb");
-	assert_int_equal(model_readlink(&f->p, "/servers/s0/volumes/%2E%2E", target, sizeof(target)),
-			 0);
+	assert_int_equal(
+		model_readlink(&f->p, "/servers/s0/volumes/%2E%2E", target, sizeof(target)), 0);
 	assert_string_equal(target, "../../../volumes/%2E%2E");
 }
 
