@@ -252,7 +252,7 @@ static int api_call(struct session *s, const char *method, const char *url,
 
 		if (clock_now_ms() + wait >= deadline)
 			break;
-		log_info("%s %s: %s, retry %d in %lld ms", method, url,
+		log_info("%s %s: %s, retry %d in %lld ms", method, req.url,
 			 resp->status ? "server error" : resp->errbuf, attempt, (long long)wait);
 		clock_sleep_ms(wait);
 	}

@@ -18,6 +18,7 @@
  *   physical link into the collection of each resource's type), events.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -153,6 +154,48 @@ static int parameters_store(const struct extra_ctx *x, const char *data, size_t 
 		return -EINVAL;
 	}
 	body = json_pack("{s{ss#}}", "parameters", x->sub[0], data, (int)len);
+	if (!body)
+		return -ENOMEM;
+	rc = extra_request(x, "PATCH", NULL, NULL, body, NULL);
+	extra_changed(x, NULL, x->id);
+	json_decref(body);
+	return rc;
+}
+
+/* ---- template -------------------------------------------------------- */
+
+/* Heat keeps the template parsed: GET .../template answers it as JSON
+ * (comments and YAML layout are gone), shown pretty-printed. */
+static int template_show(const struct extra_ctx *x, struct buf *out)
+{
+	json_t *t = NULL;
+	int rc = extra_request(x, "GET", "template", NULL, NULL, &t);
+	char *text;
+
+	if (rc)
+		return rc;
+	text = t ? json_dumps(t, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	rc = !t ? -EIO : !text ? -ENOMEM : buf_addstr(out, text);
+	if (!rc)
+		rc = buf_add(out, "\n", 1);
+	free(text);
+	json_decref(t);
+	return rc;
+}
+
+/* A new template, as written (YAML or JSON): PATCH {"template": text}
+ * keeps the parameters (Heat's existing-stack update). */
+static int template_store(const struct extra_ctx *x, const char *data, size_t len)
+{
+	json_t *body;
+	int rc;
+
+	if (!names_is_utf8(data, len) || memchr(data, '\0', len)) {
+		log_cloud_error("%s/%s/template: the template must be UTF-8 text", x->coll->name,
+				x->id);
+		return -EINVAL;
+	}
+	body = json_pack("{ss#}", "template", data, (int)len);
 	if (!body)
 		return -ENOMEM;
 	rc = extra_request(x, "PATCH", NULL, NULL, body, NULL);
@@ -398,6 +441,13 @@ static const struct member_extra stack_extras[] = {
 	  .readdir = resources_readdir,
 	  .lookup = resources_lookup },
 	{ .name = "events", .kind = EXTRA_FILE, .mode = 0444, .show = events_show },
+	/* Fetched on read (not to list the directory), cached as the stack. */
+	{ .name = "template",
+	  .kind = EXTRA_FILE,
+	  .mode = 0644,
+	  .flags = EXTRA_CACHED | EXTRA_LAZY,
+	  .show = template_show,
+	  .store = template_store },
 	{ .name = NULL },
 };
 

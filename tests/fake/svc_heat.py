@@ -48,6 +48,19 @@ def bind(cloud):
 SERVICE = "orchestration"
 CATALOG = [("orchestration", "heat", "/orchestration/v1/{project}")]
 
+class HeatLoader(yaml.SafeLoader):
+    """Heat's template_format loader: timestamps stay strings (heat_template_version: 2015-04-30 is
+    the text "2015-04-30", as Heat answers it)."""
+
+
+HeatLoader.yaml_implicit_resolvers = {k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+                                      for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def yaml_load(text):
+    return yaml.load(text, Loader=HeatLoader)
+
+
 EXPLANATIONS = {
     400: "The server could not comply with the request since it is either malformed or otherwise incorrect.",
     404: "The resource could not be found.",
@@ -174,7 +187,7 @@ class Service:
             raise ApiError(400, "No template specified")
         if isinstance(tmpl, str):
             try:
-                tmpl = yaml.safe_load(tmpl)
+                tmpl = yaml_load(tmpl)
             except yaml.YAMLError as e:
                 raise ApiError(400, f"Template not in valid format: {e}") from None
         if not isinstance(tmpl, dict):
@@ -347,7 +360,7 @@ class Service:
         env = body.get("environment") or {}
         if isinstance(env, str):
             try:
-                env = yaml.safe_load(env) or {}
+                env = yaml_load(env) or {}
             except yaml.YAMLError as e:
                 raise ApiError(400, f"Environment not in valid format: {e}") from None
         params = {**(env.get("parameters") or {}), **params}

@@ -336,3 +336,23 @@ def test_write_parameter_refused_while_in_progress(fake, mnt, tmp_path):
     assert r.returncode != 0
     assert "write error: Device or resource busy" in r.stderr
     assert "already has an action" in read(mnt.p(".cloudfs", "errors"))
+
+
+def test_template_file_reads_and_updates(fake, mnt, tmp_path):
+    (tmp_path / "t.yml").write_text(TEMPLATE)
+    assert sh(f"cp {tmp_path / 't.yml'} {mnt.p('stacks', 'web')}").returncode == 0
+    assert settle(mnt, "web") == "CREATE_COMPLETE"
+    shown = json.loads(read(mnt.p("stacks", "web", "template")))
+    assert shown["description"] == "Simple template to deploy a single compute instance"
+    newer = TEMPLATE + "  flavor_out:\n    value: m1.tiny\n"
+    (tmp_path / "t2.yml").write_text(newer)
+    fake.clear_requests()
+    r = sh(f"cp {tmp_path / 't2.yml'} {mnt.p('stacks', 'web', 'template')}")
+    assert r.returncode == 0, r.stderr
+    sid = stack_id(mnt, "web")
+    patches = [(q["path"], q["body"]) for q in fake.requests(service="orchestration", method="PATCH")
+               if q["status"] == 202]
+    assert patches == [(f"{HEAT}/stacks/web/{sid}", {"template": newer})]
+    assert settle(mnt, "web") == "UPDATE_COMPLETE"
+    assert read(mnt.p("stacks", "web", "outputs", "flavor_out")) == "m1.tiny\n"
+    assert read(mnt.p("stacks", "web", "parameters", "NetID")) == "private\n"
