@@ -18,6 +18,13 @@ struct auth;
 struct auth *auth_new(const struct config *cfg);
 void auth_free(struct auth *a);
 
+struct http_transport;
+/* The transport every request of this login goes through (the token's and
+ * the api layer's): http_curl unless a unit test sets another before
+ * auth_login(). Borrowed; it outlives @a. */
+void auth_set_transport(struct auth *a, const struct http_transport *t);
+const struct http_transport *auth_transport(const struct auth *a);
+
 /*
  * auth_login() - first authentication, before the mount exists
  * Returns 0, or -errno with Keystone's own message in @err (for the terminal).

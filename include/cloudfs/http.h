@@ -70,6 +70,21 @@ void http_response_free(struct http_response *resp);
 int http_perform(const struct http_request *req, struct http_response *resp) CFS_WARN_UNUSED;
 
 /*
+ * The transport: how one exchange reaches the network. The binary only ever
+ * uses http_curl (http_perform() above); the api layer calls through the
+ * transport its auth holds, so the unit tests hand it one that replays
+ * captured answers, records what was asked and injects faults, and test
+ * pagination, re-authentication and retries with no network.
+ * Streams (below) are libcurl only.
+ */
+struct http_transport {
+	int (*perform)(const struct http_transport *t, const struct http_request *req,
+		       struct http_response *resp);
+};
+
+extern const struct http_transport http_curl;
+
+/*
  * Streaming transfers (http_stream.c): an upload's body is handed over
  * piece by piece as it arrives, driven by the writer's thread; a download
  * is received by a thread of its own, at most HTTP_STREAM_BUF ahead of its

@@ -208,7 +208,7 @@ static int api_call(struct session *s, const char *method, const char *url,
 		req.token = token;
 		attempt++;
 		atomic_fetch_add(&s->requests, 1);
-		rc = http_perform(&req, resp);
+		rc = auth_transport(s->auth)->perform(auth_transport(s->auth), &req, resp);
 		if (!rc && resp->status == 401 && !reauthed) {
 			/* Expired or revoked early: one fresh token, then give up. */
 			reauthed = true;

@@ -17,6 +17,7 @@
 
 struct auth {
 	const struct config *cfg;
+	const struct http_transport *transport; /* set before threads start */
 	char *tokens_url;
 	json_t *body; /* first login's body; immutable afterwards */
 
@@ -29,6 +30,16 @@ struct auth {
 	unsigned issued; /* protected by lock */
 };
 
+void auth_set_transport(struct auth *a, const struct http_transport *t)
+{
+	a->transport = t;
+}
+
+const struct http_transport *auth_transport(const struct auth *a)
+{
+	return a->transport;
+}
+
 struct auth *auth_new(const struct config *cfg)
 {
 	struct auth *a = calloc(1, sizeof(*a));
@@ -36,6 +47,7 @@ struct auth *auth_new(const struct config *cfg)
 	if (!a)
 		return NULL;
 	a->cfg = cfg;
+	a->transport = &http_curl;
 	a->tokens_url = auth_tokens_url(cfg->auth_url);
 	if (!a->tokens_url) {
 		free(a);
@@ -172,7 +184,7 @@ static int login(struct auth *a, char **token, json_t **body, int64_t *expires_s
 	}
 	req.body = text;
 	req.body_len = strlen(text);
-	rc = http_perform(&req, &resp);
+	rc = a->transport->perform(a->transport, &req, &resp);
 	if (rc) {
 		snprintf(err, errlen, "cannot reach Keystone at %s: %s", a->tokens_url,
 			 resp.errbuf);

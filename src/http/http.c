@@ -286,3 +286,12 @@ out:
 	cfs_free_secret(auth);
 	return rc;
 }
+
+static int curl_transport_perform(const struct http_transport *t, const struct http_request *req,
+				  struct http_response *resp)
+{
+	(void)t;
+	return http_perform(req, resp);
+}
+
+const struct http_transport http_curl = { .perform = curl_transport_perform };
