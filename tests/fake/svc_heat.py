@@ -84,6 +84,23 @@ def error_body(status, message, title):
         "error": {"message": message, "traceback": None, "type": etype}, "title": title}).encode()
 
 
+def webob_page(status, title, text):
+    """webob's HTML page for a non-error answer (Heat's 302 lookup, 202 update)."""
+    return (f"<html>\n <head>\n  <title>{status} {title}</title>\n </head>\n <body>\n  <h1>{status} {title}</h1>\n"
+            f"  {text}\n\n\n </body>\n</html>").encode()
+
+
+def found(loc):
+    return Resp(302, webob_page(302, "Found", f'The resource was found at <a href="{loc}">{loc}</a>;\n'
+                                               "you should be redirected automatically.\n"),
+                "text/html; charset=UTF-8", {"Location": loc})
+
+
+def accepted():
+    return Resp(202, webob_page(202, "Accepted", "The request is accepted for processing.<br /><br />\n\n"),
+                "text/html; charset=UTF-8")
+
+
 def hts(t):
     """Heat's isotime: 2026-12-06T19:47:14Z."""
     return ts(t)
@@ -164,16 +181,17 @@ class Service:
         return {"href": f"{self.base(s['_project'])}/stacks/{s['stack_name']}/{s['id']}", "rel": "self"}
 
     def summary(self, s):
-        return {"creation_time": s["creation_time"], "deletion_time": s["deletion_time"],
-                "description": s["description"], "id": s["id"], "links": [self.link(s)],
-                "parent": None, "stack_name": s["stack_name"], "stack_owner": "demo",
+        """A listing's member, keys in Heat 19's order (heat-stacks.json): the description is ""
+        there (the listing reads the database row, not the template)."""
+        return {"id": s["id"], "links": [self.link(s)], "stack_name": s["stack_name"], "description": "",
                 "stack_status": s["stack_status"], "stack_status_reason": s["stack_status_reason"],
-                "stack_user_project_id": s["stack_user_project_id"], "tags": s["tags"],
-                "updated_time": s["updated_time"]}
+                "creation_time": s["creation_time"], "updated_time": s["updated_time"],
+                "deletion_time": s["deletion_time"], "stack_owner": "demo", "parent": None,
+                "stack_user_project_id": s["stack_user_project_id"], "tags": s["tags"]}
 
     def event(self, s, rname, phys, status, reason):
         s["_events"].append({"id": str(uuid.uuid4()), "event_time": hts(time.time()), "logical_resource_id": rname,
-                             "physical_resource_id": phys, "resource_name": rname, "resource_status": status,
+                             "resource_name": rname, "physical_resource_id": phys, "resource_status": status,
                              "resource_status_reason": reason})
 
     # --------------------------------------------------------------------------- template handling
@@ -189,7 +207,8 @@ class Service:
             try:
                 tmpl = yaml_load(tmpl)
             except yaml.YAMLError as e:
-                raise ApiError(400, f"Template not in valid format: {e}") from None
+                raise ApiError(400, "Template not in valid format: Error parsing template [root stack] "
+                                    f"{e}") from None
         if not isinstance(tmpl, dict):
             raise ApiError(400, "Template not in valid format: The template is not a JSON object "
                                 "or YAML mapping.")
@@ -216,8 +235,7 @@ class Service:
                                         "Invalid URL scheme ")
                 continue
             if rtype not in KNOWN_TYPES:
-                raise ApiError(400, f"Failed to validate: resources.{rname}: The Resource Type ({rtype}) "
-                                    "could not be found.")
+                raise ApiError(400, f"The Resource Type ({rtype}) could not be found.")
 
     def intrinsic(self, s, v):
         """get_param / get_attr / get_resource / str_replace enough for the seed's outputs."""
@@ -289,10 +307,10 @@ class Service:
                 phys = f"{s['stack_name']}-{rname}-{uuid.uuid4().hex[:12]}"
             elif rtype != "OS::Heat::None":
                 phys = str(uuid.uuid4())
-            res = {"resource_name": rname, "logical_resource_id": rname, "resource_type": rtype,
-                   "physical_resource_id": phys, "resource_status": "CREATE_IN_PROGRESS",
-                   "resource_status_reason": "state changed", "required_by": [],
-                   "creation_time": hts(time.time()), "updated_time": hts(time.time()),
+            res = {"updated_time": hts(time.time()), "creation_time": hts(time.time()),
+                   "logical_resource_id": rname, "resource_name": rname, "physical_resource_id": phys,
+                   "resource_status": "CREATE_IN_PROGRESS", "resource_status_reason": "state changed",
+                   "resource_type": rtype,
                    "_value": props.get("value", phys) if isinstance(props, dict) else phys}
             if rtype == "OS::Heat::TestResource" and props.get("fail"):
                 failed = failed or rname
@@ -388,7 +406,7 @@ class Service:
     def lookup(self, req, project, ref):
         s = self.by_ref(req, ref)
         loc = self.link(s)["href"] + (f"?{req.query}" if req.query else "")
-        return Resp(302, b"", "text/plain; charset=UTF-8", {"Location": loc})
+        return found(loc)
 
     def sub_or_lookup(self, req, project, ref, sub):
         if sub == "outputs":      # not one of Heat's lookup subpaths: /stacks/<ref>/outputs is a show
@@ -398,17 +416,22 @@ class Service:
     def lookup_sub(self, req, project, ref, sub="actions"):
         s = self.by_ref(req, ref)
         loc = f"{self.link(s)['href']}/{sub}" + (f"?{req.query}" if req.query else "")
-        return Resp(302, b"", "text/plain; charset=UTF-8", {"Location": loc})
+        return found(loc)
 
     def show(self, req, project, name, sid):
+        """Keys in Heat 19's order (heat-stack-show.json); outputs last, unless resolve_outputs=false."""
         s = self.get(req, name, sid)
-        doc = self.summary(s)
-        doc.update({"capabilities": [], "disable_rollback": s["disable_rollback"], "notification_topics": [],
-                    "parameters": s["parameters"], "template_description": s["description"],
-                    "timeout_mins": s["timeout_mins"]})
+        doc = {"stack_name": s["stack_name"], "id": s["id"], "links": [self.link(s)],
+               "creation_time": s["creation_time"], "updated_time": s["updated_time"],
+               "deletion_time": s["deletion_time"], "notification_topics": [], "parameters": s["parameters"],
+               "description": s["description"], "template_description": s["description"], "capabilities": [],
+               "disable_rollback": s["disable_rollback"], "timeout_mins": s["timeout_mins"],
+               "stack_owner": "demo", "parent": None, "stack_user_project_id": s["stack_user_project_id"],
+               "tags": s["tags"] or [], "stack_status": s["stack_status"],
+               "stack_status_reason": s["stack_status_reason"]}
         if req.arg("resolve_outputs", "true").lower() != "false":
             doc["outputs"] = self.output_list(s, True)
-        return jresp(200, {"stack": dict(sorted(doc.items()))})
+        return jresp(200, {"stack": doc})
 
     def output_list(self, s, values):
         out = []
@@ -439,7 +462,7 @@ class Service:
         return jresp(200, {"resources": [
             {**{k: v for k, v in r.items() if not k.startswith("_")},
              "links": [{"href": f"{base}/resources/{r['resource_name']}", "rel": "self"},
-                       {"href": base, "rel": "stack"}]} for r in s["_res"].values()]})
+                       {"href": base, "rel": "stack"}], "required_by": []} for r in s["_res"].values()]})
 
     def events(self, req, project, name, sid):
         s = self.get(req, name, sid)
@@ -448,9 +471,10 @@ class Service:
             events.reverse()
         base = self.link(s)["href"]
         return jresp(200, {"events": [
-            {**e, "links": [{"href": f"{base}/resources/{e['resource_name']}/events/{e['id']}", "rel": "self"},
-                            {"href": f"{base}/resources/{e['resource_name']}", "rel": "resource"},
-                            {"href": base, "rel": "stack"}]} for e in events]})
+            {"id": e["id"], "links": [
+                {"href": f"{base}/resources/{e['resource_name']}/events/{e['id']}", "rel": "self"},
+                {"href": f"{base}/resources/{e['resource_name']}", "rel": "resource"},
+                {"href": base, "rel": "stack"}], **{k: v for k, v in e.items() if k != "id"}} for e in events]})
 
     def update(self, req, project, name, sid):
         s = self.get(req, name, sid)
@@ -480,7 +504,7 @@ class Service:
         for rname, res in s["_res"].items():
             res.update(resource_status="UPDATE_IN_PROGRESS", updated_time=hts(time.time()))
         s["_steps"].append((time.time() + self.cloud.build_s, self.finish("UPDATE")))
-        return Resp(202, b"", "application/json")
+        return accepted()
 
     def delete(self, req, project, name, sid):
         s = self.get(req, name, sid)
@@ -499,7 +523,7 @@ class Service:
                     self.cloud.remove(coll, res["physical_resource_id"])
             self.stacks.pop(sid, None)
         s["_steps"] = [(time.time() + self.cloud.delete_s, done)]
-        return Resp(204, b"", "application/json")
+        return Resp(204, b"", None)
 
     def action(self, req, project, name, sid):
         s = self.get(req, name, sid)

@@ -2,10 +2,12 @@
 tests/fixtures/openstack-zed/heat-*: the same requests, the same statuses, the same content type and
 the same JSON shapes (keys and value types, by tests/fixtures/compare.py). Run: pytest-3 tests/fake"""
 
+import http.client
 import json
 import os
 import sys
 import time
+import urllib.parse
 
 import pytest
 
@@ -73,7 +75,16 @@ def test_heat_answers_like_the_captures(cloud):
     diffs = []
 
     def call(name, method, path, body=None):
-        status, headers, data = cloud.request(method, path, body, token=tok)
+        # http.client: urllib would follow the 302s this test wants to see
+        u = urllib.parse.urlsplit(cloud.url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        hdrs = {"X-Auth-Token": tok}
+        if body is not None:
+            body, hdrs["Content-Type"] = json.dumps(body).encode(), "application/json"
+        conn.request(method, path, body, hdrs)
+        resp = conn.getresponse()
+        status, headers, data = resp.status, dict(resp.getheaders()), resp.read()
+        conn.close()
         diffs.extend(check(name, as_capture(status, headers, data)))
         return status, headers, data
 
