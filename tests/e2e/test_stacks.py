@@ -19,6 +19,7 @@ from mountutil import Mount, read, sh, start_cloudfs
 NAME = f"e2e-stk-{RUN}"
 BAD = f"e2e-stkbad-{RUN}"
 FAIL = f"e2e-stkfail-{RUN}"
+DUP = f"e2e-stkdup-{RUN}"
 TINY, NANO = "devcloud-tiny", "m1.nano"
 
 # The seed's demo template, with devcloud's image and flavor as the defaults of two more parameters.
@@ -37,11 +38,15 @@ parameters:
   Flavor:
     type: string
     default: {NANO}
+  ServerName:
+    type: string
+    default: {NAME}-server
 
 resources:
   server:
     type: OS::Nova::Server
     properties:
+      name: {{ get_param: ServerName }}
       image: {{ get_param: Image }}
       flavor: {{ get_param: Flavor }}
       networks:
@@ -75,9 +80,10 @@ def env():
 def world(env):
     """Deletes every stack this module made, whatever happened."""
     yield
-    for name in (NAME, BAD, FAIL):
+    for name in (NAME, BAD, FAIL, DUP):
         res = osc("stack", "delete", "--yes", "--wait", name, env=env, parse=False, check=False)
-        assert res.returncode == 0 or "could not be found" in (res.stderr or ""), res.stderr
+        said = (res.stdout or "") + (res.stderr or "")
+        assert res.returncode == 0 or "could not be found" in said, said
 
 
 @pytest.fixture(scope="module")
@@ -128,26 +134,51 @@ def test_status_follows_to_create_complete(mnt, env):
 
 def test_outputs_match_the_cli(mnt, env):
     cli = osc("stack", "output", "show", "--all", NAME, env=env)
-    outs = {k: json.loads(v)["output_value"] if isinstance(v, str) else v["output_value"]
-            for k, v in cli.items()}
-    doc = json.loads(read(mnt.p("stacks", NAME, "json")))
-    mine = {o["output_key"]: o["output_value"] for o in doc["outputs"]}
-    assert mine == outs
-    server = osc("server", "show", outs["instance_name"], env=env)
-    assert server["status"] == "ACTIVE"
+    outs = {k: json.loads(v)["output_value"] for k, v in cli.items()}
+    assert sorted(os.listdir(mnt.p("stacks", NAME, "outputs"))) == sorted(outs)
+    for key, value in outs.items():
+        assert read(mnt.p("stacks", NAME, "outputs", key)) == f"{value}\n"
+    assert outs["instance_name"] == f"{NAME}-server"
+    assert osc("server", "show", outs["instance_name"], env=env)["status"] == "ACTIVE"
 
 
-def test_resources_match_the_cli(mnt, env):
+def test_resources_link_to_their_servers(mnt, env):
     cli = osc("stack", "resource", "list", NAME, env=env)
     assert [(r["resource_name"], r["resource_type"]) for r in cli] == [("server", "OS::Nova::Server")]
     sid = cli[0]["physical_resource_id"]
-    assert sid in os.listdir(mnt.p("servers"))
+    assert os.listdir(mnt.p("stacks", NAME, "resources")) == ["server"]
+    assert os.readlink(mnt.p("stacks", NAME, "resources", "server", "physical")) == f"../../../../servers/{sid}"
+    r = sh(f"cat {mnt.p('stacks', NAME)}/resources/*/physical/status")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == osc("server", "show", sid, env=env)["status"] + "\n"
+    assert read(mnt.p("stacks", NAME, "resources", "server", "resource_status")) == \
+        cli[0]["resource_status"] + "\n"
+
+
+def test_events_one_line_each(mnt, env):
+    cli = osc("stack", "event", "list", NAME, env=env)
+    lines = read(mnt.p("stacks", NAME, "events")).splitlines()
+    assert [ln.split(" ", 3)[1:3] for ln in lines] == [[e["resource_name"], e["resource_status"]] for e in cli]
 
 
 def test_parameters_from_the_show(mnt, env):
     shown = stack_show(env, NAME)
     assert read(mnt.p("stacks", NAME, "parameters", "NetID")) == shown["parameters"]["NetID"] + "\n"
     assert read(mnt.p("stacks", NAME, "parameters", "Flavor")) == NANO + "\n"
+
+
+def test_echo_parameter_updates_and_keeps_the_others(mnt, env):
+    before = stack_show(env, NAME)["parameters"]
+    r = sh(f"echo {NAME}-renamed > {mnt.p('stacks', NAME, 'parameters', 'ServerName')}")
+    assert r.returncode == 0, r.stderr
+    assert settle(mnt, NAME) == "UPDATE_COMPLETE"
+    after = stack_show(env, NAME)
+    assert after["stack_status"] == "UPDATE_COMPLETE"
+    assert after["parameters"]["ServerName"] == f"{NAME}-renamed"
+    assert after["parameters"]["NetID"] == before["NetID"]
+    sid = osc("stack", "resource", "list", NAME, env=env)[0]["physical_resource_id"]
+    assert osc("server", "show", sid, env=env)["name"] == f"{NAME}-renamed"
+    assert read(mnt.p("stacks", NAME, "outputs", "instance_name")) == f"{NAME}-renamed\n"
 
 
 def test_validation_error_fails_cp_with_heats_message(mnt, env, tmp_path):
@@ -166,11 +197,22 @@ def test_validation_error_fails_cp_with_heats_message(mnt, env, tmp_path):
     assert not os.path.lexists(mnt.p("stacks", BAD))
 
 
-def test_duplicate_name_is_eexist(mnt, env, tmp_path):
-    (tmp_path / "t.yml").write_text(TEMPLATE)
-    r = sh(f"cp {tmp_path / 't.yml'} {mnt.p('stacks', NAME)}")
-    assert r.returncode != 0
-    assert "exists" in r.stderr
+def test_duplicate_name_is_eexist(env, tmp_path):
+    """A name Heat has but the mount's listing does not know yet: Heat's 409 is EEXIST. (A name the
+    mount knows is a directory: cp copies into it, and `> name` is EISDIR.)"""
+    (tmp_path / "t.yml").write_text(FAILING.replace("fail: true", "fail: false"))
+    path = str(tmp_path / "mnt2")
+    proc, log = start_cloudfs(path, env, ["-o", "cache_ttl=60,negative_ttl=60"], timeout=30)
+    m = Mount(path, proc, log)
+    try:
+        assert DUP not in os.listdir(m.p("stacks"))       # the listing is now cached for 60 s
+        osc("stack", "create", "-t", str(tmp_path / "t.yml"), DUP, env=env)
+        r = sh(f"cp {tmp_path / 't.yml'} {m.p('stacks', DUP)}")
+        assert r.returncode != 0
+        assert "File exists" in r.stderr
+        assert f"The Stack ({DUP}) already exists." in read(m.p(".cloudfs", "errors"))
+    finally:
+        m.unmount()
 
 
 def test_failed_create_reason(mnt, env, tmp_path):
