@@ -1132,11 +1132,14 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
-		if (n.extra)
+		if (n.extra) {
 			rc = readdir_extra(p, &n, fill, ctx);
-		else if (n.summary && (rc = node_full(p, &n)))
 			break;
-		else
+		}
+		/* A summary lists what it has: the member's own keys are its GET. */
+		if (n.summary)
+			rc = node_full(p, &n);
+		if (!rc)
 			rc = readdir_object(p, &n, fill, ctx);
 		break;
 	}
