@@ -268,13 +268,11 @@ out:
 static int store(struct project *p, const struct node *n, const char *data, size_t len)
 {
 	struct extra_ctx x;
-	int rc;
 
 	if (!n->extra || !n->extra->store)
 		return -EACCES;
 	model_extra_ctx(p, n, &x);
-	rc = n->extra->store(&x, data, len);
-	return rc;
+	return n->extra->store(&x, data, len);
 }
 
 /* Stores each non-empty line (trailing blanks cut); stops at the first

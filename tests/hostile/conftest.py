@@ -50,14 +50,15 @@ class Hostile:
         self.url = f"http://127.0.0.1:{self.port}"
         self.elsewhere = self._control("GET", "ping")["elsewhere"]
 
-    def _control(self, method, what, body=None):
+    def _control(self, method, what, body=None, timeout=10):
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(f"{self.url}/_hostile/{what}", data=data, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return json.loads(r.read())
 
     def scenario(self, name, **opts):
-        self._control("POST", "scenario", {"name": name, **opts})
+        # A scenario may build its body first (the gzip bomb: seconds under load).
+        self._control("POST", "scenario", {"name": name, **opts}, timeout=120)
 
     def reset(self):
         self._control("POST", "reset", {})

@@ -192,6 +192,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, jbytes({"ok": True}))
         if what == "scenario":
             spec = json.loads(self.body_in() or b"{}")
+            if spec.get("name") == "gzip_bomb":
+                # Built here, before the test mounts: compressing 1 GiB takes seconds on a
+                # loaded machine, and built at the first listing it ate the mount's timeout
+                # (ETIMEDOUT instead of EFBIG).
+                gzip_bomb(int(spec.get("mib", 1024)))
             with STATE.lock:
                 STATE.scenario = spec
                 STATE.head_closes = 0

@@ -28,8 +28,6 @@
 #include "cloudfs/service.h"
 #include "unit_fixtures.h"
 
-extern const struct service_def service_compute;
-
 #define NOVA "http://127.0.0.1:8774/v2.1"
 
 /* One scripted answer: to the first request whose method and URL prefix
@@ -293,7 +291,8 @@ static void test_401_relogs_once(void **state)
 	json_t *doc = NULL;
 
 	script(a, 2);
-	assert_int_equal(api_get_json(&w->s, &service_compute, "/servers/x", &doc), 0);
+	assert_int_equal(
+		api_get_json(&w->s, collection_find("servers")->service, "/servers/x", &doc), 0);
 	assert_string_equal(
 		json_string_value(json_object_get(json_object_get(doc, "server"), "id")), "x");
 	assert_int_equal(fake.nsent, 3); /* GET (401), POST tokens, GET */
@@ -313,7 +312,9 @@ static void test_401_twice_is_eacces(void **state)
 	json_t *doc = NULL;
 
 	script(a, 1);
-	assert_int_equal(api_get_json(&w->s, &service_compute, "/servers/x", &doc), -EACCES);
+	assert_int_equal(
+		api_get_json(&w->s, collection_find("servers")->service, "/servers/x", &doc),
+		-EACCES);
 	assert_null(doc);
 	assert_int_equal(fake.logins, 2);
 	assert_int_equal(fake.nsent, 3);
@@ -335,16 +336,17 @@ static void test_retries_only_idempotent(void **state)
 	json_t *doc = NULL, *body = json_pack("{s:{s:s}}", "server", "name", "web1");
 
 	script(get, 3);
-	assert_int_equal(api_get_json(&w->s, &service_compute, "/servers/x", &doc), 0);
+	assert_int_equal(
+		api_get_json(&w->s, collection_find("servers")->service, "/servers/x", &doc), 0);
 	assert_int_equal(fake.nsent, 3);
 	json_decref(doc);
 	doc = NULL;
 
 	fake.nsent = 0;
 	script(post, 1);
-	assert_int_equal(
-		api_send_json(&w->s, &service_compute, "POST", "/servers", body, NULL, &doc),
-		-EAGAIN);
+	assert_int_equal(api_send_json(&w->s, collection_find("servers")->service, "POST",
+				       "/servers", body, NULL, &doc),
+			 -EAGAIN);
 	assert_int_equal(fake.nsent, 1);
 	assert_null(doc);
 	json_decref(body);
