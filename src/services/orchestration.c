@@ -115,16 +115,24 @@ static int outputs_lookup(const struct extra_ctx *x, struct extra_entry *e)
 	return 0;
 }
 
-/* The value by the usual rules; Heat's "output_error" when it could not
- * resolve one (a failed resource), as the reason on .cloudfs/errors. */
+/* The value by the usual rules, an object as its JSON (a file: the value
+ * is one thing). An output Heat could not resolve (a failed resource) has
+ * an "output_error" instead: EIO, and Heat's reason in .cloudfs/errors. */
 static int outputs_show(const struct extra_ctx *x, struct buf *out)
 {
 	const json_t *o = x->nsub == 1 ? output_find(x->doc, x->sub[0]) : NULL;
+	const char *error;
 	const json_t *v;
 
 	if (!o)
 		return -ENOENT;
 	v = json_object_get(o, "output_value");
+	error = json_string_value(json_object_get(o, "output_error"));
+	if (error && json_is_null(v)) {
+		log_cloud_error("%s/%s/outputs/%s: Heat could not resolve it: %s", x->coll->name,
+				x->id, x->sub[0], error);
+		return -EIO;
+	}
 	if (json_is_object(v)) {
 		char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		int rc = text ? buf_addstr(out, text) : -ENOMEM;
