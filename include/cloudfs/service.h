@@ -88,6 +88,25 @@ struct collection_def {
 	bool nameless; /* the resource has no name (floating IPs) */
 	bool patch_update; /* updates are JSON patches (Glance) */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	/* The text goes into spec_text_key exactly as written, not trimmed
+	 * (Heat templates: the cloud parses them, so nothing re-serialises). */
+	bool spec_text_raw;
+	/* A JSON object holding one of these top-level keys is a document of
+	 * its own, sent as text under spec_text_key, not a spec (a JSON Heat
+	 * template: "heat_template_version"). NULL-terminated, or NULL. */
+	const char *const *spec_text_marks;
+	/* A create body is sent bare although a single GET answers wrapped in
+	 * item_key (Heat: POST {"stack_name", ...}, GET {"stack": {...}}). */
+	bool create_bare;
+	/* A text spec (spec_text_key) holding a second YAML document (after a
+	 * line "---") sends that document, as written, under this key: Heat's
+	 * environment after its template. NULL: the text is one document. */
+	const char *spec_text_second_key;
+	/* The listing's members are summaries: a member's own GET has keys
+	 * the listing lacks (Heat's outputs, parameters). The listing answers
+	 * what it has; a file it lacks, the member's "json" and a listing of
+	 * the member's directory come from one GET of the member, cached. */
+	bool summary_listing;
 	const struct spec_rule *spec_rules; /* friendly keys of a create spec, or NULL */
 	/* Completes a create body after the rules (defaults that follow from
 	 * other keys); 0 or -ENOMEM. NULL when there is nothing to complete. */
@@ -223,6 +242,12 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
 int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
 		  const struct json_t *body, struct json_t **answer);
+/* GET the member's URL + "/" @below (a sub-resource listing, a query
+ * allowed: "events?sort_dir=asc"), cached as the member is (its TTL,
+ * short while busy; forgotten with it), so the lookups and reads of a
+ * directory made from it cost one request. *answer: a new reference,
+ * shared: read it, never change it. */
+int extra_get(const struct extra_ctx *x, const char *below, struct json_t **answer);
 /* @method on @path of the member's service (relative to its endpoint). */
 int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);

@@ -149,9 +149,21 @@ static struct http_request base_request(const struct session *s, const char *met
  * @deadline_ms (monotonic) when a listing shares one among its pages, or 0
  * for `timeout` from now. On 0, @resp holds a 2xx answer.
  */
+/* A redirect's status: followed on the endpoint's own origin (url_redirect()). */
+static bool is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Heat answers /stacks/<id> with a 302 to /stacks/<name>/<id>: one hop;
+ * more than this is a loop. */
+#define API_MAX_REDIRECTS 3
+
 static int api_call(struct session *s, const char *method, const char *url,
 		    const struct api_body *body, int64_t deadline_ms, struct http_response *resp)
 {
+	char *moved = NULL; /* where a redirect led, once one did */
+	int hops = 0;
 	const char *hdrs[3] = { NULL, NULL, NULL };
 	char ctype[128];
 	const struct config *c = s->cfg;
@@ -164,7 +176,7 @@ static int api_call(struct session *s, const char *method, const char *url,
 	int64_t start = clock_now_ms();
 
 	for (;;) {
-		struct http_request req = base_request(s, method, url, hdrs);
+		struct http_request req = base_request(s, method, moved ? moved : url, hdrs);
 		int64_t left = deadline - clock_now_ms();
 
 		if (body) {
@@ -204,6 +216,31 @@ static int api_call(struct session *s, const char *method, const char *url,
 			log_info("%s %s: 401, re-authenticating", method, url);
 			continue;
 		}
+		if (!rc && is_redirect(resp->status)) {
+			/* The same request again where it points, as heatclient
+			 * does, only on this endpoint's origin: the token goes
+			 * nowhere else. */
+			char *next = NULL;
+
+			if (!resp->location || hops >= API_MAX_REDIRECTS ||
+			    url_redirect(req.url, resp->location, &next)) {
+				snprintf(resp->errbuf, sizeof(resp->errbuf),
+					 "HTTP %ld to %.160s: not followed (%s)", resp->status,
+					 resp->location ? resp->location : "nowhere",
+					 hops >= API_MAX_REDIRECTS
+						 ? "too many redirects"
+						 : "not on the endpoint's origin");
+				resp->status = 0;
+				rc = -EIO;
+				break;
+			}
+			log_debug("%s %s: HTTP %ld to %s", method, req.url, resp->status, next);
+			free(moved);
+			moved = next;
+			hops++;
+			attempt--;
+			continue;
+		}
 		if (!rc)
 			rc = errmap_http(resp->status, resp->body.data);
 		if (!rc || !idempotent || attempt > c->retries || rc == -EINTR)
@@ -215,17 +252,18 @@ static int api_call(struct session *s, const char *method, const char *url,
 
 		if (clock_now_ms() + wait >= deadline)
 			break;
-		log_info("%s %s: %s, retry %d in %lld ms", method, url,
+		log_info("%s %s: %s, retry %d in %lld ms", method, req.url,
 			 resp->status ? "server error" : resp->errbuf, attempt, (long long)wait);
 		clock_sleep_ms(wait);
 	}
 	if (rc) {
 		atomic_fetch_add(&s->failures, 1);
-		log_failure(method, url, resp->status, resp, rc);
+		log_failure(method, moved ? moved : url, resp->status, resp, rc);
 	} else {
-		log_debug("%s %s: HTTP %ld, %zu bytes, %lld ms", method, url, resp->status,
-			  resp->body.len, (long long)(clock_now_ms() - start));
+		log_debug("%s %s: HTTP %ld, %zu bytes, %lld ms", method, moved ? moved : url,
+			  resp->status, resp->body.len, (long long)(clock_now_ms() - start));
 	}
+	free(moved);
 	cfs_free_secret(token);
 	return rc;
 }

@@ -5,6 +5,7 @@
  *   "L:<collection>"       one full listing (struct listing, model_doc.c)
  *   "R:<collection>/<id>"  one member's document (struct cdoc)
  *   "X:<collection>/<id>/<extra>"  what a member extra shows (EXTRA_CACHED)
+ *   "X:<collection>/<id>/@<below>" a GET below a member (extra_get())
  * A listing stores every member under its R: key too, so `ls -l` and a
  * `cat` of every member's status after it cost no further requests.
  */
@@ -140,6 +141,10 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 		return;
 	model_res_key(key, sizeof(key), "R", c, id);
 	cache_expire(p->cache, key);
+	/* What extra_get() fetched below the member. */
+	model_res_key(key, sizeof(key), "X", c, id);
+	strncat(key, "/@", sizeof(key) - strlen(key) - 1);
+	cache_expire_prefix(p->cache, key);
 	for (const struct member_extra *e = c->extras; e && e->name; e++) {
 		if (!(e->flags & EXTRA_CACHED))
 			continue;
@@ -268,7 +273,7 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
  * NULL) is the text's serial. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
 			 bool is_file, struct cache_val *given, struct cache_val **res,
-			 uint64_t *source, char **link, size_t *nnamed)
+			 uint64_t *source, char **link, size_t *nnamed, bool *summary)
 {
 	struct cache_val *dv = given ? cache_val_ref(given) : NULL;
 	int rc = given ? 0 : resolve_cached(p, c, name, is_file, &dv, link, nnamed);
@@ -278,6 +283,8 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 		return rc;
 	if (source)
 		*source = dv->serial;
+	if (summary)
+		*summary = ((const struct cdoc *)dv->data)->summary;
 	rc = model_doc_parse(p, dv, res);
 	cache_val_unref(dv);
 	return rc;
@@ -305,7 +312,7 @@ int model_find_ref(void *arg, const struct collection_def *c, const char *ref, c
 	size_t nnamed;
 	int rc;
 
-	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed);
+	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed, NULL);
 	if (!rc && res) {
 		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
 		*id = rc ? NULL : strdup(buf);
@@ -518,6 +525,15 @@ static bool has_wait(const struct collection_def *c)
 	return c->busy && c->status_field;
 }
 
+/* The extra called @name that stands in place of a JSON key of that name
+ * (any but EXTRA_ON_KEY, which is that key), or NULL. */
+static const struct member_extra *shadowing_extra(const struct collection_def *c, const char *name)
+{
+	const struct member_extra *e = extra_find(c, name);
+
+	return e && !(e->flags & EXTRA_ON_KEY) ? e : NULL;
+}
+
 /* Files, directories and links that are not JSON keys: the member extras
  * of the collection (service.h), the entries below a directory one, and
  * the wait file. */
@@ -567,13 +583,32 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	return 0;
 }
 
+/* @n's document, a summary, becomes the member's full one (one GET, cached). */
+static int node_full(struct project *p, struct node *n)
+{
+	struct cache_val *dv = NULL, *res = NULL;
+	int rc = model_get_full(p, n->tp.coll, n->id, &dv);
+
+	if (!rc)
+		rc = model_doc_parse(p, dv, &res);
+	if (!rc) {
+		cache_val_unref(n->res);
+		n->res = res;
+		n->source = dv->serial;
+		n->summary = false;
+		n->mtime_s = render_mtime(res->data, n->tp.coll->mtime_fields, p->mount_time_s);
+	}
+	cache_val_unref(dv);
+	return rc;
+}
+
 /* model_resolve(), or with @given as the resource's cached text. */
 static int resolve(struct project *p, const char *path, struct cache_val *given, struct node *n)
 {
 	const struct collection_def *c;
 	const json_t *doc;
 	size_t nnamed;
-	bool notdir;
+	bool notdir = false;
 	int rc;
 
 	memset(n, 0, sizeof(*n));
@@ -616,7 +651,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	}
 	rc = resolve_entry(p, c, n->tp.entry, n->tp.entry_is_file, given, &n->res, &n->source,
-			   &n->link, &nnamed);
+			   &n->link, &nnamed, &n->summary);
 	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
 		/* The kernel walks through a name only while it holds it as a
 		 * directory: the one mkdir answered with, until the notifier
@@ -624,7 +659,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		char *id = n->link;
 
 		n->link = NULL;
-		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed);
+		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed,
+				   &n->summary);
 		free(id);
 		if (!rc && n->link)
 			rc = -ENOTDIR;
@@ -646,13 +682,25 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	n->perm = 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
+	/* A summary answers the files it has; the rest is the member's GET. */
+	if (n->summary &&
+	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) || !json_object_get(doc, n->tp.attrs[0]))) {
+		rc = node_full(p, n);
+		if (rc)
+			goto out;
+		doc = n->res->data;
+	}
 	if (n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_DOC_FILE)) {
 		n->is_doc = true;
 		n->type = NODE_FILE;
 		n->perm = 0444;
 		goto out;
 	}
-	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
+	/* An extra wins over a JSON key of its name, as "json" does (Heat's
+	 * outputs: a list in the document, a directory of values as an extra). */
+	n->value = shadowing_extra(c, n->tp.attrs[0])
+			   ? NULL
+			   : render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
 		rc = notdir ? -ENOTDIR : resolve_extra(p, c, n);
 		if (rc == -ENOENT && can_create_attr(c, n->tp.attrs, n->tp.nattrs) &&
@@ -1077,8 +1125,9 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	{
 		if (rc)
 			break;
-		/* The document file wins over a top-level key of the same name. */
-		if (!n->value && !strcmp(key, MODEL_DOC_FILE))
+		/* The document file and the extras win over a top-level key of
+		 * the same name. */
+		if (!n->value && (!strcmp(key, MODEL_DOC_FILE) || shadowing_extra(c, key)))
 			continue;
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
@@ -1113,9 +1162,14 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
-		if (n.extra)
+		if (n.extra) {
 			rc = readdir_extra(p, &n, fill, ctx);
-		else
+			break;
+		}
+		/* A summary lists what it has: the member's own keys are its GET. */
+		if (n.summary)
+			rc = node_full(p, &n);
+		if (!rc)
 			rc = readdir_object(p, &n, fill, ctx);
 		break;
 	}

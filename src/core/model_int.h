@@ -48,6 +48,7 @@ struct node {
 	mode_t perm;
 	const struct ctl_def *ctl;
 	char id[MODEL_ID_MAX]; /* the resource's id, for entries and below */
+	bool summary; /* res is a listing's summary (collection_def.summary_listing) */
 };
 
 /*
@@ -57,6 +58,7 @@ struct node {
 struct cdoc {
 	int64_t ttl_ms; /* how long it may be reused (model_doc_ttl) */
 	int64_t mtime_s;
+	bool summary; /* a summary listing's member: its GET has more keys */
 	const char *id; /* these two live in the same allocation */
 	const char *name; /* its file name (names_encode_len()); NULL: none */
 	size_t len;
@@ -82,6 +84,11 @@ void model_extra_key(char *key, size_t n, const struct collection_def *c, const 
 int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **out);
 /* Member @id of @c by GET (cached; a cdoc value). */
 int model_get_item(struct project *p, const struct collection_def *c, const char *id,
+		   struct cache_val **out);
+
+/* Member @id of @c by GET even when a summary of it is cached: a cdoc
+ * value that is not a summary (summary_listing collections). */
+int model_get_full(struct project *p, const struct collection_def *c, const char *id,
 		   struct cache_val **out);
 
 /* What @x->extra's show() gives, cached with the member (EXTRA_CACHED):

@@ -50,6 +50,12 @@ static const struct member_extra *store_extra(const struct tree_path *tp)
 	return !(e->flags & EXTRA_ON_KEY) || tp->nattrs == 2 ? e : NULL;
 }
 
+/* How a file of extra @e is written: per line at write(2), or at flush. */
+static enum model_wkind extra_wkind(const struct member_extra *e)
+{
+	return e->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+}
+
 /* tree_parse() of a name to be made: where the tree has no place for one
  * (the root, .cloudfs/) nothing can be made, as the directories' modes say.
  * The cloud takes names as JSON strings: UTF-8, without NUL bytes. */
@@ -143,10 +149,10 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 		*kind = MODEL_W_CTL;
 	else if (n.pending)
 		rc = pending_busy(path); /* its creator alone writes it */
-	else if (n.extra)
-		*kind = n.extra->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+	else if (n.extra || store_extra(&n.tp))
+		*kind = extra_wkind(n.extra ? n.extra : store_extra(&n.tp));
 	else
-		*kind = store_extra(&n.tp) ? MODEL_W_EXTRA : MODEL_W_ATTR;
+		*kind = MODEL_W_ATTR;
 	model_node_release(&n);
 	return rc;
 }
@@ -285,21 +291,23 @@ static int store(struct project *p, const struct node *n, const char *data, size
  * failure. */
 static int store_lines(struct project *p, const struct node *n, const char *data, size_t len)
 {
-	char line[128];
 	int rc = 0;
 
 	while (len && !rc) {
 		const char *nl = memchr(data, '\n', len);
 		size_t l = nl ? (size_t)(nl - data) : len;
+		char *line;
 
 		while (l && (data[l - 1] == ' ' || data[l - 1] == '\r'))
 			l--;
-		if (l >= sizeof(line))
-			return -EINVAL;
-		memcpy(line, data, l);
-		line[l] = '\0';
+		/* A line is a command or a value (a Heat parameter): as long
+		 * as the write buffer allows, NUL-terminated for the hook. */
+		line = l ? strndup(data, l) : NULL;
+		if (l && !line)
+			return -ENOMEM;
 		if (l)
 			rc = store(p, n, line, l);
+		free(line);
 		if (!nl)
 			break;
 		len -= (size_t)(nl - data) + 1;
@@ -340,7 +348,7 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 	}
 	if (rc)
 		return rc;
-	if (kind == MODEL_W_EXTRA && !n.extra)
+	if ((kind == MODEL_W_EXTRA || kind == MODEL_W_LINES) && !n.extra)
 		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:

@@ -1017,8 +1017,10 @@ static int handle_flush(struct cloudfs *fs, struct handle *h, pid_t pid)
 	pthread_mutex_lock(&h->lock);
 	if (h->stream) {
 		rc = stream_finish(h->stream, pid);
-		if (!rc && h->created && stream_completed(h->stream))
+		if (!rc && h->created && stream_completed(h->stream)) {
 			model_done(&fs->project, h->path);
+			fs_notify_settle(fs, 250); /* as for a spec, below */
+		}
 		goto out;
 	}
 	if (h->failed) {
@@ -1043,8 +1045,14 @@ static int handle_flush(struct cloudfs *fs, struct handle *h, pid_t pid)
 		buf_reset(&h->data);
 	/* The resource exists from now on: the name stops being this file
 	 * before close(2) returns, so the next command finds the link. */
-	if (!rc && h->created && h->kind == MODEL_W_SPEC)
+	if (!rc && h->created && h->kind == MODEL_W_SPEC) {
 		model_done(&fs->project, h->path);
+		/* ...and before close(2) returns: `cp t stacks/web && cat
+		 * stacks/web/wait` must not find the file the kernel still
+		 * holds (ENOTDIR). A flush holds no directory of the kernel's,
+		 * so waiting for the notifier here cannot deadlock. */
+		fs_notify_settle(fs, 250);
+	}
 out:
 	pthread_mutex_unlock(&h->lock);
 	return rc;

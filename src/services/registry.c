@@ -8,10 +8,12 @@
  */
 #include "cloudfs/service.h"
 
-extern const struct service_def service_compute, service_image, service_volume, service_network;
+extern const struct service_def service_compute, service_image, service_volume, service_network,
+	service_orchestration;
 
 const struct service_def *const services[] = {
-	&service_compute, &service_image, &service_volume, &service_network, NULL,
+	&service_compute, &service_image,	  &service_volume,
+	&service_network, &service_orchestration, NULL,
 };
 
 const size_t n_services = sizeof(services) / sizeof(services[0]) - 1;
