@@ -42,6 +42,7 @@ struct options {
 	double wait_timeout_s;
 	int retries;
 	long max_entries;
+	long long part_size;
 	unsigned max_threads;
 	int spin_us;
 	char *log; /* -o log=FILE */
@@ -79,6 +80,7 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("wait_timeout=%lf", wait_timeout_s),
 					       OPT("retries=%d", retries),
 					       OPT("max_entries=%ld", max_entries),
+					       OPT("part_size=%lld", part_size),
 					       OPT("max_threads=%u", max_threads),
 					       OPT("spin_us=%d", spin_us),
 					       OPT("log=%s", log),
@@ -126,6 +128,8 @@ static void usage(const char *prog)
 	       "                           resource to settle (default 3600; 0: no limit)\n"
 	       "    -o retries=N           retries of idempotent calls on 5xx/429/network errors (default 3)\n"
 	       "    -o max_entries=N       most members one listing may have (default 100000)\n"
+	       "    -o part_size=BYTES     segment size of large Swift uploads (default: Swift's\n"
+	       "                           max_file_size, at most 1 GiB)\n"
 	       "    -o max_threads=N       FUSE worker threads (default 16)\n"
 	       "    -o spin_us=US          how long a worker polls for the next request before it\n"
 	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
@@ -198,6 +202,8 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		cfg->retries = o->retries;
 	if (o->max_entries > 0)
 		cfg->max_entries = o->max_entries;
+	if (o->part_size > 0)
+		cfg->part_size = o->part_size;
 	return rc;
 }
 
@@ -418,6 +424,7 @@ int main(int argc, char *argv[])
 		.wait_timeout_s = -1,
 		.retries = -1,
 		.max_entries = -1,
+		.part_size = -1,
 		.spin_us = 200,
 	};
 	int ret = CFS_EXIT_USAGE;

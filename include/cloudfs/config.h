@@ -52,6 +52,9 @@ struct config {
 	double wait_timeout_s; /* a read of a "wait" file gives up after this; 0: never */
 	int retries;
 	long max_entries; /* members of one listing before it fails with EFBIG */
+	/* Bytes per part of a large upload to a member tree (Swift SLO
+	 * segments); 0: the cloud's limit (max_file_size, at most 1 GiB). */
+	long long part_size;
 };
 
 /* Default cap on the members of one listing (-o max_entries): a cloud whose

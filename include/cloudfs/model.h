@@ -53,6 +53,9 @@ struct project {
 	pthread_mutex_t memo_lock;
 	pthread_mutex_t pending_lock;
 	struct pending *pending; /* protected by pending_lock: files being written */
+	/* protected by pending_lock: what this mount wrote in member trees
+	 * and removed, until listings show it (model_tree.c) */
+	struct model_recent *recent;
 	struct leftovers *leftovers; /* owned: incomplete images still to delete */
 	struct transfers *transfers; /* owned: uploads and downloads in progress */
 	struct waits *waits; /* owned: reads of "wait" files in progress (waits.c) */
@@ -67,6 +70,7 @@ enum model_wkind {
 	MODEL_W_EXTRA, /* a member extra's store(), at close */
 	MODEL_W_LINES, /* a member extra's store(), per complete line */
 	MODEL_W_CTL, /* run each line as a control command */
+	MODEL_W_TREE, /* stream a file of a member's tree (objects/) */
 };
 
 /* Called for each directory entry; @st is complete (for readdirplus), or
@@ -136,6 +140,19 @@ int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_symlink(struct project *p, const char *target, const char *path) CFS_WARN_UNUSED;
+/* Extended attributes (a member tree's files; model_tree.c): the value of
+ * @name into @out, -ENODATA when it has none; the names, each followed by
+ * a NUL; set (@value non-NULL) or remove. */
+int model_getxattr(struct project *p, const char *path, const char *name,
+		   struct buf *out) CFS_WARN_UNUSED;
+int model_listxattr(struct project *p, const char *path, struct buf *out) CFS_WARN_UNUSED;
+int model_setxattr(struct project *p, const char *path, const char *name, const char *value,
+		   size_t len) CFS_WARN_UNUSED;
+/* utimensat(2) with explicit times: -EPERM where the cloud keeps its own
+ * (a member tree's files: the upload time), else 0 (nothing to change). */
+int model_set_times(struct project *p, const char *path) CFS_WARN_UNUSED;
+/* rename(2) within a member's tree; -EXDEV elsewhere (mv then copies). */
+int model_rename(struct project *p, const char *from, const char *to) CFS_WARN_UNUSED;
 
 /*
  * Blocking waits. model_read() of a member's "wait" file fails with

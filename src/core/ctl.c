@@ -131,6 +131,9 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 	cache_expire_prefix(p->cache, prefix);
 	model_res_key(prefix, sizeof(prefix), "C", c, "");
 	cache_expire_prefix(p->cache, prefix);
+	/* its members' trees' directories (model_tree.c) */
+	model_res_key(prefix, sizeof(prefix), "T", c, "");
+	cache_expire_prefix(p->cache, prefix);
 	return 0;
 }
 

@@ -93,6 +93,7 @@ void model_project_cleanup(struct project *p)
 		pending_free(p->pending);
 		p->pending = next;
 	}
+	model_tree_cleanup(p);
 	pthread_mutex_destroy(&p->pending_lock);
 	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
 		cache_val_unref(p->memo[i].from);
@@ -445,6 +446,7 @@ void model_node_release(struct node *n)
 	tree_path_free(&n->tp);
 	cache_val_unref(n->res);
 	free(n->link);
+	free(n->tpath);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -682,6 +684,17 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	n->perm = 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
+	if (model_tree_is(c, &n->tp)) {
+		rc = model_tree_resolve(p, n);
+		/* A file being written is one until it is closed. */
+		if (rc == -ENOENT && model_pending_has(p, path)) {
+			n->type = NODE_FILE;
+			n->pending = true;
+			n->perm = 0644;
+			rc = 0;
+		}
+		goto out;
+	}
 	/* A summary answers the files it has; the rest is the member's GET. */
 	if (n->summary &&
 	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) || !json_object_get(doc, n->tp.attrs[0]))) {
@@ -781,6 +794,8 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		return render_document(n->res->data, out);
 	if (n->wait)
 		return -EINPROGRESS; /* answered by model_wait_start() */
+	if (n->tree)
+		return -EOPNOTSUPP; /* streamed (stream.c), never snapshotted */
 	if (n->extra)
 		return extra_contents(p, n, out);
 	if (n->pending)
@@ -796,7 +811,7 @@ uint64_t model_version(const void *data, size_t len)
 /* Read-only files rendered from documents get a version (see model.h). */
 static bool is_versioned(const struct node *n)
 {
-	return !n->ctl && !n->extra && !n->pending && !n->wait && !(n->perm & 0222);
+	return !n->ctl && !n->extra && !n->pending && !n->wait && !n->tree && !(n->perm & 0222);
 }
 
 static int node_stat(struct project *p, const struct node *n, struct stat *st,
@@ -822,6 +837,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	case NODE_FILE:
 		st->st_mode = S_IFREG | n->perm;
 		st->st_nlink = 1;
+		if (n->tree) {
+			st->st_size = (off_t)n->size;
+			break;
+		}
 		if (n->extra && n->extra->size) {
 			struct extra_ctx x;
 			int64_t size = 0;
@@ -859,8 +878,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize =
-		n->pending || (n->extra && (n->extra->flags & EXTRA_STREAM)) ? 1 << 20 : 4096;
+	st->st_blksize = n->pending || (n->tree && n->type == NODE_FILE) ||
+					 (n->extra && (n->extra->flags & EXTRA_STREAM))
+				 ? 1 << 20
+				 : 4096;
 	return rc;
 }
 
@@ -1162,6 +1183,10 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
+		if (n.tree) {
+			rc = model_tree_readdir(p, &n, fill, ctx);
+			break;
+		}
 		if (n.extra) {
 			rc = readdir_extra(p, &n, fill, ctx);
 			break;

@@ -20,6 +20,12 @@ enum node_type {
 	NODE_LINK
 };
 
+/* The context of a tree hook (service.h, struct tree_def): the core's side. */
+struct svc_call {
+	struct project *p;
+	const struct collection_def *c;
+};
+
 struct ctl_def {
 	const char *name;
 	mode_t mode;
@@ -39,6 +45,13 @@ struct node {
 	const struct member_extra *extra;
 	bool pending; /* a file being written that the cloud does not have yet */
 	bool wait; /* <collection>/<id>/wait: blocks until the member settles (waits.c) */
+	/* In a member's tree (an extra with a tree_def): its cloud path ("a/b/c",
+	 * a directory's with a trailing '/', the top's ""), size and the
+	 * listing's MD5 (model_tree.c). */
+	bool tree;
+	char *tpath;
+	int64_t size;
+	char md5[33];
 	struct cache_val *res; /* the resource document, for entries and below */
 	uint64_t source; /* serial of the cached text res was parsed from */
 	const json_t *value; /* attrs: borrowed from res */
@@ -98,6 +111,31 @@ int model_get_shown(struct project *p, const struct extra_ctx *x, struct cache_v
 void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *x);
 
 int model_resolve(struct project *p, const char *path, struct node *n);
+
+/* Member trees (model_tree.c). */
+/* The tree of @c (its extra with a tree_def) and that extra's name, or
+ * NULL. */
+const struct tree_def *model_tree_def(const struct collection_def *c, const char **dir);
+/* @tp is in @c's tree (its directory or below). */
+bool model_tree_is(const struct collection_def *c, const struct tree_path *tp);
+/* Fills @n (whose member is resolved) from its directory's listing. */
+int model_tree_resolve(struct project *p, struct node *n);
+int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fill, void *ctx);
+/* What this mount wrote (or removed, @gone) at @tpath: listings show it at
+ * once, whatever the cloud's say for a while. */
+void model_tree_note(struct project *p, const struct collection_def *c, const char *id,
+		     const char *tpath, bool gone, int64_t size, const char *md5);
+void model_tree_cleanup(struct project *p);
+/* Expires every cached directory of member @id's tree, and forgets what
+ * this mount wrote or removed there. */
+void model_tree_forget(struct project *p, const struct collection_def *c, const char *id);
+int model_tree_mkdir(struct project *p, struct node *parent, const char *name);
+int model_tree_remove(struct project *p, struct node *n, bool dir);
+/* rmdir of @name in @parent that lookups no longer find because this mount
+ * emptied it (the listing lags): 0, else -ENOENT. */
+int model_tree_rmdir_vanished(struct project *p, struct node *parent, const char *name);
+int model_tree_rename(struct project *p, struct node *from, struct node *to_parent,
+		      const char *name);
 void model_node_release(struct node *n);
 
 /* The full listing of @c (cached; a struct listing value). */
