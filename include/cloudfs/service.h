@@ -195,9 +195,34 @@ char *svc_header(const struct svc_answer *a, const char *name);
  * ".." segment is resolved away on its way to the cloud. */
 char *svc_escape(const char *s, bool keep_slash);
 
+/* Where `df` on a collection's directory takes its numbers: one key of a
+ * singleton in a group (volumes/: quotas/volume's gigabytes). */
+struct space_def {
+	const char *group, *coll; /* the singleton: <group>/<coll> */
+	const char *key; /* its key holding the numbers */
+	const char *limit, *used; /* the key's fields: the size, what is used */
+	unsigned long long unit; /* bytes in one unit of them */
+};
+
 struct collection_def {
 	const char *name; /* directory name */
 	const struct service_def *service; /* the service serving it */
+	/* The directory the collection is listed in, below the project
+	 * ("quotas": quotas/<name>/), or NULL for the project's own level.
+	 * Several services' rows share a group directory. */
+	const char *group;
+	/* The collection is one document about the project itself, not a
+	 * list of members: its directory is that document's (json and one
+	 * file per key). It is GET item_path/<project id><item_suffix> and
+	 * updated with PUT item_path/<project id>; list_path is unused. Only
+	 * in a group. */
+	bool singleton;
+	const char *item_suffix; /* appended to a singleton's GET, or NULL */
+	/* A singleton's <key>/<writable_leaf> files can be written: PUT
+	 * {item_key: {<key>: value}} (a quota's limit). NULL: none. */
+	const char *writable_leaf;
+	/* `df` on this directory: the quota it is filled against, or NULL. */
+	const struct space_def *space;
 	const char *list_path; /* detail listing, relative to the endpoint */
 	const char *item_path; /* a member is item_path + "/" + escaped id */
 	const char *list_key; /* array in the listing body */
@@ -443,8 +468,14 @@ size_t service_index(const struct service_def *svc);
  * Glance api_limit_max, Cinder osapi_max_limit). Servers clamp larger asks. */
 #define COLLECTION_PAGE_LIMIT 1000
 
-/* Borrowed definition by directory name, or NULL. */
+/* Borrowed definition by directory name, or NULL (a project-level
+ * collection: not one in a group). */
 const struct collection_def *collection_find(const char *name);
+/* The collection @name in group directory @group, or NULL. */
+const struct collection_def *collection_find_in(const char *group, const char *name);
+/* The registry's own string for group directory @name when some
+ * collection is listed in it, else NULL. */
+const char *collection_group(const char *name);
 
 /* The collection after @c in the registry (the first for NULL), or NULL
  * after the last: services in id order, each one's rows in order. */

@@ -22,6 +22,12 @@
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen)
 {
+	return session_init_region(s, cfg, auth, cfg->region, err, errlen);
+}
+
+int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
+			const char *region, char *err, size_t errlen)
+{
 	const json_t *catalog =
 		json_object_get(json_object_get(auth_token_body(auth), "token"), "catalog");
 	int found = 0;
@@ -29,18 +35,19 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->auth = auth;
+	s->region = region;
 	s->endpoint = calloc(n_services, sizeof(*s->endpoint));
 	if (!s->endpoint)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_services; i++) {
-		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg),
-				      cfg->region, &s->endpoint[i]);
+		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg), region,
+				      &s->endpoint[i]);
 
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc) {
 			log_info("no %s endpoint (%s, region %s) in the catalog", services[i]->name,
-				 config_interface(cfg), cfg->region ? cfg->region : "any");
+				 config_interface(cfg), region ? region : "any");
 			continue;
 		}
 		catalog_strip_suffix(s->endpoint[i], services[i]->version_suffix);
@@ -50,7 +57,7 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 		snprintf(
 			err, errlen,
 			"the catalog has no compute, image, volume or network endpoint for interface '%s' in region '%s'",
-			config_interface(cfg), cfg->region ? cfg->region : "(any)");
+			config_interface(cfg), region ? region : "(any)");
 		return -ENOENT;
 	}
 	return 0;
@@ -309,6 +316,75 @@ out:
 	return rc;
 }
 
+void api_projects_free(struct api_project *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+int api_projects(struct session *s, struct api_project **out, size_t *n)
+{
+	char *url = auth_projects_url(s->cfg->auth_url);
+	json_t *doc = NULL, *m;
+	const json_t *list;
+	struct api_project *v = NULL;
+	size_t i, k = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!url)
+		return -ENOMEM;
+	rc = get_json_url(s, url, 0, &doc);
+	if (rc)
+		goto out;
+	list = json_object_get(doc, "projects");
+	if (!json_is_array(list)) {
+		log_cloud_error("GET %s: the answer has no 'projects' list", url);
+		rc = -EIO;
+		goto out;
+	}
+	/* The same bound as a collection's listing (-o max_entries). */
+	if (s->cfg->max_entries > 0 && json_array_size(list) > (size_t)s->cfg->max_entries) {
+		log_cloud_error("GET %s: more than %ld projects (max_entries)", url,
+				s->cfg->max_entries);
+		rc = -EFBIG;
+		goto out;
+	}
+	v = calloc(json_array_size(list) + 1, sizeof(*v));
+	if (!v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(list, i, m)
+	{
+		const char *id = json_string_value(json_object_get(m, "id"));
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (!id || !*id)
+			continue;
+		v[k].id = strdup(id);
+		v[k].name = name ? strdup(name) : NULL;
+		if (!v[k].id || (name && !v[k].name)) {
+			k++;
+			rc = -ENOMEM;
+			goto out;
+		}
+		k++;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	api_projects_free(v, k);
+	json_decref(doc);
+	free(url);
+	return rc;
+}
+
 int api_get_json(struct session *s, const struct service_def *svc, const char *path, json_t **out)
 {
 	char *url = full_url(s, svc, path);
@@ -563,6 +639,15 @@ char *api_item_path(const struct collection_def *c, const char *id, const char *
 int api_get_item(struct session *s, const struct collection_def *c, const char *id, json_t **out)
 {
 	char *path = api_item_path(c, id, NULL, NULL);
+
+	if (path && c->item_suffix) {
+		char *full = NULL;
+
+		if (asprintf(&full, "%s%s", path, c->item_suffix) < 0)
+			full = NULL;
+		free(path);
+		path = full;
+	}
 	json_t *doc = NULL, *item;
 	int rc;
 

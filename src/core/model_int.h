@@ -31,6 +31,7 @@ struct ctl_def {
 	mode_t mode;
 	int (*render)(struct project *p, struct buf *out);
 	int (*write)(struct project *p, const char *data, size_t len);
+	bool (*shown)(const struct project *p); /* NULL: always there */
 };
 
 extern const struct ctl_def model_ctl_files[];
@@ -148,6 +149,9 @@ int model_find_ref(void *p, const struct collection_def *c, const char *ref, cha
 		   size_t errlen);
 /* Expires @c's listing and the member @id (NULL: only the listing). */
 void model_forget(struct project *p, const struct collection_def *c, const char *id);
+/* Expires the project's singleton documents (its quotas: their usage
+ * changes with every create and delete). */
+void model_forget_singletons(struct project *p);
 /* Cache @doc as the current state of its resource (takes a reference). */
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc);
 /* How long @doc may be reused: short while it is changing state. */
@@ -178,5 +182,50 @@ int model_alias_add(struct project *p, const struct collection_def *c, const cha
 		    const char *id);
 bool model_alias_get(struct project *p, const struct collection_def *c, const char *name, char *id,
 		     size_t idlen);
+
+/* The model's entry points for one project (model.h has the routed ones,
+ * projects.c routes). */
+int model_getattr_in(struct project *p, const char *path, struct stat *st, struct model_seen *seen);
+int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, void *ctx);
+int model_readlink_in(struct project *p, const char *path, char *buf, size_t size);
+int model_read_in(struct project *p, const char *path, struct buf *out, uint64_t *source);
+int model_read_from_in(struct project *p, const char *path, struct cache_val *text,
+		       struct buf *out);
+int model_source_in(struct project *p, const char *path, struct cache_val **text);
+int model_open_in(struct project *p, const char *path, int flags);
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind);
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind);
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		    size_t len);
+void model_done_in(struct project *p, const char *path);
+int model_mkdir_in(struct project *p, const char *path);
+int model_rmdir_in(struct project *p, const char *path);
+int model_unlink_in(struct project *p, const char *path);
+int model_symlink_in(struct project *p, const char *target, const char *path);
+int model_statfs_in(struct project *p, const char *path, struct statvfs *st);
+
+/* projects/ (projects.c). */
+int projects_new(struct project *root, struct project_set **out);
+void projects_free(struct project_set *s);
+/* The project serving @path (a reference: projects_leave() it) and the
+ * path below it; @inside: projects/<id> itself is the member's root (a
+ * listing), else the root's; @peek: -ENODATA rather than make a member. */
+int projects_enter(struct project *root, const char *path, bool inside, bool peek,
+		   struct project **p, const char **sub);
+void projects_leave(struct project *p);
+/* projects/<@file>: the project's id (a directory), or the file name of
+ * the id a unique name links to (malloc'd); -ENOENT when neither. */
+int projects_lookup(struct project *root, const char *file, char **id, char **link);
+/* Each project's file name (@link NULL), then each unique name (@link: its
+ * id's file name). Stops at @fn's first nonzero answer. */
+int projects_each(struct project *root, int (*fn)(void *ctx, const char *file, const char *link),
+		  void *ctx);
+/* regions/<@file>: the region's name (malloc'd); -ENOENT when the
+ * catalog has none of that file name. */
+int regions_lookup(struct project *root, const char *file, char **region);
+/* Each region's file name, in catalog order. */
+int regions_each(struct project *root, int (*fn)(void *ctx, const char *file), void *ctx);
+/* "projects_open N\nprojects_made N\n" for the root's status. */
+int projects_render_status(struct project *root, struct buf *out);
 
 #endif

@@ -122,7 +122,7 @@ static int tree_create(struct project *p, const char *path, enum model_wkind *ki
 	return rc == -EEXIST ? pending_busy(path) : rc;
 }
 
-int model_create(struct project *p, const char *path, enum model_wkind *kind)
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	size_t nnamed = 0;
@@ -159,7 +159,7 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	return rc == -EEXIST && !nnamed ? pending_busy(path) : rc;
 }
 
-int model_open_write(struct project *p, const char *path, enum model_wkind *kind)
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -176,6 +176,8 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 		*kind = MODEL_W_TREE;
 	else if (n.extra || store_extra(&n.tp))
 		*kind = extra_wkind(n.extra ? n.extra : store_extra(&n.tp));
+	else if (n.tp.coll && n.tp.coll->singleton)
+		*kind = MODEL_W_ATTR_LINE; /* a quota limit: echo sees a refusal */
 	else
 		*kind = MODEL_W_ATTR;
 	model_node_release(&n);
@@ -225,13 +227,16 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 	forget_owner(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
+	/* Usage changed, or an over-quota answer makes the user look. */
+	if (!rc || rc == -EDQUOT)
+		model_forget_singletons(p);
 	json_decref(doc);
 	json_decref(answer);
 	json_decref(body);
 	return rc;
 }
 
-int model_mkdir(struct project *p, const char *path)
+int model_mkdir_in(struct project *p, const char *path)
 {
 	struct tree_path tp;
 	char id[MODEL_ID_MAX];
@@ -362,8 +367,8 @@ static int store_lines(struct project *p, const struct node *n, const char *data
 	return rc;
 }
 
-int model_commit(struct project *p, const char *path, enum model_wkind kind, const char *data,
-		 size_t len)
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		    size_t len)
 {
 	char id[MODEL_ID_MAX];
 	struct node n;
@@ -398,6 +403,7 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:
+	case MODEL_W_ATTR_LINE:
 		rc = update_attr(p, &n, data, len);
 		break;
 	case MODEL_W_EXTRA:
@@ -439,7 +445,7 @@ static int rmdir_vanished(struct project *p, const char *path)
 	return rc;
 }
 
-int model_rmdir(struct project *p, const char *path)
+int model_rmdir_in(struct project *p, const char *path)
 {
 	struct node n;
 	char *url;
@@ -455,6 +461,12 @@ int model_rmdir(struct project *p, const char *path)
 	}
 	if (n.tree) {
 		rc = model_tree_remove(p, &n, true);
+		goto out;
+	}
+	/* A singleton is the project's own document: never deleted (Nova's
+	 * DELETE of a quota set would reset it to the defaults). */
+	if (n.tp.kind == TREE_ENTRY && n.tp.coll->singleton) {
+		rc = -EPERM;
 		goto out;
 	}
 	if (n.tp.kind != TREE_ENTRY) {
@@ -476,6 +488,7 @@ int model_rmdir(struct project *p, const char *path)
 	if (rc == -EBUSY && n.tp.coll->conflict_notempty)
 		rc = -ENOTEMPTY;
 	model_forget(p, n.tp.coll, n.id);
+	model_forget_singletons(p);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
 
@@ -509,7 +522,7 @@ static const struct member_extra *entry_extra(struct node *n)
 	return e;
 }
 
-int model_unlink(struct project *p, const char *path)
+int model_unlink_in(struct project *p, const char *path)
 {
 	const struct member_extra *e;
 	struct extra_ctx x;
@@ -557,7 +570,7 @@ static int new_entry(struct project *p, const char *path, bool want_link, struct
 	return rc;
 }
 
-int model_symlink(struct project *p, const char *target, const char *path)
+int model_symlink_in(struct project *p, const char *target, const char *path)
 {
 	struct extra_ctx x;
 	struct node n;

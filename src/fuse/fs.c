@@ -972,7 +972,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  * ignore close(2) errors of builtins like echo). */
 static bool runs_per_line(enum model_wkind kind)
 {
-	return kind == MODEL_W_LINES || kind == MODEL_W_CTL;
+	return kind == MODEL_W_LINES || kind == MODEL_W_CTL || kind == MODEL_W_ATTR_LINE;
 }
 
 static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, size_t size,
@@ -1329,11 +1329,23 @@ static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	free(path);
 }
 
+/* df: below a collection filled against a quota (volumes/), its limit and
+ * what is used; elsewhere, or when the quota cannot be read, no size. */
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX };
+	struct cloudfs *fs = fuse_req_userdata(req);
+	struct statvfs st;
+	uint64_t version;
+	struct stat bound;
+	char *path = NULL;
 
-	(void)ino;
+	if (inodes_get(fs->inodes, ino, &path, &version, &bound) ||
+	    model_statfs(&fs->project, path, &st)) {
+		memset(&st, 0, sizeof(st));
+		st.f_bsize = st.f_frsize = 4096;
+		st.f_namemax = NAME_MAX;
+	}
+	free(path);
 	fuse_reply_statfs(req, &st);
 }
 
