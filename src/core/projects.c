@@ -475,7 +475,8 @@ void projects_leave(struct project *p)
 int projects_enter(struct project *root, const char *path, bool inside, bool peek,
 		   struct project **p, const char **sub)
 {
-	const char *comp, *end, *own = auth_project_id(root->sess->auth);
+	/* A unit test's session may have no login: no regions then. */
+	const char *comp, *end, *own = root->sess->auth ? auth_project_id(root->sess->auth) : NULL;
 	char *file = NULL, *id = NULL, *link = NULL, *prefix = NULL;
 	bool region = false;
 	struct member *m;
