@@ -108,6 +108,19 @@ struct api_body {
  */
 int api_send(struct session *s, const struct service_def *svc, const char *method, const char *path,
 	     const struct api_body *body, json_t **out) CFS_WARN_UNUSED;
+/* Extra request headers api_request() sends at most. */
+#define API_MAX_HEADERS 32
+
+/*
+ * api_request() - api_send() with extra @headers ("Name: value",
+ * NULL-terminated), the whole answer in @resp (http_response_init()ed by
+ * the caller): its body, ETag and X- headers. A body without a content
+ * type (@body->content_type NULL) is sent as application/json, as in
+ * api_send(). Returns 0 on a 2xx, else -errno (logged once).
+ */
+int api_request(struct session *s, const struct service_def *svc, const char *method,
+		const char *path, const char *const *headers, const struct api_body *body,
+		struct http_response *resp) CFS_WARN_UNUSED;
 /* api_send() with a JSON body serialised from @body (may be NULL). */
 int api_send_json(struct session *s, const struct service_def *svc, const char *method,
 		  const char *path, const json_t *body, const char *content_type,
@@ -127,6 +140,10 @@ int api_stream_open(struct session *s, const struct service_def *svc, const char
  * with the cloud's message). */
 int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
 		      long timeout_ms) CFS_WARN_UNUSED;
+/* api_stream_finish(), and the answer's ETag (without quotes, "" when
+ * none) into @etag. */
+int api_stream_finish_etag(struct session *s, struct http_stream *hs, const char *method,
+			   long timeout_ms, char *etag, size_t etag_len) CFS_WARN_UNUSED;
 /* Reads a download stream: bytes, 0 at the end, or -errno (logged once).
  * @lent: as for http_stream_read(). */
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,

@@ -18,7 +18,11 @@
 
 #include "cloudfs/service.h"
 
+/* How deep a JSON document's objects are shown as directories. */
 #define TREE_MAX_DEPTH 32
+/* Components below a member a path may have: a member's tree (objects/)
+ * goes deeper than any document. */
+#define TREE_PATH_DEPTH 256
 #define TREE_CTL_DIR ".cloudfs"
 /* The root's directory of every project the user can scope to. */
 #define TREE_PROJECTS_DIR "projects"
@@ -47,7 +51,7 @@ struct tree_path {
 	char *ctl; /* CTL_FILE: file name */
 	char *entry; /* ENTRY, ATTR: decoded id or name, or, if entry_is_file, */
 	bool entry_is_file; /* the file name of a name holding a NUL byte */
-	char *attrs[TREE_MAX_DEPTH]; /* ATTR: decoded components */
+	char *attrs[TREE_PATH_DEPTH]; /* ATTR: decoded components */
 	size_t nattrs;
 };
 

@@ -156,10 +156,24 @@ static struct http_request base_request(const struct session *s, const char *met
  * @deadline_ms (monotonic) when a listing shares one among its pages, or 0
  * for `timeout` from now. On 0, @resp holds a 2xx answer.
  */
-static int api_call(struct session *s, const char *method, const char *url,
-		    const struct api_body *body, int64_t deadline_ms, struct http_response *resp)
+/* A redirect's status: followed on the endpoint's own origin (url_redirect()). */
+static bool is_redirect(long status)
 {
-	const char *hdrs[3] = { NULL, NULL, NULL };
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Heat answers /stacks/<id> with a 302 to /stacks/<name>/<id>: one hop;
+ * more than this is a loop. */
+#define API_MAX_REDIRECTS 3
+
+static int api_call(struct session *s, const char *method, const char *url,
+		    const struct api_body *body, const char *const *extra, int64_t deadline_ms,
+		    struct http_response *resp)
+{
+	char *moved = NULL; /* where a redirect led, once one did */
+	int hops = 0;
+	const char *hdrs[API_MAX_HEADERS + 3] = { NULL };
+	size_t nextra = 0;
 	char ctype[128];
 	const struct config *c = s->cfg;
 	const int64_t deadline =
@@ -171,7 +185,7 @@ static int api_call(struct session *s, const char *method, const char *url,
 	int64_t start = clock_now_ms();
 
 	for (;;) {
-		struct http_request req = base_request(s, method, url, hdrs);
+		struct http_request req = base_request(s, method, moved ? moved : url, hdrs);
 		int64_t left = deadline - clock_now_ms();
 
 		if (body) {
@@ -182,6 +196,13 @@ static int api_call(struct session *s, const char *method, const char *url,
 			req.body_len = body->len;
 		}
 		hdrs[body ? 1 : 0] = s->extra_header;
+		/* The caller's after ours (the extra header may be NULL: then
+		 * they start where it would be). */
+		nextra = body ? 1 : 0;
+		if (s->extra_header)
+			nextra++;
+		for (size_t i = 0; extra && extra[i] && i < API_MAX_HEADERS; i++)
+			hdrs[nextra + i] = extra[i];
 
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
@@ -211,6 +232,31 @@ static int api_call(struct session *s, const char *method, const char *url,
 			log_info("%s %s: 401, re-authenticating", method, url);
 			continue;
 		}
+		if (!rc && is_redirect(resp->status)) {
+			/* The same request again where it points, as heatclient
+			 * does, only on this endpoint's origin: the token goes
+			 * nowhere else. */
+			char *next = NULL;
+
+			if (!resp->location || hops >= API_MAX_REDIRECTS ||
+			    url_redirect(req.url, resp->location, &next)) {
+				snprintf(resp->errbuf, sizeof(resp->errbuf),
+					 "HTTP %ld to %.160s: not followed (%s)", resp->status,
+					 resp->location ? resp->location : "nowhere",
+					 hops >= API_MAX_REDIRECTS
+						 ? "too many redirects"
+						 : "not on the endpoint's origin");
+				resp->status = 0;
+				rc = -EIO;
+				break;
+			}
+			log_debug("%s %s: HTTP %ld to %s", method, req.url, resp->status, next);
+			free(moved);
+			moved = next;
+			hops++;
+			attempt--;
+			continue;
+		}
 		if (!rc)
 			rc = errmap_http(resp->status, resp->body.data);
 		if (!rc || !idempotent || attempt > c->retries || rc == -EINTR)
@@ -222,17 +268,18 @@ static int api_call(struct session *s, const char *method, const char *url,
 
 		if (clock_now_ms() + wait >= deadline)
 			break;
-		log_info("%s %s: %s, retry %d in %lld ms", method, url,
+		log_info("%s %s: %s, retry %d in %lld ms", method, req.url,
 			 resp->status ? "server error" : resp->errbuf, attempt, (long long)wait);
 		clock_sleep_ms(wait);
 	}
 	if (rc) {
 		atomic_fetch_add(&s->failures, 1);
-		log_failure(method, url, resp->status, resp, rc);
+		log_failure(method, moved ? moved : url, resp->status, resp, rc);
 	} else {
-		log_debug("%s %s: HTTP %ld, %zu bytes, %lld ms", method, url, resp->status,
-			  resp->body.len, (long long)(clock_now_ms() - start));
+		log_debug("%s %s: HTTP %ld, %zu bytes, %lld ms", method, moved ? moved : url,
+			  resp->status, resp->body.len, (long long)(clock_now_ms() - start));
 	}
+	free(moved);
 	cfs_free_secret(token);
 	return rc;
 }
@@ -245,9 +292,15 @@ static int get_json_url(struct session *s, const char *url, int64_t deadline_ms,
 	int rc;
 
 	http_response_init(&resp);
-	rc = api_call(s, "GET", url, NULL, deadline_ms, &resp);
+	rc = api_call(s, "GET", url, NULL, NULL, deadline_ms, &resp);
 	if (rc)
 		goto out;
+	/* Swift answers an empty listing page with 204 and no body. */
+	if (resp.status == 204 && !resp.body.len) {
+		*out = json_array();
+		rc = *out ? 0 : -ENOMEM;
+		goto out;
+	}
 	/* A string may hold \u0000 (a name): names.h encodes it, so one such
 	 * member does not fail the listing. */
 	root = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL, &jerr);
@@ -377,7 +430,7 @@ int api_next_url(const struct collection_def *c, const json_t *page, const char 
 static int take_members(const struct collection_def *c, const json_t *page, api_member_fn fn,
 			void *arg, long *left)
 {
-	const json_t *items = json_object_get(page, c->list_key), *m;
+	const json_t *items = c->list_key ? json_object_get(page, c->list_key) : page, *m;
 	size_t i;
 	int rc;
 
@@ -453,6 +506,34 @@ static int seen_pages_add(struct seen_pages *sp, const char *url)
 	return 0;
 }
 
+/* NEXT_MARKER: the page after @page is @url with marker= the last member's
+ * id (replacing the marker @url had); NULL after an empty page. */
+static int marker_url(const struct collection_def *c, const json_t *page, const char *url,
+		      char **out)
+{
+	const json_t *items = c->list_key ? json_object_get(page, c->list_key) : page;
+	const json_t *last = json_array_get(items, json_array_size(items) - 1);
+	const char *id = json_string_value(json_object_get(last, c->id_field));
+	const char *old = strstr(url, "&marker=");
+	char *esc;
+	int len;
+
+	*out = NULL;
+	if (!json_array_size(items))
+		return 0;
+	if (!id)
+		return -EINVAL;
+	esc = names_url_escape(id);
+	if (!esc)
+		return -ENOMEM;
+	/* marker= is always the last parameter: it is only ever added here. */
+	len = old ? (int)(old - url) : (int)strlen(url);
+	if (asprintf(out, "%.*s&marker=%s", len, url, esc) < 0)
+		*out = NULL;
+	free(esc);
+	return *out ? 0 : -ENOMEM;
+}
+
 int api_list(struct session *s, const struct collection_def *c, api_member_fn fn, void *arg)
 {
 	const char *endpoint = session_endpoint(s, c->service);
@@ -469,8 +550,8 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 	if (!endpoint)
 		return -ENODEV;
 	if (c->paged)
-		rc = asprintf(&url, "%s%s?limit=%d", endpoint, c->list_path,
-			      COLLECTION_PAGE_LIMIT) < 0
+		rc = asprintf(&url, "%s%s%climit=%d", endpoint, c->list_path,
+			      strchr(c->list_path, '?') ? '&' : '?', COLLECTION_PAGE_LIMIT) < 0
 			     ? -ENOMEM
 			     : 0;
 	else
@@ -513,7 +594,8 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 			rc = n;
 			goto out;
 		}
-		rc = api_next_url(c, page, endpoint, &next);
+		rc = c->next == NEXT_MARKER ? marker_url(c, page, url, &next)
+					    : api_next_url(c, page, endpoint, &next);
 		if (rc == -EINVAL)
 			log_cloud_error("GET %s: the next link is not on the %s endpoint %s;"
 					" not sending the token there, listing refused",
@@ -601,7 +683,7 @@ int api_send(struct session *s, const struct service_def *svc, const char *metho
 	if (!url)
 		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
 	http_response_init(&resp);
-	rc = api_call(s, method, url, body, 0, &resp);
+	rc = api_call(s, method, url, body, NULL, 0, &resp);
 	if (rc || !out)
 		goto out;
 	*out = NULL;
@@ -615,6 +697,20 @@ int api_send(struct session *s, const struct service_def *svc, const char *metho
 	}
 out:
 	http_response_free(&resp);
+	free(url);
+	return rc;
+}
+
+int api_request(struct session *s, const struct service_def *svc, const char *method,
+		const char *path, const char *const *headers, const struct api_body *body,
+		struct http_response *resp)
+{
+	char *url = full_url(s, svc, path);
+	int rc;
+
+	if (!url)
+		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
+	rc = api_call(s, method, url, body, headers, 0, resp);
 	free(url);
 	return rc;
 }
@@ -699,8 +795,8 @@ static void stream_failure(struct session *s, const char *method, struct http_st
 	log_failure(method, http_stream_url(hs), resp->status, resp, rc);
 }
 
-int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
-		      long timeout_ms)
+int api_stream_finish_etag(struct session *s, struct http_stream *hs, const char *method,
+			   long timeout_ms, char *etag, size_t etag_len)
 {
 	struct http_response resp;
 	int rc;
@@ -711,8 +807,16 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 		rc = errmap_http(resp.status, resp.body.data);
 	if (rc)
 		stream_failure(s, method, hs, &resp, rc);
+	if (etag)
+		snprintf(etag, etag_len, "%s", resp.etag);
 	http_response_free(&resp);
 	return rc;
+}
+
+int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
+		      long timeout_ms)
+{
+	return api_stream_finish_etag(s, hs, method, timeout_ms, NULL, 0);
 }
 
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,

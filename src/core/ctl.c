@@ -62,6 +62,9 @@ static int ctl_status(struct project *p, struct buf *out)
 		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),
 		      (long long)p->ttl_ms, (long long)p->neg_ttl_ms, st.entries, st.hits,
 		      st.misses, st.fetches, st.coalesced);
+	/* Reads of "wait" files in progress (waits.c). */
+	if (!rc)
+		rc = buf_addf(out, "waiting %zu\n", model_waiting(p));
 	if (!rc)
 		rc = projects_render_status(p, out);
 	/* Cleanup DELETEs still owed (failed uploads' half-made images). */
@@ -135,6 +138,9 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 	model_res_key(prefix, sizeof(prefix), "R", c, "");
 	cache_expire_prefix(p->cache, prefix);
 	model_res_key(prefix, sizeof(prefix), "C", c, "");
+	cache_expire_prefix(p->cache, prefix);
+	/* its members' trees' directories (model_tree.c) */
+	model_res_key(prefix, sizeof(prefix), "T", c, "");
 	cache_expire_prefix(p->cache, prefix);
 	return 0;
 }

@@ -5,6 +5,7 @@
  *   "L:<collection>"       one full listing (struct listing, model_doc.c)
  *   "R:<collection>/<id>"  one member's document (struct cdoc)
  *   "X:<collection>/<id>/<extra>"  what a member extra shows (EXTRA_CACHED)
+ *   "X:<collection>/<id>/@<below>" a GET below a member (extra_get())
  * A listing stores every member under its R: key too, so `ls -l` and a
  * `cat` of every member's status after it cost no further requests.
  */
@@ -68,7 +69,7 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	pthread_mutex_init(&p->pending_lock, NULL);
 	pthread_mutex_init(&p->memo_lock, NULL);
 	p->transfers = transfers_new();
-	if (!p->transfers)
+	if (!p->transfers || waits_new(&p->waits))
 		return -ENOMEM;
 	return leftovers_new(p, &p->leftovers);
 }
@@ -86,6 +87,9 @@ void model_project_cleanup(struct project *p)
 		return;
 	leftovers_free(p->leftovers);
 	p->leftovers = NULL;
+	model_waits_stop(p);
+	waits_free(p->waits);
+	p->waits = NULL;
 	transfers_free(p->transfers);
 	p->transfers = NULL;
 	cache_free(p->cache);
@@ -96,6 +100,7 @@ void model_project_cleanup(struct project *p)
 		pending_free(p->pending);
 		p->pending = next;
 	}
+	model_tree_cleanup(p);
 	pthread_mutex_destroy(&p->pending_lock);
 	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
 		cache_val_unref(p->memo[i].from);
@@ -154,6 +159,10 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 		return;
 	model_res_key(key, sizeof(key), "R", c, id);
 	cache_expire(p->cache, key);
+	/* What extra_get() fetched below the member. */
+	model_res_key(key, sizeof(key), "X", c, id);
+	strncat(key, "/@", sizeof(key) - strlen(key) - 1);
+	cache_expire_prefix(p->cache, key);
 	for (const struct member_extra *e = c->extras; e && e->name; e++) {
 		if (!(e->flags & EXTRA_CACHED))
 			continue;
@@ -284,7 +293,7 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
  * NULL) is the text's serial. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
 			 bool is_file, struct cache_val *given, struct cache_val **res,
-			 uint64_t *source, char **link, size_t *nnamed)
+			 uint64_t *source, char **link, size_t *nnamed, bool *summary)
 {
 	struct cache_val *dv = given ? cache_val_ref(given) : NULL;
 	int rc = given ? 0 : resolve_cached(p, c, name, is_file, &dv, link, nnamed);
@@ -294,6 +303,8 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 		return rc;
 	if (source)
 		*source = dv->serial;
+	if (summary)
+		*summary = ((const struct cdoc *)dv->data)->summary;
 	rc = model_doc_parse(p, dv, res);
 	cache_val_unref(dv);
 	return rc;
@@ -321,7 +332,7 @@ int model_find_ref(void *arg, const struct collection_def *c, const char *ref, c
 	size_t nnamed;
 	int rc;
 
-	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed);
+	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed, NULL);
 	if (!rc && res) {
 		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
 		*id = rc ? NULL : strdup(buf);
@@ -454,6 +465,7 @@ void model_node_release(struct node *n)
 	tree_path_free(&n->tp);
 	cache_val_unref(n->res);
 	free(n->link);
+	free(n->tpath);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -525,8 +537,29 @@ void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *
 	};
 }
 
+/* The file every member of a collection with a lifecycle has: reading it
+ * waits until the member settles (waits.c). Like a name link it is not
+ * listed, so that nothing that walks the tree (find, grep -r, rsync, cp -r)
+ * blocks on it: it is read by its name. */
+#define MODEL_WAIT_FILE "wait"
+
+static bool has_wait(const struct collection_def *c)
+{
+	return c->busy && c->status_field;
+}
+
+/* The extra called @name that stands in place of a JSON key of that name
+ * (any but EXTRA_ON_KEY, which is that key), or NULL. */
+static const struct member_extra *shadowing_extra(const struct collection_def *c, const char *name)
+{
+	const struct member_extra *e = extra_find(c, name);
+
+	return e && !(e->flags & EXTRA_ON_KEY) ? e : NULL;
+}
+
 /* Files, directories and links that are not JSON keys: the member extras
- * of the collection (service.h), and the entries below a directory one. */
+ * of the collection (service.h), the entries below a directory one, and
+ * the wait file. */
 static int resolve_extra(struct project *p, const struct collection_def *c, struct node *n)
 {
 	const struct member_extra *e = extra_find(c, n->tp.attrs[0]);
@@ -534,6 +567,12 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	struct extra_ctx x;
 	int rc;
 
+	if (!e && has_wait(c) && n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_WAIT_FILE)) {
+		n->wait = true;
+		n->type = NODE_FILE;
+		n->perm = 0444;
+		return 0;
+	}
 	if (!e || (e->flags & EXTRA_ON_KEY))
 		return -ENOENT;
 	n->extra = e;
@@ -565,6 +604,25 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	if (n->type == NODE_LINK && !n->link)
 		return -EIO;
 	return 0;
+}
+
+/* @n's document, a summary, becomes the member's full one (one GET, cached). */
+static int node_full(struct project *p, struct node *n)
+{
+	struct cache_val *dv = NULL, *res = NULL;
+	int rc = model_get_full(p, n->tp.coll, n->id, &dv);
+
+	if (!rc)
+		rc = model_doc_parse(p, dv, &res);
+	if (!rc) {
+		cache_val_unref(n->res);
+		n->res = res;
+		n->source = dv->serial;
+		n->summary = false;
+		n->mtime_s = render_mtime(res->data, n->tp.coll->mtime_fields, p->mount_time_s);
+	}
+	cache_val_unref(dv);
+	return rc;
 }
 
 /* model_resolve(), or with @given as the resource's cached text. */
@@ -608,7 +666,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	const struct collection_def *c;
 	const json_t *doc;
 	size_t nnamed;
-	bool notdir;
+	bool notdir = false;
 	int rc;
 
 	memset(n, 0, sizeof(*n));
@@ -670,7 +728,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	}
 	rc = resolve_entry(p, c, entry_id(p, &n->tp), n->tp.entry_is_file, given, &n->res,
-			   &n->source, &n->link, &nnamed);
+			   &n->source, &n->link, &nnamed, &n->summary);
 	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
 		/* The kernel walks through a name only while it holds it as a
 		 * directory: the one mkdir answered with, until the notifier
@@ -678,7 +736,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		char *id = n->link;
 
 		n->link = NULL;
-		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed);
+		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed,
+				   &n->summary);
 		free(id);
 		if (!rc && n->link)
 			rc = -ENOTDIR;
@@ -703,13 +762,36 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	n->perm = c->singleton ? 0555 : 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
+	if (model_tree_is(c, &n->tp)) {
+		rc = model_tree_resolve(p, n);
+		/* A file being written is one until it is closed. */
+		if (rc == -ENOENT && model_pending_has(p, path)) {
+			n->type = NODE_FILE;
+			n->pending = true;
+			n->perm = 0644;
+			rc = 0;
+		}
+		goto out;
+	}
+	/* A summary answers the files it has; the rest is the member's GET. */
+	if (n->summary &&
+	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) || !json_object_get(doc, n->tp.attrs[0]))) {
+		rc = node_full(p, n);
+		if (rc)
+			goto out;
+		doc = n->res->data;
+	}
 	if (n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_DOC_FILE)) {
 		n->is_doc = true;
 		n->type = NODE_FILE;
 		n->perm = 0444;
 		goto out;
 	}
-	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
+	/* An extra wins over a JSON key of its name, as "json" does (Heat's
+	 * outputs: a list in the document, a directory of values as an extra). */
+	n->value = shadowing_extra(c, n->tp.attrs[0])
+			   ? NULL
+			   : render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
 		rc = notdir ? -ENOTDIR : resolve_extra(p, c, n);
 		if (rc == -ENOENT && can_create_attr(c, n->tp.attrs, n->tp.nattrs) &&
@@ -788,6 +870,10 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		return n->ctl->render ? n->ctl->render(p, out) : 0;
 	if (n->is_doc)
 		return render_document(n->res->data, out);
+	if (n->wait)
+		return -EINPROGRESS; /* answered by model_wait_start() */
+	if (n->tree)
+		return -EOPNOTSUPP; /* streamed (stream.c), never snapshotted */
 	if (n->extra)
 		return extra_contents(p, n, out);
 	if (n->pending)
@@ -803,7 +889,7 @@ uint64_t model_version(const void *data, size_t len)
 /* Read-only files rendered from documents get a version (see model.h). */
 static bool is_versioned(const struct node *n)
 {
-	return !n->ctl && !n->extra && !n->pending && !(n->perm & 0222);
+	return !n->ctl && !n->extra && !n->pending && !n->wait && !n->tree && !(n->perm & 0222);
 }
 
 static int node_stat(struct project *p, const struct node *n, struct stat *st,
@@ -829,6 +915,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	case NODE_FILE:
 		st->st_mode = S_IFREG | n->perm;
 		st->st_nlink = 1;
+		if (n->tree) {
+			st->st_size = (off_t)n->size;
+			break;
+		}
 		if (n->extra && n->extra->size) {
 			struct extra_ctx x;
 			int64_t size = 0;
@@ -836,6 +926,13 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 			model_extra_ctx(p, n, &x);
 			rc = n->extra->size(&x, &size);
 			st->st_size = (off_t)size;
+			break;
+		}
+		/* A settled member's wait answers at once: its size is that
+		 * answer's. A busy one's answer is not known yet (0, as a /proc
+		 * file's: read it to EOF). */
+		if (n->wait) {
+			st->st_size = (off_t)model_wait_size(n->tp.coll, n->res->data);
 			break;
 		}
 		if (n->pending || (n->extra && !n->extra->show))
@@ -859,8 +956,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize =
-		n->pending || (n->extra && (n->extra->flags & EXTRA_STREAM)) ? 1 << 20 : 4096;
+	st->st_blksize = n->pending || (n->tree && n->type == NODE_FILE) ||
+					 (n->extra && (n->extra->flags & EXTRA_STREAM))
+				 ? 1 << 20
+				 : 4096;
 	return rc;
 }
 
@@ -1197,8 +1296,9 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	{
 		if (rc)
 			break;
-		/* The document file wins over a top-level key of the same name. */
-		if (!n->value && !strcmp(key, MODEL_DOC_FILE))
+		/* The document file and the extras win over a top-level key of
+		 * the same name. */
+		if (!n->value && (!strcmp(key, MODEL_DOC_FILE) || shadowing_extra(c, key)))
 			continue;
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
@@ -1242,9 +1342,18 @@ int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, vo
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
-		if (n.extra)
+		if (n.tree) {
+			rc = model_tree_readdir(p, &n, fill, ctx);
+			break;
+		}
+		if (n.extra) {
 			rc = readdir_extra(p, &n, fill, ctx);
-		else
+			break;
+		}
+		/* A summary lists what it has: the member's own keys are its GET. */
+		if (n.summary)
+			rc = node_full(p, &n);
+		if (!rc)
 			rc = readdir_object(p, &n, fill, ctx);
 		break;
 	}

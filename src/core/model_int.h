@@ -20,6 +20,12 @@ enum node_type {
 	NODE_LINK
 };
 
+/* The context of a tree hook (service.h, struct tree_def): the core's side. */
+struct svc_call {
+	struct project *p;
+	const struct collection_def *c;
+};
+
 struct ctl_def {
 	const char *name;
 	mode_t mode;
@@ -39,6 +45,14 @@ struct node {
 	 * it, attrs[1..] the entry. NULL for JSON keys. */
 	const struct member_extra *extra;
 	bool pending; /* a file being written that the cloud does not have yet */
+	bool wait; /* <collection>/<id>/wait: blocks until the member settles (waits.c) */
+	/* In a member's tree (an extra with a tree_def): its cloud path ("a/b/c",
+	 * a directory's with a trailing '/', the top's ""), size and the
+	 * listing's MD5 (model_tree.c). */
+	bool tree;
+	char *tpath;
+	int64_t size;
+	char md5[33];
 	struct cache_val *res; /* the resource document, for entries and below */
 	uint64_t source; /* serial of the cached text res was parsed from */
 	const json_t *value; /* attrs: borrowed from res */
@@ -48,6 +62,7 @@ struct node {
 	mode_t perm;
 	const struct ctl_def *ctl;
 	char id[MODEL_ID_MAX]; /* the resource's id, for entries and below */
+	bool summary; /* res is a listing's summary (collection_def.summary_listing) */
 };
 
 /*
@@ -57,6 +72,7 @@ struct node {
 struct cdoc {
 	int64_t ttl_ms; /* how long it may be reused (model_doc_ttl) */
 	int64_t mtime_s;
+	bool summary; /* a summary listing's member: its GET has more keys */
 	const char *id; /* these two live in the same allocation */
 	const char *name; /* its file name (names_encode_len()); NULL: none */
 	size_t len;
@@ -84,6 +100,11 @@ int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **
 int model_get_item(struct project *p, const struct collection_def *c, const char *id,
 		   struct cache_val **out);
 
+/* Member @id of @c by GET even when a summary of it is cached: a cdoc
+ * value that is not a summary (summary_listing collections). */
+int model_get_full(struct project *p, const struct collection_def *c, const char *id,
+		   struct cache_val **out);
+
 /* What @x->extra's show() gives, cached with the member (EXTRA_CACHED):
  * a value holding a struct buf. */
 int model_get_shown(struct project *p, const struct extra_ctx *x, struct cache_val **out);
@@ -91,6 +112,31 @@ int model_get_shown(struct project *p, const struct extra_ctx *x, struct cache_v
 void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *x);
 
 int model_resolve(struct project *p, const char *path, struct node *n);
+
+/* Member trees (model_tree.c). */
+/* The tree of @c (its extra with a tree_def) and that extra's name, or
+ * NULL. */
+const struct tree_def *model_tree_def(const struct collection_def *c, const char **dir);
+/* @tp is in @c's tree (its directory or below). */
+bool model_tree_is(const struct collection_def *c, const struct tree_path *tp);
+/* Fills @n (whose member is resolved) from its directory's listing. */
+int model_tree_resolve(struct project *p, struct node *n);
+int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fill, void *ctx);
+/* What this mount wrote (or removed, @gone) at @tpath: listings show it at
+ * once, whatever the cloud's say for a while. */
+void model_tree_note(struct project *p, const struct collection_def *c, const char *id,
+		     const char *tpath, bool gone, int64_t size, const char *md5);
+void model_tree_cleanup(struct project *p);
+/* Expires every cached directory of member @id's tree, and forgets what
+ * this mount wrote or removed there. */
+void model_tree_forget(struct project *p, const struct collection_def *c, const char *id);
+int model_tree_mkdir(struct project *p, struct node *parent, const char *name);
+int model_tree_remove(struct project *p, struct node *n, bool dir);
+/* rmdir of @name in @parent that lookups no longer find because this mount
+ * emptied it (the listing lags): 0, else -ENOENT. */
+int model_tree_rmdir_vanished(struct project *p, struct node *parent, const char *name);
+int model_tree_rename(struct project *p, struct node *from, struct node *to_parent,
+		      const char *name);
 void model_node_release(struct node *n);
 
 /* The full listing of @c (cached; a struct listing value). */
@@ -117,6 +163,13 @@ void model_notify(struct project *p, const char *path);
 void model_notify_later(struct project *p, const char *path);
 /* Tells the kernel that @path's attributes (its size) may have changed. */
 void model_notify_attr(struct project *p, const char *path);
+
+/* The bytes a read of @doc's wait file gives at once (its status line), 0
+ * while it is busy or has failed (the read blocks or fails). */
+size_t model_wait_size(const struct collection_def *c, const json_t *doc);
+/* The blocking waits (waits.c): made by model_project_init(). */
+int waits_new(struct waits **out);
+void waits_free(struct waits *w);
 
 /* Files being written that the cloud does not know yet, so that stat()
  * between create(2) and close(2) finds them. */

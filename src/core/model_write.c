@@ -50,6 +50,12 @@ static const struct member_extra *store_extra(const struct tree_path *tp)
 	return !(e->flags & EXTRA_ON_KEY) || tp->nattrs == 2 ? e : NULL;
 }
 
+/* How a file of extra @e is written: per line at write(2), or at flush. */
+static enum model_wkind extra_wkind(const struct member_extra *e)
+{
+	return e->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+}
+
 /* tree_parse() of a name to be made: where the tree has no place for one
  * (the root, .cloudfs/) nothing can be made, as the directories' modes say.
  * The cloud takes names as JSON strings: UTF-8, without NUL bytes. */
@@ -98,6 +104,24 @@ static int pending_busy(const char *path)
 	return -EEXIST;
 }
 
+/* A new file in a member's tree: its directory must be one of the tree. */
+static int tree_create(struct project *p, const char *path, enum model_wkind *kind)
+{
+	struct node parent;
+	int rc = resolve_parent(p, path, &parent);
+
+	if (rc)
+		return rc;
+	if (!parent.tree || parent.type != NODE_DIR) {
+		model_node_release(&parent);
+		return 1; /* not in a tree */
+	}
+	model_node_release(&parent);
+	*kind = MODEL_W_TREE;
+	rc = model_pending_add(p, path);
+	return rc == -EEXIST ? pending_busy(path) : rc;
+}
+
 int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
@@ -115,6 +139,11 @@ int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 	rc = parse_new(path, &n.tp);
 	if (rc)
 		return rc;
+	if (n.tp.kind == TREE_ATTR && model_tree_is(n.tp.coll, &n.tp) && n.tp.nattrs > 1) {
+		tree_path_free(&n.tp);
+		rc = tree_create(p, path, kind);
+		return rc == 1 ? -EACCES : rc;
+	}
 	rc = new_file_kind(&n.tp, kind);
 	/* A name several resources carry already has no link to follow;
 	 * making one more would only add to the confusion. */
@@ -143,17 +172,30 @@ int model_open_write_in(struct project *p, const char *path, enum model_wkind *k
 		*kind = MODEL_W_CTL;
 	else if (n.pending)
 		rc = pending_busy(path); /* its creator alone writes it */
-	else if (n.extra)
-		*kind = n.extra->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+	else if (n.tree)
+		*kind = MODEL_W_TREE;
+	else if (n.extra || store_extra(&n.tp))
+		*kind = extra_wkind(n.extra ? n.extra : store_extra(&n.tp));
 	else if (n.tp.coll && n.tp.coll->singleton)
 		*kind = MODEL_W_ATTR_LINE; /* a quota limit: echo sees a refusal */
 	else
-		*kind = store_extra(&n.tp) ? MODEL_W_EXTRA : MODEL_W_ATTR;
+		*kind = MODEL_W_ATTR;
 	model_node_release(&n);
 	return rc;
 }
 
 /* ---- create ----------------------------------------------------------- */
+
+/* The member whose document shows @doc (a member of @c) changed with it. */
+static void forget_owner(struct project *p, const struct collection_def *c, const json_t *doc)
+{
+	const char *owner =
+		c->owner_field ? json_string_value(json_object_get(doc, c->owner_field)) : NULL;
+	const struct collection_def *oc = owner ? collection_find(c->owner_coll) : NULL;
+
+	if (oc)
+		model_forget(p, oc, owner);
+}
 
 static int create_resource(struct project *p, const struct collection_def *c, const char *name,
 			   const char *text, size_t len, char *id, size_t idlen)
@@ -182,6 +224,7 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		doc = json_incref((json_t *)created);
 	model_forget(p, c, NULL);
 	model_learn(p, c, doc);
+	forget_owner(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
 	/* Usage changed, or an over-quota answer makes the user look. */
@@ -207,8 +250,29 @@ int model_mkdir_in(struct project *p, const char *path)
 	rc = parse_new(path, &tp);
 	if (rc)
 		return rc;
-	if (tp.kind != TREE_ENTRY) {
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1) {
+		rc = resolve_parent(p, path, &n);
+		if (!rc) {
+			rc = n.tree && n.type == NODE_DIR
+				     ? model_tree_mkdir(p, &n, tp.attrs[tp.nattrs - 1])
+				     : -EPERM;
+			model_node_release(&n);
+		}
+	} else if (tp.kind != TREE_ENTRY) {
 		rc = tp.kind == TREE_ATTR ? model_extra_mkdir(p, path) : -EPERM;
+	} else if (tp.coll->mkdir_put) {
+		/* The name is the id (a Swift container): PUT it, no body. */
+		char *url = api_item_path(tp.coll, tp.entry, NULL, NULL);
+
+		rc = url ? api_send(p->sess, tp.coll->service, "PUT", url,
+				    &(struct api_body){ "", 0, "text/plain" }, NULL)
+			 : -ENOMEM;
+		free(url);
+		model_forget(p, tp.coll, tp.entry);
+		if (!rc) {
+			log_info("created %s/%s", tp.coll->name, tp.entry);
+			model_notify_later(p, path);
+		}
 	} else if (!tp.coll->mkdir_creates) {
 		log_cloud_error("mkdir %s: %s need a spec; write it with: cat > %s", path,
 				tp.coll->name, path);
@@ -278,21 +342,23 @@ static int store(struct project *p, const struct node *n, const char *data, size
  * failure. */
 static int store_lines(struct project *p, const struct node *n, const char *data, size_t len)
 {
-	char line[128];
 	int rc = 0;
 
 	while (len && !rc) {
 		const char *nl = memchr(data, '\n', len);
 		size_t l = nl ? (size_t)(nl - data) : len;
+		char *line;
 
 		while (l && (data[l - 1] == ' ' || data[l - 1] == '\r'))
 			l--;
-		if (l >= sizeof(line))
-			return -EINVAL;
-		memcpy(line, data, l);
-		line[l] = '\0';
+		/* A line is a command or a value (a Heat parameter): as long
+		 * as the write buffer allows, NUL-terminated for the hook. */
+		line = l ? strndup(data, l) : NULL;
+		if (l && !line)
+			return -ENOMEM;
 		if (l)
 			rc = store(p, n, line, l);
+		free(line);
 		if (!nl)
 			break;
 		len -= (size_t)(nl - data) + 1;
@@ -333,7 +399,7 @@ int model_commit_in(struct project *p, const char *path, enum model_wkind kind, 
 	}
 	if (rc)
 		return rc;
-	if (kind == MODEL_W_EXTRA && !n.extra)
+	if ((kind == MODEL_W_EXTRA || kind == MODEL_W_LINES) && !n.extra)
 		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:
@@ -359,16 +425,42 @@ int model_commit_in(struct project *p, const char *path, enum model_wkind kind, 
 
 /* ---- delete, attach, detach ------------------------------------------- */
 
+/* model_tree_rmdir_vanished() for @path, or -ENOENT. */
+static int rmdir_vanished(struct project *p, const char *path)
+{
+	struct tree_path tp;
+	struct node parent;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return -ENOENT;
+	rc = -ENOENT;
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1 &&
+	    !resolve_parent(p, path, &parent)) {
+		if (parent.tree && parent.type == NODE_DIR)
+			rc = model_tree_rmdir_vanished(p, &parent, tp.attrs[tp.nattrs - 1]);
+		model_node_release(&parent);
+	}
+	tree_path_free(&tp);
+	return rc;
+}
+
 int model_rmdir_in(struct project *p, const char *path)
 {
 	struct node n;
 	char *url;
 	int rc = model_resolve(p, path, &n);
 
+	if (rc == -ENOENT)
+		return rmdir_vanished(p, path);
 	if (rc)
 		return rc;
 	if (n.type == NODE_LINK) {
 		rc = -ENOTDIR;
+		goto out;
+	}
+	if (n.tree) {
+		rc = model_tree_remove(p, &n, true);
 		goto out;
 	}
 	/* A singleton is the project's own document: never deleted (Nova's
@@ -392,10 +484,15 @@ int model_rmdir_in(struct project *p, const char *path)
 	url = api_item_path(n.tp.coll, n.id, NULL, NULL);
 	rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL) : -ENOMEM;
 	free(url);
+	/* A container that still holds objects (Swift's 409). */
+	if (rc == -EBUSY && n.tp.coll->conflict_notempty)
+		rc = -ENOTEMPTY;
 	model_forget(p, n.tp.coll, n.id);
 	model_forget_singletons(p);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
+
+		forget_owner(p, n.tp.coll, n.res->data);
 		char *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);
@@ -435,7 +532,9 @@ int model_unlink_in(struct project *p, const char *path)
 	if (rc)
 		return rc;
 	e = entry_extra(&n);
-	if (e && e->unlink && n.type != NODE_DIR) {
+	if (n.tree) {
+		rc = model_tree_remove(p, &n, false);
+	} else if (e && e->unlink && n.type != NODE_DIR) {
 		model_extra_ctx(p, &n, &x);
 		rc = e->unlink(&x);
 	} else {
@@ -496,5 +595,50 @@ static int model_extra_mkdir(struct project *p, const char *path)
 	model_extra_ctx(p, &n, &x);
 	rc = n.extra->mkdir(&x);
 	model_node_release(&n);
+	return rc;
+}
+
+int model_rename(struct project *p, const char *from, const char *to)
+{
+	struct node src, dst, parent;
+	struct tree_path tp;
+	int rc = model_resolve(p, from, &src);
+
+	if (rc)
+		return rc;
+	if (!src.tree || !*src.tpath) {
+		model_node_release(&src);
+		/* Renaming a resource is `echo new-name > <dir>/name`. */
+		return -EPERM;
+	}
+	rc = parse_new(to, &tp);
+	if (rc)
+		goto out_src;
+	rc = resolve_parent(p, to, &parent);
+	if (rc)
+		goto out_tp;
+	if (!parent.tree || parent.type != NODE_DIR || tp.kind != TREE_ATTR) {
+		rc = -EXDEV;
+		goto out;
+	}
+	/* rename(2) never puts a file in a directory's place. */
+	if (!model_resolve(p, to, &dst)) {
+		bool isdir = dst.type == NODE_DIR;
+
+		model_node_release(&dst);
+		if (isdir) {
+			rc = src.type == NODE_DIR ? -EXDEV : -EISDIR;
+			goto out;
+		}
+	}
+	rc = model_tree_rename(p, &src, &parent, tp.attrs[tp.nattrs - 1]);
+	if (!rc)
+		log_info("renamed %s to %s", from, to);
+out:
+	model_node_release(&parent);
+out_tp:
+	tree_path_free(&tp);
+out_src:
+	model_node_release(&src);
 	return rc;
 }

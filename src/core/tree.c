@@ -96,7 +96,7 @@ int tree_parse(const char *path, struct tree_path *out)
 			rc = parse_entry(comp, out);
 		} else if (out->kind == TREE_CTL_FILE) {
 			rc = -ENOTDIR;
-		} else if (depth - 2 >= TREE_MAX_DEPTH) {
+		} else if (depth - 2 >= TREE_PATH_DEPTH) {
 			rc = -ENAMETOOLONG;
 		} else {
 			out->kind = TREE_ATTR;

@@ -4,6 +4,8 @@
  * names and pagination follow the Cinder v3 API reference and the captured
  * Zed responses.
  */
+#include <string.h>
+
 #include <jansson.h>
 
 #include "os_extras.h"
@@ -40,19 +42,30 @@ static bool cinder_busy(const json_t *doc)
 	return service_field_in(doc, "status", statuses);
 }
 
+/* Cinder's failures are statuses (error, error_deleting, error_extending,
+ * error_restoring, error_managing, ...); the document carries no reason
+ * (Cinder keeps it in its separate user messages). */
+static const char *cinder_failed(const json_t *doc)
+{
+	const char *status = json_string_value(json_object_get(doc, "status"));
+
+	return status && !strncmp(status, "error", 5) ? "" : NULL;
+}
+
 static const struct member_extra volume_extras[] = {
 	OS_METADATA_EXTRA,
 	{ .name = NULL },
 };
 
 /* Cinder resources share one URL scheme and pagination. */
-#define CINDER(dir, path, key, wrap, rw, ...)                                                  \
-	{                                                                                      \
-		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",      \
-		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",    \
-		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links", \
-		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,       \
-		.can_create = true, .writable = rw, .busy = cinder_busy, __VA_ARGS__           \
+#define CINDER(dir, path, key, wrap, rw, ...)                                                     \
+	{                                                                                         \
+		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",         \
+		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",       \
+		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links",    \
+		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,          \
+		.can_create = true, .writable = rw, .busy = cinder_busy, .failed = cinder_failed, \
+		.status_field = "status", __VA_ARGS__                                             \
 	}
 
 /* `df volumes/`: the project's gigabytes quota (limit, in_use; GiB). */

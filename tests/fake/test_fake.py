@@ -581,6 +581,91 @@ def test_glance_upload_faults(cloud, tok):
     assert img["size"] == 2 << 20
 
 
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def same_shape(fake_doc, real_doc, where):
+    """Equal key sets, recursively (lists by their first element); NeutronError texts equal
+    once ids and addresses are masked."""
+    if isinstance(real_doc, dict):
+        assert isinstance(fake_doc, dict) and set(fake_doc) == set(real_doc), \
+            (where, sorted(set(fake_doc) ^ set(real_doc)) if isinstance(fake_doc, dict) else fake_doc)
+        if "NeutronError" in real_doc:
+            mask = lambda t: re.sub(r"\d+\.\d+\.\d+\.\d+(/\d+)?", "<ip>", UUID_RE.sub("<id>", t))  # noqa: E731
+            f, r = fake_doc["NeutronError"], real_doc["NeutronError"]
+            assert (f["type"], mask(f["message"])) == (r["type"], mask(r["message"])), where
+            return
+        for k in real_doc:
+            if k not in ("port_details",) or (fake_doc[k] and real_doc[k]):
+                same_shape(fake_doc[k], real_doc[k], f"{where}.{k}")
+    elif isinstance(real_doc, list) and real_doc and fake_doc:
+        same_shape(fake_doc[0], real_doc[0], f"{where}[0]")
+
+
+def test_networking_flows_match_devcloud(cloud, tok):
+    """The fake answers the networking flows (router interfaces and gateway, security group
+    rules, floating IP association) as devcloud's Neutron did in the captures (capture.py's
+    capture_networking, same order)."""
+    def call(method, path, body=None):
+        status, _, data = cloud.request(method, "/network" + path, body=body, token=tok)
+        return status, (json.loads(data) if data else None)
+
+    def check(name, method, path, body=None):
+        status, doc = call(method, path, body)
+        real_status = int(open(os.path.join(FIXTURES, name + ".headers")).readline().split()[1])
+        assert status == real_status, (name, status, doc)
+        if os.path.exists(os.path.join(FIXTURES, name + ".json")):
+            same_shape(doc, fixture(name + ".json"), name)
+        return doc
+
+    ext = call("GET", "/v2.0/networks?router:external=true")[1]["networks"][0]["id"]
+    net = call("POST", "/v2.0/networks", {"network": {"name": "fx-net2"}})[1]["network"]
+    sub = call("POST", "/v2.0/subnets", {"subnet": {"name": "fx-sub2", "network_id": net["id"],
+                                                    "ip_version": 4, "cidr": "10.97.0.0/24"}})[1]["subnet"]
+    router = call("POST", "/v2.0/routers", {"router": {"name": "fx-router"}})[1]["router"]
+    r = f"/v2.0/routers/{router['id']}"
+    check("neutron-router-add-interface", "PUT", r + "/add_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-add-interface-again", "PUT", r + "/add_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-add-interface-none", "PUT", r + "/add_router_interface", {})
+    ports = check("neutron-router-ports", "GET", f"/v2.0/ports?device_id={router['id']}")["ports"]
+    assert [(p["device_owner"], p["fixed_ips"][0]["ip_address"]) for p in ports] == \
+        [("network:router_interface", "10.97.0.1")]
+    gw = check("neutron-router-gateway-set", "PUT", r, {"router": {"external_gateway_info": {"network_id": ext}}})
+    assert gw["router"]["external_gateway_info"]["external_fixed_ips"]
+    check("neutron-router-gateway-internal", "PUT", r,
+          {"router": {"external_gateway_info": {"network_id": net["id"]}}})
+    port = call("POST", "/v2.0/ports", {"port": {"name": "fx-port", "network_id": net["id"]}})[1]["port"]
+    fip = call("POST", "/v2.0/floatingips", {"floatingip": {"floating_network_id": ext}})[1]["floatingip"]
+    f = f"/v2.0/floatingips/{fip['id']}"
+    done = check("neutron-fip-associate", "PUT", f, {"floatingip": {"port_id": port["id"]}})["floatingip"]
+    assert (done["port_id"], done["router_id"]) == (port["id"], router["id"])
+    check("neutron-router-remove-interface-in-use", "PUT", r + "/remove_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-gateway-clear-in-use", "PUT", r, {"router": {"external_gateway_info": {}}})
+    check("neutron-fip-disassociate", "PUT", f, {"floatingip": {"port_id": None}})
+    cleared = check("neutron-router-gateway-clear", "PUT", r, {"router": {"external_gateway_info": {}}})
+    assert cleared["router"]["external_gateway_info"] is None
+    check("neutron-fip-unreachable", "PUT", f, {"floatingip": {"port_id": port["id"]}})
+    check("neutron-router-remove-interface", "PUT", r + "/remove_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-remove-interface-missing", "PUT", r + "/remove_router_interface", {"subnet_id": sub["id"]})
+    sg = call("POST", "/v2.0/security-groups", {"security_group": {"name": "fx-sg"}})[1]["security_group"]
+    rule = {"security_group_rule": {"security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv4",
+                                    "protocol": "tcp", "port_range_min": 22, "port_range_max": 22,
+                                    "remote_ip_prefix": "0.0.0.0/0", "description": "ssh"}}
+    rid = check("neutron-sg-rule-create", "POST", "/v2.0/security-group-rules", rule)["security_group_rule"]["id"]
+    check("neutron-sg-rule-duplicate", "POST", "/v2.0/security-group-rules", rule)
+    check("neutron-sg-rule-ethertype-conflict", "POST", "/v2.0/security-group-rules",
+          {"security_group_rule": {"security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv6",
+                                   "remote_ip_prefix": "0.0.0.0/0"}})
+    rules = check("neutron-sg-rules", "GET", f"/v2.0/security-group-rules?security_group_id={sg['id']}")
+    # a new group has egress rules only (IPv4 and IPv6), and now the ssh rule
+    assert sorted((x["direction"], x["ethertype"]) for x in rules["security_group_rules"]) == \
+        [("egress", "IPv4"), ("egress", "IPv6"), ("ingress", "IPv4")]
+    shown = check("neutron-security-group-show", "GET", f"/v2.0/security-groups/{sg['id']}")
+    assert rid in [x["id"] for x in shown["security_group"]["security_group_rules"]]
+    check("neutron-sg-rule-delete", "DELETE", f"/v2.0/security-group-rules/{rid}")
+    check("neutron-sg-rule-404", "GET", f"/v2.0/security-group-rules/{rid}")
+
+
 OPS = "3f1d6a9c2b7e4c0d8a5f1e2b3c4d5e6f"
 
 

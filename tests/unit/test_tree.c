@@ -120,21 +120,21 @@ static void deep_path(char *buf, size_t len, size_t nattrs)
 
 static void test_depth_limit(void **state)
 {
-	char path[1024];
+	char path[4096];
 	struct tree_path tp;
 
 	(void)state;
-	/* Exactly TREE_MAX_DEPTH attribute components fit... */
-	deep_path(path, sizeof(path), TREE_MAX_DEPTH);
+	/* Exactly TREE_PATH_DEPTH attribute components fit... */
+	deep_path(path, sizeof(path), TREE_PATH_DEPTH);
 	assert_int_equal(tree_parse(path, &tp), 0);
 	assert_int_equal(tp.kind, TREE_ATTR);
-	assert_int_equal(tp.nattrs, TREE_MAX_DEPTH);
-	assert_string_equal(tp.attrs[TREE_MAX_DEPTH - 1], "a31");
+	assert_int_equal(tp.nattrs, TREE_PATH_DEPTH);
+	assert_string_equal(tp.attrs[TREE_PATH_DEPTH - 1], "a255");
 	tree_path_free(&tp);
 	/* ...one more does not. */
-	deep_path(path, sizeof(path), TREE_MAX_DEPTH + 1);
+	deep_path(path, sizeof(path), TREE_PATH_DEPTH + 1);
 	assert_int_equal(tree_parse(path, &tp), -ENAMETOOLONG);
-	deep_path(path, sizeof(path), TREE_MAX_DEPTH + 10);
+	deep_path(path, sizeof(path), TREE_PATH_DEPTH + 10);
 	assert_int_equal(tree_parse(path, &tp), -ENAMETOOLONG);
 }
 
