@@ -24,7 +24,15 @@ struct session {
 	atomic_ulong requests; /* HTTP requests sent, retries included */
 	atomic_ulong failures; /* requests that ended in an error */
 	const char *extra_header; /* sent with every call (e.g. a microversion), or NULL */
+	/* The region its endpoints were taken from (borrowed: the config's or
+	 * the caller's of session_init_region()), or NULL: the first of each. */
+	const char *region;
 };
+
+/* session_init() with @region instead of the configured one (regions/);
+ * @region must outlive the session. */
+int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
+			const char *region, char *err, size_t errlen) CFS_WARN_UNUSED;
 
 /* Resolves every service endpoint from the token's catalog. */
 /* @svc's endpoint URL, or NULL when the catalog lacks it. */
@@ -32,6 +40,20 @@ const char *session_endpoint(const struct session *s, const struct service_def *
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen) CFS_WARN_UNUSED;
 void session_cleanup(struct session *s);
+
+/* A project the session's user can scope to (GET /v3/auth/projects). */
+struct api_project {
+	char *id;
+	char *name; /* may be NULL */
+};
+
+/*
+ * api_projects() - the projects the token's user can scope to
+ * @out: on 0, an array of @n (malloc'd; free with api_projects_free())
+ * Members without a string id are skipped. Returns 0 or -errno.
+ */
+int api_projects(struct session *s, struct api_project **out, size_t *n) CFS_WARN_UNUSED;
+void api_projects_free(struct api_project *v, size_t n);
 
 /*
  * api_get_json() - GET a JSON document

@@ -32,6 +32,7 @@ struct http_response {
 	char request_id[96]; /* X-Openstack-Request-Id */
 	char content_type[96];
 	char *subject_token; /* X-Subject-Token (secret), malloc'd or NULL */
+	char *location; /* Location (a redirect's), malloc'd or NULL */
 	long retry_after_s; /* Retry-After in seconds, or -1 */
 	char errbuf[256]; /* libcurl's reason on transport failure */
 	int curl_code; /* raw CURLcode, for errmap_curl_retryable() */

@@ -27,6 +27,10 @@ enum spec_rule_kind {
 	SPEC_NAME_LIST, /* "key": ["n"] → "target": [{inner: "n"}] */
 	SPEC_RENAME, /* "key" → "target" */
 	SPEC_BASE64, /* "key": text → base64 unless it already is */
+	/* "key": an address or prefix (holds '/' or ':', or is dotted digits) →
+	 * "inner": the text as is; anything else is a ref → "target": id
+	 * (Neutron's "remote": a CIDR, or a remote security group by name) */
+	SPEC_REF_OR_PREFIX,
 };
 
 struct spec_rule {
@@ -194,9 +198,34 @@ char *svc_header(const struct svc_answer *a, const char *name);
  * ".." segment is resolved away on its way to the cloud. */
 char *svc_escape(const char *s, bool keep_slash);
 
+/* Where `df` on a collection's directory takes its numbers: one key of a
+ * singleton in a group (volumes/: quotas/volume's gigabytes). */
+struct space_def {
+	const char *group, *coll; /* the singleton: <group>/<coll> */
+	const char *key; /* its key holding the numbers */
+	const char *limit, *used; /* the key's fields: the size, what is used */
+	unsigned long long unit; /* bytes in one unit of them */
+};
+
 struct collection_def {
 	const char *name; /* directory name */
 	const struct service_def *service; /* the service serving it */
+	/* The directory the collection is listed in, below the project
+	 * ("quotas": quotas/<name>/), or NULL for the project's own level.
+	 * Several services' rows share a group directory. */
+	const char *group;
+	/* The collection is one document about the project itself, not a
+	 * list of members: its directory is that document's (json and one
+	 * file per key). It is GET item_path/<project id><item_suffix> and
+	 * updated with PUT item_path/<project id>; list_path is unused. Only
+	 * in a group. */
+	bool singleton;
+	const char *item_suffix; /* appended to a singleton's GET, or NULL */
+	/* A singleton's <key>/<writable_leaf> files can be written: PUT
+	 * {item_key: {<key>: value}} (a quota's limit). NULL: none. */
+	const char *writable_leaf;
+	/* `df` on this directory: the quota it is filled against, or NULL. */
+	const struct space_def *space;
 	const char *list_path; /* detail listing, relative to the endpoint */
 	const char *item_path; /* a member is item_path + "/" + escaped id */
 	const char *list_key; /* array in the listing body */
@@ -229,6 +258,25 @@ struct collection_def {
 	bool nameless; /* the resource has no name (floating IPs) */
 	bool patch_update; /* updates are JSON patches (Glance) */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	/* The text goes into spec_text_key exactly as written, not trimmed
+	 * (Heat templates: the cloud parses them, so nothing re-serialises). */
+	bool spec_text_raw;
+	/* A JSON object holding one of these top-level keys is a document of
+	 * its own, sent as text under spec_text_key, not a spec (a JSON Heat
+	 * template: "heat_template_version"). NULL-terminated, or NULL. */
+	const char *const *spec_text_marks;
+	/* A create body is sent bare although a single GET answers wrapped in
+	 * item_key (Heat: POST {"stack_name", ...}, GET {"stack": {...}}). */
+	bool create_bare;
+	/* A text spec (spec_text_key) holding a second YAML document (after a
+	 * line "---") sends that document, as written, under this key: Heat's
+	 * environment after its template. NULL: the text is one document. */
+	const char *spec_text_second_key;
+	/* The listing's members are summaries: a member's own GET has keys
+	 * the listing lacks (Heat's outputs, parameters). The listing answers
+	 * what it has; a file it lacks, the member's "json" and a listing of
+	 * the member's directory come from one GET of the member, cached. */
+	bool summary_listing;
 	const struct spec_rule *spec_rules; /* friendly keys of a create spec, or NULL */
 	/* Completes a create body after the rules (defaults that follow from
 	 * other keys); 0 or -ENOMEM. NULL when there is nothing to complete. */
@@ -242,6 +290,17 @@ struct collection_def {
 	 * none; NULL when @doc has not failed. What a blocking wait ends with.
 	 * NULL when a member never fails. */
 	const char *(*failed)(const struct json_t *doc);
+	/* The key whose value a member's "wait" file prints once busy() is
+	 * over (Nova's "status", Heat's "stack_status"). A collection with
+	 * busy() and a status_field has a wait file in each member (the core
+	 * implements it on busy() and failed(); docs/SEMANTICS.md). NULL: none. */
+	const char *status_field;
+	/* A member that belongs to a member of another collection, whose
+	 * document shows it (a rule in its security group's document): the
+	 * owner's collection and the key holding its id. Creating or deleting
+	 * a member forgets its owner too, so nothing stale is served. */
+	const char *owner_coll;
+	const char *owner_field;
 	/* Files, directories and links of a member beside its JSON keys
 	 * (struct member_extra), ended by a row without a name; NULL: none. */
 	const struct member_extra *extras;
@@ -357,6 +416,12 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
 int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
 		  const struct json_t *body, struct json_t **answer);
+/* GET the member's URL + "/" @below (a sub-resource listing, a query
+ * allowed: "events?sort_dir=asc"), cached as the member is (its TTL,
+ * short while busy; forgotten with it), so the lookups and reads of a
+ * directory made from it cost one request. *answer: a new reference,
+ * shared: read it, never change it. */
+int extra_get(const struct extra_ctx *x, const char *below, struct json_t **answer);
 /* @method on @path of the member's service (relative to its endpoint). */
 int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);
@@ -406,8 +471,14 @@ size_t service_index(const struct service_def *svc);
  * Glance api_limit_max, Cinder osapi_max_limit). Servers clamp larger asks. */
 #define COLLECTION_PAGE_LIMIT 1000
 
-/* Borrowed definition by directory name, or NULL. */
+/* Borrowed definition by directory name, or NULL (a project-level
+ * collection: not one in a group). */
 const struct collection_def *collection_find(const char *name);
+/* The collection @name in group directory @group, or NULL. */
+const struct collection_def *collection_find_in(const char *group, const char *name);
+/* The registry's own string for group directory @name when some
+ * collection is listed in it, else NULL. */
+const char *collection_group(const char *name);
 
 /* The collection after @c in the registry (the first for NULL), or NULL
  * after the last: services in id order, each one's rows in order. */

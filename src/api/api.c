@@ -22,6 +22,12 @@
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen)
 {
+	return session_init_region(s, cfg, auth, cfg->region, err, errlen);
+}
+
+int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
+			const char *region, char *err, size_t errlen)
+{
 	const json_t *catalog =
 		json_object_get(json_object_get(auth_token_body(auth), "token"), "catalog");
 	int found = 0;
@@ -29,18 +35,19 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->auth = auth;
+	s->region = region;
 	s->endpoint = calloc(n_services, sizeof(*s->endpoint));
 	if (!s->endpoint)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_services; i++) {
-		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg),
-				      cfg->region, &s->endpoint[i]);
+		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg), region,
+				      &s->endpoint[i]);
 
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc) {
 			log_info("no %s endpoint (%s, region %s) in the catalog", services[i]->name,
-				 config_interface(cfg), cfg->region ? cfg->region : "any");
+				 config_interface(cfg), region ? region : "any");
 			continue;
 		}
 		catalog_strip_suffix(s->endpoint[i], services[i]->version_suffix);
@@ -50,7 +57,7 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 		snprintf(
 			err, errlen,
 			"the catalog has no compute, image, volume or network endpoint for interface '%s' in region '%s'",
-			config_interface(cfg), cfg->region ? cfg->region : "(any)");
+			config_interface(cfg), region ? region : "(any)");
 		return -ENOENT;
 	}
 	return 0;
@@ -149,10 +156,22 @@ static struct http_request base_request(const struct session *s, const char *met
  * @deadline_ms (monotonic) when a listing shares one among its pages, or 0
  * for `timeout` from now. On 0, @resp holds a 2xx answer.
  */
+/* A redirect's status: followed on the endpoint's own origin (url_redirect()). */
+static bool is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* Heat answers /stacks/<id> with a 302 to /stacks/<name>/<id>: one hop;
+ * more than this is a loop. */
+#define API_MAX_REDIRECTS 3
+
 static int api_call(struct session *s, const char *method, const char *url,
 		    const struct api_body *body, const char *const *extra, int64_t deadline_ms,
 		    struct http_response *resp)
 {
+	char *moved = NULL; /* where a redirect led, once one did */
+	int hops = 0;
 	const char *hdrs[API_MAX_HEADERS + 3] = { NULL };
 	size_t nextra = 0;
 	char ctype[128];
@@ -166,7 +185,7 @@ static int api_call(struct session *s, const char *method, const char *url,
 	int64_t start = clock_now_ms();
 
 	for (;;) {
-		struct http_request req = base_request(s, method, url, hdrs);
+		struct http_request req = base_request(s, method, moved ? moved : url, hdrs);
 		int64_t left = deadline - clock_now_ms();
 
 		if (body) {
@@ -213,6 +232,31 @@ static int api_call(struct session *s, const char *method, const char *url,
 			log_info("%s %s: 401, re-authenticating", method, url);
 			continue;
 		}
+		if (!rc && is_redirect(resp->status)) {
+			/* The same request again where it points, as heatclient
+			 * does, only on this endpoint's origin: the token goes
+			 * nowhere else. */
+			char *next = NULL;
+
+			if (!resp->location || hops >= API_MAX_REDIRECTS ||
+			    url_redirect(req.url, resp->location, &next)) {
+				snprintf(resp->errbuf, sizeof(resp->errbuf),
+					 "HTTP %ld to %.160s: not followed (%s)", resp->status,
+					 resp->location ? resp->location : "nowhere",
+					 hops >= API_MAX_REDIRECTS
+						 ? "too many redirects"
+						 : "not on the endpoint's origin");
+				resp->status = 0;
+				rc = -EIO;
+				break;
+			}
+			log_debug("%s %s: HTTP %ld to %s", method, req.url, resp->status, next);
+			free(moved);
+			moved = next;
+			hops++;
+			attempt--;
+			continue;
+		}
 		if (!rc)
 			rc = errmap_http(resp->status, resp->body.data);
 		if (!rc || !idempotent || attempt > c->retries || rc == -EINTR)
@@ -224,17 +268,18 @@ static int api_call(struct session *s, const char *method, const char *url,
 
 		if (clock_now_ms() + wait >= deadline)
 			break;
-		log_info("%s %s: %s, retry %d in %lld ms", method, url,
+		log_info("%s %s: %s, retry %d in %lld ms", method, req.url,
 			 resp->status ? "server error" : resp->errbuf, attempt, (long long)wait);
 		clock_sleep_ms(wait);
 	}
 	if (rc) {
 		atomic_fetch_add(&s->failures, 1);
-		log_failure(method, url, resp->status, resp, rc);
+		log_failure(method, moved ? moved : url, resp->status, resp, rc);
 	} else {
-		log_debug("%s %s: HTTP %ld, %zu bytes, %lld ms", method, url, resp->status,
-			  resp->body.len, (long long)(clock_now_ms() - start));
+		log_debug("%s %s: HTTP %ld, %zu bytes, %lld ms", method, moved ? moved : url,
+			  resp->status, resp->body.len, (long long)(clock_now_ms() - start));
 	}
+	free(moved);
 	cfs_free_secret(token);
 	return rc;
 }
@@ -268,6 +313,75 @@ static int get_json_url(struct session *s, const char *url, int64_t deadline_ms,
 	*out = root;
 out:
 	http_response_free(&resp);
+	return rc;
+}
+
+void api_projects_free(struct api_project *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+int api_projects(struct session *s, struct api_project **out, size_t *n)
+{
+	char *url = auth_projects_url(s->cfg->auth_url);
+	json_t *doc = NULL, *m;
+	const json_t *list;
+	struct api_project *v = NULL;
+	size_t i, k = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!url)
+		return -ENOMEM;
+	rc = get_json_url(s, url, 0, &doc);
+	if (rc)
+		goto out;
+	list = json_object_get(doc, "projects");
+	if (!json_is_array(list)) {
+		log_cloud_error("GET %s: the answer has no 'projects' list", url);
+		rc = -EIO;
+		goto out;
+	}
+	/* The same bound as a collection's listing (-o max_entries). */
+	if (s->cfg->max_entries > 0 && json_array_size(list) > (size_t)s->cfg->max_entries) {
+		log_cloud_error("GET %s: more than %ld projects (max_entries)", url,
+				s->cfg->max_entries);
+		rc = -EFBIG;
+		goto out;
+	}
+	v = calloc(json_array_size(list) + 1, sizeof(*v));
+	if (!v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(list, i, m)
+	{
+		const char *id = json_string_value(json_object_get(m, "id"));
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (!id || !*id)
+			continue;
+		v[k].id = strdup(id);
+		v[k].name = name ? strdup(name) : NULL;
+		if (!v[k].id || (name && !v[k].name)) {
+			k++;
+			rc = -ENOMEM;
+			goto out;
+		}
+		k++;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	api_projects_free(v, k);
+	json_decref(doc);
+	free(url);
 	return rc;
 }
 
@@ -525,6 +639,15 @@ char *api_item_path(const struct collection_def *c, const char *id, const char *
 int api_get_item(struct session *s, const struct collection_def *c, const char *id, json_t **out)
 {
 	char *path = api_item_path(c, id, NULL, NULL);
+
+	if (path && c->item_suffix) {
+		char *full = NULL;
+
+		if (asprintf(&full, "%s%s", path, c->item_suffix) < 0)
+			full = NULL;
+		free(path);
+		path = full;
+	}
 	json_t *doc = NULL, *item;
 	int rc;
 

@@ -31,6 +31,7 @@ struct ctl_def {
 	mode_t mode;
 	int (*render)(struct project *p, struct buf *out);
 	int (*write)(struct project *p, const char *data, size_t len);
+	bool (*shown)(const struct project *p); /* NULL: always there */
 };
 
 extern const struct ctl_def model_ctl_files[];
@@ -44,6 +45,7 @@ struct node {
 	 * it, attrs[1..] the entry. NULL for JSON keys. */
 	const struct member_extra *extra;
 	bool pending; /* a file being written that the cloud does not have yet */
+	bool wait; /* <collection>/<id>/wait: blocks until the member settles (waits.c) */
 	/* In a member's tree (an extra with a tree_def): its cloud path ("a/b/c",
 	 * a directory's with a trailing '/', the top's ""), size and the
 	 * listing's MD5 (model_tree.c). */
@@ -60,6 +62,7 @@ struct node {
 	mode_t perm;
 	const struct ctl_def *ctl;
 	char id[MODEL_ID_MAX]; /* the resource's id, for entries and below */
+	bool summary; /* res is a listing's summary (collection_def.summary_listing) */
 };
 
 /*
@@ -69,6 +72,7 @@ struct node {
 struct cdoc {
 	int64_t ttl_ms; /* how long it may be reused (model_doc_ttl) */
 	int64_t mtime_s;
+	bool summary; /* a summary listing's member: its GET has more keys */
 	const char *id; /* these two live in the same allocation */
 	const char *name; /* its file name (names_encode_len()); NULL: none */
 	size_t len;
@@ -94,6 +98,11 @@ void model_extra_key(char *key, size_t n, const struct collection_def *c, const 
 int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **out);
 /* Member @id of @c by GET (cached; a cdoc value). */
 int model_get_item(struct project *p, const struct collection_def *c, const char *id,
+		   struct cache_val **out);
+
+/* Member @id of @c by GET even when a summary of it is cached: a cdoc
+ * value that is not a summary (summary_listing collections). */
+int model_get_full(struct project *p, const struct collection_def *c, const char *id,
 		   struct cache_val **out);
 
 /* What @x->extra's show() gives, cached with the member (EXTRA_CACHED):
@@ -140,6 +149,9 @@ int model_find_ref(void *p, const struct collection_def *c, const char *ref, cha
 		   size_t errlen);
 /* Expires @c's listing and the member @id (NULL: only the listing). */
 void model_forget(struct project *p, const struct collection_def *c, const char *id);
+/* Expires the project's singleton documents (its quotas: their usage
+ * changes with every create and delete). */
+void model_forget_singletons(struct project *p);
 /* Cache @doc as the current state of its resource (takes a reference). */
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc);
 /* How long @doc may be reused: short while it is changing state. */
@@ -152,6 +164,13 @@ void model_notify_later(struct project *p, const char *path);
 /* Tells the kernel that @path's attributes (its size) may have changed. */
 void model_notify_attr(struct project *p, const char *path);
 
+/* The bytes a read of @doc's wait file gives at once (its status line), 0
+ * while it is busy or has failed (the read blocks or fails). */
+size_t model_wait_size(const struct collection_def *c, const json_t *doc);
+/* The blocking waits (waits.c): made by model_project_init(). */
+int waits_new(struct waits **out);
+void waits_free(struct waits *w);
+
 /* Files being written that the cloud does not know yet, so that stat()
  * between create(2) and close(2) finds them. */
 bool model_pending_has(struct project *p, const char *path);
@@ -163,5 +182,50 @@ int model_alias_add(struct project *p, const struct collection_def *c, const cha
 		    const char *id);
 bool model_alias_get(struct project *p, const struct collection_def *c, const char *name, char *id,
 		     size_t idlen);
+
+/* The model's entry points for one project (model.h has the routed ones,
+ * projects.c routes). */
+int model_getattr_in(struct project *p, const char *path, struct stat *st, struct model_seen *seen);
+int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, void *ctx);
+int model_readlink_in(struct project *p, const char *path, char *buf, size_t size);
+int model_read_in(struct project *p, const char *path, struct buf *out, uint64_t *source);
+int model_read_from_in(struct project *p, const char *path, struct cache_val *text,
+		       struct buf *out);
+int model_source_in(struct project *p, const char *path, struct cache_val **text);
+int model_open_in(struct project *p, const char *path, int flags);
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind);
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind);
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		    size_t len);
+void model_done_in(struct project *p, const char *path);
+int model_mkdir_in(struct project *p, const char *path);
+int model_rmdir_in(struct project *p, const char *path);
+int model_unlink_in(struct project *p, const char *path);
+int model_symlink_in(struct project *p, const char *target, const char *path);
+int model_statfs_in(struct project *p, const char *path, struct statvfs *st);
+
+/* projects/ (projects.c). */
+int projects_new(struct project *root, struct project_set **out);
+void projects_free(struct project_set *s);
+/* The project serving @path (a reference: projects_leave() it) and the
+ * path below it; @inside: projects/<id> itself is the member's root (a
+ * listing), else the root's; @peek: -ENODATA rather than make a member. */
+int projects_enter(struct project *root, const char *path, bool inside, bool peek,
+		   struct project **p, const char **sub);
+void projects_leave(struct project *p);
+/* projects/<@file>: the project's id (a directory), or the file name of
+ * the id a unique name links to (malloc'd); -ENOENT when neither. */
+int projects_lookup(struct project *root, const char *file, char **id, char **link);
+/* Each project's file name (@link NULL), then each unique name (@link: its
+ * id's file name). Stops at @fn's first nonzero answer. */
+int projects_each(struct project *root, int (*fn)(void *ctx, const char *file, const char *link),
+		  void *ctx);
+/* regions/<@file>: the region's name (malloc'd); -ENOENT when the
+ * catalog has none of that file name. */
+int regions_lookup(struct project *root, const char *file, char **region);
+/* Each region's file name, in catalog order. */
+int regions_each(struct project *root, int (*fn)(void *ctx, const char *file), void *ctx);
+/* "projects_open N\nprojects_made N\n" for the root's status. */
+int projects_render_status(struct project *root, struct buf *out);
 
 #endif

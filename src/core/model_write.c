@@ -50,6 +50,12 @@ static const struct member_extra *store_extra(const struct tree_path *tp)
 	return !(e->flags & EXTRA_ON_KEY) || tp->nattrs == 2 ? e : NULL;
 }
 
+/* How a file of extra @e is written: per line at write(2), or at flush. */
+static enum model_wkind extra_wkind(const struct member_extra *e)
+{
+	return e->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+}
+
 /* tree_parse() of a name to be made: where the tree has no place for one
  * (the root, .cloudfs/) nothing can be made, as the directories' modes say.
  * The cloud takes names as JSON strings: UTF-8, without NUL bytes. */
@@ -116,7 +122,7 @@ static int tree_create(struct project *p, const char *path, enum model_wkind *ki
 	return rc == -EEXIST ? pending_busy(path) : rc;
 }
 
-int model_create(struct project *p, const char *path, enum model_wkind *kind)
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	size_t nnamed = 0;
@@ -153,7 +159,7 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	return rc == -EEXIST && !nnamed ? pending_busy(path) : rc;
 }
 
-int model_open_write(struct project *p, const char *path, enum model_wkind *kind)
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -168,15 +174,28 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 		rc = pending_busy(path); /* its creator alone writes it */
 	else if (n.tree)
 		*kind = MODEL_W_TREE;
-	else if (n.extra)
-		*kind = n.extra->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+	else if (n.extra || store_extra(&n.tp))
+		*kind = extra_wkind(n.extra ? n.extra : store_extra(&n.tp));
+	else if (n.tp.coll && n.tp.coll->singleton)
+		*kind = MODEL_W_ATTR_LINE; /* a quota limit: echo sees a refusal */
 	else
-		*kind = store_extra(&n.tp) ? MODEL_W_EXTRA : MODEL_W_ATTR;
+		*kind = MODEL_W_ATTR;
 	model_node_release(&n);
 	return rc;
 }
 
 /* ---- create ----------------------------------------------------------- */
+
+/* The member whose document shows @doc (a member of @c) changed with it. */
+static void forget_owner(struct project *p, const struct collection_def *c, const json_t *doc)
+{
+	const char *owner =
+		c->owner_field ? json_string_value(json_object_get(doc, c->owner_field)) : NULL;
+	const struct collection_def *oc = owner ? collection_find(c->owner_coll) : NULL;
+
+	if (oc)
+		model_forget(p, oc, owner);
+}
 
 static int create_resource(struct project *p, const struct collection_def *c, const char *name,
 			   const char *text, size_t len, char *id, size_t idlen)
@@ -205,15 +224,19 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		doc = json_incref((json_t *)created);
 	model_forget(p, c, NULL);
 	model_learn(p, c, doc);
+	forget_owner(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
+	/* Usage changed, or an over-quota answer makes the user look. */
+	if (!rc || rc == -EDQUOT)
+		model_forget_singletons(p);
 	json_decref(doc);
 	json_decref(answer);
 	json_decref(body);
 	return rc;
 }
 
-int model_mkdir(struct project *p, const char *path)
+int model_mkdir_in(struct project *p, const char *path)
 {
 	struct tree_path tp;
 	char id[MODEL_ID_MAX];
@@ -319,21 +342,23 @@ static int store(struct project *p, const struct node *n, const char *data, size
  * failure. */
 static int store_lines(struct project *p, const struct node *n, const char *data, size_t len)
 {
-	char line[128];
 	int rc = 0;
 
 	while (len && !rc) {
 		const char *nl = memchr(data, '\n', len);
 		size_t l = nl ? (size_t)(nl - data) : len;
+		char *line;
 
 		while (l && (data[l - 1] == ' ' || data[l - 1] == '\r'))
 			l--;
-		if (l >= sizeof(line))
-			return -EINVAL;
-		memcpy(line, data, l);
-		line[l] = '\0';
+		/* A line is a command or a value (a Heat parameter): as long
+		 * as the write buffer allows, NUL-terminated for the hook. */
+		line = l ? strndup(data, l) : NULL;
+		if (l && !line)
+			return -ENOMEM;
 		if (l)
 			rc = store(p, n, line, l);
+		free(line);
 		if (!nl)
 			break;
 		len -= (size_t)(nl - data) + 1;
@@ -342,8 +367,8 @@ static int store_lines(struct project *p, const struct node *n, const char *data
 	return rc;
 }
 
-int model_commit(struct project *p, const char *path, enum model_wkind kind, const char *data,
-		 size_t len)
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		    size_t len)
 {
 	char id[MODEL_ID_MAX];
 	struct node n;
@@ -374,10 +399,11 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 	}
 	if (rc)
 		return rc;
-	if (kind == MODEL_W_EXTRA && !n.extra)
+	if ((kind == MODEL_W_EXTRA || kind == MODEL_W_LINES) && !n.extra)
 		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:
+	case MODEL_W_ATTR_LINE:
 		rc = update_attr(p, &n, data, len);
 		break;
 	case MODEL_W_EXTRA:
@@ -419,7 +445,7 @@ static int rmdir_vanished(struct project *p, const char *path)
 	return rc;
 }
 
-int model_rmdir(struct project *p, const char *path)
+int model_rmdir_in(struct project *p, const char *path)
 {
 	struct node n;
 	char *url;
@@ -435,6 +461,12 @@ int model_rmdir(struct project *p, const char *path)
 	}
 	if (n.tree) {
 		rc = model_tree_remove(p, &n, true);
+		goto out;
+	}
+	/* A singleton is the project's own document: never deleted (Nova's
+	 * DELETE of a quota set would reset it to the defaults). */
+	if (n.tp.kind == TREE_ENTRY && n.tp.coll->singleton) {
+		rc = -EPERM;
 		goto out;
 	}
 	if (n.tp.kind != TREE_ENTRY) {
@@ -456,8 +488,11 @@ int model_rmdir(struct project *p, const char *path)
 	if (rc == -EBUSY && n.tp.coll->conflict_notempty)
 		rc = -ENOTEMPTY;
 	model_forget(p, n.tp.coll, n.id);
+	model_forget_singletons(p);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
+
+		forget_owner(p, n.tp.coll, n.res->data);
 		char *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);
@@ -487,7 +522,7 @@ static const struct member_extra *entry_extra(struct node *n)
 	return e;
 }
 
-int model_unlink(struct project *p, const char *path)
+int model_unlink_in(struct project *p, const char *path)
 {
 	const struct member_extra *e;
 	struct extra_ctx x;
@@ -535,7 +570,7 @@ static int new_entry(struct project *p, const char *path, bool want_link, struct
 	return rc;
 }
 
-int model_symlink(struct project *p, const char *target, const char *path)
+int model_symlink_in(struct project *p, const char *target, const char *path)
 {
 	struct extra_ctx x;
 	struct node n;

@@ -32,6 +32,7 @@
 
 struct stream {
 	struct project *p;
+	bool held; /* p is a member of projects/, held until the stream is freed */
 	const struct collection_def *c;
 	char *name; /* upload: the image name */
 	char id[MODEL_ID_MAX];
@@ -122,7 +123,7 @@ static int stream_new(struct project *p, bool upload, struct stream **out)
 	return 0;
 }
 
-int stream_upload_new(struct project *p, const char *path, struct stream **out)
+static int stream_upload_new_in(struct project *p, const char *path, struct stream **out)
 {
 	struct tree_path tp;
 	struct stream *s;
@@ -174,7 +175,7 @@ static void want_digest(struct stream *s, const json_t *doc)
 		s->want_hex[i] = (char)tolower((unsigned char)value[i]);
 }
 
-int stream_download_new(struct project *p, const char *path, struct stream **out)
+static int stream_download_new_in(struct project *p, const char *path, struct stream **out)
 {
 	struct node n;
 	struct stream *s;
@@ -1227,6 +1228,8 @@ void stream_free(struct stream *s)
 			     clock_now_ms());
 	free(s->path);
 	http_stream_free(s->http);
+	if (s->held)
+		projects_leave(s->p);
 	EVP_MD_CTX_free(s->got_md);
 	EVP_MD_CTX_free(s->md5);
 	EVP_MD_CTX_free(s->sha512);
@@ -1239,4 +1242,37 @@ void stream_free(struct stream *s)
 	free(s->file_path);
 	free(s->name);
 	free(s);
+}
+
+/* A stream keeps its project (a member of projects/) until it is freed. */
+int stream_upload_new(struct project *root, const char *path, struct stream **out)
+{
+	struct project *p;
+	const char *sub;
+	int rc = projects_enter(root, path, false, false, &p, &sub);
+
+	if (rc)
+		return rc;
+	rc = stream_upload_new_in(p, sub, out);
+	if (rc)
+		projects_leave(p);
+	else
+		(*out)->held = true;
+	return rc;
+}
+
+int stream_download_new(struct project *root, const char *path, struct stream **out)
+{
+	struct project *p;
+	const char *sub;
+	int rc = projects_enter(root, path, false, false, &p, &sub);
+
+	if (rc)
+		return rc;
+	rc = stream_download_new_in(p, sub, out);
+	if (rc)
+		projects_leave(p);
+	else
+		(*out)->held = true;
+	return rc;
 }

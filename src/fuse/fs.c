@@ -51,6 +51,8 @@ struct handle {
 	 * opened without O_TRUNC: it can only be replaced whole). */
 	int refuse;
 	enum model_wkind kind;
+	bool wait; /* a "wait" file: its first read is parked (park_read()) */
+	bool waited; /* a wait ended with data: the bytes are its status */
 	struct stream *stream; /* image upload or download */
 	/* An unchanged version's cached text (open_unchanged()): its bytes
 	 * are rendered from it only if a READ comes. */
@@ -246,6 +248,8 @@ static void fs_destroy(void *userdata)
 
 	leftovers_stop(fs->project.leftovers,
 		       clock_now_ms() + (int64_t)(fs->project.sess->cfg->timeout_s * 1000));
+	/* Waits still parked end now, while their requests can be answered. */
+	model_waits_stop(&fs->project);
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -727,6 +731,11 @@ static int open_read(struct cloudfs *fs, fuse_ino_t ino, const char *path, uint6
 		rc = version ? -ENOTSUP : stream_download_new(&fs->project, path, &h->stream);
 	if (rc == -ENOTSUP)
 		rc = model_read(&fs->project, path, &h->data, &source);
+	/* A wait file: its bytes come when the wait ends, at the first read. */
+	if (rc == -EINPROGRESS) {
+		h->wait = true;
+		rc = 0;
+	}
 	/* Changed since the kernel looked the name up: it looks again. */
 	if (!rc && version && model_version(h->data.data, h->data.len) != version)
 		rc = -ESTALE;
@@ -808,6 +817,112 @@ out:
 	free(path);
 }
 
+/*
+ * A read of a "wait" file, parked: no thread waits for the resource, so a
+ * hundred waiting scripts hold none of the FUSE workers. The model's waits
+ * thread answers it (parked_done()); Ctrl-C cancels it (parked_interrupt()).
+ * The request is answered exactly once, by parked_done(), and @lock keeps
+ * the answer from overtaking the parking.
+ */
+struct parked {
+	pthread_mutex_t lock; /* held while the read is being parked */
+	fuse_req_t req;
+	struct cloudfs *fs;
+	struct handle *h;
+	size_t size;
+	off_t off;
+	struct model_wait *w; /* valid until parked_done() returns */
+};
+
+/* From the thread that reads the kernel's INTERRUPT, under libfuse's
+ * request lock; parked_done() clears it before answering. */
+static void parked_interrupt(fuse_req_t req, void *data)
+{
+	struct parked *pk = data;
+
+	(void)req;
+	model_wait_cancel(&pk->fs->project, pk->w);
+}
+
+static void parked_done(void *ctx, int rc, const char *text, size_t len)
+{
+	struct parked *pk = ctx;
+	struct handle *h = pk->h;
+	char *mem = NULL;
+
+	/* The parking is complete (its interrupt hook is set)... */
+	pthread_mutex_lock(&pk->lock);
+	pthread_mutex_unlock(&pk->lock);
+	/* ...and no interrupt hook runs from now on: this waits for one
+	 * that does, under the request's lock. */
+	fuse_req_interrupt_func(pk->req, NULL, NULL);
+	if (!rc) {
+		pthread_mutex_lock(&h->lock);
+		if (!h->waited) {
+			buf_reset(&h->data);
+			rc = buf_add(&h->data, text, len);
+			h->waited = !rc;
+		}
+		len = h->data.len;
+		if (!rc && pk->off >= 0 && (size_t)pk->off < len)
+			rc = (int)(pk->size < len - (size_t)pk->off ? pk->size
+								    : len - (size_t)pk->off);
+		mem = rc > 0 ? malloc((size_t)rc) : NULL;
+		if (mem)
+			memcpy(mem, h->data.data + pk->off, (size_t)rc);
+		else if (rc > 0)
+			rc = -ENOMEM;
+		pthread_mutex_unlock(&h->lock);
+	}
+	if (rc < 0)
+		fuse_reply_err(pk->req, -rc);
+	else
+		fuse_reply_buf(pk->req, mem, (size_t)rc);
+	free(mem);
+	pthread_mutex_destroy(&pk->lock);
+	free(pk);
+}
+
+static void park_read(fuse_req_t req, struct cloudfs *fs, struct handle *h, size_t size, off_t off)
+{
+	struct parked *pk = calloc(1, sizeof(*pk));
+	int rc;
+
+	if (!pk) {
+		reply_err(req, -ENOMEM);
+		return;
+	}
+	pk->req = req;
+	pk->fs = fs;
+	pk->h = h;
+	pk->size = size;
+	pk->off = off;
+	pthread_mutex_init(&pk->lock, NULL);
+	leave(); /* answered from another thread */
+	pthread_mutex_lock(&pk->lock);
+	rc = model_wait_start(&fs->project, h->path, parked_done, pk, &pk->w);
+	if (!rc)
+		fuse_req_interrupt_func(req, parked_interrupt, pk);
+	pthread_mutex_unlock(&pk->lock);
+	if (rc) {
+		pthread_mutex_destroy(&pk->lock);
+		free(pk);
+		fuse_reply_err(req, -rc);
+	}
+}
+
+static bool wait_pending(struct handle *h)
+{
+	bool pending;
+
+	if (!h->wait)
+		return false;
+	pthread_mutex_lock(&h->lock);
+	pending = !h->waited;
+	pthread_mutex_unlock(&h->lock);
+	return pending;
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -817,6 +932,10 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc;
 
 	(void)ino;
+	if (wait_pending(h)) {
+		park_read(req, fs, h, size, off);
+		return;
+	}
 	if (h->stream) {
 		/* Image data goes to the kernel from the memory it was
 		 * received in. */
@@ -853,7 +972,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  * ignore close(2) errors of builtins like echo). */
 static bool runs_per_line(enum model_wkind kind)
 {
-	return kind == MODEL_W_LINES || kind == MODEL_W_CTL;
+	return kind == MODEL_W_LINES || kind == MODEL_W_CTL || kind == MODEL_W_ATTR_LINE;
 }
 
 static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, size_t size,
@@ -922,8 +1041,10 @@ static int handle_flush(struct cloudfs *fs, struct handle *h, pid_t pid)
 	pthread_mutex_lock(&h->lock);
 	if (h->stream) {
 		rc = stream_finish(h->stream, pid);
-		if (!rc && h->created && stream_completed(h->stream))
+		if (!rc && h->created && stream_completed(h->stream)) {
 			model_done(&fs->project, h->path);
+			fs_notify_settle(fs, 250); /* as for a spec, below */
+		}
 		goto out;
 	}
 	if (h->failed) {
@@ -948,8 +1069,14 @@ static int handle_flush(struct cloudfs *fs, struct handle *h, pid_t pid)
 		buf_reset(&h->data);
 	/* The resource exists from now on: the name stops being this file
 	 * before close(2) returns, so the next command finds the link. */
-	if (!rc && h->created && h->kind == MODEL_W_SPEC)
+	if (!rc && h->created && h->kind == MODEL_W_SPEC) {
 		model_done(&fs->project, h->path);
+		/* ...and before close(2) returns: `cp t stacks/web && cat
+		 * stacks/web/wait` must not find the file the kernel still
+		 * holds (ENOTDIR). A flush holds no directory of the kernel's,
+		 * so waiting for the notifier here cannot deadlock. */
+		fs_notify_settle(fs, 250);
+	}
 out:
 	pthread_mutex_unlock(&h->lock);
 	return rc;
@@ -1202,11 +1329,23 @@ static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	free(path);
 }
 
+/* df: below a collection filled against a quota (volumes/), its limit and
+ * what is used; elsewhere, or when the quota cannot be read, no size. */
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX };
+	struct cloudfs *fs = fuse_req_userdata(req);
+	struct statvfs st;
+	uint64_t version;
+	struct stat bound;
+	char *path = NULL;
 
-	(void)ino;
+	if (inodes_get(fs->inodes, ino, &path, &version, &bound) ||
+	    model_statfs(&fs->project, path, &st)) {
+		memset(&st, 0, sizeof(st));
+		st.f_bsize = st.f_frsize = 4096;
+		st.f_namemax = NAME_MAX;
+	}
+	free(path);
 	fuse_reply_statfs(req, &st);
 }
 

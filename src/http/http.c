@@ -73,6 +73,8 @@ void http_response_free(struct http_response *resp)
 	buf_free(&resp->xheaders);
 	cfs_free_secret(resp->subject_token);
 	resp->subject_token = NULL;
+	free(resp->location);
+	resp->location = NULL;
 }
 
 static CURL *thread_handle(void)
@@ -151,6 +153,14 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 	else if (header_is(line, len, "Retry-After", &v, &vlen)) {
 		header_value(v, vlen, tmp, sizeof(tmp));
 		resp->retry_after_s = isdigit((unsigned char)tmp[0]) ? atol(tmp) : -1;
+	} else if (header_is(line, len, "Location", &v, &vlen)) {
+		char *loc = malloc(vlen + 1);
+
+		if (!loc)
+			return 0;
+		header_value(v, vlen, loc, vlen + 1);
+		free(resp->location);
+		resp->location = loc;
 	} else if (header_is(line, len, "ETag", &v, &vlen)) {
 		char tag[sizeof(resp->etag)];
 		size_t tl;
@@ -265,6 +275,8 @@ int http_perform(const struct http_request *req, struct http_response *resp)
 	resp->request_id[0] = resp->content_type[0] = resp->errbuf[0] = '\0';
 	resp->retry_after_s = -1;
 	resp->head_done = false;
+	free(resp->location);
+	resp->location = NULL;
 
 	rc = http_headers(req, "Accept: application/json", &hdrs, &auth);
 	if (rc)
