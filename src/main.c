@@ -42,6 +42,10 @@ struct options {
 	double wait_timeout_s;
 	int retries;
 	long max_entries;
+	long long part_size;
+	int expose_token;
+	int projects_kept;
+	double projects_idle_s;
 	unsigned max_threads;
 	int spin_us;
 	char *log; /* -o log=FILE */
@@ -79,6 +83,10 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("wait_timeout=%lf", wait_timeout_s),
 					       OPT("retries=%d", retries),
 					       OPT("max_entries=%ld", max_entries),
+					       OPT("part_size=%lld", part_size),
+					       OPT("expose_token", expose_token),
+					       OPT("projects_kept=%d", projects_kept),
+					       OPT("projects_idle=%lf", projects_idle_s),
 					       OPT("max_threads=%u", max_threads),
 					       OPT("spin_us=%d", spin_us),
 					       OPT("log=%s", log),
@@ -126,6 +134,11 @@ static void usage(const char *prog)
 	       "                           resource to settle (default 3600; 0: no limit)\n"
 	       "    -o retries=N           retries of idempotent calls on 5xx/429/network errors (default 3)\n"
 	       "    -o max_entries=N       most members one listing may have (default 100000)\n"
+	       "    -o part_size=BYTES     segment size of large Swift uploads (default: Swift's\n"
+	       "                           max_file_size, at most 1 GiB)\n"
+	       "    -o expose_token        add .cloudfs/token (0400): the mount's token, for curl\n"
+	       "    -o projects_kept=N     other projects' sessions kept under projects/ (default 8)\n"
+	       "    -o projects_idle=SECS  drop an unused project's session after SECS (default 300)\n"
 	       "    -o max_threads=N       FUSE worker threads (default 16)\n"
 	       "    -o spin_us=US          how long a worker polls for the next request before it\n"
 	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
@@ -198,6 +211,14 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		cfg->retries = o->retries;
 	if (o->max_entries > 0)
 		cfg->max_entries = o->max_entries;
+	if (o->part_size > 0)
+		cfg->part_size = o->part_size;
+	if (o->expose_token)
+		cfg->expose_token = true;
+	if (o->projects_kept >= 0)
+		cfg->projects_kept = o->projects_kept;
+	if (o->projects_idle_s >= 0)
+		cfg->projects_idle_s = o->projects_idle_s;
 	return rc;
 }
 
@@ -319,6 +340,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	if (!rc)
 		rc = model_project_init(&fs.project, &fs.sess, (int64_t)(fs.cfg.cache_ttl_s * 1000),
 					(int64_t)(fs.cfg.negative_ttl_s * 1000));
+	if (!rc)
+		rc = model_project_add_projects(&fs.project);
 	if (rc) {
 		fprintf(stderr, "cloudfs: %s\n", err[0] ? err : strerror(-rc));
 		goto out;
@@ -418,6 +441,9 @@ int main(int argc, char *argv[])
 		.wait_timeout_s = -1,
 		.retries = -1,
 		.max_entries = -1,
+		.part_size = -1,
+		.projects_kept = -1,
+		.projects_idle_s = -1,
 		.spin_us = 200,
 	};
 	int ret = CFS_EXIT_USAGE;

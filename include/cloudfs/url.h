@@ -43,6 +43,19 @@ bool url_same_origin(const char *a, const char *b);
 int url_resolve(const char *endpoint, const char *link, char **out) CFS_WARN_UNUSED;
 
 /*
+ * url_redirect() - the URL a redirect's Location leads to, when the token
+ * may follow it
+ * @from:     the URL that answered with the redirect (an endpoint's)
+ * @location: the Location header: an absolute URL, or an absolute path
+ * @out:      on 0, the URL (malloc'd)
+ * Followed only on @from's own origin (Heat's /stacks/<id> answers 302 to
+ * /stacks/<name>/<id> on the same host). Returns 0, -EINVAL (another
+ * origin, a scheme-relative or relative reference, a URL url_origin()
+ * refuses) or -ENOMEM.
+ */
+int url_redirect(const char *from, const char *location, char **out) CFS_WARN_UNUSED;
+
+/*
  * url_query_param() - the raw value of @url's query parameter @name
  * Returns a pointer into @url (not decoded, not terminated; its length in
  * *@len) or NULL when the query has no such parameter.

@@ -82,6 +82,9 @@ void extra_changed(const struct extra_ctx *x, const char *coll, const char *id)
 	/* Expired, not dropped: the refetch compares and notifies. */
 	if (c)
 		model_forget(x->project, c, id);
+	/* ... and every directory of its tree (objects/), if it has one. */
+	if (c && id)
+		model_tree_forget(x->project, c, id);
 }
 
 int extra_refetch(const struct extra_ctx *x, json_t **doc)
@@ -121,4 +124,56 @@ int extra_sleep(const struct extra_ctx *x, int64_t ms)
 			return 0;
 		clock_sleep_ms(left < EXTRA_SLEEP_SLICE_MS ? left : EXTRA_SLEEP_SLICE_MS);
 	}
+}
+
+static void json_destroy(void *data)
+{
+	json_decref(data);
+}
+
+struct below {
+	const struct extra_ctx *x;
+	const char *below;
+};
+
+/* GETs what extra_get() caches: the answer, kept as the member is. */
+static int fetch_below(void *arg, struct cache_val **out, int64_t *ttl_ms)
+{
+	struct below *f = arg;
+	json_t *answer = NULL;
+	int rc = extra_request(f->x, "GET", f->below, NULL, NULL, &answer);
+
+	if (rc)
+		return rc;
+	if (!answer)
+		return -EIO; /* a 2xx without a JSON body */
+	*ttl_ms = model_doc_ttl(f->x->project, f->x->coll, f->x->doc);
+	*out = cache_val_new(answer, json_destroy);
+	if (!*out) {
+		json_decref(answer);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int extra_get(const struct extra_ctx *x, const char *below, json_t **answer)
+{
+	struct below f = { x, below };
+	struct cache_val *v = NULL;
+	char key[MODEL_ID_MAX + 256];
+	int rc;
+
+	*answer = NULL;
+	model_res_key(key, sizeof(key), "X", x->coll, x->id);
+	if (strlen(key) + 2 + strlen(below) >= sizeof(key))
+		return -ENAMETOOLONG;
+	strcat(key, "/@");
+	strcat(key, below);
+	rc = cache_get(x->project->cache, key, fetch_below, &f, x->project->ttl_ms, 0, &v);
+	if (rc)
+		return rc;
+	/* Shared read-only; jansson's reference counts are atomic. */
+	*answer = json_incref(v->data);
+	cache_val_unref(v);
+	return 0;
 }

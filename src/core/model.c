@@ -5,6 +5,7 @@
  *   "L:<collection>"       one full listing (struct listing, model_doc.c)
  *   "R:<collection>/<id>"  one member's document (struct cdoc)
  *   "X:<collection>/<id>/<extra>"  what a member extra shows (EXTRA_CACHED)
+ *   "X:<collection>/<id>/@<below>" a GET below a member (extra_get())
  * A listing stores every member under its R: key too, so `ls -l` and a
  * `cat` of every member's status after it cost no further requests.
  */
@@ -73,8 +74,15 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	return leftovers_new(p, &p->leftovers);
 }
 
+int model_project_add_projects(struct project *p)
+{
+	return projects_new(p, &p->set);
+}
+
 void model_project_cleanup(struct project *p)
 {
+	projects_free(p->set);
+	p->set = NULL;
 	if (!p->cache)
 		return;
 	leftovers_free(p->leftovers);
@@ -92,6 +100,7 @@ void model_project_cleanup(struct project *p)
 		pending_free(p->pending);
 		p->pending = next;
 	}
+	model_tree_cleanup(p);
 	pthread_mutex_destroy(&p->pending_lock);
 	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
 		cache_val_unref(p->memo[i].from);
@@ -128,6 +137,16 @@ int64_t model_doc_ttl(const struct project *p, const struct collection_def *c, c
 	return p->ttl_ms;
 }
 
+void model_forget_singletons(struct project *p)
+{
+	const char *own = auth_project_id(p->sess->auth);
+
+	for (const struct collection_def *c = collection_next(NULL); own && c;
+	     c = collection_next(c))
+		if (c->singleton)
+			model_forget(p, c, own);
+}
+
 void model_forget(struct project *p, const struct collection_def *c, const char *id)
 {
 	char key[MODEL_ID_MAX + 64];
@@ -140,6 +159,10 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 		return;
 	model_res_key(key, sizeof(key), "R", c, id);
 	cache_expire(p->cache, key);
+	/* What extra_get() fetched below the member. */
+	model_res_key(key, sizeof(key), "X", c, id);
+	strncat(key, "/@", sizeof(key) - strlen(key) - 1);
+	cache_expire_prefix(p->cache, key);
 	for (const struct member_extra *e = c->extras; e && e->name; e++) {
 		if (!(e->flags & EXTRA_CACHED))
 			continue;
@@ -231,6 +254,8 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 	rc = is_file ? -ENODATA : cached_member(p, c, &name, alias, res);
 	if (rc != -ENODATA)
 		return rc;
+	if (c->singleton) /* one document, by the project's id */
+		return model_get_item(p, c, name, res);
 	uuid = !is_file && c->uuid_ids && names_is_uuid(name);
 	model_res_key(lkey, sizeof(lkey), "L", c, NULL);
 	rc = cache_lookup(p->cache, lkey, &listing);
@@ -268,7 +293,7 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
  * NULL) is the text's serial. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
 			 bool is_file, struct cache_val *given, struct cache_val **res,
-			 uint64_t *source, char **link, size_t *nnamed)
+			 uint64_t *source, char **link, size_t *nnamed, bool *summary)
 {
 	struct cache_val *dv = given ? cache_val_ref(given) : NULL;
 	int rc = given ? 0 : resolve_cached(p, c, name, is_file, &dv, link, nnamed);
@@ -278,6 +303,8 @@ static int resolve_entry(struct project *p, const struct collection_def *c, cons
 		return rc;
 	if (source)
 		*source = dv->serial;
+	if (summary)
+		*summary = ((const struct cdoc *)dv->data)->summary;
 	rc = model_doc_parse(p, dv, res);
 	cache_val_unref(dv);
 	return rc;
@@ -305,7 +332,7 @@ int model_find_ref(void *arg, const struct collection_def *c, const char *ref, c
 	size_t nnamed;
 	int rc;
 
-	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed);
+	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed, NULL);
 	if (!rc && res) {
 		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
 		*id = rc ? NULL : strdup(buf);
@@ -364,7 +391,7 @@ int model_pending_add(struct project *p, const char *path)
 	return rc;
 }
 
-void model_done(struct project *p, const char *path)
+void model_done_in(struct project *p, const char *path)
 {
 	model_notify(p, path);
 	pthread_mutex_lock(&p->pending_lock);
@@ -438,6 +465,7 @@ void model_node_release(struct node *n)
 	tree_path_free(&n->tp);
 	cache_val_unref(n->res);
 	free(n->link);
+	free(n->tpath);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -458,6 +486,8 @@ static bool is_writable_attr(const struct collection_def *c, char *const *attrs,
 
 	if (e && n == 2)
 		return e->store != NULL;
+	if (c->writable_leaf && n == 2 && !strcmp(attrs[1], c->writable_leaf))
+		return true;
 	if (n != 1 || !c->writable)
 		return false;
 	for (const char *const *w = c->writable; *w; w++)
@@ -518,6 +548,15 @@ static bool has_wait(const struct collection_def *c)
 	return c->busy && c->status_field;
 }
 
+/* The extra called @name that stands in place of a JSON key of that name
+ * (any but EXTRA_ON_KEY, which is that key), or NULL. */
+static const struct member_extra *shadowing_extra(const struct collection_def *c, const char *name)
+{
+	const struct member_extra *e = extra_find(c, name);
+
+	return e && !(e->flags & EXTRA_ON_KEY) ? e : NULL;
+}
+
 /* Files, directories and links that are not JSON keys: the member extras
  * of the collection (service.h), the entries below a directory one, and
  * the wait file. */
@@ -567,13 +606,67 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	return 0;
 }
 
+/* @n's document, a summary, becomes the member's full one (one GET, cached). */
+static int node_full(struct project *p, struct node *n)
+{
+	struct cache_val *dv = NULL, *res = NULL;
+	int rc = model_get_full(p, n->tp.coll, n->id, &dv);
+
+	if (!rc)
+		rc = model_doc_parse(p, dv, &res);
+	if (!rc) {
+		cache_val_unref(n->res);
+		n->res = res;
+		n->source = dv->serial;
+		n->summary = false;
+		n->mtime_s = render_mtime(res->data, n->tp.coll->mtime_fields, p->mount_time_s);
+	}
+	cache_val_unref(dv);
+	return rc;
+}
+
 /* model_resolve(), or with @given as the resource's cached text. */
+/* The id a singleton (a document about the project) is fetched by, or
+ * the path's entry for any other collection. */
+static const char *entry_id(const struct project *p, const struct tree_path *tp)
+{
+	const char *own;
+
+	if (!tp->coll || !tp->coll->singleton)
+		return tp->entry;
+	own = auth_project_id(p->sess->auth);
+	return own ? own : "";
+}
+
+/* Some collection of group @group has an endpoint. */
+static bool group_served(const struct project *p, const char *group)
+{
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
+		if (c->group && !strcmp(c->group, group) && session_endpoint(p->sess, c->service))
+			return true;
+	return false;
+}
+
+/* projects/<file>: a project's directory, or a name's link to its id. */
+static int resolve_project(struct project *p, struct node *n)
+{
+	char *id = NULL;
+	int rc = projects_lookup(p, n->tp.entry, &id, &n->link);
+
+	free(id);
+	if (rc)
+		return rc;
+	if (n->link)
+		n->type = NODE_LINK;
+	return 0;
+}
+
 static int resolve(struct project *p, const char *path, struct cache_val *given, struct node *n)
 {
 	const struct collection_def *c;
 	const json_t *doc;
 	size_t nnamed;
-	bool notdir;
+	bool notdir = false;
 	int rc;
 
 	memset(n, 0, sizeof(*n));
@@ -588,10 +681,29 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	case TREE_ROOT:
 	case TREE_CTL_DIR_NODE:
 		return 0;
+	case TREE_GROUP:
+		rc = group_served(p, n->tp.group) ? 0 : -ENOENT;
+		goto out;
+	case TREE_PROJECTS:
+		rc = p->set ? 0 : -ENOENT;
+		goto out;
+	case TREE_PROJECT:
+		rc = p->set ? resolve_project(p, n) : -ENOENT;
+		goto out;
+	case TREE_REGIONS:
+		rc = p->set ? 0 : -ENOENT;
+		goto out;
+	case TREE_REGION: {
+		char *region = NULL;
+
+		rc = p->set ? regions_lookup(p, n->tp.entry, &region) : -ENOENT;
+		free(region);
+		goto out;
+	}
 	case TREE_CTL_FILE:
 		n->ctl = model_ctl_find(n->tp.ctl);
 		n->type = NODE_FILE;
-		rc = n->ctl ? 0 : -ENOENT;
+		rc = n->ctl && (!n->ctl->shown || n->ctl->shown(p)) ? 0 : -ENOENT;
 		if (n->ctl)
 			n->perm = n->ctl->mode;
 		goto out;
@@ -615,8 +727,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		n->perm = 0644;
 		goto out;
 	}
-	rc = resolve_entry(p, c, n->tp.entry, n->tp.entry_is_file, given, &n->res, &n->source,
-			   &n->link, &nnamed);
+	rc = resolve_entry(p, c, entry_id(p, &n->tp), n->tp.entry_is_file, given, &n->res,
+			   &n->source, &n->link, &nnamed, &n->summary);
 	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
 		/* The kernel walks through a name only while it holds it as a
 		 * directory: the one mkdir answered with, until the notifier
@@ -624,7 +736,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		char *id = n->link;
 
 		n->link = NULL;
-		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed);
+		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed,
+				   &n->summary);
 		free(id);
 		if (!rc && n->link)
 			rc = -ENOTDIR;
@@ -641,18 +754,44 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	}
 	doc = n->res->data;
-	render_id(doc, c->id_field, n->id, sizeof(n->id));
+	if (c->singleton)
+		snprintf(n->id, sizeof(n->id), "%s", entry_id(p, &n->tp));
+	else
+		render_id(doc, c->id_field, n->id, sizeof(n->id));
 	n->mtime_s = render_mtime(doc, c->mtime_fields, p->mount_time_s);
-	n->perm = 0755;
+	n->perm = c->singleton ? 0555 : 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
+	if (model_tree_is(c, &n->tp)) {
+		rc = model_tree_resolve(p, n);
+		/* A file being written is one until it is closed. */
+		if (rc == -ENOENT && model_pending_has(p, path)) {
+			n->type = NODE_FILE;
+			n->pending = true;
+			n->perm = 0644;
+			rc = 0;
+		}
+		goto out;
+	}
+	/* A summary answers the files it has; the rest is the member's GET. */
+	if (n->summary &&
+	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) || !json_object_get(doc, n->tp.attrs[0]))) {
+		rc = node_full(p, n);
+		if (rc)
+			goto out;
+		doc = n->res->data;
+	}
 	if (n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_DOC_FILE)) {
 		n->is_doc = true;
 		n->type = NODE_FILE;
 		n->perm = 0444;
 		goto out;
 	}
-	n->value = render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
+	/* An extra wins over a JSON key of its name, as "json" does (Heat's
+	 * outputs: a list in the document, a directory of values as an extra). */
+	n->value = shadowing_extra(c, n->tp.attrs[0])
+			   ? NULL
+			   : render_walk(doc, n->tp.attrs, n->tp.nattrs, &notdir);
 	if (!n->value) {
 		rc = notdir ? -ENOTDIR : resolve_extra(p, c, n);
 		if (rc == -ENOENT && can_create_attr(c, n->tp.attrs, n->tp.nattrs) &&
@@ -677,7 +816,7 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 	return resolve(p, path, NULL, n);
 }
 
-int model_source(struct project *p, const char *path, struct cache_val **text)
+int model_source_in(struct project *p, const char *path, struct cache_val **text)
 {
 	struct tree_path tp;
 	char alias[MODEL_ID_MAX];
@@ -687,7 +826,7 @@ int model_source(struct project *p, const char *path, struct cache_val **text)
 	*text = NULL;
 	if (rc)
 		return rc;
-	name = tp.entry;
+	name = tp.coll ? entry_id(p, &tp) : tp.entry;
 	rc = -ENODATA;
 	/* resolve_cached()'s first step, never its fetches */
 	if (tp.kind == TREE_ATTR && !tp.entry_is_file &&
@@ -733,6 +872,8 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		return render_document(n->res->data, out);
 	if (n->wait)
 		return -EINPROGRESS; /* answered by model_wait_start() */
+	if (n->tree)
+		return -EOPNOTSUPP; /* streamed (stream.c), never snapshotted */
 	if (n->extra)
 		return extra_contents(p, n, out);
 	if (n->pending)
@@ -748,7 +889,7 @@ uint64_t model_version(const void *data, size_t len)
 /* Read-only files rendered from documents get a version (see model.h). */
 static bool is_versioned(const struct node *n)
 {
-	return !n->ctl && !n->extra && !n->pending && !n->wait && !(n->perm & 0222);
+	return !n->ctl && !n->extra && !n->pending && !n->wait && !n->tree && !(n->perm & 0222);
 }
 
 static int node_stat(struct project *p, const struct node *n, struct stat *st,
@@ -774,6 +915,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	case NODE_FILE:
 		st->st_mode = S_IFREG | n->perm;
 		st->st_nlink = 1;
+		if (n->tree) {
+			st->st_size = (off_t)n->size;
+			break;
+		}
 		if (n->extra && n->extra->size) {
 			struct extra_ctx x;
 			int64_t size = 0;
@@ -811,13 +956,14 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize =
-		n->pending || (n->extra && (n->extra->flags & EXTRA_STREAM)) ? 1 << 20 : 4096;
+	st->st_blksize = n->pending || (n->tree && n->type == NODE_FILE) ||
+					 (n->extra && (n->extra->flags & EXTRA_STREAM))
+				 ? 1 << 20
+				 : 4096;
 	return rc;
 }
 
-int model_getattr_seen(struct project *p, const char *path, struct stat *st,
-		       struct model_seen *seen)
+int model_getattr_in(struct project *p, const char *path, struct stat *st, struct model_seen *seen)
 {
 	struct node n;
 	int rc;
@@ -832,12 +978,7 @@ int model_getattr_seen(struct project *p, const char *path, struct stat *st,
 	return rc;
 }
 
-int model_getattr(struct project *p, const char *path, struct stat *st)
-{
-	return model_getattr_seen(p, path, st, NULL);
-}
-
-int model_readlink(struct project *p, const char *path, char *buf, size_t size)
+int model_readlink_in(struct project *p, const char *path, char *buf, size_t size)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -867,17 +1008,17 @@ static int read_node(struct project *p, const char *path, struct cache_val *give
 	return rc;
 }
 
-int model_read(struct project *p, const char *path, struct buf *out, uint64_t *source)
+int model_read_in(struct project *p, const char *path, struct buf *out, uint64_t *source)
 {
 	return read_node(p, path, NULL, out, source);
 }
 
-int model_read_from(struct project *p, const char *path, struct cache_val *text, struct buf *out)
+int model_read_from_in(struct project *p, const char *path, struct cache_val *text, struct buf *out)
 {
 	return read_node(p, path, text, out, NULL);
 }
 
-int model_open(struct project *p, const char *path, int flags)
+int model_open_in(struct project *p, const char *path, int flags)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -924,11 +1065,87 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 	rc = fill(ctx, TREE_CTL_DIR, &st);
 	for (const struct collection_def *c = collection_next(NULL); !rc && c;
 	     c = collection_next(c)) {
-		dir_stat(p, &st, p->mount_time_s, collection_perm(c));
-		if (session_endpoint(p->sess, c->service))
-			rc = fill(ctx, c->name, &st);
+		const struct collection_def *first;
+
+		dir_stat(p, &st, p->mount_time_s, c->group ? 0555 : collection_perm(c));
+		if (!c->group) {
+			if (session_endpoint(p->sess, c->service))
+				rc = fill(ctx, c->name, &st);
+			continue;
+		}
+		/* A group once, where its first served row is. */
+		for (first = collection_next(NULL); first; first = collection_next(first))
+			if (first->group && !strcmp(first->group, c->group) &&
+			    session_endpoint(p->sess, first->service))
+				break;
+		if (first == c)
+			rc = fill(ctx, c->group, &st);
 	}
+	dir_stat(p, &st, p->mount_time_s, 0555);
+	if (!rc && p->set)
+		rc = fill(ctx, TREE_PROJECTS_DIR, &st);
+	/* regions/ is reachable, not listed (as autofs's nobrowse): find and
+	 * ls -R walk every project, but not every region again (one may be
+	 * down, and each is the default project once more). */
 	return fill_result(rc);
+}
+
+static int readdir_group(struct project *p, const char *group, model_fill_fn fill, void *ctx)
+{
+	struct stat st;
+	int rc = 0;
+
+	dir_stat(p, &st, p->mount_time_s, 0555);
+	for (const struct collection_def *c = collection_next(NULL); !rc && c;
+	     c = collection_next(c))
+		if (c->group && !strcmp(c->group, group) && session_endpoint(p->sess, c->service))
+			rc = fill(ctx, c->name, NULL); /* its stat is a fetch */
+	return fill_result(rc);
+}
+
+struct projects_fill {
+	struct project *p;
+	model_fill_fn fill;
+	void *ctx;
+};
+
+static int fill_project(void *arg, const char *file, const char *link)
+{
+	struct projects_fill *f = arg;
+	struct stat st;
+
+	dir_stat(f->p, &st, f->p->mount_time_s, 0555);
+	if (link) {
+		st.st_mode = S_IFLNK | 0777;
+		st.st_nlink = 1;
+		st.st_size = (off_t)strlen(link);
+	}
+	return f->fill(f->ctx, file, &st);
+}
+
+static int fill_region(void *arg, const char *file)
+{
+	struct projects_fill *f = arg;
+	struct stat st;
+
+	dir_stat(f->p, &st, f->p->mount_time_s, 0555);
+	return f->fill(f->ctx, file, &st);
+}
+
+/* Every region of the catalog (a directory each). */
+static int readdir_regions(struct project *p, model_fill_fn fill, void *ctx)
+{
+	struct projects_fill f = { p, fill, ctx };
+
+	return fill_result(regions_each(p, fill_region, &f));
+}
+
+/* Every project's id (a directory), then the unique names (links). */
+static int readdir_projects(struct project *p, model_fill_fn fill, void *ctx)
+{
+	struct projects_fill f = { p, fill, ctx };
+
+	return fill_result(projects_each(p, fill_project, &f));
 }
 
 static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
@@ -939,6 +1156,8 @@ static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
 		struct node n = { .type = NODE_FILE, .ctl = &model_ctl_files[i] };
 		struct stat st;
 
+		if (n.ctl->shown && !n.ctl->shown(p))
+			continue;
 		n.mtime_s = p->mount_time_s;
 		n.perm = n.ctl->mode;
 		rc = node_stat(p, &n, &st, NULL);
@@ -1077,8 +1296,9 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	{
 		if (rc)
 			break;
-		/* The document file wins over a top-level key of the same name. */
-		if (!n->value && !strcmp(key, MODEL_DOC_FILE))
+		/* The document file and the extras win over a top-level key of
+		 * the same name. */
+		if (!n->value && (!strcmp(key, MODEL_DOC_FILE) || shadowing_extra(c, key)))
 			continue;
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
@@ -1091,7 +1311,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	return fill_result(rc);
 }
 
-int model_readdir(struct project *p, const char *path, model_fill_fn fill, void *ctx)
+int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, void *ctx)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -1109,17 +1329,79 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 	case TREE_CTL_DIR_NODE:
 		rc = readdir_ctl(p, fill, ctx);
 		break;
+	case TREE_GROUP:
+		rc = readdir_group(p, n.tp.group, fill, ctx);
+		break;
+	case TREE_PROJECTS:
+		rc = readdir_projects(p, fill, ctx);
+		break;
+	case TREE_REGIONS:
+		rc = readdir_regions(p, fill, ctx);
+		break;
 	case TREE_COLLECTION:
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
-		if (n.extra)
+		if (n.tree) {
+			rc = model_tree_readdir(p, &n, fill, ctx);
+			break;
+		}
+		if (n.extra) {
 			rc = readdir_extra(p, &n, fill, ctx);
-		else
+			break;
+		}
+		/* A summary lists what it has: the member's own keys are its GET. */
+		if (n.summary)
+			rc = node_full(p, &n);
+		if (!rc)
 			rc = readdir_object(p, &n, fill, ctx);
 		break;
 	}
 out:
 	model_node_release(&n);
+	return rc;
+}
+
+/* ---- df ---------------------------------------------------------------- */
+
+int model_statfs_in(struct project *p, const char *path, struct statvfs *st)
+{
+	const struct space_def *sp;
+	const struct collection_def *q;
+	struct cache_val *dv = NULL, *doc = NULL;
+	struct tree_path tp;
+	const json_t *key, *limit, *used;
+	const char *own = auth_project_id(p->sess->auth);
+	unsigned long long per_block;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return rc;
+	sp = tp.coll ? tp.coll->space : NULL;
+	q = sp ? collection_find_in(sp->group, sp->coll) : NULL;
+	if (!q || !own || !session_endpoint(p->sess, q->service))
+		goto out;
+	rc = model_get_item(p, q, own, &dv);
+	if (!rc)
+		rc = model_doc_parse(p, dv, &doc);
+	if (rc)
+		goto out;
+	key = json_object_get(doc->data, sp->key);
+	limit = json_object_get(key, sp->limit);
+	used = json_object_get(key, sp->used);
+	/* -1 is unlimited: no size to show */
+	if (!json_is_integer(limit) || json_integer_value(limit) < 0 || !json_is_integer(used))
+		goto out;
+	per_block = sp->unit / st->f_frsize;
+	st->f_blocks = (fsblkcnt_t)json_integer_value(limit) * per_block;
+	st->f_bfree = json_integer_value(used) >= json_integer_value(limit)
+			      ? 0
+			      : (fsblkcnt_t)(json_integer_value(limit) - json_integer_value(used)) *
+					per_block;
+	st->f_bavail = st->f_bfree;
+out:
+	cache_val_unref(doc);
+	cache_val_unref(dv);
+	tree_path_free(&tp);
 	return rc;
 }

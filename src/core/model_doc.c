@@ -43,15 +43,19 @@ void model_extra_key(char *key, size_t n, const struct collection_def *c, const 
 void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
 		   const char *id)
 {
+	/* A collection in a group ("quotas") is keyed by both names. */
 	if (id)
-		snprintf(key, n, "%s:%s/%s", prefix, c->name, id);
+		snprintf(key, n, "%s:%s%s%s/%s", prefix, c->group ? c->group : "",
+			 c->group ? "/" : "", c->name, id);
 	else
-		snprintf(key, n, "%s:%s", prefix, c->name);
+		snprintf(key, n, "%s:%s%s%s", prefix, c->group ? c->group : "", c->group ? "/" : "",
+			 c->name);
 }
 
-/* @doc as a cache value holding a struct cdoc: 0, -ENOENT (no id) or -ENOMEM. */
+/* @doc as a cache value holding a struct cdoc: 0, -ENOENT (no id) or
+ * -ENOMEM. A singleton's id is the one it was fetched by (@asked). */
 static int doc_val(struct project *p, const struct collection_def *c, const json_t *doc,
-		   struct cache_val **out)
+		   bool summary, const char *asked, struct cache_val **out)
 {
 	/* The name as its file name: a name may hold '/' or a NUL byte. */
 	char *name = render_name(collection_member_name(c, doc));
@@ -61,7 +65,9 @@ static int doc_val(struct project *p, const struct collection_def *c, const json
 	char *text = NULL;
 
 	*out = NULL;
-	if (!render_id(doc, c->id_field, id, sizeof(id))) {
+	if (c->singleton && asked)
+		snprintf(id, sizeof(id), "%s", asked);
+	else if (!render_id(doc, c->id_field, id, sizeof(id))) {
 		free(name);
 		return -ENOENT;
 	}
@@ -75,6 +81,7 @@ static int doc_val(struct project *p, const struct collection_def *c, const json
 	if (!d)
 		goto out;
 	d->ttl_ms = model_doc_ttl(p, c, doc);
+	d->summary = summary;
 	d->mtime_s = render_mtime(doc, c->mtime_fields, p->mount_time_s);
 	d->len = len;
 	memcpy(d->text, text, len);
@@ -170,6 +177,17 @@ static void notify_change(struct project *p, const struct collection_def *c, con
 
 	if (!p->notify)
 		return;
+	if (c->singleton) {
+		/* its directory is the document's */
+		snprintf(path, sizeof(path), "/%s/%s", c->group, c->name);
+		len = strlen(path);
+		model_notify_attr(p, path);
+		if (path_push(path, len, MODEL_DOC_FILE))
+			model_notify_attr(p, path);
+		path[len] = '\0';
+		notify_object(p, path, doc, 1);
+		return;
+	}
 	snprintf(path, sizeof(path), "/%s", c->name);
 	if (old && old->name && (!d->name || strcmp(old->name, d->name)) &&
 	    path_push_file(path, strlen(path), old->name))
@@ -224,7 +242,7 @@ void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
 {
 	struct cache_val *v;
 
-	if (doc_val(p, c, doc, &v))
+	if (doc_val(p, c, doc, false, NULL, &v))
 		return; /* only costs a later refetch */
 	doc_update(p, c, v, doc, true, true);
 	cache_val_unref(v);
@@ -236,6 +254,41 @@ struct fetch {
 	const char *id;
 	struct listing *l;
 };
+
+/*
+ * A summary listing's member @d (parsed: @m) whose full document is cached
+ * and live and agrees with every key of the summary: the full one stays,
+ * so the files only the member's GET has do not cost another GET at each
+ * listing. Anything that differs (a status moved on) replaces it.
+ */
+static bool full_still_holds(struct project *p, const struct collection_def *c,
+			     const struct cdoc *d, const json_t *m)
+{
+	struct cache_val *old = NULL, *parsed = NULL;
+	char key[MODEL_ID_MAX + 64];
+	const json_t *v;
+	const char *k;
+	bool same = false;
+
+	if (!d->summary)
+		return false;
+	model_res_key(key, sizeof(key), "R", c, d->id);
+	if (cache_lookup(p->cache, key, &old))
+		return false;
+	if (!((const struct cdoc *)old->data)->summary && !model_doc_parse(p, old, &parsed)) {
+		same = true;
+		json_object_foreach((json_t *)m, k, v)
+		{
+			if (!json_equal((json_t *)v, json_object_get(parsed->data, k))) {
+				same = false;
+				break;
+			}
+		}
+	}
+	cache_val_unref(parsed);
+	cache_val_unref(old);
+	return same;
+}
 
 static int add_member(void *arg, const json_t *m)
 {
@@ -253,11 +306,12 @@ static int add_member(void *arg, const json_t *m)
 		l->m = nm;
 		l->cap = cap;
 	}
-	rc = doc_val(f->p, f->c, m, &v);
+	rc = doc_val(f->p, f->c, m, f->c->summary_listing, NULL, &v);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc; /* no id: not a member we can show */
 	l->m[l->n++] = v;
-	doc_update(f->p, f->c, v, m, true, false);
+	if (!full_still_holds(f->p, f->c, v->data, m))
+		doc_update(f->p, f->c, v, m, true, false);
 	return 0;
 }
 
@@ -340,7 +394,7 @@ static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	rc = api_get_item(f->p->sess, f->c, f->id, &doc);
 	if (rc)
 		return rc;
-	rc = doc_val(f->p, f->c, doc, out);
+	rc = doc_val(f->p, f->c, doc, false, f->id, out);
 	if (!rc) {
 		*ttl_ms = ((const struct cdoc *)(*out)->data)->ttl_ms;
 		doc_update(f->p, f->c, *out, doc, false, true);
@@ -357,6 +411,26 @@ int model_get_item(struct project *p, const struct collection_def *c, const char
 
 	model_res_key(key, sizeof(key), "R", c, id);
 	return cache_get(p->cache, key, fetch_item, &f, p->ttl_ms, p->neg_ttl_ms, out);
+}
+
+int model_get_full(struct project *p, const struct collection_def *c, const char *id,
+		   struct cache_val **out)
+{
+	char key[MODEL_ID_MAX + 64];
+	int rc;
+
+	/* Expired, not dropped: the GET's answer is compared with the summary
+	 * and the kernel hears of what changed. */
+	model_res_key(key, sizeof(key), "R", c, id);
+	cache_expire(p->cache, key);
+	rc = model_get_item(p, c, id, out);
+	if (!rc && ((const struct cdoc *)(*out)->data)->summary) {
+		/* A listing put a summary back in between: once more. */
+		cache_val_unref(*out);
+		cache_expire(p->cache, key);
+		rc = model_get_item(p, c, id, out);
+	}
+	return rc;
 }
 
 static void buf_destroy(void *data)

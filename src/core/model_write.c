@@ -50,6 +50,12 @@ static const struct member_extra *store_extra(const struct tree_path *tp)
 	return !(e->flags & EXTRA_ON_KEY) || tp->nattrs == 2 ? e : NULL;
 }
 
+/* How a file of extra @e is written: per line at write(2), or at flush. */
+static enum model_wkind extra_wkind(const struct member_extra *e)
+{
+	return e->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+}
+
 /* tree_parse() of a name to be made: where the tree has no place for one
  * (the root, .cloudfs/) nothing can be made, as the directories' modes say.
  * The cloud takes names as JSON strings: UTF-8, without NUL bytes. */
@@ -98,7 +104,25 @@ static int pending_busy(const char *path)
 	return -EEXIST;
 }
 
-int model_create(struct project *p, const char *path, enum model_wkind *kind)
+/* A new file in a member's tree: its directory must be one of the tree. */
+static int tree_create(struct project *p, const char *path, enum model_wkind *kind)
+{
+	struct node parent;
+	int rc = resolve_parent(p, path, &parent);
+
+	if (rc)
+		return rc;
+	if (!parent.tree || parent.type != NODE_DIR) {
+		model_node_release(&parent);
+		return 1; /* not in a tree */
+	}
+	model_node_release(&parent);
+	*kind = MODEL_W_TREE;
+	rc = model_pending_add(p, path);
+	return rc == -EEXIST ? pending_busy(path) : rc;
+}
+
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	size_t nnamed = 0;
@@ -115,6 +139,11 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	rc = parse_new(path, &n.tp);
 	if (rc)
 		return rc;
+	if (n.tp.kind == TREE_ATTR && model_tree_is(n.tp.coll, &n.tp) && n.tp.nattrs > 1) {
+		tree_path_free(&n.tp);
+		rc = tree_create(p, path, kind);
+		return rc == 1 ? -EACCES : rc;
+	}
 	rc = new_file_kind(&n.tp, kind);
 	/* A name several resources carry already has no link to follow;
 	 * making one more would only add to the confusion. */
@@ -130,7 +159,7 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	return rc == -EEXIST && !nnamed ? pending_busy(path) : rc;
 }
 
-int model_open_write(struct project *p, const char *path, enum model_wkind *kind)
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -143,10 +172,14 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 		*kind = MODEL_W_CTL;
 	else if (n.pending)
 		rc = pending_busy(path); /* its creator alone writes it */
-	else if (n.extra)
-		*kind = n.extra->flags & EXTRA_LINES ? MODEL_W_LINES : MODEL_W_EXTRA;
+	else if (n.tree)
+		*kind = MODEL_W_TREE;
+	else if (n.extra || store_extra(&n.tp))
+		*kind = extra_wkind(n.extra ? n.extra : store_extra(&n.tp));
+	else if (n.tp.coll && n.tp.coll->singleton)
+		*kind = MODEL_W_ATTR_LINE; /* a quota limit: echo sees a refusal */
 	else
-		*kind = store_extra(&n.tp) ? MODEL_W_EXTRA : MODEL_W_ATTR;
+		*kind = MODEL_W_ATTR;
 	model_node_release(&n);
 	return rc;
 }
@@ -194,13 +227,16 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 	forget_owner(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
+	/* Usage changed, or an over-quota answer makes the user look. */
+	if (!rc || rc == -EDQUOT)
+		model_forget_singletons(p);
 	json_decref(doc);
 	json_decref(answer);
 	json_decref(body);
 	return rc;
 }
 
-int model_mkdir(struct project *p, const char *path)
+int model_mkdir_in(struct project *p, const char *path)
 {
 	struct tree_path tp;
 	char id[MODEL_ID_MAX];
@@ -214,8 +250,29 @@ int model_mkdir(struct project *p, const char *path)
 	rc = parse_new(path, &tp);
 	if (rc)
 		return rc;
-	if (tp.kind != TREE_ENTRY) {
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1) {
+		rc = resolve_parent(p, path, &n);
+		if (!rc) {
+			rc = n.tree && n.type == NODE_DIR
+				     ? model_tree_mkdir(p, &n, tp.attrs[tp.nattrs - 1])
+				     : -EPERM;
+			model_node_release(&n);
+		}
+	} else if (tp.kind != TREE_ENTRY) {
 		rc = tp.kind == TREE_ATTR ? model_extra_mkdir(p, path) : -EPERM;
+	} else if (tp.coll->mkdir_put) {
+		/* The name is the id (a Swift container): PUT it, no body. */
+		char *url = api_item_path(tp.coll, tp.entry, NULL, NULL);
+
+		rc = url ? api_send(p->sess, tp.coll->service, "PUT", url,
+				    &(struct api_body){ "", 0, "text/plain" }, NULL)
+			 : -ENOMEM;
+		free(url);
+		model_forget(p, tp.coll, tp.entry);
+		if (!rc) {
+			log_info("created %s/%s", tp.coll->name, tp.entry);
+			model_notify_later(p, path);
+		}
 	} else if (!tp.coll->mkdir_creates) {
 		log_cloud_error("mkdir %s: %s need a spec; write it with: cat > %s", path,
 				tp.coll->name, path);
@@ -285,21 +342,23 @@ static int store(struct project *p, const struct node *n, const char *data, size
  * failure. */
 static int store_lines(struct project *p, const struct node *n, const char *data, size_t len)
 {
-	char line[128];
 	int rc = 0;
 
 	while (len && !rc) {
 		const char *nl = memchr(data, '\n', len);
 		size_t l = nl ? (size_t)(nl - data) : len;
+		char *line;
 
 		while (l && (data[l - 1] == ' ' || data[l - 1] == '\r'))
 			l--;
-		if (l >= sizeof(line))
-			return -EINVAL;
-		memcpy(line, data, l);
-		line[l] = '\0';
+		/* A line is a command or a value (a Heat parameter): as long
+		 * as the write buffer allows, NUL-terminated for the hook. */
+		line = l ? strndup(data, l) : NULL;
+		if (l && !line)
+			return -ENOMEM;
 		if (l)
 			rc = store(p, n, line, l);
+		free(line);
 		if (!nl)
 			break;
 		len -= (size_t)(nl - data) + 1;
@@ -308,8 +367,8 @@ static int store_lines(struct project *p, const struct node *n, const char *data
 	return rc;
 }
 
-int model_commit(struct project *p, const char *path, enum model_wkind kind, const char *data,
-		 size_t len)
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		    size_t len)
 {
 	char id[MODEL_ID_MAX];
 	struct node n;
@@ -340,10 +399,11 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 	}
 	if (rc)
 		return rc;
-	if (kind == MODEL_W_EXTRA && !n.extra)
+	if ((kind == MODEL_W_EXTRA || kind == MODEL_W_LINES) && !n.extra)
 		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:
+	case MODEL_W_ATTR_LINE:
 		rc = update_attr(p, &n, data, len);
 		break;
 	case MODEL_W_EXTRA:
@@ -365,16 +425,48 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 
 /* ---- delete, attach, detach ------------------------------------------- */
 
-int model_rmdir(struct project *p, const char *path)
+/* model_tree_rmdir_vanished() for @path, or -ENOENT. */
+static int rmdir_vanished(struct project *p, const char *path)
+{
+	struct tree_path tp;
+	struct node parent;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return -ENOENT;
+	rc = -ENOENT;
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1 &&
+	    !resolve_parent(p, path, &parent)) {
+		if (parent.tree && parent.type == NODE_DIR)
+			rc = model_tree_rmdir_vanished(p, &parent, tp.attrs[tp.nattrs - 1]);
+		model_node_release(&parent);
+	}
+	tree_path_free(&tp);
+	return rc;
+}
+
+int model_rmdir_in(struct project *p, const char *path)
 {
 	struct node n;
 	char *url;
 	int rc = model_resolve(p, path, &n);
 
+	if (rc == -ENOENT)
+		return rmdir_vanished(p, path);
 	if (rc)
 		return rc;
 	if (n.type == NODE_LINK) {
 		rc = -ENOTDIR;
+		goto out;
+	}
+	if (n.tree) {
+		rc = model_tree_remove(p, &n, true);
+		goto out;
+	}
+	/* A singleton is the project's own document: never deleted (Nova's
+	 * DELETE of a quota set would reset it to the defaults). */
+	if (n.tp.kind == TREE_ENTRY && n.tp.coll->singleton) {
+		rc = -EPERM;
 		goto out;
 	}
 	if (n.tp.kind != TREE_ENTRY) {
@@ -392,7 +484,11 @@ int model_rmdir(struct project *p, const char *path)
 	url = api_item_path(n.tp.coll, n.id, NULL, NULL);
 	rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL) : -ENOMEM;
 	free(url);
+	/* A container that still holds objects (Swift's 409). */
+	if (rc == -EBUSY && n.tp.coll->conflict_notempty)
+		rc = -ENOTEMPTY;
 	model_forget(p, n.tp.coll, n.id);
+	model_forget_singletons(p);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
 
@@ -426,7 +522,7 @@ static const struct member_extra *entry_extra(struct node *n)
 	return e;
 }
 
-int model_unlink(struct project *p, const char *path)
+int model_unlink_in(struct project *p, const char *path)
 {
 	const struct member_extra *e;
 	struct extra_ctx x;
@@ -436,7 +532,9 @@ int model_unlink(struct project *p, const char *path)
 	if (rc)
 		return rc;
 	e = entry_extra(&n);
-	if (e && e->unlink && n.type != NODE_DIR) {
+	if (n.tree) {
+		rc = model_tree_remove(p, &n, false);
+	} else if (e && e->unlink && n.type != NODE_DIR) {
 		model_extra_ctx(p, &n, &x);
 		rc = e->unlink(&x);
 	} else {
@@ -472,7 +570,7 @@ static int new_entry(struct project *p, const char *path, bool want_link, struct
 	return rc;
 }
 
-int model_symlink(struct project *p, const char *target, const char *path)
+int model_symlink_in(struct project *p, const char *target, const char *path)
 {
 	struct extra_ctx x;
 	struct node n;
@@ -497,5 +595,50 @@ static int model_extra_mkdir(struct project *p, const char *path)
 	model_extra_ctx(p, &n, &x);
 	rc = n.extra->mkdir(&x);
 	model_node_release(&n);
+	return rc;
+}
+
+int model_rename(struct project *p, const char *from, const char *to)
+{
+	struct node src, dst, parent;
+	struct tree_path tp;
+	int rc = model_resolve(p, from, &src);
+
+	if (rc)
+		return rc;
+	if (!src.tree || !*src.tpath) {
+		model_node_release(&src);
+		/* Renaming a resource is `echo new-name > <dir>/name`. */
+		return -EPERM;
+	}
+	rc = parse_new(to, &tp);
+	if (rc)
+		goto out_src;
+	rc = resolve_parent(p, to, &parent);
+	if (rc)
+		goto out_tp;
+	if (!parent.tree || parent.type != NODE_DIR || tp.kind != TREE_ATTR) {
+		rc = -EXDEV;
+		goto out;
+	}
+	/* rename(2) never puts a file in a directory's place. */
+	if (!model_resolve(p, to, &dst)) {
+		bool isdir = dst.type == NODE_DIR;
+
+		model_node_release(&dst);
+		if (isdir) {
+			rc = src.type == NODE_DIR ? -EXDEV : -EISDIR;
+			goto out;
+		}
+	}
+	rc = model_tree_rename(p, &src, &parent, tp.attrs[tp.nattrs - 1]);
+	if (!rc)
+		log_info("renamed %s to %s", from, to);
+out:
+	model_node_release(&parent);
+out_tp:
+	tree_path_free(&tp);
+out_src:
+	model_node_release(&src);
 	return rc;
 }

@@ -206,6 +206,82 @@ static bool blank(const char *t, size_t len)
 	return true;
 }
 
+/* @root (parsed from a spec file) is a document to send as text: it holds
+ * one of the collection's marks (a JSON Heat template). */
+static bool is_text_document(const struct collection_def *c, const json_t *root)
+{
+	for (const char *const *m = c->spec_text_marks; m && *m; m++)
+		if (json_object_get(root, *m))
+			return true;
+	return false;
+}
+
+/* The length of the line at @t (up to @end), without its '\n'. */
+static size_t line_len(const char *t, const char *end)
+{
+	const char *nl = memchr(t, '\n', (size_t)(end - t));
+
+	return nl ? (size_t)(nl - t) : (size_t)(end - t);
+}
+
+/* A YAML document start marker: "---" alone, or with blanks or a comment. */
+static bool is_doc_start(const char *t, size_t len)
+{
+	size_t i = 3;
+
+	if (len < 3 || memcmp(t, "---", 3))
+		return false;
+	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r'))
+		i++;
+	return i == len || t[i] == '#';
+}
+
+/*
+ * Where the second document of the YAML stream @text starts: the offset
+ * of its "---" line (*@second: of the line after it), or 0 when the text is
+ * one document. A "---" before any content opens the first document. At
+ * column 0 a "---" line cannot be inside an indented block scalar.
+ */
+static size_t second_document(const char *text, size_t len, size_t *second)
+{
+	const char *t = text, *end = text + len;
+	bool content = false;
+
+	while (t < end) {
+		size_t l = line_len(t, end);
+		size_t i = 0;
+
+		if (is_doc_start(t, l)) {
+			if (content) {
+				*second = (size_t)(t - text) + l + (t + l < end);
+				return (size_t)(t - text);
+			}
+		} else {
+			while (i < l && isspace((unsigned char)t[i]))
+				i++;
+			if (i < l && t[i] != '#')
+				content = true;
+		}
+		t += l + (t + l < end);
+	}
+	return 0;
+}
+
+/* The text spec of @c: @text under spec_text_key, or two documents under
+ * spec_text_key and spec_text_second_key (new reference in *out). */
+static int text_spec(const struct collection_def *c, const char *text, size_t n, json_t **out)
+{
+	size_t second = 0, at = c->spec_text_second_key ? second_document(text, n, &second) : 0;
+
+	if (!at) {
+		*out = json_pack("{ss#}", c->spec_text_key, text, (int)n);
+		return *out ? 0 : -ENOMEM;
+	}
+	*out = json_pack("{ss#ss#}", c->spec_text_key, text, (int)at, c->spec_text_second_key,
+			 text + second, (int)(n - second));
+	return *out ? 0 : -ENOMEM;
+}
+
 /* Parses the spec text into a bare object (new reference). */
 static int parse_spec(const struct collection_def *c, const char *text, size_t len, json_t **out,
 		      json_t **extra, char *err, size_t errlen)
@@ -219,12 +295,17 @@ static int parse_spec(const struct collection_def *c, const char *text, size_t l
 		return *out ? 0 : -ENOMEM;
 	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root && c->spec_text_key) {
-		/* Keypairs: the file is the public key itself. */
-		while (n && isspace((unsigned char)text[n - 1]))
+	if (c->spec_text_key && (!root || is_text_document(c, root))) {
+		/* Keypairs: the file is the public key itself; Heat: the
+		 * template, YAML or JSON, as the user wrote it. */
+		json_decref(root);
+		while (!c->spec_text_raw && n && isspace((unsigned char)text[n - 1]))
 			n--;
-		*out = json_pack("{ss#}", c->spec_text_key, text, (int)n);
-		return *out ? 0 : -ENOMEM;
+		if (!names_is_utf8(text, n) || memchr(text, '\0', n)) {
+			snprintf(err, errlen, "the file is not UTF-8 text");
+			return -EINVAL;
+		}
+		return text_spec(c, text, n, out);
 	}
 	if (!root) {
 		snprintf(err, errlen, "the spec is not valid JSON: %s (line %d, column %d)",
@@ -236,7 +317,7 @@ static int parse_spec(const struct collection_def *c, const char *text, size_t l
 		json_decref(root);
 		return -EINVAL;
 	}
-	inner = c->item_key ? json_object_get(root, c->item_key) : NULL;
+	inner = c->item_key && !c->create_bare ? json_object_get(root, c->item_key) : NULL;
 	if (inner && json_is_object(inner)) {
 		/* The API's own body; keys beside the wrapper (Nova's
 		 * "os:scheduler_hints") stay beside it. */
@@ -285,7 +366,7 @@ int spec_build(const struct collection_def *c, const char *name, const char *tex
 		if (rc)
 			goto out;
 	}
-	if (c->item_key) {
+	if (c->item_key && !c->create_bare) {
 		*out = extra ? json_incref(extra) : json_object();
 		rc = *out && !json_object_set_new(*out, c->item_key, obj) ? 0 : -ENOMEM;
 		obj = NULL;

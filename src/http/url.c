@@ -5,6 +5,7 @@
  * the token sent there: this file decides, nothing else does.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -160,6 +161,42 @@ int url_resolve(const char *endpoint, const char *link, char **out)
 	/* The endpoint is trusted, but the result must still parse as one of
 	 * its own URLs (no control bytes smuggled in by the link). */
 	rc = url_same_origin(endpoint, url) ? 0 : -EINVAL;
+	if (rc) {
+		free(url);
+		return rc;
+	}
+	*out = url;
+	return 0;
+}
+
+int url_redirect(const char *from, const char *location, char **out)
+{
+	const char *host, *path;
+	char *url;
+	int rc;
+
+	*out = NULL;
+	if (has_scheme(location)) {
+		if (!url_same_origin(from, location))
+			return -EINVAL;
+		url = strdup(location);
+		if (!url)
+			return -ENOMEM;
+		*out = url;
+		return 0;
+	}
+	/* "/path": on @from's scheme, host and port. "//host/..." and
+	 * "path" (relative to the request's directory) are not followed. */
+	if (location[0] != '/' || location[1] == '/')
+		return -EINVAL;
+	host = strstr(from, "://");
+	if (!host)
+		return -EINVAL;
+	path = strchr(host + 3, '/');
+	if (asprintf(&url, "%.*s%s", (int)(path ? (size_t)(path - from) : strlen(from)), from,
+		     location) < 0)
+		return -ENOMEM;
+	rc = url_same_origin(from, url) ? 0 : -EINVAL;
 	if (rc) {
 		free(url);
 		return rc;

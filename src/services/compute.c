@@ -331,6 +331,18 @@ static const struct collection_def compute_collections[] = {
 	  .next = NEXT_LINKS,
 	  .uuid_ids = true,
 	  .name_links = true },
+	/* quotas/compute/: the project's quota set with usage, Nova's keys
+	 * (cores/{limit,in_use,reserved}, ...). At microversion 2.1 it still
+	 * carries floating_ips, security_groups... that Neutron enforces. A
+	 * limit is set with PUT /os-quota-sets/<project> (admins only). */
+	{ .name = "compute",
+	  .service = &service_compute,
+	  .group = "quotas",
+	  .singleton = true,
+	  .item_path = "/os-quota-sets",
+	  .item_suffix = "/detail",
+	  .item_key = "quota_set",
+	  .writable_leaf = "limit" },
 };
 
 const struct service_def service_compute = {

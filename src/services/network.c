@@ -1038,6 +1038,17 @@ static const struct collection_def network_collections[] = {
 	  .spec_complete = sg_rule_complete,
 	  .owner_coll = "security_groups",
 	  .owner_field = "security_group_id" },
+	/* quotas/network/: Neutron's quota details (network/{limit,used,
+	 * reserved}, ...: "used", not Nova's "in_use"). PUT quotas/<project>
+	 * {"quota": {...}}: admins. */
+	{ .name = "network",
+	  .service = &service_network,
+	  .group = "quotas",
+	  .singleton = true,
+	  .item_path = "/v2.0/quotas",
+	  .item_suffix = "/details.json",
+	  .item_key = "quota",
+	  .writable_leaf = "limit" },
 };
 
 const struct service_def service_network = {

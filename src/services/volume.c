@@ -68,11 +68,32 @@ static const struct member_extra volume_extras[] = {
 		.status_field = "status", __VA_ARGS__                                             \
 	}
 
+/* `df volumes/`: the project's gigabytes quota (limit, in_use; GiB). */
+static const struct space_def volume_space = {
+	.group = "quotas",
+	.coll = "volume",
+	.key = "gigabytes",
+	.limit = "limit",
+	.used = "in_use",
+	.unit = 1ULL << 30,
+};
+
 static const struct collection_def volume_collections[] = {
 	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .extras = volume_extras,
-	       .spec_rules = volume_spec),
+	       .spec_rules = volume_spec, .space = &volume_space),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
 	       .spec_rules = snapshot_spec),
+	/* quotas/volume/: Cinder's quota set with usage (volumes, gigabytes,
+	 * per-type keys.../{limit,in_use,reserved,allocated}); the endpoint
+	 * already carries the project. PUT os-quota-sets/<project>: admins. */
+	{ .name = "volume",
+	  .service = &service_volume,
+	  .group = "quotas",
+	  .singleton = true,
+	  .item_path = "/os-quota-sets",
+	  .item_suffix = "?usage=true",
+	  .item_key = "quota_set",
+	  .writable_leaf = "limit" },
 };
 
 const struct service_def service_volume = {

@@ -3,7 +3,11 @@
 
 URL layout -- one port P, services told apart by path prefix, like devstack:
   identity  http://127.0.0.1:P/identity/v3          POST /auth/tokens (password | token |
-                                                     application_credential), GET/DELETE /auth/tokens
+                                                     application_credential), GET/DELETE /auth/tokens,
+                                                     GET /auth/projects
+  quotas    compute /os-quota-sets/{p}[/detail] (GET PUT: admin), volume /os-quota-sets/{p}[?usage=true]
+            (GET PUT: admin), network /v2.0/quotas/{p}[/details] (GET PUT: admin); limits set by PUT
+            are enforced per project, beside --quota
   compute   http://127.0.0.1:P/compute/v2.1         /servers[/detail], /servers/{id} (GET PUT DELETE),
                                                      /servers/{id}/action (console, reboot, os-stop, os-start,
                                                      pause, unpause, suspend, resume, lock, unlock, shelve,
@@ -19,8 +23,8 @@ URL layout -- one port P, services told apart by path prefix, like devstack:
   network   http://127.0.0.1:P/network              /v2.0/{networks,subnets,ports,security-groups,routers,
                                                      floatingips}[/{id}]  (GET POST PUT DELETE)
 The catalog also lists every service in RegionTwo, at a port that refuses connections, so a client
-that ignores OS_REGION_NAME fails.  Users: demo/demo (project demo), admin/admin (project admin),
-domain Default (id default); application credential appcred-id / appcred-secret (demo).
+that ignores OS_REGION_NAME fails.  Users: demo/demo (projects demo and ops), admin/admin (admin
+in projects admin, demo and hidden), domain Default (id default); application credential appcred-id / appcred-secret (demo).
 
 Bodies, error shapes, headers and pagination copy the captures in tests/fixtures/openstack-zed:
 Nova/Cinder {"itemNotFound": {...}}, Neutron {"NeutronError": {...}}, Keystone {"error": {...}},
@@ -104,13 +108,18 @@ DEMO_PROJECT = "7c808b28bded4680839ac3a2f00d8a87"     # same ids as in the fixtu
 DEMO_USER = "ba5804b743f1465fb58da464a642feed"
 ADMIN_PROJECT = "9437e3370b3d4498aea15d6831ba2e0a"
 ADMIN_USER = "4f0c2b8e61a94d7f9b3e5a1c7d2e8f60"
+OPS_PROJECT = "3f1d6a9c2b7e4c0d8a5f1e2b3c4d5e6f"     # a second project of demo's (member)
+HIDDEN_PROJECT = "b2c3d4e5f6a74b8c9d0e1f2a3b4c5d6e"  # nobody's but admin's
 DOMAIN = {"id": "default", "name": "Default"}
-PROJECTS = {DEMO_PROJECT: "demo", ADMIN_PROJECT: "admin"}
+PROJECTS = {DEMO_PROJECT: "demo", ADMIN_PROJECT: "admin", OPS_PROJECT: "ops", HIDDEN_PROJECT: "hidden"}
 ROLE_IDS = {"reader": "1bea47271d5d475d95bf664ab062f0f6", "member": "36e04fc25b7442ed8b3a3408b6c23a9d",
             "admin": "c0e2cb2bb8bb4d2f9a3f63e4b1f1a0d7"}
-USERS = {DEMO_USER: {"name": "demo", "password": "demo", "roles": {DEMO_PROJECT: ["reader", "member"]}},
+USERS = {DEMO_USER: {"name": "demo", "password": "demo", "roles": {DEMO_PROJECT: ["reader", "member"],
+                                                                   OPS_PROJECT: ["reader", "member"]}},
          ADMIN_USER: {"name": "admin", "password": "admin",
-                      "roles": {ADMIN_PROJECT: ["admin", "member", "reader"]}}}
+                      "roles": {ADMIN_PROJECT: ["admin", "member", "reader"],
+                                DEMO_PROJECT: ["admin", "member", "reader"],
+                                HIDDEN_PROJECT: ["admin", "member", "reader"]}}}
 APP_CREDS = {"appcred-id": {"name": "appcred", "secret": "appcred-secret", "user_id": DEMO_USER,
                             "project_id": DEMO_PROJECT}}
 CATALOG = [("identity", "keystone", "/identity/v3"), ("compute", "nova", "/compute/v2.1"),
@@ -161,6 +170,24 @@ COLLECTIONS = {
     "floating_ips": ("id", lambda r: r["id"], False),
     "server_groups": ("id", lambda r: r["id"], False),
 }
+# Zed's default quotas (Nova at microversion 2.1, Cinder, Neutron), and the collection each limits.
+QUOTA_DEFAULTS = {
+    "compute": {"cores": 20, "fixed_ips": -1, "floating_ips": -1, "injected_file_content_bytes": 10240,
+                "injected_file_path_bytes": 255, "injected_files": 5, "instances": 10, "key_pairs": 100,
+                "metadata_items": 128, "ram": 51200, "security_group_rules": -1, "security_groups": -1,
+                "server_group_members": 10, "server_groups": 10},
+    "volume": {"volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10, "backup_gigabytes": 1000,
+               "groups": 10, "per_volume_gigabytes": -1, "volumes___DEFAULT__": -1, "snapshots___DEFAULT__": -1,
+               "gigabytes___DEFAULT__": -1},
+    "network": {"network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10, "floatingip": 50,
+                "security_group": 10, "security_group_rule": 100, "rbac_policy": 10},
+}
+QUOTA_OF_COLLECTION = {"servers": ("compute", "instances"), "volumes": ("volume", "volumes"),
+                       "snapshots": ("volume", "snapshots"), "networks": ("network", "network"),
+                       "subnets": ("network", "subnet"), "ports": ("network", "port"),
+                       "routers": ("network", "router"), "security_groups": ("network", "security_group"),
+                       "floating_ips": ("network", "floatingip")}
+
 # who owns a record, for visibility and quotas: (field, "project" | "user")
 OWNER = {"servers": ("tenant_id", "project"), "volumes": ("os-vol-tenant-attr:tenant_id", "project"),
          "snapshots": ("os-extended-snapshot-attributes:project_id", "project"), "keypairs": ("user_id", "user"),
@@ -471,6 +498,7 @@ class Cloud:
         self.counters = {"keypair": 0, "subnet": 0}    # keypair ids; auto CIDRs; "ip:<subnet>" per subnet
         self.pending = []             # heap of (when, seq, collection, key, "ready" | "gone" | fn(record))
         self.quotas = parse_quotas(opts.quota)         # collection -> limit per project (or user)
+        self.project_quotas = {}                       # (service, project) -> {key: limit} set by PUT
         self.services = [m.Service(self) for m in SERVICE_MODULES]
         self.routes = self._routes() + [(m, re.compile(rx), fn, auth) for svc in self.services
                                          for m, rx, fn, auth in svc.routes()]
@@ -481,6 +509,7 @@ class Cloud:
         data, blobs, counters, quotas = self.initial
         self.c, self.blobs, self.counters = json.loads(data), dict(blobs), dict(counters)
         self.quotas = dict(quotas)
+        self.project_quotas = {}
         self.pending, self.log, self.faults = [], [], []
         for svc in self.services:
             svc.reset()
@@ -598,7 +627,10 @@ class Cloud:
     def check_quota(self, req, coll, requested=1):
         """Refuse a create over the collection's --quota / /_fake/quota limit, as the service would."""
         limit = self.quotas.get(coll)
-        if limit is None:
+        svc_key = QUOTA_OF_COLLECTION.get(coll)
+        if svc_key:
+            limit = self.project_quotas.get((svc_key[0], req.token["project_id"]), {}).get(svc_key[1], limit)
+        if limit is None or limit < 0:
             return
         used = len(self.owned(coll, req.token))
         if used + requested <= limit:
@@ -938,6 +970,13 @@ class Cloud:
             ("POST", r"/identity/v3/auth/tokens", self.ks_issue, False),
             ("GET", r"/identity/v3/auth/tokens", self.ks_validate, True),
             ("DELETE", r"/identity/v3/auth/tokens", self.ks_revoke, True),
+            ("GET", r"/identity/v3/auth/projects", self.ks_auth_projects, True),
+            ("GET", rf"/compute/v2\.1/os-quota-sets/{name}(/detail)?", self.nova_quotas, True),
+            ("PUT", rf"/compute/v2\.1/os-quota-sets/{name}", self.nova_set_quotas, True),
+            ("GET", rf"/volume/v3/{name}/os-quota-sets/{name}", self.cinder_quotas, True),
+            ("PUT", rf"/volume/v3/{name}/os-quota-sets/{name}", self.cinder_set_quotas, True),
+            ("GET", rf"/network/v2\.0/quotas/{name}(/details)?", self.neutron_quotas, True),
+            ("PUT", rf"/network/v2\.0/quotas/{name}", self.neutron_set_quotas, True),
             ("GET", r"/compute/v2\.1/?", self.nova_version, False),
             ("GET", r"/compute/v2\.1/servers(/detail)?", self.nova_list_servers, True),
             ("POST", r"/compute/v2\.1/servers", self.nova_create_server, True),
@@ -1252,6 +1291,104 @@ class Cloud:
         if self.tokens.pop(req.headers.get("X-Subject-Token") or "", None) is None:
             raise ApiError(404, f"Could not find token: {req.headers.get('X-Subject-Token')}.")
         return Resp(204)
+
+    def ks_auth_projects(self, req):
+        """GET /v3/auth/projects: the projects the token's user has a role in (an application
+        credential's token too: Keystone lists the user's projects)."""
+        uid = req.token["user_id"]
+        projects = [{"is_domain": False, "description": "", "links": {"self": f"{self.base}/identity/v3/projects/{pid}"},
+                     "tags": [], "enabled": True, "id": pid, "parent_id": DOMAIN["id"], "domain_id": DOMAIN["id"],
+                     "name": PROJECTS[pid], "options": {}}
+                    for pid in sorted(USERS[uid]["roles"])]
+        return jresp(200, {"links": {"self": f"{self.base}/identity/v3/auth/projects", "previous": None,
+                                     "next": None}, "projects": projects})
+
+    # -------------------------------------------------------------------------------------- quotas
+    def quota_target(self, req, project, rule):
+        """Reading another project's quotas, or changing any, is for admins (Zed's default policy)."""
+        if project != req.token["project_id"] or rule.endswith(":update"):
+            self.require_admin(req, rule)
+
+    def quota_used(self, project):
+        servers = [r for r in self.c["servers"].values() if r["tenant_id"] == project]
+        flavors = [self.c["flavors"].get(str((r["flavor"] or {}).get("id") if isinstance(r["flavor"], dict)
+                                             else r["flavor"])) or {} for r in servers]
+        vols = [r for r in self.c["volumes"].values() if r["os-vol-tenant-attr:tenant_id"] == project]
+        snaps = [r for r in self.c["snapshots"].values()
+                 if r["os-extended-snapshot-attributes:project_id"] == project]
+        neutron = {NEUTRON[c][3]: sum(1 for r in self.c[c].values() if r.get("project_id") == project)
+                   for c in NEUTRON}
+        return {"compute": {"instances": len(servers), "cores": sum(f.get("vcpus", 0) for f in flavors),
+                            "ram": sum(f.get("ram", 0) for f in flavors),
+                            "server_groups": sum(1 for r in self.c["server_groups"].values()
+                                                 if r["_project"] == project)},
+                "volume": {"volumes": len(vols), "gigabytes": sum(r["size"] for r in vols) +
+                           sum(r["size"] for r in snaps), "snapshots": len(snaps)},
+                "network": neutron}
+
+    def quota_limits(self, service, project):
+        defaults = dict(QUOTA_DEFAULTS[service])
+        for coll, (svc, key) in QUOTA_OF_COLLECTION.items():
+            if svc == service and self.quotas.get(coll) is not None:
+                defaults[key] = self.quotas[coll]
+        defaults.update(self.project_quotas.get((service, project), {}))
+        return defaults
+
+    def quota_set(self, service, project, detail, used_key, extra=()):
+        limits, used = self.quota_limits(service, project), self.quota_used(project)[service]
+        if not detail:
+            return dict(limits)
+        return {k: {"limit": v, used_key: used.get(k, 0), "reserved": 0, **{e: 0 for e in extra}}
+                for k, v in limits.items()}
+
+    def quota_update(self, req, service, wrapper, project):
+        body = req.wrapped(wrapper)
+        known = QUOTA_DEFAULTS[service]
+        for k, v in body.items():
+            if k not in known:
+                if service == "network":
+                    raise ApiError(400, f"Unrecognized attribute(s) '{k}'", "HTTPBadRequest")
+                raise nova_invalid(wrapper, k, "Additional properties are not allowed") if service == "compute" \
+                    else ApiError(400, f"Bad key(s) in quota set: {k}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < -1:
+                if service == "network":
+                    raise ApiError(400, f"Invalid input for {k}. Reason: '{v}' is not an integer.", "HTTPBadRequest")
+                raise ApiError(400, f"Invalid input for field/attribute {k}. Value: {v}. "
+                                    f"{v!r} is not of type 'integer'")
+            used = self.quota_used(project)[service].get(k, 0)
+            if service == "compute" and v != -1 and v < used:
+                raise ApiError(400, f"Quota limit {v} for {k} must be greater than or equal to already used and "
+                                    f"reserved {used}.")
+        self.project_quotas.setdefault((service, project), {}).update(body)
+        return self.quota_limits(service, project)
+
+    def nova_quotas(self, req, project, detail):
+        self.quota_target(req, project, "os_compute_api:os-quota-sets:show")
+        return jresp(200, {"quota_set": {"id": project, **self.quota_set("compute", project, detail, "in_use")}})
+
+    def nova_set_quotas(self, req, project):
+        self.quota_target(req, project, "os_compute_api:os-quota-sets:update")
+        return jresp(200, {"quota_set": self.quota_update(req, "compute", "quota_set", project)})
+
+    def cinder_quotas(self, req, owner, project):
+        self.check_project(req, owner)
+        self.quota_target(req, project, "volume_extension:quotas:show")
+        usage = str(req.arg("usage", "false")).lower() in ("true", "1", "yes")
+        return jresp(200, {"quota_set": {**self.quota_set("volume", project, usage, "in_use"), "id": project}})
+
+    def cinder_set_quotas(self, req, owner, project):
+        self.check_project(req, owner)
+        self.quota_target(req, project, "volume_extension:quotas:update")
+        return jresp(200, {"quota_set": self.quota_update(req, "volume", "quota_set", project)})
+
+    def neutron_quotas(self, req, project, details):
+        self.quota_target(req, project, "get_quota")
+        return jresp(200, {"quota": self.quota_set("network", project, details, "used")})
+
+    def neutron_set_quotas(self, req, project):
+        if "admin" not in req.token["roles"]:
+            raise ApiError(403, "rule:update_quota is disallowed by policy", "PolicyNotAuthorized")
+        return jresp(200, {"quota": self.quota_update(req, "network", "quota", project)})
 
     # ---------------------------------------------------------------------------------------- nova
     def nova_version(self, req):

@@ -664,3 +664,55 @@ def test_networking_flows_match_devcloud(cloud, tok):
     assert rid in [x["id"] for x in shown["security_group"]["security_group_rules"]]
     check("neutron-sg-rule-delete", "DELETE", f"/v2.0/security-group-rules/{rid}")
     check("neutron-sg-rule-404", "GET", f"/v2.0/security-group-rules/{rid}")
+
+
+OPS = "3f1d6a9c2b7e4c0d8a5f1e2b3c4d5e6f"
+
+
+def test_auth_projects_and_quotas_match_fixtures(cloud, tok):
+    """GET /v3/auth/projects and the three services' quota sets with usage have the captured
+    shapes (keys and, for quotas, each key's {limit, in_use|used, reserved}); a member's PUT is
+    refused with the captured body."""
+    status, body = cloud.get_json("/identity/v3/auth/projects", tok)
+    real = fixture("keystone-auth-projects.json")
+    assert status == 200 and set(body) == set(real)
+    assert all(set(p) == set(real["projects"][0]) for p in body["projects"])
+    assert sorted(p["name"] for p in body["projects"]) == ["demo", "ops"]
+    for path, name, wrap in [(f"/compute/v2.1/os-quota-sets/{PROJECT}/detail", "nova-quota-detail", "quota_set"),
+                             (f"/volume/v3/{PROJECT}/os-quota-sets/{PROJECT}?usage=true", "cinder-quota-usage",
+                              "quota_set"),
+                             (f"/network/v2.0/quotas/{PROJECT}/details.json", "neutron-quota-details", "quota")]:
+        status, body = cloud.get_json(path, tok)
+        real = fixture(name + ".json")[wrap]
+        assert status == 200 and set(body[wrap]) == set(real), name
+        for key, v in real.items():
+            if isinstance(v, dict):
+                assert set(body[wrap][key]) == set(v), (name, key)
+    for method, path, body, name in [
+            ("PUT", f"/compute/v2.1/os-quota-sets/{PROJECT}", {"quota_set": {"cores": 40}},
+             "nova-quota-update-forbidden"),
+            ("PUT", f"/volume/v3/{PROJECT}/os-quota-sets/{PROJECT}", {"quota_set": {"gigabytes": 40}},
+             "cinder-quota-update-forbidden"),
+            ("PUT", f"/network/v2.0/quotas/{PROJECT}", {"quota": {"router": 40}},
+             "neutron-quota-update-forbidden")]:
+        status, _, got = cloud.request(method, path, body, token=tok)
+        assert status == 403 and json.loads(got) == fixture(name + ".json"), name
+
+
+def test_quota_limits_set_by_an_admin_are_enforced_per_project(cloud, tok):
+    admin, _ = cloud.token("admin", "admin", "demo")   # admin is admin in demo too
+    used = cloud.get_json(f"/compute/v2.1/os-quota-sets/{PROJECT}/detail", tok)[1]["quota_set"]["instances"]
+    status, _, body = cloud.request("PUT", f"/compute/v2.1/os-quota-sets/{PROJECT}",
+                                    {"quota_set": {"instances": used["in_use"]}}, token=admin)
+    assert status == 200 and json.loads(body)["quota_set"]["instances"] == used["in_use"]
+    image = by_name(cloud, tok, "cirros", "images")[0]["id"]
+    net = by_name(cloud, tok, "private", "networks")[0]["id"]
+    status, _, body = cloud.request("POST", "/compute/v2.1/servers", {"server": {
+        "name": "over", "imageRef": image, "flavorRef": "42", "networks": [{"uuid": net}]}}, token=tok)
+    assert status == 403 and "Quota exceeded for instances" in json.loads(body)["forbidden"]["message"]
+    # another project is not limited by demo's quota
+    ops, _ = cloud.token(project="ops")
+    status, doc = cloud.get_json(f"/compute/v2.1/os-quota-sets/{OPS}/detail", ops)
+    assert status == 200 and doc["quota_set"]["instances"]["limit"] == 10
+    # a member cannot read another project's quotas
+    assert cloud.request("GET", f"/compute/v2.1/os-quota-sets/{OPS}/detail", token=tok)[0] == 403

@@ -42,6 +42,7 @@ static struct cache_val *member(const char *id, const char *name)
 	assert_non_null(d);
 	d->ttl_ms = 60000;
 	d->mtime_s = 0;
+	d->summary = false;
 	d->len = len;
 	memcpy(d->text, text, len);
 	d->id = memcpy(d->text + len, id, idlen);

@@ -229,6 +229,38 @@ static const struct build_case build_cases[] = {
 	/* an empty keypair spec asks Nova to generate the key */
 	{ "keypairs", "k1", "", "{\"keypair\": {\"name\": \"k1\"}}", 0 },
 
+	/* stacks: a template is sent as the text written (YAML, comments, the
+	 * final newline), bare: POST /stacks takes no wrapper */
+	{ "stacks", "web", "heat_template_version: 2015-04-30\n# c\nresources: {}\n",
+	  "{\"stack_name\": \"web\", \"template\": \"heat_template_version: 2015-04-30\\n# c\\nresources: {}\\n\"}",
+	  0 },
+	/* a JSON template too: text, not parsed into a spec */
+	{ "stacks", "web", "{\"heat_template_version\": \"2015-04-30\",  \"resources\": {}}\n",
+	  "{\"stack_name\": \"web\", \"template\": \"{\\\"heat_template_version\\\": \\\"2015-04-30\\\",  \\\"resources\\\": {}}\\n\"}",
+	  0 },
+	{ "stacks", "web", "{\"AWSTemplateFormatVersion\": \"2010-09-09\"}",
+	  "{\"stack_name\": \"web\", \"template\": \"{\\\"AWSTemplateFormatVersion\\\": \\\"2010-09-09\\\"}\"}",
+	  0 },
+	/* a second YAML document is the environment, as written; a leading
+	 * "---" opens the first */
+	{ "stacks", "web", "---\nheat_template_version: 2015-04-30\n---\nparameters: {NetID: n}\n",
+	  "{\"stack_name\": \"web\", \"template\": \"---\\nheat_template_version: 2015-04-30\\n\","
+	  " \"environment\": \"parameters: {NetID: n}\\n\"}",
+	  0 },
+	{ "stacks", "web", "# t\nresources: {}\n--- # env\nparameters:\n  a: 1",
+	  "{\"stack_name\": \"web\", \"template\": \"# t\\nresources: {}\\n\","
+	  " \"environment\": \"parameters:\\n  a: 1\"}",
+	  0 },
+	/* "---" inside an indented block is not a document start */
+	{ "stacks", "web", "a: |\n  ---\n  x\n",
+	  "{\"stack_name\": \"web\", \"template\": \"a: |\\n  ---\\n  x\\n\"}", 0 },
+	/* a JSON spec is the API's body, "timeout" its timeout_mins */
+	{ "stacks", "web",
+	  "{\"template\": \"t\", \"parameters\": {\"NetID\": \"n\"}, \"timeout\": 5}",
+	  "{\"stack_name\": \"web\", \"template\": \"t\", \"parameters\": {\"NetID\": \"n\"},"
+	  " \"timeout_mins\": 5}",
+	  0 },
+
 	/* volumes: image and type */
 	{ "volumes", "v1", "{\"size\": 10, \"image\": \"cirros\", \"type\": \"ssd\"}",
 	  "{\"volume\": {\"name\": \"v1\", \"size\": 10, \"imageRef\": \"img-cirros-id\", \"volume_type\": \"ssd\"}}",

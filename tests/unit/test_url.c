@@ -129,6 +129,45 @@ static void test_resolve(void **state)
 	expect_resolve("http://h:9292", "/v2/images\r\nX-Evil: 1", -EINVAL, NULL);
 }
 
+static void expect_redirect(const char *from, const char *location, int want_rc, const char *want)
+{
+	char *got = (char *)"unset";
+	int rc = url_redirect(from, location, &got);
+
+	if (rc != want_rc)
+		fail_msg("url_redirect(%s, %s) = %d, want %d", from, location, rc, want_rc);
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Heat's 302 from /stacks/<id> to /stacks/<name>/<id>: followed on the
+ * answering URL's origin only. */
+static void test_redirect(void **state)
+{
+	(void)state;
+	expect_redirect("http://h:8004/v1/p/stacks/i", "http://h:8004/v1/p/stacks/web/i", 0,
+			"http://h:8004/v1/p/stacks/web/i");
+	expect_redirect("http://H:8004/v1/p/stacks/i", "http://h:8004/x?y=1", 0,
+			"http://h:8004/x?y=1");
+	expect_redirect("http://h/v1/p/stacks/i", "/v1/p/stacks/web/i", 0,
+			"http://h/v1/p/stacks/web/i");
+	expect_redirect("https://h:13004/a/b", "/c", 0, "https://h:13004/c");
+	/* another host, port or scheme; scheme-relative; relative; junk */
+	expect_redirect("http://h:8004/v1/p/stacks/i", "http://evil:8004/v1", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1", "http://h:8005/v1", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1", "https://h:8004/v1", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1", "//evil/v1", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1/a", "b", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1", "", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1", "http://h@evil:8004/", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1", "/x\r\nX-Evil: 1", -EINVAL, NULL);
+	expect_redirect("http://h:8004/v1", "file:///etc/passwd", -EINVAL, NULL);
+}
+
 static void test_query_param(void **state)
 {
 	size_t len = 0;
@@ -156,7 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_origin_parts), cmocka_unit_test(test_origin_refused),
 		cmocka_unit_test(test_same_origin),  cmocka_unit_test(test_resolve),
-		cmocka_unit_test(test_query_param),
+		cmocka_unit_test(test_redirect),     cmocka_unit_test(test_query_param),
 	};
 
 	return cmocka_run_group_tests_name("test_url", tests, NULL, NULL);
