@@ -484,6 +484,8 @@ static const struct collection_def orchestration_collections[] = {
 	  .spec_rules = stack_spec,
 	  .busy = stack_busy,
 	  .failed = stack_failed,
+	  /* stacks/<id>/wait prints it once the stack settles (waits.c) */
+	  .status_field = "stack_status",
 	  .extras = stack_extras },
 };
 

@@ -216,3 +216,14 @@ def test_deleted_is_the_moment_before_the_404(mnt, fake):
     fake.delete("servers", sid)
     out, err = cat.communicate(timeout=10)
     assert cat.returncode == 1 and "No such file or directory" in err and out == ""
+
+
+def test_a_stack_waits_for_create_complete(mnt, fake, tmp_path):
+    """Heat's stacks have busy() and failed() hooks and a status_field: the same generic wait."""
+    from test_stacks import TEMPLATE
+    t = tmp_path / "demo-template.yml"
+    t.write_text(TEMPLATE)
+    assert sh(f"cp {t} {mnt.p('stacks', 'web')}").returncode == 0
+    out = sh(f"cat {mnt.p('stacks', 'web', 'wait')}")
+    assert (out.returncode, out.stdout) == (0, "CREATE_COMPLETE\n"), out.stderr
+    assert read(mnt.p("stacks", "web", "stack_status")) == "CREATE_COMPLETE\n"
