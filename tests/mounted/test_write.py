@@ -628,4 +628,3 @@ def test_rmdir_of_something_deleted_out_of_band_is_enoent(mnt, fake):
     fake.delete("servers", sid)
     out = sh(f"rmdir {mnt.p('servers', sid)}")
     failed(out, "No such file or directory")
-
