@@ -221,6 +221,9 @@ def test_rmdir_deletes_through_the_redirect(fake, mnt, tmp_path):
     gone = poll(lambda: sid not in os.listdir(mnt.p("stacks")), timeout=10, interval=0.3)
     assert gone
     assert not [s for s in fake.state()["servers"] if s["name"].startswith("web-server-")]
+    # Heat keeps a deleted stack: by its id it still reads, as DELETE_COMPLETE; its name is free
+    assert poll(lambda: read(mnt.p("stacks", sid, "stack_status")) == "DELETE_COMPLETE\n", timeout=10)
+    assert not os.path.lexists(mnt.p("stacks", "web"))
 
 
 def test_delete_failed_keeps_stack_with_reason(fake, mnt, tmp_path):
