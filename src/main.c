@@ -39,8 +39,13 @@ struct options {
 	double negative_ttl_s;
 	double timeout_s;
 	double connect_timeout_s;
+	double wait_timeout_s;
 	int retries;
 	long max_entries;
+	long long part_size;
+	int expose_token;
+	int projects_kept;
+	double projects_idle_s;
 	unsigned max_threads;
 	int spin_us;
 	char *log; /* -o log=FILE */
@@ -75,8 +80,13 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("negative_ttl=%lf", negative_ttl_s),
 					       OPT("timeout=%lf", timeout_s),
 					       OPT("connect_timeout=%lf", connect_timeout_s),
+					       OPT("wait_timeout=%lf", wait_timeout_s),
 					       OPT("retries=%d", retries),
 					       OPT("max_entries=%ld", max_entries),
+					       OPT("part_size=%lld", part_size),
+					       OPT("expose_token", expose_token),
+					       OPT("projects_kept=%d", projects_kept),
+					       OPT("projects_idle=%lf", projects_idle_s),
 					       OPT("max_threads=%u", max_threads),
 					       OPT("spin_us=%d", spin_us),
 					       OPT("log=%s", log),
@@ -120,8 +130,15 @@ static void usage(const char *prog)
 	       "    -o negative_ttl=SECS   how long \"not found\" is remembered (default 2)\n"
 	       "    -o timeout=SECS        deadline for one API call, retries included (default 30)\n"
 	       "    -o connect_timeout=SECS  TCP/TLS connect deadline (default 5)\n"
+	       "    -o wait_timeout=SECS   how long a read of a \"wait\" file waits for a busy\n"
+	       "                           resource to settle (default 3600; 0: no limit)\n"
 	       "    -o retries=N           retries of idempotent calls on 5xx/429/network errors (default 3)\n"
 	       "    -o max_entries=N       most members one listing may have (default 100000)\n"
+	       "    -o part_size=BYTES     segment size of large Swift uploads (default: Swift's\n"
+	       "                           max_file_size, at most 1 GiB)\n"
+	       "    -o expose_token        add .cloudfs/token (0400): the mount's token, for curl\n"
+	       "    -o projects_kept=N     other projects' sessions kept under projects/ (default 8)\n"
+	       "    -o projects_idle=SECS  drop an unused project's session after SECS (default 300)\n"
 	       "    -o max_threads=N       FUSE worker threads (default 16)\n"
 	       "    -o spin_us=US          how long a worker polls for the next request before it\n"
 	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
@@ -188,10 +205,20 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		cfg->timeout_s = o->timeout_s;
 	if (o->connect_timeout_s > 0)
 		cfg->connect_timeout_s = o->connect_timeout_s;
+	if (o->wait_timeout_s >= 0)
+		cfg->wait_timeout_s = o->wait_timeout_s;
 	if (o->retries >= 0)
 		cfg->retries = o->retries;
 	if (o->max_entries > 0)
 		cfg->max_entries = o->max_entries;
+	if (o->part_size > 0)
+		cfg->part_size = o->part_size;
+	if (o->expose_token)
+		cfg->expose_token = true;
+	if (o->projects_kept >= 0)
+		cfg->projects_kept = o->projects_kept;
+	if (o->projects_idle_s >= 0)
+		cfg->projects_idle_s = o->projects_idle_s;
 	return rc;
 }
 
@@ -313,10 +340,13 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 	if (!rc)
 		rc = model_project_init(&fs.project, &fs.sess, (int64_t)(fs.cfg.cache_ttl_s * 1000),
 					(int64_t)(fs.cfg.negative_ttl_s * 1000));
+	if (!rc)
+		rc = model_project_add_projects(&fs.project);
 	if (rc) {
 		fprintf(stderr, "cloudfs: %s\n", err[0] ? err : strerror(-rc));
 		goto out;
 	}
+	fs.project.wait_timeout_ms = (int64_t)(fs.cfg.wait_timeout_s * 1000);
 
 	fs.inodes = inodes_new();
 	if (!fs.inodes) {
@@ -408,8 +438,12 @@ int main(int argc, char *argv[])
 		.negative_ttl_s = -1,
 		.timeout_s = -1,
 		.connect_timeout_s = -1,
+		.wait_timeout_s = -1,
 		.retries = -1,
 		.max_entries = -1,
+		.part_size = -1,
+		.projects_kept = -1,
+		.projects_idle_s = -1,
 		.spin_us = 200,
 	};
 	int ret = CFS_EXIT_USAGE;

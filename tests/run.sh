@@ -71,8 +71,9 @@ $PYTEST -q -p no:cacheprovider tests/package --junitxml="$RESULTS/package.xml" |
 # --- end of package stage
 
 stage "mounted concurrency tests under ThreadSanitizer (clang -Werror build-tsan)"
-# test_trust.py (racing writers, concurrent closes, lookups during changes) and
-# test_cache.py (concurrent readers, notifier) run clean and fast under TSan;
+# test_trust.py (racing writers, concurrent closes, lookups during changes),
+# test_cache.py (concurrent readers, notifier) and test_projects.py (sessions made,
+# shared and dropped under concurrent readers) run clean and fast under TSan;
 # the whole mounted suite does too (about 70 s), so these two are the stage.
 [ -d build-tsan ] || CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false \
 	-Dwerror=true >/dev/null
@@ -81,7 +82,7 @@ if ninja -C build-tsan >/dev/null; then
 	mkdir -p "$RESULTS/tsan-reports"
 	TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:log_path=$RESULTS/tsan-reports/report" \
 		CLOUDFS_BIN=$ROOT/build-tsan/cloudfs $PYTEST -q -p no:cacheprovider \
-		tests/mounted/test_trust.py tests/mounted/test_cache.py \
+		tests/mounted/test_trust.py tests/mounted/test_cache.py tests/mounted/test_projects.py \
 		--junitxml="$RESULTS/tsan.xml" || failed_stage tsan
 	# A report is a failure even when every test passed.
 	if ls "$RESULTS"/tsan-reports/report* >/dev/null 2>&1; then

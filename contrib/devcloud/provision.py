@@ -328,6 +328,29 @@ def ensure_network(api, demo_p):
             "ip_version": 4, "cidr": "10.0.0.0/24", "enable_dhcp": True}})
 
 
+def ensure_public_network(api):
+    """An external (provider) network, as a real cloud has, so router gateways and floating IPs
+    work: flat, no agents (Neutron's API keeps the bookkeeping; nothing is routed).
+    203.0.113.0/24 is TEST-NET-3 (RFC 5737): it never reaches anything."""
+    nets = api.get(NEUTRON + "/networks?name=public&router:external=true")["networks"]
+    if nets:
+        net = nets[0]["id"]
+    else:
+        say("creating external network public")
+        net = api.post(NEUTRON + "/networks", {"network": {
+            "name": "public", "router:external": True, "shared": False,
+            "provider:network_type": "flat",
+            "provider:physical_network": "public"}})["network"]["id"]
+    subs = api.get(NEUTRON + "/subnets?name=public-subnet&network_id=" + net)[
+        "subnets"]
+    if not subs:
+        say("creating subnet public-subnet")
+        api.post(NEUTRON + "/subnets", {"subnet": {
+            "name": "public-subnet", "network_id": net, "ip_version": 4,
+            "cidr": "203.0.113.0/24", "gateway_ip": "203.0.113.1",
+            "enable_dhcp": False}})
+
+
 def resources():
     api = Api(session())
     demo_p = one(api.get(KS + "/projects?domain_id=default&name=demo")
@@ -337,6 +360,7 @@ def resources():
     # independent of the services: do it while nova-compute registers
     ensure_image(api)
     ensure_network(api, demo_p)
+    ensure_public_network(api)
     ensure_flavors(api)
 
     wait_for("nova-compute to be up",

@@ -24,7 +24,15 @@ struct session {
 	atomic_ulong requests; /* HTTP requests sent, retries included */
 	atomic_ulong failures; /* requests that ended in an error */
 	const char *extra_header; /* sent with every call (e.g. a microversion), or NULL */
+	/* The region its endpoints were taken from (borrowed: the config's or
+	 * the caller's of session_init_region()), or NULL: the first of each. */
+	const char *region;
 };
+
+/* session_init() with @region instead of the configured one (regions/);
+ * @region must outlive the session. */
+int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
+			const char *region, char *err, size_t errlen) CFS_WARN_UNUSED;
 
 /* Resolves every service endpoint from the token's catalog. */
 /* @svc's endpoint URL, or NULL when the catalog lacks it. */
@@ -32,6 +40,20 @@ const char *session_endpoint(const struct session *s, const struct service_def *
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen) CFS_WARN_UNUSED;
 void session_cleanup(struct session *s);
+
+/* A project the session's user can scope to (GET /v3/auth/projects). */
+struct api_project {
+	char *id;
+	char *name; /* may be NULL */
+};
+
+/*
+ * api_projects() - the projects the token's user can scope to
+ * @out: on 0, an array of @n (malloc'd; free with api_projects_free())
+ * Members without a string id are skipped. Returns 0 or -errno.
+ */
+int api_projects(struct session *s, struct api_project **out, size_t *n) CFS_WARN_UNUSED;
+void api_projects_free(struct api_project *v, size_t n);
 
 /*
  * api_get_json() - GET a JSON document
@@ -86,6 +108,19 @@ struct api_body {
  */
 int api_send(struct session *s, const struct service_def *svc, const char *method, const char *path,
 	     const struct api_body *body, json_t **out) CFS_WARN_UNUSED;
+/* Extra request headers api_request() sends at most. */
+#define API_MAX_HEADERS 32
+
+/*
+ * api_request() - api_send() with extra @headers ("Name: value",
+ * NULL-terminated), the whole answer in @resp (http_response_init()ed by
+ * the caller): its body, ETag and X- headers. A body without a content
+ * type (@body->content_type NULL) is sent as application/json, as in
+ * api_send(). Returns 0 on a 2xx, else -errno (logged once).
+ */
+int api_request(struct session *s, const struct service_def *svc, const char *method,
+		const char *path, const char *const *headers, const struct api_body *body,
+		struct http_response *resp) CFS_WARN_UNUSED;
 /* api_send() with a JSON body serialised from @body (may be NULL). */
 int api_send_json(struct session *s, const struct service_def *svc, const char *method,
 		  const char *path, const json_t *body, const char *content_type,
@@ -105,6 +140,10 @@ int api_stream_open(struct session *s, const struct service_def *svc, const char
  * with the cloud's message). */
 int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
 		      long timeout_ms) CFS_WARN_UNUSED;
+/* api_stream_finish(), and the answer's ETag (without quotes, "" when
+ * none) into @etag. */
+int api_stream_finish_etag(struct session *s, struct http_stream *hs, const char *method,
+			   long timeout_ms, char *etag, size_t etag_len) CFS_WARN_UNUSED;
 /* Reads a download stream: bytes, 0 at the end, or -errno (logged once).
  * @lent: as for http_stream_read(). */
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,

@@ -16,6 +16,11 @@ struct auth;
 
 /* @cfg is borrowed and must outlive the auth. NULL on -ENOMEM. */
 struct auth *auth_new(const struct config *cfg);
+/* The same, scoped to project @project_id instead of the configured
+ * project (the projects/ view): the configured method, another scope. */
+struct auth *auth_new_scoped(const struct config *cfg, const char *project_id);
+/* False for application credentials: they are bound to one project. */
+bool auth_can_rescope(const struct config *cfg);
 void auth_free(struct auth *a);
 
 struct http_transport;
@@ -47,6 +52,12 @@ void auth_invalidate(struct auth *a, const char *token);
  * Borrowed, immutable once auth_login() succeeded. */
 const json_t *auth_token_body(const struct auth *a);
 
+/* The first token's service catalog (a JSON array), project id and name:
+ * borrowed from auth_token_body(). */
+const json_t *auth_catalog(const struct auth *a);
+const char *auth_project_id(const struct auth *a);
+const char *auth_project_name(const struct auth *a);
+
 /* Seconds until the current token expires (for /.cloudfs/status). */
 int64_t auth_expires_in_s(struct auth *a);
 /* How many times a token was issued (first login included). */
@@ -54,7 +65,12 @@ unsigned auth_issued_count(struct auth *a);
 
 /* Builds the POST /v3/auth/tokens body for @cfg; new reference. Pure. */
 json_t *auth_request_body(const struct config *cfg);
+/* The same with the scope @project_id (by id) when not NULL; NULL for an
+ * application credential asked for another scope. Pure. */
+json_t *auth_request_body_scoped(const struct config *cfg, const char *project_id);
 /* "<auth_url>/auth/tokens" whatever form auth_url has; malloc'd. Pure. */
 char *auth_tokens_url(const char *auth_url);
+/* "<auth_url>/v3/auth/projects" (the projects a token can scope to); malloc'd. Pure. */
+char *auth_projects_url(const char *auth_url);
 
 #endif

@@ -49,9 +49,19 @@ struct config {
 	double negative_ttl_s;
 	double timeout_s;
 	double connect_timeout_s;
+	double wait_timeout_s; /* a read of a "wait" file gives up after this; 0: never */
 	int retries;
 	long max_entries; /* members of one listing before it fails with EFBIG */
+	/* Bytes per part of a large upload to a member tree (Swift SLO
+	 * segments); 0: the cloud's limit (max_file_size, at most 1 GiB). */
+	long long part_size;
+	bool expose_token; /* -o expose_token: .cloudfs/token exists */
+	int projects_kept; /* other projects' sessions kept at most (projects/) */
+	double projects_idle_s; /* an unused project's session is dropped after this */
 };
+
+#define CONFIG_PROJECTS_KEPT 8
+#define CONFIG_PROJECTS_IDLE_S 300.0
 
 /* Default cap on the members of one listing (-o max_entries): a cloud whose
  * pagination never ends must not grow the daemon without bound. */

@@ -37,7 +37,13 @@ struct http_response {
 	char errbuf[256]; /* libcurl's reason on transport failure */
 	int curl_code; /* raw CURLcode, for errmap_curl_retryable() */
 	bool head_done; /* the last response head arrived whole (its blank line) */
+	char etag[80]; /* ETag, without quotes: what a checked upload compares */
+	/* The "X-" headers (X-Object-Meta-*, X-Container-Read, ...), as
+	 * "Name: value\n" lines, at most HTTP_MAX_XHEADERS bytes. */
+	struct buf xheaders;
 };
+
+#define HTTP_MAX_XHEADERS (16u << 10)
 
 /* Called once from main() before any thread exists. */
 int http_global_init(void) CFS_WARN_UNUSED;

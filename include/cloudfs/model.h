@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include "cloudfs/api.h"
@@ -17,6 +18,10 @@
 #include "cloudfs/cache.h"
 
 struct pending;
+struct waits;
+struct model_wait;
+struct project_set;
+struct member;
 
 /* Parsed documents kept: the handful a burst of operations on one
  * resource's files uses again and again. */
@@ -51,8 +56,17 @@ struct project {
 	pthread_mutex_t memo_lock;
 	pthread_mutex_t pending_lock;
 	struct pending *pending; /* protected by pending_lock: files being written */
+	/* protected by pending_lock: what this mount wrote in member trees
+	 * and removed, until listings show it (model_tree.c) */
+	struct model_recent *recent;
 	struct leftovers *leftovers; /* owned: incomplete images still to delete */
 	struct transfers *transfers; /* owned: uploads and downloads in progress */
+	struct waits *waits; /* owned: reads of "wait" files in progress (waits.c) */
+	int64_t wait_timeout_ms; /* a wait gives up after this (ETIMEDOUT); 0: never */
+	/* The root: projects/ and its members (owned). NULL in a member, which
+	 * has no projects/ of its own. */
+	struct project_set *set;
+	struct member *member; /* a member of projects/: itself (projects.c); NULL: the root */
 };
 
 /* What a file opened for writing does with its bytes. */
@@ -60,9 +74,13 @@ enum model_wkind {
 	MODEL_W_SPEC, /* create a resource from a spec, at close */
 	MODEL_W_UPLOAD, /* stream an image's data */
 	MODEL_W_ATTR, /* update one attribute, at close */
+	/* the same once a complete line is written, at write(2): a singleton's
+	 * leaf (a quota limit), so the shell's echo sees the cloud's refusal */
+	MODEL_W_ATTR_LINE,
 	MODEL_W_EXTRA, /* a member extra's store(), at close */
 	MODEL_W_LINES, /* a member extra's store(), per complete line */
 	MODEL_W_CTL, /* run each line as a control command */
+	MODEL_W_TREE, /* stream a file of a member's tree (objects/) */
 };
 
 /* Called for each directory entry; @st is complete (for readdirplus), or
@@ -73,10 +91,14 @@ typedef int (*model_fill_fn)(void *ctx, const char *name, const struct stat *st)
 
 int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms,
 		       int64_t neg_ttl_ms) CFS_WARN_UNUSED;
+/* Gives the project (the mount's root) its projects/ directory: every
+ * project the user can scope to, each a tree like this one. */
+int model_project_add_projects(struct project *p) CFS_WARN_UNUSED;
 void model_project_cleanup(struct project *p);
 
 /*
- * Paths are relative to the project and start with '/'. All return 0 or
+ * Paths are relative to the project and start with '/'; paths below
+ * /projects/<id>/ are served by that project (projects.c). All return 0 or
  * -errno. A read-only file rendered from documents has st_ino set to its
  * contents' version (a hash, never 0): equal versions, equal bytes. Every
  * other entry has 0 (its bytes are only known by reading: read it afresh).
@@ -132,5 +154,49 @@ int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_symlink(struct project *p, const char *target, const char *path) CFS_WARN_UNUSED;
+/* Extended attributes (a member tree's files; model_tree.c): the value of
+ * @name into @out, -ENODATA when it has none; the names, each followed by
+ * a NUL; set (@value non-NULL) or remove. */
+int model_getxattr(struct project *p, const char *path, const char *name,
+		   struct buf *out) CFS_WARN_UNUSED;
+int model_listxattr(struct project *p, const char *path, struct buf *out) CFS_WARN_UNUSED;
+int model_setxattr(struct project *p, const char *path, const char *name, const char *value,
+		   size_t len) CFS_WARN_UNUSED;
+/* utimensat(2) with explicit times: -EPERM where the cloud keeps its own
+ * (a member tree's files: the upload time), else 0 (nothing to change). */
+int model_set_times(struct project *p, const char *path) CFS_WARN_UNUSED;
+/* rename(2) within a member's tree; -EXDEV elsewhere (mv then copies). */
+int model_rename(struct project *p, const char *from, const char *to) CFS_WARN_UNUSED;
+
+/*
+ * Blocking waits. model_read() of a member's "wait" file fails with
+ * -EINPROGRESS: its bytes come from model_wait_start(), which registers a
+ * wait and returns at once, so no thread is held while the member is busy.
+ * @done is called exactly once, from the waits thread, with no lock held
+ * and never before model_wait_start() has returned: rc 0 and the status
+ * line (@text/@len, valid during the call), or -ENOENT (the member is
+ * gone), -EREMOTEIO (it failed; the reason is in .cloudfs/errors),
+ * -ETIMEDOUT (wait_timeout_ms passed), -EINTR (cancelled), -ESHUTDOWN
+ * (unmounting), or the errno of a failed poll. *@w stays valid until
+ * @done returns.
+ */
+typedef void (*model_wait_fn)(void *ctx, int rc, const char *text, size_t len);
+int model_wait_start(struct project *p, const char *path, model_wait_fn done, void *ctx,
+		     struct model_wait **w) CFS_WARN_UNUSED;
+/* Asks for @w to end with -EINTR (Ctrl-C); a no-op once it has ended. */
+void model_wait_cancel(struct project *p, struct model_wait *w);
+/* Waits in progress (.cloudfs/status). */
+size_t model_waiting(struct project *p);
+/* Ends the waits thread and every wait still in progress (-ESHUTDOWN);
+ * before the session goes away. */
+void model_waits_stop(struct project *p);
+
+/*
+ * What `df` says for @path: @st is filled in (block size, name length) and,
+ * below a collection with a space_def whose quota is limited, its size and
+ * free space from that quota; 0, or -errno when the quota could not be read
+ * (@st still holds the defaults).
+ */
+int model_statfs(struct project *p, const char *path, struct statvfs *st) CFS_WARN_UNUSED;
 
 #endif

@@ -14,6 +14,7 @@
 #include "cloudfs/common.h"
 
 struct json_t;
+struct extra_ctx;
 struct service_def;
 struct buf;
 struct project;
@@ -26,6 +27,10 @@ enum spec_rule_kind {
 	SPEC_NAME_LIST, /* "key": ["n"] → "target": [{inner: "n"}] */
 	SPEC_RENAME, /* "key" → "target" */
 	SPEC_BASE64, /* "key": text → base64 unless it already is */
+	/* "key": an address or prefix (holds '/' or ':', or is dotted digits) →
+	 * "inner": the text as is; anything else is a ref → "target": id
+	 * (Neutron's "remote": a CIDR, or a remote security group by name) */
+	SPEC_REF_OR_PREFIX,
 };
 
 struct spec_rule {
@@ -51,11 +56,173 @@ struct action_verb {
 enum next_style {
 	NEXT_LINKS, /* "<key>_links": [{"rel": "next", "href": absolute URL}] */
 	NEXT_RELATIVE, /* Glance: top-level "next", a path relative to the endpoint */
+	/* Swift: the next page is the same URL with marker=<the last member's
+	 * id_field>, until an empty page (never a short one: a page may be
+	 * short before the end). Needs .paged. */
+	NEXT_MARKER,
+};
+
+/* ---- member trees ------------------------------------------------------ */
+/*
+ * A member's tree: one directory of a member (Swift's objects/: a member
+ * extra whose .tree is set) below
+ * which entries are paths of any depth, listed one directory at a time by
+ * the service, whose files stream both ways. The core caches each
+ * directory's listing and answers lookups and stat from it (never a
+ * request per entry), merges a directory and a file of the same name (the
+ * directory wins; the file is reported), encodes names (names.h), streams
+ * data with its checks, and remembers what it wrote until the cloud's
+ * listings show it. The service says how its cloud lists, names, makes
+ * and removes things, through the hooks of struct tree_def and the svc_*
+ * request helpers, which are the core's.
+ *
+ * A hook's @path is an entry's name in the cloud: its components, decoded,
+ * joined by '/' ("a/b/c.txt"); a directory's ends with '/' ("a/b/"), the
+ * top's is "". @id is the member's id.
+ */
+struct tree_entry {
+	const char *name; /* one component: cloud bytes, no '/', not encoded */
+	size_t name_len;
+	bool dir;
+	int64_t size; /* files: exact bytes */
+	int64_t mtime_s;
+	/* files: the MD5 of the bytes, as 32 hex digits, when the listing
+	 * states it (a download is then checked against it), else NULL */
+	const char *md5;
+	/* dir: a marker object makes it (it exists even when empty), as
+	 * against a name below which objects happen to be */
+	bool marker;
+	/* the listed directory's own marker (name_len 0): it exists even
+	 * when empty */
+	bool self;
+};
+
+/* Takes one entry (borrowed for the call); 0 goes on, -errno fails. */
+typedef int (*tree_fill_fn)(void *ctx, const struct tree_entry *e);
+
+/* The core's context of a hook: the session, the service, the member. */
+struct svc_call;
+
+/* One part of a large file, as the core uploaded and checked it. */
+struct tree_part {
+	char *path; /* request path it was PUT to */
+	char md5[33]; /* its bytes' MD5, which the cloud's ETag matched */
+	int64_t size;
+};
+
+struct tree_def {
+	/* The entries of directory @path, through @fill, in any order,
+	 * paging as the cloud needs: one listing per directory. */
+	int (*list)(struct svc_call *x, const char *id, const char *path, tree_fill_fn fill,
+		    void *ctx);
+	/* The request path of file @path's bytes (GET with Range; PUT of a
+	 * small file, with its MD5 in an ETag header), malloc'd or NULL. */
+	char *(*data_path)(const char *id, const char *path);
+	/* Headers sent with a file's PUT (NULL-terminated), or NULL. */
+	const char *const *put_headers;
+	/* A file over this many bytes is uploaded in parts of that size
+	 * (0: never). Asked once per upload; the service may ask the cloud
+	 * (Swift's /info) the first time. -errno on failure. */
+	int64_t (*part_size)(struct svc_call *x);
+	/* The request path of part @index of an upload of @path started at
+	 * @stamp (unique per upload), malloc'd; the first call for an upload
+	 * (index 0) may prepare where parts go. NULL with errno set. */
+	char *(*part_path)(struct svc_call *x, const char *id, const char *path, const char *stamp,
+			   unsigned index);
+	/* Makes @path the file made of @parts (checked, in order), and gives
+	 * the ETag the cloud answered: the core compares it with the MD5 of
+	 * the parts' MD5s (hex, concatenated), so 0 is not enough alone. */
+	int (*parts_commit)(struct svc_call *x, const char *id, const char *path,
+			    const struct tree_part *parts, size_t n, char *etag, size_t etag_len);
+	/* Called before an upload replaces an existing file @path: what
+	 * replaced() will clean once the new file has landed (a large file's
+	 * old parts), or NULL. The core json_decref()s it if the upload fails. */
+	struct json_t *(*replacing)(struct svc_call *x, const char *id, const char *path);
+	/* Cleans what replacing() found (and json_decref()s it). */
+	void (*replaced)(struct svc_call *x, const char *id, const char *path, struct json_t *old);
+	/* mkdir: directory @path ("a/b/") */
+	int (*mkdir)(struct svc_call *x, const char *id, const char *path);
+	/* Removes file @path, or the marker(s) of empty directory @path ("a/").
+	 * @plain: the listing stated the file's MD5 (it is no large file). */
+	int (*remove)(struct svc_call *x, const char *id, const char *path, bool dir, bool plain);
+	/* Renames file @from to @to (may replace a file @to). */
+	int (*rename)(struct svc_call *x, const char *id, const char *from, const char *to);
+	/* File @path's extended attributes, as an object {"user.<...>":
+	 * "value"}: one request, asked only by getfattr-like calls. */
+	int (*xattrs)(struct svc_call *x, const char *id, const char *path, struct json_t **out);
+	/* Sets attribute @name of file @path to the @len bytes at @value, or
+	 * removes it (@value NULL): -ENOTSUP for a name it has no place for,
+	 * -EPERM for a read-only one, -EINVAL for a value the cloud refuses. */
+	int (*set_xattr)(struct svc_call *x, const char *id, const char *path, const char *name,
+			 const char *value, size_t len);
+};
+
+/* What svc_request() brings back. */
+struct svc_answer {
+	struct json_t *json; /* a JSON body, parsed (owned), or NULL */
+	char etag[80]; /* ETag without quotes, or "" */
+	char content_type[96];
+	char *xheaders; /* "X-Name: value\n" lines (owned), or NULL */
+};
+
+/*
+ * svc_request() - one request of a hook, through the core (the session's
+ * token, retries of GETs, the errno table, .cloudfs/errors)
+ * @path:    relative to the service's endpoint, or an absolute URL on its
+ *           origin
+ * @headers: extra "Name: value" lines, NULL-terminated, or NULL
+ * @body:    sent with @ctype (NULL: application/json) when non-NULL
+ * @out:     may be NULL; else svc_answer_free() it, whatever the result
+ */
+int svc_request(struct svc_call *x, const char *method, const char *path,
+		const char *const *headers, const char *body, size_t len, const char *ctype,
+		struct svc_answer *out) CFS_WARN_UNUSED;
+/* svc_request() from a member extra's hook (its member's service). */
+int svc_request_extra(const struct extra_ctx *x, const char *method, const char *path,
+		      const char *const *headers, const char *body, size_t len, const char *ctype,
+		      struct svc_answer *out) CFS_WARN_UNUSED;
+/* A DELETE that runs even when the user's operation was interrupted. */
+int svc_cleanup_delete(struct svc_call *x, const char *path) CFS_WARN_UNUSED;
+void svc_answer_free(struct svc_answer *a);
+/* The -o part_size the user asked for, or 0. */
+int64_t svc_part_size_option(const struct svc_call *x);
+/* The service's endpoint (borrowed), for /info-style requests beside it. */
+const char *svc_endpoint(const struct svc_call *x);
+/* The value of header @name in @a's X- headers (malloc'd), or NULL. */
+char *svc_header(const struct svc_answer *a, const char *name);
+/* The URL-escaped @s (RFC 3986 unreserved kept), malloc'd or NULL. With
+ * @keep_slash, a path: '/' kept, and every '.' escaped, so that no "." or
+ * ".." segment is resolved away on its way to the cloud. */
+char *svc_escape(const char *s, bool keep_slash);
+
+/* Where `df` on a collection's directory takes its numbers: one key of a
+ * singleton in a group (volumes/: quotas/volume's gigabytes). */
+struct space_def {
+	const char *group, *coll; /* the singleton: <group>/<coll> */
+	const char *key; /* its key holding the numbers */
+	const char *limit, *used; /* the key's fields: the size, what is used */
+	unsigned long long unit; /* bytes in one unit of them */
 };
 
 struct collection_def {
 	const char *name; /* directory name */
 	const struct service_def *service; /* the service serving it */
+	/* The directory the collection is listed in, below the project
+	 * ("quotas": quotas/<name>/), or NULL for the project's own level.
+	 * Several services' rows share a group directory. */
+	const char *group;
+	/* The collection is one document about the project itself, not a
+	 * list of members: its directory is that document's (json and one
+	 * file per key). It is GET item_path/<project id><item_suffix> and
+	 * updated with PUT item_path/<project id>; list_path is unused. Only
+	 * in a group. */
+	bool singleton;
+	const char *item_suffix; /* appended to a singleton's GET, or NULL */
+	/* A singleton's <key>/<writable_leaf> files can be written: PUT
+	 * {item_key: {<key>: value}} (a quota's limit). NULL: none. */
+	const char *writable_leaf;
+	/* `df` on this directory: the quota it is filled against, or NULL. */
+	const struct space_def *space;
 	const char *list_path; /* detail listing, relative to the endpoint */
 	const char *item_path; /* a member is item_path + "/" + escaped id */
 	const char *list_key; /* array in the listing body */
@@ -81,6 +248,10 @@ struct collection_def {
 	bool upload; /* a file written in the directory is uploaded as a
 				    * new resource's data (Glance images) */
 	bool mkdir_creates; /* mkdir <name> creates with just a name */
+	bool mkdir_put; /* ... by a PUT of item_path/<name> without a body (Swift) */
+	/* rmdir of a member the cloud refuses with 409 is ENOTEMPTY (a
+	 * Swift container that still holds objects), not EBUSY */
+	bool conflict_notempty;
 	bool nameless; /* the resource has no name (floating IPs) */
 	bool patch_update; /* updates are JSON patches (Glance) */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
@@ -116,6 +287,17 @@ struct collection_def {
 	 * none; NULL when @doc has not failed. What a blocking wait ends with.
 	 * NULL when a member never fails. */
 	const char *(*failed)(const struct json_t *doc);
+	/* The key whose value a member's "wait" file prints once busy() is
+	 * over (Nova's "status", Heat's "stack_status"). A collection with
+	 * busy() and a status_field has a wait file in each member (the core
+	 * implements it on busy() and failed(); docs/SEMANTICS.md). NULL: none. */
+	const char *status_field;
+	/* A member that belongs to a member of another collection, whose
+	 * document shows it (a rule in its security group's document): the
+	 * owner's collection and the key holding its id. Creating or deleting
+	 * a member forgets its owner too, so nothing stale is served. */
+	const char *owner_coll;
+	const char *owner_field;
 	/* Files, directories and links of a member beside its JSON keys
 	 * (struct member_extra), ended by a row without a name; NULL: none. */
 	const struct member_extra *extras;
@@ -213,6 +395,10 @@ struct member_extra {
 	int (*unlink)(const struct extra_ctx *x);
 	int (*mkdir)(const struct extra_ctx *x);
 	int (*rmdir)(const struct extra_ctx *x);
+	/* An EXTRA_DIR that is a tree of any depth (struct tree_def above:
+	 * Swift's objects/): the core lists, resolves and streams below it
+	 * with the tree's hooks, and the directory hooks above are unused. */
+	const struct tree_def *tree;
 };
 
 /* The extra of @c called @name, or NULL. */
@@ -282,8 +468,14 @@ size_t service_index(const struct service_def *svc);
  * Glance api_limit_max, Cinder osapi_max_limit). Servers clamp larger asks. */
 #define COLLECTION_PAGE_LIMIT 1000
 
-/* Borrowed definition by directory name, or NULL. */
+/* Borrowed definition by directory name, or NULL (a project-level
+ * collection: not one in a group). */
 const struct collection_def *collection_find(const char *name);
+/* The collection @name in group directory @group, or NULL. */
+const struct collection_def *collection_find_in(const char *group, const char *name);
+/* The registry's own string for group directory @name when some
+ * collection is listed in it, else NULL. */
+const char *collection_group(const char *name);
 
 /* The collection after @c in the registry (the first for NULL), or NULL
  * after the last: services in id order, each one's rows in order. */

@@ -18,7 +18,12 @@ struct stream;
 
 /* images/<name> being created. */
 int stream_upload_new(struct project *p, const char *path, struct stream **out) CFS_WARN_UNUSED;
-/* images/<id>/data; -ENOTSUP for any other path (not a stream). */
+/* A file of a member's tree (objects/...) being written: replaces the
+ * file whole (a small one at close, a large one in parts as it comes). */
+int stream_tree_upload_new(struct project *p, const char *path,
+			   struct stream **out) CFS_WARN_UNUSED;
+/* images/<id>/data or a member tree's file; -ENOTSUP for any other path
+ * (not a stream). */
 int stream_download_new(struct project *p, const char *path, struct stream **out) CFS_WARN_UNUSED;
 
 /* The process writing (its first), whose source file gives the total that

@@ -22,6 +22,12 @@
 int session_init(struct session *s, const struct config *cfg, struct auth *auth, char *err,
 		 size_t errlen)
 {
+	return session_init_region(s, cfg, auth, cfg->region, err, errlen);
+}
+
+int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
+			const char *region, char *err, size_t errlen)
+{
 	const json_t *catalog =
 		json_object_get(json_object_get(auth_token_body(auth), "token"), "catalog");
 	int found = 0;
@@ -29,18 +35,19 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->auth = auth;
+	s->region = region;
 	s->endpoint = calloc(n_services, sizeof(*s->endpoint));
 	if (!s->endpoint)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_services; i++) {
-		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg),
-				      cfg->region, &s->endpoint[i]);
+		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg), region,
+				      &s->endpoint[i]);
 
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc) {
 			log_info("no %s endpoint (%s, region %s) in the catalog", services[i]->name,
-				 config_interface(cfg), cfg->region ? cfg->region : "any");
+				 config_interface(cfg), region ? region : "any");
 			continue;
 		}
 		catalog_strip_suffix(s->endpoint[i], services[i]->version_suffix);
@@ -50,7 +57,7 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 		snprintf(
 			err, errlen,
 			"the catalog has no compute, image, volume or network endpoint for interface '%s' in region '%s'",
-			config_interface(cfg), cfg->region ? cfg->region : "(any)");
+			config_interface(cfg), region ? region : "(any)");
 		return -ENOENT;
 	}
 	return 0;
@@ -160,11 +167,13 @@ static bool is_redirect(long status)
 #define API_MAX_REDIRECTS 3
 
 static int api_call(struct session *s, const char *method, const char *url,
-		    const struct api_body *body, int64_t deadline_ms, struct http_response *resp)
+		    const struct api_body *body, const char *const *extra, int64_t deadline_ms,
+		    struct http_response *resp)
 {
 	char *moved = NULL; /* where a redirect led, once one did */
 	int hops = 0;
-	const char *hdrs[3] = { NULL, NULL, NULL };
+	const char *hdrs[API_MAX_HEADERS + 3] = { NULL };
+	size_t nextra = 0;
 	char ctype[128];
 	const struct config *c = s->cfg;
 	const int64_t deadline =
@@ -187,6 +196,13 @@ static int api_call(struct session *s, const char *method, const char *url,
 			req.body_len = body->len;
 		}
 		hdrs[body ? 1 : 0] = s->extra_header;
+		/* The caller's after ours (the extra header may be NULL: then
+		 * they start where it would be). */
+		nextra = body ? 1 : 0;
+		if (s->extra_header)
+			nextra++;
+		for (size_t i = 0; extra && extra[i] && i < API_MAX_HEADERS; i++)
+			hdrs[nextra + i] = extra[i];
 
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
@@ -276,9 +292,15 @@ static int get_json_url(struct session *s, const char *url, int64_t deadline_ms,
 	int rc;
 
 	http_response_init(&resp);
-	rc = api_call(s, "GET", url, NULL, deadline_ms, &resp);
+	rc = api_call(s, "GET", url, NULL, NULL, deadline_ms, &resp);
 	if (rc)
 		goto out;
+	/* Swift answers an empty listing page with 204 and no body. */
+	if (resp.status == 204 && !resp.body.len) {
+		*out = json_array();
+		rc = *out ? 0 : -ENOMEM;
+		goto out;
+	}
 	/* A string may hold \u0000 (a name): names.h encodes it, so one such
 	 * member does not fail the listing. */
 	root = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL, &jerr);
@@ -291,6 +313,75 @@ static int get_json_url(struct session *s, const char *url, int64_t deadline_ms,
 	*out = root;
 out:
 	http_response_free(&resp);
+	return rc;
+}
+
+void api_projects_free(struct api_project *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+int api_projects(struct session *s, struct api_project **out, size_t *n)
+{
+	char *url = auth_projects_url(s->cfg->auth_url);
+	json_t *doc = NULL, *m;
+	const json_t *list;
+	struct api_project *v = NULL;
+	size_t i, k = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!url)
+		return -ENOMEM;
+	rc = get_json_url(s, url, 0, &doc);
+	if (rc)
+		goto out;
+	list = json_object_get(doc, "projects");
+	if (!json_is_array(list)) {
+		log_cloud_error("GET %s: the answer has no 'projects' list", url);
+		rc = -EIO;
+		goto out;
+	}
+	/* The same bound as a collection's listing (-o max_entries). */
+	if (s->cfg->max_entries > 0 && json_array_size(list) > (size_t)s->cfg->max_entries) {
+		log_cloud_error("GET %s: more than %ld projects (max_entries)", url,
+				s->cfg->max_entries);
+		rc = -EFBIG;
+		goto out;
+	}
+	v = calloc(json_array_size(list) + 1, sizeof(*v));
+	if (!v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(list, i, m)
+	{
+		const char *id = json_string_value(json_object_get(m, "id"));
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (!id || !*id)
+			continue;
+		v[k].id = strdup(id);
+		v[k].name = name ? strdup(name) : NULL;
+		if (!v[k].id || (name && !v[k].name)) {
+			k++;
+			rc = -ENOMEM;
+			goto out;
+		}
+		k++;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	api_projects_free(v, k);
+	json_decref(doc);
+	free(url);
 	return rc;
 }
 
@@ -339,7 +430,7 @@ int api_next_url(const struct collection_def *c, const json_t *page, const char 
 static int take_members(const struct collection_def *c, const json_t *page, api_member_fn fn,
 			void *arg, long *left)
 {
-	const json_t *items = json_object_get(page, c->list_key), *m;
+	const json_t *items = c->list_key ? json_object_get(page, c->list_key) : page, *m;
 	size_t i;
 	int rc;
 
@@ -415,6 +506,34 @@ static int seen_pages_add(struct seen_pages *sp, const char *url)
 	return 0;
 }
 
+/* NEXT_MARKER: the page after @page is @url with marker= the last member's
+ * id (replacing the marker @url had); NULL after an empty page. */
+static int marker_url(const struct collection_def *c, const json_t *page, const char *url,
+		      char **out)
+{
+	const json_t *items = c->list_key ? json_object_get(page, c->list_key) : page;
+	const json_t *last = json_array_get(items, json_array_size(items) - 1);
+	const char *id = json_string_value(json_object_get(last, c->id_field));
+	const char *old = strstr(url, "&marker=");
+	char *esc;
+	int len;
+
+	*out = NULL;
+	if (!json_array_size(items))
+		return 0;
+	if (!id)
+		return -EINVAL;
+	esc = names_url_escape(id);
+	if (!esc)
+		return -ENOMEM;
+	/* marker= is always the last parameter: it is only ever added here. */
+	len = old ? (int)(old - url) : (int)strlen(url);
+	if (asprintf(out, "%.*s&marker=%s", len, url, esc) < 0)
+		*out = NULL;
+	free(esc);
+	return *out ? 0 : -ENOMEM;
+}
+
 int api_list(struct session *s, const struct collection_def *c, api_member_fn fn, void *arg)
 {
 	const char *endpoint = session_endpoint(s, c->service);
@@ -431,8 +550,8 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 	if (!endpoint)
 		return -ENODEV;
 	if (c->paged)
-		rc = asprintf(&url, "%s%s?limit=%d", endpoint, c->list_path,
-			      COLLECTION_PAGE_LIMIT) < 0
+		rc = asprintf(&url, "%s%s%climit=%d", endpoint, c->list_path,
+			      strchr(c->list_path, '?') ? '&' : '?', COLLECTION_PAGE_LIMIT) < 0
 			     ? -ENOMEM
 			     : 0;
 	else
@@ -475,7 +594,8 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 			rc = n;
 			goto out;
 		}
-		rc = api_next_url(c, page, endpoint, &next);
+		rc = c->next == NEXT_MARKER ? marker_url(c, page, url, &next)
+					    : api_next_url(c, page, endpoint, &next);
 		if (rc == -EINVAL)
 			log_cloud_error("GET %s: the next link is not on the %s endpoint %s;"
 					" not sending the token there, listing refused",
@@ -519,6 +639,15 @@ char *api_item_path(const struct collection_def *c, const char *id, const char *
 int api_get_item(struct session *s, const struct collection_def *c, const char *id, json_t **out)
 {
 	char *path = api_item_path(c, id, NULL, NULL);
+
+	if (path && c->item_suffix) {
+		char *full = NULL;
+
+		if (asprintf(&full, "%s%s", path, c->item_suffix) < 0)
+			full = NULL;
+		free(path);
+		path = full;
+	}
 	json_t *doc = NULL, *item;
 	int rc;
 
@@ -554,7 +683,7 @@ int api_send(struct session *s, const struct service_def *svc, const char *metho
 	if (!url)
 		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
 	http_response_init(&resp);
-	rc = api_call(s, method, url, body, 0, &resp);
+	rc = api_call(s, method, url, body, NULL, 0, &resp);
 	if (rc || !out)
 		goto out;
 	*out = NULL;
@@ -568,6 +697,20 @@ int api_send(struct session *s, const struct service_def *svc, const char *metho
 	}
 out:
 	http_response_free(&resp);
+	free(url);
+	return rc;
+}
+
+int api_request(struct session *s, const struct service_def *svc, const char *method,
+		const char *path, const char *const *headers, const struct api_body *body,
+		struct http_response *resp)
+{
+	char *url = full_url(s, svc, path);
+	int rc;
+
+	if (!url)
+		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
+	rc = api_call(s, method, url, body, headers, 0, resp);
 	free(url);
 	return rc;
 }
@@ -652,8 +795,8 @@ static void stream_failure(struct session *s, const char *method, struct http_st
 	log_failure(method, http_stream_url(hs), resp->status, resp, rc);
 }
 
-int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
-		      long timeout_ms)
+int api_stream_finish_etag(struct session *s, struct http_stream *hs, const char *method,
+			   long timeout_ms, char *etag, size_t etag_len)
 {
 	struct http_response resp;
 	int rc;
@@ -664,8 +807,16 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 		rc = errmap_http(resp.status, resp.body.data);
 	if (rc)
 		stream_failure(s, method, hs, &resp, rc);
+	if (etag)
+		snprintf(etag, etag_len, "%s", resp.etag);
 	http_response_free(&resp);
 	return rc;
+}
+
+int api_stream_finish(struct session *s, struct http_stream *hs, const char *method,
+		      long timeout_ms)
+{
+	return api_stream_finish_etag(s, hs, method, timeout_ms, NULL, 0);
 }
 
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,

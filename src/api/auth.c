@@ -19,6 +19,7 @@ struct auth {
 	const struct config *cfg;
 	const struct http_transport *transport; /* set before threads start */
 	char *tokens_url;
+	char *project_id; /* the scope instead of the configured one, or NULL */
 	json_t *body; /* first login's body; immutable afterwards */
 
 	pthread_mutex_t lock;
@@ -42,6 +43,11 @@ const struct http_transport *auth_transport(const struct auth *a)
 
 struct auth *auth_new(const struct config *cfg)
 {
+	return auth_new_scoped(cfg, NULL);
+}
+
+struct auth *auth_new_scoped(const struct config *cfg, const char *project_id)
+{
 	struct auth *a = calloc(1, sizeof(*a));
 
 	if (!a)
@@ -49,7 +55,10 @@ struct auth *auth_new(const struct config *cfg)
 	a->cfg = cfg;
 	a->transport = &http_curl;
 	a->tokens_url = auth_tokens_url(cfg->auth_url);
-	if (!a->tokens_url) {
+	a->project_id = project_id ? strdup(project_id) : NULL;
+	if (!a->tokens_url || (project_id && !a->project_id)) {
+		free(a->tokens_url);
+		free(a->project_id);
 		free(a);
 		return NULL;
 	}
@@ -65,6 +74,7 @@ void auth_free(struct auth *a)
 	cfs_free_secret(a->token);
 	json_decref(a->body);
 	free(a->tokens_url);
+	free(a->project_id);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 	free(a);
@@ -82,6 +92,20 @@ char *auth_tokens_url(const char *auth_url)
 		n -= 3;
 	if (asprintf(&out, "%.*s/v3/auth/tokens", (int)n, auth_url) < 0)
 		return NULL;
+	return out;
+}
+
+char *auth_projects_url(const char *auth_url)
+{
+	char *tokens = auth_tokens_url(auth_url), *out = NULL;
+	size_t n;
+
+	if (!tokens)
+		return NULL;
+	n = strlen(tokens) - strlen("/tokens");
+	if (asprintf(&out, "%.*s/projects", (int)n, tokens) < 0)
+		out = NULL;
+	free(tokens);
 	return out;
 }
 
@@ -108,8 +132,10 @@ static json_t *user_ref(const struct config *c)
 		domain_ref(c->user_domain_id, c->user_domain_name, c->domain_id, c->domain_name));
 }
 
-static json_t *project_scope(const struct config *c)
+static json_t *project_scope(const struct config *c, const char *project_id)
 {
+	if (project_id)
+		return json_pack("{s{ss}}", "project", "id", project_id);
 	if (c->project_id)
 		return json_pack("{s{ss}}", "project", "id", c->project_id);
 	return json_pack("{s{ssso}}", "project", "name", c->project_name, "domain",
@@ -118,6 +144,16 @@ static json_t *project_scope(const struct config *c)
 }
 
 json_t *auth_request_body(const struct config *c)
+{
+	return auth_request_body_scoped(c, NULL);
+}
+
+bool auth_can_rescope(const struct config *c)
+{
+	return config_auth_method(c) != AUTH_APPCRED;
+}
+
+json_t *auth_request_body_scoped(const struct config *c, const char *project_id)
 {
 	json_t *identity = NULL, *auth;
 
@@ -145,13 +181,19 @@ json_t *auth_request_body(const struct config *c)
 				json_string(c->app_cred_secret ? c->app_cred_secret : ""));
 		identity = json_pack("{s[s]so}", "methods", "application_credential",
 				     "application_credential", ac);
-		/* An application credential is already scoped to its project. */
+		/* An application credential is already scoped to its project
+		 * (and cannot be scoped to another: auth_can_rescope()). */
+		if (project_id) {
+			json_decref(identity);
+			return NULL;
+		}
 		return identity ? json_pack("{s{so}}", "auth", "identity", identity) : NULL;
 	}
 	}
 	if (!identity)
 		return NULL;
-	auth = json_pack("{s{soso}}", "auth", "identity", identity, "scope", project_scope(c));
+	auth = json_pack("{s{soso}}", "auth", "identity", identity, "scope",
+			 project_scope(c, project_id));
 	return auth;
 }
 
@@ -172,7 +214,7 @@ static int login(struct auth *a, char **token, json_t **body, int64_t *expires_s
 		.insecure = c->insecure && !strcmp(c->insecure, "true"),
 	};
 	struct http_response resp;
-	json_t *reqbody = auth_request_body(c), *root = NULL;
+	json_t *reqbody = auth_request_body_scoped(c, a->project_id), *root = NULL;
 	char *text = NULL, msg[512];
 	int64_t exp = 0, iss = 0;
 	int rc;
@@ -332,6 +374,23 @@ void auth_invalidate(struct auth *a, const char *token)
 const json_t *auth_token_body(const struct auth *a)
 {
 	return a->body;
+}
+
+const json_t *auth_catalog(const struct auth *a)
+{
+	return json_object_get(json_object_get(a->body, "token"), "catalog");
+}
+
+const char *auth_project_id(const struct auth *a)
+{
+	return json_string_value(json_object_get(
+		json_object_get(json_object_get(a->body, "token"), "project"), "id"));
+}
+
+const char *auth_project_name(const struct auth *a)
+{
+	return json_string_value(json_object_get(
+		json_object_get(json_object_get(a->body, "token"), "project"), "name"));
 }
 
 int64_t auth_expires_in_s(struct auth *a)

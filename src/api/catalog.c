@@ -72,3 +72,53 @@ int catalog_find(const json_t *catalog, const char *const *types, const char *in
 	}
 	return -ENOENT;
 }
+
+void catalog_regions_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int catalog_regions(const json_t *catalog, const char *interface, char ***out, size_t *n)
+{
+	const json_t *svc, *ep;
+	char **v = NULL;
+	size_t i, j, k = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	json_array_foreach(catalog, i,
+			   svc){ json_array_foreach(json_object_get(svc, "endpoints"), j, ep){
+		const char *iface = json_string_value(json_object_get(ep, "interface"));
+	const char *r = json_string_value(json_object_get(ep, "region_id"));
+	bool seen = false;
+
+	if (!r)
+		r = json_string_value(json_object_get(ep, "region"));
+	if (!r || !*r || !iface || strcmp(iface, interface))
+		continue;
+	for (size_t m = 0; m < k && !seen; m++)
+		seen = !strcmp(v[m], r);
+	if (seen)
+		continue;
+	if (k == cap) {
+		char **nv = realloc(v, (cap ? 2 * cap : 4) * sizeof(*v));
+
+		if (!nv)
+			goto oom;
+		v = nv;
+		cap = cap ? 2 * cap : 4;
+	}
+	v[k] = strdup(r);
+	if (!v[k])
+		goto oom;
+	k++;
+}
+}
+*out = v;
+*n = k;
+return 0;
+oom : catalog_regions_free(v, k);
+return -ENOMEM;
+}

@@ -69,8 +69,11 @@ void config_init(struct config *cfg)
 	cfg->negative_ttl_s = 2.0;
 	cfg->timeout_s = 30.0;
 	cfg->connect_timeout_s = 5.0;
+	cfg->wait_timeout_s = 3600.0;
 	cfg->retries = 3;
 	cfg->max_entries = CONFIG_MAX_ENTRIES;
+	cfg->projects_kept = CONFIG_PROJECTS_KEPT;
+	cfg->projects_idle_s = CONFIG_PROJECTS_IDLE_S;
 }
 
 void config_free(struct config *cfg)

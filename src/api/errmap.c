@@ -33,8 +33,11 @@ int errmap_http(long status, const char *body)
 	case 401:
 		return -EACCES;
 	case 403:
-		/* Nova and Cinder refuse over-quota requests with 403. */
-		return mentions(body, "quota") ? -EDQUOT : -EACCES;
+		/* Nova and Cinder refuse over-quota requests with 403 ("Quota
+		 * exceeded for instances..."); a policy refusal may name a
+		 * quota API ("os_compute_api:os-quota-sets:update") and is not
+		 * one. */
+		return mentions(body, "quota") && mentions(body, "exceed") ? -EDQUOT : -EACCES;
 	case 404:
 		return -ENOENT;
 	case 405:

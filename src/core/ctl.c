@@ -47,7 +47,7 @@ static int ctl_status(struct project *p, struct buf *out)
 
 	cache_get_stats(p->cache, &st);
 	rc = buf_addf(out,
-		      "project %s (%s)\nuser %s\nauth_url %s\ncredentials %s\n"
+		      "project %s (%s)\nuser %s\nauth_url %s\nregion %s\ncredentials %s\n"
 		      "token_expires_in_s %lld\ntokens_issued %u\n"
 		      "requests %lu\nfailed_requests %lu\n"
 		      "cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
@@ -56,11 +56,17 @@ static int ctl_status(struct project *p, struct buf *out)
 		      json_string_value(json_object_get(proj, "name")),
 		      json_string_value(json_object_get(proj, "id")),
 		      json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
+		      p->sess->region ? p->sess->region : "-",
 		      p->sess->cfg->source ? p->sess->cfg->source : "-",
 		      (long long)auth_expires_in_s(p->sess->auth), auth_issued_count(p->sess->auth),
 		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),
 		      (long long)p->ttl_ms, (long long)p->neg_ttl_ms, st.entries, st.hits,
 		      st.misses, st.fetches, st.coalesced);
+	/* Reads of "wait" files in progress (waits.c). */
+	if (!rc)
+		rc = buf_addf(out, "waiting %zu\n", model_waiting(p));
+	if (!rc)
+		rc = projects_render_status(p, out);
 	/* Cleanup DELETEs still owed (failed uploads' half-made images). */
 	return rc ? rc : leftovers_render(p->leftovers, out);
 }
@@ -119,6 +125,11 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 		log_info("cache expired by request");
 		return 0;
 	}
+	/* A group ("quotas") expires its singletons. */
+	if (!collection_find(what) && collection_group(what)) {
+		model_forget_singletons(p);
+		return 0;
+	}
 	c = collection_find(what);
 	if (!c)
 		return -EINVAL;
@@ -128,14 +139,49 @@ static int ctl_refresh(struct project *p, const char *data, size_t len)
 	cache_expire_prefix(p->cache, prefix);
 	model_res_key(prefix, sizeof(prefix), "C", c, "");
 	cache_expire_prefix(p->cache, prefix);
+	/* its members' trees' directories (model_tree.c) */
+	model_res_key(prefix, sizeof(prefix), "T", c, "");
+	cache_expire_prefix(p->cache, prefix);
 	return 0;
 }
 
+/* The token's whole service catalog, as Keystone gave it. */
+static int ctl_catalog(struct project *p, struct buf *out)
+{
+	const json_t *catalog = auth_catalog(p->sess->auth);
+
+	return catalog ? render_document(catalog, out) : -ENOENT;
+}
+
+/* The project's current token (renewed first when due), for a script's
+ * curl: only with -o expose_token. Read afresh at each open (version 0). */
+static int ctl_token(struct project *p, struct buf *out)
+{
+	char *token = NULL;
+	int rc = auth_token(p->sess->auth, &token);
+
+	if (rc)
+		return rc;
+	rc = buf_addf(out, "%s\n", token);
+	cfs_free_secret(token);
+	return rc;
+}
+
+static bool token_shown(const struct project *p)
+{
+	return p->sess->cfg->expose_token;
+}
+
 const struct ctl_def model_ctl_files[] = {
-	{ "version", 0444, ctl_version, NULL },	    { "status", 0444, ctl_status, NULL },
-	{ "errors", 0444, ctl_errors, NULL },	    { "endpoints", 0444, ctl_endpoints, NULL },
-	{ "project", 0444, ctl_project, NULL },	    { "refresh", 0200, NULL, ctl_refresh },
-	{ "transfers", 0444, ctl_transfers, NULL },
+	{ .name = "version", .mode = 0444, .render = ctl_version },
+	{ .name = "status", .mode = 0444, .render = ctl_status },
+	{ .name = "errors", .mode = 0444, .render = ctl_errors },
+	{ .name = "endpoints", .mode = 0444, .render = ctl_endpoints },
+	{ .name = "catalog", .mode = 0444, .render = ctl_catalog },
+	{ .name = "project", .mode = 0444, .render = ctl_project },
+	{ .name = "refresh", .mode = 0200, .write = ctl_refresh },
+	{ .name = "transfers", .mode = 0444, .render = ctl_transfers },
+	{ .name = "token", .mode = 0400, .render = ctl_token, .shown = token_shown },
 };
 
 const size_t model_ctl_count = ARRAY_SIZE(model_ctl_files);

@@ -82,6 +82,9 @@ void extra_changed(const struct extra_ctx *x, const char *coll, const char *id)
 	/* Expired, not dropped: the refetch compares and notifies. */
 	if (c)
 		model_forget(x->project, c, id);
+	/* ... and every directory of its tree (objects/), if it has one. */
+	if (c && id)
+		model_tree_forget(x->project, c, id);
 }
 
 int extra_refetch(const struct extra_ctx *x, json_t **doc)

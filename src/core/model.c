@@ -69,17 +69,27 @@ int model_project_init(struct project *p, struct session *sess, int64_t ttl_ms, 
 	pthread_mutex_init(&p->pending_lock, NULL);
 	pthread_mutex_init(&p->memo_lock, NULL);
 	p->transfers = transfers_new();
-	if (!p->transfers)
+	if (!p->transfers || waits_new(&p->waits))
 		return -ENOMEM;
 	return leftovers_new(p, &p->leftovers);
 }
 
+int model_project_add_projects(struct project *p)
+{
+	return projects_new(p, &p->set);
+}
+
 void model_project_cleanup(struct project *p)
 {
+	projects_free(p->set);
+	p->set = NULL;
 	if (!p->cache)
 		return;
 	leftovers_free(p->leftovers);
 	p->leftovers = NULL;
+	model_waits_stop(p);
+	waits_free(p->waits);
+	p->waits = NULL;
 	transfers_free(p->transfers);
 	p->transfers = NULL;
 	cache_free(p->cache);
@@ -90,6 +100,7 @@ void model_project_cleanup(struct project *p)
 		pending_free(p->pending);
 		p->pending = next;
 	}
+	model_tree_cleanup(p);
 	pthread_mutex_destroy(&p->pending_lock);
 	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
 		cache_val_unref(p->memo[i].from);
@@ -124,6 +135,16 @@ int64_t model_doc_ttl(const struct project *p, const struct collection_def *c, c
 	if (c->busy && c->busy(doc))
 		return p->ttl_ms < MODEL_BUSY_TTL_MS ? p->ttl_ms : MODEL_BUSY_TTL_MS;
 	return p->ttl_ms;
+}
+
+void model_forget_singletons(struct project *p)
+{
+	const char *own = auth_project_id(p->sess->auth);
+
+	for (const struct collection_def *c = collection_next(NULL); own && c;
+	     c = collection_next(c))
+		if (c->singleton)
+			model_forget(p, c, own);
 }
 
 void model_forget(struct project *p, const struct collection_def *c, const char *id)
@@ -233,6 +254,8 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 	rc = is_file ? -ENODATA : cached_member(p, c, &name, alias, res);
 	if (rc != -ENODATA)
 		return rc;
+	if (c->singleton) /* one document, by the project's id */
+		return model_get_item(p, c, name, res);
 	uuid = !is_file && c->uuid_ids && names_is_uuid(name);
 	model_res_key(lkey, sizeof(lkey), "L", c, NULL);
 	rc = cache_lookup(p->cache, lkey, &listing);
@@ -368,7 +391,7 @@ int model_pending_add(struct project *p, const char *path)
 	return rc;
 }
 
-void model_done(struct project *p, const char *path)
+void model_done_in(struct project *p, const char *path)
 {
 	model_notify(p, path);
 	pthread_mutex_lock(&p->pending_lock);
@@ -442,6 +465,7 @@ void model_node_release(struct node *n)
 	tree_path_free(&n->tp);
 	cache_val_unref(n->res);
 	free(n->link);
+	free(n->tpath);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -462,6 +486,8 @@ static bool is_writable_attr(const struct collection_def *c, char *const *attrs,
 
 	if (e && n == 2)
 		return e->store != NULL;
+	if (c->writable_leaf && n == 2 && !strcmp(attrs[1], c->writable_leaf))
+		return true;
 	if (n != 1 || !c->writable)
 		return false;
 	for (const char *const *w = c->writable; *w; w++)
@@ -511,6 +537,17 @@ void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *
 	};
 }
 
+/* The file every member of a collection with a lifecycle has: reading it
+ * waits until the member settles (waits.c). Like a name link it is not
+ * listed, so that nothing that walks the tree (find, grep -r, rsync, cp -r)
+ * blocks on it: it is read by its name. */
+#define MODEL_WAIT_FILE "wait"
+
+static bool has_wait(const struct collection_def *c)
+{
+	return c->busy && c->status_field;
+}
+
 /* The extra called @name that stands in place of a JSON key of that name
  * (any but EXTRA_ON_KEY, which is that key), or NULL. */
 static const struct member_extra *shadowing_extra(const struct collection_def *c, const char *name)
@@ -521,7 +558,8 @@ static const struct member_extra *shadowing_extra(const struct collection_def *c
 }
 
 /* Files, directories and links that are not JSON keys: the member extras
- * of the collection (service.h), and the entries below a directory one. */
+ * of the collection (service.h), the entries below a directory one, and
+ * the wait file. */
 static int resolve_extra(struct project *p, const struct collection_def *c, struct node *n)
 {
 	const struct member_extra *e = extra_find(c, n->tp.attrs[0]);
@@ -529,6 +567,12 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 	struct extra_ctx x;
 	int rc;
 
+	if (!e && has_wait(c) && n->tp.nattrs == 1 && !strcmp(n->tp.attrs[0], MODEL_WAIT_FILE)) {
+		n->wait = true;
+		n->type = NODE_FILE;
+		n->perm = 0444;
+		return 0;
+	}
 	if (!e || (e->flags & EXTRA_ON_KEY))
 		return -ENOENT;
 	n->extra = e;
@@ -582,6 +626,41 @@ static int node_full(struct project *p, struct node *n)
 }
 
 /* model_resolve(), or with @given as the resource's cached text. */
+/* The id a singleton (a document about the project) is fetched by, or
+ * the path's entry for any other collection. */
+static const char *entry_id(const struct project *p, const struct tree_path *tp)
+{
+	const char *own;
+
+	if (!tp->coll || !tp->coll->singleton)
+		return tp->entry;
+	own = auth_project_id(p->sess->auth);
+	return own ? own : "";
+}
+
+/* Some collection of group @group has an endpoint. */
+static bool group_served(const struct project *p, const char *group)
+{
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
+		if (c->group && !strcmp(c->group, group) && session_endpoint(p->sess, c->service))
+			return true;
+	return false;
+}
+
+/* projects/<file>: a project's directory, or a name's link to its id. */
+static int resolve_project(struct project *p, struct node *n)
+{
+	char *id = NULL;
+	int rc = projects_lookup(p, n->tp.entry, &id, &n->link);
+
+	free(id);
+	if (rc)
+		return rc;
+	if (n->link)
+		n->type = NODE_LINK;
+	return 0;
+}
+
 static int resolve(struct project *p, const char *path, struct cache_val *given, struct node *n)
 {
 	const struct collection_def *c;
@@ -602,10 +681,29 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 	case TREE_ROOT:
 	case TREE_CTL_DIR_NODE:
 		return 0;
+	case TREE_GROUP:
+		rc = group_served(p, n->tp.group) ? 0 : -ENOENT;
+		goto out;
+	case TREE_PROJECTS:
+		rc = p->set ? 0 : -ENOENT;
+		goto out;
+	case TREE_PROJECT:
+		rc = p->set ? resolve_project(p, n) : -ENOENT;
+		goto out;
+	case TREE_REGIONS:
+		rc = p->set ? 0 : -ENOENT;
+		goto out;
+	case TREE_REGION: {
+		char *region = NULL;
+
+		rc = p->set ? regions_lookup(p, n->tp.entry, &region) : -ENOENT;
+		free(region);
+		goto out;
+	}
 	case TREE_CTL_FILE:
 		n->ctl = model_ctl_find(n->tp.ctl);
 		n->type = NODE_FILE;
-		rc = n->ctl ? 0 : -ENOENT;
+		rc = n->ctl && (!n->ctl->shown || n->ctl->shown(p)) ? 0 : -ENOENT;
 		if (n->ctl)
 			n->perm = n->ctl->mode;
 		goto out;
@@ -629,8 +727,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		n->perm = 0644;
 		goto out;
 	}
-	rc = resolve_entry(p, c, n->tp.entry, n->tp.entry_is_file, given, &n->res, &n->source,
-			   &n->link, &nnamed, &n->summary);
+	rc = resolve_entry(p, c, entry_id(p, &n->tp), n->tp.entry_is_file, given, &n->res,
+			   &n->source, &n->link, &nnamed, &n->summary);
 	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
 		/* The kernel walks through a name only while it holds it as a
 		 * directory: the one mkdir answered with, until the notifier
@@ -656,11 +754,25 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	}
 	doc = n->res->data;
-	render_id(doc, c->id_field, n->id, sizeof(n->id));
+	if (c->singleton)
+		snprintf(n->id, sizeof(n->id), "%s", entry_id(p, &n->tp));
+	else
+		render_id(doc, c->id_field, n->id, sizeof(n->id));
 	n->mtime_s = render_mtime(doc, c->mtime_fields, p->mount_time_s);
-	n->perm = 0755;
+	n->perm = c->singleton ? 0555 : 0755;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
+	if (model_tree_is(c, &n->tp)) {
+		rc = model_tree_resolve(p, n);
+		/* A file being written is one until it is closed. */
+		if (rc == -ENOENT && model_pending_has(p, path)) {
+			n->type = NODE_FILE;
+			n->pending = true;
+			n->perm = 0644;
+			rc = 0;
+		}
+		goto out;
+	}
 	/* A summary answers the files it has; the rest is the member's GET. */
 	if (n->summary &&
 	    (!strcmp(n->tp.attrs[0], MODEL_DOC_FILE) || !json_object_get(doc, n->tp.attrs[0]))) {
@@ -704,7 +816,7 @@ int model_resolve(struct project *p, const char *path, struct node *n)
 	return resolve(p, path, NULL, n);
 }
 
-int model_source(struct project *p, const char *path, struct cache_val **text)
+int model_source_in(struct project *p, const char *path, struct cache_val **text)
 {
 	struct tree_path tp;
 	char alias[MODEL_ID_MAX];
@@ -714,7 +826,7 @@ int model_source(struct project *p, const char *path, struct cache_val **text)
 	*text = NULL;
 	if (rc)
 		return rc;
-	name = tp.entry;
+	name = tp.coll ? entry_id(p, &tp) : tp.entry;
 	rc = -ENODATA;
 	/* resolve_cached()'s first step, never its fetches */
 	if (tp.kind == TREE_ATTR && !tp.entry_is_file &&
@@ -758,6 +870,10 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		return n->ctl->render ? n->ctl->render(p, out) : 0;
 	if (n->is_doc)
 		return render_document(n->res->data, out);
+	if (n->wait)
+		return -EINPROGRESS; /* answered by model_wait_start() */
+	if (n->tree)
+		return -EOPNOTSUPP; /* streamed (stream.c), never snapshotted */
 	if (n->extra)
 		return extra_contents(p, n, out);
 	if (n->pending)
@@ -773,7 +889,7 @@ uint64_t model_version(const void *data, size_t len)
 /* Read-only files rendered from documents get a version (see model.h). */
 static bool is_versioned(const struct node *n)
 {
-	return !n->ctl && !n->extra && !n->pending && !(n->perm & 0222);
+	return !n->ctl && !n->extra && !n->pending && !n->wait && !n->tree && !(n->perm & 0222);
 }
 
 static int node_stat(struct project *p, const struct node *n, struct stat *st,
@@ -799,6 +915,10 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	case NODE_FILE:
 		st->st_mode = S_IFREG | n->perm;
 		st->st_nlink = 1;
+		if (n->tree) {
+			st->st_size = (off_t)n->size;
+			break;
+		}
 		if (n->extra && n->extra->size) {
 			struct extra_ctx x;
 			int64_t size = 0;
@@ -806,6 +926,13 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 			model_extra_ctx(p, n, &x);
 			rc = n->extra->size(&x, &size);
 			st->st_size = (off_t)size;
+			break;
+		}
+		/* A settled member's wait answers at once: its size is that
+		 * answer's. A busy one's answer is not known yet (0, as a /proc
+		 * file's: read it to EOF). */
+		if (n->wait) {
+			st->st_size = (off_t)model_wait_size(n->tp.coll, n->res->data);
 			break;
 		}
 		if (n->pending || (n->extra && !n->extra->show))
@@ -829,13 +956,14 @@ static int node_stat(struct project *p, const struct node *n, struct stat *st,
 	st->st_blocks = (st->st_size + 511) / 512;
 	/* Tools size their buffers from st_blksize: image data moves in
 	 * 1 MiB pieces (the kernel's largest FUSE request), not 4 KiB ones. */
-	st->st_blksize =
-		n->pending || (n->extra && (n->extra->flags & EXTRA_STREAM)) ? 1 << 20 : 4096;
+	st->st_blksize = n->pending || (n->tree && n->type == NODE_FILE) ||
+					 (n->extra && (n->extra->flags & EXTRA_STREAM))
+				 ? 1 << 20
+				 : 4096;
 	return rc;
 }
 
-int model_getattr_seen(struct project *p, const char *path, struct stat *st,
-		       struct model_seen *seen)
+int model_getattr_in(struct project *p, const char *path, struct stat *st, struct model_seen *seen)
 {
 	struct node n;
 	int rc;
@@ -850,12 +978,7 @@ int model_getattr_seen(struct project *p, const char *path, struct stat *st,
 	return rc;
 }
 
-int model_getattr(struct project *p, const char *path, struct stat *st)
-{
-	return model_getattr_seen(p, path, st, NULL);
-}
-
-int model_readlink(struct project *p, const char *path, char *buf, size_t size)
+int model_readlink_in(struct project *p, const char *path, char *buf, size_t size)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -885,17 +1008,17 @@ static int read_node(struct project *p, const char *path, struct cache_val *give
 	return rc;
 }
 
-int model_read(struct project *p, const char *path, struct buf *out, uint64_t *source)
+int model_read_in(struct project *p, const char *path, struct buf *out, uint64_t *source)
 {
 	return read_node(p, path, NULL, out, source);
 }
 
-int model_read_from(struct project *p, const char *path, struct cache_val *text, struct buf *out)
+int model_read_from_in(struct project *p, const char *path, struct cache_val *text, struct buf *out)
 {
 	return read_node(p, path, text, out, NULL);
 }
 
-int model_open(struct project *p, const char *path, int flags)
+int model_open_in(struct project *p, const char *path, int flags)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -942,11 +1065,87 @@ static int readdir_root(struct project *p, model_fill_fn fill, void *ctx)
 	rc = fill(ctx, TREE_CTL_DIR, &st);
 	for (const struct collection_def *c = collection_next(NULL); !rc && c;
 	     c = collection_next(c)) {
-		dir_stat(p, &st, p->mount_time_s, collection_perm(c));
-		if (session_endpoint(p->sess, c->service))
-			rc = fill(ctx, c->name, &st);
+		const struct collection_def *first;
+
+		dir_stat(p, &st, p->mount_time_s, c->group ? 0555 : collection_perm(c));
+		if (!c->group) {
+			if (session_endpoint(p->sess, c->service))
+				rc = fill(ctx, c->name, &st);
+			continue;
+		}
+		/* A group once, where its first served row is. */
+		for (first = collection_next(NULL); first; first = collection_next(first))
+			if (first->group && !strcmp(first->group, c->group) &&
+			    session_endpoint(p->sess, first->service))
+				break;
+		if (first == c)
+			rc = fill(ctx, c->group, &st);
 	}
+	dir_stat(p, &st, p->mount_time_s, 0555);
+	if (!rc && p->set)
+		rc = fill(ctx, TREE_PROJECTS_DIR, &st);
+	/* regions/ is reachable, not listed (as autofs's nobrowse): find and
+	 * ls -R walk every project, but not every region again (one may be
+	 * down, and each is the default project once more). */
 	return fill_result(rc);
+}
+
+static int readdir_group(struct project *p, const char *group, model_fill_fn fill, void *ctx)
+{
+	struct stat st;
+	int rc = 0;
+
+	dir_stat(p, &st, p->mount_time_s, 0555);
+	for (const struct collection_def *c = collection_next(NULL); !rc && c;
+	     c = collection_next(c))
+		if (c->group && !strcmp(c->group, group) && session_endpoint(p->sess, c->service))
+			rc = fill(ctx, c->name, NULL); /* its stat is a fetch */
+	return fill_result(rc);
+}
+
+struct projects_fill {
+	struct project *p;
+	model_fill_fn fill;
+	void *ctx;
+};
+
+static int fill_project(void *arg, const char *file, const char *link)
+{
+	struct projects_fill *f = arg;
+	struct stat st;
+
+	dir_stat(f->p, &st, f->p->mount_time_s, 0555);
+	if (link) {
+		st.st_mode = S_IFLNK | 0777;
+		st.st_nlink = 1;
+		st.st_size = (off_t)strlen(link);
+	}
+	return f->fill(f->ctx, file, &st);
+}
+
+static int fill_region(void *arg, const char *file)
+{
+	struct projects_fill *f = arg;
+	struct stat st;
+
+	dir_stat(f->p, &st, f->p->mount_time_s, 0555);
+	return f->fill(f->ctx, file, &st);
+}
+
+/* Every region of the catalog (a directory each). */
+static int readdir_regions(struct project *p, model_fill_fn fill, void *ctx)
+{
+	struct projects_fill f = { p, fill, ctx };
+
+	return fill_result(regions_each(p, fill_region, &f));
+}
+
+/* Every project's id (a directory), then the unique names (links). */
+static int readdir_projects(struct project *p, model_fill_fn fill, void *ctx)
+{
+	struct projects_fill f = { p, fill, ctx };
+
+	return fill_result(projects_each(p, fill_project, &f));
 }
 
 static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
@@ -957,6 +1156,8 @@ static int readdir_ctl(struct project *p, model_fill_fn fill, void *ctx)
 		struct node n = { .type = NODE_FILE, .ctl = &model_ctl_files[i] };
 		struct stat st;
 
+		if (n.ctl->shown && !n.ctl->shown(p))
+			continue;
 		n.mtime_s = p->mount_time_s;
 		n.perm = n.ctl->mode;
 		rc = node_stat(p, &n, &st, NULL);
@@ -1110,7 +1311,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 	return fill_result(rc);
 }
 
-int model_readdir(struct project *p, const char *path, model_fill_fn fill, void *ctx)
+int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, void *ctx)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -1128,10 +1329,23 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 	case TREE_CTL_DIR_NODE:
 		rc = readdir_ctl(p, fill, ctx);
 		break;
+	case TREE_GROUP:
+		rc = readdir_group(p, n.tp.group, fill, ctx);
+		break;
+	case TREE_PROJECTS:
+		rc = readdir_projects(p, fill, ctx);
+		break;
+	case TREE_REGIONS:
+		rc = readdir_regions(p, fill, ctx);
+		break;
 	case TREE_COLLECTION:
 		rc = readdir_collection(p, n.tp.coll, fill, ctx);
 		break;
 	default:
+		if (n.tree) {
+			rc = model_tree_readdir(p, &n, fill, ctx);
+			break;
+		}
 		if (n.extra) {
 			rc = readdir_extra(p, &n, fill, ctx);
 			break;
@@ -1145,5 +1359,49 @@ int model_readdir(struct project *p, const char *path, model_fill_fn fill, void 
 	}
 out:
 	model_node_release(&n);
+	return rc;
+}
+
+/* ---- df ---------------------------------------------------------------- */
+
+int model_statfs_in(struct project *p, const char *path, struct statvfs *st)
+{
+	const struct space_def *sp;
+	const struct collection_def *q;
+	struct cache_val *dv = NULL, *doc = NULL;
+	struct tree_path tp;
+	const json_t *key, *limit, *used;
+	const char *own = auth_project_id(p->sess->auth);
+	unsigned long long per_block;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return rc;
+	sp = tp.coll ? tp.coll->space : NULL;
+	q = sp ? collection_find_in(sp->group, sp->coll) : NULL;
+	if (!q || !own || !session_endpoint(p->sess, q->service))
+		goto out;
+	rc = model_get_item(p, q, own, &dv);
+	if (!rc)
+		rc = model_doc_parse(p, dv, &doc);
+	if (rc)
+		goto out;
+	key = json_object_get(doc->data, sp->key);
+	limit = json_object_get(key, sp->limit);
+	used = json_object_get(key, sp->used);
+	/* -1 is unlimited: no size to show */
+	if (!json_is_integer(limit) || json_integer_value(limit) < 0 || !json_is_integer(used))
+		goto out;
+	per_block = sp->unit / st->f_frsize;
+	st->f_blocks = (fsblkcnt_t)json_integer_value(limit) * per_block;
+	st->f_bfree = json_integer_value(used) >= json_integer_value(limit)
+			      ? 0
+			      : (fsblkcnt_t)(json_integer_value(limit) - json_integer_value(used)) *
+					per_block;
+	st->f_bavail = st->f_bfree;
+out:
+	cache_val_unref(doc);
+	cache_val_unref(dv);
+	tree_path_free(&tp);
 	return rc;
 }

@@ -43,15 +43,19 @@ void model_extra_key(char *key, size_t n, const struct collection_def *c, const 
 void model_res_key(char *key, size_t n, const char *prefix, const struct collection_def *c,
 		   const char *id)
 {
+	/* A collection in a group ("quotas") is keyed by both names. */
 	if (id)
-		snprintf(key, n, "%s:%s/%s", prefix, c->name, id);
+		snprintf(key, n, "%s:%s%s%s/%s", prefix, c->group ? c->group : "",
+			 c->group ? "/" : "", c->name, id);
 	else
-		snprintf(key, n, "%s:%s", prefix, c->name);
+		snprintf(key, n, "%s:%s%s%s", prefix, c->group ? c->group : "", c->group ? "/" : "",
+			 c->name);
 }
 
-/* @doc as a cache value holding a struct cdoc: 0, -ENOENT (no id) or -ENOMEM. */
+/* @doc as a cache value holding a struct cdoc: 0, -ENOENT (no id) or
+ * -ENOMEM. A singleton's id is the one it was fetched by (@asked). */
 static int doc_val(struct project *p, const struct collection_def *c, const json_t *doc,
-		   bool summary, struct cache_val **out)
+		   bool summary, const char *asked, struct cache_val **out)
 {
 	/* The name as its file name: a name may hold '/' or a NUL byte. */
 	char *name = render_name(collection_member_name(c, doc));
@@ -61,7 +65,9 @@ static int doc_val(struct project *p, const struct collection_def *c, const json
 	char *text = NULL;
 
 	*out = NULL;
-	if (!render_id(doc, c->id_field, id, sizeof(id))) {
+	if (c->singleton && asked)
+		snprintf(id, sizeof(id), "%s", asked);
+	else if (!render_id(doc, c->id_field, id, sizeof(id))) {
 		free(name);
 		return -ENOENT;
 	}
@@ -171,6 +177,17 @@ static void notify_change(struct project *p, const struct collection_def *c, con
 
 	if (!p->notify)
 		return;
+	if (c->singleton) {
+		/* its directory is the document's */
+		snprintf(path, sizeof(path), "/%s/%s", c->group, c->name);
+		len = strlen(path);
+		model_notify_attr(p, path);
+		if (path_push(path, len, MODEL_DOC_FILE))
+			model_notify_attr(p, path);
+		path[len] = '\0';
+		notify_object(p, path, doc, 1);
+		return;
+	}
 	snprintf(path, sizeof(path), "/%s", c->name);
 	if (old && old->name && (!d->name || strcmp(old->name, d->name)) &&
 	    path_push_file(path, strlen(path), old->name))
@@ -225,7 +242,7 @@ void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
 {
 	struct cache_val *v;
 
-	if (doc_val(p, c, doc, false, &v))
+	if (doc_val(p, c, doc, false, NULL, &v))
 		return; /* only costs a later refetch */
 	doc_update(p, c, v, doc, true, true);
 	cache_val_unref(v);
@@ -289,7 +306,7 @@ static int add_member(void *arg, const json_t *m)
 		l->m = nm;
 		l->cap = cap;
 	}
-	rc = doc_val(f->p, f->c, m, f->c->summary_listing, &v);
+	rc = doc_val(f->p, f->c, m, f->c->summary_listing, NULL, &v);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc; /* no id: not a member we can show */
 	l->m[l->n++] = v;
@@ -377,7 +394,7 @@ static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	rc = api_get_item(f->p->sess, f->c, f->id, &doc);
 	if (rc)
 		return rc;
-	rc = doc_val(f->p, f->c, doc, false, out);
+	rc = doc_val(f->p, f->c, doc, false, f->id, out);
 	if (!rc) {
 		*ttl_ms = ((const struct cdoc *)(*out)->data)->ttl_ms;
 		doc_update(f->p, f->c, *out, doc, false, true);

@@ -20,11 +20,18 @@ enum node_type {
 	NODE_LINK
 };
 
+/* The context of a tree hook (service.h, struct tree_def): the core's side. */
+struct svc_call {
+	struct project *p;
+	const struct collection_def *c;
+};
+
 struct ctl_def {
 	const char *name;
 	mode_t mode;
 	int (*render)(struct project *p, struct buf *out);
 	int (*write)(struct project *p, const char *data, size_t len);
+	bool (*shown)(const struct project *p); /* NULL: always there */
 };
 
 extern const struct ctl_def model_ctl_files[];
@@ -38,6 +45,14 @@ struct node {
 	 * it, attrs[1..] the entry. NULL for JSON keys. */
 	const struct member_extra *extra;
 	bool pending; /* a file being written that the cloud does not have yet */
+	bool wait; /* <collection>/<id>/wait: blocks until the member settles (waits.c) */
+	/* In a member's tree (an extra with a tree_def): its cloud path ("a/b/c",
+	 * a directory's with a trailing '/', the top's ""), size and the
+	 * listing's MD5 (model_tree.c). */
+	bool tree;
+	char *tpath;
+	int64_t size;
+	char md5[33];
 	struct cache_val *res; /* the resource document, for entries and below */
 	uint64_t source; /* serial of the cached text res was parsed from */
 	const json_t *value; /* attrs: borrowed from res */
@@ -97,6 +112,31 @@ int model_get_shown(struct project *p, const struct extra_ctx *x, struct cache_v
 void model_extra_ctx(struct project *p, const struct node *n, struct extra_ctx *x);
 
 int model_resolve(struct project *p, const char *path, struct node *n);
+
+/* Member trees (model_tree.c). */
+/* The tree of @c (its extra with a tree_def) and that extra's name, or
+ * NULL. */
+const struct tree_def *model_tree_def(const struct collection_def *c, const char **dir);
+/* @tp is in @c's tree (its directory or below). */
+bool model_tree_is(const struct collection_def *c, const struct tree_path *tp);
+/* Fills @n (whose member is resolved) from its directory's listing. */
+int model_tree_resolve(struct project *p, struct node *n);
+int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fill, void *ctx);
+/* What this mount wrote (or removed, @gone) at @tpath: listings show it at
+ * once, whatever the cloud's say for a while. */
+void model_tree_note(struct project *p, const struct collection_def *c, const char *id,
+		     const char *tpath, bool gone, int64_t size, const char *md5);
+void model_tree_cleanup(struct project *p);
+/* Expires every cached directory of member @id's tree, and forgets what
+ * this mount wrote or removed there. */
+void model_tree_forget(struct project *p, const struct collection_def *c, const char *id);
+int model_tree_mkdir(struct project *p, struct node *parent, const char *name);
+int model_tree_remove(struct project *p, struct node *n, bool dir);
+/* rmdir of @name in @parent that lookups no longer find because this mount
+ * emptied it (the listing lags): 0, else -ENOENT. */
+int model_tree_rmdir_vanished(struct project *p, struct node *parent, const char *name);
+int model_tree_rename(struct project *p, struct node *from, struct node *to_parent,
+		      const char *name);
 void model_node_release(struct node *n);
 
 /* The full listing of @c (cached; a struct listing value). */
@@ -109,6 +149,9 @@ int model_find_ref(void *p, const struct collection_def *c, const char *ref, cha
 		   size_t errlen);
 /* Expires @c's listing and the member @id (NULL: only the listing). */
 void model_forget(struct project *p, const struct collection_def *c, const char *id);
+/* Expires the project's singleton documents (its quotas: their usage
+ * changes with every create and delete). */
+void model_forget_singletons(struct project *p);
 /* Cache @doc as the current state of its resource (takes a reference). */
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc);
 /* How long @doc may be reused: short while it is changing state. */
@@ -121,6 +164,13 @@ void model_notify_later(struct project *p, const char *path);
 /* Tells the kernel that @path's attributes (its size) may have changed. */
 void model_notify_attr(struct project *p, const char *path);
 
+/* The bytes a read of @doc's wait file gives at once (its status line), 0
+ * while it is busy or has failed (the read blocks or fails). */
+size_t model_wait_size(const struct collection_def *c, const json_t *doc);
+/* The blocking waits (waits.c): made by model_project_init(). */
+int waits_new(struct waits **out);
+void waits_free(struct waits *w);
+
 /* Files being written that the cloud does not know yet, so that stat()
  * between create(2) and close(2) finds them. */
 bool model_pending_has(struct project *p, const char *path);
@@ -132,5 +182,50 @@ int model_alias_add(struct project *p, const struct collection_def *c, const cha
 		    const char *id);
 bool model_alias_get(struct project *p, const struct collection_def *c, const char *name, char *id,
 		     size_t idlen);
+
+/* The model's entry points for one project (model.h has the routed ones,
+ * projects.c routes). */
+int model_getattr_in(struct project *p, const char *path, struct stat *st, struct model_seen *seen);
+int model_readdir_in(struct project *p, const char *path, model_fill_fn fill, void *ctx);
+int model_readlink_in(struct project *p, const char *path, char *buf, size_t size);
+int model_read_in(struct project *p, const char *path, struct buf *out, uint64_t *source);
+int model_read_from_in(struct project *p, const char *path, struct cache_val *text,
+		       struct buf *out);
+int model_source_in(struct project *p, const char *path, struct cache_val **text);
+int model_open_in(struct project *p, const char *path, int flags);
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind);
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind);
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		    size_t len);
+void model_done_in(struct project *p, const char *path);
+int model_mkdir_in(struct project *p, const char *path);
+int model_rmdir_in(struct project *p, const char *path);
+int model_unlink_in(struct project *p, const char *path);
+int model_symlink_in(struct project *p, const char *target, const char *path);
+int model_statfs_in(struct project *p, const char *path, struct statvfs *st);
+
+/* projects/ (projects.c). */
+int projects_new(struct project *root, struct project_set **out);
+void projects_free(struct project_set *s);
+/* The project serving @path (a reference: projects_leave() it) and the
+ * path below it; @inside: projects/<id> itself is the member's root (a
+ * listing), else the root's; @peek: -ENODATA rather than make a member. */
+int projects_enter(struct project *root, const char *path, bool inside, bool peek,
+		   struct project **p, const char **sub);
+void projects_leave(struct project *p);
+/* projects/<@file>: the project's id (a directory), or the file name of
+ * the id a unique name links to (malloc'd); -ENOENT when neither. */
+int projects_lookup(struct project *root, const char *file, char **id, char **link);
+/* Each project's file name (@link NULL), then each unique name (@link: its
+ * id's file name). Stops at @fn's first nonzero answer. */
+int projects_each(struct project *root, int (*fn)(void *ctx, const char *file, const char *link),
+		  void *ctx);
+/* regions/<@file>: the region's name (malloc'd); -ENOENT when the
+ * catalog has none of that file name. */
+int regions_lookup(struct project *root, const char *file, char **region);
+/* Each region's file name, in catalog order. */
+int regions_each(struct project *root, int (*fn)(void *ctx, const char *file), void *ctx);
+/* "projects_open N\nprojects_made N\n" for the root's status. */
+int projects_render_status(struct project *root, struct buf *out);
 
 #endif

@@ -104,7 +104,25 @@ static int pending_busy(const char *path)
 	return -EEXIST;
 }
 
-int model_create(struct project *p, const char *path, enum model_wkind *kind)
+/* A new file in a member's tree: its directory must be one of the tree. */
+static int tree_create(struct project *p, const char *path, enum model_wkind *kind)
+{
+	struct node parent;
+	int rc = resolve_parent(p, path, &parent);
+
+	if (rc)
+		return rc;
+	if (!parent.tree || parent.type != NODE_DIR) {
+		model_node_release(&parent);
+		return 1; /* not in a tree */
+	}
+	model_node_release(&parent);
+	*kind = MODEL_W_TREE;
+	rc = model_pending_add(p, path);
+	return rc == -EEXIST ? pending_busy(path) : rc;
+}
+
+int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	size_t nnamed = 0;
@@ -121,6 +139,11 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	rc = parse_new(path, &n.tp);
 	if (rc)
 		return rc;
+	if (n.tp.kind == TREE_ATTR && model_tree_is(n.tp.coll, &n.tp) && n.tp.nattrs > 1) {
+		tree_path_free(&n.tp);
+		rc = tree_create(p, path, kind);
+		return rc == 1 ? -EACCES : rc;
+	}
 	rc = new_file_kind(&n.tp, kind);
 	/* A name several resources carry already has no link to follow;
 	 * making one more would only add to the confusion. */
@@ -136,7 +159,7 @@ int model_create(struct project *p, const char *path, enum model_wkind *kind)
 	return rc == -EEXIST && !nnamed ? pending_busy(path) : rc;
 }
 
-int model_open_write(struct project *p, const char *path, enum model_wkind *kind)
+int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
 	int rc = model_resolve(p, path, &n);
@@ -149,8 +172,12 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 		*kind = MODEL_W_CTL;
 	else if (n.pending)
 		rc = pending_busy(path); /* its creator alone writes it */
+	else if (n.tree)
+		*kind = MODEL_W_TREE;
 	else if (n.extra || store_extra(&n.tp))
 		*kind = extra_wkind(n.extra ? n.extra : store_extra(&n.tp));
+	else if (n.tp.coll && n.tp.coll->singleton)
+		*kind = MODEL_W_ATTR_LINE; /* a quota limit: echo sees a refusal */
 	else
 		*kind = MODEL_W_ATTR;
 	model_node_release(&n);
@@ -158,6 +185,17 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 }
 
 /* ---- create ----------------------------------------------------------- */
+
+/* The member whose document shows @doc (a member of @c) changed with it. */
+static void forget_owner(struct project *p, const struct collection_def *c, const json_t *doc)
+{
+	const char *owner =
+		c->owner_field ? json_string_value(json_object_get(doc, c->owner_field)) : NULL;
+	const struct collection_def *oc = owner ? collection_find(c->owner_coll) : NULL;
+
+	if (oc)
+		model_forget(p, oc, owner);
+}
 
 static int create_resource(struct project *p, const struct collection_def *c, const char *name,
 			   const char *text, size_t len, char *id, size_t idlen)
@@ -186,15 +224,19 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		doc = json_incref((json_t *)created);
 	model_forget(p, c, NULL);
 	model_learn(p, c, doc);
+	forget_owner(p, c, doc);
 	log_info("created %s/%s (%s)", c->name, name, id);
 out:
+	/* Usage changed, or an over-quota answer makes the user look. */
+	if (!rc || rc == -EDQUOT)
+		model_forget_singletons(p);
 	json_decref(doc);
 	json_decref(answer);
 	json_decref(body);
 	return rc;
 }
 
-int model_mkdir(struct project *p, const char *path)
+int model_mkdir_in(struct project *p, const char *path)
 {
 	struct tree_path tp;
 	char id[MODEL_ID_MAX];
@@ -208,8 +250,29 @@ int model_mkdir(struct project *p, const char *path)
 	rc = parse_new(path, &tp);
 	if (rc)
 		return rc;
-	if (tp.kind != TREE_ENTRY) {
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1) {
+		rc = resolve_parent(p, path, &n);
+		if (!rc) {
+			rc = n.tree && n.type == NODE_DIR
+				     ? model_tree_mkdir(p, &n, tp.attrs[tp.nattrs - 1])
+				     : -EPERM;
+			model_node_release(&n);
+		}
+	} else if (tp.kind != TREE_ENTRY) {
 		rc = tp.kind == TREE_ATTR ? model_extra_mkdir(p, path) : -EPERM;
+	} else if (tp.coll->mkdir_put) {
+		/* The name is the id (a Swift container): PUT it, no body. */
+		char *url = api_item_path(tp.coll, tp.entry, NULL, NULL);
+
+		rc = url ? api_send(p->sess, tp.coll->service, "PUT", url,
+				    &(struct api_body){ "", 0, "text/plain" }, NULL)
+			 : -ENOMEM;
+		free(url);
+		model_forget(p, tp.coll, tp.entry);
+		if (!rc) {
+			log_info("created %s/%s", tp.coll->name, tp.entry);
+			model_notify_later(p, path);
+		}
 	} else if (!tp.coll->mkdir_creates) {
 		log_cloud_error("mkdir %s: %s need a spec; write it with: cat > %s", path,
 				tp.coll->name, path);
@@ -304,8 +367,8 @@ static int store_lines(struct project *p, const struct node *n, const char *data
 	return rc;
 }
 
-int model_commit(struct project *p, const char *path, enum model_wkind kind, const char *data,
-		 size_t len)
+int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
+		    size_t len)
 {
 	char id[MODEL_ID_MAX];
 	struct node n;
@@ -340,6 +403,7 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 		n.extra = store_extra(&n.tp);
 	switch (kind) {
 	case MODEL_W_ATTR:
+	case MODEL_W_ATTR_LINE:
 		rc = update_attr(p, &n, data, len);
 		break;
 	case MODEL_W_EXTRA:
@@ -361,16 +425,48 @@ int model_commit(struct project *p, const char *path, enum model_wkind kind, con
 
 /* ---- delete, attach, detach ------------------------------------------- */
 
-int model_rmdir(struct project *p, const char *path)
+/* model_tree_rmdir_vanished() for @path, or -ENOENT. */
+static int rmdir_vanished(struct project *p, const char *path)
+{
+	struct tree_path tp;
+	struct node parent;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return -ENOENT;
+	rc = -ENOENT;
+	if (tp.kind == TREE_ATTR && model_tree_is(tp.coll, &tp) && tp.nattrs > 1 &&
+	    !resolve_parent(p, path, &parent)) {
+		if (parent.tree && parent.type == NODE_DIR)
+			rc = model_tree_rmdir_vanished(p, &parent, tp.attrs[tp.nattrs - 1]);
+		model_node_release(&parent);
+	}
+	tree_path_free(&tp);
+	return rc;
+}
+
+int model_rmdir_in(struct project *p, const char *path)
 {
 	struct node n;
 	char *url;
 	int rc = model_resolve(p, path, &n);
 
+	if (rc == -ENOENT)
+		return rmdir_vanished(p, path);
 	if (rc)
 		return rc;
 	if (n.type == NODE_LINK) {
 		rc = -ENOTDIR;
+		goto out;
+	}
+	if (n.tree) {
+		rc = model_tree_remove(p, &n, true);
+		goto out;
+	}
+	/* A singleton is the project's own document: never deleted (Nova's
+	 * DELETE of a quota set would reset it to the defaults). */
+	if (n.tp.kind == TREE_ENTRY && n.tp.coll->singleton) {
+		rc = -EPERM;
 		goto out;
 	}
 	if (n.tp.kind != TREE_ENTRY) {
@@ -388,9 +484,15 @@ int model_rmdir(struct project *p, const char *path)
 	url = api_item_path(n.tp.coll, n.id, NULL, NULL);
 	rc = url ? api_send(p->sess, n.tp.coll->service, "DELETE", url, NULL, NULL) : -ENOMEM;
 	free(url);
+	/* A container that still holds objects (Swift's 409). */
+	if (rc == -EBUSY && n.tp.coll->conflict_notempty)
+		rc = -ENOTEMPTY;
 	model_forget(p, n.tp.coll, n.id);
+	model_forget_singletons(p);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
+
+		forget_owner(p, n.tp.coll, n.res->data);
 		char *link = NULL;
 
 		log_info("deleted %s/%s", n.tp.coll->name, n.id);
@@ -420,7 +522,7 @@ static const struct member_extra *entry_extra(struct node *n)
 	return e;
 }
 
-int model_unlink(struct project *p, const char *path)
+int model_unlink_in(struct project *p, const char *path)
 {
 	const struct member_extra *e;
 	struct extra_ctx x;
@@ -430,7 +532,9 @@ int model_unlink(struct project *p, const char *path)
 	if (rc)
 		return rc;
 	e = entry_extra(&n);
-	if (e && e->unlink && n.type != NODE_DIR) {
+	if (n.tree) {
+		rc = model_tree_remove(p, &n, false);
+	} else if (e && e->unlink && n.type != NODE_DIR) {
 		model_extra_ctx(p, &n, &x);
 		rc = e->unlink(&x);
 	} else {
@@ -466,7 +570,7 @@ static int new_entry(struct project *p, const char *path, bool want_link, struct
 	return rc;
 }
 
-int model_symlink(struct project *p, const char *target, const char *path)
+int model_symlink_in(struct project *p, const char *target, const char *path)
 {
 	struct extra_ctx x;
 	struct node n;
@@ -491,5 +595,50 @@ static int model_extra_mkdir(struct project *p, const char *path)
 	model_extra_ctx(p, &n, &x);
 	rc = n.extra->mkdir(&x);
 	model_node_release(&n);
+	return rc;
+}
+
+int model_rename(struct project *p, const char *from, const char *to)
+{
+	struct node src, dst, parent;
+	struct tree_path tp;
+	int rc = model_resolve(p, from, &src);
+
+	if (rc)
+		return rc;
+	if (!src.tree || !*src.tpath) {
+		model_node_release(&src);
+		/* Renaming a resource is `echo new-name > <dir>/name`. */
+		return -EPERM;
+	}
+	rc = parse_new(to, &tp);
+	if (rc)
+		goto out_src;
+	rc = resolve_parent(p, to, &parent);
+	if (rc)
+		goto out_tp;
+	if (!parent.tree || parent.type != NODE_DIR || tp.kind != TREE_ATTR) {
+		rc = -EXDEV;
+		goto out;
+	}
+	/* rename(2) never puts a file in a directory's place. */
+	if (!model_resolve(p, to, &dst)) {
+		bool isdir = dst.type == NODE_DIR;
+
+		model_node_release(&dst);
+		if (isdir) {
+			rc = src.type == NODE_DIR ? -EXDEV : -EISDIR;
+			goto out;
+		}
+	}
+	rc = model_tree_rename(p, &src, &parent, tp.attrs[tp.nattrs - 1]);
+	if (!rc)
+		log_info("renamed %s to %s", from, to);
+out:
+	model_node_release(&parent);
+out_tp:
+	tree_path_free(&tp);
+out_src:
+	model_node_release(&src);
 	return rc;
 }

@@ -48,8 +48,24 @@ const struct collection_def *collection_next(const struct collection_def *c)
 const struct collection_def *collection_find(const char *name)
 {
 	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
-		if (!strcmp(c->name, name))
+		if (!c->group && !strcmp(c->name, name))
 			return c;
+	return NULL;
+}
+
+const struct collection_def *collection_find_in(const char *group, const char *name)
+{
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
+		if (c->group && !strcmp(c->group, group) && !strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+const char *collection_group(const char *name)
+{
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
+		if (c->group && !strcmp(c->group, name))
+			return c->group;
 	return NULL;
 }
 

@@ -83,6 +83,20 @@ static bool as_is(const struct spec_rule *r, const char *word)
 	return false;
 }
 
+/* An address or a prefix rather than a name: "0.0.0.0/0", "2001:db8::/32",
+ * "10.0.0.1". A name made of dotted digits would need its id. */
+static bool is_prefix(const char *s)
+{
+	if (strchr(s, '/') || strchr(s, ':'))
+		return true;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return false;
+	return true;
+}
+
 static int apply_rule(const struct spec_rule *r, json_t *obj, const json_t *v,
 		      spec_resolve_fn resolve, void *ctx, char *err, size_t errlen)
 {
@@ -95,6 +109,11 @@ static int apply_rule(const struct spec_rule *r, json_t *obj, const json_t *v,
 		nv = json_incref((json_t *)v);
 		break;
 	case SPEC_REF:
+		rc = resolve_ref(r, v, resolve, ctx, &nv, err, errlen);
+		break;
+	case SPEC_REF_OR_PREFIX:
+		if (json_is_string(v) && is_prefix(json_string_value(v)))
+			return json_object_set(obj, r->inner, (json_t *)v) ? -ENOMEM : 0;
 		rc = resolve_ref(r, v, resolve, ctx, &nv, err, errlen);
 		break;
 	case SPEC_REF_NESTED: {

@@ -9,9 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <openssl/evp.h>
 
@@ -29,6 +32,7 @@
 
 struct stream {
 	struct project *p;
+	bool held; /* p is a member of projects/, held until the stream is freed */
 	const struct collection_def *c;
 	char *name; /* upload: the image name */
 	char id[MODEL_ID_MAX];
@@ -58,7 +62,31 @@ struct stream {
 	char *path;
 	struct transfer *xfer;
 	pid_t writer; /* upload: the process that wrote first */
+	/* A member tree's file (model_tree.c): its member, its cloud path,
+	 * and for an upload the parts of a large one (service.h). */
+	bool tree;
+	char *tpath;
+	bool existed; /* upload: replaces a file (what it replaces is asked) */
+	int64_t part_size; /* -1: not asked yet; 0: never in parts */
+	size_t threshold; /* bytes kept before the file is streamed */
+	bool streaming; /* past the threshold: s->http carries the bytes */
+	bool direct; /* ... to the file itself (no parts: one streamed PUT) */
+	struct tree_part *parts; /* finished and checked */
+	size_t nparts, cap_parts;
+	bool part_open; /* parts[nparts] is being sent (its path is set) */
+	int64_t part_bytes; /* in the part being sent */
+	EVP_MD_CTX *part_md5;
+	char stamp[64];
+	char etag[80]; /* the last part's (or direct PUT's) answered ETag */
 };
+
+/* What messages call an upload: images/<name>, or a tree file's path. */
+#define SPFX(s) ((s)->tree ? "" : "images/")
+#define SNAME(s) ((s)->tree ? (s)->path : (s)->name)
+
+/* Small files are one PUT of at most this many bytes, with their MD5: the
+ * memory an upload holds. */
+#define STREAM_TREE_BUFFER (8u << 20)
 
 static long timeout_ms(const struct stream *s)
 {
@@ -95,7 +123,7 @@ static int stream_new(struct project *p, bool upload, struct stream **out)
 	return 0;
 }
 
-int stream_upload_new(struct project *p, const char *path, struct stream **out)
+static int stream_upload_new_in(struct project *p, const char *path, struct stream **out)
 {
 	struct tree_path tp;
 	struct stream *s;
@@ -147,7 +175,7 @@ static void want_digest(struct stream *s, const json_t *doc)
 		s->want_hex[i] = (char)tolower((unsigned char)value[i]);
 }
 
-int stream_download_new(struct project *p, const char *path, struct stream **out)
+static int stream_download_new_in(struct project *p, const char *path, struct stream **out)
 {
 	struct node n;
 	struct stream *s;
@@ -157,6 +185,30 @@ int stream_download_new(struct project *p, const char *path, struct stream **out
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
+	if (n.tree && n.type == NODE_FILE) {
+		rc = stream_new(p, false, &s);
+		if (!rc) {
+			s->tree = true;
+			s->c = n.tp.coll;
+			snprintf(s->id, sizeof(s->id), "%s", n.id);
+			s->file_path = model_tree_def(s->c, NULL)->data_path(n.id, n.tpath);
+			s->path = strdup(path);
+			s->size = (off_t)n.size;
+			/* The listing's MD5 checks a whole download. */
+			if (strlen(n.md5) == 32) {
+				s->want_md = EVP_md5();
+				snprintf(s->want_hex, sizeof(s->want_hex), "%s", n.md5);
+			}
+			if (!s->file_path || !s->path) {
+				stream_free(s);
+				rc = -ENOMEM;
+			} else {
+				*out = s;
+			}
+		}
+		model_node_release(&n);
+		return rc;
+	}
 	/* A member extra selects the streaming engine (EXTRA_STREAM). */
 	if (!n.extra || !(n.extra->flags & EXTRA_STREAM)) {
 		model_node_release(&n);
@@ -196,12 +248,17 @@ static void delete_image(struct stream *s)
 	model_forget(s->p, s->c, s->id);
 }
 
+static void tree_clean(struct stream *s);
+
 static int fail(struct stream *s, int rc)
 {
 	http_stream_free(s->http);
 	s->http = NULL;
 	transfer_set_phase(s->xfer, TRANSFER_CLEANING);
-	delete_image(s);
+	if (s->tree)
+		tree_clean(s);
+	else
+		delete_image(s);
 	transfer_end(s->xfer, rc, clock_now_ms());
 	s->xfer = NULL;
 	s->failed = rc;
@@ -273,8 +330,8 @@ int stream_truncate(struct stream *s, off_t size)
 		return s->failed;
 	if (size < s->offset) {
 		log_cloud_error(
-			"images/%s: truncate to %lld after %lld bytes were sent: uploads only grow",
-			s->name, (long long)size, (long long)s->offset);
+			"%s%s: truncate to %lld after %lld bytes were sent: uploads only grow",
+			SPFX(s), SNAME(s), (long long)size, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	return fill_to(s, size);
@@ -290,14 +347,14 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 		return s->failed;
 	if (s->finished) {
 		log_cloud_error(
-			"images/%s: written to after the upload was completed by an earlier close",
-			s->name);
+			"%s%s: written to after the upload was completed by an earlier close",
+			SPFX(s), SNAME(s));
 		return -EBADF;
 	}
 	if (off < s->offset) {
 		log_cloud_error(
-			"images/%s: write at offset %lld after %lld bytes: uploads must be written in order",
-			s->name, (long long)off, (long long)s->offset);
+			"%s%s: write at offset %lld after %lld bytes: uploads must be written in order",
+			SPFX(s), SNAME(s), (long long)off, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	rc = fill_to(s, off);
@@ -364,6 +421,8 @@ void stream_note_writer(struct stream *s, pid_t pid)
 		s->writer = pid;
 }
 
+static int tree_append(struct stream *s, const char *buf, size_t size);
+
 /* Hashes @buf and sends it (or keeps it as the head until the format is
  * known). */
 static int append(struct stream *s, const char *buf, size_t size)
@@ -374,6 +433,8 @@ static int append(struct stream *s, const char *buf, size_t size)
 	if (!s->xfer && !s->offset)
 		(void)transfers_add(s->p->transfers, TRANSFER_UP, s->path,
 				    source_size(s->writer, (off_t)size), clock_now_ms(), &s->xfer);
+	if (s->tree)
+		return tree_append(s, buf, size);
 	EVP_DigestUpdate(s->md5, buf, size);
 	EVP_DigestUpdate(s->sha512, buf, size);
 	s->offset += (off_t)size;
@@ -495,6 +556,8 @@ static int verify(struct stream *s)
 	return rc;
 }
 
+static int tree_finish(struct stream *s);
+
 int stream_finish(struct stream *s, pid_t pid)
 {
 	int rc;
@@ -505,18 +568,31 @@ int stream_finish(struct stream *s, pid_t pid)
 		return s->result;
 	/* A flush before the first byte (a dup'ed descriptor closing) ends
 	 * nothing; an empty image is made when the file is released. */
-	if (!s->created && s->offset == 0 && pid)
+	if (!s->created && !s->streaming && s->offset == 0 && pid)
 		return 0;
 	s->finished = true;
 	if (s->failed)
 		return s->result = s->failed;
 	if (writer_was_killed(pid)) {
-		log_cloud_error(
-			"images/%s: the writer was killed after %lld bytes; the image is deleted",
-			s->name, (long long)s->offset);
+		if (s->tree)
+			log_cloud_error("%s: the writer was killed after %lld bytes; nothing of it "
+					"is kept",
+					s->path, (long long)s->offset);
+		else
+			log_cloud_error(
+				"images/%s: the writer was killed after %lld bytes; the image is deleted",
+				s->name, (long long)s->offset);
 		return s->result = fail(s, -EINTR);
 	}
 	transfer_set_phase(s->xfer, TRANSFER_FINISHING);
+	if (s->tree) {
+		rc = tree_finish(s);
+		if (rc)
+			return s->result = fail(s, rc);
+		transfer_end(s->xfer, 0, clock_now_ms());
+		s->xfer = NULL;
+		return s->result = 0;
+	}
 	if (!s->created) {
 		rc = start_upload(s);
 		if (rc)
@@ -546,10 +622,389 @@ void stream_abort(struct stream *s)
 	if (!s || !s->upload)
 		return;
 	/* Never flushed with data: an empty file makes an empty image. */
-	if (!s->finished && !s->created && s->offset == 0 && !s->failed && !stream_finish(s, 0))
+	if (!s->finished && !s->created && !s->streaming && s->offset == 0 && !s->failed &&
+	    !stream_finish(s, 0))
 		return;
 	if (!(s->finished && s->result == 0))
 		fail(s, -EINTR);
+}
+
+/* ---- member tree files ------------------------------------------------ */
+/*
+ * A file of a member's tree (objects/): kept in memory up to a threshold
+ * (at most STREAM_TREE_BUFFER), then one PUT with its MD5 in an ETag
+ * header, which the cloud checks. Past it, streamed in parts of the
+ * service's part size, each a PUT whose answer's ETag must be the MD5 of
+ * what was sent, then committed as one file (a Swift SLO manifest) whose
+ * ETag must be the MD5 of the parts' MD5s. A failure deletes the parts
+ * sent; nothing is committed, so the name keeps what it had.
+ */
+
+int stream_tree_upload_new(struct project *p, const char *path, struct stream **out)
+{
+	struct node parent, n;
+	struct tree_path tp;
+	struct stream *s = NULL;
+	char *slash;
+	int rc = tree_parse(path, &tp);
+
+	if (rc)
+		return rc;
+	if (tp.kind != TREE_ATTR || tp.nattrs < 2) {
+		tree_path_free(&tp);
+		return -EACCES;
+	}
+	{
+		char *dir = strdup(path);
+
+		slash = dir ? strrchr(dir, '/') : NULL;
+		if (!slash) {
+			free(dir);
+			tree_path_free(&tp);
+			return -ENOMEM;
+		}
+		*slash = '\0';
+		rc = model_resolve(p, dir, &parent);
+		free(dir);
+	}
+	if (rc) {
+		tree_path_free(&tp);
+		return rc;
+	}
+	if (!parent.tree || parent.type != NODE_DIR) {
+		rc = -EACCES;
+		goto out;
+	}
+	rc = stream_new(p, true, &s);
+	if (rc)
+		goto out;
+	s->tree = true;
+	s->c = parent.tp.coll;
+	s->part_size = -1;
+	snprintf(s->id, sizeof(s->id), "%s", parent.id);
+	s->path = strdup(path);
+	if (asprintf(&s->tpath, "%s%s", parent.tpath, tp.attrs[tp.nattrs - 1]) < 0)
+		s->tpath = NULL;
+	s->md5 = EVP_MD_CTX_new();
+	if (!s->path || !s->tpath || !s->md5 || !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* An existing file is replaced: what it leaves (a large file's old
+	 * parts) is asked of the service before the new one lands. */
+	if (!model_resolve(p, path, &n)) {
+		s->existed = n.tree && n.type == NODE_FILE;
+		model_node_release(&n);
+	}
+	/* Unique per upload: parts of two uploads of one name never mix. */
+	{
+		static atomic_uint seq;
+
+		snprintf(s->stamp, sizeof(s->stamp), "%lld-%d-%u", (long long)clock_wall_s(),
+			 (int)getpid(), atomic_fetch_add(&seq, 1));
+	}
+	buf_free(&s->head);
+	buf_init(&s->head, STREAM_TREE_BUFFER);
+out:
+	if (rc) {
+		stream_free(s);
+		s = NULL;
+	}
+	*out = s;
+	model_node_release(&parent);
+	tree_path_free(&tp);
+	return rc;
+}
+
+static void hex(EVP_MD_CTX *ctx, char *out);
+
+/* Sent parts are deleted; those the cloud will not delete are reported
+ * (.cloudfs/errors) with their paths. */
+static void tree_clean(struct stream *s)
+{
+	struct svc_call x = { s->p, s->c };
+	const int64_t deadline = clock_now_ms() + timeout_ms(s);
+
+	/* The part being sent when it failed may have landed whole. */
+	if (s->part_open) {
+		s->nparts++;
+		s->part_open = false;
+	}
+	for (size_t i = 0; i < s->nparts; i++) {
+		int rc = svc_cleanup_delete(&x, s->parts[i].path);
+
+		/* Retried every 200 ms within `timeout`, as an image's DELETE;
+		 * gone already (404) is done. */
+		while (rc && rc != -ENOENT && clock_now_ms() + 200 < deadline) {
+			clock_sleep_ms(200);
+			rc = svc_cleanup_delete(&x, s->parts[i].path);
+		}
+
+		if (rc && rc != -ENOENT)
+			log_cloud_error("%s: part %s of a failed upload could not be deleted (%s); "
+					"it is left in the cloud",
+					s->path, s->parts[i].path, strerror(-rc));
+		free(s->parts[i].path);
+	}
+	s->nparts = 0;
+	s->streaming = false;
+}
+
+/* Opens the stream the bytes past the threshold go to: the next part, or
+ * (no parts) the file itself. */
+static int tree_open(struct stream *s)
+{
+	static const char *const hdrs[] = { "Content-Type: application/octet-stream", NULL };
+	struct svc_call x = { s->p, s->c };
+	const char *h[API_MAX_HEADERS + 1] = { NULL };
+	size_t nh = 0;
+	char *path;
+	int rc;
+
+	if (s->direct) {
+		path = model_tree_def(s->c, NULL)->data_path(s->id, s->tpath);
+		for (const char *const *e = model_tree_def(s->c, NULL)->put_headers;
+		     e && *e && nh < API_MAX_HEADERS; e++)
+			h[nh++] = *e;
+	} else {
+		if (s->nparts == s->cap_parts) {
+			size_t cap = s->cap_parts ? 2 * s->cap_parts : 16;
+			struct tree_part *np = realloc(s->parts, cap * sizeof(*np));
+
+			if (!np)
+				return -ENOMEM;
+			s->parts = np;
+			s->cap_parts = cap;
+		}
+		errno = 0;
+		path = model_tree_def(s->c, NULL)
+			       ->part_path(&x, s->id, s->tpath, s->stamp, (unsigned)s->nparts);
+		if (!path)
+			return errno ? -errno : -ENOMEM;
+	}
+	if (!path)
+		return -ENOMEM;
+	if (nh < API_MAX_HEADERS)
+		h[nh++] = hdrs[0];
+	if (!s->part_md5)
+		s->part_md5 = EVP_MD_CTX_new();
+	if (!s->part_md5 || !EVP_DigestInit_ex(s->part_md5, EVP_md5(), NULL)) {
+		free(path);
+		return -ENOMEM;
+	}
+	rc = api_stream_open(s->p->sess, s->c->service, "PUT", path, h, true, &s->http);
+	if (!rc && !s->direct) {
+		s->parts[s->nparts].path = path;
+		s->parts[s->nparts].size = 0;
+		s->parts[s->nparts].md5[0] = '\0';
+		s->part_open = true;
+		path = NULL;
+	}
+	free(path);
+	s->part_bytes = 0;
+	return rc;
+}
+
+/* Ends the part (or direct PUT) being sent: its answer's ETag must be the
+ * MD5 of what was sent. */
+static int tree_close_part(struct stream *s)
+{
+	char want[2 * EVP_MAX_MD_SIZE + 1], got[80];
+	int rc;
+
+	rc = api_stream_finish_etag(s->p->sess, s->http, "PUT", timeout_ms(s), got, sizeof(got));
+	http_stream_free(s->http);
+	s->http = NULL;
+	snprintf(s->etag, sizeof(s->etag), "%s", got);
+	if (rc)
+		return rc;
+	if (s->direct)
+		return 0; /* the whole file's MD5 is checked by tree_finish() */
+	hex(s->part_md5, want);
+	/* Kept (to delete it on failure) before it is checked. */
+	snprintf(s->parts[s->nparts].md5, sizeof(s->parts[s->nparts].md5), "%.32s", want);
+	s->parts[s->nparts].size = s->part_bytes;
+	s->nparts++;
+	s->part_open = false;
+	if (strcasecmp(got, want)) {
+		log_cloud_error("%s: part %zu: the cloud's ETag %s is not the MD5 %s of the %lld "
+				"bytes sent",
+				s->path, s->nparts - 1, got[0] ? got : "(none)", want,
+				(long long)s->part_bytes);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int tree_send(struct stream *s, const char *buf, size_t size)
+{
+	int rc = 0;
+
+	while (!rc && size) {
+		size_t n = size;
+
+		if (!s->http)
+			rc = tree_open(s);
+		if (rc)
+			break;
+		if (!s->direct && (int64_t)n > s->part_size - s->part_bytes)
+			n = (size_t)(s->part_size - s->part_bytes);
+		rc = http_stream_write(s->http, buf, n, timeout_ms(s));
+		if (rc)
+			break;
+		EVP_DigestUpdate(s->part_md5, buf, n);
+		s->part_bytes += (int64_t)n;
+		buf += n;
+		size -= n;
+		if (!s->direct && s->part_bytes == s->part_size)
+			rc = tree_close_part(s);
+	}
+	return rc;
+}
+
+static int tree_append(struct stream *s, const char *buf, size_t size)
+{
+	struct svc_call x = { s->p, s->c };
+	int rc = 0;
+
+	if (s->part_size < 0) {
+		int64_t ps = model_tree_def(s->c, NULL)->part_size
+				     ? model_tree_def(s->c, NULL)->part_size(&x)
+				     : 0;
+
+		if (ps < 0)
+			return fail(s, (int)ps);
+		s->part_size = ps;
+		s->threshold = ps > 0 && ps < STREAM_TREE_BUFFER ? (size_t)ps : STREAM_TREE_BUFFER;
+	}
+	EVP_DigestUpdate(s->md5, buf, size);
+	s->offset += (off_t)size;
+	if (!s->streaming && s->head.len + size <= s->threshold) {
+		if (buf_add(&s->head, buf, size))
+			return fail(s, -ENOMEM);
+		transfer_progress(s->xfer, s->offset, clock_now_ms());
+		return 0;
+	}
+	if (!s->streaming) {
+		/* Past the threshold: streamed from now on, the kept bytes
+		 * first. */
+		s->streaming = true;
+		s->direct = s->part_size == 0;
+		rc = tree_send(s, s->head.data, s->head.len);
+		buf_free(&s->head);
+		buf_init(&s->head, 0);
+	}
+	if (!rc)
+		rc = tree_send(s, buf, size);
+	transfer_progress(s->xfer, s->offset, clock_now_ms());
+	if (rc) {
+		log_cloud_error("%s: upload failed after %lld bytes: %s; nothing of it is kept",
+				s->path, (long long)s->offset, strerror(-rc));
+		return fail(s, rc);
+	}
+	return 0;
+}
+
+static int tree_finish(struct stream *s)
+{
+	struct svc_call x = { s->p, s->c };
+	const struct tree_def *t = model_tree_def(s->c, NULL);
+	char md5[2 * EVP_MAX_MD_SIZE + 1], etag[80] = "", *path = NULL;
+	struct json_t *old = NULL;
+	int rc = 0;
+
+	hex(s->md5, md5);
+	/* What an existing file leaves (its old parts) is asked before it is
+	 * replaced, and cleaned only once the new one has landed. */
+	if (s->existed && t->replacing)
+		old = t->replacing(&x, s->id, s->tpath);
+	if (!s->streaming) {
+		/* One PUT with the MD5: the cloud refuses other bytes (422). */
+		struct svc_answer a;
+		const char *h[API_MAX_HEADERS + 1] = { NULL };
+		char tag[64];
+		size_t nh = 0;
+
+		snprintf(tag, sizeof(tag), "ETag: %.32s", md5);
+		for (const char *const *e = t->put_headers; e && *e && nh < API_MAX_HEADERS - 1;
+		     e++)
+			h[nh++] = *e;
+		h[nh++] = tag;
+		path = t->data_path(s->id, s->tpath);
+		rc = path ? svc_request(&x, "PUT", path, h, s->head.data ? s->head.data : "",
+					s->head.len, "application/octet-stream", &a)
+			  : -ENOMEM;
+		if (!rc)
+			snprintf(etag, sizeof(etag), "%s", a.etag);
+		svc_answer_free(&a);
+		if (!rc && etag[0] && strcasecmp(etag, md5)) {
+			log_cloud_error(
+				"%s: the cloud's ETag %s is not the MD5 %s of the bytes sent",
+				s->path, etag, md5);
+			rc = -EIO;
+		}
+	} else {
+		if (s->http)
+			rc = tree_close_part(s);
+		/* One streamed PUT: Swift's ETag is the MD5 of what it got.
+		 * Other bytes are in the cloud under the name: removed. */
+		if (!rc && s->direct && strcasecmp(s->etag, md5)) {
+			log_cloud_error(
+				"%s: the cloud's ETag %s is not the MD5 %s of the %lld bytes "
+				"sent; the file is deleted",
+				s->path, s->etag[0] ? s->etag : "(none)", md5,
+				(long long)s->offset);
+			path = t->data_path(s->id, s->tpath);
+			if (path && svc_cleanup_delete(&x, path))
+				log_cloud_error("%s: the wrong bytes could not be deleted",
+						s->path);
+			free(path);
+			path = NULL;
+			rc = -EIO;
+		}
+		if (!rc && !s->direct) {
+			/* The large file's ETag: the MD5 of its parts' MD5s. */
+			EVP_MD_CTX *all = EVP_MD_CTX_new();
+			char want[2 * EVP_MAX_MD_SIZE + 1];
+
+			if (!all || !EVP_DigestInit_ex(all, EVP_md5(), NULL)) {
+				EVP_MD_CTX_free(all);
+				rc = -ENOMEM;
+			} else {
+				for (size_t i = 0; i < s->nparts; i++)
+					EVP_DigestUpdate(all, s->parts[i].md5, 32);
+				hex(all, want);
+				EVP_MD_CTX_free(all);
+				rc = t->parts_commit(&x, s->id, s->tpath, s->parts, s->nparts, etag,
+						     sizeof(etag));
+				if (!rc && strcasecmp(etag, want)) {
+					log_cloud_error(
+						"%s: the cloud's ETag %s for the %zu parts is not %s",
+						s->path, etag, s->nparts, want);
+					rc = -EIO;
+				}
+			}
+		}
+	}
+	free(path);
+	if (rc) {
+		json_decref(old);
+		return rc;
+	}
+	if (old && t->replaced)
+		t->replaced(&x, s->id, s->tpath, old);
+	else
+		json_decref(old);
+	/* The parts belong to the file now. */
+	for (size_t i = 0; i < s->nparts; i++)
+		free(s->parts[i].path);
+	s->nparts = 0;
+	buf_free(&s->head);
+	model_tree_note(s->p, s->c, s->id, s->tpath, false, (int64_t)s->offset,
+			s->streaming && !s->direct ? NULL : md5);
+	log_info("uploaded %s: %lld bytes%s", s->path, (long long)s->offset,
+		 s->streaming && !s->direct ? " (in parts)" : "");
+	return 0;
 }
 
 /* ---- download --------------------------------------------------------- */
@@ -558,7 +1013,7 @@ void stream_abort(struct stream *s)
  * reader must never be given wrong bytes, nor a short or long file. */
 static int untrusted(struct stream *s, const char *what)
 {
-	log_cloud_error("images/%s/data: %s; the read fails (EIO)", s->id, what);
+	log_cloud_error("%s: %s; the read fails (EIO)", s->path, what);
 	s->broken = -EIO;
 	return -EIO;
 }
@@ -578,7 +1033,7 @@ static int skip_bytes(struct stream *s, off_t len)
 		if (n < 0)
 			rc = (int)n;
 		else if (n == 0)
-			rc = untrusted(s, "Glance's answer ended before the requested offset");
+			rc = untrusted(s, "the answer ended before the requested offset");
 		else {
 			if (s->got_md)
 				EVP_DigestUpdate(s->got_md, tmp, (size_t)n);
@@ -618,7 +1073,7 @@ static int open_download(struct stream *s, off_t off)
 		    (h.range_total >= 0 && h.range_total != s->size) ||
 		    (h.content_length >= 0 && h.content_length != s->size - off)) {
 			snprintf(what, sizeof(what),
-				 "asked for bytes %lld- of %lld, Glance answered 206 with %s",
+				 "asked for bytes %lld- of %lld, the cloud answered 206 with %s",
 				 (long long)off, (long long)s->size,
 				 h.has_range ? "another Content-Range" : "no Content-Range");
 			return untrusted(s, what);
@@ -627,7 +1082,7 @@ static int open_download(struct stream *s, off_t off)
 	}
 	if (h.status != 200 || (h.content_length >= 0 && h.content_length != s->size)) {
 		snprintf(what, sizeof(what),
-			 "Glance answered %ld with %lld bytes for an image of %lld", h.status,
+			 "the cloud answered %ld with %lld bytes for a file of %lld", h.status,
 			 h.content_length, (long long)s->size);
 		return untrusted(s, what);
 	}
@@ -639,8 +1094,8 @@ static int open_download(struct stream *s, off_t off)
 	}
 	if (off) {
 		log_info(
-			"images/%s/data: Glance ignored a Range request; dropping %lld bytes to reach the offset",
-			s->id, (long long)off);
+			"%s: the cloud ignored a Range request; dropping %lld bytes to reach the offset",
+			s->path, (long long)off);
 		rc = skip_bytes(s, off);
 	}
 	return rc;
@@ -656,13 +1111,14 @@ static int check_end(struct stream *s)
 	if (n < 0)
 		return (int)n;
 	if (n > 0)
-		return untrusted(s, "Glance sent more bytes than the image's size");
+		return untrusted(s, "the cloud sent more bytes than the file's size");
 	if (s->got_md) {
 		hex(s->got_md, got);
 		EVP_MD_CTX_free(s->got_md);
 		s->got_md = NULL;
 		if (strcmp(got, s->want_hex))
-			return untrusted(s, "the bytes received do not match Glance's checksum");
+			return untrusted(
+				s, "the bytes received do not match the checksum the cloud states");
 	}
 	return 0;
 }
@@ -703,7 +1159,7 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 		if (n < 0)
 			rc = (int)n;
 		if (n == 0)
-			rc = untrusted(s, "Glance's answer ended before the image's size");
+			rc = untrusted(s, "the answer ended before the file's size");
 		if (n <= 0)
 			break;
 		if (lent) {
@@ -772,11 +1228,51 @@ void stream_free(struct stream *s)
 			     clock_now_ms());
 	free(s->path);
 	http_stream_free(s->http);
+	if (s->held)
+		projects_leave(s->p);
 	EVP_MD_CTX_free(s->got_md);
 	EVP_MD_CTX_free(s->md5);
 	EVP_MD_CTX_free(s->sha512);
+	EVP_MD_CTX_free(s->part_md5);
+	for (size_t i = 0; i < s->nparts + (s->part_open ? 1 : 0); i++)
+		free(s->parts[i].path);
+	free(s->parts);
+	free(s->tpath);
 	buf_free(&s->head);
 	free(s->file_path);
 	free(s->name);
 	free(s);
+}
+
+/* A stream keeps its project (a member of projects/) until it is freed. */
+int stream_upload_new(struct project *root, const char *path, struct stream **out)
+{
+	struct project *p;
+	const char *sub;
+	int rc = projects_enter(root, path, false, false, &p, &sub);
+
+	if (rc)
+		return rc;
+	rc = stream_upload_new_in(p, sub, out);
+	if (rc)
+		projects_leave(p);
+	else
+		(*out)->held = true;
+	return rc;
+}
+
+int stream_download_new(struct project *root, const char *path, struct stream **out)
+{
+	struct project *p;
+	const char *sub;
+	int rc = projects_enter(root, path, false, false, &p, &sub);
+
+	if (rc)
+		return rc;
+	rc = stream_download_new_in(p, sub, out);
+	if (rc)
+		projects_leave(p);
+	else
+		(*out)->held = true;
+	return rc;
 }

@@ -52,10 +52,40 @@ int tree_parse(const char *path, struct tree_path *out)
 				out->kind = TREE_CTL_DIR_NODE;
 				continue;
 			}
+			if (!strcmp(comp, TREE_PROJECTS_DIR)) {
+				out->kind = TREE_PROJECTS;
+				continue;
+			}
+			if (!strcmp(comp, TREE_REGIONS_DIR)) {
+				out->kind = TREE_REGIONS;
+				continue;
+			}
 			out->coll = collection_find(comp);
 			out->kind = TREE_COLLECTION;
-			if (!out->coll)
+			if (!out->coll && (out->group = collection_group(comp))) {
+				out->kind = TREE_GROUP;
+				out->coll = NULL;
+			} else if (!out->coll) {
 				rc = -ENOENT;
+			}
+		} else if (depth == 1 &&
+			   (out->kind == TREE_PROJECTS || out->kind == TREE_REGIONS)) {
+			out->kind = out->kind == TREE_PROJECTS ? TREE_PROJECT : TREE_REGION;
+			out->entry = strdup(comp);
+			out->entry_is_file = true;
+			if (!out->entry)
+				rc = -ENOMEM;
+		} else if (out->kind == TREE_PROJECTS || out->kind == TREE_PROJECT ||
+			   out->kind == TREE_REGIONS || out->kind == TREE_REGION) {
+			rc = -ENOENT; /* routed to the project before parsing */
+		} else if (depth == 1 && out->kind == TREE_GROUP) {
+			out->coll = collection_find_in(out->group, comp);
+			out->kind = TREE_ENTRY;
+			out->entry = out->coll && out->coll->singleton ? strdup("") : NULL;
+			if (!out->coll || !out->coll->singleton)
+				rc = -ENOENT;
+			else if (!out->entry)
+				rc = -ENOMEM;
 		} else if (depth == 1 && out->kind == TREE_CTL_DIR_NODE) {
 			out->kind = TREE_CTL_FILE;
 			out->ctl = strdup(comp);
@@ -66,7 +96,7 @@ int tree_parse(const char *path, struct tree_path *out)
 			rc = parse_entry(comp, out);
 		} else if (out->kind == TREE_CTL_FILE) {
 			rc = -ENOTDIR;
-		} else if (depth - 2 >= TREE_MAX_DEPTH) {
+		} else if (depth - 2 >= TREE_PATH_DEPTH) {
 			rc = -ENAMETOOLONG;
 		} else {
 			out->kind = TREE_ATTR;

@@ -47,7 +47,12 @@ struct handle {
 	 * refused commit. Later writes and flushes return it; nothing more is
 	 * committed, so no part of a value that failed reaches the cloud. */
 	int failed;
+	/* Every write fails with it, and nothing is committed (a tree file
+	 * opened without O_TRUNC: it can only be replaced whole). */
+	int refuse;
 	enum model_wkind kind;
+	bool wait; /* a "wait" file: its first read is parked (park_read()) */
+	bool waited; /* a wait ended with data: the bytes are its status */
 	struct stream *stream; /* image upload or download */
 	/* An unchanged version's cached text (open_unchanged()): its bytes
 	 * are rendered from it only if a READ comes. */
@@ -243,6 +248,8 @@ static void fs_destroy(void *userdata)
 
 	leftovers_stop(fs->project.leftovers,
 		       clock_now_ms() + (int64_t)(fs->project.sess->cfg->timeout_s * 1000));
+	/* Waits still parked end now, while their requests can be answered. */
+	model_waits_stop(&fs->project);
 }
 
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -591,10 +598,26 @@ static int open_handle(struct cloudfs *fs, const char *path, struct fuse_file_in
 	h->kind = kind;
 	if (kind == MODEL_W_UPLOAD)
 		rc = stream_upload_new(&fs->project, path, &h->stream);
+	else if (kind == MODEL_W_TREE)
+		rc = stream_tree_upload_new(&fs->project, path, &h->stream);
 	if (rc) {
 		handle_free(h);
 		return rc;
 	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	return 0;
+}
+
+/* A handle whose writes fail with EOPNOTSUPP and whose close is a no-op. */
+static int open_refusing(struct cloudfs *fs, const char *path, struct fuse_file_info *fi)
+{
+	struct handle *h = handle_new(fs, path, true);
+
+	if (!h)
+		return -ENOMEM;
+	h->kind = MODEL_W_TREE;
+	h->refuse = -EOPNOTSUPP;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
 	return 0;
@@ -708,6 +731,11 @@ static int open_read(struct cloudfs *fs, fuse_ino_t ino, const char *path, uint6
 		rc = version ? -ENOTSUP : stream_download_new(&fs->project, path, &h->stream);
 	if (rc == -ENOTSUP)
 		rc = model_read(&fs->project, path, &h->data, &source);
+	/* A wait file: its bytes come when the wait ends, at the first read. */
+	if (rc == -EINPROGRESS) {
+		h->wait = true;
+		rc = 0;
+	}
 	/* Changed since the kernel looked the name up: it looks again. */
 	if (!rc && version && model_version(h->data.data, h->data.len) != version)
 		rc = -ESTALE;
@@ -766,7 +794,12 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto out;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
 		rc = model_open_write(&fs->project, path, &kind);
-		if (!rc)
+		/* A tree's file is replaced whole, never changed in place:
+		 * without O_TRUNC (touch, dd conv=notrunc) it opens, but every
+		 * write fails, and its close changes nothing. */
+		if (!rc && kind == MODEL_W_TREE && !(fi->flags & O_TRUNC))
+			rc = open_refusing(fs, path, fi);
+		else if (!rc)
 			rc = open_handle(fs, path, fi, false, kind);
 	} else {
 		rc = open_read(fs, ino, path, version, fi);
@@ -784,6 +817,112 @@ out:
 	free(path);
 }
 
+/*
+ * A read of a "wait" file, parked: no thread waits for the resource, so a
+ * hundred waiting scripts hold none of the FUSE workers. The model's waits
+ * thread answers it (parked_done()); Ctrl-C cancels it (parked_interrupt()).
+ * The request is answered exactly once, by parked_done(), and @lock keeps
+ * the answer from overtaking the parking.
+ */
+struct parked {
+	pthread_mutex_t lock; /* held while the read is being parked */
+	fuse_req_t req;
+	struct cloudfs *fs;
+	struct handle *h;
+	size_t size;
+	off_t off;
+	struct model_wait *w; /* valid until parked_done() returns */
+};
+
+/* From the thread that reads the kernel's INTERRUPT, under libfuse's
+ * request lock; parked_done() clears it before answering. */
+static void parked_interrupt(fuse_req_t req, void *data)
+{
+	struct parked *pk = data;
+
+	(void)req;
+	model_wait_cancel(&pk->fs->project, pk->w);
+}
+
+static void parked_done(void *ctx, int rc, const char *text, size_t len)
+{
+	struct parked *pk = ctx;
+	struct handle *h = pk->h;
+	char *mem = NULL;
+
+	/* The parking is complete (its interrupt hook is set)... */
+	pthread_mutex_lock(&pk->lock);
+	pthread_mutex_unlock(&pk->lock);
+	/* ...and no interrupt hook runs from now on: this waits for one
+	 * that does, under the request's lock. */
+	fuse_req_interrupt_func(pk->req, NULL, NULL);
+	if (!rc) {
+		pthread_mutex_lock(&h->lock);
+		if (!h->waited) {
+			buf_reset(&h->data);
+			rc = buf_add(&h->data, text, len);
+			h->waited = !rc;
+		}
+		len = h->data.len;
+		if (!rc && pk->off >= 0 && (size_t)pk->off < len)
+			rc = (int)(pk->size < len - (size_t)pk->off ? pk->size
+								    : len - (size_t)pk->off);
+		mem = rc > 0 ? malloc((size_t)rc) : NULL;
+		if (mem)
+			memcpy(mem, h->data.data + pk->off, (size_t)rc);
+		else if (rc > 0)
+			rc = -ENOMEM;
+		pthread_mutex_unlock(&h->lock);
+	}
+	if (rc < 0)
+		fuse_reply_err(pk->req, -rc);
+	else
+		fuse_reply_buf(pk->req, mem, (size_t)rc);
+	free(mem);
+	pthread_mutex_destroy(&pk->lock);
+	free(pk);
+}
+
+static void park_read(fuse_req_t req, struct cloudfs *fs, struct handle *h, size_t size, off_t off)
+{
+	struct parked *pk = calloc(1, sizeof(*pk));
+	int rc;
+
+	if (!pk) {
+		reply_err(req, -ENOMEM);
+		return;
+	}
+	pk->req = req;
+	pk->fs = fs;
+	pk->h = h;
+	pk->size = size;
+	pk->off = off;
+	pthread_mutex_init(&pk->lock, NULL);
+	leave(); /* answered from another thread */
+	pthread_mutex_lock(&pk->lock);
+	rc = model_wait_start(&fs->project, h->path, parked_done, pk, &pk->w);
+	if (!rc)
+		fuse_req_interrupt_func(req, parked_interrupt, pk);
+	pthread_mutex_unlock(&pk->lock);
+	if (rc) {
+		pthread_mutex_destroy(&pk->lock);
+		free(pk);
+		fuse_reply_err(req, -rc);
+	}
+}
+
+static bool wait_pending(struct handle *h)
+{
+	bool pending;
+
+	if (!h->wait)
+		return false;
+	pthread_mutex_lock(&h->lock);
+	pending = !h->waited;
+	pthread_mutex_unlock(&h->lock);
+	return pending;
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -793,6 +932,10 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc;
 
 	(void)ino;
+	if (wait_pending(h)) {
+		park_read(req, fs, h, size, off);
+		return;
+	}
 	if (h->stream) {
 		/* Image data goes to the kernel from the memory it was
 		 * received in. */
@@ -829,7 +972,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  * ignore close(2) errors of builtins like echo). */
 static bool runs_per_line(enum model_wkind kind)
 {
-	return kind == MODEL_W_LINES || kind == MODEL_W_CTL;
+	return kind == MODEL_W_LINES || kind == MODEL_W_CTL || kind == MODEL_W_ATTR_LINE;
 }
 
 static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, size_t size,
@@ -840,8 +983,8 @@ static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, s
 	if (!h->writing)
 		return -EBADF;
 	pthread_mutex_lock(&h->lock);
-	if (h->failed) {
-		rc = h->failed;
+	if (h->failed || h->refuse) {
+		rc = h->failed ? h->failed : h->refuse;
 		goto out;
 	}
 	if (h->stream) {
@@ -967,11 +1110,13 @@ static int do_truncate(struct cloudfs *fs, const char *path, off_t size, struct 
 		pthread_mutex_unlock(&h->lock);
 		return rc;
 	}
+	if (h && h->refuse)
+		return h->refuse;
 	/* open(O_TRUNC) of a writable file: its new value comes with close. */
 	if (h && h->writing)
 		return size == 0 ? 0 : -EINVAL;
 	if (size == 0 && !model_open_write(&fs->project, path, &kind))
-		return 0;
+		return kind == MODEL_W_TREE ? -EOPNOTSUPP : 0;
 	return -EACCES;
 }
 
@@ -990,6 +1135,11 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		rc = -EPERM;
 	else if (to_set & FUSE_SET_ATTR_SIZE)
 		rc = do_truncate(fs, path, attr->st_size, h);
+	/* Explicit times (cp -p, rsync -t, touch -d) are refused where the
+	 * cloud keeps its own; "now" (touch) changes nothing anywhere. */
+	if (!rc && (((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW)) ||
+		    ((to_set & FUSE_SET_ATTR_ATIME) && !(to_set & FUSE_SET_ATTR_ATIME_NOW))))
+		rc = model_set_times(&fs->project, path);
 	/* Times: `touch` on something that exists has nothing to change, and
 	 * is not an error worth failing a script for. */
 	if (!rc)
@@ -1077,20 +1227,125 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const cha
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	(void)parent;
-	(void)name;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	/* Renaming is `echo new-name > <dir>/name`. */
-	fuse_reply_err(req, EPERM);
+	struct cloudfs *fs = begin(req);
+	char *from = NULL, *to = NULL;
+	int rc;
+
+	/* RENAME_NOREPLACE and RENAME_EXCHANGE are not atomic with a copy. */
+	if (flags) {
+		reply_err(req, -EINVAL);
+		return;
+	}
+	rc = child_path(fs, parent, name, &from);
+	if (!rc)
+		rc = child_path(fs, newparent, newname, &to);
+	/* Renaming a resource is `echo new-name > <dir>/name`; a file of a
+	 * member's tree is copied and deleted by the cloud. */
+	if (!rc)
+		rc = model_rename(&fs->project, from, to);
+	if (!rc) {
+		inodes_unbind(fs->inodes, from);
+		inodes_unbind(fs->inodes, to);
+	}
+	free(from);
+	free(to);
+	reply_err(req, rc);
 }
 
+/* ---- extended attributes (a member tree's files: user.swift.*) ------- */
+
+/* The getxattr/listxattr answer: the size when asked for it (@size 0),
+ * the bytes when they fit, else ERANGE. */
+static void reply_xattr(fuse_req_t req, int rc, const struct buf *b, size_t size)
+{
+	if (rc) {
+		reply_err(req, rc);
+		return;
+	}
+	leave();
+	if (!size)
+		fuse_reply_xattr(req, b->len);
+	else if (b->len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, b->data ? b->data : "", b->len);
+}
+
+static void fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct cloudfs *fs = begin(req);
+	struct buf b;
+	char *path = NULL;
+	int rc = inodes_get(fs->inodes, ino, &path, NULL, NULL);
+
+	buf_init(&b, 64u << 10);
+	if (!rc)
+		rc = model_getxattr(&fs->project, path, name, &b);
+	reply_xattr(req, rc, &b, size);
+	buf_free(&b);
+	free(path);
+}
+
+static void fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct cloudfs *fs = begin(req);
+	struct buf b;
+	char *path = NULL;
+	int rc = inodes_get(fs->inodes, ino, &path, NULL, NULL);
+
+	buf_init(&b, 64u << 10);
+	if (!rc)
+		rc = model_listxattr(&fs->project, path, &b);
+	reply_xattr(req, rc, &b, size);
+	buf_free(&b);
+	free(path);
+}
+
+static void fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct cloudfs *fs = begin(req);
+	char *path = NULL;
+	int rc = inodes_get(fs->inodes, ino, &path, NULL, NULL);
+
+	/* XATTR_CREATE/XATTR_REPLACE would need a read first: not atomic. */
+	if (!rc && flags)
+		rc = -EINVAL;
+	if (!rc)
+		rc = model_setxattr(&fs->project, path, name, value, size);
+	reply_err(req, rc);
+	free(path);
+}
+
+static void fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct cloudfs *fs = begin(req);
+	char *path = NULL;
+	int rc = inodes_get(fs->inodes, ino, &path, NULL, NULL);
+
+	if (!rc)
+		rc = model_setxattr(&fs->project, path, name, NULL, 0);
+	reply_err(req, rc);
+	free(path);
+}
+
+/* df: below a collection filled against a quota (volumes/), its limit and
+ * what is used; elsewhere, or when the quota cannot be read, no size. */
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = NAME_MAX };
+	struct cloudfs *fs = fuse_req_userdata(req);
+	struct statvfs st;
+	uint64_t version;
+	struct stat bound;
+	char *path = NULL;
 
-	(void)ino;
+	if (inodes_get(fs->inodes, ino, &path, &version, &bound) ||
+	    model_statfs(&fs->project, path, &st)) {
+		memset(&st, 0, sizeof(st));
+		st.f_bsize = st.f_frsize = 4096;
+		st.f_namemax = NAME_MAX;
+	}
+	free(path);
 	fuse_reply_statfs(req, &st);
 }
 
@@ -1120,6 +1375,10 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.symlink = fs_symlink,
 	.link = fs_link,
 	.rename = fs_rename,
+	.getxattr = fs_getxattr,
+	.listxattr = fs_listxattr,
+	.setxattr = fs_setxattr,
+	.removexattr = fs_removexattr,
 };
 
 const struct fuse_lowlevel_ops *fs_operations(void)

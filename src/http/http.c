@@ -63,12 +63,14 @@ void http_response_init(struct http_response *resp)
 {
 	memset(resp, 0, sizeof(*resp));
 	buf_init(&resp->body, CFS_MAX_BODY);
+	buf_init(&resp->xheaders, HTTP_MAX_XHEADERS);
 	resp->retry_after_s = -1;
 }
 
 void http_response_free(struct http_response *resp)
 {
 	buf_free(&resp->body);
+	buf_free(&resp->xheaders);
 	cfs_free_secret(resp->subject_token);
 	resp->subject_token = NULL;
 	free(resp->location);
@@ -136,9 +138,13 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 	/* A head ends with an empty line; a status line starts the next one
 	 * (after a 1xx). curl takes a connection closed before the empty
 	 * line as the end of the head, so this is how we tell. */
-	if (len >= 5 && !strncmp(line, "HTTP/", 5))
+	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
+		/* A new head (after a 1xx): its headers replace the last's. */
 		resp->head_done = false;
-	else if ((len == 2 && line[0] == '\r' && line[1] == '\n') || (len == 1 && line[0] == '\n'))
+		resp->etag[0] = '\0';
+		buf_reset(&resp->xheaders);
+	} else if ((len == 2 && line[0] == '\r' && line[1] == '\n') ||
+		   (len == 1 && line[0] == '\n'))
 		resp->head_done = true;
 	else if (header_is(line, len, "X-Openstack-Request-Id", &v, &vlen))
 		header_value(v, vlen, resp->request_id, sizeof(resp->request_id));
@@ -155,7 +161,34 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 		header_value(v, vlen, loc, vlen + 1);
 		free(resp->location);
 		resp->location = loc;
-	} else if (header_is(line, len, "X-Subject-Token", &v, &vlen)) {
+	} else if (header_is(line, len, "ETag", &v, &vlen)) {
+		char tag[sizeof(resp->etag)];
+		size_t tl;
+
+		header_value(v, vlen, tag, sizeof(tag));
+		tl = strlen(tag);
+		if (tl >= 2 && tag[0] == '"' && tag[tl - 1] == '"') {
+			tag[tl - 1] = '\0';
+			memmove(tag, tag + 1, tl - 1);
+		}
+		snprintf(resp->etag, sizeof(resp->etag), "%s", tag);
+	} else if (len > 2 && (line[0] == 'X' || line[0] == 'x') && line[1] == '-' &&
+		   !header_is(line, len, "X-Subject-Token", &v, &vlen)) {
+		/* Kept whole for whoever asked (metadata); a head too big for
+		 * the cap loses the rest, never the answer. */
+		size_t l = len;
+
+		while (l && (line[l - 1] == '\r' || line[l - 1] == '\n'))
+			l--;
+		if (resp->xheaders.len + l + 1 <= HTTP_MAX_XHEADERS) {
+			/* Room was checked: both fit. */
+			int ok = !buf_add(&resp->xheaders, line, l) &&
+				 !buf_add(&resp->xheaders, "\n", 1);
+
+			(void)ok;
+		}
+	}
+	if (header_is(line, len, "X-Subject-Token", &v, &vlen)) {
 		char *tok = malloc(vlen + 1);
 
 		if (!tok)

@@ -410,6 +410,11 @@ static int stream_result(struct http_stream *s, struct http_response *resp)
 		resp->status = s->resp->status;
 		memcpy(resp->request_id, s->resp->request_id, sizeof(resp->request_id));
 		memcpy(resp->errbuf, s->resp->errbuf, sizeof(resp->errbuf));
+		memcpy(resp->etag, s->resp->etag, sizeof(resp->etag));
+		buf_reset(&resp->xheaders);
+		if (s->resp->xheaders.len &&
+		    buf_add(&resp->xheaders, s->resp->xheaders.data, s->resp->xheaders.len))
+			return -ENOMEM;
 		buf_reset(&resp->body);
 		if (s->resp->body.len &&
 		    buf_add(&resp->body, s->resp->body.data, s->resp->body.len))

@@ -47,6 +47,19 @@ static bool server_busy(const json_t *doc)
 	       json_is_string(json_object_get(doc, "OS-EXT-STS:task_state"));
 }
 
+/* ERROR is where a server ends when Nova gives up (no valid host, a failed
+ * build or resize); its "fault" says why. */
+static const char *server_failed(const json_t *doc)
+{
+	static const char *const statuses[] = { "ERROR", NULL };
+	const char *msg;
+
+	if (!service_field_in(doc, "status", statuses))
+		return NULL;
+	msg = json_string_value(json_object_get(json_object_get(doc, "fault"), "message"));
+	return msg ? msg : "";
+}
+
 /* The lines servers/<id>/action takes (docs/SEMANTICS.md). */
 static const struct action_verb server_actions[] = {
 	{ "reboot", "reboot", "type", "SOFT" },	     { "reboot soft", "reboot", "type", "SOFT" },
@@ -236,6 +249,7 @@ static const struct member_extra server_extras[] = {
 	  .link = server_volumes_link,
 	  .unlink = server_volumes_unlink },
 	OS_METADATA_EXTRA,
+	NETWORK_SERVER_FIPS_EXTRA,
 	{ .name = NULL },
 };
 
@@ -258,6 +272,8 @@ static const struct collection_def compute_collections[] = {
 	  .writable = server_rw,
 	  .spec_rules = server_spec,
 	  .busy = server_busy,
+	  .failed = server_failed,
+	  .status_field = "status",
 	  .extras = server_extras },
 	{ .name = "flavors",
 	  .service = &service_compute,
@@ -303,6 +319,18 @@ static const struct collection_def compute_collections[] = {
 	  .next = NEXT_LINKS,
 	  .uuid_ids = true,
 	  .name_links = true },
+	/* quotas/compute/: the project's quota set with usage, Nova's keys
+	 * (cores/{limit,in_use,reserved}, ...). At microversion 2.1 it still
+	 * carries floating_ips, security_groups... that Neutron enforces. A
+	 * limit is set with PUT /os-quota-sets/<project> (admins only). */
+	{ .name = "compute",
+	  .service = &service_compute,
+	  .group = "quotas",
+	  .singleton = true,
+	  .item_path = "/os-quota-sets",
+	  .item_suffix = "/detail",
+	  .item_key = "quota_set",
+	  .writable_leaf = "limit" },
 };
 
 const struct service_def service_compute = {

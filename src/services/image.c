@@ -44,6 +44,14 @@ static bool image_busy(const json_t *doc)
 	return service_field_in(doc, "status", statuses);
 }
 
+/* "killed": Glance gave up on the image's data (a failed upload or import). */
+static const char *image_failed(const json_t *doc)
+{
+	static const char *const statuses[] = { "killed", NULL };
+
+	return service_field_in(doc, "status", statuses) ? "" : NULL;
+}
+
 static const struct collection_def image_collections[] = {
 	/* Glance: bare documents, a relative "next", JSON-patch updates. */
 	{ .name = "images",
@@ -62,6 +70,8 @@ static const struct collection_def image_collections[] = {
 	  .upload = true,
 	  .writable = image_rw,
 	  .busy = image_busy,
+	  .failed = image_failed,
+	  .status_field = "status",
 	  .extras = image_extras },
 };
 

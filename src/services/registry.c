@@ -9,11 +9,16 @@
 #include "cloudfs/service.h"
 
 extern const struct service_def service_compute, service_image, service_volume, service_network,
-	service_orchestration;
+	service_orchestration, service_object_store;
 
 const struct service_def *const services[] = {
-	&service_compute, &service_image,	  &service_volume,
-	&service_network, &service_orchestration, NULL,
+	&service_compute,
+	&service_image,
+	&service_volume,
+	&service_network,
+	&service_orchestration,
+	&service_object_store,
+	NULL,
 };
 
 const size_t n_services = sizeof(services) / sizeof(services[0]) - 1;

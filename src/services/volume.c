@@ -4,6 +4,8 @@
  * names and pagination follow the Cinder v3 API reference and the captured
  * Zed responses.
  */
+#include <string.h>
+
 #include <jansson.h>
 
 #include "os_extras.h"
@@ -40,26 +42,58 @@ static bool cinder_busy(const json_t *doc)
 	return service_field_in(doc, "status", statuses);
 }
 
+/* Cinder's failures are statuses (error, error_deleting, error_extending,
+ * error_restoring, error_managing, ...); the document carries no reason
+ * (Cinder keeps it in its separate user messages). */
+static const char *cinder_failed(const json_t *doc)
+{
+	const char *status = json_string_value(json_object_get(doc, "status"));
+
+	return status && !strncmp(status, "error", 5) ? "" : NULL;
+}
+
 static const struct member_extra volume_extras[] = {
 	OS_METADATA_EXTRA,
 	{ .name = NULL },
 };
 
 /* Cinder resources share one URL scheme and pagination. */
-#define CINDER(dir, path, key, wrap, rw, ...)                                                  \
-	{                                                                                      \
-		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",      \
-		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",    \
-		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links", \
-		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,       \
-		.can_create = true, .writable = rw, .busy = cinder_busy, __VA_ARGS__           \
+#define CINDER(dir, path, key, wrap, rw, ...)                                                     \
+	{                                                                                         \
+		.name = dir, .service = &service_volume, .list_path = "/" path "/detail",         \
+		.item_path = "/" path, .list_key = key, .item_key = wrap, .id_field = "id",       \
+		.name_field = "name", .mtime_fields = volume_mtime, .links_key = key "_links",    \
+		.next = NEXT_LINKS, .paged = true, .uuid_ids = true, .name_links = true,          \
+		.can_create = true, .writable = rw, .busy = cinder_busy, .failed = cinder_failed, \
+		.status_field = "status", __VA_ARGS__                                             \
 	}
+
+/* `df volumes/`: the project's gigabytes quota (limit, in_use; GiB). */
+static const struct space_def volume_space = {
+	.group = "quotas",
+	.coll = "volume",
+	.key = "gigabytes",
+	.limit = "limit",
+	.used = "in_use",
+	.unit = 1ULL << 30,
+};
 
 static const struct collection_def volume_collections[] = {
 	CINDER("volumes", "volumes", "volumes", "volume", volume_rw, .extras = volume_extras,
-	       .spec_rules = volume_spec),
+	       .spec_rules = volume_spec, .space = &volume_space),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
 	       .spec_rules = snapshot_spec),
+	/* quotas/volume/: Cinder's quota set with usage (volumes, gigabytes,
+	 * per-type keys.../{limit,in_use,reserved,allocated}); the endpoint
+	 * already carries the project. PUT os-quota-sets/<project>: admins. */
+	{ .name = "volume",
+	  .service = &service_volume,
+	  .group = "quotas",
+	  .singleton = true,
+	  .item_path = "/os-quota-sets",
+	  .item_suffix = "?usage=true",
+	  .item_key = "quota_set",
+	  .writable_leaf = "limit" },
 };
 
 const struct service_def service_volume = {

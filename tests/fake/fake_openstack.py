@@ -3,7 +3,11 @@
 
 URL layout -- one port P, services told apart by path prefix, like devstack:
   identity  http://127.0.0.1:P/identity/v3          POST /auth/tokens (password | token |
-                                                     application_credential), GET/DELETE /auth/tokens
+                                                     application_credential), GET/DELETE /auth/tokens,
+                                                     GET /auth/projects
+  quotas    compute /os-quota-sets/{p}[/detail] (GET PUT: admin), volume /os-quota-sets/{p}[?usage=true]
+            (GET PUT: admin), network /v2.0/quotas/{p}[/details] (GET PUT: admin); limits set by PUT
+            are enforced per project, beside --quota
   compute   http://127.0.0.1:P/compute/v2.1         /servers[/detail], /servers/{id} (GET PUT DELETE),
                                                      /servers/{id}/action (console, reboot, os-stop, os-start,
                                                      pause, unpause, suspend, resume, lock, unlock, shelve,
@@ -19,8 +23,8 @@ URL layout -- one port P, services told apart by path prefix, like devstack:
   network   http://127.0.0.1:P/network              /v2.0/{networks,subnets,ports,security-groups,routers,
                                                      floatingips}[/{id}]  (GET POST PUT DELETE)
 The catalog also lists every service in RegionTwo, at a port that refuses connections, so a client
-that ignores OS_REGION_NAME fails.  Users: demo/demo (project demo), admin/admin (project admin),
-domain Default (id default); application credential appcred-id / appcred-secret (demo).
+that ignores OS_REGION_NAME fails.  Users: demo/demo (projects demo and ops), admin/admin (admin
+in projects admin, demo and hidden), domain Default (id default); application credential appcred-id / appcred-secret (demo).
 
 Bodies, error shapes, headers and pagination copy the captures in tests/fixtures/openstack-zed:
 Nova/Cinder {"itemNotFound": {...}}, Neutron {"NeutronError": {...}}, Keystone {"error": {...}},
@@ -104,13 +108,18 @@ DEMO_PROJECT = "7c808b28bded4680839ac3a2f00d8a87"     # same ids as in the fixtu
 DEMO_USER = "ba5804b743f1465fb58da464a642feed"
 ADMIN_PROJECT = "9437e3370b3d4498aea15d6831ba2e0a"
 ADMIN_USER = "4f0c2b8e61a94d7f9b3e5a1c7d2e8f60"
+OPS_PROJECT = "3f1d6a9c2b7e4c0d8a5f1e2b3c4d5e6f"     # a second project of demo's (member)
+HIDDEN_PROJECT = "b2c3d4e5f6a74b8c9d0e1f2a3b4c5d6e"  # nobody's but admin's
 DOMAIN = {"id": "default", "name": "Default"}
-PROJECTS = {DEMO_PROJECT: "demo", ADMIN_PROJECT: "admin"}
+PROJECTS = {DEMO_PROJECT: "demo", ADMIN_PROJECT: "admin", OPS_PROJECT: "ops", HIDDEN_PROJECT: "hidden"}
 ROLE_IDS = {"reader": "1bea47271d5d475d95bf664ab062f0f6", "member": "36e04fc25b7442ed8b3a3408b6c23a9d",
             "admin": "c0e2cb2bb8bb4d2f9a3f63e4b1f1a0d7"}
-USERS = {DEMO_USER: {"name": "demo", "password": "demo", "roles": {DEMO_PROJECT: ["reader", "member"]}},
+USERS = {DEMO_USER: {"name": "demo", "password": "demo", "roles": {DEMO_PROJECT: ["reader", "member"],
+                                                                   OPS_PROJECT: ["reader", "member"]}},
          ADMIN_USER: {"name": "admin", "password": "admin",
-                      "roles": {ADMIN_PROJECT: ["admin", "member", "reader"]}}}
+                      "roles": {ADMIN_PROJECT: ["admin", "member", "reader"],
+                                DEMO_PROJECT: ["admin", "member", "reader"],
+                                HIDDEN_PROJECT: ["admin", "member", "reader"]}}}
 APP_CREDS = {"appcred-id": {"name": "appcred", "secret": "appcred-secret", "user_id": DEMO_USER,
                             "project_id": DEMO_PROJECT}}
 CATALOG = [("identity", "keystone", "/identity/v3"), ("compute", "nova", "/compute/v2.1"),
@@ -156,10 +165,29 @@ COLLECTIONS = {
     "subnets": ("id", lambda r: r["id"], False),
     "ports": ("id", lambda r: r["id"], False),
     "security_groups": ("id", lambda r: r["id"], False),
+    "security_group_rules": ("id", lambda r: r["id"], False),
     "routers": ("id", lambda r: r["id"], False),
     "floating_ips": ("id", lambda r: r["id"], False),
     "server_groups": ("id", lambda r: r["id"], False),
 }
+# Zed's default quotas (Nova at microversion 2.1, Cinder, Neutron), and the collection each limits.
+QUOTA_DEFAULTS = {
+    "compute": {"cores": 20, "fixed_ips": -1, "floating_ips": -1, "injected_file_content_bytes": 10240,
+                "injected_file_path_bytes": 255, "injected_files": 5, "instances": 10, "key_pairs": 100,
+                "metadata_items": 128, "ram": 51200, "security_group_rules": -1, "security_groups": -1,
+                "server_group_members": 10, "server_groups": 10},
+    "volume": {"volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10, "backup_gigabytes": 1000,
+               "groups": 10, "per_volume_gigabytes": -1, "volumes___DEFAULT__": -1, "snapshots___DEFAULT__": -1,
+               "gigabytes___DEFAULT__": -1},
+    "network": {"network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10, "floatingip": 50,
+                "security_group": 10, "security_group_rule": 100, "rbac_policy": 10},
+}
+QUOTA_OF_COLLECTION = {"servers": ("compute", "instances"), "volumes": ("volume", "volumes"),
+                       "snapshots": ("volume", "snapshots"), "networks": ("network", "network"),
+                       "subnets": ("network", "subnet"), "ports": ("network", "port"),
+                       "routers": ("network", "router"), "security_groups": ("network", "security_group"),
+                       "floating_ips": ("network", "floatingip")}
+
 # who owns a record, for visibility and quotas: (field, "project" | "user")
 OWNER = {"servers": ("tenant_id", "project"), "volumes": ("os-vol-tenant-attr:tenant_id", "project"),
          "snapshots": ("os-extended-snapshot-attributes:project_id", "project"), "keypairs": ("user_id", "user"),
@@ -183,6 +211,8 @@ NEUTRON = {"networks": ("networks", "network", "Network", "network"),
            "ports": ("ports", "port", "Port", "port"),
            "routers": ("routers", "router", "Router", "router"),
            "security_groups": ("security-groups", "security_group", "SecurityGroup", "security_group"),
+           "security_group_rules": ("security-group-rules", "security_group_rule", "SecurityGroupRule",
+                                    "security_group_rule"),
            "floating_ips": ("floatingips", "floatingip", "FloatingIP", "floatingip")}
 NEUTRON_BY_URL = {seg: coll for coll, (seg, *_) in NEUTRON.items()}
 # Attributes Neutron takes on POST (required ones first, marked by REQUIRED) and on PUT.
@@ -209,13 +239,21 @@ NEUTRON_ATTRS = {
                 {"name", "admin_state_up", "external_gateway_info", "description", "routes", "distributed",
                  "ha"}),
     "security_groups": ((), {"name", "description", "stateful", "tags"}, {"name", "description", "stateful"}),
+    # Neutron has no PUT for rules (Zed answers one with a 500); nothing is updatable here.
+    "security_group_rules": (("security_group_id",), {"direction", "ethertype", "protocol", "port_range_min",
+                                                      "port_range_max", "remote_ip_prefix", "remote_group_id",
+                                                      "remote_address_group_id", "description"}, set()),
     "floating_ips": (("floating_network_id",), {"port_id", "fixed_ip_address", "floating_ip_address",
-                                                "subnet_id", "description", "dns_domain", "dns_name",
-                                                "qos_policy_id", "tags"},
-                     {"port_id", "fixed_ip_address", "description", "qos_policy_id"}),
+                                                "subnet_id", "description", "tags"},
+                     {"port_id", "fixed_ip_address", "description"}),
 }
 NEUTRON_BOOLS, NEUTRON_INTS = {"admin_state_up", "shared", "router:external", "port_security_enabled",
                                "enable_dhcp", "stateful", "distributed", "ha"}, {"mtu", "ip_version"}
+SG_PROTOCOLS = [None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'hopopt', 'icmp', 'igmp', 'ip', 'ipip', 'ipv6-encap',
+                'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp',
+                'sctp', 'tcp', 'udp', 'udplite', 'vrrp']
+ROUTER_INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed",
+                           "network:ha_router_replicated_interface")
 AUTO_DELETE_PORT_OWNERS = ("network:dhcp", "network:distributed", "network:floatingip_agent_gateway")
 VOLUME_TYPES = ("__DEFAULT__", "lvmdriver-1")
 GLANCE_DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
@@ -460,6 +498,7 @@ class Cloud:
         self.counters = {"keypair": 0, "subnet": 0}    # keypair ids; auto CIDRs; "ip:<subnet>" per subnet
         self.pending = []             # heap of (when, seq, collection, key, "ready" | "gone" | fn(record))
         self.quotas = parse_quotas(opts.quota)         # collection -> limit per project (or user)
+        self.project_quotas = {}                       # (service, project) -> {key: limit} set by PUT
         self.services = [m.Service(self) for m in SERVICE_MODULES]
         self.routes = self._routes() + [(m, re.compile(rx), fn, auth) for svc in self.services
                                          for m, rx, fn, auth in svc.routes()]
@@ -470,6 +509,7 @@ class Cloud:
         data, blobs, counters, quotas = self.initial
         self.c, self.blobs, self.counters = json.loads(data), dict(blobs), dict(counters)
         self.quotas = dict(quotas)
+        self.project_quotas = {}
         self.pending, self.log, self.faults = [], [], []
         for svc in self.services:
             svc.reset()
@@ -481,7 +521,10 @@ class Cloud:
 
     def new(self, coll, partial):
         """Create a record from a partial dict, every other field filled in realistically."""
-        return self.add(coll, getattr(self, "build_" + coll)(dict(partial or {})))
+        rec = self.add(coll, getattr(self, "build_" + coll)(dict(partial or {})))
+        if coll in ("security_groups", "security_group_rules"):
+            self.sync_rules(rec["id"] if coll == "security_groups" else rec["security_group_id"])
+        return rec
 
     def remove(self, coll, key):
         rec = self.c[coll].pop(key, None)
@@ -508,6 +551,17 @@ class Cloud:
             self.c["networks"][rec["network_id"]]["subnets"].remove(key)
         elif coll == "images":
             self.blobs.pop(key, None)
+        elif coll == "security_groups":
+            for rule in [r for r in self.c["security_group_rules"].values() if r["security_group_id"] == key]:
+                self.c["security_group_rules"].pop(rule["id"])
+        elif coll == "security_group_rules":
+            self.sync_rules(rec["security_group_id"])
+        elif coll == "ports":
+            for fip in self.c["floating_ips"].values():       # Neutron disassociates a deleted port's FIPs
+                if fip["port_id"] == key:
+                    fip.update(port_id=None, fixed_ip_address=None, router_id=None, port_details=None,
+                               status="DOWN")
+            self.sync_server_fips(rec.get("device_id"))
         return rec
 
     def later(self, delay, coll, key, action):
@@ -573,7 +627,10 @@ class Cloud:
     def check_quota(self, req, coll, requested=1):
         """Refuse a create over the collection's --quota / /_fake/quota limit, as the service would."""
         limit = self.quotas.get(coll)
-        if limit is None:
+        svc_key = QUOTA_OF_COLLECTION.get(coll)
+        if svc_key:
+            limit = self.project_quotas.get((svc_key[0], req.token["project_id"]), {}).get(svc_key[1], limit)
+        if limit is None or limit < 0:
             return
         used = len(self.owned(coll, req.token))
         if used + requested <= limit:
@@ -779,8 +836,8 @@ class Cloud:
                "status": "ACTIVE", "device_id": "", "device_owner": "",
                "fixed_ips": [{"subnet_id": s["id"], "ip_address": self.alloc_ip(s)} for s in subnets[:1]],
                "allowed_address_pairs": [], "extra_dhcp_opts": [], "security_groups": [sg] if sg else [],
-               "binding:vnic_type": "normal", "port_security_enabled": True, "qos_policy_id": None,
-               "qos_network_policy_id": None, **common, "revision_number": 2}
+               "binding:vnic_type": "normal", "port_security_enabled": True,   # no qos: Zed's without it
+               **common, "revision_number": 2}
         rec.update(p)
         return rec
 
@@ -788,18 +845,42 @@ class Cloud:
         t = p.pop("_t", None) or time.time()
         common = self._neutron_common(p, t)
         sid = p.pop("id", None) or str(uuid.uuid4())
-        rules = [{"id": str(uuid.uuid4()), "tenant_id": common["tenant_id"], "security_group_id": sid,
-                  "ethertype": eth, "direction": direction, "protocol": None, "port_range_min": None,
-                  "port_range_max": None, "remote_ip_prefix": None, "remote_address_group_id": None,
-                  "normalized_cidr": None, "remote_group_id": sid if direction == "ingress" else None,
-                  "description": "", "tags": [], "created_at": ts(t), "updated_at": ts(t),
-                  "revision_number": 0, "project_id": common["project_id"]}
-                 for direction in ("egress", "ingress") for eth in ("IPv4", "IPv6")]
+        # Neutron gives every group egress rules; only the default group lets its members in too.
+        directions = ("egress", "ingress") if p.get("name", "default") == "default" else ("egress",)
+        rules = [self.add("security_group_rules", self.build_security_group_rules(
+                    {"security_group_id": sid, "ethertype": eth, "direction": direction, "_t": t,
+                     "description": None, "project_id": common["project_id"],
+                     "remote_group_id": sid if direction == "ingress" else None}))
+                 for direction in directions for eth in ("IPv6", "IPv4")]
         rec = {"id": sid, "name": "default", "tenant_id": common["tenant_id"],
                "description": "Default security group", "security_group_rules": rules, "stateful": True,
+               "shared": False,
                **{k: v for k, v in common.items() if k != "description"}}
         rec.update(p)
         return rec
+
+    def build_security_group_rules(self, p):
+        t = p.pop("_t", None) or time.time()
+        common = self._neutron_common(p, t)
+        prefix = p.get("remote_ip_prefix")
+        rec = {"id": p.pop("id", None) or str(uuid.uuid4()), "tenant_id": common["tenant_id"],
+               "security_group_id": p.pop("security_group_id"), "ethertype": "IPv4", "direction": "ingress",
+               "protocol": None, "port_range_min": None, "port_range_max": None, "remote_ip_prefix": None,
+               "remote_address_group_id": None,
+               "normalized_cidr": str(ipaddress.ip_network(prefix, strict=False)) if prefix else None,
+               "remote_group_id": None, "description": "", "created_at": ts(t), "updated_at": ts(t),
+               "revision_number": 0, "project_id": common["project_id"], "_attr_id": next(self.seq)}
+        rec.update(p)
+        return rec
+
+    def sync_rules(self, sg_id):
+        """A security group's document embeds its rules, as Neutron's does."""
+        sg = self.c["security_groups"].get(sg_id)
+        if sg is not None:
+            # Embedded, a rule also shows its standard_attr_id and tags (Zed's security group show).
+            sg["security_group_rules"] = [{**public(r), "standard_attr_id": r["_attr_id"], "tags": []}
+                                          for r in self.c["security_group_rules"].values()
+                                          if r["security_group_id"] == sg_id]
 
     def build_routers(self, p):
         t = p.pop("_t", None) or time.time()
@@ -828,8 +909,7 @@ class Cloud:
         rec = {"id": p.pop("id", None) or str(uuid.uuid4()), "tenant_id": common["tenant_id"],
                "floating_ip_address": self.alloc_ip(sub) if sub else None, "floating_network_id": net["id"],
                "router_id": None, "port_id": None, "fixed_ip_address": None, "status": "DOWN",
-               "qos_policy_id": None, "port_details": None, "dns_domain": "", "dns_name": "",
-               "port_forwardings": [], **common, "revision_number": 0}
+               "port_details": None, **common, "revision_number": 0}     # Zed without dns, qos
         rec.update(p)
         return rec
 
@@ -890,6 +970,13 @@ class Cloud:
             ("POST", r"/identity/v3/auth/tokens", self.ks_issue, False),
             ("GET", r"/identity/v3/auth/tokens", self.ks_validate, True),
             ("DELETE", r"/identity/v3/auth/tokens", self.ks_revoke, True),
+            ("GET", r"/identity/v3/auth/projects", self.ks_auth_projects, True),
+            ("GET", rf"/compute/v2\.1/os-quota-sets/{name}(/detail)?", self.nova_quotas, True),
+            ("PUT", rf"/compute/v2\.1/os-quota-sets/{name}", self.nova_set_quotas, True),
+            ("GET", rf"/volume/v3/{name}/os-quota-sets/{name}", self.cinder_quotas, True),
+            ("PUT", rf"/volume/v3/{name}/os-quota-sets/{name}", self.cinder_set_quotas, True),
+            ("GET", rf"/network/v2\.0/quotas/{name}(/details)?", self.neutron_quotas, True),
+            ("PUT", rf"/network/v2\.0/quotas/{name}", self.neutron_set_quotas, True),
             ("GET", r"/compute/v2\.1/?", self.nova_version, False),
             ("GET", r"/compute/v2\.1/servers(/detail)?", self.nova_list_servers, True),
             ("POST", r"/compute/v2\.1/servers", self.nova_create_server, True),
@@ -939,6 +1026,8 @@ class Cloud:
             ("GET", rf"/network/v2\.0/({neutron})/{name}", self.neutron_show, True),
             ("PUT", rf"/network/v2\.0/({neutron})/{name}", self.neutron_update, True),
             ("DELETE", rf"/network/v2\.0/({neutron})/{name}", self.neutron_delete, True),
+            ("PUT", rf"/network/v2\.0/routers/{name}/(add|remove)_router_interface", self.neutron_router_interface,
+             True),
         ]
         return [(m, re.compile(rx + r"(?:\.json)?" if rx.startswith("/network") else rx), fn, auth)
                 for m, rx, fn, auth in table]
@@ -1203,6 +1292,104 @@ class Cloud:
             raise ApiError(404, f"Could not find token: {req.headers.get('X-Subject-Token')}.")
         return Resp(204)
 
+    def ks_auth_projects(self, req):
+        """GET /v3/auth/projects: the projects the token's user has a role in (an application
+        credential's token too: Keystone lists the user's projects)."""
+        uid = req.token["user_id"]
+        projects = [{"is_domain": False, "description": "", "links": {"self": f"{self.base}/identity/v3/projects/{pid}"},
+                     "tags": [], "enabled": True, "id": pid, "parent_id": DOMAIN["id"], "domain_id": DOMAIN["id"],
+                     "name": PROJECTS[pid], "options": {}}
+                    for pid in sorted(USERS[uid]["roles"])]
+        return jresp(200, {"links": {"self": f"{self.base}/identity/v3/auth/projects", "previous": None,
+                                     "next": None}, "projects": projects})
+
+    # -------------------------------------------------------------------------------------- quotas
+    def quota_target(self, req, project, rule):
+        """Reading another project's quotas, or changing any, is for admins (Zed's default policy)."""
+        if project != req.token["project_id"] or rule.endswith(":update"):
+            self.require_admin(req, rule)
+
+    def quota_used(self, project):
+        servers = [r for r in self.c["servers"].values() if r["tenant_id"] == project]
+        flavors = [self.c["flavors"].get(str((r["flavor"] or {}).get("id") if isinstance(r["flavor"], dict)
+                                             else r["flavor"])) or {} for r in servers]
+        vols = [r for r in self.c["volumes"].values() if r["os-vol-tenant-attr:tenant_id"] == project]
+        snaps = [r for r in self.c["snapshots"].values()
+                 if r["os-extended-snapshot-attributes:project_id"] == project]
+        neutron = {NEUTRON[c][3]: sum(1 for r in self.c[c].values() if r.get("project_id") == project)
+                   for c in NEUTRON}
+        return {"compute": {"instances": len(servers), "cores": sum(f.get("vcpus", 0) for f in flavors),
+                            "ram": sum(f.get("ram", 0) for f in flavors),
+                            "server_groups": sum(1 for r in self.c["server_groups"].values()
+                                                 if r["_project"] == project)},
+                "volume": {"volumes": len(vols), "gigabytes": sum(r["size"] for r in vols) +
+                           sum(r["size"] for r in snaps), "snapshots": len(snaps)},
+                "network": neutron}
+
+    def quota_limits(self, service, project):
+        defaults = dict(QUOTA_DEFAULTS[service])
+        for coll, (svc, key) in QUOTA_OF_COLLECTION.items():
+            if svc == service and self.quotas.get(coll) is not None:
+                defaults[key] = self.quotas[coll]
+        defaults.update(self.project_quotas.get((service, project), {}))
+        return defaults
+
+    def quota_set(self, service, project, detail, used_key, extra=()):
+        limits, used = self.quota_limits(service, project), self.quota_used(project)[service]
+        if not detail:
+            return dict(limits)
+        return {k: {"limit": v, used_key: used.get(k, 0), "reserved": 0, **{e: 0 for e in extra}}
+                for k, v in limits.items()}
+
+    def quota_update(self, req, service, wrapper, project):
+        body = req.wrapped(wrapper)
+        known = QUOTA_DEFAULTS[service]
+        for k, v in body.items():
+            if k not in known:
+                if service == "network":
+                    raise ApiError(400, f"Unrecognized attribute(s) '{k}'", "HTTPBadRequest")
+                raise nova_invalid(wrapper, k, "Additional properties are not allowed") if service == "compute" \
+                    else ApiError(400, f"Bad key(s) in quota set: {k}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < -1:
+                if service == "network":
+                    raise ApiError(400, f"Invalid input for {k}. Reason: '{v}' is not an integer.", "HTTPBadRequest")
+                raise ApiError(400, f"Invalid input for field/attribute {k}. Value: {v}. "
+                                    f"{v!r} is not of type 'integer'")
+            used = self.quota_used(project)[service].get(k, 0)
+            if service == "compute" and v != -1 and v < used:
+                raise ApiError(400, f"Quota limit {v} for {k} must be greater than or equal to already used and "
+                                    f"reserved {used}.")
+        self.project_quotas.setdefault((service, project), {}).update(body)
+        return self.quota_limits(service, project)
+
+    def nova_quotas(self, req, project, detail):
+        self.quota_target(req, project, "os_compute_api:os-quota-sets:show")
+        return jresp(200, {"quota_set": {"id": project, **self.quota_set("compute", project, detail, "in_use")}})
+
+    def nova_set_quotas(self, req, project):
+        self.quota_target(req, project, "os_compute_api:os-quota-sets:update")
+        return jresp(200, {"quota_set": self.quota_update(req, "compute", "quota_set", project)})
+
+    def cinder_quotas(self, req, owner, project):
+        self.check_project(req, owner)
+        self.quota_target(req, project, "volume_extension:quotas:show")
+        usage = str(req.arg("usage", "false")).lower() in ("true", "1", "yes")
+        return jresp(200, {"quota_set": {**self.quota_set("volume", project, usage, "in_use"), "id": project}})
+
+    def cinder_set_quotas(self, req, owner, project):
+        self.check_project(req, owner)
+        self.quota_target(req, project, "volume_extension:quotas:update")
+        return jresp(200, {"quota_set": self.quota_update(req, "volume", "quota_set", project)})
+
+    def neutron_quotas(self, req, project, details):
+        self.quota_target(req, project, "get_quota")
+        return jresp(200, {"quota": self.quota_set("network", project, details, "used")})
+
+    def neutron_set_quotas(self, req, project):
+        if "admin" not in req.token["roles"]:
+            raise ApiError(403, "rule:update_quota is disallowed by policy", "PolicyNotAuthorized")
+        return jresp(200, {"quota": self.quota_update(req, "network", "quota", project)})
+
     # ---------------------------------------------------------------------------------------- nova
     def nova_version(self, req):
         return jresp(200, {"version": {"id": "v2.1", "status": "CURRENT", "version": "2.93",
@@ -1347,11 +1534,40 @@ class Cloud:
         rec.update({"status": "BUILD", "addresses": {}, "OS-SRV-USG:launched_at": None,
                     "OS-EXT-STS:task_state": "spawning", "OS-EXT-STS:vm_state": "building",
                     "OS-EXT-STS:power_state": 0, "_ready": ready})
-        self.later(self.build_s, "servers", rec["id"], "ready")
+        group = self.scheduler_group(req, body)
+        if group is not None and "anti-affinity" in group["policies"] and \
+                any(m in self.c["servers"] for m in group["members"]):
+            # One compute host (devcloud's): the scheduler finds no host apart from the other members.
+            self.later(self.build_s, "servers", rec["id"], self.fail_build)
+        else:
+            self.later(self.build_s, "servers", rec["id"], "ready")
+        if group is not None:
+            group["members"].append(rec["id"])
         return jresp(202, {"server": {"id": rec["id"], "links": rec["links"], "OS-DCF:diskConfig": "MANUAL",
                                       "security_groups": rec["security_groups"],
                                       "adminPass": secrets.token_urlsafe(9)}},
                      Location=rec["links"][0]["href"])
+
+    def scheduler_group(self, req, body):
+        """The server group named by the scheduler hints beside the wrapper ("os:scheduler_hints")."""
+        hints = body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {}
+        gid = hints.get("group") if isinstance(hints, dict) else None
+        if gid is None:
+            return None
+        group = self.c["server_groups"].get(gid)
+        if group is None or not self.visible("server_groups", req.token)(group):
+            raise ApiError(400, f"Invalid input for field/attribute group. Value: {gid}. '{gid}' is not a 'uuid'"
+                           if not re.fullmatch(r"[0-9a-f-]{36}", str(gid)) else f"Server group {gid} could not be found.")
+        return group
+
+    def fail_build(self, rec):
+        """What Nova does when scheduling fails: ERROR, a fault, no ports, no addresses."""
+        for port in [p for p in self.c["ports"].values() if p["device_id"] == rec["id"]]:
+            self.remove("ports", port["id"])
+        rec.pop("_ready", None)
+        rec.update({"status": "ERROR", "OS-EXT-STS:vm_state": "error", "OS-EXT-STS:task_state": None,
+                    "OS-EXT-STS:power_state": 0, "addresses": {}, "hostId": "", "updated": ts(time.time()),
+                    "fault": {"code": 500, "created": ts(time.time()), "message": NO_VALID_HOST}})
 
     def nova_action(self, req, sid):
         rec = self.server_or_404(req, sid)
@@ -1852,6 +2068,8 @@ class Cloud:
             return ApiError(404, f"Security group {key} does not exist", "SecurityGroupNotFound")
         if coll == "floating_ips":
             return ApiError(404, f"Floating IP {key} could not be found", "FloatingIPNotFound")
+        if coll == "security_group_rules":
+            return ApiError(404, f"Security group rule {key} does not exist", "SecurityGroupRuleNotFound")
         return ApiError(404, f"{label} {key} could not be found.", f"{label}NotFound")
 
     def neutron_get(self, req, coll, key):
@@ -1924,6 +2142,8 @@ class Cloud:
         getattr(self, "neutron_check_" + coll, lambda *_: None)(req, fields, None)
         self.check_quota(req, coll)
         rec = self.new(coll, fields)
+        if coll == "floating_ips" and rec["port_id"]:
+            self.sync_server_fips(self.c["ports"].get(rec["port_id"], {}).get("device_id"))
         return jresp(201, {NEUTRON[coll][1]: public(rec)})
 
     def neutron_update(self, req, resource, key):
@@ -1931,7 +2151,11 @@ class Cloud:
         rec = self.neutron_get(req, coll, key)
         fields = self.neutron_body(req, coll, False)
         getattr(self, "neutron_check_" + coll, lambda *_: None)(req, fields, rec)
+        old_port = rec.get("port_id") if coll == "floating_ips" else None
         rec.update(fields, revision_number=rec["revision_number"] + 1, updated_at=ts(time.time()))
+        if coll == "floating_ips":
+            for port_id in {old_port, rec["port_id"]} - {None}:
+                self.sync_server_fips(self.c["ports"].get(port_id, {}).get("device_id"))
         return jresp(200, {NEUTRON[coll][1]: public(rec)})
 
     def neutron_check_subnets(self, req, f, old):
@@ -2015,6 +2239,64 @@ class Cloud:
             f.setdefault("name", "")
             f.setdefault("description", "")
 
+    def neutron_check_security_group_rules(self, req, f, old):
+        """Neutron's rule checks, in its order (devcloud's answers: tests/fixtures/openstack-zed)."""
+        sg_id = f["security_group_id"]
+        if self.find(req, "security_groups", sg_id) is None:
+            raise ApiError(404, f"Security group {sg_id} does not exist", "SecurityGroupNotFound")
+        f.setdefault("direction", "ingress")
+        f.setdefault("ethertype", "IPv4")
+        if f["direction"] not in ("ingress", "egress"):
+            raise self.neutron_invalid("direction", f"{f['direction']} is not in valid_values")
+        if f["ethertype"] not in ("IPv4", "IPv6"):
+            raise self.neutron_invalid("ethertype", f"{f['ethertype']} is not in valid_values")
+        proto = f.get("protocol")
+        if isinstance(proto, str) and proto.isdigit():
+            proto = f["protocol"] = proto
+        if proto is not None and proto not in SG_PROTOCOLS and not (str(proto).isdigit() and int(proto) <= 255):
+            raise ApiError(400, f"Security group rule protocol {proto} not supported. Only protocol values "
+                                f"{SG_PROTOCOLS} and integer representations [0 to 255] are supported.",
+                           "SecurityGroupRuleInvalidProtocol")
+        for field in ("port_range_min", "port_range_max"):
+            if f.get(field) is not None:
+                try:
+                    f[field] = int(f[field])
+                except (TypeError, ValueError):
+                    raise self.neutron_invalid(field, f"'{f[field]}' is not an integer") from None
+                if not 0 <= f[field] <= 65535:
+                    raise ApiError(400, f"Invalid value for port {f[field]}.", "SecurityGroupInvalidPortValue")
+        lo, hi = f.get("port_range_min"), f.get("port_range_max")
+        if (lo is not None or hi is not None) and proto is None:
+            raise ApiError(400, "Must also specify protocol if port range is given.",
+                           "SecurityGroupProtocolRequiredWithPorts")
+        if proto in ("tcp", "udp", "sctp", "dccp", "udplite", "6", "17") and lo is not None and hi is not None \
+                and lo > hi:
+            raise ApiError(400, "For TCP/UDP protocols, port_range_min must be <= port_range_max",
+                           "SecurityGroupInvalidPortRange")
+        remotes = [k for k in ("remote_ip_prefix", "remote_group_id", "remote_address_group_id") if f.get(k)]
+        if len(remotes) > 1:
+            raise ApiError(400, "Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may "
+                                "be provided.", "SecurityGroupMultipleRemoteEntites")
+        if f.get("remote_group_id") and self.find(req, "security_groups", f["remote_group_id"]) is None:
+            raise ApiError(404, f"Security group {f['remote_group_id']} does not exist", "SecurityGroupNotFound")
+        prefix = f.get("remote_ip_prefix")
+        if prefix:
+            try:
+                net = ipaddress.ip_network(prefix, strict=False)
+            except (ValueError, TypeError):
+                raise self.neutron_invalid("remote_ip_prefix", f"'{prefix}' is not a valid IP subnet") from None
+            if f"IPv{net.version}" != f["ethertype"]:
+                raise ApiError(400, f"Conflicting value ethertype {f['ethertype']} for CIDR {prefix}",
+                               "SecurityGroupRuleParameterConflict")
+        same = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_group_id",
+                "remote_address_group_id")
+        norm = str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+        for rule in self.c["security_group_rules"].values():
+            if rule["security_group_id"] == sg_id and all(rule.get(k) == f.get(k) for k in same) and \
+                    rule["normalized_cidr"] == norm:
+                raise ApiError(409, f"Security group rule already exists. Rule id is {rule['id']}.",
+                               "SecurityGroupRuleExists")
+
     def neutron_check_ports(self, req, f, old):
         if old is None:
             self.neutron_get(req, "networks", f["network_id"])
@@ -2028,7 +2310,16 @@ class Cloud:
         return net
 
     def neutron_check_routers(self, req, f, old):
-        info = f.get("external_gateway_info")
+        if "external_gateway_info" not in f:
+            return
+        info = f["external_gateway_info"] or None       # {} clears the gateway, as null does
+        f["external_gateway_info"] = info
+        have = (old or {}).get("external_gateway_info")
+        if have and (info is None or info.get("network_id") != have["network_id"]) and \
+                any(fip["router_id"] == old["id"] for fip in self.c["floating_ips"].values()):
+            raise ApiError(409, f"Gateway cannot be updated for router {old['id']}, since a gateway to external "
+                                f"network {have['network_id']} is required by one or more floating IPs.",
+                           "RouterExternalGatewayInUseByFloatingIp")
         if info is None:
             return
         if not isinstance(info, dict) or not isinstance(info.get("network_id"), str):
@@ -2043,12 +2334,125 @@ class Cloud:
     def neutron_check_floating_ips(self, req, f, old):
         if old is None:
             self.external_network(req, f["floating_network_id"], "floatingip", "a valid external network")
+        ext_id = old["floating_network_id"] if old else f["floating_network_id"]
         if f.get("port_id") is not None:
             port = self.neutron_get(req, "ports", f["port_id"])
-            f["fixed_ip_address"] = f.get("fixed_ip_address") or (port["fixed_ips"] or [{}])[0].get("ip_address")
-            f["status"] = "ACTIVE"
+            fixed = f.get("fixed_ip_address") or (port["fixed_ips"] or [{}])[0].get("ip_address")
+            subnet = next((ip["subnet_id"] for ip in port["fixed_ips"] if ip["ip_address"] == fixed), None)
+            router = self.router_reaching(subnet, ext_id)
+            if router is None:
+                raise ApiError(404, f"External network {ext_id} is not reachable from subnet {subnet}.  Therefore, "
+                                    f"cannot associate Port {port['id']} with a Floating IP.",
+                               "ExternalGatewayForFloatingIPNotFound")
+            other = next((x for x in self.c["floating_ips"].values() if x["port_id"] == port["id"]
+                          and x["fixed_ip_address"] == fixed and (old is None or x["id"] != old["id"])), None)
+            if other is not None:
+                raise ApiError(409, f"Cannot associate floating IP {(old or f).get('floating_ip_address')} "
+                                    f"({(old or {}).get('id')}) with port {port['id']} using fixed IP {fixed}, as "
+                                    f"that fixed IP already has a floating IP on external network {ext_id}.",
+                               "FloatingIPPortAlreadyAssociated")
+            f.update(fixed_ip_address=fixed, router_id=router["id"], status="ACTIVE", port_details={
+                k: port[k] for k in ("name", "network_id", "mac_address", "admin_state_up", "status", "device_id",
+                                     "device_owner")})
         elif "port_id" in f:
-            f.update(fixed_ip_address=None, status="DOWN")
+            f.update(fixed_ip_address=None, router_id=None, port_details=None, status="DOWN")
+
+    def router_reaching(self, subnet_id, ext_id):
+        """The router with an interface on the subnet and its gateway on the external network."""
+        for port in self.c["ports"].values():
+            if port["device_owner"] in ROUTER_INTERFACE_OWNERS and \
+                    any(ip["subnet_id"] == subnet_id for ip in port["fixed_ips"]):
+                router = self.c["routers"].get(port["device_id"])
+                if router and (router["external_gateway_info"] or {}).get("network_id") == ext_id:
+                    return router
+        return None
+
+    def sync_server_fips(self, server_id):
+        """Nova's view: a server's addresses list the floating IPs of its ports (OS-EXT-IPS:type floating)."""
+        srv = self.c["servers"].get(server_id or "")
+        if srv is None:
+            return
+        for net, addrs in srv["addresses"].items():
+            addrs[:] = [a for a in addrs if a.get("OS-EXT-IPS:type") != "floating"]
+        for fip in self.c["floating_ips"].values():
+            port = self.c["ports"].get(fip["port_id"] or "")
+            if port is None or port["device_id"] != server_id:
+                continue
+            net = self.c["networks"].get(port["network_id"], {}).get("name", "")
+            srv["addresses"].setdefault(net, []).append(
+                {"version": ipaddress.ip_address(fip["floating_ip_address"]).version,
+                 "addr": fip["floating_ip_address"], "OS-EXT-IPS:type": "floating",
+                 "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+
+    def neutron_router_interface(self, req, rid, verb):
+        """PUT /v2.0/routers/{id}/add_router_interface | remove_router_interface, {subnet_id} or {port_id}."""
+        router = self.neutron_get(req, "routers", rid)
+        body = req.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "Bad router request: Either subnet_id or port_id must be specified.", "BadRequest")
+        for field in ("subnet_id", "port_id"):
+            if field in body:
+                try:
+                    uuid.UUID(str(body[field]))
+                except ValueError:
+                    raise ApiError(400, f"Bad router request: '{body[field]}' is not a valid UUID.",
+                                   "BadRequest") from None
+        sid, pid = body.get("subnet_id"), body.get("port_id")
+        if not sid and not pid:
+            raise ApiError(400, "Bad router request: Either subnet_id or port_id must be specified.", "BadRequest")
+        if sid and pid:
+            raise ApiError(400, "Bad router request: Cannot specify both subnet-id and port-id.", "BadRequest")
+        mine = [p for p in self.c["ports"].values()
+                if p["device_id"] == rid and p["device_owner"] in ROUTER_INTERFACE_OWNERS]
+        if verb == "add":
+            if sid:
+                subnet = self.neutron_get(req, "subnets", sid)
+                if any(ip["subnet_id"] == sid for p in mine for ip in p["fixed_ips"]):
+                    raise ApiError(400, f"Bad router request: Router already has a port on subnet {sid}.",
+                                   "BadRequest")
+                if not subnet["gateway_ip"]:
+                    raise ApiError(400, f"Bad router request: Subnet for router interface must have a gateway IP.",
+                                   "BadRequest")
+                port = self.new("ports", {"network_id": subnet["network_id"], "device_id": rid,
+                                          "device_owner": "network:router_interface", "status": "DOWN",
+                                          "project_id": router["project_id"], "security_groups": [],
+                                          "port_security_enabled": False,
+                                          "fixed_ips": [{"subnet_id": sid, "ip_address": subnet["gateway_ip"]}]})
+            else:
+                port = self.neutron_get(req, "ports", pid)
+                if port["device_id"] or port["device_owner"]:
+                    raise ApiError(409, f"Port {pid} has owner {port['device_owner']} and therefore cannot be "
+                                        "deleted directly via the port API." if port["device_owner"] else
+                                   f"Port {pid} is still in use.", "PortInUse")
+                if not port["fixed_ips"]:
+                    raise ApiError(400, f"Bad router request: Router port must have at least one fixed IP.",
+                                   "BadRequest")
+                port.update(device_id=rid, device_owner="network:router_interface", updated_at=ts(time.time()))
+        else:
+            if sid:
+                port = next((p for p in mine if any(ip["subnet_id"] == sid for ip in p["fixed_ips"])), None)
+                if port is None:
+                    raise ApiError(404, f"Router {rid} has no interface on subnet {sid}",
+                                   "RouterInterfaceNotFoundForSubnet")
+            else:
+                port = next((p for p in mine if p["id"] == pid), None)
+                if port is None:
+                    raise ApiError(404, f"Router {rid} does not have an interface with id {pid}",
+                                   "RouterInterfaceNotFound")
+            subnet_ids = {ip["subnet_id"] for ip in port["fixed_ips"]}
+            for fip in self.c["floating_ips"].values():
+                fport = self.c["ports"].get(fip["port_id"] or "")
+                if fip["router_id"] == rid and fport and \
+                        any(ip["subnet_id"] in subnet_ids for ip in fport["fixed_ips"]):
+                    raise ApiError(409, f"Router interface for subnet {sorted(subnet_ids)[0]} on router {rid} cannot "
+                                        "be deleted, as it is required by one or more floating IPs.",
+                                   "RouterInterfaceInUseByFloatingIP")
+            self.remove("ports", port["id"])
+        router.update(revision_number=router["revision_number"] + 1, updated_at=ts(time.time()))
+        subnets = [ip["subnet_id"] for ip in port["fixed_ips"]]
+        return jresp(200, {"id": rid, "tenant_id": router["tenant_id"], "port_id": port["id"],
+                           "network_id": port["network_id"], "subnet_id": subnets[0] if subnets else None,
+                           "subnet_ids": subnets})
 
     def neutron_delete(self, req, resource, key):
         coll = NEUTRON_BY_URL[resource]
@@ -2142,7 +2546,7 @@ class Cloud:
             if set(data) - set(COLLECTIONS):
                 raise ValueError(f"unknown collections {sorted(set(data) - set(COLLECTIONS))}")
             # networks before subnets before servers/volumes, so later items can refer to earlier ones
-            order = ["flavors", "keypairs", "security_groups", "networks", "subnets", "routers", "floating_ips",
+            order = ["flavors", "keypairs", "security_groups", "security_group_rules", "networks", "subnets", "routers", "floating_ips",
                      "images", "servers", "ports", "volumes", "snapshots", "server_groups"]
             created = {coll: [public(self.new(coll, p)) for p in
                               (data[coll] if isinstance(data[coll], list) else [data[coll]])]

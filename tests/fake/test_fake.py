@@ -579,3 +579,140 @@ def test_glance_upload_faults(cloud, tok):
     img = call(cloud, tok, "GET", f"/image/v2/images/{iid}")[1]
     assert img["status"] == "active" and img["checksum"] != hashlib.md5(b"".join(chunks)).hexdigest()
     assert img["size"] == 2 << 20
+
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def same_shape(fake_doc, real_doc, where):
+    """Equal key sets, recursively (lists by their first element); NeutronError texts equal
+    once ids and addresses are masked."""
+    if isinstance(real_doc, dict):
+        assert isinstance(fake_doc, dict) and set(fake_doc) == set(real_doc), \
+            (where, sorted(set(fake_doc) ^ set(real_doc)) if isinstance(fake_doc, dict) else fake_doc)
+        if "NeutronError" in real_doc:
+            mask = lambda t: re.sub(r"\d+\.\d+\.\d+\.\d+(/\d+)?", "<ip>", UUID_RE.sub("<id>", t))  # noqa: E731
+            f, r = fake_doc["NeutronError"], real_doc["NeutronError"]
+            assert (f["type"], mask(f["message"])) == (r["type"], mask(r["message"])), where
+            return
+        for k in real_doc:
+            if k not in ("port_details",) or (fake_doc[k] and real_doc[k]):
+                same_shape(fake_doc[k], real_doc[k], f"{where}.{k}")
+    elif isinstance(real_doc, list) and real_doc and fake_doc:
+        same_shape(fake_doc[0], real_doc[0], f"{where}[0]")
+
+
+def test_networking_flows_match_devcloud(cloud, tok):
+    """The fake answers the networking flows (router interfaces and gateway, security group
+    rules, floating IP association) as devcloud's Neutron did in the captures (capture.py's
+    capture_networking, same order)."""
+    def call(method, path, body=None):
+        status, _, data = cloud.request(method, "/network" + path, body=body, token=tok)
+        return status, (json.loads(data) if data else None)
+
+    def check(name, method, path, body=None):
+        status, doc = call(method, path, body)
+        real_status = int(open(os.path.join(FIXTURES, name + ".headers")).readline().split()[1])
+        assert status == real_status, (name, status, doc)
+        if os.path.exists(os.path.join(FIXTURES, name + ".json")):
+            same_shape(doc, fixture(name + ".json"), name)
+        return doc
+
+    ext = call("GET", "/v2.0/networks?router:external=true")[1]["networks"][0]["id"]
+    net = call("POST", "/v2.0/networks", {"network": {"name": "fx-net2"}})[1]["network"]
+    sub = call("POST", "/v2.0/subnets", {"subnet": {"name": "fx-sub2", "network_id": net["id"],
+                                                    "ip_version": 4, "cidr": "10.97.0.0/24"}})[1]["subnet"]
+    router = call("POST", "/v2.0/routers", {"router": {"name": "fx-router"}})[1]["router"]
+    r = f"/v2.0/routers/{router['id']}"
+    check("neutron-router-add-interface", "PUT", r + "/add_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-add-interface-again", "PUT", r + "/add_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-add-interface-none", "PUT", r + "/add_router_interface", {})
+    ports = check("neutron-router-ports", "GET", f"/v2.0/ports?device_id={router['id']}")["ports"]
+    assert [(p["device_owner"], p["fixed_ips"][0]["ip_address"]) for p in ports] == \
+        [("network:router_interface", "10.97.0.1")]
+    gw = check("neutron-router-gateway-set", "PUT", r, {"router": {"external_gateway_info": {"network_id": ext}}})
+    assert gw["router"]["external_gateway_info"]["external_fixed_ips"]
+    check("neutron-router-gateway-internal", "PUT", r,
+          {"router": {"external_gateway_info": {"network_id": net["id"]}}})
+    port = call("POST", "/v2.0/ports", {"port": {"name": "fx-port", "network_id": net["id"]}})[1]["port"]
+    fip = call("POST", "/v2.0/floatingips", {"floatingip": {"floating_network_id": ext}})[1]["floatingip"]
+    f = f"/v2.0/floatingips/{fip['id']}"
+    done = check("neutron-fip-associate", "PUT", f, {"floatingip": {"port_id": port["id"]}})["floatingip"]
+    assert (done["port_id"], done["router_id"]) == (port["id"], router["id"])
+    check("neutron-router-remove-interface-in-use", "PUT", r + "/remove_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-gateway-clear-in-use", "PUT", r, {"router": {"external_gateway_info": {}}})
+    check("neutron-fip-disassociate", "PUT", f, {"floatingip": {"port_id": None}})
+    cleared = check("neutron-router-gateway-clear", "PUT", r, {"router": {"external_gateway_info": {}}})
+    assert cleared["router"]["external_gateway_info"] is None
+    check("neutron-fip-unreachable", "PUT", f, {"floatingip": {"port_id": port["id"]}})
+    check("neutron-router-remove-interface", "PUT", r + "/remove_router_interface", {"subnet_id": sub["id"]})
+    check("neutron-router-remove-interface-missing", "PUT", r + "/remove_router_interface", {"subnet_id": sub["id"]})
+    sg = call("POST", "/v2.0/security-groups", {"security_group": {"name": "fx-sg"}})[1]["security_group"]
+    rule = {"security_group_rule": {"security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv4",
+                                    "protocol": "tcp", "port_range_min": 22, "port_range_max": 22,
+                                    "remote_ip_prefix": "0.0.0.0/0", "description": "ssh"}}
+    rid = check("neutron-sg-rule-create", "POST", "/v2.0/security-group-rules", rule)["security_group_rule"]["id"]
+    check("neutron-sg-rule-duplicate", "POST", "/v2.0/security-group-rules", rule)
+    check("neutron-sg-rule-ethertype-conflict", "POST", "/v2.0/security-group-rules",
+          {"security_group_rule": {"security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv6",
+                                   "remote_ip_prefix": "0.0.0.0/0"}})
+    rules = check("neutron-sg-rules", "GET", f"/v2.0/security-group-rules?security_group_id={sg['id']}")
+    # a new group has egress rules only (IPv4 and IPv6), and now the ssh rule
+    assert sorted((x["direction"], x["ethertype"]) for x in rules["security_group_rules"]) == \
+        [("egress", "IPv4"), ("egress", "IPv6"), ("ingress", "IPv4")]
+    shown = check("neutron-security-group-show", "GET", f"/v2.0/security-groups/{sg['id']}")
+    assert rid in [x["id"] for x in shown["security_group"]["security_group_rules"]]
+    check("neutron-sg-rule-delete", "DELETE", f"/v2.0/security-group-rules/{rid}")
+    check("neutron-sg-rule-404", "GET", f"/v2.0/security-group-rules/{rid}")
+
+
+OPS = "3f1d6a9c2b7e4c0d8a5f1e2b3c4d5e6f"
+
+
+def test_auth_projects_and_quotas_match_fixtures(cloud, tok):
+    """GET /v3/auth/projects and the three services' quota sets with usage have the captured
+    shapes (keys and, for quotas, each key's {limit, in_use|used, reserved}); a member's PUT is
+    refused with the captured body."""
+    status, body = cloud.get_json("/identity/v3/auth/projects", tok)
+    real = fixture("keystone-auth-projects.json")
+    assert status == 200 and set(body) == set(real)
+    assert all(set(p) == set(real["projects"][0]) for p in body["projects"])
+    assert sorted(p["name"] for p in body["projects"]) == ["demo", "ops"]
+    for path, name, wrap in [(f"/compute/v2.1/os-quota-sets/{PROJECT}/detail", "nova-quota-detail", "quota_set"),
+                             (f"/volume/v3/{PROJECT}/os-quota-sets/{PROJECT}?usage=true", "cinder-quota-usage",
+                              "quota_set"),
+                             (f"/network/v2.0/quotas/{PROJECT}/details.json", "neutron-quota-details", "quota")]:
+        status, body = cloud.get_json(path, tok)
+        real = fixture(name + ".json")[wrap]
+        assert status == 200 and set(body[wrap]) == set(real), name
+        for key, v in real.items():
+            if isinstance(v, dict):
+                assert set(body[wrap][key]) == set(v), (name, key)
+    for method, path, body, name in [
+            ("PUT", f"/compute/v2.1/os-quota-sets/{PROJECT}", {"quota_set": {"cores": 40}},
+             "nova-quota-update-forbidden"),
+            ("PUT", f"/volume/v3/{PROJECT}/os-quota-sets/{PROJECT}", {"quota_set": {"gigabytes": 40}},
+             "cinder-quota-update-forbidden"),
+            ("PUT", f"/network/v2.0/quotas/{PROJECT}", {"quota": {"router": 40}},
+             "neutron-quota-update-forbidden")]:
+        status, _, got = cloud.request(method, path, body, token=tok)
+        assert status == 403 and json.loads(got) == fixture(name + ".json"), name
+
+
+def test_quota_limits_set_by_an_admin_are_enforced_per_project(cloud, tok):
+    admin, _ = cloud.token("admin", "admin", "demo")   # admin is admin in demo too
+    used = cloud.get_json(f"/compute/v2.1/os-quota-sets/{PROJECT}/detail", tok)[1]["quota_set"]["instances"]
+    status, _, body = cloud.request("PUT", f"/compute/v2.1/os-quota-sets/{PROJECT}",
+                                    {"quota_set": {"instances": used["in_use"]}}, token=admin)
+    assert status == 200 and json.loads(body)["quota_set"]["instances"] == used["in_use"]
+    image = by_name(cloud, tok, "cirros", "images")[0]["id"]
+    net = by_name(cloud, tok, "private", "networks")[0]["id"]
+    status, _, body = cloud.request("POST", "/compute/v2.1/servers", {"server": {
+        "name": "over", "imageRef": image, "flavorRef": "42", "networks": [{"uuid": net}]}}, token=tok)
+    assert status == 403 and "Quota exceeded for instances" in json.loads(body)["forbidden"]["message"]
+    # another project is not limited by demo's quota
+    ops, _ = cloud.token(project="ops")
+    status, doc = cloud.get_json(f"/compute/v2.1/os-quota-sets/{OPS}/detail", ops)
+    assert status == 200 and doc["quota_set"]["instances"]["limit"] == 10
+    # a member cannot read another project's quotas
+    assert cloud.request("GET", f"/compute/v2.1/os-quota-sets/{OPS}/detail", token=tok)[0] == 403

@@ -17,6 +17,8 @@
 #include "cloudfs/buf.h"
 #include "cloudfs/model.h"
 #include "cloudfs/names.h"
+#include "cloudfs/auth.h"
+#include "cloudfs/http.h"
 #include "cloudfs/render.h"
 #include "cloudfs/tree.h"
 #include "../../src/core/model_int.h"
@@ -26,6 +28,19 @@
 
 static struct config cfg;
 static struct session sess;
+
+/* A member file whose listing asks the cloud (a server's floating IPs) gets
+ * an answer: this transport refuses every connection, login included. */
+static int refuse(const struct http_transport *t, const struct http_request *req,
+		  struct http_response *resp)
+{
+	(void)t;
+	(void)req;
+	snprintf(resp->errbuf, sizeof(resp->errbuf), "refused (fuzzing: no cloud)");
+	return -ECONNREFUSED;
+}
+
+static const struct http_transport refusing = { .perform = refuse };
 
 static void listing_free(void *data)
 {
@@ -145,8 +160,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	config_init(&cfg);
+	cfg.auth_url = strdup("http://127.0.0.1:9/v3");
+	cfg.timeout_s = 1;
+	cfg.retries = 0;
 	sess.cfg = &cfg;
-	/* Never reached: every fetch is answered from the cache. */
+	sess.auth = auth_new(&cfg);
+	if (sess.auth)
+		auth_set_transport(sess.auth, &refusing);
+	/* Reached only through the refusing transport. */
 	sess.endpoint = calloc(n_services, sizeof(*sess.endpoint));
 	for (size_t i = 0; sess.endpoint && i < n_services; i++)
 		sess.endpoint[i] = strdup("http://127.0.0.1:9/");

@@ -50,9 +50,12 @@ def test_ls_l_and_cat_all_statuses_cost_one_listing(mnt, fake):
 def test_listing_asks_for_big_pages(mnt, fake):
     fake.clear_requests()
     os.listdir(mnt.p("images"))
-    (req,) = fake.requests(service="image")
+    # The mount's leftovers sweep (images carrying cloudfs's marker) lists images too, and may
+    # land after clear_requests(): every image listing sent asks for big pages.
+    reqs = [r for r in fake.requests(service="image") if r["path"].rstrip("/").endswith("/images")]
+    assert reqs, fake.requests()
     # Glance's default page is 25; cloudfs asks for the server maximum.
-    assert "limit=1000" in req["query"]
+    assert all("limit=1000" in r["query"] for r in reqs), reqs
 
 
 def test_attribute_files_hold_the_json_values(mnt, fake):
@@ -126,7 +129,14 @@ def test_grep_finds_the_server_in_error(mnt, fake):
 def test_find_walks_the_whole_tree(mnt, fake):
     out = sh(f"find {mnt.path} -name status -path '*/servers/*'")
     assert out.returncode == 0, out.stderr
-    assert len(out.stdout.split()) == len(fake.state()["servers"])
+    found = out.stdout.split()
+    # the default project's servers at the root, and again under projects/<its id>/ (demo's
+    # other project, ops, has none); find walks no name link
+    mine = [p for p in found if "/projects/" not in p]
+    assert len(mine) == len(fake.state()["servers"])
+    assert len(found) == 2 * len(mine)
+    out = sh(f"find {mnt.path} -path {mnt.p('projects')} -prune -o -name status -path '*/servers/*' -print")
+    assert sorted(out.stdout.split()) == sorted(mine)
 
 
 def test_missing_things_are_enoent(mnt):

@@ -46,6 +46,25 @@ static void test_tokens_url(void **state)
 	}
 }
 
+static void test_projects_url(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "http://h:5000", "http://h:5000/v3/auth/projects" },
+		{ "http://h/identity/v3/", "http://h/identity/v3/auth/projects" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *u = auth_projects_url(cases[i].in);
+
+		assert_non_null(u);
+		assert_string_equal(u, cases[i].out);
+		free(u);
+	}
+}
+
 static json_t *parse(const char *text)
 {
 	json_error_t jerr;
@@ -214,10 +233,48 @@ static void test_body_has_no_extra_secrets(void **state)
 	json_decref(body);
 }
 
+/* Another project's token: the configured method, the scope by id. */
+static void test_scoped_bodies(void **state)
+{
+	struct config pw = { .username = S("alice"),
+			     .password = S("pw"),
+			     .user_domain_name = S("Default"),
+			     .project_name = S("proj"),
+			     .project_domain_name = S("Default") };
+	struct config tok = { .token = S("tkn"), .project_name = S("proj") };
+	struct config ac = { .app_cred_id = S("acid"), .app_cred_secret = S("s") };
+	json_t *b, *want;
+
+	(void)state;
+	b = auth_request_body_scoped(&pw, "p2");
+	want = parse("{\"auth\": {\"identity\": {\"methods\": [\"password\"], \"password\": "
+		     "{\"user\": {\"name\": \"alice\", \"domain\": {\"name\": \"Default\"}, "
+		     "\"password\": \"pw\"}}}, \"scope\": {\"project\": {\"id\": \"p2\"}}}}");
+	assert_true(json_equal(b, want));
+	json_decref(b);
+	json_decref(want);
+	b = auth_request_body_scoped(&tok, "p2");
+	want = parse("{\"auth\": {\"identity\": {\"methods\": [\"token\"], \"token\": "
+		     "{\"id\": \"tkn\"}}, \"scope\": {\"project\": {\"id\": \"p2\"}}}}");
+	assert_true(json_equal(b, want));
+	json_decref(b);
+	json_decref(want);
+	/* an application credential cannot be scoped elsewhere */
+	assert_true(auth_can_rescope(&pw));
+	assert_true(auth_can_rescope(&tok));
+	assert_false(auth_can_rescope(&ac));
+	assert_null(auth_request_body_scoped(&ac, "p2"));
+	b = auth_request_body_scoped(&ac, NULL);
+	assert_non_null(b);
+	json_decref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tokens_url),
+		cmocka_unit_test(test_projects_url),
+		cmocka_unit_test(test_scoped_bodies),
 		cmocka_unit_test(test_password_matches_capture),
 		cmocka_unit_test(test_request_bodies),
 		cmocka_unit_test(test_body_has_no_extra_secrets),

@@ -177,6 +177,24 @@ static void test_regions(void **state)
 		    !strcmp(url, "http://127.0.0.1:8774/v2.1") ||
 		    !strcmp(url, "http://old:8774/v2.1"));
 	free(url);
+	/* regions/: each region once, in catalog order, region_id else region;
+	 * an interface's only */
+	char **v = NULL;
+	size_t n = 0;
+
+	assert_int_equal(catalog_regions(cat, "public", &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0], "RegionOne");
+	assert_string_equal(v[1], "RegionTwo");
+	assert_string_equal(v[2], "Old");
+	catalog_regions_free(v, n);
+	assert_int_equal(catalog_regions(cat, "internal", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0], "RegionOne");
+	catalog_regions_free(v, n);
+	assert_int_equal(catalog_regions(json_object_get(cat, "nope"), "public", &v, &n), 0);
+	assert_int_equal(n, 0);
+	catalog_regions_free(v, n);
 	json_decref(cat);
 }
 

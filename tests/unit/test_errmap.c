@@ -35,6 +35,10 @@ static const struct http_case http_cases[] = {
 	{ 403,
 	  "{\"forbidden\": {\"message\": \"Policy doesn't allow os_compute_api:servers:create\"}}",
 	  -EACCES },
+	/* A policy refusal of a quota API is no over-quota answer. */
+	{ 403,
+	  "{\"forbidden\": {\"code\": 403, \"message\": \"Policy doesn't allow os_compute_api:os-quota-sets:update to be performed.\"}}",
+	  -EACCES },
 	/* Nova/Cinder over-quota answers. */
 	{ 403,
 	  "{\"forbidden\": {\"code\": 403, \"message\": \"Quota exceeded for cores: Requested 4, but already used 20 of 20 cores\"}}",

@@ -177,7 +177,8 @@ static void test_readdir_filler_failure_fails_the_listing(void **state)
 	assert_int_equal(model_readdir(&f->p, "/servers/s4", fill, &fl), -ENOMEM);
 	fl = (struct filler){ .fail_at = 0 };
 	assert_int_equal(model_readdir(&f->p, "/servers/s4", fill, &fl), 0);
-	assert_int_equal(fl.seen, 1 + 2 + 3); /* json, id, name, action, console, volumes */
+	/* json, id, name, action, console, volumes, floating_ips */
+	assert_int_equal(fl.seen, 1 + 2 + 4);
 }
 
 /* Of two writers of one new name, the second is told it exists. */
@@ -282,7 +283,7 @@ static void test_an_empty_key_is_left_out(void **state)
 
 	cache_server_docs(f, docs, 1);
 	assert_int_equal(model_readdir(&f->p, "/servers/s0", keep_name, &nm), 0);
-	assert_string_equal(nm.all, "json|action|console|volumes|id|a|");
+	assert_string_equal(nm.all, "json|action|console|volumes|floating_ips|id|a|");
 	nm.all[0] = '\0';
 	assert_int_equal(model_readdir(&f->p, "/servers/s0/a", keep_name, &nm), 0);
 	assert_string_equal(nm.all, "");

@@ -39,7 +39,16 @@ static void test_walk_and_find(void **state)
 	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c)) {
 		assert_true(service_index(c->service) >= last);
 		last = service_index(c->service);
-		assert_ptr_equal(collection_find(c->name), c);
+		/* a grouped row is found in its group only (quotas/compute is
+		 * no compute/ at the root) */
+		if (c->group) {
+			assert_ptr_equal(collection_find_in(c->group, c->name), c);
+			assert_string_equal(collection_group(c->group), c->group);
+			assert_null(collection_find(c->name));
+			assert_true(c->singleton);
+		} else {
+			assert_ptr_equal(collection_find(c->name), c);
+		}
 		n++;
 		assert_true(n <= total);
 	}
@@ -48,6 +57,13 @@ static void test_walk_and_find(void **state)
 	assert_null(collection_find(""));
 	assert_non_null(collection_find("servers"));
 	assert_non_null(collection_find("floating_ips"));
+	assert_null(collection_group("servers"));
+	assert_null(collection_group("nosuch"));
+	assert_non_null(collection_find_in("quotas", "compute"));
+	assert_non_null(collection_find_in("quotas", "volume"));
+	assert_non_null(collection_find_in("quotas", "network"));
+	assert_null(collection_find_in("quotas", "servers"));
+	assert_null(collection_find_in("nosuch", "compute"));
 }
 
 /* Each collection says when a member is busy (kept briefly: model_doc_ttl). */

@@ -22,10 +22,15 @@ struct ref_row {
 /* What the fake cloud holds: a name resolves only in its own collection,
  * so a rule that looks in the wrong place fails. */
 static const struct ref_row refs[] = {
-	{ "images", "cirros", "img-cirros-id" },     { "images", "ubuntu", "img-ubuntu-id" },
-	{ "flavors", "m1.tiny", "flv-tiny-id" },     { "flavors", "m1.small", "flv-small-id" },
-	{ "networks", "private", "net-private-id" }, { "networks", "public", "net-public-id" },
+	{ "images", "cirros", "img-cirros-id" },
+	{ "images", "ubuntu", "img-ubuntu-id" },
+	{ "flavors", "m1.tiny", "flv-tiny-id" },
+	{ "flavors", "m1.small", "flv-small-id" },
+	{ "networks", "private", "net-private-id" },
+	{ "networks", "public", "net-public-id" },
 	{ "volumes", "data", "vol-data-id" },
+	{ "security_groups", "web", "sg-web-id" },
+	{ "security_groups", "default", "sg-default-id" },
 };
 
 /* Names the resolver refuses in a particular way, in every collection. */
@@ -178,6 +183,33 @@ static const struct build_case build_cases[] = {
 	{ "floating_ips", "fip", "{\"name\": \"x\", \"floating_network_id\": \"raw\"}",
 	  "{\"floatingip\": {\"name\": \"x\", \"floating_network_id\": \"raw\"}}", 0 },
 	{ "floating_ips", "fip", "", "{\"floatingip\": {}}", 0 },
+
+	/* security group rules: the file name is the description; a port or
+	 * a range, a CIDR remote (its ethertype follows) or a group's */
+	{ "security_group_rules", "ssh",
+	  "{\"group\": \"web\", \"port\": 22, \"remote\": \"0.0.0.0/0\"}",
+	  "{\"security_group_rule\": {\"description\": \"ssh\", \"security_group_id\": \"sg-web-id\","
+	  " \"remote_ip_prefix\": \"0.0.0.0/0\", \"port_range_min\": 22, \"port_range_max\": 22,"
+	  " \"protocol\": \"tcp\", \"direction\": \"ingress\", \"ethertype\": \"IPv4\"}}",
+	  1 },
+	{ "security_group_rules", "web",
+	  "{\"group\": \"web\", \"port\": \"8000:8080\", \"protocol\": \"udp\","
+	  " \"remote\": \"2001:db8::/32\", \"direction\": \"egress\"}",
+	  "{\"security_group_rule\": {\"description\": \"web\", \"security_group_id\": \"sg-web-id\","
+	  " \"remote_ip_prefix\": \"2001:db8::/32\", \"protocol\": \"udp\", \"direction\": \"egress\","
+	  " \"port_range_min\": 8000, \"port_range_max\": 8080, \"ethertype\": \"IPv6\"}}",
+	  1 },
+	{ "security_group_rules", "ping",
+	  "{\"security_group_id\": \"raw\", \"protocol\": \"icmp\","
+	  " \"remote\": \"default\"}",
+	  "{\"security_group_rule\": {\"description\": \"ping\", \"security_group_id\": \"raw\","
+	  " \"protocol\": \"icmp\", \"remote_group_id\": \"sg-default-id\", \"direction\": \"ingress\"}}",
+	  1 },
+	/* a port that is no port is left for Neutron to refuse */
+	{ "security_group_rules", "bad", "{\"security_group_id\": \"raw\", \"port\": \"ssh\"}",
+	  "{\"security_group_rule\": {\"description\": \"bad\", \"security_group_id\": \"raw\","
+	  " \"port\": \"ssh\", \"direction\": \"ingress\"}}",
+	  0 },
 
 	/* keypairs: the file is the public key, its final newline(s) dropped */
 	{ "keypairs", "k1", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG me@host\n",

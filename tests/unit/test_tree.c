@@ -46,6 +46,27 @@ static const struct tree_case cases[] = {
 	{ "/servers/a%zz", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
 	{ "/servers/abc/x%41", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
 	{ "/.cloudfs/x/y", -ENOTDIR, 0, NULL, NULL, NULL, 0, { NULL } },
+	/* projects/: the root's view of other projects (routed by projects.c
+	 * below projects/<id>, so nothing deeper parses) */
+	{ "/projects", 0, TREE_PROJECTS, NULL, NULL, NULL, 0, { NULL } },
+	{ "/projects/abc", 0, TREE_PROJECT, NULL, NULL, "abc", 0, { NULL } },
+	{ "/projects/abc/servers", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
+	{ "/regions", 0, TREE_REGIONS, NULL, NULL, NULL, 0, { NULL } },
+	{ "/regions/RegionTwo", 0, TREE_REGION, NULL, NULL, "RegionTwo", 0, { NULL } },
+	{ "/regions/RegionTwo/servers", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
+	/* a group of singletons: quotas/<service>/ is the document's directory */
+	{ "/quotas", 0, TREE_GROUP, NULL, NULL, NULL, 0, { NULL } },
+	{ "/quotas/compute", 0, TREE_ENTRY, "compute", NULL, "", 0, { NULL } },
+	{ "/quotas/volume/gigabytes/limit",
+	  0,
+	  TREE_ATTR,
+	  "volume",
+	  NULL,
+	  "",
+	  2,
+	  { "gigabytes", "limit" } },
+	{ "/quotas/servers", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
+	{ "/compute", -ENOENT, 0, NULL, NULL, NULL, 0, { NULL } },
 };
 
 static void check_case(const struct tree_case *tc)
@@ -69,6 +90,8 @@ static void check_case(const struct tree_case *tc)
 		assert_string_equal(tp.ctl, tc->ctl);
 	else
 		assert_null(tp.ctl);
+	if (tc->kind == TREE_GROUP)
+		assert_string_equal(tp.group, "quotas");
 	if (tc->entry)
 		assert_string_equal(tp.entry, tc->entry);
 	else
@@ -97,21 +120,21 @@ static void deep_path(char *buf, size_t len, size_t nattrs)
 
 static void test_depth_limit(void **state)
 {
-	char path[1024];
+	char path[4096];
 	struct tree_path tp;
 
 	(void)state;
-	/* Exactly TREE_MAX_DEPTH attribute components fit... */
-	deep_path(path, sizeof(path), TREE_MAX_DEPTH);
+	/* Exactly TREE_PATH_DEPTH attribute components fit... */
+	deep_path(path, sizeof(path), TREE_PATH_DEPTH);
 	assert_int_equal(tree_parse(path, &tp), 0);
 	assert_int_equal(tp.kind, TREE_ATTR);
-	assert_int_equal(tp.nattrs, TREE_MAX_DEPTH);
-	assert_string_equal(tp.attrs[TREE_MAX_DEPTH - 1], "a31");
+	assert_int_equal(tp.nattrs, TREE_PATH_DEPTH);
+	assert_string_equal(tp.attrs[TREE_PATH_DEPTH - 1], "a255");
 	tree_path_free(&tp);
 	/* ...one more does not. */
-	deep_path(path, sizeof(path), TREE_MAX_DEPTH + 1);
+	deep_path(path, sizeof(path), TREE_PATH_DEPTH + 1);
 	assert_int_equal(tree_parse(path, &tp), -ENAMETOOLONG);
-	deep_path(path, sizeof(path), TREE_MAX_DEPTH + 10);
+	deep_path(path, sizeof(path), TREE_PATH_DEPTH + 10);
 	assert_int_equal(tree_parse(path, &tp), -ENAMETOOLONG);
 }
 

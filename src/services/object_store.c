@@ -1,0 +1,1233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Swift (object-store): containers, and each container's objects as a
+ * tree (objects/). Layer: services. Field names, queries and status codes
+ * follow the Object Storage API v1 reference and Swift 2.30 (Zed):
+ * account and container listings are bare JSON arrays paged by marker
+ * until an empty page; a container listing with delimiter=/ and a prefix
+ * gives one directory ("subdir" entries and objects, with bytes, hash,
+ * content_type and last_modified), so a directory costs one request per
+ * page and no HEAD per object. Large files are Static Large Objects whose
+ * segments go to <container>_segments (python-swiftclient's convention).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "cloudfs/buf.h"
+#include "cloudfs/clock.h"
+#include "cloudfs/log.h"
+#include "cloudfs/service.h"
+
+extern const struct service_def service_object_store;
+
+static const char *const swift_types[] = { "object-store", NULL };
+static const char *const container_mtime[] = { "last_modified", NULL };
+
+/* Swift's container_listing_limit default: the largest page it gives. */
+#define SWIFT_PAGE 10000
+/* The part size when /info allows more: a part is one PUT's worth of
+ * bytes on the wire, and a failure costs at most one part's resend. */
+#define SWIFT_PART_MAX (1LL << 30)
+/* Swift's CONTAINER_NAME limit for <container>_segments. */
+#define SWIFT_SEGMENTS_SUFFIX "_segments"
+
+/* A directory marker's content type (cloudfuse, rclone, swiftclient). */
+static bool is_dir_type(const char *ctype)
+{
+	return ctype && !strncmp(ctype, "application/directory", 21);
+}
+
+struct list_state {
+	const char *prefix;
+	size_t plen;
+	tree_fill_fn fill;
+	void *ctx;
+	char *marker; /* the last name or subdir of the page (malloc'd) */
+};
+
+/* One listing item: a "subdir" (a directory), a marker ("x/", or "x" of
+ * type application/directory) or a file. */
+static int list_item(struct list_state *st, const json_t *item)
+{
+	const json_t *jname = json_object_get(item, "subdir");
+	bool subdir = jname != NULL;
+	struct tree_entry e = { 0 };
+	const char *name, *rest;
+	size_t len;
+	int64_t t;
+
+	if (!subdir)
+		jname = json_object_get(item, "name");
+	name = json_string_value(jname);
+	if (!name)
+		return -EIO;
+	len = json_string_length(jname);
+	free(st->marker);
+	st->marker = strndup(name, len);
+	if (!st->marker)
+		return -ENOMEM;
+	/* The cloud's answer is untrusted: an item outside the prefix asked
+	 * for is no entry of this directory. */
+	if (len < st->plen || memcmp(name, st->prefix, st->plen))
+		return 0;
+	rest = name + st->plen;
+	len -= st->plen;
+	/* The directory's own marker ("a/" when listing "a/"). */
+	if (!len) {
+		e.self = true;
+		return st->fill(st->ctx, &e);
+	}
+	e.name = rest;
+	e.name_len = len;
+	if (rest[len - 1] == '/') {
+		e.dir = true;
+		e.marker = !subdir;
+		e.name_len = len - 1;
+	} else if (memchr(rest, '/', len)) {
+		return 0; /* a delimiter listing gives none: not ours */
+	}
+	if (!subdir && !e.dir) {
+		const json_t *bytes = json_object_get(item, "bytes");
+		const char *ctype = json_string_value(json_object_get(item, "content_type"));
+		const char *hash = json_string_value(json_object_get(item, "hash"));
+
+		e.size = json_is_integer(bytes) ? json_integer_value(bytes) : 0;
+		e.dir = e.marker = is_dir_type(ctype) && e.size == 0;
+		/* A large object's hash is its manifest's, not its bytes'. */
+		if (hash && strlen(hash) == 32 && !json_object_get(item, "slo_etag") &&
+		    !(ctype && strstr(ctype, "swift_bytes=")))
+			e.md5 = hash;
+	}
+	if (!subdir &&
+	    !clock_parse_iso8601(json_string_value(json_object_get(item, "last_modified")), &t))
+		e.mtime_s = t;
+	return st->fill(st->ctx, &e);
+}
+
+static int swift_list(struct svc_call *x, const char *id, const char *path, tree_fill_fn fill,
+		      void *ctx)
+{
+	struct list_state st = { path, strlen(path), fill, ctx, NULL };
+	char *cont = svc_escape(id, false), *prefix = svc_escape(path, false);
+	int rc = cont && prefix ? 0 : -ENOMEM;
+
+	/* Until an empty page: a short page is not the end (rclone#7924). */
+	while (!rc) {
+		char *marker = st.marker ? svc_escape(st.marker, false) : NULL, *url = NULL;
+		struct svc_answer a;
+		const json_t *item;
+		size_t i;
+
+		if ((st.marker && !marker) ||
+		    asprintf(&url, "/%s?format=json&delimiter=/&limit=%d&prefix=%s%s%s", cont,
+			     SWIFT_PAGE, prefix, marker ? "&marker=" : "",
+			     marker ? marker : "") < 0) {
+			free(marker);
+			rc = -ENOMEM;
+			break;
+		}
+		free(marker);
+		rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+		free(url);
+		if (!rc && a.json && !json_is_array(a.json))
+			rc = -EIO;
+		if (rc || !json_array_size(a.json)) {
+			svc_answer_free(&a);
+			break;
+		}
+		json_array_foreach(a.json, i, item)
+		{
+			rc = list_item(&st, item);
+			if (rc)
+				break;
+		}
+		svc_answer_free(&a);
+	}
+	free(st.marker);
+	free(cont);
+	free(prefix);
+	return rc;
+}
+
+/* "/<container>/<object>", escaped (the object's slashes kept). */
+static char *object_path(const char *container, const char *path)
+{
+	char *c = svc_escape(container, false), *o = svc_escape(path, true), *url = NULL;
+
+	if (c && o && asprintf(&url, "/%s/%s", c, o) < 0)
+		url = NULL;
+	free(c);
+	free(o);
+	return url;
+}
+
+static char *swift_data_path(const char *id, const char *path)
+{
+	return object_path(id, path);
+}
+
+/* Swift guesses the type from the name, as `swift upload` does. */
+static const char *const swift_put_headers[] = { "X-Detect-Content-Type: true", NULL };
+
+/* The largest part /info allows (max_file_size, at most SWIFT_PART_MAX),
+ * 0 without SLO, with its min_segment_size; asked once per mount. */
+static int swift_limits(struct svc_call *x, int64_t *max, int64_t *min)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t info_max = -1, info_min; /* protected by lock; -1: not asked */
+	const char *ep = svc_endpoint(x), *v1;
+	struct svc_answer a;
+	json_int_t fmax, smin;
+	char *url = NULL;
+	int rc;
+
+	pthread_mutex_lock(&lock);
+	*max = info_max;
+	*min = info_min;
+	pthread_mutex_unlock(&lock);
+	if (*max >= 0)
+		return 0;
+	/* /info sits beside /v1/AUTH_<project>, at the proxy's root. */
+	v1 = ep ? strstr(ep, "/v1/") : NULL;
+	if (!v1 || asprintf(&url, "%.*s/info", (int)(v1 - ep), ep) < 0)
+		return -EIO;
+	rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+	free(url);
+	if (rc)
+		return rc;
+	fmax = json_integer_value(
+		json_object_get(json_object_get(a.json, "swift"), "max_file_size"));
+	smin = json_integer_value(
+		json_object_get(json_object_get(a.json, "slo"), "min_segment_size"));
+	*max = !json_object_get(a.json, "slo")	   ? 0
+	       : fmax > 0 && fmax < SWIFT_PART_MAX ? (int64_t)fmax
+						   : SWIFT_PART_MAX;
+	*min = smin > 0 ? (int64_t)smin : 1;
+	svc_answer_free(&a);
+	pthread_mutex_lock(&lock);
+	info_max = *max;
+	info_min = *min;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+static int64_t swift_part_size(struct svc_call *x)
+{
+	int64_t max, min, want = svc_part_size_option(x);
+	int rc = swift_limits(x, &max, &min);
+
+	if (rc)
+		return rc;
+	if (!want || !max)
+		return max;
+	/* Refused early and explicitly (svfs#38): Swift would answer 413 at
+	 * the first full segment, or refuse the manifest. */
+	if (want > max || want < min) {
+		log_cloud_error("part_size=%lld is outside what this Swift takes (%lld to %lld "
+				"bytes, /info)",
+				(long long)want, (long long)min, (long long)max);
+		return -EINVAL;
+	}
+	return want;
+}
+
+static char *swift_part_path(struct svc_call *x, const char *id, const char *path,
+			     const char *stamp, unsigned index)
+{
+	char *segs = NULL, *seg = NULL, *url = NULL, *esc;
+	int rc = 0;
+
+	if (asprintf(&segs, "%s" SWIFT_SEGMENTS_SUFFIX, id) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Made (or found: 202) before the first part goes there. */
+	if (index == 0) {
+		esc = svc_escape(segs, false);
+		if (esc && asprintf(&url, "/%s", esc) >= 0)
+			rc = svc_request(x, "PUT", url, NULL, "", 0, "text/plain", NULL);
+		else
+			rc = -ENOMEM;
+		free(esc);
+		free(url);
+		url = NULL;
+	}
+	if (!rc && asprintf(&seg, "%s/slo/%s/%08u", path, stamp, index) >= 0)
+		url = object_path(segs, seg);
+	free(seg);
+	free(segs);
+	if (!url)
+		errno = rc ? -rc : ENOMEM;
+	return url;
+}
+
+/* The type /etc/mime.types gives the extension of @path's last component,
+ * into @out; application/octet-stream when none. A manifest cannot ask
+ * Swift to guess it (X-Detect-Content-Type replaces the content type the
+ * SLO middleware marks with the total size, and the container listing
+ * then shows the manifest's few hundred bytes as the object's size). */
+static void guess_type(const char *path, char *out, size_t len)
+{
+	const char *base = strrchr(path, '/'), *ext;
+	char line[512];
+	FILE *f;
+
+	snprintf(out, len, "application/octet-stream");
+	base = base ? base + 1 : path;
+	ext = strrchr(base, '.');
+	if (!ext || !ext[1] || ext == base || strlen(ext + 1) > 32)
+		return;
+	ext++;
+	f = fopen("/etc/mime.types", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *type = strtok_r(line, " \t\r\n", &save), *e;
+
+		if (!type || type[0] == '#')
+			continue;
+		while ((e = strtok_r(NULL, " \t\r\n", &save)))
+			if (!strcasecmp(e, ext)) {
+				snprintf(out, len, "%s", type);
+				fclose(f);
+				return;
+			}
+	}
+	fclose(f);
+}
+
+/* PUTs the manifest; Swift checks each segment's ETag and size against it
+ * and answers with the SLO's ETag (the MD5 of the segments' MD5s), which
+ * the core compares with its own. */
+static int swift_parts_commit(struct svc_call *x, const char *id, const char *path,
+			      const struct tree_part *parts, size_t n, char *etag, size_t etag_len)
+{
+	char type[128];
+	json_t *manifest = json_array();
+	char *body = NULL, *url = NULL, *full = NULL;
+	struct svc_answer a = { 0 };
+	int rc = manifest ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		/* The manifest names segments unescaped: "/<container>/<object>". */
+		const char *p = parts[i].path;
+		char *plain = NULL;
+		json_t *seg;
+
+		plain = malloc(strlen(p) + 1);
+		if (!plain) {
+			rc = -ENOMEM;
+			break;
+		}
+		/* Undo object_path()'s escaping (only %XX sequences made there). */
+		{
+			size_t o = 0;
+
+			for (size_t k = 0; p[k]; k++) {
+				unsigned v;
+
+				if (p[k] == '%' && sscanf(p + k + 1, "%2x", &v) == 1) {
+					plain[o++] = (char)v;
+					k += 2;
+				} else {
+					plain[o++] = p[k];
+				}
+			}
+			plain[o] = '\0';
+		}
+		seg = json_pack("{sssssI}", "path", plain, "etag", parts[i].md5, "size_bytes",
+				(json_int_t)parts[i].size);
+		free(plain);
+		if (!seg || json_array_append_new(manifest, seg))
+			rc = -ENOMEM;
+	}
+	if (!rc) {
+		body = json_dumps(manifest, JSON_COMPACT);
+		url = object_path(id, path);
+		if (!body || !url || asprintf(&full, "%s?multipart-manifest=put", url) < 0) {
+			full = NULL;
+			rc = -ENOMEM;
+		}
+	}
+	/* The manifest's own Content-Type is the large object's. */
+	guess_type(path, type, sizeof(type));
+	if (!rc)
+		rc = svc_request(x, "PUT", full, NULL, body, strlen(body), type, &a);
+	/* A 2xx without an ETag cannot be checked: a manifest Swift did not
+	 * build from our segments. */
+	if (!rc && !a.etag[0])
+		rc = -EIO;
+	if (!rc)
+		snprintf(etag, etag_len, "%s", a.etag);
+	svc_answer_free(&a);
+	free(full);
+	free(url);
+	free(body);
+	json_decref(manifest);
+	return rc;
+}
+
+/* What overwriting @path replaces: a large object's segments (its
+ * manifest, a JSON array), deleted once the new object has landed. */
+static json_t *swift_replacing(struct svc_call *x, const char *id, const char *path)
+{
+	char *url = object_path(id, path), *full = NULL, *slo;
+	struct svc_answer a = { 0 };
+	json_t *segs = NULL;
+
+	if (!url || svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, &a))
+		goto out;
+	slo = svc_header(&a, "X-Static-Large-Object");
+	svc_answer_free(&a);
+	if (!slo || strcasecmp(slo, "true")) {
+		free(slo);
+		goto out;
+	}
+	free(slo);
+	if (asprintf(&full, "%s?multipart-manifest=get", url) < 0) {
+		full = NULL;
+		goto out;
+	}
+	if (!svc_request(x, "GET", full, NULL, NULL, 0, NULL, &a) && json_is_array(a.json))
+		segs = json_incref(a.json);
+	svc_answer_free(&a);
+out:
+	free(full);
+	free(url);
+	return segs;
+}
+
+static void swift_replaced(struct svc_call *x, const char *id, const char *path, json_t *old)
+{
+	json_t *segs = old;
+	const json_t *seg;
+	size_t i;
+
+	(void)id;
+	(void)path;
+	json_array_foreach(segs, i, seg)
+	{
+		const char *name = json_string_value(json_object_get(seg, "name"));
+		const char *slash = name && name[0] == '/' ? strchr(name + 1, '/') : NULL;
+		char *cont, *url;
+
+		if (!slash)
+			continue;
+		cont = strndup(name + 1, (size_t)(slash - name - 1));
+		url = cont ? object_path(cont, slash + 1) : NULL;
+		/* An old segment that stays is the cloud's garbage, not the
+		 * user's data: logged (.cloudfs/errors), the write stands. */
+		if (url && svc_cleanup_delete(x, url)) {
+			/* logged by the core (.cloudfs/errors) */
+		}
+		free(url);
+		free(cont);
+	}
+	json_decref(segs);
+}
+
+static int swift_mkdir(struct svc_call *x, const char *id, const char *path)
+{
+	char *url = object_path(id, path);
+	int rc;
+
+	if (!url)
+		return -ENOMEM;
+	/* "a/" of type application/directory: never collides with a file
+	 * "a", and every client reads it as a directory. */
+	rc = svc_request(x, "PUT", url, NULL, "", 0, "application/directory", NULL);
+	free(url);
+	return rc;
+}
+
+/* The verdict of a DELETE ?multipart-manifest=delete, which Swift answers
+ * 200 whatever happened, with the real status and errors in its body: 0,
+ * 1 when the object is no SLO (delete it plainly), or -errno. */
+static int slo_delete_verdict(const json_t *answer)
+{
+	const char *status = json_string_value(json_object_get(answer, "Response Status"));
+	const json_t *err;
+	size_t i;
+
+	if (!status)
+		return -EIO;
+	if (status[0] == '2')
+		return 0;
+	json_array_foreach(json_object_get(answer, "Errors"), i, err)
+	{
+		const char *why = json_string_value(json_array_get(err, 1));
+
+		if (why && strstr(why, "Not an SLO manifest"))
+			return 1;
+	}
+	if (!strncmp(status, "404", 3))
+		return -ENOENT;
+	if (!strncmp(status, "409", 3))
+		return -EBUSY;
+	if (!strncmp(status, "401", 3) || !strncmp(status, "403", 3))
+		return -EACCES;
+	return -EIO;
+}
+
+static int swift_remove(struct svc_call *x, const char *id, const char *path, bool dir, bool plain)
+{
+	static const char *const accept[] = { "Accept: application/json", NULL };
+	struct svc_answer a = { 0 };
+	char *url = NULL, *full = NULL;
+	int rc;
+
+	if (dir) {
+		/* Both marker conventions: "a/" and "a" (application/directory).
+		 * Neither may exist (a directory made by its objects alone). */
+		int r1, r2;
+		size_t len = strlen(path);
+		char *bare = len ? strndup(path, len - 1) : NULL;
+
+		url = object_path(id, path);
+		full = bare ? object_path(id, bare) : NULL;
+		free(bare);
+		if (!url || !full) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		r1 = svc_request(x, "DELETE", url, NULL, NULL, 0, NULL, NULL);
+		r2 = svc_request(x, "DELETE", full, NULL, NULL, 0, NULL, NULL);
+		rc = r1 && r1 != -ENOENT ? r1 : r2 && r2 != -ENOENT ? r2 : 0;
+		goto out;
+	}
+	url = object_path(id, path);
+	if (!url) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* A plain object (its listing gave its MD5): one DELETE. */
+	if (plain) {
+		rc = svc_request(x, "DELETE", url, NULL, NULL, 0, NULL, NULL);
+		goto out;
+	}
+	if (asprintf(&full, "%s?multipart-manifest=delete", url) < 0) {
+		full = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* A large object's segments go with it. Swift answers 200 even when
+	 * it deleted nothing (the object is no SLO): the body says. */
+	rc = svc_request(x, "DELETE", full, accept, NULL, 0, NULL, &a);
+	if (!rc)
+		rc = slo_delete_verdict(a.json);
+	if (rc == 1 || rc == -EINVAL)
+		rc = svc_request(x, "DELETE", url, NULL, NULL, 0, NULL, NULL);
+out:
+	svc_answer_free(&a);
+	free(full);
+	free(url);
+	return rc;
+}
+
+static int swift_rename(struct svc_call *x, const char *id, const char *from, const char *to)
+{
+	char *src = object_path(id, from), *dst = object_path(id, to), *hdr = NULL, *full = NULL;
+	const char *hdrs[2] = { NULL, NULL };
+	int rc = -ENOMEM;
+
+	/* A server-side copy; a large object's manifest is copied (its
+	 * segments stay and are shared), then the old name deleted without
+	 * its segments. Not atomic: a failure between leaves both names. */
+	if (!src || !dst || asprintf(&hdr, "X-Copy-From: %s", src) < 0 ||
+	    asprintf(&full, "%s?multipart-manifest=get", dst) < 0)
+		goto out;
+	hdrs[0] = hdr;
+	rc = svc_request(x, "PUT", full, hdrs, "", 0, "application/octet-stream", NULL);
+	if (!rc)
+		rc = svc_request(x, "DELETE", src, NULL, NULL, 0, NULL, NULL);
+out:
+	free(full);
+	free(hdr);
+	free(src);
+	free(dst);
+	return rc;
+}
+
+/* ---- object metadata as extended attributes ---------------------------- */
+/*
+ * user.swift.meta.<key>   X-Object-Meta-<Key> (keys lower case, as Swift
+ *                         keeps them case-insensitively)
+ * user.swift.content_type Content-Type (writable)
+ * user.swift.delete_at    X-Delete-At, Unix seconds (writable; removing it
+ *                         cancels the expiry)
+ * user.swift.etag         ETag (read-only)
+ * user.swift.slo          "true" for a Static Large Object (read-only)
+ * A POST replaces every X-Object-Meta-* of an object, so a change is the
+ * HEAD's set with one key changed, POSTed whole.
+ */
+#define XA "user.swift."
+#define XA_META XA "meta."
+#define META_HDR "X-Object-Meta-"
+
+/* Swift's default constraints (swift.conf: max_meta_*). */
+#define SWIFT_META_NAME 128
+#define SWIFT_META_VALUE 256
+#define SWIFT_META_COUNT 90
+#define SWIFT_META_OVERALL 4096
+
+static int head_object(struct svc_call *x, const char *id, const char *path, struct svc_answer *a)
+{
+	char *url = object_path(id, path);
+	int rc = url ? svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, a) : -ENOMEM;
+
+	free(url);
+	return rc;
+}
+
+/* Each "X-Object-Meta-<Key>: value" line of @a as (key lower-cased,
+ * value) into @fn; stops at its non-zero answer. */
+static int each_meta(const struct svc_answer *a, int (*fn)(void *, const char *, const char *),
+		     void *arg)
+{
+	size_t hl = strlen(META_HDR);
+	int rc = 0;
+
+	for (const char *l = a->xheaders; !rc && l && *l;) {
+		const char *end = strchr(l, '\n'), *colon;
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+
+		colon = memchr(l, ':', len);
+		if (colon && (size_t)(colon - l) > hl && !strncasecmp(l, META_HDR, hl)) {
+			char key[SWIFT_META_NAME + 1], *value;
+			size_t kl = (size_t)(colon - l) - hl, vl = len - (size_t)(colon - l) - 1;
+			const char *v = colon + 1;
+
+			while (vl && (*v == ' ' || *v == '\t'))
+				v++, vl--;
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
+				vl--;
+			if (kl < sizeof(key)) {
+				for (size_t i = 0; i < kl; i++)
+					key[i] = (char)tolower((unsigned char)l[hl + i]);
+				key[kl] = '\0';
+				value = strndup(v, vl);
+				rc = value ? fn(arg, key, value) : -ENOMEM;
+				free(value);
+			}
+		}
+		l = end ? end + 1 : l + len;
+	}
+	return rc;
+}
+
+static int meta_into_json(void *arg, const char *key, const char *value)
+{
+	char *name = NULL;
+	int rc;
+
+	if (asprintf(&name, XA_META "%s", key) < 0)
+		return -ENOMEM;
+	rc = json_object_set_new(arg, name, json_string(value)) ? -ENOMEM : 0;
+	free(name);
+	return rc;
+}
+
+static int swift_xattrs(struct svc_call *x, const char *id, const char *path, json_t **out)
+{
+	struct svc_answer a;
+	json_t *all = json_object();
+	char *v;
+	int rc = all ? head_object(x, id, path, &a) : -ENOMEM;
+
+	if (rc) {
+		json_decref(all);
+		return rc;
+	}
+	rc = each_meta(&a, meta_into_json, all);
+	if (!rc && a.content_type[0])
+		rc = json_object_set_new(all, XA "content_type", json_string(a.content_type));
+	if (!rc && a.etag[0])
+		rc = json_object_set_new(all, XA "etag", json_string(a.etag));
+	v = svc_header(&a, "X-Delete-At");
+	if (!rc && v)
+		rc = json_object_set_new(all, XA "delete_at", json_string(v));
+	free(v);
+	v = svc_header(&a, "X-Static-Large-Object");
+	if (!rc && v && !strcasecmp(v, "true"))
+		rc = json_object_set_new(all, XA "slo", json_string("true"));
+	free(v);
+	svc_answer_free(&a);
+	if (rc) {
+		json_decref(all);
+		return -ENOMEM;
+	}
+	*out = all;
+	return 0;
+}
+
+/* A header's value: printable UTF-8, no CR or LF (it would end the
+ * header), as Swift stores it. */
+static bool header_safe(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	return true;
+}
+
+struct meta_set {
+	const char *skip; /* the key being changed */
+	const char **hdrs;
+	size_t n, cap;
+	size_t total; /* bytes of keys and values, Swift's overall limit */
+	char **owned;
+};
+
+static int meta_keep(void *arg, const char *key, const char *value)
+{
+	struct meta_set *m = arg;
+	char *h = NULL;
+
+	if (m->skip && !strcmp(key, m->skip))
+		return 0;
+	if (m->n + 1 >= m->cap)
+		return -E2BIG;
+	if (asprintf(&h, META_HDR "%s: %s", key, value) < 0)
+		return -ENOMEM;
+	m->owned[m->n] = h;
+	m->hdrs[m->n++] = h;
+	m->total += strlen(key) + strlen(value);
+	return 0;
+}
+
+static int swift_set_xattr(struct svc_call *x, const char *id, const char *path, const char *name,
+			   const char *value, size_t len)
+{
+	enum {
+		CAP = SWIFT_META_COUNT + 4
+	};
+	const char *hdrs[CAP + 1] = { NULL };
+	char *owned[CAP + 1] = { NULL }, *url = NULL, *ct = NULL, *del = NULL, *old_del = NULL;
+	struct meta_set m = { NULL, hdrs, 0, CAP, 0, owned };
+	bool is_meta = !strncmp(name, XA_META, strlen(XA_META));
+	bool is_ct = !strcmp(name, XA "content_type"), is_del = !strcmp(name, XA "delete_at");
+	struct svc_answer a = { 0 };
+	int rc;
+
+	if (!strcmp(name, XA "etag") || !strcmp(name, XA "slo"))
+		return -EPERM;
+	if (!is_meta && !is_ct && !is_del)
+		return -ENOTSUP;
+	if (value && !header_safe(value, len))
+		return -EINVAL;
+	if (value && is_meta && len > SWIFT_META_VALUE)
+		return -E2BIG;
+	if (is_meta) {
+		const char *key = name + strlen(XA_META);
+		size_t kl = strlen(key);
+
+		if (kl > SWIFT_META_NAME)
+			return -ERANGE;
+		if (!kl)
+			return -EINVAL;
+		for (size_t i = 0; i < kl; i++)
+			if (!(isalnum((unsigned char)key[i]) || key[i] == '-' || key[i] == '_'))
+				return -EINVAL;
+		m.skip = key;
+	}
+	rc = head_object(x, id, path, &a);
+	if (rc)
+		return rc;
+	if (is_meta && !value) {
+		/* Removing a key it does not have: ENODATA, as for a file. */
+		char *hname = NULL, *cur;
+
+		if (asprintf(&hname, META_HDR "%s", m.skip) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		cur = svc_header(&a, hname);
+		free(hname);
+		if (!cur) {
+			rc = -ENODATA;
+			goto out;
+		}
+		free(cur);
+	}
+	rc = each_meta(&a, meta_keep, &m);
+	if (!rc && is_meta && value) {
+		char *h = NULL;
+
+		if (asprintf(&h, META_HDR "%s: %.*s", m.skip, (int)len, value) < 0) {
+			rc = -ENOMEM;
+		} else if (m.n + 1 >= m.cap) {
+			free(h);
+			rc = -E2BIG;
+		} else {
+			owned[m.n] = h;
+			hdrs[m.n++] = h;
+			m.total += strlen(m.skip) + len;
+		}
+	}
+	if (rc == -E2BIG || (!rc && (m.n > SWIFT_META_COUNT || m.total > SWIFT_META_OVERALL)))
+		rc = -ENOSPC;
+	if (rc)
+		goto out;
+	/* The content type and the expiry stay unless they are what changes. */
+	if (is_ct) {
+		if (!value || !len) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (asprintf(&ct, "Content-Type: %.*s", (int)len, value) < 0)
+			ct = NULL;
+	} else if (asprintf(&ct, "Content-Type: %s",
+			    a.content_type[0] ? a.content_type : "application/octet-stream") < 0) {
+		ct = NULL;
+	}
+	if (is_del && value) {
+		for (size_t i = 0; i < len; i++)
+			if (value[i] < '0' || value[i] > '9')
+				rc = -EINVAL;
+		if (!len || rc || asprintf(&del, "X-Delete-At: %.*s", (int)len, value) < 0) {
+			rc = rc ? rc : -EINVAL;
+			goto out;
+		}
+	} else if (is_del) {
+		del = strdup("X-Remove-Delete-At: 1");
+	} else if ((old_del = svc_header(&a, "X-Delete-At")) &&
+		   asprintf(&del, "X-Delete-At: %s", old_del) < 0) {
+		del = NULL;
+	}
+	if (!ct || ((is_del || old_del) && !del)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	hdrs[m.n] = ct;
+	hdrs[m.n + 1] = del;
+	url = object_path(id, path);
+	rc = url ? svc_request(x, "POST", url, hdrs, NULL, 0, NULL, NULL) : -ENOMEM;
+out:
+	for (size_t i = 0; i < m.n; i++)
+		free(owned[i]);
+	free(url);
+	free(ct);
+	free(del);
+	free(old_del);
+	svc_answer_free(&a);
+	return rc;
+}
+
+static const struct tree_def swift_objects = {
+	.list = swift_list,
+	.data_path = swift_data_path,
+	.put_headers = swift_put_headers,
+	.part_size = swift_part_size,
+	.part_path = swift_part_path,
+	.parts_commit = swift_parts_commit,
+	.replacing = swift_replacing,
+	.replaced = swift_replaced,
+	.mkdir = swift_mkdir,
+	.remove = swift_remove,
+	.rename = swift_rename,
+	.xattrs = swift_xattrs,
+	.set_xattr = swift_set_xattr,
+};
+
+/* ---- container metadata and ACLs --------------------------------------- */
+/*
+ * metadata/<key>  X-Container-Meta-<Key> (keys lower case): cat, echo >,
+ *                 rm; a new file is a new key
+ * read, write     X-Container-Read / X-Container-Write (ACLs): an empty
+ *                 value removes the ACL
+ * Each read is one HEAD of the container; each change one POST (a
+ * container POST changes only the headers it names).
+ */
+#define CMETA_HDR "X-Container-Meta-"
+
+static int head_container(const struct extra_ctx *x, struct svc_answer *a)
+{
+	char *c = svc_escape(x->id, false), *url = NULL;
+	int rc = c && asprintf(&url, "/%s", c) >= 0
+			 ? svc_request_extra(x, "HEAD", url, NULL, NULL, 0, NULL, a)
+			 : -ENOMEM;
+
+	free(url);
+	free(c);
+	return rc;
+}
+
+static int post_container(const struct extra_ctx *x, const char *header)
+{
+	const char *hdrs[] = { header, NULL };
+	char *c = svc_escape(x->id, false), *url = NULL;
+	int rc = c && asprintf(&url, "/%s", c) >= 0
+			 ? svc_request_extra(x, "POST", url, hdrs, NULL, 0, NULL, NULL)
+			 : -ENOMEM;
+
+	free(url);
+	free(c);
+	return rc;
+}
+
+/* A value as Swift takes it in a header: one line of printable text
+ * (the final newline of echo dropped). */
+static int header_text(const struct extra_ctx *x, const char *what, const char *data, size_t *len)
+{
+	if (*len && data[*len - 1] == '\n')
+		(*len)--;
+	if (!header_safe(data, *len)) {
+		log_cloud_error("containers/%s/%s: a value is one line of text without control "
+				"characters",
+				x->id, what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct cmeta_fill {
+	extra_fill_fn fill;
+	void *ctx;
+};
+
+static int cmeta_each(const struct svc_answer *a, int (*fn)(void *, const char *, const char *),
+		      void *arg)
+{
+	size_t hl = strlen(CMETA_HDR);
+	int rc = 0;
+
+	for (const char *l = a->xheaders; !rc && l && *l;) {
+		const char *end = strchr(l, '\n'), *colon;
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+
+		colon = memchr(l, ':', len);
+		if (colon && (size_t)(colon - l) > hl && !strncasecmp(l, CMETA_HDR, hl)) {
+			char *key = strndup(l + hl, (size_t)(colon - l) - hl), *value;
+			const char *v = colon + 1;
+			size_t vl = len - (size_t)(colon - l) - 1;
+
+			while (vl && *v == ' ')
+				v++, vl--;
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
+				vl--;
+			value = strndup(v, vl);
+			for (char *k = key; k && *k; k++)
+				*k = (char)tolower((unsigned char)*k);
+			rc = key && value ? fn(arg, key, value) : -ENOMEM;
+			free(key);
+			free(value);
+		}
+		l = end ? end + 1 : l + len;
+	}
+	return rc;
+}
+
+static int cmeta_fill_one(void *arg, const char *key, const char *value)
+{
+	struct cmeta_fill *f = arg;
+
+	(void)value;
+	return f->fill(f->ctx, key, EXTRA_FILE, NULL);
+}
+
+static int cmeta_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
+{
+	struct cmeta_fill f = { fill, fill_ctx };
+	struct svc_answer a;
+	int rc = head_container(x, &a);
+
+	if (!rc)
+		rc = cmeta_each(&a, cmeta_fill_one, &f);
+	svc_answer_free(&a);
+	return rc < 0 ? rc : 0;
+}
+
+struct cmeta_find {
+	const char *key;
+	struct buf *out; /* NULL: only whether it is there */
+	bool found;
+};
+
+static int cmeta_find_one(void *arg, const char *key, const char *value)
+{
+	struct cmeta_find *f = arg;
+
+	if (strcasecmp(key, f->key))
+		return 0;
+	f->found = true;
+	if (f->out && (buf_addstr(f->out, value) || buf_add(f->out, "\n", 1)))
+		return -ENOMEM;
+	return 1;
+}
+
+static int cmeta_get(const struct extra_ctx *x, struct buf *out)
+{
+	struct cmeta_find f = { x->nsub ? x->sub[0] : "", out, false };
+	struct svc_answer a;
+	int rc = x->nsub == 1 ? head_container(x, &a) : -ENOENT;
+
+	if (rc)
+		return rc;
+	rc = cmeta_each(&a, cmeta_find_one, &f);
+	svc_answer_free(&a);
+	if (rc < 0)
+		return rc;
+	return f.found ? 0 : -ENOENT;
+}
+
+static int cmeta_lookup(const struct extra_ctx *x, struct extra_entry *e)
+{
+	int rc = cmeta_get(x, NULL);
+
+	e->kind = EXTRA_FILE;
+	e->mode = 0644;
+	return rc;
+}
+
+static int cmeta_show(const struct extra_ctx *x, struct buf *out)
+{
+	return cmeta_get(x, out);
+}
+
+static int cmeta_store(const struct extra_ctx *x, const char *data, size_t len)
+{
+	const char *key = x->nsub ? x->sub[0] : "";
+	char *h = NULL;
+	int rc;
+
+	if (!*key || strlen(key) > SWIFT_META_NAME)
+		return -EINVAL;
+	for (const char *k = key; *k; k++)
+		if (!(isalnum((unsigned char)*k) || *k == '-' || *k == '_'))
+			return -EINVAL;
+	rc = header_text(x, "metadata", data, &len);
+	if (!rc && len > SWIFT_META_VALUE)
+		rc = -EFBIG;
+	if (!rc && asprintf(&h, CMETA_HDR "%s: %.*s", key, (int)len, data) < 0)
+		rc = -ENOMEM;
+	if (!rc)
+		rc = post_container(x, h);
+	free(h);
+	return rc;
+}
+
+static int cmeta_unlink(const struct extra_ctx *x)
+{
+	char *h = NULL;
+	int rc = cmeta_get(x, NULL);
+
+	if (!rc && asprintf(&h, "X-Remove-Container-Meta-%s: x", x->sub[0]) < 0)
+		rc = -ENOMEM;
+	if (!rc)
+		rc = post_container(x, h);
+	free(h);
+	return rc;
+}
+
+/* read and write: the ACL headers. */
+static const char *acl_header(const struct extra_ctx *x)
+{
+	return !strcmp(x->extra->name, "read") ? "X-Container-Read" : "X-Container-Write";
+}
+
+static int acl_show(const struct extra_ctx *x, struct buf *out)
+{
+	struct svc_answer a;
+	char *v;
+	int rc = head_container(x, &a);
+
+	if (rc)
+		return rc;
+	v = svc_header(&a, acl_header(x));
+	if (v && *v && (buf_addstr(out, v) || buf_add(out, "\n", 1)))
+		rc = -ENOMEM;
+	free(v);
+	svc_answer_free(&a);
+	return rc;
+}
+
+static int acl_store(const struct extra_ctx *x, const char *data, size_t len)
+{
+	char *h = NULL;
+	int rc = header_text(x, x->extra->name, data, &len);
+
+	if (rc)
+		return rc;
+	/* Empty: no ACL (only the owner). */
+	if (!len)
+		rc = asprintf(&h, "X-Remove-%s: x", acl_header(x) + 2) < 0 ? -ENOMEM : 0;
+	else
+		rc = asprintf(&h, "%s: %.*s", acl_header(x), (int)len, data) < 0 ? -ENOMEM : 0;
+	if (!rc)
+		rc = post_container(x, h);
+	free(h);
+	return rc;
+}
+
+/* ---- emptying a container ---------------------------------------------- */
+
+/* The bulk middleware's verdict (200 whatever happened): 0, or -errno;
+ * *deleted gets "Number Deleted". */
+static int bulk_verdict(const json_t *answer, json_int_t *deleted)
+{
+	const char *status = json_string_value(json_object_get(answer, "Response Status"));
+
+	*deleted = json_integer_value(json_object_get(answer, "Number Deleted"));
+	if (!status)
+		return -EIO;
+	if (status[0] == '2')
+		return 0;
+	log_cloud_error("bulk delete: %s (%zu errors)", status,
+			json_array_size(json_object_get(answer, "Errors")));
+	return !strncmp(status, "401", 3) || !strncmp(status, "403", 3) ? -EACCES : -EIO;
+}
+
+/*
+ * `echo empty > containers/<c>/action`: every object goes, with one
+ * ?bulk-delete per listing page (10,000 names) and, for a large object,
+ * its ?multipart-manifest=delete (its segments with it). Ends when the
+ * listing is empty, or when a round deletes nothing (what is still listed
+ * is what Swift's lagging listing has not dropped yet).
+ */
+static int container_empty(const struct extra_ctx *x)
+{
+	static const char *const accept[] = { "Accept: application/json", NULL };
+	char *cont = svc_escape(x->id, false);
+	int rc = cont ? 0 : -ENOMEM;
+
+	for (int round = 0; !rc && round < 1000; round++) {
+		struct svc_answer a = { 0 }, b = { 0 };
+		json_int_t deleted = 0, slo_deleted = 0;
+		const json_t *item;
+		char *url = NULL;
+		struct buf body;
+		size_t i;
+
+		buf_init(&body, 64u << 20);
+		if (asprintf(&url, "/%s?format=json&limit=%d", cont, SWIFT_PAGE) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = svc_request_extra(x, "GET", url, NULL, NULL, 0, NULL, &a);
+		free(url);
+		if (rc || !json_array_size(a.json)) {
+			svc_answer_free(&a);
+			buf_free(&body);
+			break;
+		}
+		json_array_foreach(a.json, i, item)
+		{
+			const char *name = json_string_value(json_object_get(item, "name"));
+			char *esc = name ? svc_escape(name, true) : NULL;
+
+			if (!esc) {
+				rc = name ? -ENOMEM : -EIO;
+				break;
+			}
+			if (json_object_get(item, "slo_etag")) {
+				char *full = NULL;
+
+				if (asprintf(&full, "/%s/%s?multipart-manifest=delete", cont, esc) <
+				    0) {
+					free(esc);
+					rc = -ENOMEM;
+					break;
+				}
+				rc = svc_request_extra(x, "DELETE", full, accept, NULL, 0, NULL,
+						       &b);
+				if (!rc && !slo_delete_verdict(b.json))
+					slo_deleted++;
+				rc = rc == -ENOENT ? 0 : rc;
+				svc_answer_free(&b);
+				free(full);
+			} else if (buf_addf(&body, "/%s/%s\n", cont, esc)) {
+				rc = -ENOMEM;
+			}
+			free(esc);
+			if (rc)
+				break;
+		}
+		svc_answer_free(&a);
+		if (!rc && body.len) {
+			rc = svc_request_extra(x, "POST", "?bulk-delete", accept, body.data,
+					       body.len, "text/plain", &b);
+			if (!rc)
+				rc = bulk_verdict(b.json, &deleted);
+			svc_answer_free(&b);
+		}
+		buf_free(&body);
+		if (!rc && !deleted && !slo_deleted)
+			break;
+	}
+	free(cont);
+	extra_changed(x, NULL, x->id);
+	return rc;
+}
+
+static int container_action_store(const struct extra_ctx *x, const char *line, size_t len)
+{
+	while (len && (line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	if (len == 5 && !memcmp(line, "empty", 5))
+		return container_empty(x);
+	log_cloud_error("containers/%s/action: unknown action '%.*s' (empty)", x->id,
+			(int)(len > 64 ? 64 : len), line);
+	return -EINVAL;
+}
+
+static const struct member_extra swift_extras[] = {
+	{ .name = "action",
+	  .kind = EXTRA_FILE,
+	  .mode = 0200,
+	  .flags = EXTRA_LINES,
+	  .store = container_action_store },
+	{ .name = "objects", .kind = EXTRA_DIR, .mode = 0755, .tree = &swift_objects },
+	{ .name = "metadata",
+	  .kind = EXTRA_DIR,
+	  .mode = 0755,
+	  .flags = EXTRA_LAZY,
+	  .readdir = cmeta_readdir,
+	  .lookup = cmeta_lookup,
+	  .show = cmeta_show,
+	  .store = cmeta_store,
+	  .unlink = cmeta_unlink },
+	{ .name = "read",
+	  .kind = EXTRA_FILE,
+	  .mode = 0644,
+	  .flags = EXTRA_LAZY,
+	  .show = acl_show,
+	  .store = acl_store },
+	{ .name = "write",
+	  .kind = EXTRA_FILE,
+	  .mode = 0644,
+	  .flags = EXTRA_LAZY,
+	  .show = acl_show,
+	  .store = acl_store },
+	{ .name = NULL },
+};
+
+static const struct collection_def swift_collections[] = {
+	/* The account listing: bare arrays of {name, count, bytes,
+	 * last_modified}, paged by marker; a container is known by its name. */
+	{ .name = "containers",
+	  .service = &service_object_store,
+	  .list_path = "?format=json",
+	  .item_path = "",
+	  .id_field = "name",
+	  .name_field = "name",
+	  .mtime_fields = container_mtime,
+	  .next = NEXT_MARKER,
+	  .paged = true,
+	  .mkdir_creates = true,
+	  .mkdir_put = true,
+	  .conflict_notempty = true,
+	  .extras = swift_extras },
+};
+
+const struct service_def service_object_store = {
+	.name = "object-store",
+	.types = swift_types,
+	SERVICE_ROWS(swift_collections),
+};
