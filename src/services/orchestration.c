@@ -484,6 +484,7 @@ static const struct collection_def orchestration_collections[] = {
 	  .spec_rules = stack_spec,
 	  .busy = stack_busy,
 	  .failed = stack_failed,
+	  .status_field = "stack_status",
 	  .extras = stack_extras },
 };
 
