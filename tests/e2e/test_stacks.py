@@ -122,10 +122,13 @@ def test_jq_spec_with_parameters_creates_the_seed_stack(mnt, env, tmp_path):
         "Simple template to deploy a single compute instance"
 
 
-def test_status_follows_to_create_complete(mnt, env):
+def test_wait_until_create_complete(mnt, env):
     first = read(mnt.p("stacks", NAME, "stack_status")).strip()
     assert first in ("CREATE_IN_PROGRESS", "CREATE_COMPLETE")
-    assert settle(mnt, NAME) == "CREATE_COMPLETE"
+    r = sh(f"timeout 300 cat {mnt.p('stacks', NAME, 'wait')}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "CREATE_COMPLETE\n"
+    assert read(mnt.p("stacks", NAME, "stack_status")) == "CREATE_COMPLETE\n"
     assert stack_show(env, NAME)["stack_status"] == "CREATE_COMPLETE"
     r = sh(f"ls -l {mnt.p('stacks')}/ && cat {mnt.p('stacks')}/*/stack_status")
     assert r.returncode == 0, r.stderr
@@ -218,8 +221,9 @@ def test_duplicate_name_is_eexist(env, tmp_path):
 
 def test_failed_create_reason(mnt, env, tmp_path):
     (tmp_path / "f.yml").write_text(FAILING)
-    assert sh(f"cp {tmp_path / 'f.yml'} {mnt.p('stacks', FAIL)}").returncode == 0
-    assert settle(mnt, FAIL) == "CREATE_FAILED"
+    r = sh(f"cp {tmp_path / 'f.yml'} {mnt.p('stacks', FAIL)} && timeout 300 cat {mnt.p('stacks', FAIL, 'wait')}")
+    assert r.returncode != 0 and "Remote I/O error" in r.stderr
+    assert read(mnt.p("stacks", FAIL, "stack_status")) == "CREATE_FAILED\n"
     reason = read(mnt.p("stacks", FAIL, "stack_status_reason")).strip()
     assert reason == stack_show(env, FAIL)["stack_status_reason"]
     assert "Test Resource failed broken" in reason
