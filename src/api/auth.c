@@ -378,17 +378,23 @@ const json_t *auth_token_body(const struct auth *a)
 
 const json_t *auth_catalog(const struct auth *a)
 {
+	if (!a)
+		return NULL;
 	return json_object_get(json_object_get(a->body, "token"), "catalog");
 }
 
 const char *auth_project_id(const struct auth *a)
 {
+	if (!a)
+		return NULL;
 	return json_string_value(json_object_get(
 		json_object_get(json_object_get(a->body, "token"), "project"), "id"));
 }
 
 const char *auth_project_name(const struct auth *a)
 {
+	if (!a)
+		return NULL;
 	return json_string_value(json_object_get(
 		json_object_get(json_object_get(a->body, "token"), "project"), "name"));
 }

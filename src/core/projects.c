@@ -16,6 +16,11 @@
  * for projects_idle_s is dropped, and at most projects_kept are kept. The
  * default project is a member too, with the root's own token, so the root's
  * projects/ is never reached again below it (no loop for find).
+ *
+ *   /regions/<name>            the root's project in another region of the
+ *                              catalog: a member with the root's token and
+ *                              that region's endpoints (not listed at the
+ *                              root: model.c's readdir_root says why)
  * Layer: model (core); knows no service.
  */
 #include <errno.h>
@@ -475,8 +480,7 @@ void projects_leave(struct project *p)
 int projects_enter(struct project *root, const char *path, bool inside, bool peek,
 		   struct project **p, const char **sub)
 {
-	/* A unit test's session may have no login: no regions then. */
-	const char *comp, *end, *own = root->sess->auth ? auth_project_id(root->sess->auth) : NULL;
+	const char *comp, *end, *own;
 	char *file = NULL, *id = NULL, *link = NULL, *prefix = NULL;
 	bool region = false;
 	struct member *m;
@@ -497,6 +501,7 @@ int projects_enter(struct project *root, const char *path, bool inside, bool pee
 	file = strndup(comp, end ? (size_t)(end - comp) : strlen(comp));
 	if (!file)
 		return -ENOMEM;
+	own = auth_project_id(root->sess->auth);
 	if (region)
 		rc = own ? regions_lookup(root, file, &id) : -ENOENT; /* id: the region */
 	else

@@ -244,6 +244,14 @@ def test_catalog_is_the_clis(mnt, demo_env):
     cli = osc("catalog", "list", env=demo_env)
     assert sorted((s["name"], s["type"]) for s in catalog) == sorted((s["Name"], s["Type"]) for s in cli)
     assert "\nregion RegionOne\n" in read(mnt.p(".cloudfs", "status"))
+    regions = {e["region"] for s in cli for e in s["Endpoints"]} if cli and "Endpoints" in cli[0] else None
+    listed = sorted(os.listdir(mnt.p("regions")))
+    assert listed == sorted({e["region_id"] for s in catalog for e in s["endpoints"]
+                             if e["interface"] == "public"})
+    if regions is not None:
+        assert set(listed) <= regions
+    ids = {s["ID"] for s in osc("server", "list", env=demo_env)}
+    assert set(ids_in(mnt.p("regions", listed[0], "servers"))) == ids
 
 
 def test_the_exposed_token_works_with_curl(tmp_path_factory, demo_env, proj2):

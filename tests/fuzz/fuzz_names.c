@@ -74,7 +74,8 @@ static void check_tree(const char *s)
 	path[0] = '/';
 	strcpy(path + 1, s);
 	if (!tree_parse(path, &tp)) {
-		FUZZ_ASSERT(tp.nattrs <= TREE_PATH_DEPTH); /* a member tree goes deeper than documents */
+		FUZZ_ASSERT(tp.nattrs <=
+			    TREE_PATH_DEPTH); /* a member tree goes deeper than documents */
 		for (size_t i = 0; i < tp.nattrs; i++)
 			FUZZ_ASSERT(tp.attrs[i]);
 		FUZZ_ASSERT(!(tp.kind == TREE_ENTRY || tp.kind == TREE_ATTR) || tp.entry);
