@@ -20,6 +20,7 @@ NAME = f"e2e-stk-{RUN}"
 BAD = f"e2e-stkbad-{RUN}"
 FAIL = f"e2e-stkfail-{RUN}"
 DUP = f"e2e-stkdup-{RUN}"
+ENV = f"e2e-stkenv-{RUN}"
 TINY, NANO = "devcloud-tiny", "m1.nano"
 
 # The seed's demo template, with devcloud's image and flavor as the defaults of two more parameters.
@@ -80,7 +81,7 @@ def env():
 def world(env):
     """Deletes every stack this module made, whatever happened."""
     yield
-    for name in (NAME, BAD, FAIL, DUP):
+    for name in (NAME, BAD, FAIL, DUP, ENV):
         res = osc("stack", "delete", "--yes", "--wait", name, env=env, parse=False, check=False)
         said = (res.stdout or "") + (res.stderr or "")
         assert res.returncode == 0 or "could not be found" in said, said
@@ -121,10 +122,13 @@ def test_jq_spec_with_parameters_creates_the_seed_stack(mnt, env, tmp_path):
         "Simple template to deploy a single compute instance"
 
 
-def test_status_follows_to_create_complete(mnt, env):
+def test_wait_until_create_complete(mnt, env):
     first = read(mnt.p("stacks", NAME, "stack_status")).strip()
     assert first in ("CREATE_IN_PROGRESS", "CREATE_COMPLETE")
-    assert settle(mnt, NAME) == "CREATE_COMPLETE"
+    r = sh(f"timeout 300 cat {mnt.p('stacks', NAME, 'wait')}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "CREATE_COMPLETE\n"
+    assert read(mnt.p("stacks", NAME, "stack_status")) == "CREATE_COMPLETE\n"
     assert stack_show(env, NAME)["stack_status"] == "CREATE_COMPLETE"
     r = sh(f"ls -l {mnt.p('stacks')}/ && cat {mnt.p('stacks')}/*/stack_status")
     assert r.returncode == 0, r.stderr
@@ -217,11 +221,45 @@ def test_duplicate_name_is_eexist(env, tmp_path):
 
 def test_failed_create_reason(mnt, env, tmp_path):
     (tmp_path / "f.yml").write_text(FAILING)
-    assert sh(f"cp {tmp_path / 'f.yml'} {mnt.p('stacks', FAIL)}").returncode == 0
-    assert settle(mnt, FAIL) == "CREATE_FAILED"
+    r = sh(f"cp {tmp_path / 'f.yml'} {mnt.p('stacks', FAIL)} && timeout 300 cat {mnt.p('stacks', FAIL, 'wait')}")
+    assert r.returncode != 0 and "Remote I/O error" in r.stderr
+    assert read(mnt.p("stacks", FAIL, "stack_status")) == "CREATE_FAILED\n"
     reason = read(mnt.p("stacks", FAIL, "stack_status_reason")).strip()
     assert reason == stack_show(env, FAIL)["stack_status_reason"]
     assert "Test Resource failed broken" in reason
+
+
+VALUE_TEMPLATE = """\
+heat_template_version: 2015-04-30
+parameters:
+  value: {type: string, default: one}
+resources:
+  thing:
+    type: OS::Heat::TestResource
+    properties: {value: {get_param: value}}
+outputs:
+  v: {value: {get_attr: [thing, output]}}
+"""
+
+
+def test_environment_document_then_template_update(mnt, env, tmp_path):
+    (tmp_path / "t.yml").write_text(VALUE_TEMPLATE)
+    r = sh(f"printf -- '---\\nparameters: {{value: from-env}}\\n' | cat {tmp_path / 't.yml'} - "
+           f"> {mnt.p('stacks', ENV)}")
+    assert r.returncode == 0, r.stderr
+    assert settle(mnt, ENV) == "CREATE_COMPLETE"
+    assert stack_show(env, ENV)["parameters"]["value"] == "from-env"
+    assert read(mnt.p("stacks", ENV, "outputs", "v")) == "from-env\n"
+    # a new template over the stack's template file: a PATCH, the parameter kept
+    newer = VALUE_TEMPLATE + "  w: {value: second}\n"
+    (tmp_path / "t2.yml").write_text(newer)
+    r = sh(f"cp {tmp_path / 't2.yml'} {mnt.p('stacks', ENV, 'template')}")
+    assert r.returncode == 0, r.stderr
+    assert settle(mnt, ENV) == "UPDATE_COMPLETE"
+    cli = osc("stack", "output", "show", "--all", ENV, env=env)
+    assert {k: json.loads(v)["output_value"] for k, v in cli.items()} == {"v": "from-env", "w": "second"}
+    assert json.loads(read(mnt.p("stacks", ENV, "template")))["outputs"]["w"] == {"value": "second"}
+    assert sh(f"rmdir {mnt.p('stacks', stack_show(env, ENV)['id'])}").returncode == 0
 
 
 def test_rmdir_deletes_the_stack_and_its_server(mnt, env):

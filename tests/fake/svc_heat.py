@@ -12,7 +12,9 @@ fake_openstack.py).
     GET  /stacks/<name>/<id>              {"stack": {... "parameters", "outputs" ...}} (404 when the
                                           name is not the stack's)
     PATCH/PUT /stacks/<name>/<id>         202: update (PATCH keeps parameters not given)
-    DELETE /stacks/<name>/<id>            204: DELETE_IN_PROGRESS, gone after --delete-seconds
+    DELETE /stacks/<name>/<id>            204: DELETE_IN_PROGRESS, then DELETE_COMPLETE after
+                                          --delete-seconds: gone from the listing and from name
+                                          lookups, still shown by id (as Heat keeps the row)
     GET  .../resources, .../events, .../outputs[/<key>], .../template
     POST .../actions                      {"suspend"|"resume"|"check"|"cancel_update": null}
 
@@ -162,9 +164,10 @@ class Service:
         return [s for s in self.stacks.values() if s["_project"] == req.token["project_id"]]
 
     def by_ref(self, req, ref):
-        """Heat's identify_stack: a name, else an id."""
+        """Heat's identify_stack: a name (of a stack not deleted), else an id (deleted ones too: Heat
+        keeps them, and shows them by id as DELETE_COMPLETE)."""
         for s in self.visible(req):
-            if s["stack_name"] == ref:
+            if s["stack_name"] == ref and not s.get("_deleted"):
                 return s
         for s in self.visible(req):
             if s["id"] == ref:
@@ -383,7 +386,7 @@ class Service:
                 raise ApiError(400, f"Environment not in valid format: {e}") from None
         params = {**(env.get("parameters") or {}), **params}
         self.validate(tmpl, params, body.get("files"))
-        if any(s["stack_name"] == name for s in self.visible(req)):
+        if any(s["stack_name"] == name and not s.get("_deleted") for s in self.visible(req)):
             raise ApiError(409, f"The Stack ({name}) already exists.")
         sid, now = str(uuid.uuid4()), time.time()
         declared = tmpl.get("parameters") or {}
@@ -429,7 +432,7 @@ class Service:
                "stack_owner": "demo", "parent": None, "stack_user_project_id": s["stack_user_project_id"],
                "tags": s["tags"] or [], "stack_status": s["stack_status"],
                "stack_status_reason": s["stack_status_reason"]}
-        if req.arg("resolve_outputs", "true").lower() != "false":
+        if req.arg("resolve_outputs", "true").lower() != "false" and not s.get("_deleted"):
             doc["outputs"] = self.output_list(s, True)
         return jresp(200, {"stack": doc})
 
@@ -521,7 +524,10 @@ class Service:
                 coll = {"OS::Nova::Server": "servers", "OS::Neutron::Net": "networks"}.get(res["resource_type"])
                 if coll and res["physical_resource_id"]:
                     self.cloud.remove(coll, res["physical_resource_id"])
-            self.stacks.pop(sid, None)
+            # Heat keeps the row: out of the listing and of name lookups, shown by id
+            st.update(stack_status="DELETE_COMPLETE", stack_status_reason="Stack DELETE completed successfully",
+                      deletion_time=hts(time.time()), _deleted=True, _res={})
+            self.event(st, name, sid, "DELETE_COMPLETE", "Stack DELETE completed successfully")
         s["_steps"] = [(time.time() + self.cloud.delete_s, done)]
         return Resp(204, b"", None)
 

@@ -221,6 +221,14 @@ def test_rmdir_deletes_through_the_redirect(fake, mnt, tmp_path):
     gone = poll(lambda: sid not in os.listdir(mnt.p("stacks")), timeout=10, interval=0.3)
     assert gone
     assert not [s for s in fake.state()["servers"] if s["name"].startswith("web-server-")]
+    # Heat keeps a deleted stack: by its id it still reads, as DELETE_COMPLETE; its name is free
+    def status():
+        try:
+            return read(mnt.p("stacks", sid, "stack_status"))
+        except FileNotFoundError:      # a listing younger than a second is trusted: no GET yet
+            return None
+    assert poll(lambda: status() == "DELETE_COMPLETE\n", timeout=10, interval=0.3)
+    assert not os.path.lexists(mnt.p("stacks", "web"))
 
 
 def test_delete_failed_keeps_stack_with_reason(fake, mnt, tmp_path):
@@ -356,3 +364,25 @@ def test_template_file_reads_and_updates(fake, mnt, tmp_path):
     assert settle(mnt, "web") == "UPDATE_COMPLETE"
     assert read(mnt.p("stacks", "web", "outputs", "flavor_out")) == "m1.tiny\n"
     assert read(mnt.p("stacks", "web", "parameters", "NetID")) == "private\n"
+
+
+
+def test_wait_blocks_until_complete_or_fails_with_the_reason(fake, mnt, tmp_path):
+    (tmp_path / "t.yml").write_text(TEMPLATE)
+    (tmp_path / "bad.yml").write_text(FAILING)
+    r = sh(f"cp {tmp_path / 't.yml'} {mnt.p('stacks', 'web')} && cat {mnt.p('stacks', 'web', 'wait')}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "CREATE_COMPLETE\n"
+    r = sh(f"cp {tmp_path / 'bad.yml'} {mnt.p('stacks', 'bad')} && cat {mnt.p('stacks', 'bad', 'wait')}")
+    assert r.returncode != 0
+    assert "Remote I/O error" in r.stderr
+    assert "Test Resource failed broken" in read(mnt.p(".cloudfs", "errors"))
+    # an update: the wait follows UPDATE_IN_PROGRESS to UPDATE_COMPLETE
+    r = sh(f"echo public > {mnt.p('stacks', 'web', 'parameters', 'NetID')} && cat {mnt.p('stacks', 'web', 'wait')}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "UPDATE_COMPLETE\n"
+    # a delete: the wait ends when Heat has deleted it (Heat keeps the record: DELETE_COMPLETE)
+    sid = stack_id(mnt, "web")
+    r = sh(f"rmdir {mnt.p('stacks', sid)} && cat {mnt.p('stacks', sid, 'wait')}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "DELETE_COMPLETE\n"
