@@ -145,13 +145,24 @@ static int outputs_show(const struct extra_ctx *x, struct buf *out)
 
 /* ---- parameters/<name> ----------------------------------------------- */
 
+/* Heat's existing-stack update: PATCH @body (consumed) on the stack; what
+ * the body leaves out (the template, the other parameters) is kept. */
+static int stack_patch(const struct extra_ctx *x, json_t *body)
+{
+	int rc;
+
+	if (!body)
+		return -ENOMEM;
+	rc = extra_request(x, "PATCH", NULL, NULL, body, NULL);
+	extra_changed(x, NULL, x->id);
+	json_decref(body);
+	return rc;
+}
+
 /* Heat's existing-stack update: PATCH {"parameters": {name: value}} keeps
  * the template and every other parameter. Parameters are Heat's strings. */
 static int parameters_store(const struct extra_ctx *x, const char *data, size_t len)
 {
-	json_t *body;
-	int rc;
-
 	if (x->nsub != 1)
 		return -EPERM;
 	if (len && data[len - 1] == '\n')
@@ -161,13 +172,7 @@ static int parameters_store(const struct extra_ctx *x, const char *data, size_t 
 				x->coll->name, x->id, x->sub[0]);
 		return -EINVAL;
 	}
-	body = json_pack("{s{ss#}}", "parameters", x->sub[0], data, (int)len);
-	if (!body)
-		return -ENOMEM;
-	rc = extra_request(x, "PATCH", NULL, NULL, body, NULL);
-	extra_changed(x, NULL, x->id);
-	json_decref(body);
-	return rc;
+	return stack_patch(x, json_pack("{s{ss#}}", "parameters", x->sub[0], data, (int)len));
 }
 
 /* ---- template -------------------------------------------------------- */
@@ -195,21 +200,12 @@ static int template_show(const struct extra_ctx *x, struct buf *out)
  * keeps the parameters (Heat's existing-stack update). */
 static int template_store(const struct extra_ctx *x, const char *data, size_t len)
 {
-	json_t *body;
-	int rc;
-
 	if (!names_is_utf8(data, len) || memchr(data, '\0', len)) {
 		log_cloud_error("%s/%s/template: the template must be UTF-8 text", x->coll->name,
 				x->id);
 		return -EINVAL;
 	}
-	body = json_pack("{ss#}", "template", data, (int)len);
-	if (!body)
-		return -ENOMEM;
-	rc = extra_request(x, "PATCH", NULL, NULL, body, NULL);
-	extra_changed(x, NULL, x->id);
-	json_decref(body);
-	return rc;
+	return stack_patch(x, json_pack("{ss#}", "template", data, (int)len));
 }
 
 /* ---- resources/<resource_name>/ --------------------------------------- */
