@@ -42,4 +42,24 @@ bool render_id(const json_t *member, const char *id_field, char *out, size_t out
  * allocation failure. */
 char *render_name(const json_t *s);
 
+/*
+ * Reading a document's compact JSON text (json_dumps(JSON_COMPACT), as the
+ * model caches it) without parsing it: a lookup of one key of a listed
+ * member finds its bytes there, where a parse would build the whole tree.
+ */
+enum render_found {
+	RENDER_FOUND, /* the value's JSON text found */
+	RENDER_ABSENT, /* the object has no such key */
+	RENDER_UNSURE, /* escaped keys, or not a compact object: parse it */
+};
+/* Top-level key @key of the compact JSON object @text/@len. */
+enum render_found render_text_find(const char *text, size_t len, const char *key,
+				   const char **val, size_t *vlen);
+/* The JSON text @v/@n renders without a parse: a string without escapes,
+ * an integer, true, false or null. */
+bool render_text_simple(const char *v, size_t n);
+/* render_value() of the simple value whose JSON text is @v/@n (the same
+ * bytes); -EINVAL when it is not simple. */
+int render_text_value(const char *v, size_t n, struct buf *out) CFS_WARN_UNUSED;
+
 #endif

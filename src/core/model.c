@@ -288,26 +288,18 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 	return model_get_item(p, c, name, res);
 }
 
-/* resolve_cached(), with the resource's document parsed into *res, or
- * @given's (its cached text, from model_source()) parsed; *source (may be
- * NULL) is the text's serial. */
+/* resolve_cached(), or @given (its cached text, from model_source()):
+ * the resource's cached text (a cdoc value) in *text, not parsed. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
-			 bool is_file, struct cache_val *given, struct cache_val **res,
-			 uint64_t *source, char **link, size_t *nnamed, bool *summary)
+			 bool is_file, struct cache_val *given, struct cache_val **text, char **link,
+			 size_t *nnamed)
 {
-	struct cache_val *dv = given ? cache_val_ref(given) : NULL;
-	int rc = given ? 0 : resolve_cached(p, c, name, is_file, &dv, link, nnamed);
-
-	*res = NULL;
-	if (rc || !dv)
-		return rc;
-	if (source)
-		*source = dv->serial;
-	if (summary)
-		*summary = ((const struct cdoc *)dv->data)->summary;
-	rc = model_doc_parse(p, dv, res);
-	cache_val_unref(dv);
-	return rc;
+	*text = NULL;
+	if (given) {
+		*text = cache_val_ref(given);
+		return 0;
+	}
+	return resolve_cached(p, c, name, is_file, text, link, nnamed);
 }
 
 int model_name_count(struct project *p, const struct collection_def *c, const char *name, size_t *n)
@@ -328,16 +320,16 @@ int model_find_ref(void *arg, const struct collection_def *c, const char *ref, c
 {
 	struct project *p = arg;
 	struct cache_val *res = NULL;
-	char *link = NULL, buf[MODEL_ID_MAX];
+	char *link = NULL;
 	size_t nnamed;
 	int rc;
 
-	rc = resolve_entry(p, c, ref, false, NULL, &res, NULL, &link, &nnamed, NULL);
+	rc = resolve_entry(p, c, ref, false, NULL, &res, &link, &nnamed);
 	if (!rc && res) {
-		rc = render_id(res->data, c->id_field, buf, sizeof(buf)) ? 0 : -EIO;
-		*id = rc ? NULL : strdup(buf);
+		/* the cached text's id is the document's (doc_val()) */
+		*id = strdup(((const struct cdoc *)res->data)->id);
 		cache_val_unref(res);
-		return rc ? rc : (*id ? 0 : -ENOMEM);
+		return *id ? 0 : -ENOMEM;
 	}
 	if (!rc) {
 		*id = link;
@@ -464,6 +456,7 @@ void model_node_release(struct node *n)
 {
 	tree_path_free(&n->tp);
 	cache_val_unref(n->res);
+	cache_val_unref(n->text);
 	free(n->link);
 	free(n->tpath);
 	memset(n, 0, sizeof(*n));
@@ -510,11 +503,11 @@ static bool can_create_attr(const struct collection_def *c, char *const *attrs, 
 /* The mode bits of the JSON value @v at @attrs/@n: the one rule for
  * lookups and directory listings alike. */
 static mode_t value_perm(const struct collection_def *c, char *const *attrs, size_t n,
-			 const json_t *v)
+			 bool object)
 {
 	const struct member_extra *e = on_key_extra(c, attrs, n);
 
-	if (json_is_object(v))
+	if (object)
 		return e && n == 1 ? (mode_t)e->mode : 0555;
 	return is_writable_attr(c, attrs, n) ? 0644 : 0444;
 }
@@ -661,9 +654,45 @@ static int resolve_project(struct project *p, struct node *n)
 	return 0;
 }
 
-static int resolve(struct project *p, const char *path, struct cache_val *given, struct node *n)
+/*
+ * A lookup's node @n of member @d, from the cached text alone (no parse):
+ * the member itself, or one top-level key holding an object (a directory)
+ * or a simple value (render_text_simple(): its bytes are in the text). True
+ * when that answers it; anything else (json, extras, trees, summaries'
+ * missing keys, deeper paths, escaped keys) is resolved on the parsed
+ * document.
+ */
+static bool resolve_unparsed(const struct collection_def *c, struct node *n, const struct cdoc *d)
+{
+	const char *v;
+	size_t vlen;
+
+	if (n->tp.kind == TREE_ENTRY)
+		return true;
+	if (n->tp.nattrs != 1 || !strcmp(n->tp.attrs[0], MODEL_DOC_FILE) ||
+	    shadowing_extra(c, n->tp.attrs[0]) || model_tree_is(c, &n->tp))
+		return false;
+	if (render_text_find(d->text, d->len, n->tp.attrs[0], &v, &vlen) != RENDER_FOUND)
+		return false;
+	if (v[0] == '{') {
+		n->type = NODE_DIR;
+		n->perm = value_perm(c, n->tp.attrs, 1, true);
+		return true;
+	}
+	if (!render_text_simple(v, vlen))
+		return false;
+	n->type = NODE_FILE;
+	n->perm = value_perm(c, n->tp.attrs, 1, false);
+	n->raw = v;
+	n->rawlen = vlen;
+	return true;
+}
+
+static int resolve(struct project *p, const char *path, struct cache_val *given, bool lazy,
+		   struct node *n)
 {
 	const struct collection_def *c;
+	const struct cdoc *d;
 	const json_t *doc;
 	size_t nnamed;
 	bool notdir = false;
@@ -727,8 +756,8 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		n->perm = 0644;
 		goto out;
 	}
-	rc = resolve_entry(p, c, entry_id(p, &n->tp), n->tp.entry_is_file, given, &n->res,
-			   &n->source, &n->link, &nnamed, &n->summary);
+	rc = resolve_entry(p, c, entry_id(p, &n->tp), n->tp.entry_is_file, given, &n->text,
+			   &n->link, &nnamed);
 	if (!rc && n->link && n->tp.kind != TREE_ENTRY) {
 		/* The kernel walks through a name only while it holds it as a
 		 * directory: the one mkdir answered with, until the notifier
@@ -736,8 +765,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		char *id = n->link;
 
 		n->link = NULL;
-		rc = resolve_entry(p, c, id, false, NULL, &n->res, &n->source, &n->link, &nnamed,
-				   &n->summary);
+		rc = resolve_entry(p, c, id, false, NULL, &n->text, &n->link, &nnamed);
 		free(id);
 		if (!rc && n->link)
 			rc = -ENOTDIR;
@@ -753,13 +781,22 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		rc = !enc ? -ENOMEM : n->tp.kind == TREE_ENTRY ? 0 : -ENOTDIR;
 		goto out;
 	}
-	doc = n->res->data;
+	d = n->text->data;
+	n->source = n->text->serial;
+	n->summary = d->summary;
+	/* The cdoc's id and mtime are the document's (doc_val()). */
 	if (c->singleton)
 		snprintf(n->id, sizeof(n->id), "%s", entry_id(p, &n->tp));
 	else
-		render_id(doc, c->id_field, n->id, sizeof(n->id));
-	n->mtime_s = render_mtime(doc, c->mtime_fields, p->mount_time_s);
+		snprintf(n->id, sizeof(n->id), "%s", d->id);
+	n->mtime_s = d->mtime_s;
 	n->perm = c->singleton ? 0555 : 0755;
+	if (lazy && resolve_unparsed(c, n, d))
+		goto out;
+	rc = model_doc_parse(p, n->text, &n->res);
+	if (rc)
+		goto out;
+	doc = n->res->data;
 	if (n->tp.kind == TREE_ENTRY)
 		goto out;
 	if (model_tree_is(c, &n->tp)) {
@@ -804,7 +841,7 @@ static int resolve(struct project *p, const char *path, struct cache_val *given,
 		goto out;
 	}
 	n->type = json_is_object(n->value) ? NODE_DIR : NODE_FILE;
-	n->perm = value_perm(c, n->tp.attrs, n->tp.nattrs, n->value);
+	n->perm = value_perm(c, n->tp.attrs, n->tp.nattrs, json_is_object(n->value));
 out:
 	if (rc)
 		model_node_release(n);
@@ -813,7 +850,7 @@ out:
 
 int model_resolve(struct project *p, const char *path, struct node *n)
 {
-	return resolve(p, path, NULL, n);
+	return resolve(p, path, NULL, false, n);
 }
 
 int model_source_in(struct project *p, const char *path, struct cache_val **text)
@@ -878,6 +915,8 @@ static int node_contents(struct project *p, const struct node *n, struct buf *ou
 		return extra_contents(p, n, out);
 	if (n->pending)
 		return 0;
+	if (n->raw)
+		return render_text_value(n->raw, n->rawlen, out);
 	return render_value(n->value, out);
 }
 
@@ -970,7 +1009,7 @@ int model_getattr_in(struct project *p, const char *path, struct stat *st, struc
 
 	if (seen)
 		memset(seen, 0, sizeof(*seen));
-	rc = model_resolve(p, path, &n);
+	rc = resolve(p, path, NULL, true, &n);
 	if (rc)
 		return rc;
 	rc = node_stat(p, &n, st, seen);
@@ -997,7 +1036,7 @@ static int read_node(struct project *p, const char *path, struct cache_val *give
 		     uint64_t *source)
 {
 	struct node n;
-	int rc = resolve(p, path, given, &n);
+	int rc = resolve(p, path, given, false, &n);
 
 	if (rc)
 		return rc;
@@ -1303,7 +1342,7 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 		child.value = v;
 		child.type = json_is_object(v) ? NODE_DIR : NODE_FILE;
 		child.tp.attrs[nparent] = (char *)key;
-		child.perm = value_perm(c, child.tp.attrs, nparent + 1, v);
+		child.perm = value_perm(c, child.tp.attrs, nparent + 1, json_is_object(v));
 		rc = node_stat(p, &child, &st, NULL);
 		if (!rc)
 			rc = fill_encoded(fill, ctx, key, &st);

@@ -54,6 +54,12 @@ struct node {
 	int64_t size;
 	char md5[33];
 	struct cache_val *res; /* the resource document, for entries and below */
+	/* Its cached text (a cdoc value). A lookup (model_getattr) of a member
+	 * or of one of its simple keys is answered from it without parsing:
+	 * res is then NULL and raw/rawlen (inside text) is the key's JSON. */
+	struct cache_val *text;
+	const char *raw;
+	size_t rawlen;
 	uint64_t source; /* serial of the cached text res was parsed from */
 	const json_t *value; /* attrs: borrowed from res */
 	bool is_doc; /* the "json" file */

@@ -115,3 +115,133 @@ char *render_name(const json_t *s)
 	return json_is_string(s) ? names_encode_len(json_string_value(s), json_string_length(s))
 				 : NULL;
 }
+
+/* Past the JSON string starting at @s (its opening quote), or NULL. */
+static const char *skip_string(const char *s, const char *end)
+{
+	for (s++; s < end; s++) {
+		if (*s == '\\')
+			s++;
+		else if (*s == '"')
+			return s + 1;
+	}
+	return NULL;
+}
+
+/* Past the compact JSON value starting at @s, or NULL: strings are
+ * skipped whole, brackets counted, so nested values are stepped over. */
+static const char *skip_value(const char *s, const char *end)
+{
+	int depth = 0;
+
+	while (s < end) {
+		switch (*s) {
+		case '"':
+			s = skip_string(s, end);
+			if (!s)
+				return NULL;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			s++;
+			break;
+		case '}':
+		case ']':
+			if (!depth)
+				return s; /* the end of the enclosing object */
+			depth--;
+			s++;
+			break;
+		case ',':
+			if (!depth)
+				return s;
+			s++;
+			break;
+		default:
+			s++;
+		}
+		if (!depth && s < end && (*s == ',' || *s == '}'))
+			return s;
+	}
+	return NULL;
+}
+
+enum render_found render_text_find(const char *text, size_t len, const char *key,
+				   const char **val, size_t *vlen)
+{
+	const char *s = text, *end = text + len, *k, *v;
+	size_t klen = strlen(key);
+
+	*val = NULL;
+	*vlen = 0;
+	/* A key jansson would escape cannot be compared as bytes. */
+	for (const char *c = key; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			return RENDER_UNSURE;
+	if (len < 2 || *s != '{')
+		return RENDER_UNSURE;
+	s++;
+	if (*s == '}')
+		return RENDER_ABSENT;
+	while (s < end) {
+		if (*s != '"')
+			return RENDER_UNSURE;
+		k = s + 1;
+		s = skip_string(s, end);
+		if (!s || s >= end || *s != ':')
+			return RENDER_UNSURE;
+		v = s + 1;
+		s = skip_value(v, end);
+		if (!s || s == v)
+			return RENDER_UNSURE;
+		/* An escaped key in the text may still equal @key: unsure then. */
+		if ((size_t)(v - 2 - k) == klen && !memcmp(k, key, klen)) {
+			*val = v;
+			*vlen = (size_t)(s - v);
+			return RENDER_FOUND;
+		}
+		if (memchr(k, '\\', (size_t)(v - 2 - k)))
+			return RENDER_UNSURE;
+		if (*s == '}')
+			return s + 1 == end ? RENDER_ABSENT : RENDER_UNSURE;
+		s++; /* ',' */
+	}
+	return RENDER_UNSURE;
+}
+
+/* A JSON integer as jansson writes it: -?[0-9]+. */
+static bool is_integer_text(const char *v, size_t n)
+{
+	size_t i = v[0] == '-';
+
+	if (i >= n)
+		return false;
+	for (; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	return true;
+}
+
+bool render_text_simple(const char *v, size_t n)
+{
+	if (!n)
+		return false;
+	if (v[0] == '"')
+		return n >= 2 && v[n - 1] == '"' && !memchr(v, '\\', n);
+	return (n == 4 && (!memcmp(v, "true", 4) || !memcmp(v, "null", 4))) ||
+	       (n == 5 && !memcmp(v, "false", 5)) || is_integer_text(v, n);
+}
+
+int render_text_value(const char *v, size_t n, struct buf *out)
+{
+	if (!render_text_simple(v, n))
+		return -EINVAL;
+	if (n == 4 && !memcmp(v, "null", 4))
+		return 0;
+	if (v[0] == '"' && buf_add(out, v + 1, n - 2))
+		return -EFBIG;
+	else if (v[0] != '"' && buf_add(out, v, n))
+		return -EFBIG;
+	return buf_add(out, "\n", 1);
+}
