@@ -15,6 +15,11 @@
  * do, and only polls with a zero timeout between requests: no O_NONBLOCK, so
  * libfuse's workers (which treat EAGAIN as fatal) are untouched, and a
  * request another worker takes first only means a blocking read.
+ *
+ * How long it polls adapts (src/util/spin.c, include/cloudfs/spin.h): not
+ * at all after a request that needed work, and less after polls that
+ * caught nothing, so that it never takes the CPU a cold listing's client
+ * (or the worker fetching for it) needs.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,10 +32,11 @@
 
 #include "cloudfs/fs_poll.h"
 #include "cloudfs/log.h"
+#include "cloudfs/spin.h"
 
 struct fs_poller {
 	struct fuse_session *se;
-	int64_t spin_us;
+	struct spin_policy spin; /* the poller's own thread only */
 	pthread_t thread;
 };
 
@@ -42,14 +48,18 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Polls @fd for up to @spin_us, until a request waits. */
-static void await_next(int fd, int64_t spin_us)
+/* Polls @fd for up to @spin_us from @start, until a request waits: true
+ * when one does. */
+static bool await_next(int fd, int64_t start, int64_t spin_us)
 {
-	int64_t end = now_us() + spin_us;
+	int64_t end = start + spin_us;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	while (poll(&pfd, 1, 0) == 0 && now_us() < end)
-		;
+	do {
+		if (poll(&pfd, 1, 0) > 0)
+			return true;
+	} while (now_us() < end);
+	return false;
 }
 
 static void free_buf(void *arg)
@@ -63,6 +73,7 @@ static void *poller_main(void *arg)
 	struct fuse_buf buf = { .mem = NULL };
 	int fd = fuse_session_fd(p->se);
 	sigset_t all;
+	int64_t start, answered = 0, spun = 0;
 	int rc = 0;
 
 	/* A SIGTERM it took would end only this thread, not the loop that
@@ -81,8 +92,18 @@ static void *poller_main(void *arg)
 			continue; /* interrupted, or unmounted (then exited) */
 		if (rc < 0)
 			break;
+		if (answered) {
+			/* the gap this request came after, polled for or slept */
+			spin_note(&p->spin, true, now_us() - answered, spun);
+		}
+		start = now_us();
 		fuse_session_process_buf(p->se, &buf);
-		await_next(fd, p->spin_us);
+		answered = now_us();
+		spun = spin_next(&p->spin, answered - start);
+		if (spun && !await_next(fd, answered, spun)) {
+			spin_note(&p->spin, false, 0, spun);
+			answered = 0; /* what the blocking read sees says nothing */
+		}
 	}
 	/* libfuse's workers go on serving: only the polling stops. */
 	if (rc < 0)
@@ -109,7 +130,7 @@ int fs_poller_start(struct fuse_session *se, unsigned spin_us, struct fs_poller 
 	if (!p)
 		return -ENOMEM;
 	p->se = se;
-	p->spin_us = spin_us;
+	spin_init(&p->spin, spin_us);
 	rc = -pthread_create(&p->thread, NULL, poller_main, p);
 	if (rc) {
 		free(p);
@@ -127,5 +148,9 @@ void fs_poller_stop(struct fs_poller *p)
 	 * unmount with files still open): cancel that read. */
 	pthread_cancel(p->thread);
 	pthread_join(p->thread, NULL);
+	log_info("polling worker: %llu polls, %llu caught a request, %llu caught none, "
+		 "%llu requests that needed work not followed by one",
+		 (unsigned long long)p->spin.polls, (unsigned long long)p->spin.hits,
+		 (unsigned long long)p->spin.misses, (unsigned long long)p->spin.skipped);
 	free(p);
 }
