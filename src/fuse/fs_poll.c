@@ -49,17 +49,27 @@ static int64_t now_us(void)
 }
 
 /* Polls @fd for up to @spin_us from @start, until a request waits: true
- * when one does. */
-static bool await_next(int fd, int64_t start, int64_t spin_us)
+ * when one does. A turn of the loop takes a microsecond or two; one that
+ * took SPIN_PREEMPTED_US means the scheduler gave this CPU to someone
+ * else meanwhile: it is wanted, so the poll ends (*@preempted). */
+static bool await_next(int fd, int64_t start, int64_t spin_us, bool *preempted)
 {
-	int64_t end = start + spin_us;
+	int64_t end = start + spin_us, last = start, t;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-	do {
+	*preempted = false;
+	for (;;) {
 		if (poll(&pfd, 1, 0) > 0)
 			return true;
-	} while (now_us() < end);
-	return false;
+		t = now_us();
+		if (t - last >= SPIN_PREEMPTED_US) {
+			*preempted = true;
+			return false;
+		}
+		if (t >= end)
+			return false;
+		last = t;
+	}
 }
 
 static void free_buf(void *arg)
@@ -74,6 +84,7 @@ static void *poller_main(void *arg)
 	int fd = fuse_session_fd(p->se);
 	sigset_t all;
 	int64_t start, answered = 0, spun = 0;
+	bool preempted;
 	int rc = 0;
 
 	/* A SIGTERM it took would end only this thread, not the loop that
@@ -100,8 +111,11 @@ static void *poller_main(void *arg)
 		fuse_session_process_buf(p->se, &buf);
 		answered = now_us();
 		spun = spin_next(&p->spin, answered - start);
-		if (spun && !await_next(fd, answered, spun)) {
-			spin_note(&p->spin, false, 0, spun);
+		if (spun && !await_next(fd, answered, spun, &preempted)) {
+			if (preempted)
+				spin_preempted(&p->spin);
+			else
+				spin_note(&p->spin, false, 0, spun);
 			answered = 0; /* what the blocking read sees says nothing */
 		}
 	}
@@ -149,8 +163,9 @@ void fs_poller_stop(struct fs_poller *p)
 	pthread_cancel(p->thread);
 	pthread_join(p->thread, NULL);
 	log_info("polling worker: %llu polls, %llu caught a request, %llu caught none, "
-		 "%llu requests that needed work not followed by one",
+		 "%llu preempted, %llu requests that needed work not followed by one",
 		 (unsigned long long)p->spin.polls, (unsigned long long)p->spin.hits,
-		 (unsigned long long)p->spin.misses, (unsigned long long)p->spin.skipped);
+		 (unsigned long long)p->spin.misses, (unsigned long long)p->spin.preempted,
+		 (unsigned long long)p->spin.skipped);
 	free(p);
 }

@@ -34,3 +34,9 @@ void spin_note(struct spin_policy *s, bool came, int64_t gap_us, int64_t spun_us
 	if (s->budget_us < SPIN_MIN_US)
 		s->budget_us = s->max_us < SPIN_MIN_US ? s->max_us : SPIN_MIN_US;
 }
+
+void spin_preempted(struct spin_policy *s)
+{
+	s->preempted++;
+	s->budget_us = s->max_us < SPIN_MIN_US ? s->max_us : SPIN_MIN_US;
+}

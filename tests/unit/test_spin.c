@@ -75,6 +75,21 @@ static void test_late_request_after_sleep(void **state)
 	assert_int_equal(spin_next(&s, 5), 100);
 }
 
+/* A poll that lost its CPU drops the budget to the floor at once; a request
+ * soon after brings it back. */
+static void test_preempted(void **state)
+{
+	struct spin_policy s;
+
+	(void)state;
+	spin_init(&s, 200);
+	spin_preempted(&s);
+	assert_int_equal(spin_next(&s, 5), SPIN_MIN_US);
+	assert_int_equal(s.preempted, 1);
+	spin_note(&s, true, 40, 0);
+	assert_int_equal(spin_next(&s, 5), 200);
+}
+
 /* spin_us below the floor stays what was asked. */
 static void test_small_max(void **state)
 {
@@ -93,6 +108,7 @@ int main(void)
 		cmocka_unit_test(test_no_poll_after_work),
 		cmocka_unit_test(test_misses_back_off_and_recover),
 		cmocka_unit_test(test_late_request_after_sleep),
+		cmocka_unit_test(test_preempted),
 		cmocka_unit_test(test_small_max),
 	};
 
