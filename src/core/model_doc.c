@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include "cloudfs/names.h"
 #include "cloudfs/render.h"
 #include "model_int.h"
+
+/* A listing this long is followed by a malloc_trim() (fetch_listing()). */
+#define MODEL_TRIM_MEMBERS 1000
 
 static void json_destroy(void *data)
 {
@@ -373,6 +377,12 @@ static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 		cache_val_unref(old);
 	}
 	*out = cache_val_new(f->l, listing_destroy);
+	/* Each page was parsed into a tree about seven times its text, freed
+	 * in small pieces between the members' texts that stay: the pages
+	 * that are now wholly free go back to the system (a few MiB per 10,000
+	 * members), where glibc would keep them resident. */
+	if (f->l->n >= MODEL_TRIM_MEMBERS)
+		malloc_trim(0);
 	return *out ? 0 : -ENOMEM;
 }
 
