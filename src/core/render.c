@@ -172,6 +172,7 @@ enum render_found render_text_find(const char *text, size_t len, const char *key
 {
 	const char *s = text, *end = text + len, *k, *v;
 	size_t klen = strlen(key);
+	bool escaped = false;
 
 	*val = NULL;
 	*vlen = 0;
@@ -195,16 +196,17 @@ enum render_found render_text_find(const char *text, size_t len, const char *key
 		s = skip_value(v, end);
 		if (!s || s == v)
 			return RENDER_UNSURE;
-		/* An escaped key in the text may still equal @key: unsure then. */
 		if ((size_t)(v - 2 - k) == klen && !memcmp(k, key, klen)) {
 			*val = v;
 			*vlen = (size_t)(s - v);
 			return RENDER_FOUND;
 		}
+		/* jansson escapes no character @key may hold, but a key
+		 * written otherwise might be it: only a parse can say no. */
 		if (memchr(k, '\\', (size_t)(v - 2 - k)))
-			return RENDER_UNSURE;
+			escaped = true;
 		if (*s == '}')
-			return s + 1 == end ? RENDER_ABSENT : RENDER_UNSURE;
+			return s + 1 == end && !escaped ? RENDER_ABSENT : RENDER_UNSURE;
 		s++; /* ',' */
 	}
 	return RENDER_UNSURE;

@@ -325,6 +325,112 @@ static void test_name(void **state)
 	assert_null(render_name(NULL));
 }
 
+/*
+ * The compact text of @doc (as the model caches it) read without a parse
+ * agrees with the parsed document for every top-level key: found where
+ * json_object_get() finds it, the same bytes render_value() gives when
+ * simple, and the misses decided (absent) or handed to a parse (unsure).
+ */
+static void check_text_agrees(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	const char *key, *v;
+	json_t *val;
+	size_t vlen;
+
+	assert_non_null(text);
+	json_object_foreach(doc, key, val)
+	{
+		enum render_found f = render_text_find(text, strlen(text), key, &v, &vlen);
+
+		if (strchr(key, '"') || strchr(key, '\\') || strchr(key, '\n')) {
+			assert_int_equal(f, RENDER_UNSURE);
+			continue;
+		}
+		assert_int_equal(f, RENDER_FOUND);
+		{
+			char *want = json_dumps(val, JSON_COMPACT | JSON_PRESERVE_ORDER |
+							     JSON_ENCODE_ANY);
+
+			assert_int_equal(vlen, strlen(want));
+			assert_memory_equal(v, want, vlen);
+			free(want);
+		}
+		if (render_text_simple(v, vlen)) {
+			struct buf a, b;
+
+			buf_init(&a, 1 << 20);
+			buf_init(&b, 1 << 20);
+			assert_int_equal(render_text_value(v, vlen, &a), 0);
+			assert_int_equal(render_value(val, &b), 0);
+			assert_int_equal(a.len, b.len);
+			if (a.len)
+				assert_memory_equal(a.data, b.data, a.len);
+			buf_free(&a);
+			buf_free(&b);
+		} else {
+			assert_true(json_is_real(val) || json_is_array(val) || json_is_object(val) ||
+				    (json_is_string(val) && strchr(v, '\\') < v + vlen));
+		}
+	}
+	free(text);
+}
+
+static void test_text_find_fixture(void **state)
+{
+	json_t *doc = fixture_json("nova-server-show.json");
+
+	(void)state;
+	check_text_agrees(json_object_get(doc, "server"));
+	json_decref(doc);
+}
+
+static void test_text_find_shapes(void **state)
+{
+	static const char *const docs[] = {
+		"{}",
+		"{\"a\": 1}",
+		"{\"s\": \"x,y}z\", \"o\": {\"k\": [1, {\"}\": \"]\"}]}, \"t\": true, \"f\": false}",
+		"{\"n\": null, \"r\": 1.5, \"neg\": -12, \"big\": 12345678901234, \"e\": \"\"}",
+		"{\"esc\": \"two\\nlines\", \"q\": \"say \\\"hi\\\"\", \"u\": \"caf\\u00e9\"}",
+		"{\"arr\": [], \"obj\": {}, \"nul\": \"a\\u0000b\", \"last\": \"x\"}",
+		"{\"we\\\"ird\": 1, \"after\": 2}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(*docs); i++) {
+		json_t *doc = json_loads(docs[i], JSON_ALLOW_NUL, NULL);
+
+		assert_non_null(doc);
+		check_text_agrees(doc);
+		json_decref(doc);
+	}
+}
+
+static void test_text_find_misses(void **state)
+{
+	const char *t = "{\"a\":1,\"b\":{\"status\":\"x\"},\"c\":\"status\"}", *v;
+	size_t n;
+
+	(void)state;
+	/* keys inside nested objects or values are not top-level keys */
+	assert_int_equal(render_text_find(t, strlen(t), "status", &v, &n), RENDER_ABSENT);
+	assert_int_equal(render_text_find("{}", 2, "a", &v, &n), RENDER_ABSENT);
+	/* an escaped key might be the one asked for: a parse decides */
+	t = "{\"a\\u0062\":1}";
+	assert_int_equal(render_text_find(t, strlen(t), "ab", &v, &n), RENDER_UNSURE);
+	/* not a compact object, or cut short */
+	assert_int_equal(render_text_find("[1]", 3, "a", &v, &n), RENDER_UNSURE);
+	assert_int_equal(render_text_find("{\"a\":\"x", 7, "a", &v, &n), RENDER_UNSURE);
+	t = "{\"a\\u0062\":1,\"c\":2}";
+	assert_int_equal(render_text_find(t, strlen(t), "c", &v, &n), RENDER_FOUND);
+	assert_int_equal(render_text_find(t, strlen(t), "d", &v, &n), RENDER_UNSURE);
+	assert_false(render_text_simple("1.5", 3));
+	assert_false(render_text_simple("\"a\\nb\"", 6));
+	assert_false(render_text_simple("-", 1));
+	assert_true(render_text_simple("-7", 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +444,9 @@ int main(void)
 		cmocka_unit_test(test_mtime_fixture),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_id),
+		cmocka_unit_test(test_text_find_fixture),
+		cmocka_unit_test(test_text_find_shapes),
+		cmocka_unit_test(test_text_find_misses),
 	};
 
 	return cmocka_run_group_tests_name("test_render", tests, NULL, NULL);
