@@ -53,6 +53,9 @@ struct project {
 		struct cache_val *from, *parsed;
 	} memo[MODEL_MEMO_SIZE]; /* protected by memo_lock */
 	unsigned memo_next; /* protected by memo_lock */
+	/* documents parsed from their cached text (the memo missed): a lookup
+	 * of a listed member needs none (.cloudfs/status) */
+	unsigned long parsed; /* protected by memo_lock */
 	pthread_mutex_t memo_lock;
 	pthread_mutex_t pending_lock;
 	struct pending *pending; /* protected by pending_lock: files being written */

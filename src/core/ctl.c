@@ -62,6 +62,14 @@ static int ctl_status(struct project *p, struct buf *out)
 		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),
 		      (long long)p->ttl_ms, (long long)p->neg_ttl_ms, st.entries, st.hits,
 		      st.misses, st.fetches, st.coalesced);
+	if (!rc) {
+		unsigned long parsed;
+
+		pthread_mutex_lock(&p->memo_lock);
+		parsed = p->parsed;
+		pthread_mutex_unlock(&p->memo_lock);
+		rc = buf_addf(out, "documents_parsed %lu\n", parsed);
+	}
 	/* Reads of "wait" files in progress (waits.c). */
 	if (!rc)
 		rc = buf_addf(out, "waiting %zu\n", model_waiting(p));

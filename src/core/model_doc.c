@@ -121,6 +121,7 @@ int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **
 		return -ENOMEM;
 	(*out)->fetched_ms = dv->fetched_ms;
 	pthread_mutex_lock(&p->memo_lock);
+	p->parsed++;
 	m = &p->memo[p->memo_next++ % MODEL_MEMO_SIZE];
 	cache_val_unref(m->from);
 	cache_val_unref(m->parsed);

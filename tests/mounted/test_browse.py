@@ -47,6 +47,31 @@ def test_ls_l_and_cat_all_statuses_cost_one_listing(mnt, fake):
     assert [(r["method"], r["path"]) for r in compute] == [("GET", "/compute/v2.1/servers/detail")]
 
 
+def status_counter(mnt, name):
+    for line in read(mnt.p(".cloudfs", "status")).splitlines():
+        k, _, v = line.partition(" ")
+        if k == name:
+            return int(v)
+    raise AssertionError(f"no {name} in .cloudfs/status")
+
+
+def test_lookups_of_listed_members_parse_nothing(mnt, fake):
+    # The listing's parse is the only one: a member's directory, its status
+    # (a string), its flavor (an object: a directory), a number and null are
+    # answered from the cached text; json renders the parsed document.
+    assert sh(f"ls -l {mnt.path}/servers/").returncode == 0
+    before = status_counter(mnt, "documents_parsed")
+    out = sh(f"cat {mnt.path}/servers/*/status; stat -c %s {mnt.path}/servers/*/name "
+             f"{mnt.path}/servers/*/OS-EXT-STS:power_state; ls -d {mnt.path}/servers/*/flavor")
+    assert out.returncode == 0, out.stderr
+    n = len(fake.state()["servers"])
+    assert sorted(out.stdout.split()[:n]) == sorted(s["status"] for s in fake.state()["servers"])
+    assert status_counter(mnt, "documents_parsed") == before
+    sid = fake.state()["servers"][0]["id"]
+    assert json.loads(read(mnt.p("servers", sid, "json")))["id"] == sid
+    assert status_counter(mnt, "documents_parsed") == before + 1
+
+
 def test_listing_asks_for_big_pages(mnt, fake):
     fake.clear_requests()
     os.listdir(mnt.p("images"))
