@@ -805,9 +805,12 @@ int model_getxattr(struct project *p, const char *path, const char *name, struct
 	int rc;
 
 	/* Only the user namespace is the cloud's: ls asks for security.* and
-	 * system.* of every file, which must cost no request. */
+	 * system.* of every file, which must cost no request. ENOTSUP, as the
+	 * kernel answers for a namespace a filesystem has no handler for:
+	 * `ls -l` then remembers that the mount has none and stops asking
+	 * (three round trips per entry otherwise, most of a warm `ls -l`). */
 	if (strncmp(name, "user.", 5))
-		return -ENODATA;
+		return -ENOTSUP;
 	rc = xattr_node(p, path, &n, false);
 	if (rc)
 		return rc;

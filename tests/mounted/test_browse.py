@@ -72,6 +72,22 @@ def test_lookups_of_listed_members_parse_nothing(mnt, fake):
     assert status_counter(mnt, "documents_parsed") == before + 1
 
 
+def test_security_and_system_xattrs_are_not_supported(mnt, fake):
+    # ENOTSUP (not ENODATA) for namespaces the mount has no handler for, as
+    # the kernel answers: ls -l remembers it per device and stops asking for
+    # them, where ENODATA cost three round trips per entry.
+    import errno
+    sid = fake.state()["servers"][0]["id"]
+    for path in (mnt.p("servers"), mnt.p("servers", sid), mnt.p("servers", sid, "status")):
+        for name in ("security.selinux", "system.posix_acl_access", "security.capability"):
+            try:
+                os.getxattr(path, name)
+            except OSError as e:
+                assert e.errno == errno.ENOTSUP, (path, name, e)
+            else:
+                raise AssertionError(f"{name} of {path} answered")
+
+
 def test_listing_asks_for_big_pages(mnt, fake):
     fake.clear_requests()
     os.listdir(mnt.p("images"))
