@@ -53,8 +53,8 @@ enum render_found {
 	RENDER_UNSURE, /* escaped keys, or not a compact object: parse it */
 };
 /* Top-level key @key of the compact JSON object @text/@len. */
-enum render_found render_text_find(const char *text, size_t len, const char *key,
-				   const char **val, size_t *vlen);
+enum render_found render_text_find(const char *text, size_t len, const char *key, const char **val,
+				   size_t *vlen);
 /* The JSON text @v/@n renders without a parse: a string without escapes,
  * an integer, true, false or null. */
 bool render_text_simple(const char *v, size_t n);

@@ -291,8 +291,8 @@ static int resolve_cached(struct project *p, const struct collection_def *c, con
 /* resolve_cached(), or @given (its cached text, from model_source()):
  * the resource's cached text (a cdoc value) in *text, not parsed. */
 static int resolve_entry(struct project *p, const struct collection_def *c, const char *name,
-			 bool is_file, struct cache_val *given, struct cache_val **text, char **link,
-			 size_t *nnamed)
+			 bool is_file, struct cache_val *given, struct cache_val **text,
+			 char **link, size_t *nnamed)
 {
 	*text = NULL;
 	if (given) {
@@ -502,8 +502,7 @@ static bool can_create_attr(const struct collection_def *c, char *const *attrs, 
 
 /* The mode bits of the JSON value @v at @attrs/@n: the one rule for
  * lookups and directory listings alike. */
-static mode_t value_perm(const struct collection_def *c, char *const *attrs, size_t n,
-			 bool object)
+static mode_t value_perm(const struct collection_def *c, char *const *attrs, size_t n, bool object)
 {
 	const struct member_extra *e = on_key_extra(c, attrs, n);
 

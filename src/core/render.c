@@ -167,8 +167,8 @@ static const char *skip_value(const char *s, const char *end)
 	return NULL;
 }
 
-enum render_found render_text_find(const char *text, size_t len, const char *key,
-				   const char **val, size_t *vlen)
+enum render_found render_text_find(const char *text, size_t len, const char *key, const char **val,
+				   size_t *vlen)
 {
 	const char *s = text, *end = text + len, *k, *v;
 	size_t klen = strlen(key);

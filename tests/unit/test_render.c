@@ -369,7 +369,8 @@ static void check_text_agrees(json_t *doc)
 			buf_free(&a);
 			buf_free(&b);
 		} else {
-			assert_true(json_is_real(val) || json_is_array(val) || json_is_object(val) ||
+			assert_true(json_is_real(val) || json_is_array(val) ||
+				    json_is_object(val) ||
 				    (json_is_string(val) && strchr(v, '\\') < v + vlen));
 		}
 	}
