@@ -272,6 +272,47 @@ static void test_many(void **state)
 	inodes_free(t);
 }
 
+/* The attributes kept with an inode (a compact copy, not a struct stat)
+ * come back as they were bound: every field the model sets. */
+static void test_attributes_kept(void **state)
+{
+	struct inodes *t = inodes_new();
+	struct stat in = { .st_mode = S_IFREG | 0644,
+			   .st_ino = 5,
+			   .st_nlink = 1,
+			   .st_uid = 1234,
+			   .st_gid = 5678,
+			   .st_size = (off_t)5 << 32,
+			   .st_blksize = 1 << 20,
+			   .st_blocks = 41943040 };
+	struct stat out;
+	char *path = NULL;
+	uint64_t v = 0;
+
+	(void)state;
+	in.st_atime = 1795407839;
+	in.st_mtime = 1795407840;
+	in.st_ctime = 1795407841;
+	assert_int_equal(inodes_lookup(t, "/images/x/data", &in), 0);
+	memset(&out, 0xa5, sizeof(out));
+	assert_int_equal(inodes_get(t, (uint64_t)in.st_ino, &path, &v, &out), 0);
+	assert_int_equal(v, 5);
+	assert_int_equal(out.st_ino, in.st_ino);
+	assert_int_equal(out.st_mode, in.st_mode);
+	assert_int_equal(out.st_nlink, 1);
+	assert_int_equal(out.st_uid, 1234);
+	assert_int_equal(out.st_gid, 5678);
+	assert_int_equal(out.st_size, in.st_size);
+	assert_int_equal(out.st_blksize, in.st_blksize);
+	assert_int_equal(out.st_blocks, in.st_blocks);
+	assert_int_equal(out.st_atime, in.st_atime);
+	assert_int_equal(out.st_mtime, in.st_mtime);
+	assert_int_equal(out.st_ctime, in.st_ctime);
+	assert_int_equal(out.st_rdev, 0);
+	free(path);
+	inodes_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_fill_once_per_version),
 		cmocka_unit_test(test_fill_makes_others_wait),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_attributes_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
