@@ -6,21 +6,20 @@
  *
  * Polling pays when the next request comes within the poll: the wake-up of
  * a sleeping worker is saved (a warm burst: `cat` of many files, each
- * answered from memory in microseconds). It costs when nothing comes: the
- * CPU is taken from whoever needs it, on a 2-CPU machine the client
- * itself, the cloud, or the worker doing the real work (a cold listing,
- * where requests fetch and render). So:
- *  - after a request that needed work (served in spin_work_us or more),
+ * answered from memory in microseconds). It costs when nothing comes or
+ * when the CPU was wanted: on a 2-CPU machine by the client itself, the
+ * cloud, or the worker doing the real work (a cold listing, where
+ * requests fetch and render). So:
+ *  - after a request that needed work (served in SPIN_WORK_US or more),
  *    the worker does not poll: requests that need work come at the pace of
- *    that work, and the client wants the CPU meanwhile;
- *  - after a fast answer it polls for up to its budget, which halves each
- *    time nothing came, down to SPIN_MIN_US (a poll that short costs little
- *    and still sees a burst start: the worker sleeping in read(2) is one of
- *    many, so the gaps it sees asleep say nothing), and is back at the full
- *    spin_us as soon as a request comes within spin_us of the last answer;
- *  - a poll during which the worker lost its CPU (the scheduler ran someone
- *    else: the machine has no CPU to spare) ends, and the budget drops to
- *    the floor: on a busy machine polling only competes.
+ *    that work, and the client and the other workers want the CPU;
+ *  - after a fast answer it polls for up to spin_us;
+ *  - a poll during which the worker lost its CPU (a turn of the loop took
+ *    SPIN_PREEMPTED_US: the scheduler ran someone else, the machine has no
+ *    CPU to spare) ends there.
+ * Measured (bench/README.md, issue 18): halving the poll after polls that
+ * caught nothing as well made the poller sleep through warm bursts, which
+ * the other workers then took, each woken.
  */
 #ifndef CLOUDFS_SPIN_H
 #define CLOUDFS_SPIN_H
@@ -33,22 +32,18 @@
 #define SPIN_WORK_US 50
 /* A turn of the poll loop this long means the worker was preempted. */
 #define SPIN_PREEMPTED_US 30
-/* The budget never halves below this. */
-#define SPIN_MIN_US 20
 
 struct spin_policy {
-	int64_t max_us; /* spin_us: the budget's ceiling */
-	int64_t budget_us; /* how long the next poll may last */
-	/* counters for .cloudfs/status and bench */
+	int64_t max_us; /* spin_us */
+	/* what happened, logged at unmount with -v */
 	uint64_t polls, hits, misses, preempted, skipped;
 };
 
 void spin_init(struct spin_policy *s, int64_t max_us);
 /* How long to poll after a request served in @served_us: 0 = sleep. */
 int64_t spin_next(struct spin_policy *s, int64_t served_us);
-/* After a poll of @spun_us (0: the worker slept at once): the next request
- * came (@came) @gap_us after the last answer, or the poll ended with none. */
-void spin_note(struct spin_policy *s, bool came, int64_t gap_us, int64_t spun_us);
+/* A poll of up to @spun_us caught a request (@came) or ended with none. */
+void spin_note(struct spin_policy *s, bool came, int64_t spun_us);
 /* A poll ended because the worker lost its CPU. */
 void spin_preempted(struct spin_policy *s);
 

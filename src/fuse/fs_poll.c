@@ -16,9 +16,9 @@
  * libfuse's workers (which treat EAGAIN as fatal) are untouched, and a
  * request another worker takes first only means a blocking read.
  *
- * How long it polls adapts (src/util/spin.c, include/cloudfs/spin.h): not
- * at all after a request that needed work, and less after polls that
- * caught nothing, so that it never takes the CPU a cold listing's client
+ * Whether it polls adapts (src/util/spin.c, include/cloudfs/spin.h): not
+ * after a request that needed work, and a poll ends as soon as the worker
+ * lost its CPU, so that it does not take the CPU a cold listing's client
  * (or the worker fetching for it) needs.
  */
 #include <errno.h>
@@ -83,7 +83,7 @@ static void *poller_main(void *arg)
 	struct fuse_buf buf = { .mem = NULL };
 	int fd = fuse_session_fd(p->se);
 	sigset_t all;
-	int64_t start, answered = 0, spun = 0;
+	int64_t start, answered, spun;
 	bool preempted;
 	int rc = 0;
 
@@ -103,21 +103,18 @@ static void *poller_main(void *arg)
 			continue; /* interrupted, or unmounted (then exited) */
 		if (rc < 0)
 			break;
-		if (answered) {
-			/* the gap this request came after, polled for or slept */
-			spin_note(&p->spin, true, now_us() - answered, spun);
-		}
 		start = now_us();
 		fuse_session_process_buf(p->se, &buf);
 		answered = now_us();
 		spun = spin_next(&p->spin, answered - start);
-		if (spun && !await_next(fd, answered, spun, &preempted)) {
-			if (preempted)
-				spin_preempted(&p->spin);
-			else
-				spin_note(&p->spin, false, 0, spun);
-			answered = 0; /* what the blocking read sees says nothing */
-		}
+		if (!spun)
+			continue;
+		if (await_next(fd, answered, spun, &preempted))
+			spin_note(&p->spin, true, spun);
+		else if (preempted)
+			spin_preempted(&p->spin);
+		else
+			spin_note(&p->spin, false, spun);
 	}
 	/* libfuse's workers go on serving: only the polling stops. */
 	if (rc < 0)
