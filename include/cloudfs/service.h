@@ -124,11 +124,30 @@ struct tree_def {
 	 * (0: never). Asked once per upload; the service may ask the cloud
 	 * (Swift's /info) the first time. -errno on failure. */
 	int64_t (*part_size)(struct svc_call *x);
+	/* The largest file an upload can make (0: no limit), asked with
+	 * part_size: a write past it fails EFBIG at once. -errno on failure. */
+	int64_t (*size_limit)(struct svc_call *x);
+	/* 0 when @path (a file, or a directory "a/b/") can be named in the
+	 * cloud, else -ENAMETOOLONG (or another -errno): asked before a create,
+	 * a mkdir or a rename makes it, so the error comes at open(2). */
+	int (*check_name)(struct svc_call *x, const char *id, const char *path);
 	/* The request path of part @index of an upload of @path started at
 	 * @stamp (unique per upload), malloc'd; the first call for an upload
 	 * (index 0) may prepare where parts go. NULL with errno set. */
 	char *(*part_path)(struct svc_call *x, const char *id, const char *path, const char *stamp,
 			   unsigned index);
+	/* Marks the parts of the upload of @path at @stamp as this process's
+	 * (@marker: leftovers_marker()), before the first part is sent; gives
+	 * the request path of the mark (malloc'd), whose DELETE removes it once
+	 * the file landed or its parts were deleted. A mount whose process
+	 * died leaves it for a later mount's at_start(). */
+	int (*mark_parts)(struct svc_call *x, const char *id, const char *path, const char *stamp,
+			  const char *marker, char **mark_path);
+	/* At mount, in the background (leftovers.c's thread): learns the
+	 * cloud's limits, then for each mark whose @dead(@ctx, marker) is
+	 * true deletes the parts it names (unless their file landed) and the
+	 * mark. */
+	void (*at_start)(struct svc_call *x, bool (*dead)(void *ctx, const char *marker), void *ctx);
 	/* Makes @path the file made of @parts (checked, in order), and gives
 	 * the ETag the cloud answered: the core compares it with the MD5 of
 	 * the parts' MD5s (hex, concatenated), so 0 is not enough alone. */

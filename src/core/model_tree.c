@@ -711,7 +711,11 @@ int model_tree_mkdir(struct project *p, struct node *parent, const char *name)
 		return -EPERM;
 	if (asprintf(&tpath, "%s%s/", parent->tpath, name) < 0)
 		return -ENOMEM;
-	rc = model_tree_def(c, NULL)->mkdir(&x, parent->id, tpath);
+	rc = model_tree_def(c, NULL)->check_name
+		     ? model_tree_def(c, NULL)->check_name(&x, parent->id, tpath)
+		     : 0;
+	if (!rc)
+		rc = model_tree_def(c, NULL)->mkdir(&x, parent->id, tpath);
 	if (!rc)
 		model_tree_note(p, c, parent->id, tpath, false, 0, NULL);
 	free(tpath);
@@ -764,7 +768,11 @@ int model_tree_rename(struct project *p, struct node *from, struct node *to_pare
 		return -EXDEV;
 	if (asprintf(&to, "%s%s", to_parent->tpath, name) < 0)
 		return -ENOMEM;
-	rc = model_tree_def(c, NULL)->rename(&x, from->id, from->tpath, to);
+	rc = model_tree_def(c, NULL)->check_name
+		     ? model_tree_def(c, NULL)->check_name(&x, from->id, to)
+		     : 0;
+	if (!rc)
+		rc = model_tree_def(c, NULL)->rename(&x, from->id, from->tpath, to);
 	if (!rc) {
 		model_tree_note(p, c, from->id, to, false, from->size, from->md5);
 		model_tree_note(p, c, from->id, from->tpath, true, 0, NULL);

@@ -374,15 +374,16 @@ class Service:
             parts.append(self.data_of(acct, s))
         return b"".join(parts)
 
-    @staticmethod
-    def user_meta(req):
+    def user_meta(self, req):
         meta = {}
         for k, v in req.headers.items():
             if k.lower().startswith("x-object-meta-"):
                 meta[k[len("x-object-meta-"):].lower()] = v
         total = sum(len(k) + len(v.encode()) for k, v in meta.items())
-        if (len(meta) > DEFAULT_INFO["max_meta_count"] or total > DEFAULT_INFO["max_meta_overall_size"]
-                or any(len(k) > 128 or len(v.encode()) > 256 for k, v in meta.items())):
+        i = self.info
+        if (len(meta) > i["max_meta_count"] or total > i["max_meta_overall_size"]
+                or any(len(k) > i["max_meta_name_length"] or len(v.encode()) > i["max_meta_value_length"]
+                       for k, v in meta.items())):
             raise SwiftError(400, b"Metadata too large", "text/plain")
         return meta
 
