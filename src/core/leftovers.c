@@ -307,9 +307,17 @@ static int sweep_member(void *arg, const json_t *m)
 	return 0;
 }
 
+/* Unmounting: no more sweeping (nothing is judged dead), so the join in
+ * leftovers_stop() waits for one request at most. */
 static bool mark_is_dead(void *ctx, const char *marker)
 {
-	return marker_is_dead(ctx, marker);
+	struct leftovers *l = ctx;
+	bool stop;
+
+	pthread_mutex_lock(&l->lock);
+	stop = l->stop;
+	pthread_mutex_unlock(&l->lock);
+	return !stop && marker_is_dead(l, marker);
 }
 
 static void *worker(void *arg)

@@ -791,7 +791,9 @@ static int xattr_node(struct project *p, const char *path, struct node *n, bool 
 
 	if (rc)
 		return rc;
-	if (!n->tree || n->type != NODE_FILE || !model_tree_def(n->tp.coll, NULL)->xattrs) {
+	/* A file being written (not in the cloud yet) has none to read. */
+	if (!n->tree || n->type != NODE_FILE || !n->tpath ||
+	    !model_tree_def(n->tp.coll, NULL)->xattrs) {
 		model_node_release(n);
 		return writing ? -ENOTSUP : -ENODATA;
 	}
@@ -863,8 +865,13 @@ int model_setxattr(struct project *p, const char *path, const char *name, const 
 {
 	struct svc_call x;
 	struct node n;
-	int rc = xattr_node(p, path, &n, true);
+	int rc;
 
+	/* Being written (cp --preserve=xattr sets them before close): kept,
+	 * and set once the file is in the cloud. */
+	if (!strncmp(name, "user.", 5) && model_pending_has(p, path))
+		return model_pending_setxattr(p, path, name, value, len);
+	rc = xattr_node(p, path, &n, true);
 	if (rc)
 		return rc;
 	x = (struct svc_call){ p, n.tp.coll };

@@ -1063,6 +1063,27 @@ static int tree_finish(struct stream *s)
 	buf_free(&s->head);
 	model_tree_note(s->p, s->c, s->id, s->tpath, false, (int64_t)s->offset,
 			s->streaming && !s->direct ? NULL : md5);
+	/* Attributes set while it was written, now that it exists: a failure
+	 * fails close(2) (the bytes are in; the metadata asked for is not). */
+	{
+		json_t *xa = model_pending_take_xattrs(s->p, s->path);
+		const char *name;
+		json_t *v;
+
+		json_object_foreach(xa, name, v)
+		{
+			if (!rc && t->set_xattr)
+				rc = t->set_xattr(&x, s->id, s->tpath, name, json_string_value(v),
+						  json_string_length(v));
+		}
+		json_decref(xa);
+		if (rc) {
+			log_cloud_error("%s: written, but its extended attributes could not be set: "
+					"%s",
+					s->path, strerror(-rc));
+			return rc;
+		}
+	}
 	log_info("uploaded %s: %lld bytes%s", s->path, (long long)s->offset,
 		 s->streaming && !s->direct ? " (in parts)" : "");
 	return 0;

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import urllib.parse
 
 import pytest
@@ -491,3 +492,137 @@ def test_rsync_X_carries_metadata(mnt, fake, tmp_path):
     obj = swift_state(fake)["site"]["f.txt"]
     assert obj["meta"] == {"owner": "ops"}
     assert [k for k in swift_state(fake)["site"] if k != "f.txt"] == []
+
+
+def test_limits_come_from_info(fake, mount_factory, tmp_path):
+    # A Swift whose /info says: names of 60 bytes at most, meta values of 10, pages of 7 names,
+    # objects of 1 MiB and manifests of 3 segments (so 3 MiB at most through cloudfs).
+    mnt = info_mount(fake, mount_factory, {
+        "max_object_name_length": 60, "max_meta_value_length": 10, "container_listing_limit": 7,
+        "max_file_size": 1 << 20, "max_manifest_segments": 3})
+    seed(fake, site={f"d/f{i:02d}": "x" for i in range(20)})
+    objs = mnt.p(C, "site", "objects")
+    # Listings page by Swift's own limit, to the empty page.
+    fake.clear_requests()
+    assert len(os.listdir(os.path.join(objs, "d"))) == 20
+    pages = [r for r in listing_gets(fake, "site") if "prefix=d%2F" in r["query"] or "prefix=d/" in r["query"]]
+    assert len(pages) == 4 and all("limit=7" in r["query"] for r in pages), pages
+    # A name past max_object_name_length: refused at open and mkdir, nothing sent.
+    long_name = "n" * 61
+    with pytest.raises(OSError) as e:
+        open(os.path.join(objs, long_name), "wb")
+    assert e.value.errno == errno.ENAMETOOLONG
+    with pytest.raises(OSError) as e:
+        os.mkdir(os.path.join(objs, "m" * 60))      # "mmm.../" is 61 bytes
+    assert e.value.errno == errno.ENAMETOOLONG
+    assert "max_object_name_length" in read(mnt.p(".cloudfs", "errors"))
+    write(os.path.join(objs, "n" * 60), b"fits")
+    assert swift_state(fake)["site"]["n" * 60]["size"] == 4
+    # A metadata value past max_meta_value_length: E2BIG; one that fits is stored.
+    f = os.path.join(objs, "d", "f00")
+    out = sh(f"setfattr -n user.swift.meta.k -v 12345678901 {f}")
+    assert out.returncode != 0 and "Argument list too long" in out.stderr, out.stderr
+    assert sh(f"setfattr -n user.swift.meta.k -v 1234567890 {f}").returncode == 0
+    assert swift_state(fake)["site"]["d/f00"]["meta"] == {"k": "1234567890"}
+    # 3 segments of 1 MiB fit; one byte more is EFBIG at write(2), and nothing is left.
+    write(tmp_path / "three", data(3 << 20))
+    assert sh(f"cp {tmp_path / 'three'} {objs}/three").returncode == 0
+    assert len(swift_state(fake)["site"]["three"]["segments"]) == 3
+    write(tmp_path / "over", data((3 << 20) + 1))
+    out = sh(f"cp {tmp_path / 'over'} {objs}/over")
+    assert out.returncode != 0 and "File too large" in out.stderr, out.stderr
+    state = swift_state(fake)
+    assert "over" not in state["site"]
+    assert sorted(k.split("/")[0] for k in state["site_segments"]) == ["three"] * 3
+
+
+def test_killed_daemon_segments_deleted_by_next_mount(fake, mount_factory, tmp_path):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
+    os.mkdir(mnt.p(C, "site"))
+    src = tmp_path / "big"
+    write(src, data(4 << 20))
+    dst = mnt.p(C, "site", "objects", "big")
+    # Half an upload (2 segments sent), then the daemon itself is killed: it cannot clean up.
+    writer = subprocess.Popen(["/usr/bin/python3", "-c",
+                               "import sys, time; f = open(sys.argv[2], 'wb');"
+                               " f.write(open(sys.argv[1], 'rb').read(2500000)); f.flush(); time.sleep(60)",
+                               str(src), dst], stderr=subprocess.DEVNULL)
+    assert poll(lambda: len(swift_state(fake).get("site_segments", {})) >= 3, timeout=20), swift_state(fake)
+    segs = swift_state(fake)["site_segments"]
+    marks = [k for k in segs if k.startswith(".cloudfs-uploads/")]
+    assert len(marks) == 1, segs
+    mnt.proc.kill()
+    mnt.proc.wait()
+    writer.kill()
+    writer.wait()
+    subprocess.run(["fusermount3", "-u", "-z", mnt.path], check=False)
+    mnt.proc.returncode = 0         # killed on purpose: teardown must not count it
+    mnt.log = lambda: ""
+    assert len(swift_state(fake)["site_segments"]) == 3 and "big" not in swift_state(fake)["site"]
+    # The next mount on this host finds the mark of a process that is gone, and deletes it all.
+    other = mount_factory("-o", "cache_ttl=2", name="next")
+    assert poll(lambda: swift_state(fake)["site_segments"] == {}, timeout=20), swift_state(fake)
+    assert "big" not in swift_state(fake)["site"]
+    assert "deleting its segments" in other.log()
+
+
+def boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+def start_time():
+    with open("/proc/self/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[19]
+
+
+def test_live_mount_marks_are_left_alone_and_landed_uploads_unmarked(fake, mount_factory, tmp_path):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
+    os.mkdir(mnt.p(C, "site"))
+    write(tmp_path / "big", data(3 << 20))
+    assert sh(f"cp {tmp_path / 'big'} {mnt.p(C, 'site', 'objects', 'big')}").returncode == 0
+    # A completed upload leaves no mark; its segments are the object's.
+    segs = swift_state(fake)["site_segments"]
+    assert len(segs) == 3 and not [k for k in segs if k.startswith(".cloudfs-")]
+    # A mark of a live process (this test's own pid) is never touched by another mount.
+    seed(fake, site_segments={".cloudfs-uploads/1-2-3-00000000": json.dumps(
+        {"marker": f"host={os.uname().nodename} boot={boot_id()} pid={os.getpid()} start={start_time()}",
+         "object": "big", "prefix": "big/slo/1-2-3-00000000/"})})
+    other = mount_factory("-o", "cache_ttl=2", name="next")
+    assert os.listdir(other.p(C, "site", "objects")) == ["big"]
+    assert poll(lambda: "swift/info" in " ".join(r["path"] for r in fake.requests(service="swift")))
+    assert len(swift_state(fake)["site_segments"]) == 4
+    assert sh(f"cmp {tmp_path / 'big'} {other.p(C, 'site', 'objects', 'big')}").returncode == 0
+
+
+def test_segments_swift_will_not_delete_are_owed_then_deleted(fake, mount_factory, tmp_path):
+    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+    m = mount_factory("-o", "timeout=1,cache_ttl=2", name="owed")
+    os.mkdir(m.p(C, "site"))
+    write(tmp_path / "big", data(3 << 20))
+    acct = f"/swift/v1/AUTH_{demo_project(fake)}"
+    fake.fault(path=f"{acct}/site/big", method="PUT", status=503, count=-1)
+    fake.fault(path=f"{acct}/site_segments/", method="DELETE", status=503, count=-1)
+    out = sh(f"cp {tmp_path / 'big'} {m.p(C, 'site', 'objects', 'big')}")
+    assert out.returncode != 0
+    st = read(m.p(".cloudfs", "status"))
+    assert "parts_to_delete 4" in st and "part_to_delete " in st, st      # 3 segments and the mark
+    assert "owed" in read(m.p(".cloudfs", "transfers"))
+    fake.clear_faults()
+    assert poll(lambda: swift_state(fake)["site_segments"] == {}, timeout=40), swift_state(fake)
+    assert poll(lambda: "parts_to_delete 0" in read(m.p(".cloudfs", "status")), timeout=5)
+
+
+def test_cp_preserve_xattr_carries_metadata(mnt, fake, tmp_path):
+    os.mkdir(mnt.p(C, "site"))
+    src = tmp_path / "f.txt"
+    write(src, b"meta")
+    assert sh(f"setfattr -n user.swift.meta.owner -v ops {src}").returncode == 0
+    out = sh(f"cp --preserve=xattr {src} {mnt.p(C, 'site', 'objects', 'f.txt')}")
+    assert out.returncode == 0, out.stderr
+    assert swift_state(fake)["site"]["f.txt"]["meta"] == {"owner": "ops"}
+    # And back out: a copy from the mount carries the object's metadata, not its ETag.
+    back = tmp_path / "back.txt"
+    out = sh(f"cp --preserve=xattr {mnt.p(C, 'site', 'objects', 'f.txt')} {back} && getfattr -d {back}")
+    assert out.returncode == 0, out.stderr
+    assert 'user.swift.meta.owner="ops"' in out.stdout and "etag" not in out.stdout
