@@ -8,6 +8,7 @@
 #define CLOUDFS_HTTP_H
 
 #include "cloudfs/common.h"
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "cloudfs/buf.h"
@@ -57,7 +58,12 @@ void http_set_cancel_hook(bool (*cancelled)(void));
 /* While set, this thread's requests ignore the hook (cleanup that must run
  * even though the user's operation was interrupted). */
 void http_ignore_cancel(bool ignore);
-/* True when the operation this thread serves was cancelled (Ctrl-C). */
+/* This thread's requests also end (-EINTR) once *@flag is true, even
+ * cleanup: a background thread that must stop at unmount, whose work is
+ * tried again later (NULL: none). */
+void http_set_thread_stop(const atomic_bool *flag);
+/* True when the operation this thread serves was cancelled (Ctrl-C), or
+ * its thread is told to stop. */
 bool http_cancelled(void);
 
 void http_response_init(struct http_response *resp);

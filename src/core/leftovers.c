@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,9 @@ struct leftovers {
 	size_t count; /* images owed; protected by lock */
 	size_t parts; /* paths owed; protected by lock */
 	bool stop; /* protected by lock */
+	/* stop, for the worker's requests: set at unmount, so a slow cloud
+	 * does not hold the unmount (its requests end with -EINTR). */
+	atomic_bool abandon;
 	bool started;
 	pthread_t thread;
 };
@@ -329,6 +333,7 @@ static void *worker(void *arg)
 	/* Signals belong to the FUSE loop's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	api_set_thread_stop(&l->abandon);
 	if (l->images && session_endpoint(l->p->sess, l->images->service)) {
 		rc = api_list(l->p->sess, l->images, sweep_member, l);
 		if (rc)
@@ -455,8 +460,11 @@ void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 		return;
 	pthread_mutex_lock(&l->lock);
 	l->stop = true;
+	atomic_store(&l->abandon, true);
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
+	/* Its request in flight ends within a second (curl's progress
+	 * callback): what it was doing is retried below, or next mount. */
 	if (l->started)
 		pthread_join(l->thread, NULL);
 	l->started = false;

@@ -20,6 +20,8 @@ static pthread_key_t handle_key;
 static bool (*cancel_hook)(void);
 /* Cleanup after an interrupted operation must itself run to completion. */
 static __thread bool cancel_ignored;
+/* A background thread's stop flag (leftovers.c at unmount), or NULL. */
+static __thread const atomic_bool *thread_stop;
 
 static void handle_destroy(void *h)
 {
@@ -54,8 +56,15 @@ void http_ignore_cancel(bool ignore)
 	cancel_ignored = ignore;
 }
 
+void http_set_thread_stop(const atomic_bool *flag)
+{
+	thread_stop = flag;
+}
+
 bool http_cancelled(void)
 {
+	if (thread_stop && atomic_load(thread_stop))
+		return true;
 	return !cancel_ignored && cancel_hook && cancel_hook();
 }
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -626,3 +627,17 @@ def test_cp_preserve_xattr_carries_metadata(mnt, fake, tmp_path):
     out = sh(f"cp --preserve=xattr {mnt.p(C, 'site', 'objects', 'f.txt')} {back} && getfattr -d {back}")
     assert out.returncode == 0, out.stderr
     assert 'user.swift.meta.owner="ops"' in out.stdout and "etag" not in out.stdout
+
+
+def test_unmount_does_not_wait_for_a_slow_background_sweep(fake, mount_factory):
+    # The mount's background thread looks for leftovers at start (the images, the containers'
+    # upload marks). A cloud slow to answer it must not hold the unmount: the sweep is
+    # abandoned, and cloudfs exits at once (the teardown's unmount allows 10 s).
+    fake.fault(path="/swift/v1/", method="GET", delay_ms=20000, count=-1)
+    fake.fault(path="/image/v2/images", method="GET", delay_ms=20000, count=-1)
+    m = mount_factory("-o", "cache_ttl=2", name="slow")
+    time.sleep(1.5)     # its first request is on its way
+    assert os.path.ismount(m.path)
+    t0 = time.monotonic()
+    m.unmount()
+    assert time.monotonic() - t0 < 8
