@@ -39,6 +39,7 @@ struct http_response {
 	int curl_code; /* raw CURLcode, for errmap_curl_retryable() */
 	bool head_done; /* the last response head arrived whole (its blank line) */
 	char etag[80]; /* ETag, without quotes: what a checked upload compares */
+	long long content_length; /* Content-Length (a HEAD's too), or -1 */
 	/* The "X-" headers (X-Object-Meta-*, X-Container-Read, ...), as
 	 * "Name: value\n" lines, at most HTTP_MAX_XHEADERS bytes. */
 	struct buf xheaders;

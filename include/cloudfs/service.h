@@ -95,6 +95,11 @@ struct tree_entry {
 	/* the listed directory's own marker (name_len 0): it exists even
 	 * when empty */
 	bool self;
+	/* a link (a Swift symlink): to file @link_path (cloud bytes, '/'
+	 * between components) of member @link_member's tree, both untrusted:
+	 * shown as a relative symlink that stays in the mount, its components
+	 * encoded by the names rule, or left out when the rule cannot */
+	const char *link_member, *link_path;
 };
 
 /* Takes one entry (borrowed for the call); 0 goes on, -errno fails. */
@@ -184,6 +189,7 @@ struct svc_answer {
 	struct json_t *json; /* a JSON body, parsed (owned), or NULL */
 	char etag[80]; /* ETag without quotes, or "" */
 	char content_type[96];
+	int64_t content_length; /* Content-Length (a HEAD's: the object's), or -1 */
 	char *xheaders; /* "X-Name: value\n" lines (owned), or NULL */
 };
 

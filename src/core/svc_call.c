@@ -25,14 +25,17 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 	json_error_t jerr;
 	int rc;
 
-	if (out)
+	if (out) {
 		memset(out, 0, sizeof(*out));
+		out->content_length = -1;
+	}
 	http_response_init(&resp);
 	rc = api_request(x->p->sess, x->c->service, method, path, headers, body ? &b : NULL, &resp);
 	if (rc || !out)
 		goto out;
 	snprintf(out->etag, sizeof(out->etag), "%s", resp.etag);
 	snprintf(out->content_type, sizeof(out->content_type), "%s", resp.content_type);
+	out->content_length = resp.content_length;
 	if (resp.xheaders.len) {
 		out->xheaders = strndup(resp.xheaders.data, resp.xheaders.len);
 		if (!out->xheaders) {

@@ -143,6 +143,8 @@ static bool is_dir_type(const char *ctype)
 }
 
 struct list_state {
+	struct svc_call *x;
+	const char *cont; /* the container listed */
 	const char *prefix;
 	size_t plen;
 	tree_fill_fn fill;
@@ -150,10 +152,91 @@ struct list_state {
 	char *marker; /* the last name or subdir of the page (malloc'd) */
 };
 
+static char *object_path(const char *container, const char *path);
+
+/* @s percent-decoded (malloc'd), or NULL (no memory, or a NUL byte). */
+static char *unquote(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+	unsigned v;
+
+	for (; out && *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2]) &&
+		    sscanf(s + 1, "%2x", &v) == 1) {
+			if (!v) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+/* A symlink's "symlink_path" ("/v1/<account>/<container>/<object>",
+ * quoted, untrusted) as its container and object (malloc'd, *@cont holds
+ * both) when it is in this account; else -EXDEV. */
+static int symlink_parts(struct svc_call *x, const char *spath, char **cont, const char **obj)
+{
+	const char *ep = svc_endpoint(x), *acct = ep ? strrchr(ep, '/') : NULL;
+	char *p = unquote(spath), *a, *c, *o;
+
+	*cont = NULL;
+	if (!p)
+		return -EXDEV;
+	/* The account: the endpoint's last component (AUTH_<project>). */
+	a = !strncmp(p, "/v1/", 4) ? p + 4 : NULL;
+	c = a ? strchr(a, '/') : NULL;
+	o = c ? strchr(c + 1, '/') : NULL;
+	if (!acct || !o || o == c + 1 || !o[1] || (size_t)(c - a) != strlen(acct + 1) ||
+	    strncmp(a, acct + 1, (size_t)(c - a))) {
+		free(p);
+		return -EXDEV;
+	}
+	*o = '\0';
+	memmove(p, c + 1, strlen(c + 1) + 1 + strlen(o + 1) + 1);
+	*cont = p;
+	*obj = p + strlen(p) + 1;
+	return 0;
+}
+
+/* A 0-byte object may be a Dynamic Large Object, whose listing says 0
+ * bytes and the empty MD5: its size is its HEAD's (one HEAD, for 0-byte
+ * objects only). *@dlo: it is one; *@size its bytes. */
+static int dlo_size(struct list_state *st, const char *name, bool *dlo, int64_t *size)
+{
+	char *url = object_path(st->cont, name), *m;
+	struct svc_answer a;
+	int rc = url ? svc_request(st->x, "HEAD", url, NULL, NULL, 0, NULL, &a) : -ENOMEM;
+
+	free(url);
+	*dlo = false;
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* gone since the listing */
+	m = svc_header(&a, "X-Object-Manifest");
+	if (m && a.content_length >= 0) {
+		*dlo = true;
+		*size = a.content_length;
+	}
+	free(m);
+	svc_answer_free(&a);
+	return 0;
+}
+
+#define EMPTY_MD5 "d41d8cd98f00b204e9800998ecf8427e"
+
 /* One listing item: a "subdir" (a directory), a marker ("x/", or "x" of
- * type application/directory) or a file. */
+ * type application/directory), a symlink or a file. */
 static int list_item(struct list_state *st, const json_t *item)
 {
+	char *link_cont = NULL;
+	int rc;
+
 	const json_t *jname = json_object_get(item, "subdir");
 	bool subdir = jname != NULL;
 	struct tree_entry e = { 0 };
@@ -195,6 +278,7 @@ static int list_item(struct list_state *st, const json_t *item)
 		const json_t *bytes = json_object_get(item, "bytes");
 		const char *ctype = json_string_value(json_object_get(item, "content_type"));
 		const char *hash = json_string_value(json_object_get(item, "hash"));
+		const char *spath = json_string_value(json_object_get(item, "symlink_path"));
 
 		e.size = json_is_integer(bytes) ? json_integer_value(bytes) : 0;
 		e.dir = e.marker = is_dir_type(ctype) && e.size == 0;
@@ -202,17 +286,40 @@ static int list_item(struct list_state *st, const json_t *item)
 		if (hash && strlen(hash) == 32 && !json_object_get(item, "slo_etag") &&
 		    !(ctype && strstr(ctype, "swift_bytes=")))
 			e.md5 = hash;
+		if (spath && !e.dir) {
+			/* A symlink: a link in the tree, if it points into
+			 * this account; another account's is left out. */
+			if (symlink_parts(st->x, spath, &link_cont, &e.link_path)) {
+				log_cloud_error("containers/%s/objects/%s: a symlink to '%.256s' "
+						"(another account) is left out",
+						st->cont, st->marker, spath);
+				return 0;
+			}
+			e.link_member = link_cont;
+			e.md5 = NULL;
+		} else if (!e.dir && e.size == 0 && e.md5 && !strcmp(e.md5, EMPTY_MD5)) {
+			bool dlo;
+
+			rc = dlo_size(st, st->marker, &dlo, &e.size);
+			if (rc)
+				return rc;
+			/* Its bytes are its segments': no MD5 to check. */
+			if (dlo)
+				e.md5 = NULL;
+		}
 	}
 	if (!subdir &&
 	    !clock_parse_iso8601(json_string_value(json_object_get(item, "last_modified")), &t))
 		e.mtime_s = t;
-	return st->fill(st->ctx, &e);
+	rc = st->fill(st->ctx, &e);
+	free(link_cont);
+	return rc;
 }
 
 static int swift_list(struct svc_call *x, const char *id, const char *path, tree_fill_fn fill,
 		      void *ctx)
 {
-	struct list_state st = { path, strlen(path), fill, ctx, NULL };
+	struct list_state st = { x, id, path, strlen(path), fill, ctx, NULL };
 	/* The largest page this Swift gives (container_listing_limit). */
 	long page = info_get(x).listing_limit;
 	char *cont = svc_escape(id, false), *prefix = svc_escape(path, false);

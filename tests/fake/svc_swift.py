@@ -324,6 +324,10 @@ class Service:
              "last_modified": swift_time(o["mtime"])}
         if o.get("manifest") is not None:
             e["slo_etag"] = '"%s"' % o["slo_etag"]
+        if o.get("symlink_path"):
+            # Swift 2.30: a symlink's listing entry names its target, quoted; its bytes and
+            # hash are the empty link object's. A DLO's entry is its empty manifest's.
+            e["symlink_path"] = o["symlink_path"]
         return e
 
     def container_get(self, req, acct, name):
@@ -362,6 +366,17 @@ class Service:
 
     def data_of(self, acct, o):
         """An object's bytes: an SLO's are its segments' (which must still be there)."""
+        if o.get("dlo"):
+            # A DLO: the objects named <container>/<prefix>..., in name order, as they are now.
+            dcname, _, prefix = o["dlo"].partition("/")
+            objs = acct.get(dcname, {}).get("objects", {})
+            return b"".join(self.data_of(acct, objs[n]) for n in sorted(objs) if n.startswith(prefix))
+        if o.get("symlink_path"):
+            _, _, _, tcname, toname = urllib.parse.unquote(o["symlink_path"]).split("/", 4)
+            t = acct.get(tcname, {}).get("objects", {}).get(toname)
+            if t is None:
+                raise SwiftError(404)
+            return self.data_of(acct, t)
         if o.get("manifest") is None:
             return o["data"]
         parts = []
@@ -437,6 +452,12 @@ class Service:
         if want and want != md5(data):
             raise SwiftError(422)
         o = self.store(c, oname, data, ctype, meta, delete_at=delete_at)
+        if req.headers.get("X-Object-Manifest"):
+            o["dlo"] = urllib.parse.unquote(req.headers["X-Object-Manifest"])
+        if req.headers.get("X-Symlink-Target"):
+            account = req.headers.get("X-Symlink-Target-Account") or req.path.split("/")[3]
+            o["symlink_path"] = urllib.parse.quote(
+                f"/v1/{account}/{urllib.parse.unquote(req.headers['X-Symlink-Target'])}")
         return self.resp(201, b"", headers={"Etag": o["etag"], "Last-Modified": http_date(o["mtime"])})
 
     def manifest_put(self, req, acct, c, oname, data, ctype, meta):
@@ -494,6 +515,8 @@ class Service:
             h["X-Object-Meta-" + k.title()] = v
         if o.get("delete_at"):
             h["X-Delete-At"] = o["delete_at"]
+        if o.get("dlo"):
+            h["X-Object-Manifest"] = urllib.parse.quote(o["dlo"])
         return h
 
     def object_get(self, req, acct, cname, oname):
@@ -588,6 +611,11 @@ class Service:
                                    spec.get("content_type", "application/octet-stream"),
                                    {k.lower(): v for k, v in (spec.get("meta") or {}).items()})
                     o["written"] = 0
+                    # "dlo": "<container>/<prefix>" (X-Object-Manifest); "symlink_path":
+                    # "/v1/<account>/<container>/<object>" as a listing gives it
+                    for k in ("dlo", "symlink_path"):
+                        if spec.get(k):
+                            o[k] = spec[k]
             return jresp(200, {"ok": True})
         if op == "swift_lag" and method == "POST":
             self.lag_s = float((data or {}).get("seconds", 0))

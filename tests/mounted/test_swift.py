@@ -641,3 +641,43 @@ def test_unmount_does_not_wait_for_a_slow_background_sweep(fake, mount_factory):
     t0 = time.monotonic()
     m.unmount()
     assert time.monotonic() - t0 < 8
+
+
+def test_dlo_size_and_symlinks_inside_the_tree(mnt, fake):
+    acct = f"AUTH_{demo_project(fake)}"
+    seed(fake, other={"x%y": "other data"}, site={
+        "seg/0": "hello ", "seg/1": "world",
+        "dlo": {"data": "", "dlo": "site/seg/"},
+        "empty": "",
+        "dir/t.txt": "target",
+        "link": {"data": "", "symlink_path": f"/v1/{acct}/site/dir/t.txt"},
+        "dir/up": {"data": "", "symlink_path": f"/v1/{acct}/site/seg/0"},
+        "cross": {"data": "", "symlink_path": f"/v1/{acct}/other/x%25y"},
+        "far": {"data": "", "symlink_path": "/v1/AUTH_elsewhere/site/dir/t.txt"},
+        "bad": {"data": "", "symlink_path": f"/v1/{acct}/site/a//b"},
+    })
+    objs = mnt.p(C, "site", "objects")
+    fake.clear_requests()
+    names = sorted(os.listdir(objs))
+    assert names == ["cross", "dir", "dlo", "empty", "link", "seg"], names
+    # A DLO lists as 0 bytes: its size is its HEAD's, asked for 0-byte objects only.
+    assert os.stat(os.path.join(objs, "dlo")).st_size == 11
+    assert read(os.path.join(objs, "dlo")) == "hello world"
+    assert os.stat(os.path.join(objs, "empty")).st_size == 0
+    heads = sorted(r["path"].rsplit("/", 1)[1] for r in swift_requests(fake, "HEAD"))
+    assert heads == ["dlo", "empty"], heads
+    # Symlinks are relative links that stay in the mount, each component by the names rule.
+    assert os.readlink(os.path.join(objs, "link")) == "../../site/objects/dir/t.txt"
+    assert os.readlink(os.path.join(objs, "dir", "up")) == "../../../site/objects/seg/0"
+    assert os.readlink(os.path.join(objs, "cross")) == "../../other/objects/x%25y"
+    assert read(os.path.join(objs, "link")) == "target"
+    assert read(os.path.join(objs, "cross")) == "other data"
+    out = sh(f"ls -l {objs}")
+    assert re.search(r"^l\S+ .* link -> \.\./\.\./site/objects/dir/t\.txt$", out.stdout, re.M), out.stdout
+    # Another account's target, or one the rule cannot show: left out, and said.
+    errors = read(mnt.p(".cloudfs", "errors"))
+    assert "another account" in errors and "names rule cannot show" in errors
+    # rm of a link removes the link object, never its target.
+    os.unlink(os.path.join(objs, "link"))
+    state = swift_state(fake)["site"]
+    assert "link" not in state and "dir/t.txt" in state
