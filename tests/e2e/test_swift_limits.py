@@ -174,3 +174,55 @@ def test_killed_cloudfs_segments_deleted_by_next_mount(smnt, cont, env, tmp_path
     # The segments of the object that did land (big.bin) are untouched.
     assert len([n for n in swift("list", SEGS, env=env).split() if n.startswith("big.bin/slo/")]) == 3
     assert objects(env)["big.bin"]["Bytes"] == 30 << 20
+
+
+def test_dlo_and_symlinks_in_the_tree(cont, env, tmp_path):
+    # Made with the swift client and curl, as another tool would: a DLO over two segments, a
+    # symlink to an object, one in a subdirectory, one to another account.
+    for i, text in enumerate((b"hello ", b"world")):
+        (tmp_path / f"s{i}").write_bytes(text)
+        swift("upload", "--object-name", f"dseg/{i}", CONT, str(tmp_path / f"s{i}"), env=env)
+    (tmp_path / "t").write_bytes(b"target\n")
+    swift("upload", "--object-name", "sub/t.txt", CONT, str(tmp_path / "t"), env=env)
+    token = osc("token", "issue", env=env)["id"]
+    url = [e["url"] for e in osc("catalog", "show", "object-store", env=env)["endpoints"]
+           if e["interface"] == "public"][0]
+    for name, hdrs in (("dlo", [f"X-Object-Manifest: {CONT}/dseg/"]),
+                       ("ln", [f"X-Symlink-Target: {CONT}/sub/t.txt"]),
+                       ("sub/up", [f"X-Symlink-Target: {CONT}/dseg/0"]),
+                       ("far", [f"X-Symlink-Target: {CONT}/sub/t.txt", "X-Symlink-Target-Account: AUTH_elsewhere"])):
+        cmd = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", f"X-Auth-Token: {token}",
+               "--data-binary", ""]
+        for h in hdrs:
+            cmd += ["-H", h]
+        assert subprocess.run(cmd + [f"{url}/{CONT}/{name}"], capture_output=True, text=True).stdout == "201"
+    assert wait_for(lambda: {"dlo", "ln", "sub/up", "far"} <= set(objects(env)), timeout=60)
+    assert objects(env)["dlo"]["Bytes"] == 0            # what the listing says of a DLO
+    # The mount: the DLO's real size and bytes, the symlinks as links that stay in the tree.
+    assert os.stat(f"{cont}/dlo").st_size == 11
+    saved = tmp_path / "dlo.saved"
+    osc("object", "save", "--file", str(saved), CONT, "dlo", env=env, parse=False)
+    assert saved.read_bytes() == b"hello world"
+    assert subprocess.run(["cmp", str(saved), f"{cont}/dlo"]).returncode == 0
+    assert os.readlink(f"{cont}/ln") == f"../../{CONT}/objects/sub/t.txt"
+    assert os.readlink(f"{cont}/sub/up") == f"../../../{CONT}/objects/dseg/0"
+    with open(f"{cont}/ln", "rb") as f:
+        assert f.read() == b"target\n"
+    assert "far" not in os.listdir(cont)
+    # rm of a link: the link object goes, its target stays.
+    os.unlink(f"{cont}/ln")
+    assert wait_for(lambda: "ln" not in objects(env), timeout=60)
+    assert "sub/t.txt" in objects(env)
+
+
+def test_explicit_times_fail_eperm(cont, env, tmp_path):
+    (tmp_path / "p").write_bytes(b"times")
+    assert sh(f"cp {tmp_path / 'p'} {cont}/p.txt").returncode == 0
+    out = sh(f"touch -d 2001-01-01 {cont}/p.txt")
+    assert out.returncode != 0 and "Operation not permitted" in out.stderr
+    out = sh(f"cp -p {tmp_path / 'p'} {cont}/p2.txt")
+    assert out.returncode != 0 and "preserving times" in out.stderr and "Operation not permitted" in out.stderr
+    # The bytes are in nonetheless; Swift's time is the upload's.
+    saved = tmp_path / "p2.saved"
+    osc("object", "save", "--file", str(saved), CONT, "p2.txt", env=env, parse=False)
+    assert saved.read_bytes() == b"times"
