@@ -369,10 +369,12 @@ static int apply_recent(struct fetch_dir *f)
 		size_t o = 0;
 
 		for (size_t i = 0; i < f->d->n; i++) {
-			if (!f->d->e[i].drop)
+			if (!f->d->e[i].drop) {
 				f->d->e[o++] = f->d->e[i];
-			else
+			} else {
 				free(f->d->e[i].file);
+				free(f->d->e[i].link);
+			}
 		}
 		f->d->n = o;
 	}
