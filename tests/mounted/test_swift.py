@@ -677,6 +677,10 @@ def test_dlo_size_and_symlinks_inside_the_tree(mnt, fake):
     # Another account's target, or one the rule cannot show: left out, and said.
     errors = read(mnt.p(".cloudfs", "errors"))
     assert "another account" in errors and "names rule cannot show" in errors
+    # Links are shown, not made.
+    with pytest.raises(OSError) as e:
+        os.symlink("dir/t.txt", os.path.join(objs, "new"))
+    assert e.value.errno == errno.EPERM, e.value
     # rm of a link removes the link object, never its target.
     os.unlink(os.path.join(objs, "link"))
     state = swift_state(fake)["site"]
