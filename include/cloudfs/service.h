@@ -152,7 +152,8 @@ struct tree_def {
 	 * cloud's limits, then for each mark whose @dead(@ctx, marker) is
 	 * true deletes the parts it names (unless their file landed) and the
 	 * mark. */
-	void (*at_start)(struct svc_call *x, bool (*dead)(void *ctx, const char *marker), void *ctx);
+	void (*at_start)(struct svc_call *x, bool (*dead)(void *ctx, const char *marker),
+			 void *ctx);
 	/* Makes @path the file made of @parts (checked, in order), and gives
 	 * the ETag the cloud answered: the core compares it with the MD5 of
 	 * the parts' MD5s (hex, concatenated), so 0 is not enough alone. */

@@ -405,8 +405,8 @@ void leftovers_start(struct leftovers *l)
 		return;
 	/* Something to look for: images, or a tree that keeps marks. */
 	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
-		if ((c == l->images || (model_tree_def(c, NULL) &&
-					model_tree_def(c, NULL)->at_start)) &&
+		if ((c == l->images ||
+		     (model_tree_def(c, NULL) && model_tree_def(c, NULL)->at_start)) &&
 		    session_endpoint(l->p->sess, c->service))
 			any = true;
 	if (!any)
@@ -480,8 +480,7 @@ void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 				log_info("deleted %s (left by the failed upload of %s)", o->path,
 					 o->name);
 			else
-				log_cloud_error("%s (left by the failed upload of %s) is left in the "
-						"cloud",
+				log_cloud_error("%s (of the failed upload of %s) is left in the cloud",
 						o->path, o->name);
 			owed_free(o);
 			continue;

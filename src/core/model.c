@@ -371,8 +371,8 @@ bool model_pending_has(struct project *p, const char *path)
 	return found;
 }
 
-int model_pending_setxattr(struct project *p, const char *path, const char *name,
-			   const char *value, size_t len)
+int model_pending_setxattr(struct project *p, const char *path, const char *name, const char *value,
+			   size_t len)
 {
 	int rc = -ENOENT;
 

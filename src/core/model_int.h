@@ -177,8 +177,8 @@ bool model_pending_has(struct project *p, const char *path);
 int model_pending_add(struct project *p, const char *path);
 /* Keeps (@value NULL: drops) attribute @name of file @path while it is
  * being written: -ENOENT when @path is no file being written. */
-int model_pending_setxattr(struct project *p, const char *path, const char *name,
-			   const char *value, size_t len);
+int model_pending_setxattr(struct project *p, const char *path, const char *name, const char *value,
+			   size_t len);
 /* The attributes kept for @path (a new reference, or NULL), taken. */
 json_t *model_pending_take_xattrs(struct project *p, const char *path);
 /* A name just made with mkdir answers once as a directory (mkdir's own

@@ -215,8 +215,9 @@ static int link_target(struct fetch_dir *f, const struct tree_entry *e, char **o
 	if (!rc && b.len >= PATH_MAX)
 		rc = -EINVAL;
 	if (rc == -EINVAL)
-		log_cloud_error("%s%.*s: a link to '%s' in '%s' the names rule cannot show; left out",
-				f->where, (int)e->name_len, e->name, e->link_path, e->link_member);
+		log_cloud_error(
+			"%s%.*s: a link to '%s' in '%s' the names rule cannot show; left out",
+			f->where, (int)e->name_len, e->name, e->link_path, e->link_member);
 	free(m);
 	if (rc) {
 		buf_free(&b);

@@ -1056,8 +1056,7 @@ static int tree_finish(struct stream *s)
 		free(s->parts[i].path);
 	s->nparts = 0;
 	if (s->mark_path && svc_cleanup_delete(&x, s->mark_path))
-		log_info("%s: its upload mark %s stays until a later mount", s->path,
-			 s->mark_path);
+		log_info("%s: its upload mark %s stays until a later mount", s->path, s->mark_path);
 	free(s->mark_path);
 	s->mark_path = NULL;
 	buf_free(&s->head);
@@ -1078,9 +1077,10 @@ static int tree_finish(struct stream *s)
 		}
 		json_decref(xa);
 		if (rc) {
-			log_cloud_error("%s: written, but its extended attributes could not be set: "
-					"%s",
-					s->path, strerror(-rc));
+			log_cloud_error(
+				"%s: written, but its extended attributes could not be set: "
+				"%s",
+				s->path, strerror(-rc));
 			return rc;
 		}
 	}

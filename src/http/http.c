@@ -164,8 +164,7 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 	else if (header_is(line, len, "Content-Length", &v, &vlen)) {
 		header_value(v, vlen, tmp, sizeof(tmp));
 		resp->content_length = isdigit((unsigned char)tmp[0]) ? atoll(tmp) : -1;
-	}
-	else if (header_is(line, len, "Retry-After", &v, &vlen)) {
+	} else if (header_is(line, len, "Retry-After", &v, &vlen)) {
 		header_value(v, vlen, tmp, sizeof(tmp));
 		resp->retry_after_s = isdigit((unsigned char)tmp[0]) ? atol(tmp) : -1;
 	} else if (header_is(line, len, "Location", &v, &vlen)) {

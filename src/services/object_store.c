@@ -50,11 +50,11 @@ struct swift_info {
 	long listing_limit, max_name, meta_name, meta_value, meta_count, meta_overall;
 };
 
-#define SWIFT_INFO_DEFAULTS                                                                     \
-	{                                                                                       \
-		.slo = true, .max_file_size = 5368709122LL, .min_segment_size = 1,              \
-		.max_manifest_segments = 1000, .listing_limit = 10000, .max_name = 1024,        \
-		.meta_name = 128, .meta_value = 256, .meta_count = 90, .meta_overall = 4096     \
+#define SWIFT_INFO_DEFAULTS                                                                 \
+	{                                                                                   \
+		.slo = true, .max_file_size = 5368709122LL, .min_segment_size = 1,          \
+		.max_manifest_segments = 1000, .listing_limit = 10000, .max_name = 1024,    \
+		.meta_name = 128, .meta_value = 256, .meta_count = 90, .meta_overall = 4096 \
 	}
 
 static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -334,8 +334,7 @@ static int swift_list(struct svc_call *x, const char *id, const char *path, tree
 
 		if ((st.marker && !marker) ||
 		    asprintf(&url, "/%s?format=json&delimiter=/&limit=%ld&prefix=%s%s%s", cont,
-			     page, prefix, marker ? "&marker=" : "",
-			     marker ? marker : "") < 0) {
+			     page, prefix, marker ? "&marker=" : "", marker ? marker : "") < 0) {
 			free(marker);
 			rc = -ENOMEM;
 			break;
@@ -387,7 +386,9 @@ static int64_t swift_part_size(struct svc_call *x)
 {
 	struct swift_info i = info_get(x);
 	int64_t want = svc_part_size_option(x);
-	int64_t max = !i.slo ? 0 : i.max_file_size < SWIFT_PART_MAX ? i.max_file_size : SWIFT_PART_MAX;
+	int64_t max = !i.slo				 ? 0
+		      : i.max_file_size < SWIFT_PART_MAX ? i.max_file_size
+							 : SWIFT_PART_MAX;
 
 	if (!want || !max)
 		return max;
@@ -493,8 +494,8 @@ static char *swift_part_path(struct svc_call *x, const char *id, const char *pat
  */
 #define MARKS_PREFIX ".cloudfs-uploads/"
 
-static int swift_mark_parts(struct svc_call *x, const char *id, const char *path,
-			    const char *stamp, const char *marker, char **mark_path)
+static int swift_mark_parts(struct svc_call *x, const char *id, const char *path, const char *stamp,
+			    const char *marker, char **mark_path)
 {
 	char *segs = NULL, *name = NULL, *prefix = seg_prefix(x, path, stamp), *body = NULL;
 	json_t *doc = NULL;
@@ -627,9 +628,10 @@ static void sweep_mark(struct svc_call *x, const char *segs, const char *name,
 			 "its mark is removed",
 			 cont, object);
 	} else {
-		log_warn("containers/%s/objects/%s was being uploaded by a cloudfs that ended (%s); "
-			 "deleting its segments",
-			 cont, object, marker);
+		log_warn(
+			"containers/%s/objects/%s was being uploaded by a cloudfs that ended (%s); "
+			"deleting its segments",
+			cont, object, marker);
 		rc = delete_prefix(x, segs, prefix);
 		if (rc) {
 			log_cloud_error("containers/%s/objects/%s: segments %s%s of a cloudfs that "
@@ -688,9 +690,9 @@ static void swift_at_start(struct svc_call *x, bool (*dead)(void *ctx, const cha
 		const json_t *item;
 		size_t i;
 
-		if ((marker && !m) || asprintf(&url, "?format=json&limit=%ld%s%s",
-					       info_get(x).listing_limit, m ? "&marker=" : "",
-					       m ? m : "") < 0)
+		if ((marker && !m) ||
+		    asprintf(&url, "?format=json&limit=%ld%s%s", info_get(x).listing_limit,
+			     m ? "&marker=" : "", m ? m : "") < 0)
 			url = NULL;
 		free(m);
 		if (!url || svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a) ||
@@ -1022,7 +1024,6 @@ out:
 #define XA_META XA "meta."
 #define META_HDR "X-Object-Meta-"
 
-
 static int head_object(struct svc_call *x, const char *id, const char *path, struct svc_answer *a)
 {
 	char *url = object_path(id, path);
@@ -1226,7 +1227,8 @@ static int swift_set_xattr(struct svc_call *x, const char *id, const char *path,
 			m.total += strlen(m.skip) + len;
 		}
 	}
-	if (rc == -E2BIG || (!rc && ((long)m.n > lim.meta_count || (long)m.total > lim.meta_overall)))
+	if (rc == -E2BIG ||
+	    (!rc && ((long)m.n > lim.meta_count || (long)m.total > lim.meta_overall)))
 		rc = -ENOSPC;
 	if (rc)
 		goto out;
