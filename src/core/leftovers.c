@@ -480,8 +480,9 @@ void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 				log_info("deleted %s (left by the failed upload of %s)", o->path,
 					 o->name);
 			else
-				log_cloud_error("%s (of the failed upload of %s) is left in the cloud",
-						o->path, o->name);
+				log_cloud_error(
+					"%s (of the failed upload of %s) is left in the cloud",
+					o->path, o->name);
 			owed_free(o);
 			continue;
 		}
