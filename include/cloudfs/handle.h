@@ -82,11 +82,15 @@ void handle_wait_cancel(struct handle *h, struct model_wait *w);
 int handle_waited(struct handle *h, int rc, const char *text, size_t len, size_t size, off_t off,
 		  char **data) CFS_WARN_UNUSED;
 /* Buffers @size bytes at @off (@pid: the writer, for an upload's total);
- * a command runs once its line is complete. Returns @size or -errno:
+ * a command runs once its line is complete. A JSON spec (model_write_form())
+ * is committed by the write that completes its object, which returns the
+ * cloud's verdict (*@made as for handle_flush()); a write that makes the
+ * bytes impossible JSON is -EINVAL at once, nothing sent; after the object
+ * only whitespace is accepted (else -EINVAL). Returns @size or -errno:
  * -EBADF on a reader, -EFBIG past HANDLE_WRITE_MAX, -EEXIST after a spec
  * was committed, the failure that ended the file's use. */
-int handle_write(struct handle *h, const char *buf, size_t size, off_t off,
-		 pid_t pid) CFS_WARN_UNUSED;
+int handle_write(struct handle *h, const char *buf, size_t size, off_t off, pid_t pid,
+		 bool *made) CFS_WARN_UNUSED;
 /* close(2) of one descriptor: commits what was written since the last
  * commit (one request), and returns the cloud's verdict. A flush with
  * nothing new is 0, and a refused value is not sent again: a later flush

@@ -24,6 +24,8 @@
 #include <pthread.h>
 
 #include "cloudfs/handle.h"
+#include "cloudfs/jsonscan.h"
+#include "cloudfs/log.h"
 #include "cloudfs/stream.h"
 
 struct handle {
@@ -52,6 +54,12 @@ struct handle {
 	int refuse;
 	bool wait; /* a "wait" file: its bytes come when the wait ends (set at open) */
 	bool waited; /* the wait ended with a status: the bytes are it */
+	/* What ends a writer's bytes (model_write_form()): a JSON object is
+	 * committed by the write that completes it, and a write that breaks
+	 * it fails at once. JSON_OR_TEXT turns into one of the two at the
+	 * first non-blank byte. */
+	enum model_form form;
+	struct jscan js; /* the JSON written so far, unless the form is text */
 	/* An unchanged version's cached text (open_unchanged()): its bytes
 	 * are rendered from it only if a READ comes. */
 	struct cache_val *source;
@@ -96,6 +104,11 @@ static int open_writer(struct project *p, const char *path, bool created, enum m
 		return -ENOMEM;
 	h->created = created;
 	h->kind = kind;
+	h->form = MODEL_FORM_TEXT;
+	if ((kind == MODEL_W_SPEC || kind == MODEL_W_EXTRA) &&
+	    model_write_form(p, path, kind, &h->form))
+		h->form = MODEL_FORM_TEXT; /* as before: committed at close */
+	jscan_init(&h->js, true);
 	if (kind == MODEL_W_UPLOAD)
 		rc = stream_upload_new(p, path, &h->stream);
 	else if (kind == MODEL_W_TREE)
@@ -337,10 +350,73 @@ static bool runs_per_line(enum model_wkind kind)
 	return kind == MODEL_W_LINES || kind == MODEL_W_CTL || kind == MODEL_W_ATTR_LINE;
 }
 
-int handle_write(struct handle *h, const char *buf, size_t size, off_t off, pid_t pid)
+/* The first non-blank byte of a JSON_OR_TEXT file decides its form: '{'
+ * is a JSON spec, anything else text (a public key). */
+static void settle_form(struct handle *h, const char *buf, size_t size)
+{
+	for (size_t i = 0; i < size && h->form == MODEL_FORM_JSON_OR_TEXT; i++)
+		if (!strchr(" \t\r\n", buf[i]) || !buf[i])
+			h->form = buf[i] == '{' ? MODEL_FORM_JSON : MODEL_FORM_TEXT;
+}
+
+/* Commits what was written (one request), as a flush or the write that
+ * completes a JSON object does. Call with h->lock held. */
+static int commit(struct handle *h, bool *made)
 {
 	int rc;
 
+	h->dirty = false;
+	h->committed = true;
+	rc = model_commit(h->p, h->path, h->kind, h->data.data ? h->data.data : "", h->data.len);
+	/* A refused spec or value is not sent again by a later close. */
+	if (rc && !runs_per_line(h->kind))
+		h->failed = rc;
+	/* What comes next through another descriptor is a new value. */
+	if (!rc && h->kind != MODEL_W_SPEC)
+		buf_reset(&h->data);
+	/* The resource exists from now on: the name stops being this file
+	 * before the call returns, so the next command finds the link. */
+	if (!rc && h->created && h->kind == MODEL_W_SPEC) {
+		model_done(h->p, h->path);
+		*made = true;
+	}
+	return rc;
+}
+
+/*
+ * A JSON object's bytes, @size at @buf, already in h->data: committed by
+ * the write that completes the object (its errno is the cloud's verdict),
+ * refused by the write that breaks it (nothing is sent, the file's use
+ * ends). Only whitespace may follow a committed object. Returns @size or
+ * -errno. Call with h->lock held.
+ */
+static int json_write(struct handle *h, const char *buf, size_t size, bool *made)
+{
+	enum jscan_status st = jscan_feed(&h->js, buf, size);
+	int rc;
+
+	if (st == JSCAN_BAD) {
+		log_cloud_error("%s: the spec is not valid JSON: %s (at offset %zu)%s", h->path,
+				h->js.why, h->js.at,
+				h->committed ? "; the object before it was committed" : "");
+		if (!h->committed)
+			h->failed = -EINVAL;
+		return -EINVAL;
+	}
+	if (h->committed)
+		return (int)size; /* whitespace after the object */
+	h->dirty = true;
+	if (st == JSCAN_MORE)
+		return (int)size;
+	rc = commit(h, made);
+	return rc ? rc : (int)size;
+}
+
+int handle_write(struct handle *h, const char *buf, size_t size, off_t off, pid_t pid, bool *made)
+{
+	int rc;
+
+	*made = false;
 	if (!h->writing)
 		return -EBADF;
 	pthread_mutex_lock(&h->lock);
@@ -351,6 +427,13 @@ int handle_write(struct handle *h, const char *buf, size_t size, off_t off, pid_
 	if (h->stream) {
 		stream_note_writer(h->stream, pid);
 		rc = stream_write(h->stream, buf, size, off);
+		goto out;
+	}
+	settle_form(h, buf, size);
+	/* A JSON object committed at a write: what follows is checked, not
+	 * kept (whitespace is fine, anything else EINVAL). */
+	if (h->committed && h->form == MODEL_FORM_JSON && h->js.status == JSCAN_DONE) {
+		rc = json_write(h, buf, size, made);
 		goto out;
 	}
 	/* A spec makes one resource: bytes written after it was made (through
@@ -364,6 +447,13 @@ int handle_write(struct handle *h, const char *buf, size_t size, off_t off, pid_
 		h->failed = rc = -EFBIG;
 		goto out;
 	}
+	if (h->form == MODEL_FORM_JSON) {
+		rc = json_write(h, buf, size, made);
+		goto out;
+	}
+	/* Blanks before the first byte that says which form it is. */
+	if (h->form == MODEL_FORM_JSON_OR_TEXT)
+		jscan_feed(&h->js, buf, size);
 	h->dirty = true;
 	if (runs_per_line(h->kind) && h->data.data[h->data.len - 1] == '\n') {
 		int err = model_commit(h->p, h->path, h->kind, h->data.data, h->data.len);
@@ -402,23 +492,8 @@ int handle_flush(struct handle *h, pid_t pid, bool *made)
 	 * flush before any write (a shell dup'ing the fd before writing) has
 	 * nothing to commit yet. Tested under the lock: two descriptors closed
 	 * at once commit once. */
-	if (!h->dirty)
-		goto out;
-	h->dirty = false;
-	h->committed = true;
-	rc = model_commit(h->p, h->path, h->kind, h->data.data ? h->data.data : "", h->data.len);
-	/* A refused spec or value is not sent again by a later close. */
-	if (rc && !runs_per_line(h->kind))
-		h->failed = rc;
-	/* What comes next through another descriptor is a new value. */
-	if (!rc && h->kind != MODEL_W_SPEC)
-		buf_reset(&h->data);
-	/* The resource exists from now on: the name stops being this file
-	 * before close(2) returns, so the next command finds the link. */
-	if (!rc && h->created && h->kind == MODEL_W_SPEC) {
-		model_done(h->p, h->path);
-		*made = true;
-	}
+	if (h->dirty)
+		rc = commit(h, made);
 out:
 	pthread_mutex_unlock(&h->lock);
 	return rc;

@@ -730,11 +730,14 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	int rc;
+	struct cloudfs *fs = begin(req);
+	bool made;
+	int rc = handle_write(handle_of(fi), buf, size, off, fuse_req_ctx(req)->pid, &made);
 
-	(void)begin(req);
 	(void)ino;
-	rc = handle_write(handle_of(fi), buf, size, off, fuse_req_ctx(req)->pid);
+	/* The write that completed a spec made the resource: as fs_flush(). */
+	if (made)
+		fs_notify_settle(fs, 250);
 	if (rc < 0) {
 		reply_err(req, rc);
 		return;

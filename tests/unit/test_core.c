@@ -9,10 +9,12 @@
  * - node resolution (model_resolve()): a collection, a member by id and by
  *   unique name, an attribute, what is missing, a name two members share;
  * - open files (handle.h): ESTALE when a version changed under its name,
- *   one request at flush and its error at close, a refused value never sent
- *   again, a second flush (a dup'ed descriptor) committing nothing, one
- *   create per pending name, commands run per line at write(2), a "wait"
- *   file's read parked until its status comes.
+ *   a JSON spec sent by the write that completes it (its error that
+ *   write's), broken JSON refused at once and never sent, text sent at
+ *   flush (its error at close), a refused value never sent again, a second
+ *   flush (a dup'ed descriptor) committing nothing, one create per pending
+ *   name, commands run per line at write(2), a "wait" file's read parked
+ *   until its status comes.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -414,31 +416,36 @@ static struct answer create_ok[] = {
 
 #define SPEC "{\"imageRef\": \"i\", \"flavorRef\": \"1\"}\n"
 
-/* A spec is sent at flush (close(2) reports it), in one request; a second
- * flush (a dup'ed descriptor) sends nothing, and bytes written after it
- * make no second server. */
-static void test_handle_commit_at_flush_once(void **state)
+/* A JSON spec is sent by the write(2) that completes it (a shell ignores
+ * close(2) on `echo > servers/x`), in one request, whatever pieces it came
+ * in; a flush (a dup'ed descriptor, the close) sends nothing more;
+ * whitespace after it is accepted, anything else is EINVAL and makes no
+ * second server. */
+static void test_handle_json_spec_commits_at_its_end(void **state)
 {
 	struct core *c = *state;
 	struct handle *h = NULL;
 	struct node n;
+	bool wmade = false;
 
 	script(create_ok, 4);
 	assert_int_equal(handle_create(&c->p, "/servers/new1", &h), 0);
 	assert_true(handle_writing(h));
 	assert_int_equal(flush(h), 0); /* dup'ed before writing */
 	assert_false(made);
-	assert_int_equal(handle_write(h, SPEC, 10, 0, 0), 10);
-	assert_int_equal(handle_write(h, &SPEC[10], strlen(SPEC) - 10, 10, 0),
-			 (int)strlen(SPEC) - 10);
+	assert_int_equal(handle_write(h, SPEC, 10, 0, 0, &wmade), 10);
+	assert_false(wmade);
 	assert_int_equal(fake_count("POST", NULL), 0);
-	assert_int_equal(flush(h), 0);
-	assert_true(made);
+	assert_int_equal(handle_write(h, &SPEC[10], strlen(SPEC) - 10, 10, 0, &wmade),
+			 (int)strlen(SPEC) - 10);
+	assert_true(wmade);
 	assert_int_equal(fake_count("POST", NOVA "/servers"), 1);
 	assert_non_null(strstr(fake.sent[fake.nsent - 2].body, "\"name\":\"new1\""));
 	assert_non_null(strstr(fake.sent[fake.nsent - 2].body, "\"flavorRef\":\"1\""));
 	assert_int_equal(flush(h), 0);
-	assert_int_equal(handle_write(h, "x", 1, (off_t)strlen(SPEC), 0), -EEXIST);
+	assert_false(made);
+	assert_int_equal(handle_write(h, " \n", 2, (off_t)strlen(SPEC), 0, &wmade), 2);
+	assert_int_equal(handle_write(h, "x", 1, (off_t)strlen(SPEC) + 2, 0, &wmade), -EINVAL);
 	assert_int_equal(flush(h), 0);
 	handle_close(h);
 	assert_int_equal(fake_count("POST", NULL), 1);
@@ -448,10 +455,39 @@ static void test_handle_commit_at_flush_once(void **state)
 	model_node_release(&n);
 }
 
-/* The cloud's refusal is the flush's error, and a later flush (another
- * descriptor's close) returns it again without sending the spec twice;
- * nor does the release. */
-static void test_handle_error_at_close(void **state)
+/* Bytes that can no longer become JSON fail the write that brings them,
+ * and nothing is ever sent for them, not at close either. */
+static void test_handle_broken_json_fails_at_once(void **state)
+{
+	struct core *c = *state;
+	struct answer a[] = {
+		{ "GET", NOVA "/servers/detail", 200, 0, "{\"servers\": []}", 0 },
+	};
+	struct handle *h = NULL;
+	bool wmade = false;
+
+	script(a, 1);
+	assert_int_equal(handle_create(&c->p, "/servers/bad", &h), 0);
+	assert_int_equal(handle_write(h, "{\"name\": ", 9, 0, 0, &wmade), 9);
+	assert_int_equal(handle_write(h, "nope}\n", 6, 9, 0, &wmade), -EINVAL);
+	assert_false(wmade);
+	assert_int_equal(handle_write(h, "{}", 2, 15, 0, &wmade), -EINVAL);
+	assert_int_equal(flush(h), -EINVAL);
+	handle_close(h);
+	assert_int_equal(fake_count("POST", NULL), 0);
+
+	/* Cut short: the close is the parser's refusal, still nothing sent. */
+	assert_int_equal(handle_create(&c->p, "/servers/short", &h), 0);
+	assert_int_equal(handle_write(h, SPEC, 12, 0, 0, &wmade), 12);
+	assert_int_equal(flush(h), -EINVAL);
+	handle_close(h);
+	assert_int_equal(fake_count("POST", NULL), 0);
+}
+
+/* The cloud's refusal is the completing write's error, and a later flush
+ * (another descriptor's close) returns it again without sending the spec
+ * twice; nor does the release. */
+static void test_handle_error_at_write(void **state)
 {
 	struct core *c = *state;
 	struct answer a[] = {
@@ -461,15 +497,63 @@ static void test_handle_error_at_close(void **state)
 		  0 },
 	};
 	struct handle *h = NULL;
+	bool wmade = false;
 
 	script(a, 2);
 	assert_int_equal(handle_create(&c->p, "/servers/bad", &h), 0);
-	assert_int_equal(handle_write(h, SPEC, strlen(SPEC), 0, 0), (int)strlen(SPEC));
+	assert_int_equal(handle_write(h, SPEC, strlen(SPEC), 0, 0, &wmade), -EINVAL);
+	assert_false(wmade);
 	assert_int_equal(flush(h), -EINVAL);
 	assert_int_equal(flush(h), -EINVAL);
-	assert_int_equal(handle_write(h, "x", 1, 0, 0), -EINVAL);
+	assert_int_equal(handle_write(h, "x", 1, 0, 0, &wmade), -EINVAL);
 	handle_close(h);
 	assert_int_equal(fake_count("POST", NULL), 1);
+}
+
+/* Text with no end marker (a keypair's public key) is sent at flush, once,
+ * however many descriptors close; bytes after it make no second keypair.
+ * The same file starting with '{' is a JSON spec, sent at its end. */
+static void test_handle_text_spec_commits_at_flush(void **state)
+{
+	struct core *c = *state;
+	struct answer a[] = {
+		{ "GET", NOVA "/os-keypairs/k", 200, 0,
+		  "{\"keypair\": {\"name\": \"k\", \"public_key\": \"ssh-ed25519 AAAA k@h\"}}", 0 },
+		{ "GET", NOVA "/os-keypairs", 200, 0, "{\"keypairs\": []}", 0 },
+		{ "POST", NOVA "/os-keypairs", 200, 0,
+		  "{\"keypair\": {\"name\": \"k\", \"public_key\": \"ssh-ed25519 AAAA k@h\"}}", 0 },
+	};
+	static const char key[] = "ssh-ed25519 AAAA k@h\n";
+	struct handle *h = NULL;
+	bool wmade = false;
+
+	script(a, 3);
+	assert_int_equal(handle_create(&c->p, "/keypairs/k", &h), 0);
+	assert_int_equal(handle_write(h, key, 8, 0, 0, &wmade), 8);
+	assert_int_equal(handle_write(h, key + 8, strlen(key) - 8, 8, 0, &wmade),
+			 (int)strlen(key) - 8);
+	assert_false(wmade);
+	assert_int_equal(fake_count("POST", NULL), 0);
+	assert_int_equal(flush(h), 0);
+	assert_true(made);
+	assert_int_equal(fake_count("POST", NOVA "/os-keypairs"), 1);
+	for (size_t i = 0; i < fake.nsent; i++)
+		if (!strcmp(fake.sent[i].method, "POST"))
+			assert_non_null(strstr(fake.sent[i].body, "ssh-ed25519 AAAA k@h"));
+	assert_int_equal(flush(h), 0);
+	assert_int_equal(handle_write(h, "x", 1, (off_t)strlen(key), 0, &wmade), -EEXIST);
+	handle_close(h);
+	assert_int_equal(fake_count("POST", NULL), 1);
+
+	assert_int_equal(handle_create(&c->p, "/keypairs/k2", &h), 0);
+	assert_int_equal(handle_write(h, " \n", 2, 0, 0, &wmade), 2);
+	assert_int_equal(fake_count("POST", NULL), 1);
+	assert_int_equal(handle_write(h, "{}\n", 3, 2, 0, &wmade), 3);
+	assert_true(wmade);
+	assert_int_equal(fake_count("POST", NOVA "/os-keypairs"), 2);
+	assert_int_equal(flush(h), 0);
+	handle_close(h);
+	assert_int_equal(fake_count("POST", NULL), 2);
 }
 
 /* One create per name: while a file is being written, a second create(2)
@@ -488,7 +572,7 @@ static void test_handle_one_create_per_pending_name(void **state)
 	assert_int_equal(handle_create(&c->p, "/servers/new1", &h2), -EEXIST);
 	assert_null(h2);
 	assert_int_equal(handle_open(&c->p, c->t, 0, "/servers/new1", 0, O_WRONLY, &h2), -EEXIST);
-	assert_int_equal(handle_write(h, SPEC, strlen(SPEC), 0, 0), (int)strlen(SPEC));
+	assert_int_equal(handle_write(h, SPEC, strlen(SPEC), 0, 0, &made), (int)strlen(SPEC));
 	assert_int_equal(flush(h), 0);
 	handle_close(h);
 	assert_int_equal(fake_count("POST", NULL), 1);
@@ -511,7 +595,7 @@ static void test_handle_attribute_update(void **state)
 	assert_int_equal(handle_open(&c->p, c->t, 0, path, 0, O_WRONLY | O_TRUNC, &h), 0);
 	assert_false(handle_versioned(h));
 	assert_int_equal(handle_truncate(&c->p, path, h, 0), 0);
-	assert_int_equal(handle_write(h, "www\n", 4, 0, 0), 4);
+	assert_int_equal(handle_write(h, "www\n", 4, 0, 0, &made), 4);
 	assert_true(handle_size(h, &size));
 	assert_int_equal(size, 4);
 	assert_int_equal(fake_count("PUT", NULL), 0);
@@ -523,7 +607,7 @@ static void test_handle_attribute_update(void **state)
 	assert_string_equal(fake.sent[fake.nsent - 1].body, "{\"server\":{\"name\":\"www\"}}");
 
 	assert_int_equal(handle_open(&c->p, c->t, 0, "/servers/" S1 "/status", 0, O_RDONLY, &h), 0);
-	assert_int_equal(handle_write(h, "x", 1, 0, 0), -EBADF);
+	assert_int_equal(handle_write(h, "x", 1, 0, 0, &made), -EBADF);
 	handle_close(h);
 }
 
@@ -546,12 +630,12 @@ static void test_handle_command_per_line(void **state)
 
 	script(a, 3);
 	assert_int_equal(handle_open(&c->p, c->t, 0, path, 0, O_WRONLY, &h), 0);
-	assert_int_equal(handle_write(h, "reb", 3, 0, 0), 3);
+	assert_int_equal(handle_write(h, "reb", 3, 0, 0, &made), 3);
 	assert_int_equal(fake_count("POST", NULL), 0);
-	assert_int_equal(handle_write(h, "oot\n", 4, 3, 0), 4);
+	assert_int_equal(handle_write(h, "oot\n", 4, 3, 0, &made), 4);
 	assert_int_equal(fake_count("POST", NOVA "/servers/" S1 "/action"), 1);
 	assert_non_null(strstr(fake.sent[fake.nsent - 1].body, "reboot"));
-	assert_int_equal(handle_write(h, "reboot\n", 7, 7, 0), -EBUSY);
+	assert_int_equal(handle_write(h, "reboot\n", 7, 7, 0, &made), -EBUSY);
 	assert_int_equal(flush(h), 0); /* nothing left to run */
 	handle_close(h);
 	assert_int_equal(fake_count("POST", NULL), 2);
@@ -607,8 +691,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_missing_is_enoent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_shared_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handle_estale_when_changed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_handle_commit_at_flush_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_handle_error_at_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handle_json_spec_commits_at_its_end, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_handle_broken_json_fails_at_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_handle_error_at_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handle_text_spec_commits_at_flush, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_handle_one_create_per_pending_name, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_handle_attribute_update, setup, teardown),
