@@ -4,11 +4,12 @@
  * from open(2) to the last close(2). A reader's snapshot (or an unchanged
  * version's cached text, rendered only if a READ comes), ESTALE when the
  * file changed since its name was looked up, a writer's buffer committed at
- * flush (so close(2) reports the cloud's verdict) or per complete line for
- * commands (so write(2) does), the failure that ends a file's use, one
- * resource per created spec however many descriptors close it, image data
- * and a member tree's files streamed both ways (stream.h), and the parked
- * read of a "wait" file.
+ * flush (so close(2) reports the cloud's verdict), at the write that
+ * completes a JSON spec or per complete line for commands (so write(2)
+ * does: a shell ignores close(2) of echo), the failure that ends a file's
+ * use, one resource per created spec however many descriptors close it,
+ * image data and a member tree's files streamed both ways (stream.h), and
+ * the parked read of a "wait" file.
  * Layer: core, called by src/fuse/fs.c; calls the model, inodes and stream.
  *
  * Locking: each handle has a lock held across each call below (and across

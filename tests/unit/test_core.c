@@ -14,7 +14,7 @@
  *   flush (its error at close), a refused value never sent again, a second
  *   flush (a dup'ed descriptor) committing nothing, one create per pending
  *   name, commands run per line at write(2), a "wait" file's read parked
- *   until its status comes.
+ *   until its status comes, a tree's file refused without O_TRUNC.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -628,7 +628,7 @@ static void test_handle_command_per_line(void **state)
 	const char *path = "/servers/" S1 "/action";
 	struct handle *h = NULL;
 
-	script(a, 3);
+	script(a, 4);
 	assert_int_equal(handle_open(&c->p, c->t, 0, path, 0, O_WRONLY, &h), 0);
 	assert_int_equal(handle_write(h, "reb", 3, 0, 0, &made), 3);
 	assert_int_equal(fake_count("POST", NULL), 0);
@@ -676,6 +676,45 @@ static void test_handle_wait_read_is_parked(void **state)
 	handle_close(h);
 }
 
+#define SWIFT "http://127.0.0.1:8080/v1/AUTH_7c808b28bded4680839ac3a2f00d8a87"
+
+/* A file of a member's tree (a Swift object) is replaced whole: opened for
+ * writing without O_TRUNC it opens, but its writes and truncates fail with
+ * EOPNOTSUPP and its close sends nothing. */
+static void test_handle_tree_file_without_o_trunc_is_refused(void **state)
+{
+	struct core *c = *state;
+	struct answer a[] = {
+		/* the pages after the first: Swift pages by marker */
+		{ "GET", SWIFT "?format=json&limit=1000&marker=", 200, 0, "[]", 0 },
+		{ "GET", SWIFT "/c1", 200, 0,
+		  "[{\"name\": \"a.txt\", \"bytes\": 5, \"hash\": "
+		  "\"0123456789abcdef0123456789abcdef\", \"last_modified\": "
+		  "\"2026-11-23T04:23:59.000000\", \"content_type\": \"text/plain\"}]",
+		  1 },
+		{ "GET", SWIFT "/c1", 200, 0, "[]", 0 },
+		{ "GET", SWIFT, 200, 0,
+		  "[{\"name\": \"c1\", \"count\": 1, \"bytes\": 5, \"last_modified\": "
+		  "\"2026-11-23T04:23:59.000000\"}]",
+		  0 },
+	};
+	const char *path = "/containers/c1/objects/a.txt";
+	struct handle *h = NULL;
+	bool wmade = false;
+
+	script(a, 4);
+	assert_int_equal(handle_open(&c->p, c->t, 0, path, 0, O_WRONLY, &h), 0);
+	assert_true(handle_writing(h));
+	assert_int_equal(handle_write(h, "x", 1, 0, 0, &wmade), -EOPNOTSUPP);
+	assert_int_equal(handle_truncate(&c->p, path, h, 0), -EOPNOTSUPP);
+	assert_int_equal(flush(h), 0);
+	handle_close(h);
+	assert_int_equal(handle_truncate(&c->p, path, NULL, 0), -EOPNOTSUPP);
+	assert_int_equal(fake_count("PUT", NULL), 0);
+	assert_int_equal(fake_count("POST", NULL), 0);
+	assert_int_equal(fake_count("DELETE", NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +742,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handle_attribute_update, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handle_command_per_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handle_wait_read_is_parked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handle_tree_file_without_o_trunc_is_refused,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
