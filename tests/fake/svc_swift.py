@@ -58,7 +58,7 @@ MESSAGES = {
 }
 
 
-def error_body(status, message, title):
+def error_body(status, message, title, ntype=None, extra=None):
     h1, text = MESSAGES.get(status, (title, message))
     return "text/html; charset=UTF-8", f"<html><h1>{h1}</h1><p>{text}</p></html>".encode()
 
