@@ -177,13 +177,6 @@ class ServiceBase:
     def routes(self):
         return []
 
-    # ------------------------------------------------------------- the cloud, as handlers see it
-    for _name in ("c", "blobs", "counters", "tokens", "base", "dead_base", "ttl", "build_s", "delete_s", "rng",
-                  "seq", "catalog_rows", "add", "new", "remove", "later", "lookup", "visible", "listable", "find",
-                  "find_by_name_or_id", "owned", "check_quota", "listing", "valid_token", "quota_target",
-                  "quota_set", "quota_update"):
-        locals()[_name] = _forward(_name)
-    del _name
     require_admin = staticmethod(require_admin)
 
     # ------------------------------------------------------------------------------------- hooks
@@ -204,6 +197,10 @@ class ServiceBase:
     def quota_exceeded(self, coll, requested, used, limit):
         """The ApiError for a create over the limit of coll, one of this service's collections."""
         return ApiError(403, f"Quota exceeded for {coll}")
+
+    def quota_check(self, wrapper, key, value, known, used):
+        """A key of a quota set PUT ({wrapper: {key: value}}): raise the service's ApiError when the key
+        is not one of known, the value no limit, or (Nova) below used."""
 
     def fake_update(self, coll, rec, fields):
         """/_fake/update: the fields to set on rec, one of this service's records."""
@@ -252,3 +249,13 @@ class ServiceBase:
             meta.clear()
         meta.update(new)
         return jresp(200, {"meta": new} if key is not None else {"metadata": meta})
+
+
+# The cloud as handlers see it: its state (self.c: collection -> key -> record, self.blobs, ...) and
+# its collection primitives, under the names the handlers had when they were methods of the cloud.
+for _name in ("c", "blobs", "counters", "tokens", "base", "dead_base", "ttl", "build_s", "delete_s", "rng", "seq",
+              "catalog_rows", "add", "new", "remove", "later", "lookup", "visible", "listable", "find",
+              "find_by_name_or_id", "owned", "check_quota", "listing", "valid_token", "quota_target", "quota_set",
+              "quota_update"):
+    setattr(ServiceBase, _name, _forward(_name))
+del _name

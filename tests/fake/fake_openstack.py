@@ -78,7 +78,8 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fake_common import (UNAUTHENTICATED, ApiError, Req, Resp, jdump, jresp, nova_invalid, paginate, phrase,  # noqa: F401
+# ApiError, Resp, jresp and ts are also read from here by svc_heat's bind() (sys.modules of the cloud).
+from fake_common import (UNAUTHENTICATED, ApiError, Req, Resp, jdump, jresp, paginate, phrase,  # noqa: F401
                          public, require_admin, ts, with_query)
 
 # ------------------------------------------------------------------------ service modules
@@ -96,7 +97,7 @@ from fake_common import (UNAUTHENTICATED, ApiError, Req, Resp, jdump, jresp, nov
 #       regex, handler(req, *groups), needs token)]; reset(self) back to the state after startup;
 #       control(self, method, op, args, data) -> Resp or None for its own /_fake/<op> (optional);
 #       the hooks of ServiceBase (created, removed, visibility, quota_used, quota_exceeded,
-#       fake_update, state_view) for its collections.
+#       quota_check, fake_update, state_view) for its collections and quota sets.
 # Modules import fake_common (never this file: it runs as __main__) and each other (svc_keystone's
 # users and projects).
 def load_service_modules():
@@ -177,6 +178,7 @@ class Cloud:
         self.project_quotas = {}                       # (service, project) -> {key: limit} set by PUT
         self.catalog_rows = CATALOG
         self.services = [m.Service(self) for m in SERVICE_MODULES]
+        self.service_of = {m.SERVICE: svc for m, svc in zip(SERVICE_MODULES, self.services)}
         self.owner = {coll: svc for m, svc in zip(SERVICE_MODULES, self.services)   # collection -> its service
                       for coll in getattr(m, "COLLECTIONS", {})}
         self.routes = self._routes() + [(m, re.compile(rx), fn, auth) for svc in self.services
@@ -464,23 +466,11 @@ class Cloud:
                 for k, v in limits.items()}
 
     def quota_update(self, req, service, wrapper, project):
+        """A quota set PUT: the service checks each key (in its own words), the cloud keeps them."""
         body = req.wrapped(wrapper)
-        known = QUOTA_DEFAULTS[service]
+        known, used = QUOTA_DEFAULTS[service], self.quota_used(project)[service]
         for k, v in body.items():
-            if k not in known:
-                if service == "network":
-                    raise ApiError(400, f"Unrecognized attribute(s) '{k}'", "HTTPBadRequest")
-                raise nova_invalid(wrapper, k, "Additional properties are not allowed") if service == "compute" \
-                    else ApiError(400, f"Bad key(s) in quota set: {k}")
-            if isinstance(v, bool) or not isinstance(v, int) or v < -1:
-                if service == "network":
-                    raise ApiError(400, f"Invalid input for {k}. Reason: '{v}' is not an integer.", "HTTPBadRequest")
-                raise ApiError(400, f"Invalid input for field/attribute {k}. Value: {v}. "
-                                    f"{v!r} is not of type 'integer'")
-            used = self.quota_used(project)[service].get(k, 0)
-            if service == "compute" and v != -1 and v < used:
-                raise ApiError(400, f"Quota limit {v} for {k} must be greater than or equal to already used and "
-                                    f"reserved {used}.")
+            self.service_of[service].quota_check(wrapper, k, v, known, used.get(k, 0))
         self.project_quotas.setdefault((service, project), {}).update(body)
         return self.quota_limits(service, project)
 

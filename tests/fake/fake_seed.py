@@ -8,8 +8,8 @@ from svc_keystone import ADMIN_PROJECT
 from svc_nova import FLAVORS
 
 # /_fake/seed: networks before subnets before servers/volumes, so later items can refer to earlier ones
-SEED_ORDER = ["flavors", "keypairs", "security_groups", "security_group_rules", "networks", "subnets", "routers", "floating_ips",
-         "images", "servers", "ports", "volumes", "snapshots", "server_groups"]
+SEED_ORDER = ["flavors", "keypairs", "security_groups", "security_group_rules", "networks", "subnets", "routers",
+              "floating_ips", "images", "servers", "ports", "volumes", "snapshots", "server_groups"]
 
 
 def seed_startup(cloud, kind, bulk):

@@ -121,6 +121,13 @@ class Service(ServiceBase):
         return ApiError(413, f"{kind}LimitExceeded: Maximum number of {coll} allowed ({limit}) exceeded for "
                              f"quota '{coll}'.", extra={"retryAfter": "0"})
 
+    def quota_check(self, wrapper, key, value, known, used):
+        if key not in known:
+            raise ApiError(400, f"Bad key(s) in quota set: {key}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+            raise ApiError(400, f"Invalid input for field/attribute {key}. Value: {value}. "
+                                f"{value!r} is not of type 'integer'")
+
     # -------------------------------------------------------------------------------------- quotas
     def cinder_quotas(self, req, owner, project):
         self.check_project(req, owner)

@@ -290,6 +290,12 @@ class Service(ServiceBase):
     def quota_exceeded(self, coll, requested, used, limit):
         return ApiError(409, f"Quota exceeded for resources: ['{NEUTRON[coll][3]}'].", "OverQuota")
 
+    def quota_check(self, wrapper, key, value, known, used):
+        if key not in known:
+            raise ApiError(400, f"Unrecognized attribute(s) '{key}'", "HTTPBadRequest")
+        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+            raise ApiError(400, f"Invalid input for {key}. Reason: '{value}' is not an integer.", "HTTPBadRequest")
+
     # -------------------------------------------------------------------------------------- quotas
     def neutron_quotas(self, req, project, details):
         self.quota_target(req, project, "get_quota")

@@ -257,6 +257,16 @@ class Service(ServiceBase):
                                  f"of {limit} instances")
         return ApiError(403, "Quota exceeded, too many key pairs.")
 
+    def quota_check(self, wrapper, key, value, known, used):
+        if key not in known:
+            raise nova_invalid(wrapper, key, "Additional properties are not allowed")
+        if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+            raise ApiError(400, f"Invalid input for field/attribute {key}. Value: {value}. "
+                                f"{value!r} is not of type 'integer'")
+        if value != -1 and value < used:
+            raise ApiError(400, f"Quota limit {value} for {key} must be greater than or equal to already used and "
+                                f"reserved {used}.")
+
     def fake_update(self, coll, rec, fields):
         if coll != "servers" or "status" not in fields:
             return super().fake_update(coll, rec, fields)
