@@ -26,6 +26,7 @@
 #include "cloudfs/config.h"
 #include "cloudfs/http.h"
 #include "cloudfs/model.h"
+#include "cloudfs/service.h"
 #include "unit_fixtures.h"
 
 /* The captured token's project (keystone-auth-tokens.json) and another. */
@@ -41,6 +42,8 @@ struct fake {
 	char *quota_body;
 	unsigned logins, gets_projects, gets_other;
 	char scopes[8][64]; /* each login's scope project id, "" when by name */
+	/* The last request to a ".../hook-*" URL, as it reached the wire. */
+	char hook[1024]; /* "METHOD URL\nheader lines\nbody" */
 };
 
 static struct fake fake;
@@ -75,6 +78,23 @@ static int fake_perform(const struct http_transport *t, const struct http_reques
 	}
 	if (strstr(req->url, "/os-quota-sets/"))
 		return buf_addstr(&resp->body, f->quota_body);
+	if (strstr(req->url, "/hook-")) {
+		int n = snprintf(f->hook, sizeof(f->hook), "%s %s\n", req->method, req->url);
+
+		for (size_t i = 0; req->headers && req->headers[i]; i++)
+			n += snprintf(f->hook + n, sizeof(f->hook) - (size_t)n, "%s\n",
+				      req->headers[i]);
+		snprintf(f->hook + n, sizeof(f->hook) - (size_t)n, "%.*s", (int)req->body_len,
+			 req->body ? req->body : "");
+		snprintf(resp->content_type, sizeof(resp->content_type), "application/json");
+		if (strstr(req->url, "/hook-missing")) {
+			resp->status = 404;
+			return buf_addstr(
+				&resp->body,
+				"{\"itemNotFound\": {\"code\": 404, \"message\": \"no\"}}");
+		}
+		return buf_addstr(&resp->body, "{\"ok\": true}");
+	}
 	f->gets_other++;
 	if (strstr(req->url, "/servers/detail"))
 		return buf_addstr(&resp->body, "{\"servers\": [], \"servers_links\": []}");
@@ -306,6 +326,47 @@ static void test_quota_document(void **state)
 	json_decref(doc);
 }
 
+/* A hook's requests take one path (svc_call.c): an extra's JSON request
+ * (extra_request) is svc_request_extra()'s, the same bytes on the wire and
+ * the same answer, and a failure is the same errno. */
+static void test_hook_requests_share_one_path(void **state)
+{
+	struct world *w = *state;
+	struct extra_ctx x = { .project = &w->p,
+			       .coll = collection_find("servers"),
+			       .id = "hook-1" };
+	json_t *body = json_pack("{s:n}", "os-stop"), *answer = NULL;
+	const char *text = "{\"os-stop\":null}";
+	struct svc_answer a;
+	char first[1024];
+
+	assert_int_equal(extra_request(&x, "POST", "action", NULL, body, &answer), 0);
+	assert_non_null(strstr(fake.hook, "POST " NOVA "/servers/hook-1/action\n"));
+	assert_non_null(strstr(fake.hook, "Content-Type: application/json\n"));
+	assert_non_null(strstr(fake.hook, "\n{\"os-stop\":null}"));
+	assert_true(json_is_true(json_object_get(answer, "ok")));
+	snprintf(first, sizeof(first), "%s", fake.hook);
+
+	assert_int_equal(svc_request_extra(&x, "POST", "/servers/hook-1/action", NULL, text,
+					   strlen(text), NULL, &a),
+			 0);
+	assert_string_equal(fake.hook, first);
+	assert_true(json_equal(a.json, answer));
+	svc_answer_free(&a);
+	json_decref(answer);
+	answer = NULL;
+
+	assert_int_equal(extra_request_at(&x, "GET", "/servers/hook-missing", NULL, &answer),
+			 -ENOENT);
+	assert_null(answer);
+	assert_int_equal(
+		svc_request_extra(&x, "GET", "/servers/hook-missing", NULL, NULL, 0, NULL, &a),
+		-ENOENT);
+	assert_null(a.json);
+	svc_answer_free(&a);
+	json_decref(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appcred_other_project_is_eacces, setup_appcred,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_quota_document, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_requests_share_one_path, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("test_projects", tests, NULL, NULL);
