@@ -240,7 +240,9 @@ COURSE = [network_and_subnet, router_interface, router_gateway, security_group_r
 def run(scenario, r):
     """Runs the steps in order on r (a Run: r.made holds what is left when a step fails)."""
     for step in scenario:
+        start = time.time()
         try:
             step(r)
+            print(f"step {step.__name__}: {time.time() - start:.1f} s")
         except AssertionError as e:
             raise AssertionError(f"step {step.__name__}: {e}") from e
