@@ -340,6 +340,10 @@ enum extra_flags {
 	 * are created), unlink() removes one. Mode of its keys: 0644 with a
 	 * store hook. */
 	EXTRA_ON_KEY = 1 << 4,
+	/* A file store()s one JSON object: it is stored by the write(2) that
+	 * completes the object, and a write that breaks it fails at once
+	 * (handle.c; a shell ignores close(2) of echo); else at flush. */
+	EXTRA_JSON = 1 << 5,
 };
 
 /*

@@ -198,6 +198,8 @@ int model_open_write_in(struct project *p, const char *path, enum model_wkind *k
 int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
 		    size_t len);
 void model_done_in(struct project *p, const char *path);
+int model_write_form_in(struct project *p, const char *path, enum model_wkind kind,
+			enum model_form *form);
 int model_mkdir_in(struct project *p, const char *path);
 int model_rmdir_in(struct project *p, const char *path);
 int model_unlink_in(struct project *p, const char *path);

@@ -153,9 +153,9 @@ def security_group_rules(r):
     r.made["security_group"] = gid = r.link("security_groups", f"web-{r.s}")
     r.ok(f"""echo '{{"port": 22, "remote": "0.0.0.0/0"}}' > security_groups/web-{r.s}/rules/ssh""")
     r.ok(f"""echo '{{"protocol": "icmp"}}' > security_groups/web-{r.s}/rules/ping""")
-    # The same rule again: Neutron's 409 at close, EEXIST (cat reports close(2); bash's echo
-    # does not look at it).
-    again = r.sh(f"""cat > security_groups/web-{r.s}/rules/ssh2 <<< '{{"port": 22, "remote": "0.0.0.0/0"}}'""")
+    # The same rule again: Neutron's 409, EEXIST, at the write(2) that completes the JSON (so
+    # bash's echo sees it).
+    again = r.sh(f"""echo '{{"port": 22, "remote": "0.0.0.0/0"}}' > security_groups/web-{r.s}/rules/ssh2""")
     assert again.returncode != 0 and "File exists" in again.stderr, again.stderr
     listed = os.listdir(r.p("security_groups", gid, "rules"))          # by id; a description
     for name in ("ssh", "ping"):                                          # is a link to it
