@@ -439,8 +439,8 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
 
 /*
  * Helpers the core gives hooks (src/core/extras.c), so that a service
- * needs no core internal. Requests go through the api layer: failures are
- * mapped by errmap and logged to .cloudfs/errors there.
+ * needs no core internal. Requests are svc_request()'s (one path for every
+ * hook): failures are mapped by errmap and logged to .cloudfs/errors there.
  */
 /* @method on the member's URL [+ "/" @below [+ "/" @key]] (URL-escaped),
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
@@ -452,7 +452,9 @@ int extra_request(const struct extra_ctx *x, const char *method, const char *bel
  * directory made from it cost one request. *answer: a new reference,
  * shared: read it, never change it. */
 int extra_get(const struct extra_ctx *x, const char *below, struct json_t **answer);
-/* @method on @path of the member's service (relative to its endpoint). */
+/* @method on @path of the member's service (relative to its endpoint): the
+ * JSON form of svc_request_extra() (@body serialised, the answer parsed),
+ * the same request path. */
 int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);
 /* @ref (id or unique name) in collection @coll → malloc'd *id; -EINVAL

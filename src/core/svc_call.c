@@ -2,7 +2,9 @@
 /*
  * The request helpers a service's hooks call (service.h: svc_request() and
  * friends): the session's token, the errno table and .cloudfs/errors, as
- * every request of the core has them. Knows no service.
+ * every request of the core has them. Every request of a hook goes through
+ * svc_request(), a tree's or an extra's (extras.c's JSON helpers are its
+ * JSON form). Knows no service.
  * Layer: core; calls api.
  */
 #include <ctype.h>
@@ -46,8 +48,8 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 	if (resp.body.len && strstr(resp.content_type, "json")) {
 		out->json = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL, &jerr);
 		if (!out->json) {
-			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s)", method,
-					path, resp.status, jerr.text);
+			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s) [%s]",
+					method, path, resp.status, jerr.text, resp.request_id);
 			rc = -EIO;
 		}
 	} else if (resp.status == 204 || !resp.body.len) {

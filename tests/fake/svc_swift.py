@@ -58,7 +58,7 @@ MESSAGES = {
 }
 
 
-def error_body(status, message, title):
+def error_body(status, message, title, ntype=None, extra=None):
     h1, text = MESSAGES.get(status, (title, message))
     return "text/html; charset=UTF-8", f"<html><h1>{h1}</h1><p>{text}</p></html>".encode()
 
@@ -115,7 +115,7 @@ class Service:
 
     def wrap(self, fn):
         def handler(req, project, *rest):
-            from fake_openstack import Resp
+            from fake_common import Resp
             if req.token is None or req.token["project_id"] != project:
                 return Resp(403, *reversed(error_body(403, "Forbidden", "Forbidden")))
             try:
@@ -130,7 +130,7 @@ class Service:
 
     @staticmethod
     def resp(status, body=b"", ctype="text/html; charset=UTF-8", headers=None):
-        from fake_openstack import Resp
+        from fake_common import Resp
         trans = "tx" + md5(str(time.time()).encode())[:21] + "-%010x" % int(time.time())
         h = {"X-Trans-Id": trans, "X-Openstack-Request-Id": trans}
         h.update(headers or {})
@@ -139,7 +139,7 @@ class Service:
         return Resp(status, body, ctype, h)
 
     def get_info(self, req):
-        from fake_openstack import Resp
+        from fake_common import Resp
         i = self.info
         return Resp(200, json.dumps({
             "swift": {"version": "2.30.1", "max_file_size": i["max_file_size"],
@@ -588,7 +588,7 @@ class Service:
 
     # -------------------------------------------------------------------------------- control
     def control(self, method, op, args, data):
-        from fake_openstack import jresp
+        from fake_common import jresp
         if op == "swift" and method == "GET":
             return jresp(200, {p: {cn: {"meta": c["meta"], "read": c["read"], "write": c["write"],
                                         "objects": {on: {"size": o["size"], "etag": o["etag"],
@@ -599,7 +599,7 @@ class Service:
                                                     for on, o in c["objects"].items()}}
                                    for cn, c in acct.items()} for p, acct in self.accounts.items()})
         if op == "swift" and method == "POST":
-            from fake_openstack import DEMO_PROJECT
+            from svc_keystone import DEMO_PROJECT
             acct = self.accounts.setdefault(args.get("project", [DEMO_PROJECT])[0], {})
             for cname, objs in (data or {}).items():
                 now = time.time()

@@ -11,6 +11,7 @@
  * credential, and the quota documents' files.
  */
 #include "cloudfs/model.h"
+#include "cloudfs/service.h"
 #include "fake_transport.h"
 
 /* The captured token's project (keystone-auth-tokens.json) and others. */
@@ -226,6 +227,52 @@ static void test_quota_document(void **state)
 	json_decref(doc);
 }
 
+/* A hook's requests take one path (svc_call.c): an extra's JSON request
+ * (extra_request) is svc_request_extra()'s, the same request on the wire
+ * and the same answer, and a failure is the same errno. */
+static void test_hook_requests_share_one_path(void **state)
+{
+	struct pworld *pw = *state;
+	struct extra_ctx x = { .project = &pw->p,
+			       .coll = collection_find("servers"),
+			       .id = "hook-1" };
+	struct answer ok = {
+		"POST", FAKE_NOVA "/servers/hook-1/action", 200, 0, "{\"ok\": true}", 0
+	};
+	json_t *body = json_pack("{s:n}", "os-stop"), *answer = NULL;
+	const char *text = "{\"os-stop\":null}";
+	struct svc_answer a;
+
+	script(&ok, 1);
+	fake_forget_sent();
+	assert_int_equal(extra_request(&x, "POST", "action", NULL, body, &answer), 0);
+	assert_true(json_is_true(json_object_get(answer, "ok")));
+	assert_int_equal(svc_request_extra(&x, "POST", "/servers/hook-1/action", NULL, text,
+					   strlen(text), NULL, &a),
+			 0);
+	assert_true(json_equal(a.json, answer));
+	svc_answer_free(&a);
+	assert_int_equal(fake.nsent, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(fake.sent[i].method, "POST");
+		assert_string_equal(fake.sent[i].url, FAKE_NOVA "/servers/hook-1/action");
+		assert_string_equal(fake.sent[i].body, text);
+	}
+	json_decref(answer);
+	answer = NULL;
+
+	/* Unscripted: Nova's 404. */
+	assert_int_equal(extra_request_at(&x, "GET", "/servers/hook-missing", NULL, &answer),
+			 -ENOENT);
+	assert_null(answer);
+	assert_int_equal(
+		svc_request_extra(&x, "GET", "/servers/hook-missing", NULL, NULL, 0, NULL, &a),
+		-ENOENT);
+	assert_null(a.json);
+	svc_answer_free(&a);
+	json_decref(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_appcred_other_project_is_eacces, setup_appcred,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_quota_document, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_requests_share_one_path, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("test_projects", tests, NULL, NULL);
