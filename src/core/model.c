@@ -1075,7 +1075,8 @@ int model_open_in(struct project *p, const char *path, int flags)
 		rc = -EACCES;
 	else if (!writing && !(n.perm & 0400))
 		rc = -EACCES;
-	/* A 0-byte file of a listing may hold more (a Swift DLO): asked
+	/* A 0-byte file of a listing may hold more (the service's
+	 * open_size() says, with a request of its own): asked
 	 * here, by the one who reads it, never while listing. Its new size
 	 * is in the cached listing, where the read's stream finds it; the
 	 * kernel re-reads the attributes (fstat, stat after the open). */
