@@ -56,6 +56,9 @@ int handle_create(struct project *p, const char *path, struct handle **out) CFS_
 bool handle_versioned(const struct handle *h);
 /* Opened for writing: a flush may commit. A reader needs no flush. */
 bool handle_writing(const struct handle *h);
+/* The open learned the file's size (a 0-byte file of a listing that holds
+ * more): the kernel's attributes of it are being invalidated. */
+bool handle_resized(const struct handle *h);
 
 /* Called with a version's bytes to put them in the kernel's page cache. */
 typedef void (*handle_store_fn)(void *ctx, uint64_t ino, const void *data, size_t len);

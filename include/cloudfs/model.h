@@ -150,7 +150,9 @@ int model_source(struct project *p, const char *path, struct cache_val **text) C
 /* The bytes of @path rendered from @text, as model_source() gave it. */
 int model_read_from(struct project *p, const char *path, struct cache_val *text,
 		    struct buf *out) CFS_WARN_UNUSED;
-/* May @path be opened with @flags? -EROFS for writes to cloud files. */
+/* May @path be opened with @flags? -EROFS for writes to cloud files. 1
+ * (yes) when the open learned the file's size (a listing's 0-byte file
+ * that holds more): its new attributes are on their way to the kernel. */
 int model_open(struct project *p, const char *path, int flags) CFS_WARN_UNUSED;
 /*
  * Writing. model_create() makes a new file (a spec, an upload, a metadata

@@ -123,6 +123,14 @@ struct tree_def {
 	/* The request path of file @path's bytes (GET with Range; PUT of a
 	 * small file, with its MD5 in an ETag header), malloc'd or NULL. */
 	char *(*data_path)(const char *id, const char *path);
+	/* Asked when a file the listing shows as 0 bytes is opened for
+	 * reading (never while listing: that costs a request per entry): 1
+	 * and its real size in *@size when it has more bytes than the listing
+	 * says (a Swift DLO: its bytes are then not checked against @md5, the
+	 * listing's MD5 or NULL), 0 when the listing is right, or -errno.
+	 * NULL: the listing is always right. */
+	int (*open_size)(struct svc_call *x, const char *id, const char *path, const char *md5,
+			 int64_t *size);
 	/* Headers sent with a file's PUT (NULL-terminated), or NULL. */
 	const char *const *put_headers;
 	/* A file over this many bytes is uploaded in parts of that size

@@ -53,6 +53,7 @@ struct handle {
 	 * Set at open. */
 	int refuse;
 	bool wait; /* a "wait" file: its bytes come when the wait ends (set at open) */
+	bool resized; /* the open learned the file's size (set at open) */
 	bool waited; /* the wait ended with a status: the bytes are it */
 	/* What ends a writer's bytes (model_write_form()): a JSON object is
 	 * committed by the write that completes it, and a write that breaks
@@ -169,6 +170,10 @@ static int open_reader(struct project *p, struct inodes *t, uint64_t ino, const 
 	if (version && open_unchanged(t, ino, h))
 		goto out;
 	rc = model_open(p, path, flags);
+	if (rc > 0) {
+		h->resized = true;
+		rc = 0;
+	}
 	/* A versioned file is rendered, never a data stream. */
 	if (!rc)
 		rc = version ? -ENOTSUP : stream_download_new(p, path, &h->stream);
@@ -243,6 +248,11 @@ bool handle_versioned(const struct handle *h)
 bool handle_writing(const struct handle *h)
 {
 	return h->writing;
+}
+
+bool handle_resized(const struct handle *h)
+{
+	return h->resized;
 }
 
 void handle_fill(struct handle *h, struct inodes *t, uint64_t ino, handle_store_fn store, void *ctx)

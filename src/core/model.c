@@ -1113,6 +1113,13 @@ int model_open_in(struct project *p, const char *path, int flags)
 		rc = -EACCES;
 	else if (!writing && !(n.perm & 0400))
 		rc = -EACCES;
+	/* A 0-byte file of a listing may hold more (the service's
+	 * open_size() says, with a request of its own): asked
+	 * here, by the one who reads it, never while listing. Its new size
+	 * is in the cached listing, where the read's stream finds it; the
+	 * kernel re-reads the attributes (fstat, stat after the open). */
+	else if (n.tree && n.type == NODE_FILE && !n.size && (rc = model_tree_open_size(p, &n)) > 0)
+		model_notify_attr(p, path);
 	model_node_release(&n);
 	return rc;
 }

@@ -128,6 +128,11 @@ bool model_tree_is(const struct collection_def *c, const struct tree_path *tp);
 /* Fills @n (whose member is resolved) from its directory's listing. */
 int model_tree_resolve(struct project *p, struct node *n);
 int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fill, void *ctx);
+/* At an open for reading of file @n that its listing shows as 0 bytes: its
+ * real size, if the service's open_size() knows better (one request),
+ * into @n and the cached listing. 1: it changed, 0: it did not, -errno. */
+int model_tree_open_size(struct project *p, struct node *n);
+
 /* What this mount wrote (or removed, @gone) at @tpath: listings show it at
  * once, whatever the cloud's say for a while. */
 void model_tree_note(struct project *p, const struct collection_def *c, const char *id,

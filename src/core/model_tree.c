@@ -680,6 +680,60 @@ static void patch_dir(struct project *p, const struct collection_def *c, const c
 	free(key);
 }
 
+/* The cached listing of @n's directory with @n's size now @size and no
+ * MD5 (a copy: cached values are shared and never change). Without
+ * memory it stays as listed: the next open asks again. */
+static void set_size(struct project *p, const struct node *n, int64_t size)
+{
+	const struct tree_path *tp = &n->tp;
+	char *dir = join_path(tp->attrs, tp->nattrs - 1, true);
+	char *file = names_encode(tp->attrs[tp->nattrs - 1]);
+	char *key = dir ? dir_key(tp->coll, n->id, dir) : NULL;
+	struct cache_val *v, *nv;
+	struct tdir *d = NULL;
+	struct tent *e;
+
+	if (!file || !key || cache_lookup(p->cache, key, &v))
+		goto out;
+	d = tdir_copy(v->data);
+	cache_val_unref(v);
+	e = d ? tdir_find(d, file) : NULL;
+	if (!e || e->dir || e->link)
+		goto out;
+	e->size = size;
+	e->md5[0] = '\0';
+	if ((nv = cache_val_new(d, tdir_free))) {
+		d = NULL;
+		cache_put(p->cache, key, nv, p->ttl_ms);
+		cache_val_unref(nv);
+	}
+out:
+	if (d)
+		tdir_free(d);
+	free(key);
+	free(file);
+	free(dir);
+}
+
+int model_tree_open_size(struct project *p, struct node *n)
+{
+	const struct tree_def *t = model_tree_def(n->tp.coll, NULL);
+	struct svc_call x = { p, n->tp.coll };
+	int64_t size = 0;
+	int rc;
+
+	if (!n->tree || n->type != NODE_FILE || n->pending || n->size || !t->open_size ||
+	    n->tp.nattrs < 2)
+		return 0;
+	rc = t->open_size(&x, n->id, n->tpath, n->md5[0] ? n->md5 : NULL, &size);
+	if (rc <= 0)
+		return rc;
+	n->size = size;
+	n->md5[0] = '\0';
+	set_size(p, n, size);
+	return 1;
+}
+
 void model_tree_note(struct project *p, const struct collection_def *c, const char *id,
 		     const char *tpath, bool gone, int64_t size, const char *md5)
 {

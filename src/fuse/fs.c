@@ -622,6 +622,11 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * the open is answered: the reader's read(2) then costs no READ (nor
 	 * the GETATTR after one). */
 	handle_fill(h, fs->inodes, ino, store_pages, fs);
+	/* Its size became known at this open: the kernel drops the 0 it
+	 * holds before the open is answered, so the opener's fstat(2) (cp,
+	 * which sizes its copy by it) asks again. */
+	if (handle_resized(h))
+		fs_notify_settle(fs, 250);
 	leave();
 	if (fuse_reply_open(req, fi))
 		file_close(fs, fi);

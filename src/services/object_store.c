@@ -152,8 +152,6 @@ struct list_state {
 	char *marker; /* the last name or subdir of the page (malloc'd) */
 };
 
-static char *object_path(const char *container, const char *path);
-
 /* @s percent-decoded (malloc'd), or NULL (no memory, or a NUL byte). */
 static char *unquote(const char *s)
 {
@@ -202,29 +200,6 @@ static int symlink_parts(struct svc_call *x, const char *spath, char **cont, con
 	memmove(p, c + 1, strlen(c + 1) + 1 + strlen(o + 1) + 1);
 	*cont = p;
 	*obj = p + strlen(p) + 1;
-	return 0;
-}
-
-/* A 0-byte object may be a Dynamic Large Object, whose listing says 0
- * bytes and the empty MD5: its size is its HEAD's (one HEAD, for 0-byte
- * objects only). *@dlo: it is one; *@size its bytes. */
-static int dlo_size(struct list_state *st, const char *name, bool *dlo, int64_t *size)
-{
-	char *url = object_path(st->cont, name), *m;
-	struct svc_answer a;
-	int rc = url ? svc_request(st->x, "HEAD", url, NULL, NULL, 0, NULL, &a) : -ENOMEM;
-
-	free(url);
-	*dlo = false;
-	if (rc)
-		return rc == -ENOENT ? 0 : rc; /* gone since the listing */
-	m = svc_header(&a, "X-Object-Manifest");
-	if (m && a.content_length >= 0) {
-		*dlo = true;
-		*size = a.content_length;
-	}
-	free(m);
-	svc_answer_free(&a);
 	return 0;
 }
 
@@ -297,16 +272,10 @@ static int list_item(struct list_state *st, const json_t *item)
 			}
 			e.link_member = link_cont;
 			e.md5 = NULL;
-		} else if (!e.dir && e.size == 0 && e.md5 && !strcmp(e.md5, EMPTY_MD5)) {
-			bool dlo;
-
-			rc = dlo_size(st, st->marker, &dlo, &e.size);
-			if (rc)
-				return rc;
-			/* Its bytes are its segments': no MD5 to check. */
-			if (dlo)
-				e.md5 = NULL;
 		}
+		/* A Dynamic Large Object lists as 0 bytes with the empty
+		 * MD5, like an empty file: shown so, never HEADed here (one
+		 * request per entry of a listing), but at open (swift_open_size). */
 	}
 	if (!subdir &&
 	    !clock_parse_iso8601(json_string_value(json_object_get(item, "last_modified")), &t))
@@ -1286,7 +1255,36 @@ static bool swift_xattr_listed(const char *name)
 	return !strncmp(name, XA_META, strlen(XA_META)) || !strcmp(name, XA "delete_at");
 }
 
+/* A 0-byte object with the empty MD5 may be a Dynamic Large Object, whose
+ * listing says 0 bytes: its HEAD's Content-Length (the concatenation of its
+ * segments, as Swift serves it) is its size. One HEAD per open for reading
+ * of a 0-byte object, paid by the one who reads it. */
+static int swift_open_size(struct svc_call *x, const char *id, const char *path, const char *md5,
+			   int64_t *size)
+{
+	char *url, *m;
+	struct svc_answer a;
+	int rc;
+
+	if (!md5 || strcmp(md5, EMPTY_MD5))
+		return 0;
+	url = object_path(id, path);
+	rc = url ? svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, &a) : -ENOMEM;
+	free(url);
+	if (rc)
+		return rc;
+	m = svc_header(&a, "X-Object-Manifest");
+	if (m && a.content_length > 0) {
+		*size = a.content_length;
+		rc = 1;
+	}
+	free(m);
+	svc_answer_free(&a);
+	return rc;
+}
+
 static const struct tree_def swift_objects = {
+	.open_size = swift_open_size,
 	.list = swift_list,
 	.data_path = swift_data_path,
 	.put_headers = swift_put_headers,

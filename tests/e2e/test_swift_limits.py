@@ -198,12 +198,16 @@ def test_dlo_and_symlinks_in_the_tree(cont, env, tmp_path):
         assert subprocess.run(cmd + [f"{url}/{CONT}/{name}"], capture_output=True, text=True).stdout == "201"
     assert wait_for(lambda: {"dlo", "ln", "sub/up", "far"} <= set(objects(env)), timeout=60)
     assert objects(env)["dlo"]["Bytes"] == 0            # what the listing says of a DLO
-    # The mount: the DLO's real size and bytes, the symlinks as links that stay in the tree.
-    assert os.stat(f"{cont}/dlo").st_size == 11
+    # The mount: the DLO as listed (0 bytes: ls -l never HEADs) until it is opened; then its
+    # real size and all its bytes. The symlinks are links that stay in the tree.
+    assert os.stat(f"{cont}/dlo").st_size == 0
     saved = tmp_path / "dlo.saved"
     osc("object", "save", "--file", str(saved), CONT, "dlo", env=env, parse=False)
     assert saved.read_bytes() == b"hello world"
     assert subprocess.run(["cmp", str(saved), f"{cont}/dlo"]).returncode == 0
+    assert os.stat(f"{cont}/dlo").st_size == 11
+    assert subprocess.run(["cp", f"{cont}/dlo", str(tmp_path / "dlo.cp")]).returncode == 0
+    assert (tmp_path / "dlo.cp").read_bytes() == b"hello world"
     assert os.readlink(f"{cont}/ln") == f"../../{CONT}/objects/sub/t.txt"
     assert os.readlink(f"{cont}/sub/up") == f"../../../{CONT}/objects/dseg/0"
     with open(f"{cont}/ln", "rb") as f:

@@ -660,12 +660,20 @@ def test_dlo_size_and_symlinks_inside_the_tree(mnt, fake):
     fake.clear_requests()
     names = sorted(os.listdir(objs))
     assert names == ["cross", "dir", "dlo", "empty", "link", "seg"], names
-    # A DLO lists as 0 bytes: its size is its HEAD's, asked for 0-byte objects only.
+    # A DLO lists as 0 bytes, like an empty file, and is shown so until it is opened:
+    # listing and stat never HEAD.
+    assert os.stat(os.path.join(objs, "dlo")).st_size == 0
+    assert sh(f"ls -l {objs}").returncode == 0
+    assert swift_requests(fake, "HEAD") == []
+    # Opened for reading: one HEAD; the open's fstat, a later stat and the read say all of it.
+    with open(os.path.join(objs, "dlo"), "rb") as f:
+        assert os.fstat(f.fileno()).st_size == 11
+        assert f.read() == b"hello world"
     assert os.stat(os.path.join(objs, "dlo")).st_size == 11
-    assert read(os.path.join(objs, "dlo")) == "hello world"
+    assert read(os.path.join(objs, "empty")) == ""
     assert os.stat(os.path.join(objs, "empty")).st_size == 0
     heads = sorted(r["path"].rsplit("/", 1)[1] for r in swift_requests(fake, "HEAD"))
-    assert heads == ["dlo", "empty"], heads
+    assert heads == ["dlo", "empty"], heads      # one per 0-byte object opened
     # Symlinks are relative links that stay in the mount, each component by the names rule.
     assert os.readlink(os.path.join(objs, "link")) == "../../site/objects/dir/t.txt"
     assert os.readlink(os.path.join(objs, "dir", "up")) == "../../../site/objects/seg/0"
@@ -685,3 +693,45 @@ def test_dlo_size_and_symlinks_inside_the_tree(mnt, fake):
     os.unlink(os.path.join(objs, "link"))
     state = swift_state(fake)["site"]
     assert "link" not in state and "dir/t.txt" in state
+
+
+def test_ls_l_of_empty_files_makes_no_head(mnt, fake):
+    # 300 empty objects (touch'd files, __init__.py, .gitkeep) and a DLO among them: ls -l
+    # costs the listing's pages and nothing else, never a HEAD per 0-byte object.
+    objs = {f"pkg{i:03d}/__init__.py": "" for i in range(3)}
+    objs.update({f"e{i:03d}": "" for i in range(300)})
+    objs.update({"seg/0": "part one, ", "seg/1": "part two", "dlo": {"data": "", "dlo": "tree/seg/"}})
+    seed(fake, tree=objs)
+    top = mnt.p(C, "tree", "objects")
+    fake.clear_requests()
+    out = sh(f"ls -l {top} {top}/pkg000")
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) > 300
+    assert re.search(r" 0 \S+ +\S+ +\S+ dlo$", out.stdout, re.M), out.stdout
+    assert swift_requests(fake, "HEAD") == []
+    # Only listings: the container's two directories, each one page and the empty one (and
+    # the account's, which finds the container; /info may still be on its way at mount).
+    gets = listing_gets(fake, "tree")
+    assert len(gets) == 4, [g["query"] for g in gets]
+    others = [(r["method"], r["path"].rstrip("/").rsplit("/", 1)[1]) for r in swift_requests(fake)
+              if r not in gets]
+    assert all(m == "GET" and (p.startswith("AUTH_") or p == "info") for m, p in others), others
+
+
+def test_cat_cp_cmp_of_a_dlo_give_all_its_bytes(mnt, fake, tmp_path):
+    whole = data(3 << 20)
+    parts = {f"seg/{i:02d}": whole[i << 20:(i + 1) << 20] for i in range(3)}
+    seed(fake, big={**{k: {"data": v.decode("utf-8", "surrogateescape")} for k, v in parts.items()},
+                    "dlo": {"data": "", "dlo": "big/seg/"}})
+    dlo = mnt.p(C, "big", "objects", "dlo")
+    ref = tmp_path / "ref"
+    ref.write_bytes(whole)
+    out = sh(f"cp {dlo} {tmp_path / 'copy'}")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "copy").read_bytes() == whole
+    out = sh(f"cat {dlo} > {tmp_path / 'cat'} && cmp {ref} {dlo}")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (tmp_path / "cat").read_bytes() == whole
+    assert os.stat(dlo).st_size == 3 << 20
+    # One HEAD, at the first open: the size is kept with the cached listing.
+    assert len(swift_requests(fake, "HEAD")) == 1
