@@ -65,6 +65,9 @@ void fs_notify(void *fs, const char *path, enum model_notify kind);
  * sent. Only from a caller that holds no lock and no directory of the
  * kernel's, and leads no cache fetch (an opendir after its listing). */
 void fs_notify_settle(struct cloudfs *fs, int ms);
+/* The same, for the notes the calling thread queued since its last settle
+ * only; returns at once when it queued none. Same rules as above. */
+void fs_notify_settle_mine(struct cloudfs *fs, int ms);
 void fs_open_init(struct fs_open *o);
 /* Frees what the kernel never released; after the session has ended. */
 void fs_open_free_all(struct fs_open *o);

@@ -306,6 +306,8 @@ static void reply_attrs(fuse_req_t req, struct cloudfs *fs, fuse_ino_t ino, stru
 		reply_err(req, rc);
 		return;
 	}
+	/* A refetch this getattr led may have changed other files' sizes. */
+	fs_notify_settle_mine(fs, 250);
 	leave();
 	fuse_reply_attr(req, &st, ttl(fs));
 }
@@ -627,6 +629,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * which sizes its copy by it) asks again. */
 	if (handle_resized(h))
 		fs_notify_settle(fs, 250);
+	else
+		fs_notify_settle_mine(fs, 250);
 	leave();
 	if (fuse_reply_open(req, fi))
 		file_close(fs, fi);
@@ -807,6 +811,8 @@ out:
 		reply_err(req, rc);
 		return;
 	}
+	/* A refetch this getattr led may have changed other files' sizes. */
+	fs_notify_settle_mine(fs, 250);
 	leave();
 	fuse_reply_attr(req, &st, ttl(fs));
 }

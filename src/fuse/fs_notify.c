@@ -94,6 +94,11 @@ static void *notifier(void *arg)
 /* Queues a note; a burst (a listing that lost thousands of members) costs
  * one thread, not one each. The thread starts with the first note: after
  * fuse_daemonize(), which no thread may precede. */
+/* The number the last note this thread queued got (0: none since its last
+ * fs_notify_settle_mine()): what the operation it serves must see sent
+ * before it answers. */
+static __thread uint64_t my_last_note;
+
 static void queue_note(struct cloudfs *fs, fuse_ino_t ino, bool attr, const char *name)
 {
 	struct fs_notifier *q = &fs->notifier;
@@ -118,7 +123,7 @@ static void queue_note(struct cloudfs *fs, fuse_ino_t ino, bool attr, const char
 	else
 		q->head = l;
 	q->tail = l;
-	q->queued++;
+	my_last_note = ++q->queued;
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 }
@@ -140,11 +145,10 @@ void fs_notifier_init(struct fs_notifier *q)
  * directory (a slow listing of another process), and an opendir must not
  * inherit that wait. Waiters hold nothing the notifier's notes can wait
  * for, so this cannot deadlock; the bound only caps the latency. */
-void fs_notify_settle(struct cloudfs *fs, int ms)
+static void settle_until(struct cloudfs *fs, uint64_t mark, int ms)
 {
 	struct fs_notifier *q = &fs->notifier;
 	struct timespec until;
-	uint64_t mark;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += ms / 1000;
@@ -154,11 +158,33 @@ void fs_notify_settle(struct cloudfs *fs, int ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&q->lock);
-	mark = q->queued;
+	if (!mark)
+		mark = q->queued;
 	while (q->started && !q->stop && q->sent < mark)
 		if (pthread_cond_timedwait(&q->sent_cond, &q->lock, &until) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&q->lock);
+}
+
+void fs_notify_settle(struct cloudfs *fs, int ms)
+{
+	my_last_note = 0;
+	settle_until(fs, 0, ms);
+}
+
+/* A fetch this thread led found a change: the operation it serves (an
+ * open, a getattr) answers after the kernel dropped what it held, so the
+ * caller's next stat(2) or lookup sees the new size and names, not the
+ * copy the kernel kept for its TTL. Notes queued by other threads are not
+ * waited for; no wait at all when this thread queued none. */
+void fs_notify_settle_mine(struct cloudfs *fs, int ms)
+{
+	uint64_t mark = my_last_note;
+
+	if (!mark)
+		return;
+	my_last_note = 0;
+	settle_until(fs, mark, ms);
 }
 
 void fs_notifier_stop(struct fs_notifier *q)
