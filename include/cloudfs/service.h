@@ -258,6 +258,11 @@ struct collection_def {
 	bool nameless; /* the resource has no name (floating IPs) */
 	bool patch_update; /* updates are JSON patches (Glance) */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	/* A key of the create answer that the cloud sends that once and never
+	 * again (Nova's generated private_key): it is taken out of the answer,
+	 * never cached or logged, and kept in memory for the member's extras
+	 * (extra_secret()) until read or unmount. NULL: none. */
+	const char *create_secret;
 	/* The text goes into spec_text_key exactly as written, not trimmed
 	 * (Heat templates: the cloud parses them, so nothing re-serialises). */
 	bool spec_text_raw;
@@ -356,6 +361,8 @@ struct extra_ctx {
 	 * extra itself; for readdir the directory listed. */
 	char *const *sub;
 	size_t nsub;
+	/* show() is making an open file's bytes (a read), not stat's size */
+	bool reading;
 };
 
 /* What lookup() finds at x->sub. */
@@ -444,6 +451,10 @@ int extra_refetch(const struct extra_ctx *x, struct json_t **doc);
 /* Sleeps @ms, waking early with -EINTR when the operation is interrupted
  * (Ctrl-C): a blocking hook polls with it between requests. */
 int extra_sleep(const struct extra_ctx *x, int64_t ms);
+/* The member's create secret (collection_def.create_secret) into @out
+ * (NULL: only whether there is one). A read (x->reading) takes it: the
+ * core forgets it, wiped, so it is shown once. -ENOENT when none is held. */
+int extra_secret(const struct extra_ctx *x, struct buf *out);
 /* The verb of @verbs (ended by a NULL word) written as @line, or NULL. */
 const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line);
 

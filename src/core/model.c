@@ -101,6 +101,7 @@ void model_project_cleanup(struct project *p)
 		p->pending = next;
 	}
 	model_tree_cleanup(p);
+	model_secrets_free(p);
 	pthread_mutex_destroy(&p->pending_lock);
 	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
 		cache_val_unref(p->memo[i].from);
@@ -582,6 +583,8 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 		ent.kind = e->kind;
 		if (e->kind == EXTRA_LINK)
 			rc = e->target ? e->target(&x, &ent.link) : -EIO;
+		else if (e->kind == EXTRA_FILE && e->lookup)
+			rc = e->lookup(&x, &ent); /* a file that comes and goes */
 		else
 			rc = 0;
 	} else {
@@ -853,6 +856,7 @@ static int extra_contents(struct project *p, const struct node *n, struct buf *o
 	if (!e->show)
 		return 0;
 	model_extra_ctx(p, n, &x);
+	x.reading = n->reading;
 	if (!(e->flags & EXTRA_CACHED) || x.nsub)
 		return e->show(&x, out);
 	rc = model_get_shown(p, &x, &v);
@@ -1001,6 +1005,7 @@ static int read_node(struct project *p, const char *path, struct cache_val *give
 
 	if (rc)
 		return rc;
+	n.reading = true;
 	rc = n.type == NODE_FILE ? node_contents(p, &n, out) : -EISDIR;
 	if (source)
 		*source = n.source;
