@@ -46,7 +46,8 @@ static bool server_busy(const json_t *doc)
 		"MIGRATING",
 		"REBUILD",
 		"PASSWORD",
-		"VERIFY_RESIZE",
+		/* not VERIFY_RESIZE: that one waits for the user (confirm,
+		 * revert), so a wait ends there */
 		"REVERT_RESIZE",
 		"SHELVING",
 		"UNSHELVING",
@@ -80,30 +81,105 @@ static const struct action_verb server_actions[] = {
 	{ "unpause", "unpause", NULL, NULL },	     { "suspend", "suspend", NULL, NULL },
 	{ "resume", "resume", NULL, NULL },	     { "lock", "lock", NULL, NULL },
 	{ "unlock", "unlock", NULL, NULL },	     { "shelve", "shelve", NULL, NULL },
-	{ "unshelve", "unshelve", NULL, NULL },	     { .word = NULL },
+	{ "unshelve", "unshelve", NULL, NULL },	     { "confirm", "confirmResize", NULL, NULL },
+	{ "revert", "revertResize", NULL, NULL },    { "rescue", "rescue", NULL, NULL },
+	{ "unrescue", "unrescue", NULL, NULL },	     { .word = NULL },
+};
+
+/* The verbs that take an argument: "<word> <arg>" → {"<action>": {"<key>":
+ * arg}}, the argument resolved in @ref_coll (an id or a unique name) when
+ * set, else sent as written (an image's name). */
+struct server_verb_arg {
+	const char *word;
+	const char *action;
+	const char *key;
+	const char *ref_coll;
+};
+
+static const struct server_verb_arg server_arg_actions[] = {
+	{ "resize", "resize", "flavorRef", "flavors" },
+	{ "rebuild", "rebuild", "imageRef", "images" },
+	{ "rescue", "rescue", "rescue_image_ref", "images" },
+	{ "image", "createImage", "name", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 #define SERVER_ACTIONS_HELP                                                                 \
 	"reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, unlock, " \
-	"shelve, unshelve"
+	"shelve, unshelve, resize <flavor>, confirm, revert, rebuild [<image>], "           \
+	"image <name>, rescue [<image>], unrescue"
+
+/* The image a server was booted from ("" when from a volume), or NULL. */
+static const char *server_image_id(const json_t *server)
+{
+	return json_string_value(json_object_get(json_object_get(server, "image"), "id"));
+}
+
+/* The body of "<word> <arg>" (@arg NULL: the word alone, which only
+ * rebuild takes: the server's own image). NULL with *rc set when the line
+ * is none of these. */
+static json_t *server_arg_body(const struct extra_ctx *x, const char *line, int *rc)
+{
+	const char *sp = strchr(line, ' '), *arg = sp ? sp + strspn(sp, " ") : NULL;
+	size_t wlen = sp ? (size_t)(sp - line) : strlen(line);
+	const struct server_verb_arg *v;
+	char err[512] = "", *id = NULL;
+	json_t *body;
+
+	for (v = server_arg_actions; v->word; v++)
+		if (strlen(v->word) == wlen && !strncmp(v->word, line, wlen))
+			break;
+	*rc = -EINVAL;
+	if (!v->word || (arg && !*arg) || (!arg && strcmp(v->word, "rebuild"))) {
+		log_cloud_error("%s/%s/action: unknown action '%.64s' (%s)", x->coll->name, x->id,
+				line, SERVER_ACTIONS_HELP);
+		return NULL;
+	}
+	if (!arg) {
+		/* rebuild: from the image it was booted from */
+		arg = server_image_id(x->doc);
+		if (!arg || !*arg) {
+			log_cloud_error("%s/%s/action: rebuild: the server was not booted from an "
+					"image; say which: rebuild <image>",
+					x->coll->name, x->id);
+			return NULL;
+		}
+	}
+	if (v->ref_coll) {
+		*rc = extra_find_ref(x, v->ref_coll, arg, &id, err, sizeof(err));
+		if (*rc) {
+			log_cloud_error("%s/%s/action: %s: %s", x->coll->name, x->id, v->word, err);
+			return NULL;
+		}
+		arg = id;
+	}
+	body = json_pack("{s{ss}}", v->action, v->key, arg);
+	free(id);
+	*rc = body ? 0 : -ENOMEM;
+	return body;
+}
 
 /* servers/<id>/action: one verb per line, POSTed to <server>/action. */
 static int server_action_store(const struct extra_ctx *x, const char *line, size_t len)
 {
 	const struct action_verb *v = action_verb_find(server_actions, line);
 	json_t *body;
-	int rc;
+	int rc = -ENOMEM;
 
 	(void)len;
-	if (!v) {
-		log_cloud_error("%s/%s/action: unknown action '%.64s' (%s)", x->coll->name, x->id,
-				line, SERVER_ACTIONS_HELP);
-		return -EINVAL;
-	}
-	body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
-			  : json_pack("{sn}", v->action);
-	rc = body ? extra_request(x, "POST", "action", NULL, body, NULL) : -ENOMEM;
+	if (v)
+		body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
+				  : json_pack("{sn}", v->action);
+	else
+		body = server_arg_body(x, line, &rc);
+	if (!body)
+		return rc;
+	/* The answer may carry a password (rebuild, rescue): never kept. */
+	rc = extra_request(x, "POST", "action", NULL, body, NULL);
 	extra_changed(x, NULL, x->id);
+	/* An image made from the server (createImage) is in images/ now. */
+	if (json_object_get(body, "createImage"))
+		extra_changed(x, "images", NULL);
 	json_decref(body);
 	return rc;
 }
@@ -125,6 +201,32 @@ static int server_console_show(const struct extra_ctx *x, struct buf *out)
 		return rc;
 	o = json_object_get(answer, "output");
 	rc = json_is_string(o) ? buf_add(out, json_string_value(o), json_string_length(o)) : -EIO;
+	json_decref(answer);
+	return rc;
+}
+
+/* servers/<id>/console_url: a noVNC URL for the server's console (Nova
+ * puts a console token in it, valid for minutes: cached with the server,
+ * mode 0400). */
+static int server_console_url_show(const struct extra_ctx *x, struct buf *out)
+{
+	json_t *body, *answer = NULL;
+	const json_t *url;
+	int rc;
+
+	body = json_pack("{s{ss}}", "os-getVNCConsole", "type", "novnc");
+	rc = body ? extra_request(x, "POST", "action", NULL, body, &answer) : -ENOMEM;
+	json_decref(body);
+	if (rc)
+		return rc;
+	url = json_object_get(json_object_get(answer, "console"), "url");
+	if (json_is_string(url) && strlen(json_string_value(url)) == json_string_length(url))
+		rc = buf_addstr(out, json_string_value(url)) || buf_addstr(out, "\n") ? -ENOMEM : 0;
+	else
+		rc = -EIO;
+	if (rc == -EIO)
+		log_cloud_error("%s/%s/console_url: the answer has no console URL", x->coll->name,
+				x->id);
 	json_decref(answer);
 	return rc;
 }
@@ -253,6 +355,11 @@ static const struct member_extra server_extras[] = {
 	  .mode = 0444,
 	  .flags = EXTRA_CACHED | EXTRA_LAZY,
 	  .show = server_console_show },
+	{ .name = "console_url",
+	  .kind = EXTRA_FILE,
+	  .mode = 0400,
+	  .flags = EXTRA_CACHED | EXTRA_LAZY,
+	  .show = server_console_url_show },
 	{ .name = "volumes",
 	  .kind = EXTRA_DIR,
 	  .mode = 0755,

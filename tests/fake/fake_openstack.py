@@ -11,7 +11,10 @@ URL layout -- one port P, services told apart by path prefix, like devstack:
   compute   http://127.0.0.1:P/compute/v2.1         /servers[/detail], /servers/{id} (GET PUT DELETE),
                                                      /servers/{id}/action (console, reboot, os-stop, os-start,
                                                      pause, unpause, suspend, resume, lock, unlock, shelve,
-                                                     unshelve), /servers/{id}/metadata[/{key}],
+                                                     unshelve, resize, confirmResize, revertResize, rebuild,
+                                                     createImage, rescue, unrescue, os-getVNCConsole),
+                                                     /servers/{id}/remote-consoles (2.6 on),
+                                                     /servers/{id}/metadata[/{key}],
                                                      /servers/{id}/os-volume_attachments[/{volume}],
                                                      /flavors[/detail], /flavors/{id} (POST/DELETE: admin),
                                                      /os-keypairs[/{name}] (GET POST DELETE),
@@ -274,6 +277,17 @@ SERVER_ACTIONS = {
     "unshelve": ("unshelve", {"shelved", "shelved_offloaded"}, "unshelving", None, "ACTIVE"),
     "reboot": ("reboot", {"active", "stopped", "paused", "suspended", "error"}, "reboot_started", "REBOOT",
                "ACTIVE"),
+}
+# More Nova server actions (nova_verb): body key -> (vm_states allowed, transitional task_state or
+# None when done at once, status while in it (None = unchanged), final status (None = unchanged)).
+SERVER_VERBS = {
+    "resize": ({"active", "stopped"}, "resize_prep", "RESIZE", "VERIFY_RESIZE"),
+    "confirmResize": ({"resized"}, None, None, "ACTIVE"),
+    "revertResize": ({"resized"}, "resize_reverting", "REVERT_RESIZE", "ACTIVE"),
+    "rebuild": ({"active", "stopped", "error"}, "rebuilding", "REBUILD", "ACTIVE"),
+    "createImage": ({"active", "stopped", "paused", "suspended"}, "image_snapshot", None, None),
+    "rescue": ({"active", "stopped", "error"}, "rescuing", None, "RESCUE"),
+    "unrescue": ({"rescued"}, "unrescuing", None, "ACTIVE"),
 }
 ATTACHABLE_VM_STATES = {"active", "paused", "stopped", "soft-delete", "shelved", "shelved_offloaded", "resized"}
 NOVA_FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
@@ -984,6 +998,7 @@ class Cloud:
             ("PUT", rf"/compute/v2\.1/servers/{name}", self.nova_update_server, True),
             ("DELETE", rf"/compute/v2\.1/servers/{name}", self.nova_delete_server, True),
             ("POST", rf"/compute/v2\.1/servers/{name}/action", self.nova_action, True),
+            ("POST", rf"/compute/v2\.1/servers/{name}/remote-consoles", self.nova_remote_console, True),
             ("GET", rf"/compute/v2\.1/servers/{name}/metadata(?:/{name})?", self.nova_metadata, True),
             ("POST", rf"/compute/v2\.1/servers/{name}/metadata()", self.nova_metadata, True),
             ("PUT", rf"/compute/v2\.1/servers/{name}/metadata(?:/{name})?", self.nova_metadata, True),
@@ -1584,6 +1599,12 @@ class Cloud:
         if action in ("lock", "unlock"):
             rec["_locked"] = action == "lock"
             return Resp(202, ctype="application/json; charset=UTF-8")
+        if action == "os-getVNCConsole":
+            if req.microversion() >= (2, 6):
+                raise ApiError(404, "The resource could not be found.")
+            return jresp(200, {"console": self.nova_vnc_console(req, rec, args)})
+        if action in SERVER_VERBS:
+            return self.nova_verb(req, rec, action, args)
         if action not in SERVER_ACTIONS:
             raise ApiError(400, f"There is no such action: {action}")
         method, vm_states, task, during, final = SERVER_ACTIONS[action]
@@ -1608,6 +1629,97 @@ class Cloud:
                                "OS-EXT-STS:power_state": power_final, "updated": ts(time.time() + self.build_s)}})
         self.later(self.build_s, "servers", sid, "ready")
         return Resp(202, ctype="application/json; charset=UTF-8")
+
+    # Nova's resize, confirmResize, revertResize, rebuild, createImage, rescue and unrescue (their
+    # vm_states and task_states as nova/compute/api.py checks and sets them, the statuses as
+    # nova/api/openstack/common.py maps them), and the console URL.
+    def nova_verb(self, req, rec, action, args):
+        sid = rec["id"]
+        vm_states, task, during, final = SERVER_VERBS[action]
+        ready, answer = {}, Resp(202, ctype="application/json; charset=UTF-8")
+        if action == "resize":
+            ref = args.get("flavorRef") if isinstance(args, dict) else None
+            if ref is None:
+                raise nova_invalid("resize", args, "'flavorRef' is a required property")
+            flavor = self.c["flavors"].get(str(ref).rstrip("/").split("/")[-1])
+            if flavor is None:
+                raise ApiError(400, f"Flavor {ref} could not be found.")
+            if flavor["id"] == rec["flavor"]["id"]:
+                raise ApiError(400, "When resizing, instances must change flavor!")
+            ready["flavor"] = {"id": flavor["id"], "links": [
+                {"rel": "bookmark", "href": f"{self.base}/compute/flavors/{flavor['id']}"}]}
+        elif action in ("rebuild", "rescue"):
+            key = "imageRef" if action == "rebuild" else "rescue_image_ref"
+            ref = args.get(key) if isinstance(args, dict) else None
+            if action == "rebuild" and ref is None:
+                raise nova_invalid("rebuild", args, "'imageRef' is a required property")
+            image = None if ref is None else self.find(req, "images", str(ref).rstrip("/").split("/")[-1])
+            if ref is not None and image is None:
+                raise ApiError(400, f"Image {ref} could not be found.")
+            if action == "rebuild":
+                ready["image"] = {"id": image["id"], "links": [
+                    {"rel": "bookmark", "href": f"{self.base}/compute/images/{image['id']}"}]}
+        elif action == "createImage":
+            name = args.get("name") if isinstance(args, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise nova_invalid("name", name, f"{name!r} is not a valid name")
+        elif args is not None:
+            raise nova_invalid(action, args, f"{args!r} is not of type 'null'")
+        self.check_unlocked(req, rec)
+        vm_state, task_state = rec["OS-EXT-STS:vm_state"], rec["OS-EXT-STS:task_state"]
+        if task_state is not None:
+            raise ApiError(409, f"Cannot '{action}' instance {sid} while it is in task_state {task_state}")
+        if vm_state not in vm_states:
+            raise ApiError(409, f"Cannot '{action}' instance {sid} while it is in vm_state {vm_state}")
+        if action == "resize":
+            rec["_old_flavor"] = rec["flavor"]
+        elif action == "revertResize":
+            ready["flavor"] = rec.pop("_old_flavor", rec["flavor"])
+        elif action == "confirmResize":
+            rec.pop("_old_flavor", None)
+        elif action == "rebuild":
+            answer = jresp(202, {"server": {**public(rec), "status": "REBUILD", "adminPass": secrets.token_urlsafe(9)}})
+        elif action == "rescue":
+            answer = jresp(200, {"adminPass": secrets.token_urlsafe(9)})
+        elif action == "createImage":
+            image = self.new("images", {"name": args["name"], "status": "queued", "visibility": "private",
+                                        "owner": rec["tenant_id"], "image_type": "snapshot",
+                                        "instance_uuid": sid, "user_id": rec["user_id"],
+                                        "base_image_ref": (rec["image"] or {}).get("id", "")})
+            self.later(self.build_s, "images", image["id"], lambda r: (
+                self.store_image_data(r, random.Random(r["id"]).randbytes(4096)), r.update(status="active")))
+            location = f"{self.base}/image/v2/images/{image['id']}"
+            answer = (jresp(202, {"image_id": image["id"]}) if req.microversion() >= (2, 45)
+                      else Resp(202, ctype="application/json; charset=UTF-8", headers={"Location": location}))
+        final = final or rec["status"]
+        vm_final, _, power_final = SERVER_STATES[final]
+        ready.update({"status": final, "OS-EXT-STS:vm_state": vm_final, "OS-EXT-STS:task_state": None,
+                      "OS-EXT-STS:power_state": power_final, "updated": ts(time.time() + self.build_s)})
+        if task is None:            # done by the time the API answers
+            rec.update(ready, updated=ts(time.time()))
+            return answer
+        rec.update({"status": during or rec["status"], "OS-EXT-STS:task_state": task, "updated": ts(time.time()),
+                    "_ready": ready})
+        self.later(self.build_s, "servers", sid, "ready")
+        return answer
+
+    def nova_vnc_console(self, req, rec, args):
+        """os-getVNCConsole (up to 2.5) and POST remote-consoles (2.6 on): a noVNC URL with a token."""
+        kind = (args or {}).get("type") if isinstance(args, dict) else None
+        if kind not in ("novnc", "xvpvnc"):
+            raise nova_invalid("type", kind, f"{kind!r} is not one of ['novnc', 'xvpvnc']")
+        if rec["status"] != "ACTIVE":
+            raise ApiError(409, f"Instance {rec['id']} is not ready")
+        return {"type": kind, "url": f"http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D{uuid.uuid4()}"}
+
+    def nova_remote_console(self, req, sid):
+        rec = self.server_or_404(req, sid)
+        if req.microversion() < (2, 6):
+            raise ApiError(404, "The resource could not be found.")
+        c = req.wrapped("remote_console")
+        if c.get("protocol") != "vnc":
+            raise nova_invalid("protocol", c.get("protocol"), "only 'vnc' is served by this cloud")
+        return jresp(200, {"remote_console": {"protocol": "vnc", **self.nova_vnc_console(req, rec, c)}})
 
     @staticmethod
     def nova_console(rec, args):

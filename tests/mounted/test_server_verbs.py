@@ -117,3 +117,113 @@ def test_spec_of_a_name_several_share_is_eexist(mnt, fake, coll, text):
     failed(sh(f"cat > {mnt.p(coll, 'twin')}", input=text), "File exists")
     assert len(named(fake, coll, "twin")) == 2
     assert f"2 {coll} are named 'twin' already" in errors(mnt)
+
+
+# ----------------------------------------------------------------------------- server verbs
+def server(fake, name="web1"):
+    (rec,) = named(fake, "servers", name)
+    return rec
+
+
+def actions(fake, sid):
+    return [r["body"] for r in sent(fake, "POST", f"{NOVA}/servers/{sid}/action")]
+
+
+def act(m, name, line):
+    return sh(f"echo '{line}' > {m.p('servers', name, 'action')}")
+
+
+def test_resize_then_confirm(mnt, fake):
+    sid = server(fake)["id"]
+    fake.clear_requests()
+    ok(act(mnt, "web1", "resize m1.small"))
+    assert actions(fake, sid) == [{"resize": {"flavorRef": "2"}}]
+    # the wait ends at VERIFY_RESIZE: Nova waits for the user there
+    assert read(mnt.p("servers", "web1", "wait")) == "VERIFY_RESIZE\n"
+    assert read(mnt.p("servers", "web1", "flavor", "id")) == "2\n"
+    ok(act(mnt, "web1", "confirm"))
+    assert actions(fake, sid)[-1] == {"confirmResize": None}
+    assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
+    assert server(fake)["flavor"]["id"] == "2"
+
+
+def test_resize_then_revert(mnt, fake):
+    sid = server(fake)["id"]
+    ok(act(mnt, "web1", "resize 3"))            # a flavor by id
+    assert read(mnt.p("servers", "web1", "wait")) == "VERIFY_RESIZE\n"
+    ok(act(mnt, "web1", "revert"))
+    assert actions(fake, sid)[-1] == {"revertResize": None}
+    assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
+    assert read(mnt.p("servers", "web1", "flavor", "id")) == "1\n"
+
+
+def test_resize_refusals_reach_the_shell(mnt, fake):
+    failed(act(mnt, "web1", "resize m1.nope"), "Invalid argument")
+    assert "m1.nope" in errors(mnt)
+    failed(act(mnt, "web1", "resize m1.tiny"), "Invalid argument")       # its own flavor: Nova's 400
+    assert "When resizing, instances must change flavor!" in errors(mnt)
+    failed(act(mnt, "web1", "confirm"), "Device or resource busy")      # nothing to confirm: 409
+    assert "Cannot 'confirmResize' instance" in errors(mnt)
+    failed(act(mnt, "web1", "resize"), "Invalid argument")
+    assert "unknown action 'resize'" in errors(mnt)
+
+
+def test_rebuild_with_its_own_image_and_another(mnt, fake):
+    web1 = server(fake)
+    fake.seed(images=[{"name": "debian"}])
+    (debian,) = named(fake, "images", "debian")
+    fake.clear_requests()
+    ok(act(mnt, "web1", "rebuild"))
+    assert actions(fake, web1["id"]) == [{"rebuild": {"imageRef": web1["image"]["id"]}}]
+    assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
+    ok(act(mnt, "web1", "rebuild debian"))
+    assert actions(fake, web1["id"])[-1] == {"rebuild": {"imageRef": debian["id"]}}
+    assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
+    assert read(mnt.p("servers", "web1", "image", "id")) == debian["id"] + "\n"
+    # the password Nova answers is neither shown nor logged
+    assert "adminPass" not in mnt.log()
+
+
+def test_image_from_a_server(mnt, fake):
+    sid = server(fake)["id"]
+    os.listdir(mnt.p("images"))          # a cached listing must not hide the new image
+    ok(act(mnt, "web1", "image web1 snap"))
+    assert actions(fake, sid) == [{"createImage": {"name": "web1 snap"}}]
+    (img,) = named(fake, "images", "web1 snap")
+    assert "web1 snap" in os.listdir(mnt.p("images")) or img["id"] in os.listdir(mnt.p("images"))
+    assert os.readlink(mnt.p("images", "web1 snap")) == img["id"]
+    assert read(mnt.p("images", "web1 snap", "wait")) == "active\n"
+    assert read(mnt.p("images", "web1 snap", "instance_uuid")) == sid + "\n"
+    assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
+
+
+def test_rescue_and_unrescue(mnt, fake):
+    sid = server(fake)["id"]
+    ok(act(mnt, "web1", "rescue"))
+    assert actions(fake, sid) == [{"rescue": None}]
+    assert read(mnt.p("servers", "web1", "wait")) == "RESCUE\n"
+    assert read(mnt.p("servers", "web1", "OS-EXT-STS:vm_state")) == "rescued\n"
+    ok(act(mnt, "web1", "unrescue"))
+    assert actions(fake, sid)[-1] == {"unrescue": None}
+    assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
+    ok(act(mnt, "web1", "rescue cirros"))
+    (cirros,) = named(fake, "images", "cirros")
+    assert actions(fake, sid)[-1] == {"rescue": {"rescue_image_ref": cirros["id"]}}
+    failed(act(mnt, "web1", "rescue"), "Device or resource busy")   # rescuing already
+    assert "adminPass" not in mnt.log()
+
+
+def test_console_url(mnt, fake):
+    sid = server(fake)["id"]
+    path = mnt.p("servers", "web1", "console_url")
+    st = os.stat(path)
+    assert stat.S_IMODE(st.st_mode) == 0o400
+    url = read(path)
+    assert url.startswith("http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D") and url.endswith("\n")
+    assert st.st_size == len(url)
+    assert "console_url" in os.listdir(mnt.p("servers", "web1"))
+    # a stopped server has no console: Nova's 409
+    ok(act(mnt, "web1", "stop"))
+    assert read(mnt.p("servers", "web1", "wait")) == "SHUTOFF\n"
+    ok(sh(f"echo servers > {mnt.p('.cloudfs', 'refresh')}"))
+    failed(sh(f"cat {path}"), "Device or resource busy")
