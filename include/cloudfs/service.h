@@ -286,6 +286,10 @@ struct collection_def {
 	/* Completes a create body after the rules (defaults that follow from
 	 * other keys); 0 or -ENOMEM. NULL when there is nothing to complete. */
 	int (*spec_complete)(struct json_t *body);
+	/* Completes a create body (unwrapped) for the microversion the
+	 * session asks of the service (NULL: none); 0 or -ENOMEM. NULL: no
+	 * such hook. (Nova wants "networks" from 2.37 on.) */
+	int (*create_complete)(struct json_t *body, const char *microversion);
 	/* True when @doc is on its way somewhere else (building, attaching,
 	 * saving...): it is then kept for at most MODEL_BUSY_TTL_MS. NULL when
 	 * a member is never busy. */
@@ -345,6 +349,10 @@ enum extra_flags {
 	 * are created), unlink() removes one. Mode of its keys: 0644 with a
 	 * store hook. */
 	EXTRA_ON_KEY = 1 << 4,
+	/* Not listed by readdir, like a member's "wait": read by its name. For
+	 * a file whose every stat is a request that may fail (a console URL),
+	 * so that nothing walking the tree (find, ls -lR) makes it. */
+	EXTRA_UNLISTED = 1 << 5,
 };
 
 /*
@@ -455,6 +463,11 @@ int extra_sleep(const struct extra_ctx *x, int64_t ms);
  * (NULL: only whether there is one). A read (x->reading) takes it: the
  * core forgets it, wiped, so it is shown once. -ENOENT when none is held. */
 int extra_secret(const struct extra_ctx *x, struct buf *out);
+/* The microversion the session asks of the member's service ("2.91"), or
+ * NULL when it asks none (the service's base version). */
+const char *extra_microversion(const struct extra_ctx *x);
+/* True when @version (NULL: none, the base) is at least @want ("2.6"). */
+bool service_version_at_least(const char *version, const char *want);
 /* The verb of @verbs (ended by a NULL word) written as @line, or NULL. */
 const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line);
 
@@ -463,6 +476,13 @@ struct service_def {
 	const char *const *types; /* catalog types, preferred first */
 	const char *version_suffix; /* stripped from the endpoint when present:
 					* paths below carry the version instead */
+	/* Microversions: the service type the OpenStack-API-Version header
+	 * names ("compute"), and the highest microversion its rows and hooks
+	 * were written for. At session start the endpoint's version document
+	 * is read and min(its "version", this) is asked for in every request
+	 * (the session's version[]); NULL: the service has none. */
+	const char *microversion_type;
+	const char *microversion_max;
 	/* The directories this service contributes, in the order the mount's
 	 * root lists them; each row's .service points back here. */
 	const struct collection_def *collections;

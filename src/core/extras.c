@@ -295,3 +295,8 @@ int extra_secret(const struct extra_ctx *x, struct buf *out)
 	}
 	return rc;
 }
+
+const char *extra_microversion(const struct extra_ctx *x)
+{
+	return session_version(x->project->sess, x->coll->service);
+}

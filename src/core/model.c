@@ -1282,8 +1282,8 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			struct node vn = child;
 			char *attrs[1] = { (char *)e->name };
 
-			if (e->flags & EXTRA_ON_KEY)
-				continue; /* listed as the key it is */
+			if (e->flags & (EXTRA_ON_KEY | EXTRA_UNLISTED))
+				continue; /* listed as the key it is, or not at all */
 			vn.tp.attrs[0] = attrs[0];
 			vn.tp.nattrs = 1;
 			if (resolve_extra(p, c, &vn))

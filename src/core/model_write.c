@@ -238,6 +238,14 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		log_cloud_error("create %s/%s: %s", c->name, name, err[0] ? err : strerror(-rc));
 		return rc;
 	}
+	if (c->create_complete) {
+		json_t *inner = c->item_key && !c->create_bare ? json_object_get(body, c->item_key)
+							       : body;
+
+		rc = c->create_complete(inner, session_version(p->sess, c->service));
+		if (rc)
+			goto out;
+	}
 	rc = api_send_json(p->sess, c->service, "POST", c->item_path, body, NULL, &answer);
 	if (rc)
 		goto out;

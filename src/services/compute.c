@@ -35,6 +35,16 @@ static const struct spec_rule server_spec[] = {
 	{ .key = NULL },
 };
 
+/* From microversion 2.37 Nova wants "networks" in every create: "auto" is
+ * what leaving it out meant before (the project's one network, or one
+ * Nova allocates), so a spec without it means the same at any version. */
+static int server_create_complete(json_t *body, const char *microversion)
+{
+	if (!service_version_at_least(microversion, "2.37") || json_object_get(body, "networks"))
+		return 0;
+	return json_object_set_new(body, "networks", json_string("auto")) ? -ENOMEM : 0;
+}
+
 /* A server is busy while its status is a transition or Nova runs a task on it. */
 static bool server_busy(const json_t *doc)
 {
@@ -214,12 +224,19 @@ static int server_console_url_show(const struct extra_ctx *x, struct buf *out)
 	const json_t *url;
 	int rc;
 
-	body = json_pack("{s{ss}}", "os-getVNCConsole", "type", "novnc");
-	rc = body ? extra_request(x, "POST", "action", NULL, body, &answer) : -ENOMEM;
+	/* os-getVNCConsole is gone from 2.6 on: remote-consoles replaces it */
+	bool remote = service_version_at_least(extra_microversion(x), "2.6");
+
+	body = remote ? json_pack("{s{ssss}}", "remote_console", "protocol", "vnc", "type", "novnc")
+		      : json_pack("{s{ss}}", "os-getVNCConsole", "type", "novnc");
+	rc = body ? extra_request(x, "POST", remote ? "remote-consoles" : "action", NULL, body,
+				  &answer)
+		  : -ENOMEM;
 	json_decref(body);
 	if (rc)
 		return rc;
-	url = json_object_get(json_object_get(answer, "console"), "url");
+	url = json_object_get(json_object_get(answer, remote ? "remote_console" : "console"),
+			      "url");
 	if (json_is_string(url) && strlen(json_string_value(url)) == json_string_length(url))
 		rc = buf_addstr(out, json_string_value(url)) || buf_addstr(out, "\n") ? -ENOMEM : 0;
 	else
@@ -358,7 +375,7 @@ static const struct member_extra server_extras[] = {
 	{ .name = "console_url",
 	  .kind = EXTRA_FILE,
 	  .mode = 0400,
-	  .flags = EXTRA_CACHED | EXTRA_LAZY,
+	  .flags = EXTRA_CACHED | EXTRA_LAZY | EXTRA_UNLISTED,
 	  .show = server_console_url_show },
 	{ .name = "volumes",
 	  .kind = EXTRA_DIR,
@@ -412,6 +429,7 @@ static const struct collection_def compute_collections[] = {
 	  .can_create = true,
 	  .writable = server_rw,
 	  .spec_rules = server_spec,
+	  .create_complete = server_create_complete,
 	  .busy = server_busy,
 	  .failed = server_failed,
 	  .status_field = "status",
@@ -481,5 +499,10 @@ static const struct collection_def compute_collections[] = {
 const struct service_def service_compute = {
 	.name = "compute",
 	.types = compute_types,
+	.microversion_type = "compute",
+	/* What the rows and hooks here were checked against (docs/SEMANTICS.md,
+	 * "Microversions"). Not 2.92 or later: there Nova no longer generates
+	 * keypairs (echo '{}' > keypairs/k). */
+	.microversion_max = "2.91",
 	SERVICE_ROWS(compute_collections),
 };

@@ -42,8 +42,10 @@ deleted objects disappear --delete-seconds after DELETE (computed lazily on each
 Test-control API (no token needed, never logged, never faulted):
   GET    /_fake/ping                 -> {"ok": true}
   GET    /_fake/requests             log [{"method","path","query","status","service","token","body",
-                                     "length"}]: body = the request body parsed as JSON (null when it
-                                     is not JSON), length = its size (optional ?service=&method=&path_prefix=)
+                                     "length","api_version"}]: body = the request body parsed as JSON
+                                     (null when it is not JSON), length = its size, api_version = the
+                                     OpenStack-API-Version header or null (optional
+                                     ?service=&method=&path_prefix=)
   DELETE /_fake/requests             clear the log
   POST   /_fake/faults               {"method","path" (prefix, no query),"status","count" (-1 =
                                      forever, default 1),"delay_ms","body","drop",
@@ -1107,7 +1109,8 @@ class Cloud:
     def record(self, req, status, token_present):
         self.log.append({"method": req.method, "path": req.path, "query": req.query, "status": status,
                          "service": req.service, "token": token_present, "body": req.logged_body(),
-                         "length": len(req.body or b"")})
+                         "length": len(req.body or b""),
+                         "api_version": req.headers.get("OpenStack-API-Version")})
 
     def root(self, req):
         return jresp(200, {"fake-openstack": {name: self.base + path.format(project="<project_id>")
@@ -1379,7 +1382,12 @@ class Cloud:
 
     def nova_quotas(self, req, project, detail):
         self.quota_target(req, project, "os_compute_api:os-quota-sets:show")
-        return jresp(200, {"quota_set": {"id": project, **self.quota_set("compute", project, detail, "in_use")}})
+        qs = self.quota_set("compute", project, detail, "in_use")
+        gone = (("fixed_ips", "floating_ips", "security_group_rules", "security_groups", "networks")
+                if req.microversion() >= (2, 36) else ())
+        gone += (("injected_file_content_bytes", "injected_file_path_bytes", "injected_files")
+                 if req.microversion() >= (2, 57) else ())
+        return jresp(200, {"quota_set": {"id": project, **{k: v for k, v in qs.items() if k not in gone}}})
 
     def nova_set_quotas(self, req, project):
         self.quota_target(req, project, "os_compute_api:os-quota-sets:update")
@@ -1416,7 +1424,27 @@ class Cloud:
 
     def nova_list_servers(self, req, detail):
         return self.listing(req, "servers", "nova", f"{self.base}/compute/v2.1/servers{detail or ''}",
-                            public if detail else self.brief)
+                            functools.partial(self.server_view, req) if detail else self.brief)
+
+    def server_view(self, req, rec):
+        """A server as Nova shows it at the request's microversion: 2.9 locked, 2.19 description,
+        2.26 tags, 2.47 the flavor embedded (no id: its name is original_name)."""
+        view, mv = public(rec), req.microversion()
+        if mv >= (2, 9):
+            view["locked"] = bool(rec.get("_locked"))
+        if mv >= (2, 19):
+            view.setdefault("description", None)
+        elif "description" in view:
+            del view["description"]
+        if mv >= (2, 26):
+            view["tags"] = list(rec.get("_tags", []))
+        if mv >= (2, 47) and isinstance(rec.get("flavor"), dict):
+            flv = self.c["flavors"].get(rec["flavor"].get("id"))
+            if flv is not None:
+                view["flavor"] = {"vcpus": flv["vcpus"], "ram": flv["ram"], "disk": flv["disk"],
+                                  "ephemeral": flv["OS-FLV-EXT-DATA:ephemeral"],
+                                  "swap": flv["swap"] or 0, "original_name": flv["name"], "extra_specs": {}}
+        return view
 
     def server_or_404(self, req, sid):
         rec = self.find(req, "servers", sid)
@@ -1425,7 +1453,7 @@ class Cloud:
         return rec
 
     def nova_show_server(self, req, sid):
-        return jresp(200, {"server": public(self.server_or_404(req, sid))})
+        return jresp(200, {"server": self.server_view(req, self.server_or_404(req, sid))})
 
     @staticmethod
     def check_unlocked(req, rec):
@@ -1455,7 +1483,7 @@ class Cloud:
         self.check_unlocked(req, rec)
         rec.update({k: ("" if v is None and k.startswith("access") else v) for k, v in s.items()})
         rec["updated"] = ts(time.time())
-        return jresp(200, {"server": public(rec)})
+        return jresp(200, {"server": self.server_view(req, rec)})
 
     @staticmethod
     def check_server_name(name):
@@ -1503,6 +1531,11 @@ class Cloud:
                                    not all(isinstance(g, dict) and isinstance(g.get("name"), str) for g in groups)):
             raise nova_invalid("security_groups", groups, f"{groups!r} is not an array of {{'name': string}}")
         networks = s.get("networks")
+        if req.microversion() >= (2, 37):
+            if networks is None:
+                raise nova_invalid("server", s, "'networks' is a required property")
+            if networks in ("auto", "none"):
+                networks = None if networks == "auto" else []
         if networks is not None and not isinstance(networks, list):
             raise nova_invalid("networks", networks, f"{networks!r} is not of type 'array'")
         metadata = s.get("metadata", {})
@@ -1532,7 +1565,7 @@ class Cloud:
             if self.find(req, "networks", item["uuid"]) is None:
                 raise ApiError(400, f"Network {item['uuid']} could not be found.")
             net_ids.append(item["uuid"])
-        if not net_ids:
+        if not net_ids and networks is None:
             available = self.listable("networks", req.token)
             if len(available) > 1:
                 raise ApiError(409, "Multiple possible networks found, use a Network ID to be more specific.")
@@ -1896,9 +1929,13 @@ class Cloud:
             raise ApiError(404, f"Flavor {fid} could not be found.")
         return Resp(202, ctype="application/json; charset=UTF-8")
 
-    def nova_list_keypairs(self, req):   # microversion 2.1: no pagination, each item wrapped
-        return jresp(200, {"keypairs": [{"keypair": {k: r[k] for k in ("name", "public_key", "fingerprint")}}
-                                        for r in self.listable("keypairs", req.token)]})
+    def nova_list_keypairs(self, req):   # each item wrapped; paged by limit/marker from 2.35
+        fields = ("name", "public_key", "fingerprint") + (("type",) if req.microversion() >= (2, 2) else ())
+        if req.microversion() < (2, 35):
+            return jresp(200, {"keypairs": [{"keypair": {k: r[k] for k in fields}}
+                                            for r in self.listable("keypairs", req.token)]})
+        return self.listing(req, "keypairs", "nova", f"{self.base}/compute/v2.1/os-keypairs",
+                            lambda r: {"keypair": {k: r[k] for k in fields}})
 
     def nova_list_server_groups(self, req):   # no links: Nova pages these by limit/offset only
         return jresp(200, {"server_groups": [public(r) for r in self.listable("server_groups", req.token)]})
@@ -1934,6 +1971,8 @@ class Cloud:
             raise ApiError(409, f"Key pair '{name}' already exists.")
         self.check_quota(req, "keypairs")
         private = None
+        if k.get("public_key") is None and req.microversion() >= (2, 92):
+            raise nova_invalid("keypair", k, "'public_key' is a required property")
         if k.get("public_key") is None:       # Nova generates the pair and returns the private half once
             blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + self.rng.randbytes(32)
             public_key = f"ssh-ed25519 {b64encode(blob).decode()} Generated-by-Nova"

@@ -140,7 +140,7 @@ def test_resize_then_confirm(mnt, fake):
     assert actions(fake, sid) == [{"resize": {"flavorRef": "2"}}]
     # the wait ends at VERIFY_RESIZE: Nova waits for the user there
     assert read(mnt.p("servers", "web1", "wait")) == "VERIFY_RESIZE\n"
-    assert read(mnt.p("servers", "web1", "flavor", "id")) == "2\n"
+    assert read(mnt.p("servers", "web1", "flavor", "original_name")) == "m1.small\n"
     ok(act(mnt, "web1", "confirm"))
     assert actions(fake, sid)[-1] == {"confirmResize": None}
     assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
@@ -154,7 +154,7 @@ def test_resize_then_revert(mnt, fake):
     ok(act(mnt, "web1", "revert"))
     assert actions(fake, sid)[-1] == {"revertResize": None}
     assert read(mnt.p("servers", "web1", "wait")) == "ACTIVE\n"
-    assert read(mnt.p("servers", "web1", "flavor", "id")) == "1\n"
+    assert read(mnt.p("servers", "web1", "flavor", "original_name")) == "m1.tiny\n"
 
 
 def test_resize_refusals_reach_the_shell(mnt, fake):
@@ -221,9 +221,97 @@ def test_console_url(mnt, fake):
     url = read(path)
     assert url.startswith("http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D") and url.endswith("\n")
     assert st.st_size == len(url)
-    assert "console_url" in os.listdir(mnt.p("servers", "web1"))
+    # not listed (like wait): a walk of the tree makes no console
+    assert "console_url" not in os.listdir(mnt.p("servers", "web1"))
     # a stopped server has no console: Nova's 409
     ok(act(mnt, "web1", "stop"))
     assert read(mnt.p("servers", "web1", "wait")) == "SHUTOFF\n"
     ok(sh(f"echo servers > {mnt.p('.cloudfs', 'refresh')}"))
     failed(sh(f"cat {path}"), "Device or resource busy")
+
+
+# ---------------------------------------------------------------------------- microversions
+def test_the_mount_asks_novas_highest_it_knows(mnt, fake):
+    os.listdir(mnt.p("servers"))
+    reqs = fake.requests(service="compute")
+    listing = [r for r in reqs if r["path"] == f"{NOVA}/servers/detail"]
+    assert listing and all(r["api_version"] == "compute 2.91" for r in listing), listing
+    # the version document was read once, without a version asked
+    assert [r["api_version"] for r in reqs if r["path"].rstrip("/") == NOVA] == [None]
+    # other services are not asked for one
+    os.listdir(mnt.p("networks"))
+    assert all(r["api_version"] is None for r in fake.requests(service="network"))
+    # what 2.47 and 2.26 change in the files: the flavor by name, tags
+    web1 = mnt.p("servers", "web1")
+    assert read(os.path.join(web1, "flavor", "original_name")) == "m1.tiny\n"
+    assert not os.path.exists(os.path.join(web1, "flavor", "id"))
+    assert read(os.path.join(web1, "tags")) == "[]\n"
+    assert read(os.path.join(web1, "locked")) == "false\n"
+    # 2.36: the compute quotas have no network keys
+    assert not os.path.exists(mnt.p("quotas", "compute", "floating_ips"))
+    assert os.path.exists(mnt.p("quotas", "compute", "instances"))
+
+
+def test_a_spec_without_networks_means_what_it_meant_at_2_1(mount_factory, fake):
+    # Nova wants "networks" from 2.37: cloudfs sends "auto", what leaving it out meant. Here the
+    # project sees two networks (private, and the shared public), so Nova cannot choose: at both
+    # versions the same 409, never 2.37's "'networks' is a required property".
+    spec = '{"image": "cirros", "flavor": "m1.tiny"}'
+    for pin in ("", ",nova_microversion=2.1"):
+        m = mount_factory("-o", "cache_ttl=2" + pin, name="m" + pin[-3:].replace(".", ""))
+        failed(sh(f"cat > {m.p('servers', 'nonet')}", input=spec), "Device or resource busy")
+        assert "Multiple possible networks found" in errors(m)
+        assert "required property" not in errors(m)
+    first, second = sent(fake, "POST", f"{NOVA}/servers")
+    assert first["body"]["server"]["networks"] == "auto" and first["api_version"] == "compute 2.91"
+    assert "networks" not in second["body"]["server"] and second["api_version"] == "compute 2.1"
+    # with one network to choose from, "auto" boots on it
+    fake.delete("networks", [n for n in fake.state()["networks"] if n["name"] == "public"][0]["id"])
+    m = mount_factory("-o", "cache_ttl=2", name="one")
+    ok(sh(f"cat > {m.p('servers', 'nonet')}", input=spec))
+    assert read(m.p("servers", "nonet", "wait")) == "ACTIVE\n"
+    assert list(json.loads(read(m.p("servers", "nonet", "json")))["addresses"]) == ["private"]
+
+
+def test_pinned_microversion_2_1(mount_factory, fake):
+    m = mount_factory("-o", "cache_ttl=2,nova_microversion=2.1")
+    web1 = m.p("servers", "web1")
+    assert read(os.path.join(web1, "flavor", "id")) == "1\n"
+    assert not os.path.exists(os.path.join(web1, "tags"))
+    assert os.path.exists(m.p("quotas", "compute", "floating_ips"))
+    reqs = [r for r in fake.requests(service="compute") if r["path"] == f"{NOVA}/servers/detail"]
+    assert reqs and all(r["api_version"] == "compute 2.1" for r in reqs)
+    # the console URL comes from os-getVNCConsole before 2.6
+    assert read(m.p("servers", "web1", "console_url")).startswith("http://127.0.0.1:6080/")
+    sid = server(fake)["id"]
+    assert actions(fake, sid) == [{"os-getVNCConsole": {"type": "novnc"}}]
+
+
+def test_console_url_from_remote_consoles_at_2_6_on(mnt, fake):
+    sid = server(fake)["id"]
+    fake.clear_requests()
+    read(mnt.p("servers", "web1", "console_url"))
+    (post,) = sent(fake, "POST", f"{NOVA}/servers/{sid}/remote-consoles")
+    assert post["body"] == {"remote_console": {"protocol": "vnc", "type": "novnc"}}
+
+
+def test_pinned_2_92_cannot_generate_keypairs(mount_factory, fake):
+    m = mount_factory("-o", "cache_ttl=2,nova_microversion=2.92")
+    # (cat reports close(2)'s error; bash's echo ignores it)
+    failed(sh(f"cat > {m.p('keypairs', 'gen9')}", input="{}"), "Invalid argument")
+    assert "'public_key' is a required property" in errors(m)
+    assert named(fake, "keypairs", "gen9") == []
+
+
+def test_a_pin_the_cloud_does_not_offer_fails_the_mount(tmp_path, fake):
+    from conftest import base_env
+    from mountutil import start_cloudfs
+    proc, log = start_cloudfs(str(tmp_path / "m"), base_env(fake), ["-o", "nova_microversion=2.99"],
+                              wait=False)
+    assert proc.wait(timeout=30) != 0
+    text = open(log).read()
+    assert "nova_microversion=2.99: the compute endpoint offers microversions 2.1 to 2.93" in text
+    proc2, log2 = start_cloudfs(str(tmp_path / "m2"), base_env(fake), ["-o", "nova_microversion=two"],
+                                wait=False)
+    assert proc2.wait(timeout=30) != 0
+    assert "not a microversion (X.Y)" in open(log2).read()
