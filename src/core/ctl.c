@@ -62,6 +62,14 @@ static int ctl_status(struct project *p, struct buf *out)
 		      atomic_load(&p->sess->requests), atomic_load(&p->sess->failures),
 		      (long long)p->ttl_ms, (long long)p->neg_ttl_ms, st.entries, st.hits,
 		      st.misses, st.fetches, st.coalesced);
+	/* The microversion asked of each service that has them (negotiated
+	 * at mount, or pinned): what the files of its documents follow. */
+	for (size_t i = 0; i < n_services && !rc; i++)
+		if (services[i]->microversion_type && session_endpoint(p->sess, services[i]))
+			rc = buf_addf(out, "microversion %s %s\n", services[i]->name,
+				      session_version(p->sess, services[i])
+					      ? session_version(p->sess, services[i])
+					      : "-");
 	/* Reads of "wait" files in progress (waits.c). */
 	if (!rc)
 		rc = buf_addf(out, "waiting %zu\n", model_waiting(p));

@@ -172,3 +172,32 @@ def test_console_url_is_novas_refusal_without_vnc(mnt, demo_env, srv):
     assert res.returncode != 0 and "Invalid argument" in res.stderr, (res.stdout, res.stderr)
     assert "Unavailable console type novnc" in cli.stderr
     assert "Unavailable console type novnc" in read(mnt.p(".cloudfs", "errors"))
+
+
+def test_microversion_negotiated_and_pinned(mnt, demo_env, srv, tmp_path):
+    # devcloud's Nova (Zed) offers 2.1 to 2.93: the mount asks 2.91, the highest cloudfs knows
+    assert "microversion compute 2.91\n" in read(mnt.p(".cloudfs", "status"))
+    cli = osc("server", "show", srv, env=dict(demo_env, OS_COMPUTE_API_VERSION="2.91"))
+    d = mnt.p("servers", srv)
+    flavor = read(os.path.join(d, "flavor", "original_name")).strip()
+    print("CLI flavor at 2.91:", cli["flavor"])
+    assert flavor == cli["flavor"]["original_name"] and flavor.startswith("m1.")
+    assert sorted(os.listdir(os.path.join(d, "flavor"))) == sorted(cli["flavor"])
+    assert not os.path.exists(os.path.join(d, "flavor", "id"))
+    assert read(os.path.join(d, "tags")) == "[]\n"
+    # pinned at 2.1: the flavor by id again, as the CLI shows it by default
+    path = str(tmp_path / "pinned")
+    proc, log = start_cloudfs(path, demo_env, ["-o", "cache_ttl=1,nova_microversion=2.1"], timeout=30)
+    m = Mount(path, proc, log)
+    try:
+        assert "microversion compute 2.1\n" in read(m.p(".cloudfs", "status"))
+        fid = read(m.p("servers", srv, "flavor", "id")).strip()
+        assert f"({fid})" in osc("server", "show", srv, env=demo_env)["flavor"]
+        assert not os.path.exists(m.p("servers", srv, "tags"))
+    finally:
+        m.unmount()
+    # a version Nova does not offer: the mount fails and says what Nova offers
+    proc, log = start_cloudfs(str(tmp_path / "bad"), demo_env, ["-o", "nova_microversion=2.99"],
+                              wait=False)
+    assert proc.wait(timeout=60) != 0
+    assert "the compute endpoint offers microversions 2.1 to 2.93" in read(log)

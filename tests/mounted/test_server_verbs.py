@@ -236,6 +236,7 @@ def test_the_mount_asks_novas_highest_it_knows(mnt, fake):
     reqs = fake.requests(service="compute")
     listing = [r for r in reqs if r["path"] == f"{NOVA}/servers/detail"]
     assert listing and all(r["api_version"] == "compute 2.91" for r in listing), listing
+    assert "microversion compute 2.91\n" in read(mnt.p(".cloudfs", "status"))
     # the version document was read once, without a version asked
     assert [r["api_version"] for r in reqs if r["path"].rstrip("/") == NOVA] == [None]
     # other services are not asked for one
@@ -275,6 +276,7 @@ def test_a_spec_without_networks_means_what_it_meant_at_2_1(mount_factory, fake)
 
 def test_pinned_microversion_2_1(mount_factory, fake):
     m = mount_factory("-o", "cache_ttl=2,nova_microversion=2.1")
+    assert "microversion compute 2.1\n" in read(m.p(".cloudfs", "status"))
     web1 = m.p("servers", "web1")
     assert read(os.path.join(web1, "flavor", "id")) == "1\n"
     assert not os.path.exists(os.path.join(web1, "tags"))
