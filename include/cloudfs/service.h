@@ -184,6 +184,10 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 int svc_request_extra(const struct extra_ctx *x, const char *method, const char *path,
 		      const char *const *headers, const char *body, size_t len, const char *ctype,
 		      struct svc_answer *out) CFS_WARN_UNUSED;
+/* @ref (id or unique name) in collection @coll → malloc'd *id, as
+ * extra_find_ref() does, from a hook that has no member. */
+int svc_find_ref(struct svc_call *x, const char *coll, const char *ref, char **id, char *err,
+		 size_t errlen);
 /* A DELETE that runs even when the user's operation was interrupted. */
 int svc_cleanup_delete(struct svc_call *x, const char *path) CFS_WARN_UNUSED;
 void svc_answer_free(struct svc_answer *a);
@@ -290,6 +294,11 @@ struct collection_def {
 	 * session asks of the service (NULL: none); 0 or -ENOMEM. NULL: no
 	 * such hook. (Nova wants "networks" from 2.37 on.) */
 	int (*create_complete)(struct json_t *body, const char *microversion);
+	/* Makes the create itself instead of one POST of @body (the wrapped
+	 * body; the hook may change it): a floating IP for a server tries the
+	 * server's ports in turn. *answer as the POST's (a new reference).
+	 * NULL: the core POSTs. */
+	int (*create_post)(struct svc_call *x, struct json_t *body, struct json_t **answer);
 	/* True when @doc is on its way somewhere else (building, attaching,
 	 * saving...): it is then kept for at most MODEL_BUSY_TTL_MS. NULL when
 	 * a member is never busy. */

@@ -246,7 +246,13 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		if (rc)
 			goto out;
 	}
-	rc = api_send_json(p->sess, c->service, "POST", c->item_path, body, NULL, &answer);
+	if (c->create_post) {
+		struct svc_call call = { p, c };
+
+		rc = c->create_post(&call, body, &answer);
+	} else {
+		rc = api_send_json(p->sess, c->service, "POST", c->item_path, body, NULL, &answer);
+	}
 	if (rc)
 		goto out;
 	created = c->item_key ? json_object_get(answer, c->item_key) : answer;

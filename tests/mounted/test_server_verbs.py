@@ -317,3 +317,44 @@ def test_a_pin_the_cloud_does_not_offer_fails_the_mount(tmp_path, fake):
                                 wait=False)
     assert proc2.wait(timeout=30) != 0
     assert "not a microversion (X.Y)" in open(log2).read()
+
+
+# ------------------------------------------------------------------ a floating IP for a server
+def fip_posts(fake):
+    return [r for r in sent(fake, "POST", f"{NEUTRON}/floatingips")]
+
+
+def test_floating_ip_spec_for_a_server_takes_its_reachable_port(mnt, fake):
+    # two ports: the first on a network no router reaches, the second on private (router1's)
+    fake.seed(networks=[{"name": "lonely"}])
+    fake.seed(subnets=[{"name": "lonely-sub", "network": "lonely", "cidr": "10.7.0.0/24"}])
+    fake.seed(servers=[{"name": "two", "networks": ["lonely", "private"]}])
+    ok(sh(f"ln -s ../../../subnets/private-subnet {mnt.p('routers', 'router1', 'interfaces', 'private-subnet')}"))
+    two = server(fake, "two")
+    ports = [p for p in fake.state()["ports"] if p["device_id"] == two["id"]]
+    by_net = {p["network_id"]: p["id"] for p in ports}
+    (private,) = named(fake, "networks", "private")
+    fake.clear_requests()
+    ok(sh(f"cat > {mnt.p('floating_ips', 'new')}", input='{"network": "public", "server": "two"}'))
+    posts = fip_posts(fake)
+    assert [p["status"] for p in posts][-1] == 201
+    assert all("server" not in p["body"]["floatingip"] for p in posts)
+    assert posts[-1]["body"]["floatingip"]["port_id"] == by_net[private["id"]]
+    (fip,) = [f for f in fake.state()["floating_ips"] if f["port_id"] == by_net[private["id"]]]
+    assert read(mnt.p("floating_ips", fip["id"], "port")) == by_net[private["id"]] + "\n"
+    addr = fip["floating_ip_address"]
+    assert os.readlink(mnt.p("servers", "two", "floating_ips", addr)) == f"../../../floating_ips/{addr}"
+
+
+def test_floating_ip_spec_for_a_server_no_router_reaches(mnt, fake):
+    before = len(fake.state()["floating_ips"])
+    failed(sh(f"cat > {mnt.p('floating_ips', 'new')}", input='{"network": "public", "server": "web1"}'),
+           "Network is unreachable")
+    assert "no port of server web1 is on a subnet that a router connects" in errors(mnt)
+    assert len(fake.state()["floating_ips"]) == before        # nothing made
+    failed(sh(f"cat > {mnt.p('floating_ips', 'new')}", input='{"network": "public", "server": "nope"}'),
+           "Invalid argument")
+    assert "nope" in errors(mnt)
+    failed(sh(f"cat > {mnt.p('floating_ips', 'new')}", input='{"network": "public", "server": "dup"}'),
+           "Invalid argument")                                 # two servers are named dup
+    assert len(fake.state()["floating_ips"]) == before
