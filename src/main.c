@@ -230,7 +230,8 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		if (strlen(o->nova_microversion) >= sizeof(cfg->nova_microversion) ||
 		    sscanf(o->nova_microversion, "%u.%u%c", &maj, &min, &end) != 2 ||
 		    !strchr("0123456789", o->nova_microversion[0])) {
-			fprintf(stderr, "cloudfs: -o nova_microversion=%s: not a microversion (X.Y)\n",
+			fprintf(stderr,
+				"cloudfs: -o nova_microversion=%s: not a microversion (X.Y)\n",
 				o->nova_microversion);
 			rc = -EINVAL;
 		} else {

@@ -90,7 +90,7 @@ static int negotiate(struct session *s, size_t i, char *err, size_t errlen)
 	else if (max)
 		snprintf(s->version[i], sizeof(s->version[i]), "%s",
 			 api_version_cmp(max, svc->microversion_max) < 0 ? max
-									  : svc->microversion_max);
+									 : svc->microversion_max);
 	log_info("%s: microversion %s (the endpoint offers %s to %s)", svc->name,
 		 s->version[i][0] ? s->version[i] : "none", min ? min : "-", max ? max : "-");
 	rc = 0;

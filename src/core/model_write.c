@@ -239,8 +239,8 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		return rc;
 	}
 	if (c->create_complete) {
-		json_t *inner = c->item_key && !c->create_bare ? json_object_get(body, c->item_key)
-							       : body;
+		json_t *inner =
+			c->item_key && !c->create_bare ? json_object_get(body, c->item_key) : body;
 
 		rc = c->create_complete(inner, session_version(p->sess, c->service));
 		if (rc)
