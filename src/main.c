@@ -146,7 +146,7 @@ static void usage(const char *prog)
 	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
 	       "    -o log=FILE            append the log to FILE instead of stderr/syslog\n"
 	       "    -o nova_microversion=X.Y  the compute microversion to ask for (default: the\n"
-	       "                           highest both Nova and cloudfs know, at most 2.91)\n"
+	       "                           highest both Nova and cloudfs know, at most 2.70)\n"
 	       "    --check                authenticate, reach every service, print a table, exit\n"
 	       "                           (0: all reachable; see EXIT STATUS in cloudfs(1))\n"
 	       "    -v, --verbose          log informational messages (renewals, retries)\n"
@@ -357,6 +357,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		goto out;
 	}
 	rc = session_init(&fs.sess, &fs.cfg, fs.auth, err, sizeof(err));
+	if (!rc)
+		rc = session_negotiate(&fs.sess, err, sizeof(err));
 	if (!rc)
 		rc = model_project_init(&fs.project, &fs.sess, (int64_t)(fs.cfg.cache_ttl_s * 1000),
 					(int64_t)(fs.cfg.negative_ttl_s * 1000));

@@ -472,7 +472,7 @@ int extra_sleep(const struct extra_ctx *x, int64_t ms);
  * (NULL: only whether there is one). A read (x->reading) takes it: the
  * core forgets it, wiped, so it is shown once. -ENOENT when none is held. */
 int extra_secret(const struct extra_ctx *x, struct buf *out);
-/* The microversion the session asks of the member's service ("2.91"), or
+/* The microversion the session asks of the member's service ("2.70"), or
  * NULL when it asks none (the service's base version). */
 const char *extra_microversion(const struct extra_ctx *x);
 /* True when @version (NULL: none, the base) is at least @want ("2.6"). */

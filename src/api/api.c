@@ -142,6 +142,11 @@ int session_init_region(struct session *s, const struct config *cfg, struct auth
 			config_interface(cfg), region ? region : "(any)");
 		return -ENOENT;
 	}
+	return 0;
+}
+
+int session_negotiate(struct session *s, char *err, size_t errlen)
+{
 	for (size_t i = 0; i < n_services; i++) {
 		int rc = services[i]->microversion_type && s->endpoint[i]
 				 ? negotiate(s, i, err, errlen)
@@ -151,6 +156,12 @@ int session_init_region(struct session *s, const struct config *cfg, struct auth
 			return rc;
 	}
 	return 0;
+}
+
+void session_copy_versions(struct session *dst, const struct session *src)
+{
+	for (size_t i = 0; dst->version && src->version && i < n_services; i++)
+		memcpy(dst->version[i], src->version[i], sizeof(dst->version[i]));
 }
 
 const char *session_endpoint(const struct session *s, const struct service_def *svc)

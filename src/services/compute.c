@@ -501,8 +501,10 @@ const struct service_def service_compute = {
 	.types = compute_types,
 	.microversion_type = "compute",
 	/* What the rows and hooks here were checked against (docs/SEMANTICS.md,
-	 * "Microversions"). Not 2.92 or later: there Nova no longer generates
+	 * "Microversions"). Not 2.71 or later: from there a server's GET has
+	 * server_groups, which its listing lacks, so one server's files would
+	 * depend on how it was fetched; and from 2.92 Nova no longer generates
 	 * keypairs (echo '{}' > keypairs/k). */
-	.microversion_max = "2.91",
+	.microversion_max = "2.70",
 	SERVICE_ROWS(compute_collections),
 };

@@ -235,8 +235,8 @@ def test_the_mount_asks_novas_highest_it_knows(mnt, fake):
     os.listdir(mnt.p("servers"))
     reqs = fake.requests(service="compute")
     listing = [r for r in reqs if r["path"] == f"{NOVA}/servers/detail"]
-    assert listing and all(r["api_version"] == "compute 2.91" for r in listing), listing
-    assert "microversion compute 2.91\n" in read(mnt.p(".cloudfs", "status"))
+    assert listing and all(r["api_version"] == "compute 2.70" for r in listing), listing
+    assert "microversion compute 2.70\n" in read(mnt.p(".cloudfs", "status"))
     # the version document was read once, without a version asked
     assert [r["api_version"] for r in reqs if r["path"].rstrip("/") == NOVA] == [None]
     # other services are not asked for one
@@ -264,7 +264,7 @@ def test_a_spec_without_networks_means_what_it_meant_at_2_1(mount_factory, fake)
         assert "Multiple possible networks found" in errors(m)
         assert "required property" not in errors(m)
     first, second = sent(fake, "POST", f"{NOVA}/servers")
-    assert first["body"]["server"]["networks"] == "auto" and first["api_version"] == "compute 2.91"
+    assert first["body"]["server"]["networks"] == "auto" and first["api_version"] == "compute 2.70"
     assert "networks" not in second["body"]["server"] and second["api_version"] == "compute 2.1"
     # with one network to choose from, "auto" boots on it
     fake.delete("networks", [n for n in fake.state()["networks"] if n["name"] == "public"][0]["id"])
