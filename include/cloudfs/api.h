@@ -166,6 +166,11 @@ int api_stream_finish_etag(struct session *s, struct http_stream *hs, const char
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,
 			char **lent, long timeout_ms);
 
+/* This thread's requests end (-EINTR) once *@flag is true, cleanup
+ * DELETEs included: a background thread that unmount must not wait for
+ * (http_set_thread_stop()). NULL: none. */
+void api_set_thread_stop(const atomic_bool *flag);
+
 /* True when the operation this thread serves was interrupted (Ctrl-C):
  * for waits between requests, which no transfer polls. */
 bool api_cancelled(void);
