@@ -50,6 +50,7 @@ struct options {
 	unsigned max_threads;
 	int spin_us;
 	char *log; /* -o log=FILE */
+	char *nova_microversion; /* -o nova_microversion=X.Y */
 	int check; /* --check */
 	/* Words that are not options: MOUNTPOINT, or SOURCE MOUNTPOINT as
 	 * mount.fuse3 passes them (SOURCE: the clouds.yaml cloud name). */
@@ -91,6 +92,7 @@ static const struct fuse_opt option_spec[] = { OPT("--os-cloud %s", cloud),
 					       OPT("max_threads=%u", max_threads),
 					       OPT("spin_us=%d", spin_us),
 					       OPT("log=%s", log),
+					       OPT("nova_microversion=%s", nova_microversion),
 					       OPT("--check", check),
 					       FUSE_OPT_END };
 
@@ -144,6 +146,8 @@ static void usage(const char *prog)
 	       "    -o spin_us=US          how long a worker polls for the next request before it\n"
 	       "                           sleeps (default 200; 0: never, at a cost per request)\n"
 	       "    -o log=FILE            append the log to FILE instead of stderr/syslog\n"
+	       "    -o nova_microversion=X.Y  the compute microversion to ask for (default: the\n"
+	       "                           highest both Nova and cloudfs know, at most 2.70)\n"
 	       "    --check                authenticate, reach every service, print a table, exit\n"
 	       "                           (0: all reachable; see EXIT STATUS in cloudfs(1))\n"
 	       "    -v, --verbose          log informational messages (renewals, retries)\n"
@@ -220,6 +224,22 @@ static int apply_cli(struct config *cfg, const struct options *o)
 		cfg->projects_kept = o->projects_kept;
 	if (o->projects_idle_s >= 0)
 		cfg->projects_idle_s = o->projects_idle_s;
+	if (!rc && o->nova_microversion) {
+		unsigned maj, min;
+		char end;
+
+		if (strlen(o->nova_microversion) >= sizeof(cfg->nova_microversion) ||
+		    sscanf(o->nova_microversion, "%u.%u%c", &maj, &min, &end) != 2 ||
+		    !strchr("0123456789", o->nova_microversion[0])) {
+			fprintf(stderr,
+				"cloudfs: -o nova_microversion=%s: not a microversion (X.Y)\n",
+				o->nova_microversion);
+			rc = -EINVAL;
+		} else {
+			snprintf(cfg->nova_microversion, sizeof(cfg->nova_microversion), "%u.%u",
+				 maj, min);
+		}
+	}
 	return rc;
 }
 
@@ -338,6 +358,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *fopts, struct o
 		goto out;
 	}
 	rc = session_init(&fs.sess, &fs.cfg, fs.auth, err, sizeof(err));
+	if (!rc)
+		rc = session_negotiate(&fs.sess, err, sizeof(err));
 	if (!rc)
 		rc = model_project_init(&fs.project, &fs.sess, (int64_t)(fs.cfg.cache_ttl_s * 1000),
 					(int64_t)(fs.cfg.negative_ttl_s * 1000));
@@ -542,6 +564,7 @@ out:
 	free(o.interface);
 	free(o.cacert);
 	free(o.log);
+	free(o.nova_microversion);
 	free(o.words[0]);
 	free(o.words[1]);
 	fuse_opt_free_args(&args);

@@ -23,7 +23,10 @@ struct session {
 	char **endpoint;
 	atomic_ulong requests; /* HTTP requests sent, retries included */
 	atomic_ulong failures; /* requests that ended in an error */
-	const char *extra_header; /* sent with every call (e.g. a microversion), or NULL */
+	const char *extra_header; /* sent with every call, or NULL */
+	/* By service_index(): the microversion asked of that service ("2.70",
+	 * negotiated or pinned), or "" for none. Set at init, then read-only. */
+	char (*version)[16];
 	/* The region its endpoints were taken from (borrowed: the config's or
 	 * the caller's of session_init_region()), or NULL: the first of each. */
 	const char *region;
@@ -33,6 +36,20 @@ struct session {
  * @region must outlive the session. */
 int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
 			const char *region, char *err, size_t errlen) CFS_WARN_UNUSED;
+
+/* The microversion asked of @svc ("2.70"), or NULL when none is. */
+const char *session_version(const struct session *s, const struct service_def *svc);
+/* Compares two microversions "X.Y" numerically (<0, 0, >0); an
+ * unparseable one is lowest. */
+int api_version_cmp(const char *a, const char *b);
+
+/* Reads the version document of each service with microversions and
+ * chooses what to ask (service_def.microversion_*; -o nova_microversion):
+ * one GET each. -EINVAL with @err when a pinned one is not offered. */
+int session_negotiate(struct session *s, char *err, size_t errlen) CFS_WARN_UNUSED;
+/* @src's microversions for @dst: a session of the same endpoints (another
+ * project in the same region) asks the same without asking the cloud. */
+void session_copy_versions(struct session *dst, const struct session *src);
 
 /* Resolves every service endpoint from the token's catalog. */
 /* @svc's endpoint URL, or NULL when the catalog lacks it. */

@@ -58,6 +58,9 @@ struct config {
 	bool expose_token; /* -o expose_token: .cloudfs/token exists */
 	int projects_kept; /* other projects' sessions kept at most (projects/) */
 	double projects_idle_s; /* an unused project's session is dropped after this */
+	/* -o nova_microversion=X.Y: the compute microversion asked for, instead
+	 * of the one negotiated at mount; "" when not given. */
+	char nova_microversion[16];
 };
 
 #define CONFIG_PROJECTS_KEPT 8

@@ -22,6 +22,7 @@ struct waits;
 struct model_wait;
 struct project_set;
 struct member;
+struct model_secret;
 
 /* Parsed documents kept: the handful a burst of operations on one
  * resource's files uses again and again. */
@@ -62,6 +63,8 @@ struct project {
 	/* protected by pending_lock: what this mount wrote in member trees
 	 * and removed, until listings show it (model_tree.c) */
 	struct model_recent *recent;
+	/* protected by pending_lock: what creates answered once (extras.c) */
+	struct model_secret *secrets;
 	struct leftovers *leftovers; /* owned: incomplete images still to delete */
 	struct transfers *transfers; /* owned: uploads and downloads in progress */
 	struct waits *waits; /* owned: reads of "wait" files in progress (waits.c) */

@@ -218,6 +218,10 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 int svc_request_extra(const struct extra_ctx *x, const char *method, const char *path,
 		      const char *const *headers, const char *body, size_t len, const char *ctype,
 		      struct svc_answer *out) CFS_WARN_UNUSED;
+/* @ref (id or unique name) in collection @coll → malloc'd *id, as
+ * extra_find_ref() does, from a hook that has no member. */
+int svc_find_ref(struct svc_call *x, const char *coll, const char *ref, char **id, char *err,
+		 size_t errlen);
 /* A DELETE that runs even when the user's operation was interrupted. */
 int svc_cleanup_delete(struct svc_call *x, const char *path) CFS_WARN_UNUSED;
 void svc_answer_free(struct svc_answer *a);
@@ -292,6 +296,11 @@ struct collection_def {
 	bool nameless; /* the resource has no name (floating IPs) */
 	bool patch_update; /* updates are JSON patches (Glance) */
 	const char *spec_text_key; /* a non-JSON spec is this field (keypairs) */
+	/* A key of the create answer that the cloud sends that once and never
+	 * again (Nova's generated private_key): it is taken out of the answer,
+	 * never cached or logged, and kept in memory for the member's extras
+	 * (extra_secret()) until read or unmount. NULL: none. */
+	const char *create_secret;
 	/* The text goes into spec_text_key exactly as written, not trimmed
 	 * (Heat templates: the cloud parses them, so nothing re-serialises). */
 	bool spec_text_raw;
@@ -315,6 +324,15 @@ struct collection_def {
 	/* Completes a create body after the rules (defaults that follow from
 	 * other keys); 0 or -ENOMEM. NULL when there is nothing to complete. */
 	int (*spec_complete)(struct json_t *body);
+	/* Completes a create body (unwrapped) for the microversion the
+	 * session asks of the service (NULL: none); 0 or -ENOMEM. NULL: no
+	 * such hook. (Nova wants "networks" from 2.37 on.) */
+	int (*create_complete)(struct json_t *body, const char *microversion);
+	/* Makes the create itself instead of one POST of @body (the wrapped
+	 * body; the hook may change it): a floating IP for a server tries the
+	 * server's ports in turn. *answer as the POST's (a new reference).
+	 * NULL: the core POSTs. */
+	int (*create_post)(struct svc_call *x, struct json_t *body, struct json_t **answer);
 	/* True when @doc is on its way somewhere else (building, attaching,
 	 * saving...): it is then kept for at most MODEL_BUSY_TTL_MS. NULL when
 	 * a member is never busy. */
@@ -378,6 +396,10 @@ enum extra_flags {
 	 * completes the object, and a write that breaks it fails at once
 	 * (handle.c; a shell ignores close(2) of echo); else at flush. */
 	EXTRA_JSON = 1 << 5,
+	/* Not listed by readdir, like a member's "wait": read by its name. For
+	 * a file whose every stat is a request that may fail (a console URL),
+	 * so that nothing walking the tree (find, ls -lR) makes it. */
+	EXTRA_UNLISTED = 1 << 6,
 };
 
 /*
@@ -394,6 +416,8 @@ struct extra_ctx {
 	 * extra itself; for readdir the directory listed. */
 	char *const *sub;
 	size_t nsub;
+	/* show() is making an open file's bytes (a read), not stat's size */
+	bool reading;
 };
 
 /* What lookup() finds at x->sub. */
@@ -484,6 +508,15 @@ int extra_refetch(const struct extra_ctx *x, struct json_t **doc);
 /* Sleeps @ms, waking early with -EINTR when the operation is interrupted
  * (Ctrl-C): a blocking hook polls with it between requests. */
 int extra_sleep(const struct extra_ctx *x, int64_t ms);
+/* The member's create secret (collection_def.create_secret) into @out
+ * (NULL: only whether there is one). A read (x->reading) takes it: the
+ * core forgets it, wiped, so it is shown once. -ENOENT when none is held. */
+int extra_secret(const struct extra_ctx *x, struct buf *out);
+/* The microversion the session asks of the member's service ("2.70"), or
+ * NULL when it asks none (the service's base version). */
+const char *extra_microversion(const struct extra_ctx *x);
+/* True when @version (NULL: none, the base) is at least @want ("2.6"). */
+bool service_version_at_least(const char *version, const char *want);
 /* The verb of @verbs (ended by a NULL word) written as @line, or NULL. */
 const struct action_verb *action_verb_find(const struct action_verb *verbs, const char *line);
 
@@ -492,6 +525,13 @@ struct service_def {
 	const char *const *types; /* catalog types, preferred first */
 	const char *version_suffix; /* stripped from the endpoint when present:
 					* paths below carry the version instead */
+	/* Microversions: the service type the OpenStack-API-Version header
+	 * names ("compute"), and the highest microversion its rows and hooks
+	 * were written for. At session start the endpoint's version document
+	 * is read and min(its "version", this) is asked for in every request
+	 * (the session's version[]); NULL: the service has none. */
+	const char *microversion_type;
+	const char *microversion_max;
 	/* The directories this service contributes, in the order the mount's
 	 * root lists them; each row's .service points back here. */
 	const struct collection_def *collections;

@@ -25,6 +25,87 @@ int session_init(struct session *s, const struct config *cfg, struct auth *auth,
 	return session_init_region(s, cfg, auth, cfg->region, err, errlen);
 }
 
+static int get_json_url(struct session *s, const struct service_def *svc, const char *url,
+			int64_t deadline_ms, json_t **out);
+
+int api_version_cmp(const char *a, const char *b)
+{
+	unsigned long amaj = 0, amin = 0, bmaj = 0, bmin = 0;
+	int na = a ? sscanf(a, "%lu.%lu", &amaj, &amin) : 0;
+	int nb = b ? sscanf(b, "%lu.%lu", &bmaj, &bmin) : 0;
+
+	if (na != 2 || nb != 2)
+		return (na == 2) - (nb == 2);
+	if (amaj != bmaj)
+		return amaj < bmaj ? -1 : 1;
+	return amin < bmin ? -1 : amin > bmin;
+}
+
+/* "X.Y" with digits only (what a version document and the option hold). */
+static bool version_valid(const char *v)
+{
+	size_t maj = strspn(v, "0123456789"), min;
+
+	if (!maj || v[maj] != '.')
+		return false;
+	min = strspn(v + maj + 1, "0123456789");
+	return min && !v[maj + 1 + min] && maj + 1 + min < 16;
+}
+
+/*
+ * The microversion to ask of service @i: its endpoint's version document
+ * ({"version": {"version": max, "min_version": min}}, Nova's at the
+ * versioned endpoint) says what the cloud offers; we take the highest
+ * both know, or the pinned one (-o nova_microversion) when the cloud
+ * offers it. A cloud without microversions (no document, or no "version")
+ * gets none, and answers at its base version (2.1).
+ */
+static int negotiate(struct session *s, size_t i, char *err, size_t errlen)
+{
+	const struct service_def *svc = services[i];
+	const char *pin = s->cfg->nova_microversion[0] && !strcmp(svc->microversion_type, "compute")
+				  ? s->cfg->nova_microversion
+				  : NULL;
+	const char *max = NULL, *min = NULL;
+	json_t *doc = NULL;
+	int rc = get_json_url(s, NULL, s->endpoint[i], 0, &doc);
+
+	if (!rc) {
+		const json_t *v = json_object_get(doc, "version");
+
+		max = json_string_value(json_object_get(v, "version"));
+		min = json_string_value(json_object_get(v, "min_version"));
+	}
+	if (max && (!version_valid(max) || !min || !version_valid(min)))
+		max = NULL; /* not a document we can read: none */
+	if (pin && max && (api_version_cmp(pin, min) < 0 || api_version_cmp(pin, max) > 0)) {
+		snprintf(err, errlen,
+			 "nova_microversion=%s: the %s endpoint offers microversions %s to %s", pin,
+			 svc->name, min, max);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (pin)
+		snprintf(s->version[i], sizeof(s->version[i]), "%s", pin);
+	else if (max)
+		snprintf(s->version[i], sizeof(s->version[i]), "%s",
+			 api_version_cmp(max, svc->microversion_max) < 0 ? max
+									 : svc->microversion_max);
+	log_info("%s: microversion %s (the endpoint offers %s to %s)", svc->name,
+		 s->version[i][0] ? s->version[i] : "none", min ? min : "-", max ? max : "-");
+	rc = 0;
+out:
+	json_decref(doc);
+	return rc;
+}
+
+const char *session_version(const struct session *s, const struct service_def *svc)
+{
+	size_t i = service_index(svc);
+
+	return s->version && i < n_services && s->version[i][0] ? s->version[i] : NULL;
+}
+
 int session_init_region(struct session *s, const struct config *cfg, struct auth *auth,
 			const char *region, char *err, size_t errlen)
 {
@@ -37,7 +118,8 @@ int session_init_region(struct session *s, const struct config *cfg, struct auth
 	s->auth = auth;
 	s->region = region;
 	s->endpoint = calloc(n_services, sizeof(*s->endpoint));
-	if (!s->endpoint)
+	s->version = calloc(n_services, sizeof(*s->version));
+	if (!s->endpoint || !s->version)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_services; i++) {
 		int rc = catalog_find(catalog, services[i]->types, config_interface(cfg), region,
@@ -63,6 +145,25 @@ int session_init_region(struct session *s, const struct config *cfg, struct auth
 	return 0;
 }
 
+int session_negotiate(struct session *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n_services; i++) {
+		int rc = services[i]->microversion_type && s->endpoint[i]
+				 ? negotiate(s, i, err, errlen)
+				 : 0;
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void session_copy_versions(struct session *dst, const struct session *src)
+{
+	for (size_t i = 0; dst->version && src->version && i < n_services; i++)
+		memcpy(dst->version[i], src->version[i], sizeof(dst->version[i]));
+}
+
 const char *session_endpoint(const struct session *s, const struct service_def *svc)
 {
 	size_t i = service_index(svc);
@@ -76,6 +177,8 @@ void session_cleanup(struct session *s)
 		free(s->endpoint[i]);
 	free(s->endpoint);
 	s->endpoint = NULL;
+	free(s->version);
+	s->version = NULL;
 }
 
 /*
@@ -166,13 +269,15 @@ static bool is_redirect(long status)
  * more than this is a loop. */
 #define API_MAX_REDIRECTS 3
 
-static int api_call(struct session *s, const char *method, const char *url,
-		    const struct api_body *body, const char *const *extra, int64_t deadline_ms,
-		    struct http_response *resp)
+static int api_call(struct session *s, const struct service_def *svc, const char *method,
+		    const char *url, const struct api_body *body, const char *const *extra,
+		    int64_t deadline_ms, struct http_response *resp)
 {
+	const char *version = svc ? session_version(s, svc) : NULL;
+	char vhdr[96] = "";
 	char *moved = NULL; /* where a redirect led, once one did */
 	int hops = 0;
-	const char *hdrs[API_MAX_HEADERS + 3] = { NULL };
+	const char *hdrs[API_MAX_HEADERS + 4] = { NULL };
 	size_t nextra = 0;
 	char ctype[128];
 	const struct config *c = s->cfg;
@@ -195,12 +300,17 @@ static int api_call(struct session *s, const char *method, const char *url,
 			req.body = body->data ? body->data : "";
 			req.body_len = body->len;
 		}
-		hdrs[body ? 1 : 0] = s->extra_header;
-		/* The caller's after ours (the extra header may be NULL: then
-		 * they start where it would be). */
+		/* Ours first (the content type, the session's header, the
+		 * service's microversion), each only when there is one, then
+		 * the caller's. */
 		nextra = body ? 1 : 0;
 		if (s->extra_header)
-			nextra++;
+			hdrs[nextra++] = s->extra_header;
+		if (version) {
+			snprintf(vhdr, sizeof(vhdr), "OpenStack-API-Version: %s %s",
+				 svc->microversion_type, version);
+			hdrs[nextra++] = vhdr;
+		}
 		for (size_t i = 0; extra && extra[i] && i < API_MAX_HEADERS; i++)
 			hdrs[nextra + i] = extra[i];
 
@@ -284,7 +394,8 @@ static int api_call(struct session *s, const char *method, const char *url,
 	return rc;
 }
 
-static int get_json_url(struct session *s, const char *url, int64_t deadline_ms, json_t **out)
+static int get_json_url(struct session *s, const struct service_def *svc, const char *url,
+			int64_t deadline_ms, json_t **out)
 {
 	struct http_response resp;
 	json_error_t jerr;
@@ -292,7 +403,7 @@ static int get_json_url(struct session *s, const char *url, int64_t deadline_ms,
 	int rc;
 
 	http_response_init(&resp);
-	rc = api_call(s, "GET", url, NULL, NULL, deadline_ms, &resp);
+	rc = api_call(s, svc, "GET", url, NULL, NULL, deadline_ms, &resp);
 	if (rc)
 		goto out;
 	/* Swift answers an empty listing page with 204 and no body. */
@@ -338,7 +449,7 @@ int api_projects(struct session *s, struct api_project **out, size_t *n)
 	*n = 0;
 	if (!url)
 		return -ENOMEM;
-	rc = get_json_url(s, url, 0, &doc);
+	rc = get_json_url(s, NULL, url, 0, &doc);
 	if (rc)
 		goto out;
 	list = json_object_get(doc, "projects");
@@ -392,7 +503,7 @@ int api_get_json(struct session *s, const struct service_def *svc, const char *p
 
 	if (!url)
 		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
-	rc = get_json_url(s, url, 0, out);
+	rc = get_json_url(s, svc, url, 0, out);
 	free(url);
 	return rc;
 }
@@ -579,7 +690,7 @@ int api_list(struct session *s, const struct collection_def *c, api_member_fn fn
 			rc = -ETIMEDOUT;
 			goto out;
 		}
-		rc = get_json_url(s, url, deadline, &page);
+		rc = get_json_url(s, c->service, url, deadline, &page);
 		if (rc)
 			goto out;
 		n = take_members(c, page, fn, arg, &left);
@@ -683,7 +794,7 @@ int api_send(struct session *s, const struct service_def *svc, const char *metho
 	if (!url)
 		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
 	http_response_init(&resp);
-	rc = api_call(s, method, url, body, NULL, 0, &resp);
+	rc = api_call(s, svc, method, url, body, NULL, 0, &resp);
 	if (rc || !out)
 		goto out;
 	*out = NULL;
@@ -710,7 +821,7 @@ int api_request(struct session *s, const struct service_def *svc, const char *me
 
 	if (!url)
 		return session_endpoint(s, svc) ? -ENOMEM : -ENODEV;
-	rc = api_call(s, method, url, body, headers, 0, resp);
+	rc = api_call(s, svc, method, url, body, headers, 0, resp);
 	free(url);
 	return rc;
 }

@@ -70,6 +70,14 @@ static int ctl_status(struct project *p, struct buf *out)
 		pthread_mutex_unlock(&p->memo_lock);
 		rc = buf_addf(out, "documents_parsed %lu\n", parsed);
 	}
+	/* The microversion asked of each service that has them (negotiated
+	 * at mount, or pinned): what the files of its documents follow. */
+	for (size_t i = 0; i < n_services && !rc; i++)
+		if (services[i]->microversion_type && session_endpoint(p->sess, services[i]))
+			rc = buf_addf(out, "microversion %s %s\n", services[i]->name,
+				      session_version(p->sess, services[i])
+					      ? session_version(p->sess, services[i])
+					      : "-");
 	/* Reads of "wait" files in progress (waits.c). */
 	if (!rc)
 		rc = buf_addf(out, "waiting %zu\n", model_waiting(p));

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cloudfs/clock.h"
+#include "cloudfs/log.h"
 #include "cloudfs/names.h"
 #include "model_int.h"
 
@@ -194,4 +195,126 @@ int extra_get(const struct extra_ctx *x, const char *below, json_t **answer)
 	*answer = json_incref(v->data);
 	cache_val_unref(v);
 	return 0;
+}
+
+/*
+ * Create secrets: what a create answered once and the cloud never shows
+ * again (Nova's generated private key). A short list (creates that had
+ * one since mount, until each is read), kept out of the cache so that no
+ * listing, json file or log can carry it.
+ */
+struct model_secret {
+	struct model_secret *next;
+	const struct collection_def *c;
+	char *id;
+	char *text; /* wiped before it is freed */
+	size_t len;
+};
+
+static void secret_free(struct model_secret *s)
+{
+	explicit_bzero(s->text, s->len);
+	free(s->text);
+	free(s->id);
+	free(s);
+}
+
+/* The link that points at member @id's secret. Call with pending_lock. */
+static struct model_secret **secret_find(struct project *p, const struct collection_def *c,
+					 const char *id)
+{
+	struct model_secret **at = &p->secrets;
+
+	while (*at && ((*at)->c != c || strcmp((*at)->id, id)))
+		at = &(*at)->next;
+	return at;
+}
+
+int model_secret_keep(struct project *p, const struct collection_def *c, const char *id,
+		      const char *text, size_t len)
+{
+	struct model_secret *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->id = strdup(id)) || !(s->text = malloc(len + 1))) {
+		if (s)
+			free(s->id);
+		free(s);
+		return -ENOMEM;
+	}
+	memcpy(s->text, text, len);
+	s->text[len] = '\0';
+	s->len = len;
+	s->c = c;
+	model_secret_drop(p, c, id);
+	pthread_mutex_lock(&p->pending_lock);
+	s->next = p->secrets;
+	p->secrets = s;
+	pthread_mutex_unlock(&p->pending_lock);
+	return 0;
+}
+
+void model_secret_drop(struct project *p, const struct collection_def *c, const char *id)
+{
+	struct model_secret **at, *s = NULL;
+
+	pthread_mutex_lock(&p->pending_lock);
+	at = secret_find(p, c, id);
+	if (*at) {
+		s = *at;
+		*at = s->next;
+	}
+	pthread_mutex_unlock(&p->pending_lock);
+	if (s)
+		secret_free(s);
+}
+
+void model_secrets_free(struct project *p)
+{
+	while (p->secrets) {
+		struct model_secret *next = p->secrets->next;
+
+		secret_free(p->secrets);
+		p->secrets = next;
+	}
+}
+
+/* The secret's file is gone: the kernel forgets its entry. */
+static void secret_gone(const struct extra_ctx *x)
+{
+	char *file = names_encode(x->id), *path = NULL;
+
+	if (file && asprintf(&path, "/%s/%s/%s", x->coll->name, file, x->extra->name) >= 0)
+		model_notify_later(x->project, path);
+	free(path);
+	free(file);
+}
+
+int extra_secret(const struct extra_ctx *x, struct buf *out)
+{
+	struct project *p = x->project;
+	struct model_secret **at, *taken = NULL;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&p->pending_lock);
+	at = secret_find(p, x->coll, x->id);
+	if (*at) {
+		rc = out ? buf_add(out, (*at)->text, (*at)->len) : 0;
+		if (!rc && out && x->reading) {
+			taken = *at;
+			*at = taken->next;
+		}
+	}
+	pthread_mutex_unlock(&p->pending_lock);
+	if (taken) {
+		log_info("%s/%s: the create's secret was read; it is forgotten", x->coll->name,
+			 x->id);
+		secret_free(taken);
+		secret_gone(x);
+	}
+	return rc;
+}
+
+const char *extra_microversion(const struct extra_ctx *x)
+{
+	return session_version(x->project->sess, x->coll->service);
 }

@@ -106,6 +106,7 @@ void model_project_cleanup(struct project *p)
 		p->pending = next;
 	}
 	model_tree_cleanup(p);
+	model_secrets_free(p);
 	pthread_mutex_destroy(&p->pending_lock);
 	for (size_t i = 0; i < MODEL_MEMO_SIZE; i++) {
 		cache_val_unref(p->memo[i].from);
@@ -617,6 +618,8 @@ static int resolve_extra(struct project *p, const struct collection_def *c, stru
 		ent.kind = e->kind;
 		if (e->kind == EXTRA_LINK)
 			rc = e->target ? e->target(&x, &ent.link) : -EIO;
+		else if (e->kind == EXTRA_FILE && e->lookup)
+			rc = e->lookup(&x, &ent); /* a file that comes and goes */
 		else
 			rc = 0;
 	} else {
@@ -932,6 +935,7 @@ static int extra_contents(struct project *p, const struct node *n, struct buf *o
 	if (!e->show)
 		return 0;
 	model_extra_ctx(p, n, &x);
+	x.reading = n->reading;
 	if (!(e->flags & EXTRA_CACHED) || x.nsub)
 		return e->show(&x, out);
 	rc = model_get_shown(p, &x, &v);
@@ -1082,6 +1086,7 @@ static int read_node(struct project *p, const char *path, struct cache_val *give
 
 	if (rc)
 		return rc;
+	n.reading = true;
 	rc = n.type == NODE_FILE ? node_contents(p, &n, out) : -EISDIR;
 	if (source)
 		*source = n.source;
@@ -1365,8 +1370,8 @@ static int readdir_object(struct project *p, const struct node *n, model_fill_fn
 			struct node vn = child;
 			char *attrs[1] = { (char *)e->name };
 
-			if (e->flags & EXTRA_ON_KEY)
-				continue; /* listed as the key it is */
+			if (e->flags & (EXTRA_ON_KEY | EXTRA_UNLISTED))
+				continue; /* listed as the key it is, or not at all */
 			vn.tp.attrs[0] = attrs[0];
 			vn.tp.nattrs = 1;
 			if (resolve_extra(p, c, &vn))

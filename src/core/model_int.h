@@ -69,6 +69,7 @@ struct node {
 	const struct ctl_def *ctl;
 	char id[MODEL_ID_MAX]; /* the resource's id, for entries and below */
 	bool summary; /* res is a listing's summary (collection_def.summary_listing) */
+	bool reading; /* its contents are for a read (an open's snapshot), not a stat */
 };
 
 /*
@@ -163,6 +164,13 @@ void model_forget(struct project *p, const struct collection_def *c, const char 
 /* Expires the project's singleton documents (its quotas: their usage
  * changes with every create and delete). */
 void model_forget_singletons(struct project *p);
+/* Keeps @len bytes of @text as member @id's create secret (extras.c;
+ * collection_def.create_secret), replacing one it had. */
+int model_secret_keep(struct project *p, const struct collection_def *c, const char *id,
+		      const char *text, size_t len);
+/* Forgets (wipes) member @id's secret, if any. */
+void model_secret_drop(struct project *p, const struct collection_def *c, const char *id);
+void model_secrets_free(struct project *p);
 /* Cache @doc as the current state of its resource (takes a reference). */
 void model_learn(struct project *p, const struct collection_def *c, json_t *doc);
 /* How long @doc may be reused: short while it is changing state. */

@@ -122,10 +122,24 @@ static int tree_create(struct project *p, const char *path, enum model_wkind *ki
 	return rc == -EEXIST ? pending_busy(path) : rc;
 }
 
+/* A name several resources carry already has no link to follow; making
+ * one more would only add to the confusion: -EEXIST, and why. */
+static int name_shared(struct project *p, const char *path, const struct collection_def *c,
+		       const char *name)
+{
+	size_t nnamed = 0;
+
+	if (model_name_count(p, c, name, &nnamed) || !nnamed)
+		return 0;
+	log_cloud_error("%s: %zu %s are named '%s' already; use another name", path, nnamed,
+			c->name, name);
+	return -EEXIST;
+}
+
 int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 {
 	struct node n;
-	size_t nnamed = 0;
+	bool shared = false;
 	int rc = model_resolve(p, path, &n);
 
 	if (!rc) {
@@ -145,18 +159,14 @@ int model_create_in(struct project *p, const char *path, enum model_wkind *kind)
 		return rc == 1 ? -EACCES : rc;
 	}
 	rc = new_file_kind(&n.tp, kind);
-	/* A name several resources carry already has no link to follow;
-	 * making one more would only add to the confusion. */
-	if (!rc && n.tp.kind == TREE_ENTRY &&
-	    !model_name_count(p, n.tp.coll, n.tp.entry, &nnamed) && nnamed) {
-		log_cloud_error("%s: %zu %s are named '%s' already; use another name", path, nnamed,
-				n.tp.coll->name, n.tp.entry);
-		rc = -EEXIST;
+	if (!rc && n.tp.kind == TREE_ENTRY) {
+		rc = name_shared(p, path, n.tp.coll, n.tp.entry);
+		shared = rc == -EEXIST;
 	}
 	tree_path_free(&n.tp);
 	if (!rc)
 		rc = model_pending_add(p, path);
-	return rc == -EEXIST && !nnamed ? pending_busy(path) : rc;
+	return rc == -EEXIST && !shared ? pending_busy(path) : rc;
 }
 
 int model_open_write_in(struct project *p, const char *path, enum model_wkind *kind)
@@ -223,6 +233,24 @@ static void forget_owner(struct project *p, const struct collection_def *c, cons
 		model_forget(p, oc, owner);
 }
 
+/* The create secret @created carries (collection_def.create_secret) goes
+ * out of the answer, which is learnt as the member's document, into the
+ * secrets kept for its extras; the answer's copy is wiped. */
+static int take_secret(struct project *p, const struct collection_def *c, json_t *created,
+		       const char *id)
+{
+	json_t *v = c->create_secret ? json_object_get(created, c->create_secret) : NULL;
+	int rc = 0;
+
+	if (!json_is_string(v))
+		return 0;
+	rc = model_secret_keep(p, c, id, json_string_value(v), json_string_length(v));
+	/* jansson keeps the text where json_string_value() points */
+	explicit_bzero((char *)json_string_value(v), json_string_length(v));
+	json_object_del(created, c->create_secret);
+	return rc;
+}
+
 static int create_resource(struct project *p, const struct collection_def *c, const char *name,
 			   const char *text, size_t len, char *id, size_t idlen)
 {
@@ -236,7 +264,21 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		log_cloud_error("create %s/%s: %s", c->name, name, err[0] ? err : strerror(-rc));
 		return rc;
 	}
-	rc = api_send_json(p->sess, c->service, "POST", c->item_path, body, NULL, &answer);
+	if (c->create_complete) {
+		json_t *inner =
+			c->item_key && !c->create_bare ? json_object_get(body, c->item_key) : body;
+
+		rc = c->create_complete(inner, session_version(p->sess, c->service));
+		if (rc)
+			goto out;
+	}
+	if (c->create_post) {
+		struct svc_call call = { p, c };
+
+		rc = c->create_post(&call, body, &answer);
+	} else {
+		rc = api_send_json(p->sess, c->service, "POST", c->item_path, body, NULL, &answer);
+	}
 	if (rc)
 		goto out;
 	created = c->item_key ? json_object_get(answer, c->item_key) : answer;
@@ -245,6 +287,9 @@ static int create_resource(struct project *p, const struct collection_def *c, co
 		rc = -EIO;
 		goto out;
 	}
+	rc = take_secret(p, c, (json_t *)created, id);
+	if (rc)
+		goto out;
 	/* Some creates answer with a stub (Nova: id and links): read it back. */
 	if (api_get_item(p->sess, c, id, &doc))
 		doc = json_incref((json_t *)created);
@@ -303,7 +348,7 @@ int model_mkdir_in(struct project *p, const char *path)
 		log_cloud_error("mkdir %s: %s need a spec; write it with: cat > %s", path,
 				tp.coll->name, path);
 		rc = tp.coll->can_create ? -EINVAL : -EPERM;
-	} else {
+	} else if (!(rc = name_shared(p, path, tp.coll, tp.entry))) {
 		rc = create_resource(p, tp.coll, tp.entry, "", 0, id, sizeof(id));
 		/* The kernel wants a directory where it made one. */
 		if (!rc)
@@ -515,6 +560,8 @@ int model_rmdir_in(struct project *p, const char *path)
 		rc = -ENOTEMPTY;
 	model_forget(p, n.tp.coll, n.id);
 	model_forget_singletons(p);
+	if (!rc)
+		model_secret_drop(p, n.tp.coll, n.id);
 	if (!rc) {
 		char *file = render_name(collection_member_name(n.tp.coll, n.res->data));
 

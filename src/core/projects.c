@@ -312,6 +312,12 @@ static int member_make(struct member *m)
 	}
 	rc = m->region ? session_init_region(&m->sess, cfg, auth, m->region, err, sizeof(err))
 		       : session_init(&m->sess, cfg, auth, err, sizeof(err));
+	/* Another region's endpoints say what they offer; another project
+	 * in this region asks what the mount asks, at no cost. */
+	if (!rc && m->region)
+		rc = session_negotiate(&m->sess, err, sizeof(err));
+	else if (!rc)
+		session_copy_versions(&m->sess, root->sess);
 	if (rc) {
 		log_cloud_error("%s: %s", m->prefix + 1, err);
 		return rc;

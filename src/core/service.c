@@ -4,6 +4,7 @@
  * registry it is handed (include/cloudfs/service.h). Knows no service.
  * Layer: core, pure.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -83,4 +84,14 @@ const struct action_verb *action_verb_find(const struct action_verb *verbs, cons
 		if (!strcmp(a->word, line))
 			return a;
 	return NULL;
+}
+
+bool service_version_at_least(const char *version, const char *want)
+{
+	unsigned vmaj, vmin, wmaj, wmin;
+
+	if (!version || sscanf(version, "%u.%u", &vmaj, &vmin) != 2 ||
+	    sscanf(want, "%u.%u", &wmaj, &wmin) != 2)
+		return false;
+	return vmaj != wmaj ? vmaj > wmaj : vmin >= wmin;
 }

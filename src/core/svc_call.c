@@ -61,6 +61,19 @@ out:
 	return rc;
 }
 
+int svc_find_ref(struct svc_call *x, const char *coll, const char *ref, char **id, char *err,
+		 size_t errlen)
+{
+	const struct collection_def *c = collection_find(coll);
+
+	*id = NULL;
+	if (!c) {
+		snprintf(err, errlen, "no collection '%s'", coll);
+		return -EINVAL;
+	}
+	return model_find_ref(x->p, c, ref, id, err, errlen);
+}
+
 int svc_request_extra(const struct extra_ctx *x, const char *method, const char *path,
 		      const char *const *headers, const char *body, size_t len, const char *ctype,
 		      struct svc_answer *out)

@@ -35,6 +35,16 @@ static const struct spec_rule server_spec[] = {
 	{ .key = NULL },
 };
 
+/* From microversion 2.37 Nova wants "networks" in every create: "auto" is
+ * what leaving it out meant before (the project's one network, or one
+ * Nova allocates), so a spec without it means the same at any version. */
+static int server_create_complete(json_t *body, const char *microversion)
+{
+	if (!service_version_at_least(microversion, "2.37") || json_object_get(body, "networks"))
+		return 0;
+	return json_object_set_new(body, "networks", json_string("auto")) ? -ENOMEM : 0;
+}
+
 /* A server is busy while its status is a transition or Nova runs a task on it. */
 static bool server_busy(const json_t *doc)
 {
@@ -46,7 +56,8 @@ static bool server_busy(const json_t *doc)
 		"MIGRATING",
 		"REBUILD",
 		"PASSWORD",
-		"VERIFY_RESIZE",
+		/* not VERIFY_RESIZE: that one waits for the user (confirm,
+		 * revert), so a wait ends there */
 		"REVERT_RESIZE",
 		"SHELVING",
 		"UNSHELVING",
@@ -80,30 +91,105 @@ static const struct action_verb server_actions[] = {
 	{ "unpause", "unpause", NULL, NULL },	     { "suspend", "suspend", NULL, NULL },
 	{ "resume", "resume", NULL, NULL },	     { "lock", "lock", NULL, NULL },
 	{ "unlock", "unlock", NULL, NULL },	     { "shelve", "shelve", NULL, NULL },
-	{ "unshelve", "unshelve", NULL, NULL },	     { .word = NULL },
+	{ "unshelve", "unshelve", NULL, NULL },	     { "confirm", "confirmResize", NULL, NULL },
+	{ "revert", "revertResize", NULL, NULL },    { "rescue", "rescue", NULL, NULL },
+	{ "unrescue", "unrescue", NULL, NULL },	     { .word = NULL },
+};
+
+/* The verbs that take an argument: "<word> <arg>" → {"<action>": {"<key>":
+ * arg}}, the argument resolved in @ref_coll (an id or a unique name) when
+ * set, else sent as written (an image's name). */
+struct server_verb_arg {
+	const char *word;
+	const char *action;
+	const char *key;
+	const char *ref_coll;
+};
+
+static const struct server_verb_arg server_arg_actions[] = {
+	{ "resize", "resize", "flavorRef", "flavors" },
+	{ "rebuild", "rebuild", "imageRef", "images" },
+	{ "rescue", "rescue", "rescue_image_ref", "images" },
+	{ "image", "createImage", "name", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 #define SERVER_ACTIONS_HELP                                                                 \
 	"reboot, reboot hard, stop, start, pause, unpause, suspend, resume, lock, unlock, " \
-	"shelve, unshelve"
+	"shelve, unshelve, resize <flavor>, confirm, revert, rebuild [<image>], "           \
+	"image <name>, rescue [<image>], unrescue"
+
+/* The image a server was booted from ("" when from a volume), or NULL. */
+static const char *server_image_id(const json_t *server)
+{
+	return json_string_value(json_object_get(json_object_get(server, "image"), "id"));
+}
+
+/* The body of "<word> <arg>" (@arg NULL: the word alone, which only
+ * rebuild takes: the server's own image). NULL with *rc set when the line
+ * is none of these. */
+static json_t *server_arg_body(const struct extra_ctx *x, const char *line, int *rc)
+{
+	const char *sp = strchr(line, ' '), *arg = sp ? sp + strspn(sp, " ") : NULL;
+	size_t wlen = sp ? (size_t)(sp - line) : strlen(line);
+	const struct server_verb_arg *v;
+	char err[512] = "", *id = NULL;
+	json_t *body;
+
+	for (v = server_arg_actions; v->word; v++)
+		if (strlen(v->word) == wlen && !strncmp(v->word, line, wlen))
+			break;
+	*rc = -EINVAL;
+	if (!v->word || (arg && !*arg) || (!arg && strcmp(v->word, "rebuild"))) {
+		log_cloud_error("%s/%s/action: unknown action '%.64s' (%s)", x->coll->name, x->id,
+				line, SERVER_ACTIONS_HELP);
+		return NULL;
+	}
+	if (!arg) {
+		/* rebuild: from the image it was booted from */
+		arg = server_image_id(x->doc);
+		if (!arg || !*arg) {
+			log_cloud_error("%s/%s/action: rebuild: the server was not booted from an "
+					"image; say which: rebuild <image>",
+					x->coll->name, x->id);
+			return NULL;
+		}
+	}
+	if (v->ref_coll) {
+		*rc = extra_find_ref(x, v->ref_coll, arg, &id, err, sizeof(err));
+		if (*rc) {
+			log_cloud_error("%s/%s/action: %s: %s", x->coll->name, x->id, v->word, err);
+			return NULL;
+		}
+		arg = id;
+	}
+	body = json_pack("{s{ss}}", v->action, v->key, arg);
+	free(id);
+	*rc = body ? 0 : -ENOMEM;
+	return body;
+}
 
 /* servers/<id>/action: one verb per line, POSTed to <server>/action. */
 static int server_action_store(const struct extra_ctx *x, const char *line, size_t len)
 {
 	const struct action_verb *v = action_verb_find(server_actions, line);
 	json_t *body;
-	int rc;
+	int rc = -ENOMEM;
 
 	(void)len;
-	if (!v) {
-		log_cloud_error("%s/%s/action: unknown action '%.64s' (%s)", x->coll->name, x->id,
-				line, SERVER_ACTIONS_HELP);
-		return -EINVAL;
-	}
-	body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
-			  : json_pack("{sn}", v->action);
-	rc = body ? extra_request(x, "POST", "action", NULL, body, NULL) : -ENOMEM;
+	if (v)
+		body = v->arg_key ? json_pack("{s{ss}}", v->action, v->arg_key, v->arg_value)
+				  : json_pack("{sn}", v->action);
+	else
+		body = server_arg_body(x, line, &rc);
+	if (!body)
+		return rc;
+	/* The answer may carry a password (rebuild, rescue): never kept. */
+	rc = extra_request(x, "POST", "action", NULL, body, NULL);
 	extra_changed(x, NULL, x->id);
+	/* An image made from the server (createImage) is in images/ now. */
+	if (json_object_get(body, "createImage"))
+		extra_changed(x, "images", NULL);
 	json_decref(body);
 	return rc;
 }
@@ -125,6 +211,39 @@ static int server_console_show(const struct extra_ctx *x, struct buf *out)
 		return rc;
 	o = json_object_get(answer, "output");
 	rc = json_is_string(o) ? buf_add(out, json_string_value(o), json_string_length(o)) : -EIO;
+	json_decref(answer);
+	return rc;
+}
+
+/* servers/<id>/console_url: a noVNC URL for the server's console (Nova
+ * puts a console token in it, valid for minutes: cached with the server,
+ * mode 0400). */
+static int server_console_url_show(const struct extra_ctx *x, struct buf *out)
+{
+	json_t *body, *answer = NULL;
+	const json_t *url;
+	int rc;
+
+	/* os-getVNCConsole is gone from 2.6 on: remote-consoles replaces it */
+	bool remote = service_version_at_least(extra_microversion(x), "2.6");
+
+	body = remote ? json_pack("{s{ssss}}", "remote_console", "protocol", "vnc", "type", "novnc")
+		      : json_pack("{s{ss}}", "os-getVNCConsole", "type", "novnc");
+	rc = body ? extra_request(x, "POST", remote ? "remote-consoles" : "action", NULL, body,
+				  &answer)
+		  : -ENOMEM;
+	json_decref(body);
+	if (rc)
+		return rc;
+	url = json_object_get(json_object_get(answer, remote ? "remote_console" : "console"),
+			      "url");
+	if (json_is_string(url) && strlen(json_string_value(url)) == json_string_length(url))
+		rc = buf_addstr(out, json_string_value(url)) || buf_addstr(out, "\n") ? -ENOMEM : 0;
+	else
+		rc = -EIO;
+	if (rc == -EIO)
+		log_cloud_error("%s/%s/console_url: the answer has no console URL", x->coll->name,
+				x->id);
 	json_decref(answer);
 	return rc;
 }
@@ -265,6 +384,11 @@ static const struct member_extra server_extras[] = {
 	  .mode = 0444,
 	  .flags = EXTRA_CACHED | EXTRA_LAZY,
 	  .show = server_console_show },
+	{ .name = "console_url",
+	  .kind = EXTRA_FILE,
+	  .mode = 0400,
+	  .flags = EXTRA_CACHED | EXTRA_LAZY | EXTRA_UNLISTED,
+	  .show = server_console_url_show },
 	{ .name = "volumes",
 	  .kind = EXTRA_DIR,
 	  .mode = 0755,
@@ -274,6 +398,28 @@ static const struct member_extra server_extras[] = {
 	  .unlink = server_volumes_unlink },
 	OS_METADATA_EXTRA,
 	NETWORK_SERVER_FIPS_EXTRA,
+	{ .name = NULL },
+};
+
+/* keypairs/<name>/private_key: the private half Nova generated, shown
+ * once (the core keeps it from the create's answer: .create_secret). */
+static int keypair_private_lookup(const struct extra_ctx *x, struct extra_entry *e)
+{
+	(void)e;
+	return extra_secret(x, NULL);
+}
+
+static int keypair_private_show(const struct extra_ctx *x, struct buf *out)
+{
+	return extra_secret(x, out);
+}
+
+static const struct member_extra keypair_extras[] = {
+	{ .name = "private_key",
+	  .kind = EXTRA_FILE,
+	  .mode = 0400,
+	  .lookup = keypair_private_lookup,
+	  .show = keypair_private_show },
 	{ .name = NULL },
 };
 
@@ -295,6 +441,7 @@ static const struct collection_def compute_collections[] = {
 	  .can_create = true,
 	  .writable = server_rw,
 	  .spec_rules = server_spec,
+	  .create_complete = server_create_complete,
 	  .busy = server_busy,
 	  .failed = server_failed,
 	  .status_field = "status",
@@ -328,7 +475,11 @@ static const struct collection_def compute_collections[] = {
 	  .links_key = "keypairs_links",
 	  .next = NEXT_LINKS,
 	  .can_create = true,
-	  .spec_text_key = "public_key" },
+	  .spec_text_key = "public_key",
+	  /* A keypair created without a public key is generated by Nova
+	   * (up to microversion 2.91), which answers the private key once. */
+	  .create_secret = "private_key",
+	  .extras = keypair_extras },
 	/* Read-only. At microversion 2.1 the listing has no links (Nova pages
 	 * server groups by offset) and a group carries no timestamp. */
 	{ .name = "server_groups",
@@ -360,5 +511,12 @@ static const struct collection_def compute_collections[] = {
 const struct service_def service_compute = {
 	.name = "compute",
 	.types = compute_types,
+	.microversion_type = "compute",
+	/* What the rows and hooks here were checked against (docs/SEMANTICS.md,
+	 * "Microversions"). Not 2.71 or later: from there a server's GET has
+	 * server_groups, which its listing lacks, so one server's files would
+	 * depend on how it was fetched; and from 2.92 Nova no longer generates
+	 * keypairs (echo '{}' > keypairs/k). */
+	.microversion_max = "2.70",
 	SERVICE_ROWS(compute_collections),
 };

@@ -944,6 +944,90 @@ static int server_fips_unlink(const struct extra_ctx *x)
 	return rc;
 }
 
+/* One POST of a floating IP's create @body; *answer its answer. */
+static int fip_post(struct svc_call *x, const json_t *body, json_t **answer)
+{
+	struct svc_answer a;
+	char *text = json_dumps(body, JSON_COMPACT);
+	int rc = text ? svc_request(x, "POST", "/v2.0/floatingips", NULL, text, strlen(text), NULL,
+				    &a)
+		      : -ENOMEM;
+
+	free(text);
+	if (text) {
+		*answer = rc ? NULL : json_incref(a.json);
+		svc_answer_free(&a);
+	}
+	return rc;
+}
+
+/* A floating IP's spec with "server": "web1" is made on the server's port
+ * that a router connects to the floating IP's network: Neutron refuses the
+ * others (404 ExternalGatewayForFloatingIPNotFound), so each port of the
+ * server is tried, in Neutron's order, until one is taken. */
+static int fip_create_post(struct svc_call *x, json_t *body, json_t **answer)
+{
+	json_t *fip = json_object_get(body, "floatingip"), *ports = NULL, *port, *got = NULL;
+	/* a copy: the key leaves the body before the POSTs */
+	char *ref = str_of(fip, "server") ? strdup(str_of(fip, "server")) : NULL;
+	char err[512] = "", path[256], *sid = NULL;
+	struct svc_answer a = { 0 };
+	size_t i;
+	int rc;
+
+	*answer = NULL;
+	if (!json_object_get(fip, "server"))
+		return fip_post(x, body, answer);
+	if (!ref || json_object_get(fip, "port_id")) {
+		log_cloud_error("floating_ips: \"server\" names a server (an id or a unique name), "
+				"and takes the place of \"port_id\"");
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = svc_find_ref(x, "servers", ref, &sid, err, sizeof(err));
+	if (rc) {
+		log_cloud_error("floating_ips: %s", err);
+		goto out;
+	}
+	rc = -EIO;
+	if (!plain_id(sid))
+		goto out;
+	snprintf(path, sizeof(path), "/v2.0/ports?device_id=%s", sid);
+	rc = svc_request(x, "GET", path, NULL, NULL, 0, NULL, &a);
+	ports = rc ? NULL : json_object_get(a.json, "ports");
+	if (!rc && !json_array_size(ports)) {
+		log_cloud_error("floating_ips: server %s has no port", ref);
+		rc = -EINVAL;
+	}
+	json_array_foreach(ports, i, port)
+	{
+		if (i > 0 && rc != -ENOENT)
+			break;
+		if (!str_of(port, "id")) {
+			rc = -EIO;
+			break;
+		}
+		if (json_object_set_new(fip, "port_id", json_string(str_of(port, "id")))) {
+			rc = -ENOMEM;
+			break;
+		}
+		json_object_del(fip, "server"); /* Neutron's body has no such key */
+		rc = fip_post(x, body, &got);
+	}
+	if (rc == -ENOENT) {
+		log_cloud_error("floating_ips: no port of server %s is on a subnet that a router "
+				"connects to the floating IP's network",
+				ref);
+		rc = -ENETUNREACH;
+	}
+	*answer = got;
+out:
+	svc_answer_free(&a);
+	free(sid);
+	free(ref);
+	return rc;
+}
+
 /* Neutron's side of a server (NETWORK_SERVER_FIPS_EXTRA, os_extras.h). */
 int network_server_fips_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
 {
@@ -1016,6 +1100,7 @@ static const struct collection_def network_collections[] = {
 	  .busy = neutron_busy,
 	  .nameless = true,
 	  .spec_rules = fip_spec,
+	  .create_post = fip_create_post,
 	  .extras = fip_extras },
 	/* Rules have no name and cannot be changed (Neutron has no PUT for
 	 * them); their description stands for a name: what a spec file is

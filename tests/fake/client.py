@@ -105,8 +105,8 @@ class FakeCloud:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
 
-    def get_json(self, path, token):
-        status, _, body = self.request("GET", path, token=token)
+    def get_json(self, path, token, headers=None):
+        status, _, body = self.request("GET", path, token=token, headers=headers)
         return status, json.loads(body) if body else None
 
     def token(self, username="demo", password="demo", project="demo"):

@@ -22,8 +22,10 @@ deleted objects disappear --delete-seconds after DELETE (computed lazily on each
 Test-control API (no token needed, never logged, never faulted):
   GET    /_fake/ping                 -> {"ok": true}
   GET    /_fake/requests             log [{"method","path","query","status","service","token","body",
-                                     "length"}]: body = the request body parsed as JSON (null when it
-                                     is not JSON), length = its size (optional ?service=&method=&path_prefix=)
+                                     "length","api_version"}]: body = the request body parsed as JSON
+                                     (null when it is not JSON), length = its size, api_version = the
+                                     OpenStack-API-Version header or null (optional
+                                     ?service=&method=&path_prefix=)
   DELETE /_fake/requests             clear the log
   POST   /_fake/faults               {"method","path" (prefix, no query),"status","count" (-1 =
                                      forever, default 1),"delay_ms","body","drop",
@@ -349,7 +351,8 @@ class Cloud:
     def record(self, req, status, token_present):
         self.log.append({"method": req.method, "path": req.path, "query": req.query, "status": status,
                          "service": req.service, "token": token_present, "body": req.logged_body(),
-                         "length": len(req.body or b"")})
+                         "length": len(req.body or b""),
+                         "api_version": req.headers.get("OpenStack-API-Version")})
 
     def root(self, req):
         return jresp(200, {"fake-openstack": {name: self.base + path.format(project="<project_id>")

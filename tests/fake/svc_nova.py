@@ -4,7 +4,10 @@ comment): servers, flavors, keypairs, server groups, compute quotas.
   compute   http://127.0.0.1:P/compute/v2.1     /servers[/detail], /servers/{id} (GET PUT DELETE),
                                                  /servers/{id}/action (console, reboot, os-stop, os-start,
                                                  pause, unpause, suspend, resume, lock, unlock, shelve,
-                                                 unshelve), /servers/{id}/metadata[/{key}],
+                                                 unshelve, resize, confirmResize, revertResize, rebuild,
+                                                 createImage, rescue, unrescue, os-getVNCConsole),
+                                                 /servers/{id}/remote-consoles (2.6 on),
+                                                 /servers/{id}/metadata[/{key}],
                                                  /servers/{id}/os-volume_attachments[/{volume}],
                                                  /flavors[/detail], /flavors/{id} (POST/DELETE: admin),
                                                  /os-keypairs[/{name}] (GET POST DELETE),
@@ -16,8 +19,10 @@ Servers go BUILD -> ACTIVE after --build-seconds; actions pass through their tra
 """
 
 import base64
+import functools
 import hashlib
 import ipaddress
+import random
 import re
 import secrets
 import time
@@ -77,6 +82,17 @@ SERVER_ACTIONS = {
     "reboot": ("reboot", {"active", "stopped", "paused", "suspended", "error"}, "reboot_started", "REBOOT",
                "ACTIVE"),
 }
+# More Nova server actions (nova_verb): body key -> (vm_states allowed, transitional task_state or
+# None when done at once, status while in it (None = unchanged), final status (None = unchanged)).
+SERVER_VERBS = {
+    "resize": ({"active", "stopped"}, "resize_prep", "RESIZE", "VERIFY_RESIZE"),
+    "confirmResize": ({"resized"}, None, None, "ACTIVE"),
+    "revertResize": ({"resized"}, "resize_reverting", "REVERT_RESIZE", "ACTIVE"),
+    "rebuild": ({"active", "stopped", "error"}, "rebuilding", "REBUILD", "ACTIVE"),
+    "createImage": ({"active", "stopped", "paused", "suspended"}, "image_snapshot", None, None),
+    "rescue": ({"active", "stopped", "error"}, "rescuing", None, "RESCUE"),
+    "unrescue": ({"rescued"}, "unrescuing", None, "ACTIVE"),
+}
 ATTACHABLE_VM_STATES = {"active", "paused", "stopped", "soft-delete", "shelved", "shelved_offloaded", "resized"}
 SSH_KEY_TYPES = ("ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
                  "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
@@ -121,6 +137,7 @@ class Service(ServiceBase):
             ("PUT", rf"/compute/v2\.1/servers/{name}", self.nova_update_server, True),
             ("DELETE", rf"/compute/v2\.1/servers/{name}", self.nova_delete_server, True),
             ("POST", rf"/compute/v2\.1/servers/{name}/action", self.nova_action, True),
+            ("POST", rf"/compute/v2\.1/servers/{name}/remote-consoles", self.nova_remote_console, True),
             ("GET", rf"/compute/v2\.1/servers/{name}/metadata(?:/{name})?", self.nova_metadata, True),
             ("POST", rf"/compute/v2\.1/servers/{name}/metadata()", self.nova_metadata, True),
             ("PUT", rf"/compute/v2\.1/servers/{name}/metadata(?:/{name})?", self.nova_metadata, True),
@@ -283,7 +300,12 @@ class Service(ServiceBase):
     # -------------------------------------------------------------------------------------- quotas
     def nova_quotas(self, req, project, detail):
         self.quota_target(req, project, "os_compute_api:os-quota-sets:show")
-        return jresp(200, {"quota_set": {"id": project, **self.quota_set("compute", project, detail, "in_use")}})
+        qs = self.quota_set("compute", project, detail, "in_use")
+        gone = (("fixed_ips", "floating_ips", "security_group_rules", "security_groups", "networks")
+                if req.microversion() >= (2, 36) else ())
+        gone += (("injected_file_content_bytes", "injected_file_path_bytes", "injected_files")
+                 if req.microversion() >= (2, 57) else ())
+        return jresp(200, {"quota_set": {"id": project, **{k: v for k, v in qs.items() if k not in gone}}})
 
     def nova_set_quotas(self, req, project):
         self.quota_target(req, project, "os_compute_api:os-quota-sets:update")
@@ -297,7 +319,27 @@ class Service(ServiceBase):
 
     def nova_list_servers(self, req, detail):
         return self.listing(req, "servers", "nova", f"{self.base}/compute/v2.1/servers{detail or ''}",
-                            public if detail else self.brief)
+                            functools.partial(self.server_view, req) if detail else self.brief)
+
+    def server_view(self, req, rec):
+        """A server as Nova shows it at the request's microversion: 2.9 locked, 2.19 description,
+        2.26 tags, 2.47 the flavor embedded (no id: its name is original_name)."""
+        view, mv = public(rec), req.microversion()
+        if mv >= (2, 9):
+            view["locked"] = bool(rec.get("_locked"))
+        if mv >= (2, 19):
+            view.setdefault("description", None)
+        elif "description" in view:
+            del view["description"]
+        if mv >= (2, 26):
+            view["tags"] = list(rec.get("_tags", []))
+        if mv >= (2, 47) and isinstance(rec.get("flavor"), dict):
+            flv = self.c["flavors"].get(rec["flavor"].get("id"))
+            if flv is not None:
+                view["flavor"] = {"vcpus": flv["vcpus"], "ram": flv["ram"], "disk": flv["disk"],
+                                  "ephemeral": flv["OS-FLV-EXT-DATA:ephemeral"],
+                                  "swap": flv["swap"] or 0, "original_name": flv["name"], "extra_specs": {}}
+        return view
 
     def server_or_404(self, req, sid):
         rec = self.find(req, "servers", sid)
@@ -306,7 +348,7 @@ class Service(ServiceBase):
         return rec
 
     def nova_show_server(self, req, sid):
-        return jresp(200, {"server": public(self.server_or_404(req, sid))})
+        return jresp(200, {"server": self.server_view(req, self.server_or_404(req, sid))})
 
     @staticmethod
     def check_unlocked(req, rec):
@@ -336,7 +378,7 @@ class Service(ServiceBase):
         self.check_unlocked(req, rec)
         rec.update({k: ("" if v is None and k.startswith("access") else v) for k, v in s.items()})
         rec["updated"] = ts(time.time())
-        return jresp(200, {"server": public(rec)})
+        return jresp(200, {"server": self.server_view(req, rec)})
 
     @staticmethod
     def check_server_name(name):
@@ -384,6 +426,11 @@ class Service(ServiceBase):
                                    not all(isinstance(g, dict) and isinstance(g.get("name"), str) for g in groups)):
             raise nova_invalid("security_groups", groups, f"{groups!r} is not an array of {{'name': string}}")
         networks = s.get("networks")
+        if req.microversion() >= (2, 37):
+            if networks is None:
+                raise nova_invalid("server", s, "'networks' is a required property")
+            if networks in ("auto", "none"):
+                networks = None if networks == "auto" else []
         if networks is not None and not isinstance(networks, list):
             raise nova_invalid("networks", networks, f"{networks!r} is not of type 'array'")
         metadata = s.get("metadata", {})
@@ -413,7 +460,7 @@ class Service(ServiceBase):
             if self.find(req, "networks", item["uuid"]) is None:
                 raise ApiError(400, f"Network {item['uuid']} could not be found.")
             net_ids.append(item["uuid"])
-        if not net_ids:
+        if not net_ids and networks is None:
             available = self.listable("networks", req.token)
             if len(available) > 1:
                 raise ApiError(409, "Multiple possible networks found, use a Network ID to be more specific.")
@@ -480,6 +527,12 @@ class Service(ServiceBase):
         if action in ("lock", "unlock"):
             rec["_locked"] = action == "lock"
             return Resp(202, ctype="application/json; charset=UTF-8")
+        if action == "os-getVNCConsole":
+            if req.microversion() >= (2, 6):
+                raise ApiError(404, "The resource could not be found.")
+            return jresp(200, {"console": self.nova_vnc_console(req, rec, args)})
+        if action in SERVER_VERBS:
+            return self.nova_verb(req, rec, action, args)
         if action not in SERVER_ACTIONS:
             raise ApiError(400, f"There is no such action: {action}")
         method, vm_states, task, during, final = SERVER_ACTIONS[action]
@@ -504,6 +557,98 @@ class Service(ServiceBase):
                                "OS-EXT-STS:power_state": power_final, "updated": ts(time.time() + self.build_s)}})
         self.later(self.build_s, "servers", sid, "ready")
         return Resp(202, ctype="application/json; charset=UTF-8")
+
+    # Nova's resize, confirmResize, revertResize, rebuild, createImage, rescue and unrescue (their
+    # vm_states and task_states as nova/compute/api.py checks and sets them, the statuses as
+    # nova/api/openstack/common.py maps them), and the console URL.
+    def nova_verb(self, req, rec, action, args):
+        sid = rec["id"]
+        vm_states, task, during, final = SERVER_VERBS[action]
+        ready, answer = {}, Resp(202, ctype="application/json; charset=UTF-8")
+        if action == "resize":
+            ref = args.get("flavorRef") if isinstance(args, dict) else None
+            if ref is None:
+                raise nova_invalid("resize", args, "'flavorRef' is a required property")
+            flavor = self.c["flavors"].get(str(ref).rstrip("/").split("/")[-1])
+            if flavor is None:
+                raise ApiError(400, f"Flavor {ref} could not be found.")
+            if flavor["id"] == rec["flavor"]["id"]:
+                raise ApiError(400, "When resizing, instances must change flavor!")
+            ready["flavor"] = {"id": flavor["id"], "links": [
+                {"rel": "bookmark", "href": f"{self.base}/compute/flavors/{flavor['id']}"}]}
+        elif action in ("rebuild", "rescue"):
+            key = "imageRef" if action == "rebuild" else "rescue_image_ref"
+            ref = args.get(key) if isinstance(args, dict) else None
+            if action == "rebuild" and ref is None:
+                raise nova_invalid("rebuild", args, "'imageRef' is a required property")
+            image = None if ref is None else self.find(req, "images", str(ref).rstrip("/").split("/")[-1])
+            if ref is not None and image is None:
+                raise ApiError(400, f"Image {ref} could not be found.")
+            if action == "rebuild":
+                ready["image"] = {"id": image["id"], "links": [
+                    {"rel": "bookmark", "href": f"{self.base}/compute/images/{image['id']}"}]}
+        elif action == "createImage":
+            name = args.get("name") if isinstance(args, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise nova_invalid("name", name, f"{name!r} is not a valid name")
+        elif args is not None:
+            raise nova_invalid(action, args, f"{args!r} is not of type 'null'")
+        self.check_unlocked(req, rec)
+        vm_state, task_state = rec["OS-EXT-STS:vm_state"], rec["OS-EXT-STS:task_state"]
+        if task_state is not None:
+            raise ApiError(409, f"Cannot '{action}' instance {sid} while it is in task_state {task_state}")
+        if vm_state not in vm_states:
+            raise ApiError(409, f"Cannot '{action}' instance {sid} while it is in vm_state {vm_state}")
+        if action == "resize":
+            rec["_old_flavor"] = rec["flavor"]
+        elif action == "revertResize":
+            ready["flavor"] = rec.pop("_old_flavor", rec["flavor"])
+        elif action == "confirmResize":
+            rec.pop("_old_flavor", None)
+        elif action == "rebuild":
+            answer = jresp(202, {"server": {**public(rec), "status": "REBUILD", "adminPass": secrets.token_urlsafe(9)}})
+        elif action == "rescue":
+            answer = jresp(200, {"adminPass": secrets.token_urlsafe(9)})
+        elif action == "createImage":
+            image = self.new("images", {"name": args["name"], "status": "queued", "visibility": "private",
+                                        "owner": rec["tenant_id"], "image_type": "snapshot",
+                                        "instance_uuid": sid, "user_id": rec["user_id"],
+                                        "base_image_ref": (rec["image"] or {}).get("id", "")})
+            self.later(self.build_s, "images", image["id"], lambda r: (
+                self.cloud.service_of["image"].store_image_data(r, random.Random(r["id"]).randbytes(4096)),
+                r.update(status="active")))
+            location = f"{self.base}/image/v2/images/{image['id']}"
+            answer = (jresp(202, {"image_id": image["id"]}) if req.microversion() >= (2, 45)
+                      else Resp(202, ctype="application/json; charset=UTF-8", headers={"Location": location}))
+        final = final or rec["status"]
+        vm_final, _, power_final = SERVER_STATES[final]
+        ready.update({"status": final, "OS-EXT-STS:vm_state": vm_final, "OS-EXT-STS:task_state": None,
+                      "OS-EXT-STS:power_state": power_final, "updated": ts(time.time() + self.build_s)})
+        if task is None:            # done by the time the API answers
+            rec.update(ready, updated=ts(time.time()))
+            return answer
+        rec.update({"status": during or rec["status"], "OS-EXT-STS:task_state": task, "updated": ts(time.time()),
+                    "_ready": ready})
+        self.later(self.build_s, "servers", sid, "ready")
+        return answer
+
+    def nova_vnc_console(self, req, rec, args):
+        """os-getVNCConsole (up to 2.5) and POST remote-consoles (2.6 on): a noVNC URL with a token."""
+        kind = (args or {}).get("type") if isinstance(args, dict) else None
+        if kind not in ("novnc", "xvpvnc"):
+            raise nova_invalid("type", kind, f"{kind!r} is not one of ['novnc', 'xvpvnc']")
+        if rec["status"] != "ACTIVE":
+            raise ApiError(409, f"Instance {rec['id']} is not ready")
+        return {"type": kind, "url": f"http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D{uuid.uuid4()}"}
+
+    def nova_remote_console(self, req, sid):
+        rec = self.server_or_404(req, sid)
+        if req.microversion() < (2, 6):
+            raise ApiError(404, "The resource could not be found.")
+        c = req.wrapped("remote_console")
+        if c.get("protocol") != "vnc":
+            raise nova_invalid("protocol", c.get("protocol"), "only 'vnc' is served by this cloud")
+        return jresp(200, {"remote_console": {"protocol": "vnc", **self.nova_vnc_console(req, rec, c)}})
 
     @staticmethod
     def nova_console(rec, args):
@@ -640,9 +785,13 @@ class Service(ServiceBase):
             raise ApiError(404, f"Flavor {fid} could not be found.")
         return Resp(202, ctype="application/json; charset=UTF-8")
 
-    def nova_list_keypairs(self, req):   # microversion 2.1: no pagination, each item wrapped
-        return jresp(200, {"keypairs": [{"keypair": {k: r[k] for k in ("name", "public_key", "fingerprint")}}
-                                        for r in self.listable("keypairs", req.token)]})
+    def nova_list_keypairs(self, req):   # each item wrapped; paged by limit/marker from 2.35
+        fields = ("name", "public_key", "fingerprint") + (("type",) if req.microversion() >= (2, 2) else ())
+        if req.microversion() < (2, 35):
+            return jresp(200, {"keypairs": [{"keypair": {k: r[k] for k in fields}}
+                                            for r in self.listable("keypairs", req.token)]})
+        return self.listing(req, "keypairs", "nova", f"{self.base}/compute/v2.1/os-keypairs",
+                            lambda r: {"keypair": {k: r[k] for k in fields}})
 
     def nova_list_server_groups(self, req):   # no links: Nova pages these by limit/offset only
         return jresp(200, {"server_groups": [public(r) for r in self.listable("server_groups", req.token)]})
@@ -678,6 +827,8 @@ class Service(ServiceBase):
             raise ApiError(409, f"Key pair '{name}' already exists.")
         self.check_quota(req, "keypairs")
         private = None
+        if k.get("public_key") is None and req.microversion() >= (2, 92):
+            raise nova_invalid("keypair", k, "'public_key' is a required property")
         if k.get("public_key") is None:       # Nova generates the pair and returns the private half once
             blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + self.rng.randbytes(32)
             public_key = f"ssh-ed25519 {b64encode(blob).decode()} Generated-by-Nova"

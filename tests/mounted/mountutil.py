@@ -76,6 +76,12 @@ def start_cloudfs(mnt, env, args=(), wait=True, timeout=10):
 
 
 
+# The compute microversion a mount asks of a cloud that offers it (compute.c's
+# microversion_max): the fake answers as Nova does at that version.
+NOVA_MICROVERSION = "2.70"
+NOVA_HEADERS = {"OpenStack-API-Version": f"compute {NOVA_MICROVERSION}"}
+
+
 def sh(cmd, **kw):
     """Runs a shell command the way a user would; returns CompletedProcess."""
     return subprocess.run(cmd, shell=True, executable="/bin/bash", capture_output=True,

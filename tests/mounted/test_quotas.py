@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from conftest import base_env
-from mountutil import read, sh
+from mountutil import NOVA_HEADERS, read, sh
 
 DEMO = "7c808b28bded4680839ac3a2f00d8a87"
 OPS = "3f1d6a9c2b7e4c0d8a5f1e2b3c4d5e6f"
@@ -25,7 +25,7 @@ def quota_doc(fake, service, project):
             "volume": f"/volume/v3/{project}/os-quota-sets/{project}?usage=true",
             "network": f"/network/v2.0/quotas/{project}/details.json"}[service]
     token, _ = fake.token(project={DEMO: "demo", OPS: "ops"}.get(project, "demo"))
-    status, doc = fake.get_json(path, token)
+    status, doc = fake.get_json(path, token, NOVA_HEADERS if service == "compute" else None)
     assert status == 200, doc
     return doc["quota_set" if service != "network" else "quota"]
 

@@ -506,7 +506,8 @@ def test_unknown_verb_is_einval_and_sends_nothing(mnt, fake):
     assert sent(fake, "POST", f"{NOVA}/servers/{sid}/action") == []
     # The verbs are compute.c's rows; the message still lists them all.
     assert (f"servers/{sid}/action: unknown action 'dance' (reboot, reboot hard, stop, start, pause, "
-            "unpause, suspend, resume, lock, unlock, shelve, unshelve)") in errors(mnt)
+            "unpause, suspend, resume, lock, unlock, shelve, unshelve, resize <flavor>, confirm, "
+            "revert, rebuild [<image>], image <name>, rescue [<image>], unrescue)") in errors(mnt)
 
 
 def test_stop_on_a_stopped_server_is_ebusy_with_novas_reason(mnt, fake):

@@ -230,6 +230,24 @@ static void test_empty_next_href(void **state)
 	json_decref(page);
 }
 
+/* Microversions compare as numbers, not text: 2.10 is after 2.9. */
+static void test_version_cmp(void **state)
+{
+	(void)state;
+	assert_true(api_version_cmp("2.9", "2.10") < 0);
+	assert_true(api_version_cmp("2.91", "2.93") < 0);
+	assert_true(api_version_cmp("2.93", "2.91") > 0);
+	assert_int_equal(api_version_cmp("2.1", "2.1"), 0);
+	assert_true(api_version_cmp("3.0", "2.99") > 0);
+	/* what is not a version is lowest */
+	assert_true(api_version_cmp("latest", "2.1") < 0);
+	assert_true(api_version_cmp(NULL, "2.1") < 0);
+	assert_true(service_version_at_least("2.91", "2.6"));
+	assert_true(service_version_at_least("2.37", "2.37"));
+	assert_false(service_version_at_least("2.5", "2.6"));
+	assert_false(service_version_at_least(NULL, "2.6"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_offhost_links_refused),
 		cmocka_unit_test(test_empty_next_href),
 		cmocka_unit_test(test_collections_match_fixtures),
+		cmocka_unit_test(test_version_cmp),
 	};
 
 	return cmocka_run_group_tests_name("test_api", tests, NULL, NULL);
