@@ -102,6 +102,7 @@ extern const struct http_transport http_curl;
 #define HTTP_STREAM_PIECE (1u << 20)
 
 struct http_stream;
+struct loan;
 
 /* Starts @req; @upload: the body comes from http_stream_write(). The
  * request's strings are copied. On 0, *out must be http_stream_free()d. */
@@ -115,13 +116,16 @@ int http_stream_write(struct http_stream *s, const char *data, size_t len,
  * needed. Returns 0 when an HTTP answer arrived, or a transport -errno. */
 int http_stream_finish(struct http_stream *s, struct http_response *resp,
 		       long timeout_ms) CFS_WARN_UNUSED;
-/* Download: up to @len bytes into @buf (0 at the end), or -errno. With
- * @lent, when the next bytes arrived as one piece of exactly @len (or are
- * the last ones), *lent gets that piece's memory, to free(), instead of a
- * copy (and NULL otherwise). The status of a non-2xx answer is reported as
- * its errno with the body in @resp. */
-ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **lent, long timeout_ms,
+/* Download: up to @len bytes into @buf (0 at the end), or -errno. The
+ * status of a non-2xx answer is reported as its errno with the body in
+ * @resp. */
+ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
 			 struct http_response *resp);
+/* Download: as http_stream_read(), but the next bytes (up to @len; fewer
+ * only at the end or when @l is full) are added to the loan @l where they
+ * were received, not copied. Waits for min(@len, HTTP_STREAM_PIECE). */
+ssize_t http_stream_read_loan(struct http_stream *s, size_t len, struct loan *l, long timeout_ms,
+			      struct http_response *resp);
 /* Download: waits for the answer's status; returns it, 0 when the transfer
  * ended without one (see http_stream_read()), or -EINTR / -ETIMEDOUT. */
 long http_stream_status(struct http_stream *s, long timeout_ms);

@@ -20,6 +20,7 @@
 
 #include "cloudfs/clock.h"
 #include "cloudfs/leftovers.h"
+#include "cloudfs/loan.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
 #include "cloudfs/render.h"
@@ -1028,7 +1029,7 @@ static int skip_bytes(struct stream *s, off_t len)
 		return -ENOMEM;
 	while (!rc && len > 0) {
 		size_t want = len < 64 * 1024 ? (size_t)len : 64 * 1024;
-		ssize_t n = api_stream_read(s->p->sess, s->http, tmp, want, NULL, timeout_ms(s));
+		ssize_t n = api_stream_read(s->p->sess, s->http, tmp, want, timeout_ms(s));
 
 		if (n < 0)
 			rc = (int)n;
@@ -1106,7 +1107,7 @@ static int open_download(struct stream *s, off_t off)
 static int check_end(struct stream *s)
 {
 	char extra, got[2 * EVP_MAX_MD_SIZE + 1];
-	ssize_t n = api_stream_read(s->p->sess, s->http, &extra, 1, NULL, timeout_ms(s));
+	ssize_t n = api_stream_read(s->p->sess, s->http, &extra, 1, timeout_ms(s));
 
 	if (n < 0)
 		return (int)n;
@@ -1123,21 +1124,38 @@ static int check_end(struct stream *s)
 	return 0;
 }
 
-int stream_read(struct stream *s, char **data, size_t size, off_t off)
+/* Hashes the last @n bytes of @l where they lie. */
+static void hash_last(EVP_MD_CTX *md, const struct loan *l, size_t n)
 {
-	char *buf = NULL, *lent = NULL;
+	size_t at = 0, from = l->len - n;
+
+	for (int i = 0; i < l->n; i++) {
+		size_t len = l->iov[i].iov_len;
+
+		if (at + len > from) {
+			size_t skip = from > at ? from - at : 0;
+
+			EVP_DigestUpdate(md, (char *)l->iov[i].iov_base + skip, len - skip);
+		}
+		at += len;
+	}
+}
+
+int stream_read(struct stream *s, struct loan *l, size_t size, off_t off)
+{
 	size_t got = 0;
 	int rc = 0;
 
-	*data = NULL;
 	if (s->upload)
 		return -EBADF;
 	if (s->broken)
 		return s->broken;
 	if (off >= s->size || !size)
 		return 0;
-	if (size > INT_MAX)
-		size = INT_MAX;
+	/* A loan of this many bytes never runs out of parts (FUSE asks for
+	 * 1 MiB at most). */
+	if (size > STREAM_READ_MAX)
+		size = STREAM_READ_MAX;
 	if ((off_t)size > s->size - off)
 		size = (size_t)(s->size - off);
 	if (!s->xfer)
@@ -1148,13 +1166,8 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 		if (rc)
 			goto fail;
 	}
-	/* Not touched (so not really allocated) when a piece is lent. */
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
 	while (got < size) {
-		ssize_t n = api_stream_read(s->p->sess, s->http, buf + got, size - got,
-					    got ? NULL : &lent, timeout_ms(s));
+		ssize_t n = api_stream_read_loan(s->p->sess, s->http, size - got, l, timeout_ms(s));
 
 		if (n < 0)
 			rc = (int)n;
@@ -1162,15 +1175,9 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 			rc = untrusted(s, "the answer ended before the file's size");
 		if (n <= 0)
 			break;
-		if (lent) {
-			free(buf);
-			buf = lent;
-		}
 		if (s->got_md)
-			EVP_DigestUpdate(s->got_md, buf + got, (size_t)n);
+			hash_last(s->got_md, l, (size_t)n);
 		got += (size_t)n;
-		if (lent)
-			break;
 	}
 	s->offset += (off_t)got;
 	transfer_progress(s->xfer, (int64_t)s->offset, clock_now_ms());
@@ -1193,12 +1200,9 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 		rc = 0;
 	}
 	if (rc) {
-		free(buf);
+		loan_release(l);
 		goto fail;
 	}
-	*data = got ? buf : NULL;
-	if (!got)
-		free(buf);
 	return (int)got;
 fail:
 	http_stream_free(s->http);

@@ -27,6 +27,7 @@
 #include "cloudfs/clock.h"
 #include "cloudfs/fs.h"
 #include "cloudfs/leftovers.h"
+#include "cloudfs/loan.h"
 #include "cloudfs/stream.h"
 
 /* Specs, attribute values and commands are small. */
@@ -923,6 +924,29 @@ static bool wait_pending(struct handle *h)
 	return pending;
 }
 
+/* Downloaded data goes to the kernel from the memory it was received in:
+ * the loan keeps that memory after the unlock, even if the file is
+ * released as soon as the reply lands. */
+static void reply_stream(fuse_req_t req, struct handle *h, size_t size, off_t off)
+{
+	struct loan l = LOAN_INIT;
+	int rc;
+
+	pthread_mutex_lock(&h->lock);
+	rc = stream_read(h->stream, &l, size, off);
+	pthread_mutex_unlock(&h->lock);
+	if (rc < 0) {
+		reply_err(req, rc);
+		return;
+	}
+	leave();
+	if (l.n)
+		fuse_reply_iov(req, l.iov, l.n);
+	else
+		fuse_reply_buf(req, NULL, 0);
+	loan_release(&l);
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -937,11 +961,8 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	if (h->stream) {
-		/* Image data goes to the kernel from the memory it was
-		 * received in. */
-		pthread_mutex_lock(&h->lock);
-		rc = stream_read(h->stream, &mem, size, off);
-		pthread_mutex_unlock(&h->lock);
+		reply_stream(req, h, size, off);
+		return;
 	} else {
 		/* A copy: once the kernel has the reply it may release the
 		 * file, and the snapshot with it, while writev() returns. */
