@@ -79,6 +79,7 @@ struct stream {
 	EVP_MD_CTX *part_md5;
 	char stamp[64];
 	char etag[80]; /* the last part's (or direct PUT's) answered ETag */
+	char direct_md5[2 * EVP_MAX_MD_SIZE + 1]; /* the direct PUT's bytes' MD5 */
 };
 
 /* What messages call an upload: images/<name>, or a tree file's path. */
@@ -819,9 +820,12 @@ static int tree_close_part(struct stream *s)
 	snprintf(s->etag, sizeof(s->etag), "%s", got);
 	if (rc)
 		return rc;
-	if (s->direct)
-		return 0; /* the whole file's MD5 is checked by tree_finish() */
 	hex(s->part_md5, want);
+	if (s->direct) {
+		/* The one PUT's MD5 is the whole file's: tree_finish() checks it. */
+		snprintf(s->direct_md5, sizeof(s->direct_md5), "%s", want);
+		return 0;
+	}
 	/* Kept (to delete it on failure) before it is checked. */
 	snprintf(s->parts[s->nparts].md5, sizeof(s->parts[s->nparts].md5), "%.32s", want);
 	s->parts[s->nparts].size = s->part_bytes;
@@ -878,7 +882,6 @@ static int tree_append(struct stream *s, const char *buf, size_t size)
 		s->part_size = ps;
 		s->threshold = ps > 0 && ps < STREAM_TREE_BUFFER ? (size_t)ps : STREAM_TREE_BUFFER;
 	}
-	EVP_DigestUpdate(s->md5, buf, size);
 	s->offset += (off_t)size;
 	if (!s->streaming && s->head.len + size <= s->threshold) {
 		if (buf_add(&s->head, buf, size))
@@ -910,11 +913,16 @@ static int tree_finish(struct stream *s)
 {
 	struct svc_call x = { s->p, s->c };
 	const struct tree_def *t = model_tree_def(s->c, NULL);
-	char md5[2 * EVP_MAX_MD_SIZE + 1], etag[80] = "", *path = NULL;
+	char md5[2 * EVP_MAX_MD_SIZE + 1] = "", etag[80] = "", *path = NULL;
 	struct json_t *old = NULL;
 	int rc = 0;
 
-	hex(s->md5, md5);
+	/* The whole file's MD5 is hashed once: a small file's here, a
+	 * streamed one's as its part (the one PUT, or each segment). */
+	if (!s->streaming) {
+		EVP_DigestUpdate(s->md5, s->head.data ? s->head.data : "", s->head.len);
+		hex(s->md5, md5);
+	}
 	/* What an existing file leaves (its old parts) is asked before it is
 	 * replaced, and cleaned only once the new one has landed. */
 	if (s->existed && t->replacing)
@@ -947,6 +955,8 @@ static int tree_finish(struct stream *s)
 	} else {
 		if (s->http)
 			rc = tree_close_part(s);
+		if (s->direct)
+			snprintf(md5, sizeof(md5), "%s", s->direct_md5);
 		/* One streamed PUT: Swift's ETag is the MD5 of what it got.
 		 * Other bytes are in the cloud under the name: removed. */
 		if (!rc && s->direct && strcasecmp(s->etag, md5)) {
