@@ -3,6 +3,9 @@ the part a test can check without timing): ls asks every file for its SELinux la
 cloudfs answers that those namespaces are not supported, so ls stops asking after the first file
 instead of making two FUSE round trips per file."""
 
+import os
+import signal
+
 from mountutil import sh
 
 C = "containers"
@@ -37,3 +40,21 @@ def test_other_namespaces_are_not_supported_user_is(mnt, fake):
     # a copy with everything preserved still works (no ACL, no label to carry)
     out = sh(f"cp -a {f} {mnt.path}/../copied && cat {mnt.path}/../copied")
     assert out.returncode == 0 and out.stdout == "1", out.stderr
+
+
+
+def test_listed_entries_stat_without_the_daemon(mount_factory, fake):
+    # The kernel reads a directory in batches of about 4 KiB; every batch must carry the
+    # entries' attributes (READDIRPLUS), else ls -l's stat of each entry past the first batch is
+    # one LOOKUP round trip to cloudfs. Proof without a clock: once listed, a stat of the last
+    # entry is answered by the kernel alone, even with cloudfs stopped.
+    m = mount_factory("-o", "cache_ttl=60")
+    seed(fake, big={f"d/o{i:04}": str(i % 10) for i in range(3000)})
+    d = m.p(C, "big", "objects", "d")
+    assert len(sh(f"ls -f {d}").stdout.split()) == 3002
+    os.kill(m.proc.pid, signal.SIGSTOP)
+    try:
+        out = sh(f"timeout 10 stat -c %s {d}/o2999 {d}/o1500")
+    finally:
+        os.kill(m.proc.pid, signal.SIGCONT)
+    assert out.returncode == 0 and out.stdout.split() == ["1", "1"], out
