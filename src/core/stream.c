@@ -308,6 +308,23 @@ out:
 
 static int append(struct stream *s, const char *buf, size_t size);
 
+/* An image upload's digests of the bytes sent (checked by verify()). */
+static void digest_image(void *ctx, const char *buf, size_t len)
+{
+	struct stream *s = ctx;
+
+	EVP_DigestUpdate(s->md5, buf, len);
+	EVP_DigestUpdate(s->sha512, buf, len);
+}
+
+/* A tree upload's part MD5 (checked against the part's ETag). */
+static void digest_part(void *ctx, const char *buf, size_t len)
+{
+	struct stream *s = ctx;
+
+	EVP_DigestUpdate(s->part_md5, buf, len);
+}
+
 /* A forward gap is a hole: cp copies sparse files by seeking past runs of
  * zeros, and ends them with ftruncate. The hole is sent as zeros. */
 static int fill_to(struct stream *s, off_t off)
@@ -437,17 +454,17 @@ static int append(struct stream *s, const char *buf, size_t size)
 				    source_size(s->writer, (off_t)size), clock_now_ms(), &s->xfer);
 	if (s->tree)
 		return tree_append(s, buf, size);
-	EVP_DigestUpdate(s->md5, buf, size);
-	EVP_DigestUpdate(s->sha512, buf, size);
 	s->offset += (off_t)size;
 	if (!s->created) {
+		digest_image(s, buf, size);
 		if (buf_add(&s->head, buf, size))
 			return fail(s, -ENOMEM);
 		if (s->head.len < STREAM_HEAD_BYTES)
 			return 0;
 		rc = start_upload(s);
 	} else {
-		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
+		/* Hashed while the socket drains, not before it is fed. */
+		rc = http_stream_write_with(s->http, buf, size, timeout_ms(s), digest_image, s);
 	}
 	/* Sent (or taken as the head, which goes at the next step). */
 	transfer_progress(s->xfer, s->offset, clock_now_ms());
@@ -854,10 +871,10 @@ static int tree_send(struct stream *s, const char *buf, size_t size)
 			break;
 		if (!s->direct && (int64_t)n > s->part_size - s->part_bytes)
 			n = (size_t)(s->part_size - s->part_bytes);
-		rc = http_stream_write(s->http, buf, n, timeout_ms(s));
+		/* Hashed while the socket drains, not before it is fed. */
+		rc = http_stream_write_with(s->http, buf, n, timeout_ms(s), digest_part, s);
 		if (rc)
 			break;
-		EVP_DigestUpdate(s->part_md5, buf, n);
 		s->part_bytes += (int64_t)n;
 		buf += n;
 		size -= n;
