@@ -121,6 +121,9 @@ if has get; then
 	swift post "$C-curlseg" >/dev/null
 	IID=$(curl_image_put "$C-get")
 	curl_swift_put get
+	# Swift's container listing may lag its objects on a busy machine: cloudfs finds the
+	# object through the listing, so wait until it shows.
+	for _ in $(seq 120); do swift list "$C" | grep -qx get && break; sleep 1; done
 fi
 
 # ls -l: 10,000 objects under d/ (swift upload, 16 threads), listed until Swift shows them all.
@@ -135,7 +138,8 @@ fi
 curl_ls() { # prints the page count
 	local pages=0 marker="" body last
 	while :; do
-		body=$(curl -s -H "X-Auth-Token: $TOKEN" "$SWIFT/$LSC?format=json&delimiter=/&prefix=d/&limit=10000$marker")
+		# --retry: a busy Swift answers 503 now and then; cloudfs retries those too.
+		body=$(curl -sf --retry 3 -H "X-Auth-Token: $TOKEN" "$SWIFT/$LSC?format=json&delimiter=/&prefix=d/&limit=10000$marker")
 		pages=$((pages + 1))
 		last=$(printf '%s' "$body" | jq -r '.[-1].name // empty')
 		[ -z "$last" ] && break
@@ -145,6 +149,10 @@ curl_ls() { # prints the page count
 }
 
 for ROUND in $(seq "$ROUNDS"); do
+	# Each round starts with another binary: an upload right after another is slowed by the
+	# cloud's write-back of the last one, which a fixed order would charge to the same binary.
+	ORDER=()
+	for i in "${!BINS[@]}"; do ORDER+=("${BINS[$(((i + ROUND - 1) % ${#BINS[@]}))]}"); done
 	tok
 	echo "round $ROUND/$ROUNDS, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	sample load "-" "$(cut -d' ' -f1 /proc/loadavg)"
@@ -153,7 +161,7 @@ for ROUND in $(seq "$ROUNDS"); do
 		sample image-get curl "$(echo "$t1 - $t0" | bc)"
 		t0=$(now); curl -s -o /dev/null -H "X-Auth-Token: $TOKEN" "$SWIFT/$C/get"; t1=$(now)
 		sample swift-get curl "$(echo "$t1 - $t0" | bc)"
-		for b in "${BINS[@]}"; do
+		for b in "${ORDER[@]}"; do
 			mount_fs "${b#*=}"
 			t0=$(now); cat "$MNT/images/$IID/data" >/dev/null; t1=$(now)
 			sample image-get "${b%%=*}" "$(echo "$t1 - $t0" | bc)" "$(hwm)"
@@ -165,18 +173,22 @@ for ROUND in $(seq "$ROUNDS"); do
 		done
 	fi
 	if has put; then
+		sync
 		t0=$(now); id=$(curl_image_put "$C-put-curl-$ROUND"); t1=$(now)
 		sample image-put curl "$(echo "$t1 - $t0" | bc)"
 		curl -s -o /dev/null -X DELETE -H "X-Auth-Token: $TOKEN" "$GLANCE/v2/images/$id"
+		sync
 		t0=$(now); curl_swift_put "put-curl-$ROUND"; t1=$(now)
 		sample swift-put curl "$(echo "$t1 - $t0" | bc)"
-		for b in "${BINS[@]}"; do
+		for b in "${ORDER[@]}"; do
 			l=${b%%=*}
 			mount_fs "${b#*=}"
+			sync
 			t0=$(now); cp "$SHM/big" "$MNT/images/$C-put-$l-$ROUND"; t1=$(now)
 			sample image-put "$l" "$(echo "$t1 - $t0" | bc)" "$(hwm)"
 			umount_fs
 			mount_fs "${b#*=}"
+			sync
 			t0=$(now); cp "$SHM/big" "$MNT/containers/$C/objects/put-$l-$ROUND"; t1=$(now)
 			sample swift-put "$l" "$(echo "$t1 - $t0" | bc)" "$(hwm)"
 			umount_fs
@@ -191,7 +203,7 @@ for ROUND in $(seq "$ROUNDS"); do
 	if has ls; then
 		t0=$(now); pages=$(curl_ls); t1=$(now)
 		sample ls curl "$(echo "$t1 - $t0" | bc)" "" "$pages"
-		for b in "${BINS[@]}"; do
+		for b in "${ORDER[@]}"; do
 			mount_fs "${b#*=}"
 			ls "$MNT/containers/$LSC/objects" >/dev/null
 			r0=$(requests)
