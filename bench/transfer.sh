@@ -116,9 +116,9 @@ curl_swift_put() { # OBJECT
 	curl -s -o /dev/null -X PUT -H "X-Auth-Token: $TOKEN" -T "$W/manifest.json" \
 		"$SWIFT/$C/$1?multipart-manifest=put"
 }
+swift post "$C-curlseg" >/dev/null
 if has get; then
 	echo "uploading the objects the downloads read..." >&2
-	swift post "$C-curlseg" >/dev/null
 	IID=$(curl_image_put "$C-get")
 	curl_swift_put get
 	# Swift's container listing may lag its objects on a busy machine: cloudfs finds the
