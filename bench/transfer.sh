@@ -67,7 +67,7 @@ cleanup() {
 	done
 	rm -rf "$W" "$SHM"
 }
-trap cleanup EXIT
+trap 'tok; cleanup' EXIT
 
 now() { date +%s.%N; }
 # sample SCENARIO CONTENDER SECONDS [RSS_MIB] [REQUESTS]
@@ -157,8 +157,10 @@ for ROUND in $(seq "$ROUNDS"); do
 	echo "round $ROUND/$ROUNDS, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	sample load "-" "$(cut -d' ' -f1 /proc/loadavg)"
 	if has get; then
+		tok # devcloud's tokens are short: a fresh one before each timed curl
 		t0=$(now); curl -s -o /dev/null -H "X-Auth-Token: $TOKEN" "$GLANCE/v2/images/$IID/file"; t1=$(now)
 		sample image-get curl "$(echo "$t1 - $t0" | bc)"
+		tok
 		t0=$(now); curl -s -o /dev/null -H "X-Auth-Token: $TOKEN" "$SWIFT/$C/get"; t1=$(now)
 		sample swift-get curl "$(echo "$t1 - $t0" | bc)"
 		for b in "${ORDER[@]}"; do
@@ -174,10 +176,12 @@ for ROUND in $(seq "$ROUNDS"); do
 	fi
 	if has put; then
 		sync
+		tok
 		t0=$(now); id=$(curl_image_put "$C-put-curl-$ROUND"); t1=$(now)
 		sample image-put curl "$(echo "$t1 - $t0" | bc)"
 		curl -s -o /dev/null -X DELETE -H "X-Auth-Token: $TOKEN" "$GLANCE/v2/images/$id"
 		sync
+		tok
 		t0=$(now); curl_swift_put "put-curl-$ROUND"; t1=$(now)
 		sample swift-put curl "$(echo "$t1 - $t0" | bc)"
 		for b in "${ORDER[@]}"; do
@@ -194,6 +198,7 @@ for ROUND in $(seq "$ROUNDS"); do
 			umount_fs
 		done
 		# The images and objects of this round go (untimed), so Glance's disk does not fill.
+		tok
 		for id in $(curl -s -H "X-Auth-Token: $TOKEN" "$GLANCE/v2/images?limit=1000" |
 			jq -r ".images[] | select(.name | startswith(\"$C-put\")) | .id"); do
 			curl -s -o /dev/null -X DELETE -H "X-Auth-Token: $TOKEN" "$GLANCE/v2/images/$id"
@@ -201,6 +206,7 @@ for ROUND in $(seq "$ROUNDS"); do
 		for o in $(swift list "$C" | grep '^put-'); do swift delete "$C" "$o" >/dev/null; done
 	fi
 	if has ls; then
+		tok
 		t0=$(now); pages=$(curl_ls); t1=$(now)
 		sample ls curl "$(echo "$t1 - $t0" | bc)" "" "$pages"
 		for b in "${ORDER[@]}"; do
