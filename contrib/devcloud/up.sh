@@ -18,6 +18,8 @@ S=${DEVCLOUD_STATE:-/var/tmp/cloudfs-devcloud}
 case $S in /*) ;; *) die "DEVCLOUD_STATE must be an absolute path" ;; esac
 RT_PATCH=${DEVCLOUD_NOVA_RT_PATCH:-1}
 TOKEN_EXPIRATION=${DEVCLOUD_TOKEN_EXPIRATION:-120}
+# Swift's largest single object (10 MiB): larger files are large objects
+SWIFT_MAX_FILE_SIZE=${DEVCLOUD_SWIFT_MAX_FILE_SIZE:-10485760}
 PY=/usr/bin/python3
 H=127.0.0.1
 SVCPW=devcloud-service
@@ -524,6 +526,15 @@ name = Policy-0
 default = yes
 EOF
     fi
+    # [swift-constraints] is kept last and rewritten when it differs (a
+    # swift.conf of an earlier devcloud has none): a small max_file_size,
+    # so a 30 MiB copy through cloudfs is a large object (issue 15). The
+    # proxy reads it at start; a running one is restarted below.
+    if ! grep -qx "max_file_size = $SWIFT_MAX_FILE_SIZE" "$S/etc/swift/swift.conf"; then
+        sed -i '/^\[swift-constraints\]/,$d' "$S/etc/swift/swift.conf"
+        printf '[swift-constraints]\nmax_file_size = %s\n' "$SWIFT_MAX_FILE_SIZE" \
+            >>"$S/etc/swift/swift.conf"
+    fi
     local kind port
     for kind in account:6202 container:6201 object:6200; do
         port=${kind#*:} kind=${kind%%:*}
@@ -922,6 +933,23 @@ start nova-api 8774 $PY "$S/bin/nova-api" "${NC[@]}" --log-file "$S/log/nova-api
 HC=(--config-file "$S/etc/heat/heat.conf")
 start heat-api 8004 $PY "$S/bin/heat-api" "${HC[@]}" --log-file "$S/log/heat-api.log"
 start heat-engine - $PY "$S/bin/heat-engine" "${HC[@]}" --log-file "$S/log/heat-engine.log"
+# A running proxy started with other [swift-constraints] (an older
+# devcloud's) is restarted, alone: the storage servers and every other
+# service keep running, and the proxy answers again within seconds.
+if is_running swift-proxy; then
+    sw_max=$(curl -s --max-time 10 "http://$H:8080/info" | $PY -c \
+        'import json, sys; print(json.load(sys.stdin)["swift"]["max_file_size"])' 2>/dev/null) || sw_max=
+    if [ -n "$sw_max" ] && [ "$sw_max" != "$SWIFT_MAX_FILE_SIZE" ]; then
+        log "restarting swift-proxy (max_file_size $sw_max -> $SWIFT_MAX_FILE_SIZE)"
+        read -r sw_pid _ <<<"$(read_pidfile swift-proxy)"
+        kill -TERM -- "-$sw_pid" 2>/dev/null || kill -TERM "$sw_pid" 2>/dev/null || true
+        for i in $(seq 100); do
+            is_running swift-proxy || port_busy 8080 || break
+            [ "$i" = 50 ] && { kill -KILL -- "-$sw_pid" 2>/dev/null || kill -KILL "$sw_pid" 2>/dev/null || true; }
+            sleep 0.1
+        done
+    fi
+fi
 start swift-proxy 8080 $PY "$S/bin/swift-proxy-server" "$SW/proxy-server.conf" --verbose
 start cinder-api 8776 $PY "$S/bin/cinder-api" "${CC[@]}" --log-file "$S/log/cinder-api.log"
 start cinder-volume - $PY "$S/bin/cinder-volume" "${CC[@]}" --log-file "$S/log/cinder-volume.log"

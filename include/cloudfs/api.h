@@ -151,6 +151,11 @@ ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, si
 ssize_t api_stream_read_loan(struct session *s, struct http_stream *hs, size_t len, struct loan *l,
 			     long timeout_ms);
 
+/* This thread's requests end (-EINTR) once *@flag is true, cleanup
+ * DELETEs included: a background thread that unmount must not wait for
+ * (http_set_thread_stop()). NULL: none. */
+void api_set_thread_stop(const atomic_bool *flag);
+
 /* True when the operation this thread serves was interrupted (Ctrl-C):
  * for waits between requests, which no transfer polls. */
 bool api_cancelled(void);

@@ -37,7 +37,7 @@ struct fs_open {
 
 struct fs_open_link {
 	struct fs_open_link *prev, *next; /* protected by fs_open.lock */
-	bool dir; /* the link heads a struct dir, else a struct handle */
+	bool dir; /* the link heads a struct dir, else a struct fs_file (an open file) */
 };
 
 /* Everything a mount owns; reaches callbacks as the session's userdata. */

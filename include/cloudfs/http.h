@@ -8,6 +8,7 @@
 #define CLOUDFS_HTTP_H
 
 #include "cloudfs/common.h"
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "cloudfs/buf.h"
@@ -38,6 +39,7 @@ struct http_response {
 	int curl_code; /* raw CURLcode, for errmap_curl_retryable() */
 	bool head_done; /* the last response head arrived whole (its blank line) */
 	char etag[80]; /* ETag, without quotes: what a checked upload compares */
+	long long content_length; /* Content-Length (a HEAD's too), or -1 */
 	/* The "X-" headers (X-Object-Meta-*, X-Container-Read, ...), as
 	 * "Name: value\n" lines, at most HTTP_MAX_XHEADERS bytes. */
 	struct buf xheaders;
@@ -57,7 +59,12 @@ void http_set_cancel_hook(bool (*cancelled)(void));
 /* While set, this thread's requests ignore the hook (cleanup that must run
  * even though the user's operation was interrupted). */
 void http_ignore_cancel(bool ignore);
-/* True when the operation this thread serves was cancelled (Ctrl-C). */
+/* This thread's requests also end (-EINTR) once *@flag is true, even
+ * cleanup: a background thread that must stop at unmount, whose work is
+ * tried again later (NULL: none). */
+void http_set_thread_stop(const atomic_bool *flag);
+/* True when the operation this thread serves was cancelled (Ctrl-C), or
+ * its thread is told to stop. */
 bool http_cancelled(void);
 
 void http_response_init(struct http_response *resp);

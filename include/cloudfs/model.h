@@ -83,6 +83,16 @@ enum model_wkind {
 	MODEL_W_TREE, /* stream a file of a member's tree (objects/) */
 };
 
+/* What ends the bytes of a file being written, so that they can be
+ * committed before close(2) (model_write_form()). */
+enum model_form {
+	MODEL_FORM_TEXT, /* no end marker (a public key, a template): at flush */
+	MODEL_FORM_JSON, /* one JSON object: at the write that completes it */
+	/* a JSON object when its first non-blank byte is '{', else text (a
+	 * keypair's spec: a JSON spec, or the public key itself) */
+	MODEL_FORM_JSON_OR_TEXT,
+};
+
 /* Called for each directory entry; @st is complete (for readdirplus), or
  * NULL when the entry's attributes are not known without fetching it.
  * Returns 0 to go on, > 0 to stop (the caller has enough), -errno to fail
@@ -150,6 +160,11 @@ int model_open_write(struct project *p, const char *path, enum model_wkind *kind
 int model_commit(struct project *p, const char *path, enum model_wkind kind, const char *data,
 		 size_t len) CFS_WARN_UNUSED;
 void model_done(struct project *p, const char *path);
+/* The form of what a writer of @path (opened as @kind) writes: a
+ * collection's spec is JSON unless it takes text (spec_text_key), an
+ * extra's file is JSON with EXTRA_JSON; everything else is text. */
+int model_write_form(struct project *p, const char *path, enum model_wkind kind,
+		     enum model_form *form) CFS_WARN_UNUSED;
 int model_mkdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_rmdir(struct project *p, const char *path) CFS_WARN_UNUSED;
 int model_unlink(struct project *p, const char *path) CFS_WARN_UNUSED;

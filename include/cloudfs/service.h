@@ -95,6 +95,11 @@ struct tree_entry {
 	/* the listed directory's own marker (name_len 0): it exists even
 	 * when empty */
 	bool self;
+	/* a link (a Swift symlink): to file @link_path (cloud bytes, '/'
+	 * between components) of member @link_member's tree, both untrusted:
+	 * shown as a relative symlink that stays in the mount, its components
+	 * encoded by the names rule, or left out when the rule cannot */
+	const char *link_member, *link_path;
 };
 
 /* Takes one entry (borrowed for the call); 0 goes on, -errno fails. */
@@ -124,11 +129,31 @@ struct tree_def {
 	 * (0: never). Asked once per upload; the service may ask the cloud
 	 * (Swift's /info) the first time. -errno on failure. */
 	int64_t (*part_size)(struct svc_call *x);
+	/* The largest file an upload can make (0: no limit), asked with
+	 * part_size: a write past it fails EFBIG at once. -errno on failure. */
+	int64_t (*size_limit)(struct svc_call *x);
+	/* 0 when @path (a file, or a directory "a/b/") can be named in the
+	 * cloud, else -ENAMETOOLONG (or another -errno): asked before a create,
+	 * a mkdir or a rename makes it, so the error comes at open(2). */
+	int (*check_name)(struct svc_call *x, const char *id, const char *path);
 	/* The request path of part @index of an upload of @path started at
 	 * @stamp (unique per upload), malloc'd; the first call for an upload
 	 * (index 0) may prepare where parts go. NULL with errno set. */
 	char *(*part_path)(struct svc_call *x, const char *id, const char *path, const char *stamp,
 			   unsigned index);
+	/* Marks the parts of the upload of @path at @stamp as this process's
+	 * (@marker: leftovers_marker()), before the first part is sent; gives
+	 * the request path of the mark (malloc'd), whose DELETE removes it once
+	 * the file landed or its parts were deleted. A mount whose process
+	 * died leaves it for a later mount's at_start(). */
+	int (*mark_parts)(struct svc_call *x, const char *id, const char *path, const char *stamp,
+			  const char *marker, char **mark_path);
+	/* At mount, in the background (leftovers.c's thread): learns the
+	 * cloud's limits, then for each mark whose @dead(@ctx, marker) is
+	 * true deletes the parts it names (unless their file landed) and the
+	 * mark. */
+	void (*at_start)(struct svc_call *x, bool (*dead)(void *ctx, const char *marker),
+			 void *ctx);
 	/* Makes @path the file made of @parts (checked, in order), and gives
 	 * the ETag the cloud answered: the core compares it with the MD5 of
 	 * the parts' MD5s (hex, concatenated), so 0 is not enough alone. */
@@ -165,6 +190,7 @@ struct svc_answer {
 	struct json_t *json; /* a JSON body, parsed (owned), or NULL */
 	char etag[80]; /* ETag without quotes, or "" */
 	char content_type[96];
+	int64_t content_length; /* Content-Length (a HEAD's: the object's), or -1 */
 	char *xheaders; /* "X-Name: value\n" lines (owned), or NULL */
 };
 
@@ -340,6 +366,10 @@ enum extra_flags {
 	 * are created), unlink() removes one. Mode of its keys: 0644 with a
 	 * store hook. */
 	EXTRA_ON_KEY = 1 << 4,
+	/* A file store()s one JSON object: it is stored by the write(2) that
+	 * completes the object, and a write that breaks it fails at once
+	 * (handle.c; a shell ignores close(2) of echo); else at flush. */
+	EXTRA_JSON = 1 << 5,
 };
 
 /*
@@ -409,8 +439,8 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
 
 /*
  * Helpers the core gives hooks (src/core/extras.c), so that a service
- * needs no core internal. Requests go through the api layer: failures are
- * mapped by errmap and logged to .cloudfs/errors there.
+ * needs no core internal. Requests are svc_request()'s (one path for every
+ * hook): failures are mapped by errmap and logged to .cloudfs/errors there.
  */
 /* @method on the member's URL [+ "/" @below [+ "/" @key]] (URL-escaped),
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
@@ -422,7 +452,9 @@ int extra_request(const struct extra_ctx *x, const char *method, const char *bel
  * directory made from it cost one request. *answer: a new reference,
  * shared: read it, never change it. */
 int extra_get(const struct extra_ctx *x, const char *below, struct json_t **answer);
-/* @method on @path of the member's service (relative to its endpoint). */
+/* @method on @path of the member's service (relative to its endpoint): the
+ * JSON form of svc_request_extra() (@body serialised, the answer parsed),
+ * the same request path. */
 int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);
 /* @ref (id or unique name) in collection @coll → malloc'd *id; -EINVAL

@@ -715,6 +715,11 @@ int api_request(struct session *s, const struct service_def *svc, const char *me
 	return rc;
 }
 
+void api_set_thread_stop(const atomic_bool *flag)
+{
+	http_set_thread_stop(flag);
+}
+
 bool api_cancelled(void)
 {
 	return http_cancelled();

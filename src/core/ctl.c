@@ -75,7 +75,9 @@ static int owed_line(void *ctx, const char *id, const char *name)
 {
 	char path[MODEL_ID_MAX + 16];
 
-	(void)name;
+	/* An image by its id; a tree upload's parts by the file's path. */
+	if (!id)
+		return transfers_render_other(ctx, TRANSFER_UP, "owed", name);
 	snprintf(path, sizeof(path), "images/%s", id);
 	return transfers_render_other(ctx, TRANSFER_UP, "owed", path);
 }

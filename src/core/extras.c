@@ -28,14 +28,32 @@ int extra_request(const struct extra_ctx *x, const char *method, const char *bel
 	return rc;
 }
 
+/* The JSON form of svc_request_extra(): one request path for every hook,
+ * whatever its context or body (svc_call.c). */
 int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
 		     const json_t *body, json_t **answer)
 {
-	struct project *p = x->project;
+	struct svc_answer a;
+	char *text = NULL;
+	int rc;
 
 	if (answer)
 		*answer = NULL;
-	return api_send_json(p->sess, x->coll->service, method, path, body, NULL, answer);
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!text)
+			return -ENOMEM;
+	}
+	rc = svc_request_extra(x, method, path, NULL, text, text ? strlen(text) : 0, NULL,
+			       answer ? &a : NULL);
+	if (!rc && answer) {
+		*answer = a.json; /* moved: the answer's reference is the caller's */
+		a.json = NULL;
+	}
+	if (answer)
+		svc_answer_free(&a);
+	free(text);
+	return rc;
 }
 
 int extra_find_ref(const struct extra_ctx *x, const char *coll, const char *ref, char **id,

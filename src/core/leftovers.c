@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Half-made images that are still to be deleted. Layer: model. A failed
- * upload's DELETE is retried until a deadline; what is still owed then is
- * retried by a thread of its own (backing off to LEFTOVERS_MAX_WAIT_MS)
- * and once more at unmount, and listed in .cloudfs/status meanwhile. At
- * start the same thread looks for images a killed cloudfs left, by the
- * marker property each upload carries until it completes.
+ * Half-made images, and parts of failed tree uploads (Swift's segments),
+ * that are still to be deleted. Layer: model. A failed upload's DELETE is
+ * retried until a deadline; what is still owed then is retried by a
+ * thread of its own (backing off to LEFTOVERS_MAX_WAIT_MS) and once more
+ * at unmount, and listed in .cloudfs/status meanwhile. At start the same
+ * thread looks for what a killed cloudfs left: images by the marker
+ * property each upload carries until it completes, parts by the marks a
+ * tree's service keeps beside them (tree_def.at_start).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +32,14 @@
 
 struct owed {
 	struct owed *next;
-	char id[MODEL_ID_MAX];
+	char id[MODEL_ID_MAX]; /* an image's; "" for a path */
+	/* A tree upload's part (or its mark): a request path of @c's
+	 * service (malloc'd), in @group (the upload's stamp); a mark is
+	 * tried only once no part of its group is owed. */
+	const struct collection_def *c;
+	char *path;
+	char group[64];
+	bool last;
 	char name[256];
 	int64_t wait_ms; /* before the next try, doubling */
 	int64_t next_ms; /* clock_now_ms() of the next try */
@@ -43,8 +53,12 @@ struct leftovers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* an image owed, or stop */
 	struct owed *owed; /* protected by lock */
-	size_t count; /* protected by lock */
+	size_t count; /* images owed; protected by lock */
+	size_t parts; /* paths owed; protected by lock */
 	bool stop; /* protected by lock */
+	/* stop, for the worker's requests: set at unmount, so a slow cloud
+	 * does not hold the unmount (its requests end with -EINTR). */
+	atomic_bool abandon;
 	bool started;
 	pthread_t thread;
 };
@@ -117,6 +131,15 @@ const char *leftovers_marker(const struct leftovers *l)
 	return l->marker;
 }
 
+/* One DELETE of an owed path: 0 when gone (404 included), else -errno. */
+static int delete_path(struct leftovers *l, const struct owed *o)
+{
+	struct svc_call x = { l->p, o->c };
+	int rc = svc_cleanup_delete(&x, o->path);
+
+	return rc == -ENOENT ? 0 : rc;
+}
+
 /* One DELETE: 0 when the image is gone (404 included), else -errno. */
 static int delete_once(struct leftovers *l, const char *id)
 {
@@ -180,6 +203,50 @@ int leftovers_delete(struct leftovers *l, const char *id, const char *name, int6
 	return rc;
 }
 
+void leftovers_owe_path(struct leftovers *l, const struct collection_def *c, const char *path,
+			const char *group, const char *name, bool last)
+{
+	struct owed *o = l ? calloc(1, sizeof(*o)) : NULL;
+
+	if (o)
+		o->path = strdup(path);
+	if (!o || !o->path) {
+		if (o)
+			free(o);
+		log_cloud_error("could not note %s (of %s) to delete later; delete it by hand",
+				path, name ? name : "-");
+		return;
+	}
+	o->c = c;
+	o->last = last;
+	snprintf(o->group, sizeof(o->group), "%s", group ? group : "");
+	snprintf(o->name, sizeof(o->name), "%s", name ? name : "-");
+	o->wait_ms = LEFTOVERS_FIRST_WAIT_MS;
+	o->next_ms = clock_now_ms() + LEFTOVERS_FIRST_WAIT_MS;
+	pthread_mutex_lock(&l->lock);
+	o->next = l->owed;
+	l->owed = o;
+	l->parts++;
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void owed_free(struct owed *o)
+{
+	if (o)
+		free(o->path);
+	free(o);
+}
+
+/* Whether a part of @group other than @o is still owed. With lock held. */
+static bool group_busy(const struct leftovers *l, const struct owed *o)
+{
+	for (const struct owed *x = l->owed; x; x = x->next)
+		if (x != o && x->path && !x->last && !strcmp(x->group, o->group))
+			return true;
+	return false;
+}
+
 /* Takes the first owed image whose time has come off the list (the caller
  * tries it and puts it back), or says how long to wait. With lock held. */
 static struct owed *due(struct leftovers *l, int64_t *wait_ms)
@@ -190,9 +257,15 @@ static struct owed *due(struct leftovers *l, int64_t *wait_ms)
 	for (struct owed **pp = &l->owed; *pp; pp = &(*pp)->next) {
 		struct owed *o = *pp;
 
+		/* A mark waits for its parts (it is due again after them). */
+		if (o->last && group_busy(l, o))
+			continue;
 		if (o->next_ms <= now) {
 			*pp = o->next;
-			l->count--;
+			if (o->path)
+				l->parts--;
+			else
+				l->count--;
 			return o;
 		}
 		if (o->next_ms - now < *wait_ms)
@@ -238,6 +311,19 @@ static int sweep_member(void *arg, const json_t *m)
 	return 0;
 }
 
+/* Unmounting: no more sweeping (nothing is judged dead), so the join in
+ * leftovers_stop() waits for one request at most. */
+static bool mark_is_dead(void *ctx, const char *marker)
+{
+	struct leftovers *l = ctx;
+	bool stop;
+
+	pthread_mutex_lock(&l->lock);
+	stop = l->stop;
+	pthread_mutex_unlock(&l->lock);
+	return !stop && marker_is_dead(l, marker);
+}
+
 static void *worker(void *arg)
 {
 	struct leftovers *l = arg;
@@ -247,9 +333,26 @@ static void *worker(void *arg)
 	/* Signals belong to the FUSE loop's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	rc = api_list(l->p->sess, l->images, sweep_member, l);
-	if (rc)
-		log_warn("could not look for images left by an earlier cloudfs: %s", strerror(-rc));
+	api_set_thread_stop(&l->abandon);
+	if (l->images && session_endpoint(l->p->sess, l->images->service)) {
+		rc = api_list(l->p->sess, l->images, sweep_member, l);
+		if (rc)
+			log_warn("could not look for images left by an earlier cloudfs: %s",
+				 strerror(-rc));
+	}
+	/* Each tree's service: its limits, and what killed uploads left. */
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c)) {
+		const struct tree_def *t = model_tree_def(c, NULL);
+		struct svc_call x = { l->p, c };
+
+		if (t && t->at_start && session_endpoint(l->p->sess, c->service))
+			t->at_start(&x, mark_is_dead, l);
+		pthread_mutex_lock(&l->lock);
+		rc = l->stop;
+		pthread_mutex_unlock(&l->lock);
+		if (rc)
+			break;
+	}
 	pthread_mutex_lock(&l->lock);
 	while (!l->stop) {
 		int64_t wait_ms;
@@ -269,11 +372,15 @@ static void *worker(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&l->lock);
-		rc = delete_once(l, o->id);
+		rc = o->path ? delete_path(l, o) : delete_once(l, o->id);
 		pthread_mutex_lock(&l->lock);
 		if (!rc) {
-			log_info("deleted the incomplete image %s (%s)", o->id, o->name);
-			free(o);
+			if (o->path)
+				log_info("deleted %s (left by the failed upload of %s)", o->path,
+					 o->name);
+			else
+				log_info("deleted the incomplete image %s (%s)", o->id, o->name);
+			owed_free(o);
 			continue;
 		}
 		o->wait_ms = o->wait_ms * 2 < LEFTOVERS_MAX_WAIT_MS ? o->wait_ms * 2
@@ -281,7 +388,10 @@ static void *worker(void *arg)
 		o->next_ms = clock_now_ms() + o->wait_ms;
 		o->next = l->owed;
 		l->owed = o;
-		l->count++;
+		if (o->path)
+			l->parts++;
+		else
+			l->count++;
 	}
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
@@ -289,7 +399,17 @@ static void *worker(void *arg)
 
 void leftovers_start(struct leftovers *l)
 {
-	if (!l || l->started || !l->images || !session_endpoint(l->p->sess, l->images->service))
+	bool any = false;
+
+	if (!l || l->started)
+		return;
+	/* Something to look for: images, or a tree that keeps marks. */
+	for (const struct collection_def *c = collection_next(NULL); c; c = collection_next(c))
+		if ((c == l->images ||
+		     (model_tree_def(c, NULL) && model_tree_def(c, NULL)->at_start)) &&
+		    session_endpoint(l->p->sess, c->service))
+			any = true;
+	if (!any)
 		return;
 	l->started = !pthread_create(&l->thread, NULL, worker, l);
 	if (!l->started)
@@ -301,11 +421,17 @@ int leftovers_render(struct leftovers *l, struct buf *out)
 	int rc;
 
 	if (!l)
-		return buf_addstr(out, "images_to_delete 0\n");
+		return buf_addstr(out, "images_to_delete 0\nparts_to_delete 0\n");
 	pthread_mutex_lock(&l->lock);
 	rc = buf_addf(out, "images_to_delete %zu\n", l->count);
 	for (struct owed *o = l->owed; o && !rc; o = o->next)
-		rc = buf_addf(out, "image_to_delete %s %s\n", o->id, o->name);
+		if (!o->path)
+			rc = buf_addf(out, "image_to_delete %s %s\n", o->id, o->name);
+	if (!rc)
+		rc = buf_addf(out, "parts_to_delete %zu\n", l->parts);
+	for (struct owed *o = l->owed; o && !rc; o = o->next)
+		if (o->path)
+			rc = buf_addf(out, "part_to_delete %s %s\n", o->path, o->name);
 	pthread_mutex_unlock(&l->lock);
 	return rc;
 }
@@ -318,8 +444,10 @@ int leftovers_each(struct leftovers *l, int (*fn)(void *ctx, const char *id, con
 	if (!l)
 		return 0;
 	pthread_mutex_lock(&l->lock);
+	/* An upload's parts once, by its mark (the one entry each has). */
 	for (struct owed *o = l->owed; o && !rc; o = o->next)
-		rc = fn(ctx, o->id, o->name);
+		if (!o->path || o->last)
+			rc = fn(ctx, o->path ? NULL : o->id, o->name);
 	pthread_mutex_unlock(&l->lock);
 	return rc;
 }
@@ -332,14 +460,32 @@ void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 		return;
 	pthread_mutex_lock(&l->lock);
 	l->stop = true;
+	atomic_store(&l->abandon, true);
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
+	/* Its request in flight ends within a second (curl's progress
+	 * callback): what it was doing is retried below, or next mount. */
 	if (l->started)
 		pthread_join(l->thread, NULL);
 	l->started = false;
 	/* Last tries, one round inside the deadline; what stays is said. */
 	while ((o = l->owed)) {
 		l->owed = o->next;
+		if (o->path) {
+			l->parts--;
+			/* A mark stays when a part of its upload does (a later
+			 * mount finishes the cleanup). */
+			if (clock_now_ms() < deadline_ms && !(o->last && group_busy(l, o)) &&
+			    !delete_path(l, o))
+				log_info("deleted %s (left by the failed upload of %s)", o->path,
+					 o->name);
+			else
+				log_cloud_error(
+					"%s (of the failed upload of %s) is left in the cloud",
+					o->path, o->name);
+			owed_free(o);
+			continue;
+		}
 		l->count--;
 		if (clock_now_ms() < deadline_ms && !delete_once(l, o->id))
 			log_info("deleted the incomplete image %s (%s)", o->id, o->name);

@@ -36,6 +36,10 @@ struct pending {
 	char *path;
 	char *alias_id; /* mkdir aliases: the id the name stands for */
 	int64_t expires_ms; /* aliases only */
+	/* Extended attributes set while the file is written (cp
+	 * --preserve=xattr sets them before close): {name: value}, applied
+	 * once the file is in the cloud (stream.c). */
+	json_t *xattrs;
 	struct pending *next;
 };
 
@@ -51,6 +55,7 @@ static void pending_free(struct pending *q)
 {
 	free(q->path);
 	free(q->alias_id);
+	json_decref(q->xattrs);
 	free(q);
 }
 
@@ -364,6 +369,44 @@ bool model_pending_has(struct project *p, const char *path)
 		found = !q->alias_id && !strcmp(q->path, path);
 	pthread_mutex_unlock(&p->pending_lock);
 	return found;
+}
+
+int model_pending_setxattr(struct project *p, const char *path, const char *name, const char *value,
+			   size_t len)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&p->pending_lock);
+	for (struct pending *q = p->pending; q && rc == -ENOENT; q = q->next) {
+		if (q->alias_id || strcmp(q->path, path))
+			continue;
+		if (!q->xattrs && !(q->xattrs = json_object())) {
+			rc = -ENOMEM;
+		} else if (!value) {
+			rc = json_object_del(q->xattrs, name) ? -ENODATA : 0;
+		} else {
+			json_t *v = json_stringn(value, len);
+
+			/* Not UTF-8: no value the cloud's headers take. */
+			rc = !v ? -EINVAL : json_object_set_new(q->xattrs, name, v) ? -ENOMEM : 0;
+		}
+	}
+	pthread_mutex_unlock(&p->pending_lock);
+	return rc;
+}
+
+json_t *model_pending_take_xattrs(struct project *p, const char *path)
+{
+	json_t *out = NULL;
+
+	pthread_mutex_lock(&p->pending_lock);
+	for (struct pending *q = p->pending; q && !out; q = q->next)
+		if (!q->alias_id && !strcmp(q->path, path)) {
+			out = q->xattrs;
+			q->xattrs = NULL;
+		}
+	pthread_mutex_unlock(&p->pending_lock);
+	return out;
 }
 
 int model_pending_add(struct project *p, const char *path)

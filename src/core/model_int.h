@@ -175,6 +175,12 @@ void waits_free(struct waits *w);
  * between create(2) and close(2) finds them. */
 bool model_pending_has(struct project *p, const char *path);
 int model_pending_add(struct project *p, const char *path);
+/* Keeps (@value NULL: drops) attribute @name of file @path while it is
+ * being written: -ENOENT when @path is no file being written. */
+int model_pending_setxattr(struct project *p, const char *path, const char *name, const char *value,
+			   size_t len);
+/* The attributes kept for @path (a new reference, or NULL), taken. */
+json_t *model_pending_take_xattrs(struct project *p, const char *path);
 /* A name just made with mkdir answers once as a directory (mkdir's own
  * reply must be one); the kernel is then told to forget it, and it
  * resolves as the usual link. */
@@ -198,6 +204,8 @@ int model_open_write_in(struct project *p, const char *path, enum model_wkind *k
 int model_commit_in(struct project *p, const char *path, enum model_wkind kind, const char *data,
 		    size_t len);
 void model_done_in(struct project *p, const char *path);
+int model_write_form_in(struct project *p, const char *path, enum model_wkind kind,
+			enum model_form *form);
 int model_mkdir_in(struct project *p, const char *path);
 int model_rmdir_in(struct project *p, const char *path);
 int model_unlink_in(struct project *p, const char *path);

@@ -47,6 +47,7 @@ struct tent {
 	 * empty now though the listing still shows it (dir_empty()) */
 	bool suspect;
 	bool marker; /* a marker object makes this directory: it stays when empty */
+	char *link; /* a symlink's relative target (malloc'd), or NULL */
 };
 
 struct tdir {
@@ -71,8 +72,10 @@ static void tdir_free(void *data)
 {
 	struct tdir *d = data;
 
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		free(d->e[i].file);
+		free(d->e[i].link);
+	}
 	free(d->e);
 	free(d);
 }
@@ -141,6 +144,7 @@ static void tdir_settle(struct tdir *d, const char *where)
 						"directory is shown, the file left out",
 						where, d->e[i].file);
 			free(d->e[i].file);
+			free(d->e[i].link);
 			continue;
 		}
 		d->e[o++] = d->e[i];
@@ -175,12 +179,61 @@ struct fetch_dir {
 	char *where; /* "containers/<id>/objects/<dir>" for messages */
 };
 
+/* A link's target, relative to the directory @f lists: up to the
+ * collection ("../" for each component of f->dir, the tree's directory
+ * and the member), then member/tree/path, each component encoded by the
+ * names rule, so it never leaves the mount. -EINVAL (reported) when the
+ * rule cannot show the target. */
+static int link_target(struct fetch_dir *f, const struct tree_entry *e, char **out)
+{
+	struct buf b;
+	char *m = names_encode(e->link_member);
+	const char *p = e->link_path, *slash;
+	int rc = m ? 0 : -ENOMEM;
+
+	buf_init(&b, 64u << 10);
+	for (const char *d = f->dir; !rc && *d; d++)
+		if (*d == '/')
+			rc = buf_addstr(&b, "../");
+	if (!rc)
+		rc = buf_addf(&b, "../../%s/%s", m, tree_dir(f->c));
+	if (!rc && (!*m || !*p))
+		rc = -EINVAL;
+	for (; !rc && p; p = slash ? slash + 1 : NULL) {
+		size_t len;
+		char *part;
+
+		slash = strchr(p, '/');
+		len = slash ? (size_t)(slash - p) : strlen(p);
+		part = len ? names_encode_len(p, len) : NULL;
+		if (!part || strlen(part) > NAME_MAX)
+			rc = part || !len ? -EINVAL : -ENOMEM;
+		else
+			rc = buf_addf(&b, "/%s", part);
+		free(part);
+	}
+	if (!rc && b.len >= PATH_MAX)
+		rc = -EINVAL;
+	if (rc == -EINVAL)
+		log_cloud_error(
+			"%s%.*s: a link to '%s' in '%s' the names rule cannot show; left out",
+			f->where, (int)e->name_len, e->name, e->link_path, e->link_member);
+	free(m);
+	if (rc) {
+		buf_free(&b);
+		return rc;
+	}
+	*out = strndup(b.data, b.len);
+	buf_free(&b);
+	return *out ? 0 : -ENOMEM;
+}
+
 static int take_entry(void *ctx, const struct tree_entry *e)
 {
 	struct fetch_dir *f = ctx;
 	long max = f->p->sess->cfg->max_entries > 0 ? f->p->sess->cfg->max_entries
 						    : CONFIG_MAX_ENTRIES;
-	char *file;
+	char *file, *link = NULL;
 
 	/* A listing that never ends must not grow the daemon without bound. */
 	if ((long)f->d->n >= max) {
@@ -209,9 +262,20 @@ static int take_entry(void *ctx, const struct tree_entry *e)
 		free(file);
 		return 0;
 	}
-	if (tdir_add(f->d, file, e->dir, e->dir ? 0 : e->size, e->mtime_s, e->md5))
+	if (!e->dir && e->link_member) {
+		int rc = link_target(f, e, &link);
+
+		if (rc) {
+			free(file);
+			return rc == -EINVAL ? 0 : rc;
+		}
+	}
+	if (tdir_add(f->d, file, e->dir, e->dir ? 0 : e->size, e->mtime_s, e->md5)) {
+		free(link);
 		return -ENOMEM;
+	}
 	f->d->e[f->d->n - 1].marker = e->dir && e->marker;
+	f->d->e[f->d->n - 1].link = link;
 	return 0;
 }
 
@@ -285,6 +349,8 @@ static int apply_recent(struct fetch_dir *f)
 				e->marker = true;
 			free(file);
 		} else if (e) {
+			free(e->link);
+			e->link = NULL;
 			e->size = r->size;
 			e->mtime_s = r->mtime_s;
 			snprintf(e->md5, sizeof(e->md5), "%s", r->md5);
@@ -304,10 +370,12 @@ static int apply_recent(struct fetch_dir *f)
 		size_t o = 0;
 
 		for (size_t i = 0; i < f->d->n; i++) {
-			if (!f->d->e[i].drop)
+			if (!f->d->e[i].drop) {
 				f->d->e[o++] = f->d->e[i];
-			else
+			} else {
 				free(f->d->e[i].file);
+				free(f->d->e[i].link);
+			}
 		}
 		f->d->n = o;
 	}
@@ -494,14 +562,17 @@ int model_tree_resolve(struct project *p, struct node *n)
 		if (!e || gone_dir(p, tp->coll, n->id, dir, e)) {
 			rc = -ENOENT;
 		} else {
-			n->type = e->dir ? NODE_DIR : NODE_FILE;
+			n->type = e->dir ? NODE_DIR : e->link ? NODE_LINK : NODE_FILE;
 			n->perm = e->dir ? 0755 : 0644;
+			if (e->link && !(n->link = strdup(e->link)))
+				rc = -ENOMEM;
 			n->size = e->size;
 			if (e->mtime_s)
 				n->mtime_s = e->mtime_s;
 			snprintf(n->md5, sizeof(n->md5), "%s", e->md5);
 			n->tpath = join_path(tp->attrs, tp->nattrs, e->dir);
-			rc = n->tpath ? 0 : -ENOMEM;
+			if (!n->tpath)
+				rc = -ENOMEM;
 		}
 		cache_val_unref(v);
 	}
@@ -525,11 +596,11 @@ int model_tree_readdir(struct project *p, const struct node *n, model_fill_fn fi
 
 		if (gone_dir(p, n->tp.coll, n->id, n->tpath, e))
 			continue;
-		st.st_mode = e->dir ? S_IFDIR | 0755 : S_IFREG | 0644;
+		st.st_mode = e->dir ? S_IFDIR | 0755 : e->link ? S_IFLNK | 0777 : S_IFREG | 0644;
 		st.st_nlink = e->dir ? 2 : 1;
 		st.st_uid = p->uid;
 		st.st_gid = p->gid;
-		st.st_size = e->dir ? 0 : (off_t)e->size;
+		st.st_size = e->dir ? 0 : e->link ? (off_t)strlen(e->link) : (off_t)e->size;
 		st.st_blocks = (st.st_size + 511) / 512;
 		st.st_blksize = e->dir ? 4096 : 1 << 20;
 		st.st_mtime = st.st_ctime = st.st_atime =
@@ -569,6 +640,10 @@ static struct tdir *tdir_copy(const struct tdir *d)
 		}
 		c->e[c->n - 1].suspect = d->e[i].suspect;
 		c->e[c->n - 1].marker = d->e[i].marker;
+		if (d->e[i].link && !(c->e[c->n - 1].link = strdup(d->e[i].link))) {
+			tdir_free(c);
+			return NULL;
+		}
 	}
 	c->marked = d->marked;
 	return c;
@@ -711,7 +786,11 @@ int model_tree_mkdir(struct project *p, struct node *parent, const char *name)
 		return -EPERM;
 	if (asprintf(&tpath, "%s%s/", parent->tpath, name) < 0)
 		return -ENOMEM;
-	rc = model_tree_def(c, NULL)->mkdir(&x, parent->id, tpath);
+	rc = model_tree_def(c, NULL)->check_name
+		     ? model_tree_def(c, NULL)->check_name(&x, parent->id, tpath)
+		     : 0;
+	if (!rc)
+		rc = model_tree_def(c, NULL)->mkdir(&x, parent->id, tpath);
 	if (!rc)
 		model_tree_note(p, c, parent->id, tpath, false, 0, NULL);
 	free(tpath);
@@ -764,7 +843,11 @@ int model_tree_rename(struct project *p, struct node *from, struct node *to_pare
 		return -EXDEV;
 	if (asprintf(&to, "%s%s", to_parent->tpath, name) < 0)
 		return -ENOMEM;
-	rc = model_tree_def(c, NULL)->rename(&x, from->id, from->tpath, to);
+	rc = model_tree_def(c, NULL)->check_name
+		     ? model_tree_def(c, NULL)->check_name(&x, from->id, to)
+		     : 0;
+	if (!rc)
+		rc = model_tree_def(c, NULL)->rename(&x, from->id, from->tpath, to);
 	if (!rc) {
 		model_tree_note(p, c, from->id, to, false, from->size, from->md5);
 		model_tree_note(p, c, from->id, from->tpath, true, 0, NULL);
@@ -783,7 +866,9 @@ static int xattr_node(struct project *p, const char *path, struct node *n, bool 
 
 	if (rc)
 		return rc;
-	if (!n->tree || n->type != NODE_FILE || !model_tree_def(n->tp.coll, NULL)->xattrs) {
+	/* A file being written (not in the cloud yet) has none to read. */
+	if (!n->tree || n->type != NODE_FILE || !n->tpath ||
+	    !model_tree_def(n->tp.coll, NULL)->xattrs) {
 		model_node_release(n);
 		return writing ? -ENOTSUP : -ENODATA;
 	}
@@ -858,8 +943,13 @@ int model_setxattr(struct project *p, const char *path, const char *name, const 
 {
 	struct svc_call x;
 	struct node n;
-	int rc = xattr_node(p, path, &n, true);
+	int rc;
 
+	/* Being written (cp --preserve=xattr sets them before close): kept,
+	 * and set once the file is in the cloud. */
+	if (!strncmp(name, "user.", 5) && model_pending_has(p, path))
+		return model_pending_setxattr(p, path, name, value, len);
+	rc = xattr_node(p, path, &n, true);
 	if (rc)
 		return rc;
 	x = (struct svc_call){ p, n.tp.coll };

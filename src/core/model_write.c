@@ -184,6 +184,32 @@ int model_open_write_in(struct project *p, const char *path, enum model_wkind *k
 	return rc;
 }
 
+int model_write_form_in(struct project *p, const char *path, enum model_wkind kind,
+			enum model_form *form)
+{
+	const struct collection_def *c;
+	const struct member_extra *e;
+	struct tree_path tp;
+	int rc = tree_parse(path, &tp);
+
+	(void)p;
+	*form = MODEL_FORM_TEXT;
+	if (rc)
+		return rc;
+	c = tp.coll;
+	if (kind == MODEL_W_SPEC && tp.kind == TREE_ENTRY && c) {
+		/* Heat's template is YAML or JSON as written: no end marker. */
+		if (!c->spec_text_key)
+			*form = MODEL_FORM_JSON;
+		else if (!c->spec_text_raw)
+			*form = MODEL_FORM_JSON_OR_TEXT;
+	} else if (kind == MODEL_W_EXTRA && (e = store_extra(&tp)) && e->flags & EXTRA_JSON) {
+		*form = MODEL_FORM_JSON;
+	}
+	tree_path_free(&tp);
+	return 0;
+}
+
 /* ---- create ----------------------------------------------------------- */
 
 /* The member whose document shows @doc (a member of @c) changed with it. */

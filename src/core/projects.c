@@ -662,6 +662,13 @@ int model_commit(struct project *root, const char *path, enum model_wkind kind, 
 	ROUTED(false, false, model_commit_in(p_, sub, kind, data, len));
 }
 
+int model_write_form(struct project *root, const char *path, enum model_wkind kind,
+		     enum model_form *form)
+{
+	*form = MODEL_FORM_TEXT;
+	ROUTED(false, false, model_write_form_in(p_, sub, kind, form));
+}
+
 void model_done(struct project *root, const char *path)
 {
 	struct project *p;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <openssl/evp.h>
 
@@ -69,6 +70,8 @@ struct stream {
 	char *tpath;
 	bool existed; /* upload: replaces a file (what it replaces is asked) */
 	int64_t part_size; /* -1: not asked yet; 0: never in parts */
+	int64_t size_limit; /* the largest file the cloud takes; 0: no limit */
+	char *mark_path; /* the parts' mark (tree_def.mark_parts), until removed */
 	size_t threshold; /* bytes kept before the file is streamed */
 	bool streaming; /* past the threshold: s->http carries the bytes */
 	bool direct; /* ... to the file itself (no parts: one streamed PUT) */
@@ -709,6 +712,14 @@ int stream_tree_upload_new(struct project *p, const char *path, struct stream **
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* A name the cloud cannot hold fails the open, not the close. */
+	if (model_tree_def(s->c, NULL)->check_name) {
+		struct svc_call x = { p, s->c };
+
+		rc = model_tree_def(s->c, NULL)->check_name(&x, s->id, s->tpath);
+		if (rc)
+			goto out;
+	}
 	/* An existing file is replaced: what it leaves (a large file's old
 	 * parts) is asked of the service before the new one lands. */
 	if (!model_resolve(p, path, &n)) {
@@ -719,8 +730,13 @@ int stream_tree_upload_new(struct project *p, const char *path, struct stream **
 	{
 		static atomic_uint seq;
 
-		snprintf(s->stamp, sizeof(s->stamp), "%lld-%d-%u", (long long)clock_wall_s(),
-			 (int)getpid(), atomic_fetch_add(&seq, 1));
+		unsigned salt = 0;
+
+		/* The salt: two hosts' uploads (marks included) never share one. */
+		if (getrandom(&salt, sizeof(salt), GRND_NONBLOCK) != sizeof(salt))
+			salt = (unsigned)clock_now_ms();
+		snprintf(s->stamp, sizeof(s->stamp), "%lld-%d-%u-%08x", (long long)clock_wall_s(),
+			 (int)getpid(), atomic_fetch_add(&seq, 1), salt);
 	}
 	buf_free(&s->head);
 	buf_init(&s->head, STREAM_TREE_BUFFER);
@@ -743,6 +759,7 @@ static void tree_clean(struct stream *s)
 {
 	struct svc_call x = { s->p, s->c };
 	const int64_t deadline = clock_now_ms() + timeout_ms(s);
+	bool owed = false;
 
 	/* The part being sent when it failed may have landed whole. */
 	if (s->part_open) {
@@ -759,14 +776,25 @@ static void tree_clean(struct stream *s)
 			rc = svc_cleanup_delete(&x, s->parts[i].path);
 		}
 
-		if (rc && rc != -ENOENT)
+		/* Then owed: retried in the background (.cloudfs/status). */
+		if (rc && rc != -ENOENT) {
 			log_cloud_error("%s: part %s of a failed upload could not be deleted (%s); "
-					"it is left in the cloud",
+					"retrying in the background (see .cloudfs/status)",
 					s->path, s->parts[i].path, strerror(-rc));
+			leftovers_owe_path(s->p->leftovers, s->c, s->parts[i].path, s->stamp,
+					   s->path, false);
+			owed = true;
+		}
 		free(s->parts[i].path);
 	}
 	s->nparts = 0;
 	s->streaming = false;
+	/* The mark goes last: while a part is owed, it lets a later mount
+	 * finish the cleanup should this process die first. */
+	if (s->mark_path && (owed || svc_cleanup_delete(&x, s->mark_path)))
+		leftovers_owe_path(s->p->leftovers, s->c, s->mark_path, s->stamp, s->path, true);
+	free(s->mark_path);
+	s->mark_path = NULL;
 }
 
 /* Opens the stream the bytes past the threshold go to: the next part, or
@@ -800,6 +828,17 @@ static int tree_open(struct stream *s)
 			       ->part_path(&x, s->id, s->tpath, s->stamp, (unsigned)s->nparts);
 		if (!path)
 			return errno ? -errno : -ENOMEM;
+		/* Marked before the first part: a killed daemon's parts are
+		 * found and deleted by a later mount (leftovers.c). */
+		if (!s->nparts && !s->mark_path && model_tree_def(s->c, NULL)->mark_parts) {
+			rc = model_tree_def(s->c, NULL)
+				     ->mark_parts(&x, s->id, s->tpath, s->stamp,
+						  leftovers_marker(s->p->leftovers), &s->mark_path);
+			if (rc) {
+				free(path);
+				return rc;
+			}
+		}
 	}
 	if (!path)
 		return -ENOMEM;
@@ -897,7 +936,23 @@ static int tree_append(struct stream *s, const char *buf, size_t size)
 		if (ps < 0)
 			return fail(s, (int)ps);
 		s->part_size = ps;
-		s->threshold = ps > 0 && ps < STREAM_TREE_BUFFER ? (size_t)ps : STREAM_TREE_BUFFER;
+		ps = model_tree_def(s->c, NULL)->size_limit
+			     ? model_tree_def(s->c, NULL)->size_limit(&x)
+			     : 0;
+		if (ps < 0)
+			return fail(s, (int)ps);
+		s->size_limit = ps;
+		s->threshold = s->part_size > 0 && s->part_size < STREAM_TREE_BUFFER
+				       ? (size_t)s->part_size
+				       : STREAM_TREE_BUFFER;
+	}
+	/* Past what the cloud can hold: refused at this write, not after
+	 * the bytes before it were sent for nothing. */
+	if (s->size_limit && s->offset + (off_t)size > s->size_limit) {
+		log_cloud_error("%s: %lld bytes is more than the cloud takes in one file (%lld)",
+				s->path, (long long)(s->offset + (off_t)size),
+				(long long)s->size_limit);
+		return fail(s, -EFBIG);
 	}
 	s->offset += (off_t)size;
 	if (!s->streaming && s->head.len + size <= s->threshold) {
@@ -1023,13 +1078,40 @@ static int tree_finish(struct stream *s)
 		t->replaced(&x, s->id, s->tpath, old);
 	else
 		json_decref(old);
-	/* The parts belong to the file now. */
+	/* The parts belong to the file now: unmarked (a mark left is
+	 * harmless: a later mount finds its file landed and removes it). */
 	for (size_t i = 0; i < s->nparts; i++)
 		free(s->parts[i].path);
 	s->nparts = 0;
+	if (s->mark_path && svc_cleanup_delete(&x, s->mark_path))
+		log_info("%s: its upload mark %s stays until a later mount", s->path, s->mark_path);
+	free(s->mark_path);
+	s->mark_path = NULL;
 	buf_free(&s->head);
 	model_tree_note(s->p, s->c, s->id, s->tpath, false, (int64_t)s->offset,
 			s->streaming && !s->direct ? NULL : md5);
+	/* Attributes set while it was written, now that it exists: a failure
+	 * fails close(2) (the bytes are in; the metadata asked for is not). */
+	{
+		json_t *xa = model_pending_take_xattrs(s->p, s->path);
+		const char *name;
+		json_t *v;
+
+		json_object_foreach(xa, name, v)
+		{
+			if (!rc && t->set_xattr)
+				rc = t->set_xattr(&x, s->id, s->tpath, name, json_string_value(v),
+						  json_string_length(v));
+		}
+		json_decref(xa);
+		if (rc) {
+			log_cloud_error(
+				"%s: written, but its extended attributes could not be set: "
+				"%s",
+				s->path, strerror(-rc));
+			return rc;
+		}
+	}
 	log_info("uploaded %s: %lld bytes%s", s->path, (long long)s->offset,
 		 s->streaming && !s->direct ? " (in parts)" : "");
 	return 0;
@@ -1268,6 +1350,7 @@ void stream_free(struct stream *s)
 	for (size_t i = 0; i < s->nparts + (s->part_open ? 1 : 0); i++)
 		free(s->parts[i].path);
 	free(s->parts);
+	free(s->mark_path);
 	free(s->tpath);
 	buf_free(&s->head);
 	free(s->file_path);

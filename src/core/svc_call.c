@@ -2,7 +2,9 @@
 /*
  * The request helpers a service's hooks call (service.h: svc_request() and
  * friends): the session's token, the errno table and .cloudfs/errors, as
- * every request of the core has them. Knows no service.
+ * every request of the core has them. Every request of a hook goes through
+ * svc_request(), a tree's or an extra's (extras.c's JSON helpers are its
+ * JSON form). Knows no service.
  * Layer: core; calls api.
  */
 #include <ctype.h>
@@ -25,14 +27,17 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 	json_error_t jerr;
 	int rc;
 
-	if (out)
+	if (out) {
 		memset(out, 0, sizeof(*out));
+		out->content_length = -1;
+	}
 	http_response_init(&resp);
 	rc = api_request(x->p->sess, x->c->service, method, path, headers, body ? &b : NULL, &resp);
 	if (rc || !out)
 		goto out;
 	snprintf(out->etag, sizeof(out->etag), "%s", resp.etag);
 	snprintf(out->content_type, sizeof(out->content_type), "%s", resp.content_type);
+	out->content_length = resp.content_length;
 	if (resp.xheaders.len) {
 		out->xheaders = strndup(resp.xheaders.data, resp.xheaders.len);
 		if (!out->xheaders) {
@@ -43,8 +48,8 @@ int svc_request(struct svc_call *x, const char *method, const char *path,
 	if (resp.body.len && strstr(resp.content_type, "json")) {
 		out->json = json_loadb(resp.body.data, resp.body.len, JSON_ALLOW_NUL, &jerr);
 		if (!out->json) {
-			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s)", method,
-					path, resp.status, jerr.text);
+			log_cloud_error("%s %s: HTTP %ld but the body is not JSON (%s) [%s]",
+					method, path, resp.status, jerr.text, resp.request_id);
 			rc = -EIO;
 		}
 	} else if (resp.status == 204 || !resp.body.len) {

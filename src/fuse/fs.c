@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * FUSE callbacks, on libfuse's low-level API. Layer: top. Each callback
- * turns node ids into paths (inodes.c), calls the model and replies with
- * its -errno unchanged.
- *
- * Reads: a read-only file rendered from documents is one inode per version
- * of its contents (inodes.h), so the kernel keeps its bytes: a warm read
- * costs one OPEN, where it cost five requests when every read went to us.
- * An open whose file has changed since the kernel looked it up answers
- * ESTALE, and the kernel looks the name up again (once) and opens the new
- * version. Every other file is snapshotted at open and served with
- * direct_io, so a read always returns whole, consistent bytes.
- * Writes are buffered and applied at flush, so close(2) reports them;
- * commands (actions, control files) run per line, so write(2) does.
- * Image data streams both ways (stream.c) with bounded memory.
+ * turns node ids into paths (inodes.c), calls the core and replies with
+ * its -errno unchanged: what an open file means (snapshots, ESTALE, the
+ * write buffer, commit at flush, a wait's status) is src/core/handle.c's;
+ * this file keeps what only FUSE has: the reply flags (keep_cache,
+ * direct_io, noflush), the page cache filled at a version's first open, a
+ * parked READ (its request and interrupt hook), waiting for the notifier
+ * before a create's close returns, directory snapshots with readdirplus,
+ * xattr replies, and the list of what the kernel still holds open.
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,42 +21,24 @@
 
 #include "cloudfs/clock.h"
 #include "cloudfs/fs.h"
+#include "cloudfs/handle.h"
 #include "cloudfs/leftovers.h"
 #include "cloudfs/loan.h"
-#include "cloudfs/stream.h"
 
-/* Specs, attribute values and commands are small. */
-#define FS_WRITE_MAX (1u << 20)
 /* d_ino of an entry the kernel has no inode for yet (as libfuse's). */
 #define FS_UNKNOWN_INO 0xffffffffu
 
-struct handle {
-	struct fs_open_link link; /* first: a link is its handle */
-	struct cloudfs *fs;
-	char *path;
-	struct buf data; /* read snapshot, or bytes written so far */
-	bool writing;
-	bool dirty; /* written since the last commit */
-	bool created; /* made by create(2): pending until release */
-	bool committed; /* its bytes reached the cloud (or were refused) */
-	/* A failure that ends the file's use: a write past FS_WRITE_MAX, a
-	 * refused commit. Later writes and flushes return it; nothing more is
-	 * committed, so no part of a value that failed reaches the cloud. */
-	int failed;
-	/* Every write fails with it, and nothing is committed (a tree file
-	 * opened without O_TRUNC: it can only be replaced whole). */
-	int refuse;
-	enum model_wkind kind;
-	bool wait; /* a "wait" file: its first read is parked (park_read()) */
-	bool waited; /* a wait ended with data: the bytes are its status */
-	struct stream *stream; /* image upload or download */
-	/* An unchanged version's cached text (open_unchanged()): its bytes
-	 * are rendered from it only if a READ comes. */
-	struct cache_val *source;
-	/* One operation at a time per open file; protects every field above
-	 * but path, writing and kind (set at open). */
-	pthread_mutex_t lock;
+/* What a file's fi->fh points at: the core's open file, on the list of
+ * what the kernel holds open. */
+struct fs_file {
+	struct fs_open_link link; /* first: a link is its file */
+	struct handle *h;
 };
+
+static struct handle *handle_of(const struct fuse_file_info *fi)
+{
+	return ((struct fs_file *)(uintptr_t)fi->fh)->h;
+}
 
 struct dent {
 	char *name;
@@ -139,11 +116,6 @@ static void reply_err(fuse_req_t req, int rc)
 bool fs_interrupted(void)
 {
 	return cur_req && fuse_req_interrupted(cur_req);
-}
-
-static struct handle *handle_of(const struct fuse_file_info *fi)
-{
-	return (struct handle *)(uintptr_t)fi->fh;
 }
 
 static double ttl(const struct cloudfs *fs)
@@ -303,6 +275,7 @@ static int attrs_of(struct cloudfs *fs, fuse_ino_t ino, struct handle *h, struct
 {
 	struct stat bound;
 	uint64_t version;
+	off_t size;
 	char *path;
 	int rc = inodes_get(fs->inodes, ino, &path, &version, &bound);
 
@@ -318,14 +291,12 @@ static int attrs_of(struct cloudfs *fs, fuse_ino_t ino, struct handle *h, struct
 	 * link: that is another inode, found by looking the name up. */
 	if (!rc && !h && ino != INODES_ROOT && (st->st_mode ^ bound.st_mode) & S_IFMT)
 		rc = -ENOENT;
-	if (h && !h->stream && (!rc || rc == -ENOENT)) {
+	if (h && (!rc || rc == -ENOENT) && handle_size(h, &size)) {
 		if (rc) {
 			memset(st, 0, sizeof(*st));
 			st->st_mode = S_IFREG | 0644;
 		}
-		pthread_mutex_lock(&h->lock);
-		st->st_size = (off_t)h->data.len;
-		pthread_mutex_unlock(&h->lock);
+		st->st_size = size;
 		rc = 0;
 	}
 	st->st_ino = ino;
@@ -562,90 +533,29 @@ static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 /* ---- files ------------------------------------------------------------ */
 
-static struct handle *handle_new(struct cloudfs *fs, const char *path, bool writing)
+/* Puts @h, in @f (allocated before the handle was opened, so that
+ * nothing fails once it is), on the open list and in @fi. */
+static void file_add(struct cloudfs *fs, struct fs_file *f, struct handle *h,
+		     struct fuse_file_info *fi)
 {
-	struct handle *h = calloc(1, sizeof(*h));
-
-	if (!h)
-		return NULL;
-	h->path = strdup(path);
-	if (!h->path) {
-		free(h);
-		return NULL;
-	}
-	h->writing = writing;
-	buf_init(&h->data, writing ? FS_WRITE_MAX : CFS_MAX_BODY);
-	pthread_mutex_init(&h->lock, NULL);
-	h->fs = fs;
-	open_add(&fs->open, &h->link, false);
-	return h;
-}
-
-static void handle_free(struct handle *h)
-{
-	open_del(&h->fs->open, &h->link);
-	cache_val_unref(h->source);
-	stream_free(h->stream);
-	buf_free(&h->data);
-	pthread_mutex_destroy(&h->lock);
-	free(h->path);
-	free(h);
-}
-
-static int open_handle(struct cloudfs *fs, const char *path, struct fuse_file_info *fi,
-		       bool created, enum model_wkind kind)
-{
-	struct handle *h = handle_new(fs, path, true);
-	int rc = 0;
-
-	if (!h)
-		return -ENOMEM;
-	h->created = created;
-	h->kind = kind;
-	if (kind == MODEL_W_UPLOAD)
-		rc = stream_upload_new(&fs->project, path, &h->stream);
-	else if (kind == MODEL_W_TREE)
-		rc = stream_tree_upload_new(&fs->project, path, &h->stream);
-	if (rc) {
-		handle_free(h);
-		return rc;
-	}
-	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->direct_io = 1;
-	return 0;
-}
-
-/* A handle whose writes fail with EOPNOTSUPP and whose close is a no-op. */
-static int open_refusing(struct cloudfs *fs, const char *path, struct fuse_file_info *fi)
-{
-	struct handle *h = handle_new(fs, path, true);
-
-	if (!h)
-		return -ENOMEM;
-	h->kind = MODEL_W_TREE;
-	h->refuse = -EOPNOTSUPP;
-	fi->fh = (uint64_t)(uintptr_t)h;
-	fi->direct_io = 1;
-	return 0;
+	f->h = h;
+	open_add(&fs->open, &f->link, false);
+	fi->fh = (uint64_t)(uintptr_t)f;
+	/* A version's bytes never change: the kernel may keep them. */
+	fi->keep_cache = handle_versioned(h);
+	fi->direct_io = !fi->keep_cache;
+	/* Nothing to commit when a reader closes: spare the kernel the FLUSH. */
+	fi->noflush = !handle_writing(h);
 }
 
 /* What release does, also for an open the kernel never got (interrupted). */
-static void handle_close(struct cloudfs *fs, struct handle *h)
+static void file_close(struct cloudfs *fs, struct fuse_file_info *fi)
 {
-	if (h->stream)
-		stream_abort(h->stream);
-	/* A new file closed without a byte (`touch`) creates with an empty
-	 * spec; nobody waits for this result, so it is only logged. */
-	if (h->created && !h->committed && !h->failed && !h->stream && h->kind == MODEL_W_SPEC) {
-		int rc = model_commit(&fs->project, h->path, h->kind, "", 0);
+	struct fs_file *f = (struct fs_file *)(uintptr_t)fi->fh;
 
-		(void)rc; /* already in .cloudfs/errors */
-	}
-	/* Until now the kernel had a file here; the cloud may have a
-	 * directory (or a link) by that name from now on. */
-	if (h->created)
-		model_done(&fs->project, h->path);
-	handle_free(h);
+	open_del(&fs->open, &f->link);
+	handle_close(f->h);
+	free(f);
 }
 
 static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -653,30 +563,31 @@ static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 {
 	struct cloudfs *fs = begin(req);
 	struct fuse_entry_param e = { 0 };
-	enum model_wkind kind;
+	struct fs_file *f = NULL;
+	struct handle *h;
 	char *path;
 	int rc = child_path(fs, parent, name, &path);
 
 	(void)mode;
+	if (!rc && !(f = calloc(1, sizeof(*f))))
+		rc = -ENOMEM;
 	if (!rc)
-		rc = model_create(&fs->project, path, &kind);
-	if (rc)
-		goto out;
-	rc = open_handle(fs, path, fi, true, kind);
+		rc = handle_create(&fs->project, path, &h);
 	if (rc) {
-		model_done(&fs->project, path);
+		free(f);
 		goto out;
 	}
+	file_add(fs, f, h, fi);
 	rc = model_getattr(&fs->project, path, &e.attr);
 	if (!rc)
 		rc = entry_bind(fs, path, &e);
 	if (rc) {
-		handle_close(fs, handle_of(fi));
+		file_close(fs, fi);
 		goto out;
 	}
 	leave();
 	if (fuse_reply_create(req, &e, fi)) {
-		handle_close(fs, handle_of(fi));
+		file_close(fs, fi);
 		inodes_forget(fs->inodes, e.ino, 1);
 	}
 out:
@@ -685,138 +596,41 @@ out:
 	free(path);
 }
 
-/* A versioned file whose cached text is still the one its bytes were last
- * rendered from is unchanged: its open needs no rendering (nor parsing),
- * which is most of what an open of a cached file costs. */
-static bool open_unchanged(struct cloudfs *fs, fuse_ino_t ino, struct handle *h)
+/* handle_fill()'s store: into the kernel's page cache. */
+static void store_pages(void *ctx, uint64_t ino, const void *data, size_t len)
 {
-	uint64_t source = inodes_source(fs->inodes, ino);
-	struct cache_val *text;
+	struct cloudfs *fs = ctx;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
 
-	if (!source || model_source(&fs->project, h->path, &text))
-		return false;
-	if (text->serial != source) {
-		cache_val_unref(text);
-		return false;
-	}
-	h->source = text;
-	return true;
-}
-
-/* An unchanged version's bytes, rendered from its text when first needed
- * (a READ, or the fill). Call with h->lock held. */
-static int handle_render(struct cloudfs *fs, struct handle *h)
-{
-	int rc;
-
-	if (!h->source)
-		return 0;
-	rc = model_read_from(&fs->project, h->path, h->source, &h->data);
-	if (!rc) {
-		cache_val_unref(h->source);
-		h->source = NULL;
-	}
-	return rc;
-}
-
-/* A reader's snapshot: the file's bytes now (or its data stream). */
-static int open_read(struct cloudfs *fs, fuse_ino_t ino, const char *path, uint64_t version,
-		     struct fuse_file_info *fi)
-{
-	struct handle *h = handle_new(fs, path, false);
-	uint64_t source = 0;
-	int rc;
-
-	if (!h)
-		return -ENOMEM;
-	if (version && open_unchanged(fs, ino, h))
-		goto out;
-	rc = model_open(&fs->project, path, fi->flags);
-	/* A versioned file is rendered, never a data stream. */
-	if (!rc)
-		rc = version ? -ENOTSUP : stream_download_new(&fs->project, path, &h->stream);
-	if (rc == -ENOTSUP)
-		rc = model_read(&fs->project, path, &h->data, &source);
-	/* A wait file: its bytes come when the wait ends, at the first read. */
-	if (rc == -EINPROGRESS) {
-		h->wait = true;
-		rc = 0;
-	}
-	/* Changed since the kernel looked the name up: it looks again. */
-	if (!rc && version && model_version(h->data.data, h->data.len) != version)
-		rc = -ESTALE;
-	if (rc) {
-		handle_free(h);
-		return rc;
-	}
-	if (version && source)
-		inodes_set_seen(fs->inodes, ino, source, NULL, 0);
-out:
-	fi->fh = (uint64_t)(uintptr_t)h;
-	/* A version's bytes never change: the kernel may keep them. */
-	fi->keep_cache = version != 0;
-	fi->direct_io = version == 0;
-	/* Nothing to commit when a reader closes: spare the kernel the FLUSH. */
-	fi->noflush = 1;
-	return 0;
-}
-
-/* Hands a version's bytes to the kernel's page cache at its first open,
- * before the open is answered: the reader's read(2) then finds them there
- * and costs no READ (nor the GETATTR the kernel sends after a READ to
- * refresh atime). Should the kernel drop them later, a READ brings them.
- * Other opens of the inode wait meanwhile (inodes.h). */
-static void fill_cache(struct cloudfs *fs, fuse_ino_t ino, struct handle *h)
-{
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
-	char small[INODES_SMALL];
-
-	if (!inodes_fill_begin(fs->inodes, ino))
-		return;
-	pthread_mutex_lock(&h->lock);
-	/* An unchanged open has no bytes yet: a small version's are kept
-	 * with its inode, others are rendered from the text it holds. */
-	if (h->source && inodes_small(fs->inodes, ino, small, &bv.buf[0].size)) {
-		bv.buf[0].mem = small;
-	} else if (!handle_render(fs, h)) {
-		bv.buf[0].mem = h->data.data;
-		bv.buf[0].size = h->data.len;
-	}
-	if (bv.buf[0].size)
-		fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
-	pthread_mutex_unlock(&h->lock);
-	inodes_fill_end(fs->inodes, ino);
+	bv.buf[0].mem = (void *)data;
+	fuse_lowlevel_notify_store(fs->se, ino, 0, &bv, 0);
 }
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req);
-	enum model_wkind kind;
+	struct fs_file *f = NULL;
+	struct handle *h;
 	uint64_t version;
 	char *path = NULL;
 	int rc = inodes_get(fs->inodes, ino, &path, &version, NULL);
 
-	if (rc)
+	if (!rc && !(f = calloc(1, sizeof(*f))))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = handle_open(&fs->project, fs->inodes, ino, path, version, fi->flags, &h);
+	if (rc) {
+		free(f);
 		goto out;
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		rc = model_open_write(&fs->project, path, &kind);
-		/* A tree's file is replaced whole, never changed in place:
-		 * without O_TRUNC (touch, dd conv=notrunc) it opens, but every
-		 * write fails, and its close changes nothing. */
-		if (!rc && kind == MODEL_W_TREE && !(fi->flags & O_TRUNC))
-			rc = open_refusing(fs, path, fi);
-		else if (!rc)
-			rc = open_handle(fs, path, fi, false, kind);
-	} else {
-		rc = open_read(fs, ino, path, version, fi);
 	}
-	if (rc)
-		goto out;
-	if (fi->keep_cache)
-		fill_cache(fs, ino, handle_of(fi));
+	file_add(fs, f, h, fi);
+	/* At a version's first open its bytes go to the page cache before
+	 * the open is answered: the reader's read(2) then costs no READ (nor
+	 * the GETATTR after one). */
+	handle_fill(h, fs->inodes, ino, store_pages, fs);
 	leave();
 	if (fuse_reply_open(req, fi))
-		handle_close(fs, handle_of(fi));
+		file_close(fs, fi);
 out:
 	if (rc)
 		reply_err(req, rc);
@@ -825,7 +639,7 @@ out:
 
 /*
  * A read of a "wait" file, parked: no thread waits for the resource, so a
- * hundred waiting scripts hold none of the FUSE workers. The model's waits
+ * hundred waiting scripts hold none of the FUSE workers. The core's waits
  * thread answers it (parked_done()); Ctrl-C cancels it (parked_interrupt()).
  * The request is answered exactly once, by parked_done(), and @lock keeps
  * the answer from overtaking the parking.
@@ -833,7 +647,6 @@ out:
 struct parked {
 	pthread_mutex_t lock; /* held while the read is being parked */
 	fuse_req_t req;
-	struct cloudfs *fs;
 	struct handle *h;
 	size_t size;
 	off_t off;
@@ -847,13 +660,12 @@ static void parked_interrupt(fuse_req_t req, void *data)
 	struct parked *pk = data;
 
 	(void)req;
-	model_wait_cancel(&pk->fs->project, pk->w);
+	handle_wait_cancel(pk->h, pk->w);
 }
 
 static void parked_done(void *ctx, int rc, const char *text, size_t len)
 {
 	struct parked *pk = ctx;
-	struct handle *h = pk->h;
 	char *mem = NULL;
 
 	/* The parking is complete (its interrupt hook is set)... */
@@ -862,24 +674,7 @@ static void parked_done(void *ctx, int rc, const char *text, size_t len)
 	/* ...and no interrupt hook runs from now on: this waits for one
 	 * that does, under the request's lock. */
 	fuse_req_interrupt_func(pk->req, NULL, NULL);
-	if (!rc) {
-		pthread_mutex_lock(&h->lock);
-		if (!h->waited) {
-			buf_reset(&h->data);
-			rc = buf_add(&h->data, text, len);
-			h->waited = !rc;
-		}
-		len = h->data.len;
-		if (!rc && pk->off >= 0 && (size_t)pk->off < len)
-			rc = (int)(pk->size < len - (size_t)pk->off ? pk->size
-								    : len - (size_t)pk->off);
-		mem = rc > 0 ? malloc((size_t)rc) : NULL;
-		if (mem)
-			memcpy(mem, h->data.data + pk->off, (size_t)rc);
-		else if (rc > 0)
-			rc = -ENOMEM;
-		pthread_mutex_unlock(&h->lock);
-	}
+	rc = handle_waited(pk->h, rc, text, len, pk->size, pk->off, &mem);
 	if (rc < 0)
 		fuse_reply_err(pk->req, -rc);
 	else
@@ -889,7 +684,7 @@ static void parked_done(void *ctx, int rc, const char *text, size_t len)
 	free(pk);
 }
 
-static void park_read(fuse_req_t req, struct cloudfs *fs, struct handle *h, size_t size, off_t off)
+static void park_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
 {
 	struct parked *pk = calloc(1, sizeof(*pk));
 	int rc;
@@ -899,14 +694,13 @@ static void park_read(fuse_req_t req, struct cloudfs *fs, struct handle *h, size
 		return;
 	}
 	pk->req = req;
-	pk->fs = fs;
 	pk->h = h;
 	pk->size = size;
 	pk->off = off;
 	pthread_mutex_init(&pk->lock, NULL);
 	leave(); /* answered from another thread */
 	pthread_mutex_lock(&pk->lock);
-	rc = model_wait_start(&fs->project, h->path, parked_done, pk, &pk->w);
+	rc = handle_wait_start(h, parked_done, pk, &pk->w);
 	if (!rc)
 		fuse_req_interrupt_func(req, parked_interrupt, pk);
 	pthread_mutex_unlock(&pk->lock);
@@ -917,29 +711,22 @@ static void park_read(fuse_req_t req, struct cloudfs *fs, struct handle *h, size
 	}
 }
 
-static bool wait_pending(struct handle *h)
-{
-	bool pending;
-
-	if (!h->wait)
-		return false;
-	pthread_mutex_lock(&h->lock);
-	pending = !h->waited;
-	pthread_mutex_unlock(&h->lock);
-	return pending;
-}
-
-/* Downloaded data goes to the kernel from the memory it was received in:
- * the loan keeps that memory after the unlock, even if the file is
- * released as soon as the reply lands. */
-static void reply_stream(fuse_req_t req, struct handle *h, size_t size, off_t off)
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
 {
 	struct loan l = LOAN_INIT;
+	char *mem = NULL;
 	int rc;
 
-	pthread_mutex_lock(&h->lock);
-	rc = stream_read(h->stream, &l, size, off);
-	pthread_mutex_unlock(&h->lock);
+	(void)begin(req);
+	(void)ino;
+	/* A download's bytes are lent where they were received: the loan keeps
+	 * that memory even if the file is released as soon as the reply lands. */
+	rc = handle_read_loan(handle_of(fi), size, off, &mem, &l);
+	if (rc == -EINPROGRESS) {
+		park_read(req, handle_of(fi), size, off);
+		return;
+	}
 	if (rc < 0) {
 		reply_err(req, rc);
 		return;
@@ -948,108 +735,22 @@ static void reply_stream(fuse_req_t req, struct handle *h, size_t size, off_t of
 	if (l.n)
 		fuse_reply_iov(req, l.iov, l.n);
 	else
-		fuse_reply_buf(req, NULL, 0);
-	loan_release(&l);
-}
-
-static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	struct cloudfs *fs = begin(req);
-	struct handle *h = handle_of(fi);
-	char *mem = NULL;
-	int rc;
-
-	(void)ino;
-	if (wait_pending(h)) {
-		park_read(req, fs, h, size, off);
-		return;
-	}
-	if (h->stream) {
-		reply_stream(req, h, size, off);
-		return;
-	} else {
-		/* A copy: once the kernel has the reply it may release the
-		 * file, and the snapshot with it, while writev() returns. */
-		size_t len;
-
-		pthread_mutex_lock(&h->lock);
-		rc = handle_render(fs, h);
-		len = h->data.len;
-		if (!rc && off >= 0 && (size_t)off < len)
-			rc = (int)(size < len - (size_t)off ? size : len - (size_t)off);
-		mem = rc > 0 ? malloc((size_t)rc) : NULL;
-		if (mem)
-			memcpy(mem, h->data.data + off, (size_t)rc);
-		else if (rc > 0)
-			rc = -ENOMEM;
-		pthread_mutex_unlock(&h->lock);
-	}
-	if (rc < 0) {
-		reply_err(req, rc);
-		return;
-	}
-	leave();
-	fuse_reply_buf(req, mem, (size_t)rc);
+		fuse_reply_buf(req, mem, (size_t)rc);
 	free(mem);
-}
-
-/* Commands run per complete line, so write(2) fails on a bad one (shells
- * ignore close(2) errors of builtins like echo). */
-static bool runs_per_line(enum model_wkind kind)
-{
-	return kind == MODEL_W_LINES || kind == MODEL_W_CTL || kind == MODEL_W_ATTR_LINE;
-}
-
-static int handle_write(struct cloudfs *fs, struct handle *h, const char *buf, size_t size,
-			off_t off, pid_t pid)
-{
-	int rc;
-
-	if (!h->writing)
-		return -EBADF;
-	pthread_mutex_lock(&h->lock);
-	if (h->failed || h->refuse) {
-		rc = h->failed ? h->failed : h->refuse;
-		goto out;
-	}
-	if (h->stream) {
-		stream_note_writer(h->stream, pid);
-		rc = stream_write(h->stream, buf, size, off);
-		goto out;
-	}
-	/* A spec makes one resource: bytes written after it was made (through
-	 * a dup'ed descriptor, after another one was closed) make no second. */
-	if (h->committed && h->kind == MODEL_W_SPEC) {
-		rc = -EEXIST;
-		goto out;
-	}
-	rc = (int)size;
-	if (buf_add(&h->data, buf, size)) {
-		h->failed = rc = -EFBIG;
-		goto out;
-	}
-	h->dirty = true;
-	if (runs_per_line(h->kind) && h->data.data[h->data.len - 1] == '\n') {
-		int err = model_commit(&fs->project, h->path, h->kind, h->data.data, h->data.len);
-
-		h->dirty = false;
-		buf_reset(&h->data);
-		if (err)
-			rc = err;
-	}
-out:
-	pthread_mutex_unlock(&h->lock);
-	return rc;
+	loan_release(&l);
 }
 
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req);
-	int rc = handle_write(fs, handle_of(fi), buf, size, off, fuse_req_ctx(req)->pid);
+	bool made;
+	int rc = handle_write(handle_of(fi), buf, size, off, fuse_req_ctx(req)->pid, &made);
 
 	(void)ino;
+	/* The write that completed a spec made the resource: as fs_flush(). */
+	if (made)
+		fs_notify_settle(fs, 250);
 	if (rc < 0) {
 		reply_err(req, rc);
 		return;
@@ -1058,62 +759,21 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	fuse_reply_write(req, (size_t)rc);
 }
 
-static int handle_flush(struct cloudfs *fs, struct handle *h, pid_t pid)
-{
-	int rc = 0;
-
-	if (!h->writing)
-		return 0;
-	pthread_mutex_lock(&h->lock);
-	if (h->stream) {
-		rc = stream_finish(h->stream, pid);
-		if (!rc && h->created && stream_completed(h->stream)) {
-			model_done(&fs->project, h->path);
-			fs_notify_settle(fs, 250); /* as for a spec, below */
-		}
-		goto out;
-	}
-	if (h->failed) {
-		rc = h->failed;
-		goto out;
-	}
-	/* Commit on the first flush that has data: close(2) reports it. A
-	 * flush before any write (a shell dup'ing the fd before writing) has
-	 * nothing to commit yet. Tested under the lock: two descriptors closed
-	 * at once commit once. */
-	if (!h->dirty)
-		goto out;
-	h->dirty = false;
-	h->committed = true;
-	rc = model_commit(&fs->project, h->path, h->kind, h->data.data ? h->data.data : "",
-			  h->data.len);
-	/* A refused spec or value is not sent again by a later close. */
-	if (rc && !runs_per_line(h->kind))
-		h->failed = rc;
-	/* What comes next through another descriptor is a new value. */
-	if (!rc && h->kind != MODEL_W_SPEC)
-		buf_reset(&h->data);
-	/* The resource exists from now on: the name stops being this file
-	 * before close(2) returns, so the next command finds the link. */
-	if (!rc && h->created && h->kind == MODEL_W_SPEC) {
-		model_done(&fs->project, h->path);
-		/* ...and before close(2) returns: `cp t stacks/web && cat
-		 * stacks/web/wait` must not find the file the kernel still
-		 * holds (ENOTDIR). A flush holds no directory of the kernel's,
-		 * so waiting for the notifier here cannot deadlock. */
-		fs_notify_settle(fs, 250);
-	}
-out:
-	pthread_mutex_unlock(&h->lock);
-	return rc;
-}
-
 static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cloudfs *fs = begin(req);
+	bool made;
+	int rc = handle_flush(handle_of(fi), fuse_req_ctx(req)->pid, &made);
 
 	(void)ino;
-	reply_err(req, handle_flush(fs, handle_of(fi), fuse_req_ctx(req)->pid));
+	/* A created name is a directory from now on, and the kernel is told
+	 * so before close(2) returns: `cp t stacks/web && cat stacks/web/wait`
+	 * must not find the file the kernel still holds (ENOTDIR). A flush
+	 * holds no directory of the kernel's and no lock of the core's, so
+	 * waiting for the notifier here cannot deadlock. */
+	if (made)
+		fs_notify_settle(fs, 250);
+	reply_err(req, rc);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1121,29 +781,8 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct cloudfs *fs = begin(req);
 
 	(void)ino;
-	handle_close(fs, handle_of(fi));
+	file_close(fs, fi);
 	reply_err(req, 0);
-}
-
-static int do_truncate(struct cloudfs *fs, const char *path, off_t size, struct handle *h)
-{
-	enum model_wkind kind;
-	int rc;
-
-	if (h && h->stream) {
-		pthread_mutex_lock(&h->lock);
-		rc = stream_truncate(h->stream, size);
-		pthread_mutex_unlock(&h->lock);
-		return rc;
-	}
-	if (h && h->refuse)
-		return h->refuse;
-	/* open(O_TRUNC) of a writable file: its new value comes with close. */
-	if (h && h->writing)
-		return size == 0 ? 0 : -EINVAL;
-	if (size == 0 && !model_open_write(&fs->project, path, &kind))
-		return kind == MODEL_W_TREE ? -EOPNOTSUPP : 0;
-	return -EACCES;
 }
 
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -1160,7 +799,7 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
 		rc = -EPERM;
 	else if (to_set & FUSE_SET_ATTR_SIZE)
-		rc = do_truncate(fs, path, attr->st_size, h);
+		rc = handle_truncate(&fs->project, path, h, attr->st_size);
 	/* Explicit times (cp -p, rsync -t, touch -d) are refused where the
 	 * cloud keeps its own; "now" (touch) changes nothing anywhere. */
 	if (!rc && (((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW)) ||
@@ -1423,11 +1062,11 @@ void fs_open_free_all(struct fs_open *o)
 		if (l->dir) {
 			dir_free((struct dir *)l);
 		} else {
-			struct handle *h = (struct handle *)l;
+			struct fs_file *f = (struct fs_file *)l;
 
-			if (h->stream)
-				stream_abort(h->stream);
-			handle_free(h);
+			handle_discard(f->h);
+			open_del(o, l);
+			free(f);
 		}
 	}
 	pthread_mutex_destroy(&o->lock);

@@ -20,6 +20,8 @@ static pthread_key_t handle_key;
 static bool (*cancel_hook)(void);
 /* Cleanup after an interrupted operation must itself run to completion. */
 static __thread bool cancel_ignored;
+/* A background thread's stop flag (leftovers.c at unmount), or NULL. */
+static __thread const atomic_bool *thread_stop;
 
 static void handle_destroy(void *h)
 {
@@ -54,8 +56,15 @@ void http_ignore_cancel(bool ignore)
 	cancel_ignored = ignore;
 }
 
+void http_set_thread_stop(const atomic_bool *flag)
+{
+	thread_stop = flag;
+}
+
 bool http_cancelled(void)
 {
+	if (thread_stop && atomic_load(thread_stop))
+		return true;
 	return !cancel_ignored && cancel_hook && cancel_hook();
 }
 
@@ -65,6 +74,7 @@ void http_response_init(struct http_response *resp)
 	buf_init(&resp->body, CFS_MAX_BODY);
 	buf_init(&resp->xheaders, HTTP_MAX_XHEADERS);
 	resp->retry_after_s = -1;
+	resp->content_length = -1;
 }
 
 void http_response_free(struct http_response *resp)
@@ -142,6 +152,7 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 		/* A new head (after a 1xx): its headers replace the last's. */
 		resp->head_done = false;
 		resp->etag[0] = '\0';
+		resp->content_length = -1;
 		buf_reset(&resp->xheaders);
 	} else if ((len == 2 && line[0] == '\r' && line[1] == '\n') ||
 		   (len == 1 && line[0] == '\n'))
@@ -150,7 +161,10 @@ size_t http_on_header(char *line, size_t size, size_t n, void *arg)
 		header_value(v, vlen, resp->request_id, sizeof(resp->request_id));
 	else if (header_is(line, len, "Content-Type", &v, &vlen))
 		header_value(v, vlen, resp->content_type, sizeof(resp->content_type));
-	else if (header_is(line, len, "Retry-After", &v, &vlen)) {
+	else if (header_is(line, len, "Content-Length", &v, &vlen)) {
+		header_value(v, vlen, tmp, sizeof(tmp));
+		resp->content_length = isdigit((unsigned char)tmp[0]) ? atoll(tmp) : -1;
+	} else if (header_is(line, len, "Retry-After", &v, &vlen)) {
 		header_value(v, vlen, tmp, sizeof(tmp));
 		resp->retry_after_s = isdigit((unsigned char)tmp[0]) ? atol(tmp) : -1;
 	} else if (header_is(line, len, "Location", &v, &vlen)) {

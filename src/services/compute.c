@@ -232,13 +232,25 @@ out:
 	return rc;
 }
 
-/* rm servers/<id>/volumes/<vid>: detach it. */
+/* rm servers/<id>/volumes/<volume>: detach it. The name is an id or, as
+ * lookup takes it, the name the link was made with: the attachment is
+ * addressed by the volume's id, so a name is resolved first. */
 static int server_volumes_unlink(const struct extra_ctx *x)
 {
-	int rc = extra_request(x, "DELETE", "os-volume_attachments", x->sub[0], NULL, NULL);
+	char *vid = NULL, err[256];
+	const char *id = x->sub[0];
+	int rc;
 
+	if (!volume_attached(x->doc, id)) {
+		rc = extra_find_ref(x, "volumes", id, &vid, err, sizeof(err));
+		if (rc)
+			return rc;
+		id = vid;
+	}
+	rc = extra_request(x, "DELETE", "os-volume_attachments", id, NULL, NULL);
 	extra_changed(x, NULL, x->id);
-	extra_changed(x, "volumes", x->sub[0]);
+	extra_changed(x, "volumes", id);
+	free(vid);
 	return rc;
 }
 

@@ -628,6 +628,7 @@ static const struct member_extra group_extras[] = {
 	  .mode = 0755,
 	  .readdir = group_rules_readdir,
 	  .lookup = group_rules_lookup,
+	  .flags = EXTRA_JSON,
 	  .store = group_rules_store,
 	  .unlink = group_rules_unlink },
 	{ .name = NULL },

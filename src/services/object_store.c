@@ -30,13 +30,111 @@ extern const struct service_def service_object_store;
 static const char *const swift_types[] = { "object-store", NULL };
 static const char *const container_mtime[] = { "last_modified", NULL };
 
-/* Swift's container_listing_limit default: the largest page it gives. */
-#define SWIFT_PAGE 10000
 /* The part size when /info allows more: a part is one PUT's worth of
  * bytes on the wire, and a failure costs at most one part's resend. */
 #define SWIFT_PART_MAX (1LL << 30)
 /* Swift's CONTAINER_NAME limit for <container>_segments. */
 #define SWIFT_SEGMENTS_SUFFIX "_segments"
+
+/*
+ * What this Swift takes, from GET /info (swift.*, slo.*): read once per
+ * mount, by at_start() in the background, or by the first request that
+ * needs it. Swift's documented defaults (swift.conf-sample) stand until
+ * it answered, and for good when it has no /info (expose_info = false).
+ * One Swift (one proxy) serves every project of a mount.
+ */
+struct swift_info {
+	bool known; /* /info answered, or has none: not asked again */
+	bool slo; /* the SLO middleware is there: large files are SLOs */
+	int64_t max_file_size, min_segment_size, max_manifest_segments;
+	long listing_limit, max_name, meta_name, meta_value, meta_count, meta_overall;
+};
+
+#define SWIFT_INFO_DEFAULTS                                                                 \
+	{                                                                                   \
+		.slo = true, .max_file_size = 5368709122LL, .min_segment_size = 1,          \
+		.max_manifest_segments = 1000, .listing_limit = 10000, .max_name = 1024,    \
+		.meta_name = 128, .meta_value = 256, .meta_count = 90, .meta_overall = 4096 \
+	}
+
+static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct swift_info info_cache = SWIFT_INFO_DEFAULTS; /* protected by info_lock */
+
+/* A positive integer /info states, or @def. */
+static int64_t info_int(const json_t *section, const char *key, int64_t def)
+{
+	const json_t *v = json_object_get(section, key);
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v)
+							       : def;
+}
+
+/* The limits as known now, without asking (hooks of member extras). */
+static struct swift_info swift_info_cached(void)
+{
+	struct swift_info i;
+
+	pthread_mutex_lock(&info_lock);
+	i = info_cache;
+	pthread_mutex_unlock(&info_lock);
+	return i;
+}
+
+/* The limits, asking /info the first time (never under info_lock). */
+static struct swift_info info_get(struct svc_call *x)
+{
+	struct swift_info i = swift_info_cached(), d = SWIFT_INFO_DEFAULTS;
+	const char *ep = svc_endpoint(x), *v1;
+	const json_t *sw, *slo;
+	struct svc_answer a;
+	char *url = NULL;
+	int rc;
+
+	if (i.known)
+		return i;
+	/* /info sits beside /v1/AUTH_<project>, at the proxy's root. */
+	v1 = ep ? strstr(ep, "/v1/") : NULL;
+	if (!v1 || asprintf(&url, "%.*s/info", (int)(v1 - ep), ep) < 0)
+		return d;
+	rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+	free(url);
+	if (rc) {
+		/* No /info (disabled: 404/401/403): the defaults, for good.
+		 * Another failure: the defaults this time, asked again later. */
+		if (rc == -ENOENT || rc == -EACCES || rc == -EPERM) {
+			log_warn("Swift has no /info (%s): assuming its default limits",
+				 strerror(-rc));
+			d.known = true;
+			pthread_mutex_lock(&info_lock);
+			info_cache = d;
+			pthread_mutex_unlock(&info_lock);
+		}
+		return d;
+	}
+	sw = json_object_get(a.json, "swift");
+	slo = json_object_get(a.json, "slo");
+	i.known = true;
+	i.slo = json_is_object(slo);
+	i.max_file_size = info_int(sw, "max_file_size", d.max_file_size);
+	i.listing_limit = (long)info_int(sw, "container_listing_limit", d.listing_limit);
+	i.max_name = (long)info_int(sw, "max_object_name_length", d.max_name);
+	i.meta_name = (long)info_int(sw, "max_meta_name_length", d.meta_name);
+	i.meta_value = (long)info_int(sw, "max_meta_value_length", d.meta_value);
+	i.meta_count = (long)info_int(sw, "max_meta_count", d.meta_count);
+	i.meta_overall = (long)info_int(sw, "max_meta_overall_size", d.meta_overall);
+	i.min_segment_size = info_int(slo, "min_segment_size", d.min_segment_size);
+	i.max_manifest_segments = info_int(slo, "max_manifest_segments", d.max_manifest_segments);
+	svc_answer_free(&a);
+	/* Bounds that keep our own arithmetic sane whatever /info says. */
+	if (i.listing_limit > 1000000)
+		i.listing_limit = 1000000;
+	if (i.meta_count > 4096)
+		i.meta_count = 4096;
+	pthread_mutex_lock(&info_lock);
+	info_cache = i;
+	pthread_mutex_unlock(&info_lock);
+	return i;
+}
 
 /* A directory marker's content type (cloudfuse, rclone, swiftclient). */
 static bool is_dir_type(const char *ctype)
@@ -45,6 +143,8 @@ static bool is_dir_type(const char *ctype)
 }
 
 struct list_state {
+	struct svc_call *x;
+	const char *cont; /* the container listed */
 	const char *prefix;
 	size_t plen;
 	tree_fill_fn fill;
@@ -52,10 +152,91 @@ struct list_state {
 	char *marker; /* the last name or subdir of the page (malloc'd) */
 };
 
+static char *object_path(const char *container, const char *path);
+
+/* @s percent-decoded (malloc'd), or NULL (no memory, or a NUL byte). */
+static char *unquote(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+	unsigned v;
+
+	for (; out && *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2]) &&
+		    sscanf(s + 1, "%2x", &v) == 1) {
+			if (!v) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+/* A symlink's "symlink_path" ("/v1/<account>/<container>/<object>",
+ * quoted, untrusted) as its container and object (malloc'd, *@cont holds
+ * both) when it is in this account; else -EXDEV. */
+static int symlink_parts(struct svc_call *x, const char *spath, char **cont, const char **obj)
+{
+	const char *ep = svc_endpoint(x), *acct = ep ? strrchr(ep, '/') : NULL;
+	char *p = unquote(spath), *a, *c, *o;
+
+	*cont = NULL;
+	if (!p)
+		return -EXDEV;
+	/* The account: the endpoint's last component (AUTH_<project>). */
+	a = !strncmp(p, "/v1/", 4) ? p + 4 : NULL;
+	c = a ? strchr(a, '/') : NULL;
+	o = c ? strchr(c + 1, '/') : NULL;
+	if (!acct || !o || o == c + 1 || !o[1] || (size_t)(c - a) != strlen(acct + 1) ||
+	    strncmp(a, acct + 1, (size_t)(c - a))) {
+		free(p);
+		return -EXDEV;
+	}
+	*o = '\0';
+	memmove(p, c + 1, strlen(c + 1) + 1 + strlen(o + 1) + 1);
+	*cont = p;
+	*obj = p + strlen(p) + 1;
+	return 0;
+}
+
+/* A 0-byte object may be a Dynamic Large Object, whose listing says 0
+ * bytes and the empty MD5: its size is its HEAD's (one HEAD, for 0-byte
+ * objects only). *@dlo: it is one; *@size its bytes. */
+static int dlo_size(struct list_state *st, const char *name, bool *dlo, int64_t *size)
+{
+	char *url = object_path(st->cont, name), *m;
+	struct svc_answer a;
+	int rc = url ? svc_request(st->x, "HEAD", url, NULL, NULL, 0, NULL, &a) : -ENOMEM;
+
+	free(url);
+	*dlo = false;
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* gone since the listing */
+	m = svc_header(&a, "X-Object-Manifest");
+	if (m && a.content_length >= 0) {
+		*dlo = true;
+		*size = a.content_length;
+	}
+	free(m);
+	svc_answer_free(&a);
+	return 0;
+}
+
+#define EMPTY_MD5 "d41d8cd98f00b204e9800998ecf8427e"
+
 /* One listing item: a "subdir" (a directory), a marker ("x/", or "x" of
- * type application/directory) or a file. */
+ * type application/directory), a symlink or a file. */
 static int list_item(struct list_state *st, const json_t *item)
 {
+	char *link_cont = NULL;
+	int rc;
+
 	const json_t *jname = json_object_get(item, "subdir");
 	bool subdir = jname != NULL;
 	struct tree_entry e = { 0 };
@@ -97,6 +278,7 @@ static int list_item(struct list_state *st, const json_t *item)
 		const json_t *bytes = json_object_get(item, "bytes");
 		const char *ctype = json_string_value(json_object_get(item, "content_type"));
 		const char *hash = json_string_value(json_object_get(item, "hash"));
+		const char *spath = json_string_value(json_object_get(item, "symlink_path"));
 
 		e.size = json_is_integer(bytes) ? json_integer_value(bytes) : 0;
 		e.dir = e.marker = is_dir_type(ctype) && e.size == 0;
@@ -104,17 +286,42 @@ static int list_item(struct list_state *st, const json_t *item)
 		if (hash && strlen(hash) == 32 && !json_object_get(item, "slo_etag") &&
 		    !(ctype && strstr(ctype, "swift_bytes=")))
 			e.md5 = hash;
+		if (spath && !e.dir) {
+			/* A symlink: a link in the tree, if it points into
+			 * this account; another account's is left out. */
+			if (symlink_parts(st->x, spath, &link_cont, &e.link_path)) {
+				log_cloud_error("containers/%s/objects/%s: a symlink to '%.256s' "
+						"(another account) is left out",
+						st->cont, st->marker, spath);
+				return 0;
+			}
+			e.link_member = link_cont;
+			e.md5 = NULL;
+		} else if (!e.dir && e.size == 0 && e.md5 && !strcmp(e.md5, EMPTY_MD5)) {
+			bool dlo;
+
+			rc = dlo_size(st, st->marker, &dlo, &e.size);
+			if (rc)
+				return rc;
+			/* Its bytes are its segments': no MD5 to check. */
+			if (dlo)
+				e.md5 = NULL;
+		}
 	}
 	if (!subdir &&
 	    !clock_parse_iso8601(json_string_value(json_object_get(item, "last_modified")), &t))
 		e.mtime_s = t;
-	return st->fill(st->ctx, &e);
+	rc = st->fill(st->ctx, &e);
+	free(link_cont);
+	return rc;
 }
 
 static int swift_list(struct svc_call *x, const char *id, const char *path, tree_fill_fn fill,
 		      void *ctx)
 {
-	struct list_state st = { path, strlen(path), fill, ctx, NULL };
+	struct list_state st = { x, id, path, strlen(path), fill, ctx, NULL };
+	/* The largest page this Swift gives (container_listing_limit). */
+	long page = info_get(x).listing_limit;
 	char *cont = svc_escape(id, false), *prefix = svc_escape(path, false);
 	int rc = cont && prefix ? 0 : -ENOMEM;
 
@@ -126,9 +333,8 @@ static int swift_list(struct svc_call *x, const char *id, const char *path, tree
 		size_t i;
 
 		if ((st.marker && !marker) ||
-		    asprintf(&url, "/%s?format=json&delimiter=/&limit=%d&prefix=%s%s%s", cont,
-			     SWIFT_PAGE, prefix, marker ? "&marker=" : "",
-			     marker ? marker : "") < 0) {
+		    asprintf(&url, "/%s?format=json&delimiter=/&limit=%ld&prefix=%s%s%s", cont,
+			     page, prefix, marker ? "&marker=" : "", marker ? marker : "") < 0) {
 			free(marker);
 			rc = -ENOMEM;
 			break;
@@ -176,72 +382,81 @@ static char *swift_data_path(const char *id, const char *path)
 /* Swift guesses the type from the name, as `swift upload` does. */
 static const char *const swift_put_headers[] = { "X-Detect-Content-Type: true", NULL };
 
-/* The largest part /info allows (max_file_size, at most SWIFT_PART_MAX),
- * 0 without SLO, with its min_segment_size; asked once per mount. */
-static int swift_limits(struct svc_call *x, int64_t *max, int64_t *min)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static int64_t info_max = -1, info_min; /* protected by lock; -1: not asked */
-	const char *ep = svc_endpoint(x), *v1;
-	struct svc_answer a;
-	json_int_t fmax, smin;
-	char *url = NULL;
-	int rc;
-
-	pthread_mutex_lock(&lock);
-	*max = info_max;
-	*min = info_min;
-	pthread_mutex_unlock(&lock);
-	if (*max >= 0)
-		return 0;
-	/* /info sits beside /v1/AUTH_<project>, at the proxy's root. */
-	v1 = ep ? strstr(ep, "/v1/") : NULL;
-	if (!v1 || asprintf(&url, "%.*s/info", (int)(v1 - ep), ep) < 0)
-		return -EIO;
-	rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
-	free(url);
-	if (rc)
-		return rc;
-	fmax = json_integer_value(
-		json_object_get(json_object_get(a.json, "swift"), "max_file_size"));
-	smin = json_integer_value(
-		json_object_get(json_object_get(a.json, "slo"), "min_segment_size"));
-	*max = !json_object_get(a.json, "slo")	   ? 0
-	       : fmax > 0 && fmax < SWIFT_PART_MAX ? (int64_t)fmax
-						   : SWIFT_PART_MAX;
-	*min = smin > 0 ? (int64_t)smin : 1;
-	svc_answer_free(&a);
-	pthread_mutex_lock(&lock);
-	info_max = *max;
-	info_min = *min;
-	pthread_mutex_unlock(&lock);
-	return 0;
-}
-
 static int64_t swift_part_size(struct svc_call *x)
 {
-	int64_t max, min, want = svc_part_size_option(x);
-	int rc = swift_limits(x, &max, &min);
+	struct swift_info i = info_get(x);
+	int64_t want = svc_part_size_option(x);
+	int64_t max = !i.slo				 ? 0
+		      : i.max_file_size < SWIFT_PART_MAX ? i.max_file_size
+							 : SWIFT_PART_MAX;
 
-	if (rc)
-		return rc;
 	if (!want || !max)
 		return max;
 	/* Refused early and explicitly (svfs#38): Swift would answer 413 at
 	 * the first full segment, or refuse the manifest. */
-	if (want > max || want < min) {
+	if (want > max || want < i.min_segment_size) {
 		log_cloud_error("part_size=%lld is outside what this Swift takes (%lld to %lld "
 				"bytes, /info)",
-				(long long)want, (long long)min, (long long)max);
+				(long long)want, (long long)i.min_segment_size, (long long)max);
 		return -EINVAL;
 	}
 	return want;
 }
 
+/* The largest object an upload can make: max_manifest_segments parts of
+ * the part size, or (no SLO) max_file_size. */
+static int64_t swift_size_limit(struct svc_call *x)
+{
+	struct swift_info i = info_get(x);
+	int64_t part = swift_part_size(x);
+
+	if (part < 0)
+		return part;
+	if (!part)
+		return i.max_file_size;
+	return i.max_manifest_segments > INT64_MAX / part ? 0 : i.max_manifest_segments * part;
+}
+
+/* An object name over max_object_name_length bytes: Swift would answer
+ * 400 at the first PUT, which may be at close(2). */
+static int swift_check_name(struct svc_call *x, const char *id, const char *path)
+{
+	struct swift_info i = info_get(x);
+	size_t len = strlen(path);
+
+	if ((long)len <= i.max_name)
+		return 0;
+	log_cloud_error("containers/%s/objects/%.64s...: the object name is %zu bytes, this Swift "
+			"takes %ld (max_object_name_length)",
+			id, path, len, i.max_name);
+	return -ENAMETOOLONG;
+}
+
+static json_t *swift_replacing(struct svc_call *x, const char *id, const char *path);
+
+/* Where an upload's parts go in <container>_segments: "<path>/slo/<stamp>/"
+ * (malloc'd); a name too long for max_object_name_length with the part's
+ * index is cut (at a character's start: the stamp keeps it unique). */
+static char *seg_prefix(struct svc_call *x, const char *path, const char *stamp)
+{
+	size_t room = (size_t)info_get(x).max_name, len = strlen(path), tail;
+	char *out = NULL;
+
+	tail = strlen("/slo/") + strlen(stamp) + 1 + 8;
+	if (len + tail > room) {
+		len = room > tail ? room - tail : 0;
+		while (len && ((unsigned char)path[len] & 0xc0) == 0x80)
+			len--;
+	}
+	if (asprintf(&out, "%.*s/slo/%s/", (int)len, path, stamp) < 0)
+		return NULL;
+	return out;
+}
+
 static char *swift_part_path(struct svc_call *x, const char *id, const char *path,
 			     const char *stamp, unsigned index)
 {
-	char *segs = NULL, *seg = NULL, *url = NULL, *esc;
+	char *segs = NULL, *seg = NULL, *url = NULL, *esc, *prefix;
 	int rc = 0;
 
 	if (asprintf(&segs, "%s" SWIFT_SEGMENTS_SUFFIX, id) < 0) {
@@ -259,13 +474,251 @@ static char *swift_part_path(struct svc_call *x, const char *id, const char *pat
 		free(url);
 		url = NULL;
 	}
-	if (!rc && asprintf(&seg, "%s/slo/%s/%08u", path, stamp, index) >= 0)
+	prefix = rc ? NULL : seg_prefix(x, path, stamp);
+	if (prefix && asprintf(&seg, "%s%08u", prefix, index) >= 0)
 		url = object_path(segs, seg);
+	free(prefix);
 	free(seg);
 	free(segs);
 	if (!url)
 		errno = rc ? -rc : ENOMEM;
 	return url;
+}
+
+/*
+ * Upload marks: "<container>_segments/.cloudfs-uploads/<stamp>", a small
+ * JSON object {"marker": <process>, "object": <name>, "prefix": <parts'
+ * prefix>}, there from before the first part until the manifest landed or
+ * the parts were deleted. A cloudfs killed meanwhile leaves it; the next
+ * mount on this host (at_start) deletes what it names.
+ */
+#define MARKS_PREFIX ".cloudfs-uploads/"
+
+static int swift_mark_parts(struct svc_call *x, const char *id, const char *path, const char *stamp,
+			    const char *marker, char **mark_path)
+{
+	char *segs = NULL, *name = NULL, *prefix = seg_prefix(x, path, stamp), *body = NULL;
+	json_t *doc = NULL;
+	int rc = -ENOMEM;
+
+	*mark_path = NULL;
+	if (!prefix || asprintf(&segs, "%s" SWIFT_SEGMENTS_SUFFIX, id) < 0 ||
+	    asprintf(&name, MARKS_PREFIX "%s", stamp) < 0)
+		goto out;
+	doc = json_pack("{ssssss}", "marker", marker, "object", path, "prefix", prefix);
+	body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	*mark_path = object_path(segs, name);
+	if (!body || !*mark_path)
+		goto out;
+	rc = svc_request(x, "PUT", *mark_path, NULL, body, strlen(body), "application/json", NULL);
+out:
+	if (rc) {
+		free(*mark_path);
+		*mark_path = NULL;
+	}
+	json_decref(doc);
+	free(body);
+	free(name);
+	free(segs);
+	free(prefix);
+	return rc;
+}
+
+/* Whether @cont/@object is a large object made of parts under @prefix of
+ * @segs: the upload did land before its process died. */
+static bool mark_committed(struct svc_call *x, const char *cont, const char *object,
+			   const char *segs, const char *prefix)
+{
+	json_t *manifest = swift_replacing(x, cont, object);
+	const json_t *seg;
+	bool found = false;
+	size_t i, sl = strlen(segs), pl = strlen(prefix);
+
+	json_array_foreach(manifest, i, seg)
+	{
+		const char *n = json_string_value(json_object_get(seg, "name"));
+
+		if (n && n[0] == '/' && !strncmp(n + 1, segs, sl) && n[1 + sl] == '/' &&
+		    !strncmp(n + 2 + sl, prefix, pl))
+			found = true;
+	}
+	json_decref(manifest);
+	return found;
+}
+
+/* Deletes every object of @segs under @prefix (the cloud's listing, paged
+ * to its end): 0 when all are gone. */
+static int delete_prefix(struct svc_call *x, const char *segs, const char *prefix)
+{
+	char *c = svc_escape(segs, false), *pre = svc_escape(prefix, false);
+	long page = info_get(x).listing_limit;
+	int rc = c && pre ? 0 : -ENOMEM, failed = 0;
+
+	for (int round = 0; !rc && round < 1000; round++) {
+		struct svc_answer a;
+		const json_t *item;
+		char *url = NULL;
+		size_t i, deleted = 0;
+
+		if (asprintf(&url, "/%s?format=json&limit=%ld&prefix=%s", c, page, pre) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+		free(url);
+		if (!rc && a.json && !json_is_array(a.json))
+			rc = -EIO;
+		if (rc || !json_array_size(a.json)) {
+			svc_answer_free(&a);
+			break;
+		}
+		json_array_foreach(a.json, i, item)
+		{
+			const char *n = json_string_value(json_object_get(item, "name"));
+			char *obj;
+			int r;
+
+			/* Untrusted: only what is below the prefix asked for. */
+			if (!n || strncmp(n, prefix, strlen(prefix)))
+				continue;
+			obj = object_path(segs, n);
+			r = obj ? svc_cleanup_delete(x, obj) : -ENOMEM;
+			free(obj);
+			if (r && r != -ENOENT)
+				failed = r;
+			else
+				deleted++;
+		}
+		svc_answer_free(&a);
+		/* What a lagging listing still shows is gone already. */
+		if (!deleted || failed)
+			break;
+	}
+	free(c);
+	free(pre);
+	return rc ? rc : failed;
+}
+
+/* One mark of container @segs: a dead process's upload is undone. */
+static void sweep_mark(struct svc_call *x, const char *segs, const char *name,
+		       bool (*dead)(void *ctx, const char *marker), void *ctx)
+{
+	const char *stamp = name + strlen(MARKS_PREFIX), *marker, *object, *prefix;
+	char *mark = object_path(segs, name), *cont = NULL, *want = NULL;
+	struct svc_answer a = { 0 };
+	int rc;
+
+	if (!mark || svc_request(x, "GET", mark, NULL, NULL, 0, NULL, &a))
+		goto out;
+	marker = json_string_value(json_object_get(a.json, "marker"));
+	object = json_string_value(json_object_get(a.json, "object"));
+	prefix = json_string_value(json_object_get(a.json, "prefix"));
+	/* Untrusted: the parts' prefix must be the one this stamp makes. */
+	if (!marker || !object || !prefix || !*stamp || strchr(stamp, '/') ||
+	    asprintf(&want, "/slo/%s/", stamp) < 0 || strlen(prefix) <= strlen(want) ||
+	    strcmp(prefix + strlen(prefix) - strlen(want), want))
+		goto out;
+	if (!dead(ctx, marker))
+		goto out;
+	cont = strndup(segs, strlen(segs) - strlen(SWIFT_SEGMENTS_SUFFIX));
+	if (!cont)
+		goto out;
+	if (mark_committed(x, cont, object, segs, prefix)) {
+		log_info("containers/%s/objects/%s: the upload of a cloudfs that ended had landed; "
+			 "its mark is removed",
+			 cont, object);
+	} else {
+		log_warn(
+			"containers/%s/objects/%s was being uploaded by a cloudfs that ended (%s); "
+			"deleting its segments",
+			cont, object, marker);
+		rc = delete_prefix(x, segs, prefix);
+		if (rc) {
+			log_cloud_error("containers/%s/objects/%s: segments %s%s of a cloudfs that "
+					"ended could not be deleted (%s); tried again at the next "
+					"mount",
+					cont, object, segs, prefix, strerror(-rc));
+			goto out;
+		}
+	}
+	rc = svc_cleanup_delete(x, mark);
+	(void)rc; /* a mark left is tried again at the next mount */
+out:
+	svc_answer_free(&a);
+	free(want);
+	free(cont);
+	free(mark);
+}
+
+/* The marks of one <container>_segments. */
+static void sweep_container(struct svc_call *x, const char *segs,
+			    bool (*dead)(void *ctx, const char *marker), void *ctx)
+{
+	char *c = svc_escape(segs, false), *url = NULL;
+	struct svc_answer a = { 0 };
+	const json_t *item;
+	size_t i;
+
+	if (!c || asprintf(&url, "/%s?format=json&limit=%ld&prefix=" MARKS_PREFIX, c,
+			   info_get(x).listing_limit) < 0)
+		url = NULL;
+	if (url && !svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a) && json_is_array(a.json))
+		json_array_foreach(a.json, i, item)
+		{
+			const char *n = json_string_value(json_object_get(item, "name"));
+
+			if (n && !strncmp(n, MARKS_PREFIX, strlen(MARKS_PREFIX)))
+				sweep_mark(x, segs, n, dead, ctx);
+		}
+	svc_answer_free(&a);
+	free(url);
+	free(c);
+}
+
+/* At mount: /info's limits, then the marks of every <container>_segments
+ * of the account (one account listing, one listing per such container). */
+static void swift_at_start(struct svc_call *x, bool (*dead)(void *ctx, const char *marker),
+			   void *ctx)
+{
+	char *marker = NULL;
+	size_t sl = strlen(SWIFT_SEGMENTS_SUFFIX);
+
+	(void)info_get(x);
+	for (int round = 0; round < 1000; round++) {
+		struct svc_answer a = { 0 };
+		char *url = NULL, *m = marker ? svc_escape(marker, false) : NULL;
+		const json_t *item;
+		size_t i;
+
+		if ((marker && !m) ||
+		    asprintf(&url, "?format=json&limit=%ld%s%s", info_get(x).listing_limit,
+			     m ? "&marker=" : "", m ? m : "") < 0)
+			url = NULL;
+		free(m);
+		if (!url || svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a) ||
+		    !json_array_size(a.json)) {
+			free(url);
+			svc_answer_free(&a);
+			break;
+		}
+		free(url);
+		json_array_foreach(a.json, i, item)
+		{
+			const char *n = json_string_value(json_object_get(item, "name"));
+			size_t nl = n ? strlen(n) : 0;
+
+			if (!n)
+				continue;
+			free(marker);
+			marker = strdup(n);
+			if (nl > sl && !strcmp(n + nl - sl, SWIFT_SEGMENTS_SUFFIX))
+				sweep_container(x, n, dead, ctx);
+		}
+		svc_answer_free(&a);
+		if (!marker)
+			break;
+	}
+	free(marker);
 }
 
 /* The type /etc/mime.types gives the extension of @path's last component,
@@ -571,12 +1024,6 @@ out:
 #define XA_META XA "meta."
 #define META_HDR "X-Object-Meta-"
 
-/* Swift's default constraints (swift.conf: max_meta_*). */
-#define SWIFT_META_NAME 128
-#define SWIFT_META_VALUE 256
-#define SWIFT_META_COUNT 90
-#define SWIFT_META_OVERALL 4096
-
 static int head_object(struct svc_call *x, const char *id, const char *path, struct svc_answer *a)
 {
 	char *url = object_path(id, path);
@@ -600,22 +1047,20 @@ static int each_meta(const struct svc_answer *a, int (*fn)(void *, const char *,
 
 		colon = memchr(l, ':', len);
 		if (colon && (size_t)(colon - l) > hl && !strncasecmp(l, META_HDR, hl)) {
-			char key[SWIFT_META_NAME + 1], *value;
 			size_t kl = (size_t)(colon - l) - hl, vl = len - (size_t)(colon - l) - 1;
+			char *key = strndup(l + hl, kl), *value;
 			const char *v = colon + 1;
 
 			while (vl && (*v == ' ' || *v == '\t'))
 				v++, vl--;
 			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
 				vl--;
-			if (kl < sizeof(key)) {
-				for (size_t i = 0; i < kl; i++)
-					key[i] = (char)tolower((unsigned char)l[hl + i]);
-				key[kl] = '\0';
-				value = strndup(v, vl);
-				rc = value ? fn(arg, key, value) : -ENOMEM;
-				free(value);
-			}
+			for (size_t i = 0; key && i < kl; i++)
+				key[i] = (char)tolower((unsigned char)key[i]);
+			value = strndup(v, vl);
+			rc = key && value ? fn(arg, key, value) : -ENOMEM;
+			free(key);
+			free(value);
 		}
 		l = end ? end + 1 : l + len;
 	}
@@ -705,12 +1150,12 @@ static int meta_keep(void *arg, const char *key, const char *value)
 static int swift_set_xattr(struct svc_call *x, const char *id, const char *path, const char *name,
 			   const char *value, size_t len)
 {
-	enum {
-		CAP = SWIFT_META_COUNT + 4
-	};
-	const char *hdrs[CAP + 1] = { NULL };
-	char *owned[CAP + 1] = { NULL }, *url = NULL, *ct = NULL, *del = NULL, *old_del = NULL;
-	struct meta_set m = { NULL, hdrs, 0, CAP, 0, owned };
+	struct swift_info lim = info_get(x);
+	/* Every key the object has, the one set, the type and the expiry. */
+	size_t cap = (size_t)lim.meta_count + 4;
+	const char **hdrs = NULL;
+	char **owned = NULL, *url = NULL, *ct = NULL, *del = NULL, *old_del = NULL;
+	struct meta_set m = { NULL, NULL, 0, cap, 0, NULL };
 	bool is_meta = !strncmp(name, XA_META, strlen(XA_META));
 	bool is_ct = !strcmp(name, XA "content_type"), is_del = !strcmp(name, XA "delete_at");
 	struct svc_answer a = { 0 };
@@ -722,13 +1167,15 @@ static int swift_set_xattr(struct svc_call *x, const char *id, const char *path,
 		return -ENOTSUP;
 	if (value && !header_safe(value, len))
 		return -EINVAL;
-	if (value && is_meta && len > SWIFT_META_VALUE)
+	/* Past /info's max_meta_value_length (setxattr(2): E2BIG, the value
+	 * is too large) and max_meta_name_length (ERANGE, the name is). */
+	if (value && is_meta && (long)len > lim.meta_value)
 		return -E2BIG;
 	if (is_meta) {
 		const char *key = name + strlen(XA_META);
 		size_t kl = strlen(key);
 
-		if (kl > SWIFT_META_NAME)
+		if ((long)kl > lim.meta_name)
 			return -ERANGE;
 		if (!kl)
 			return -EINVAL;
@@ -737,9 +1184,18 @@ static int swift_set_xattr(struct svc_call *x, const char *id, const char *path,
 				return -EINVAL;
 		m.skip = key;
 	}
+	hdrs = calloc(cap + 1, sizeof(*hdrs));
+	owned = calloc(cap + 1, sizeof(*owned));
+	if (!hdrs || !owned) {
+		free(hdrs);
+		free(owned);
+		return -ENOMEM;
+	}
+	m.hdrs = hdrs;
+	m.owned = owned;
 	rc = head_object(x, id, path, &a);
 	if (rc)
-		return rc;
+		goto out;
 	if (is_meta && !value) {
 		/* Removing a key it does not have: ENODATA, as for a file. */
 		char *hname = NULL, *cur;
@@ -771,7 +1227,8 @@ static int swift_set_xattr(struct svc_call *x, const char *id, const char *path,
 			m.total += strlen(m.skip) + len;
 		}
 	}
-	if (rc == -E2BIG || (!rc && (m.n > SWIFT_META_COUNT || m.total > SWIFT_META_OVERALL)))
+	if (rc == -E2BIG ||
+	    (!rc && ((long)m.n > lim.meta_count || (long)m.total > lim.meta_overall)))
 		rc = -ENOSPC;
 	if (rc)
 		goto out;
@@ -812,6 +1269,8 @@ static int swift_set_xattr(struct svc_call *x, const char *id, const char *path,
 out:
 	for (size_t i = 0; i < m.n; i++)
 		free(owned[i]);
+	free(owned);
+	free(hdrs);
 	free(url);
 	free(ct);
 	free(del);
@@ -832,7 +1291,11 @@ static const struct tree_def swift_objects = {
 	.data_path = swift_data_path,
 	.put_headers = swift_put_headers,
 	.part_size = swift_part_size,
+	.size_limit = swift_size_limit,
+	.check_name = swift_check_name,
 	.part_path = swift_part_path,
+	.mark_parts = swift_mark_parts,
+	.at_start = swift_at_start,
 	.parts_commit = swift_parts_commit,
 	.replacing = swift_replacing,
 	.replaced = swift_replaced,
@@ -1001,17 +1464,18 @@ static int cmeta_show(const struct extra_ctx *x, struct buf *out)
 
 static int cmeta_store(const struct extra_ctx *x, const char *data, size_t len)
 {
+	struct swift_info lim = swift_info_cached();
 	const char *key = x->nsub ? x->sub[0] : "";
 	char *h = NULL;
 	int rc;
 
-	if (!*key || strlen(key) > SWIFT_META_NAME)
+	if (!*key || (long)strlen(key) > lim.meta_name)
 		return -EINVAL;
 	for (const char *k = key; *k; k++)
 		if (!(isalnum((unsigned char)*k) || *k == '-' || *k == '_'))
 			return -EINVAL;
 	rc = header_text(x, "metadata", data, &len);
-	if (!rc && len > SWIFT_META_VALUE)
+	if (!rc && (long)len > lim.meta_value)
 		rc = -EFBIG;
 	if (!rc && asprintf(&h, CMETA_HDR "%s: %.*s", key, (int)len, data) < 0)
 		rc = -ENOMEM;
@@ -1114,7 +1578,8 @@ static int container_empty(const struct extra_ctx *x)
 		size_t i;
 
 		buf_init(&body, 64u << 20);
-		if (asprintf(&url, "/%s?format=json&limit=%d", cont, SWIFT_PAGE) < 0) {
+		if (asprintf(&url, "/%s?format=json&limit=%ld", cont,
+			     swift_info_cached().listing_limit) < 0) {
 			rc = -ENOMEM;
 			break;
 		}

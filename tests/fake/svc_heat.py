@@ -77,7 +77,7 @@ KNOWN_TYPES = {"OS::Nova::Server", "OS::Neutron::Net", "OS::Neutron::Subnet", "O
                "OS::Cinder::Volume", "OS::Nova::KeyPair"}
 
 
-def error_body(status, message, title):
+def error_body(status, message, title, ntype=None, extra=None):
     """Heat's fault middleware: every error carries error.message (HTTPExceptionDisguise is safe)."""
     etype = "HTTPBadRequest" if status == 400 and "not in valid format" in message else \
         TYPES.get(status, "HTTPException")

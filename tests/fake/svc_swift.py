@@ -58,7 +58,7 @@ MESSAGES = {
 }
 
 
-def error_body(status, message, title):
+def error_body(status, message, title, ntype=None, extra=None):
     h1, text = MESSAGES.get(status, (title, message))
     return "text/html; charset=UTF-8", f"<html><h1>{h1}</h1><p>{text}</p></html>".encode()
 
@@ -115,7 +115,7 @@ class Service:
 
     def wrap(self, fn):
         def handler(req, project, *rest):
-            from fake_openstack import Resp
+            from fake_common import Resp
             if req.token is None or req.token["project_id"] != project:
                 return Resp(403, *reversed(error_body(403, "Forbidden", "Forbidden")))
             try:
@@ -130,7 +130,7 @@ class Service:
 
     @staticmethod
     def resp(status, body=b"", ctype="text/html; charset=UTF-8", headers=None):
-        from fake_openstack import Resp
+        from fake_common import Resp
         trans = "tx" + md5(str(time.time()).encode())[:21] + "-%010x" % int(time.time())
         h = {"X-Trans-Id": trans, "X-Openstack-Request-Id": trans}
         h.update(headers or {})
@@ -139,7 +139,7 @@ class Service:
         return Resp(status, body, ctype, h)
 
     def get_info(self, req):
-        from fake_openstack import Resp
+        from fake_common import Resp
         i = self.info
         return Resp(200, json.dumps({
             "swift": {"version": "2.30.1", "max_file_size": i["max_file_size"],
@@ -324,6 +324,10 @@ class Service:
              "last_modified": swift_time(o["mtime"])}
         if o.get("manifest") is not None:
             e["slo_etag"] = '"%s"' % o["slo_etag"]
+        if o.get("symlink_path"):
+            # Swift 2.30: a symlink's listing entry names its target, quoted; its bytes and
+            # hash are the empty link object's. A DLO's entry is its empty manifest's.
+            e["symlink_path"] = o["symlink_path"]
         return e
 
     def container_get(self, req, acct, name):
@@ -362,6 +366,17 @@ class Service:
 
     def data_of(self, acct, o):
         """An object's bytes: an SLO's are its segments' (which must still be there)."""
+        if o.get("dlo"):
+            # A DLO: the objects named <container>/<prefix>..., in name order, as they are now.
+            dcname, _, prefix = o["dlo"].partition("/")
+            objs = acct.get(dcname, {}).get("objects", {})
+            return b"".join(self.data_of(acct, objs[n]) for n in sorted(objs) if n.startswith(prefix))
+        if o.get("symlink_path"):
+            _, _, _, tcname, toname = urllib.parse.unquote(o["symlink_path"]).split("/", 4)
+            t = acct.get(tcname, {}).get("objects", {}).get(toname)
+            if t is None:
+                raise SwiftError(404)
+            return self.data_of(acct, t)
         if o.get("manifest") is None:
             return o["data"]
         parts = []
@@ -374,15 +389,16 @@ class Service:
             parts.append(self.data_of(acct, s))
         return b"".join(parts)
 
-    @staticmethod
-    def user_meta(req):
+    def user_meta(self, req):
         meta = {}
         for k, v in req.headers.items():
             if k.lower().startswith("x-object-meta-"):
                 meta[k[len("x-object-meta-"):].lower()] = v
         total = sum(len(k) + len(v.encode()) for k, v in meta.items())
-        if (len(meta) > DEFAULT_INFO["max_meta_count"] or total > DEFAULT_INFO["max_meta_overall_size"]
-                or any(len(k) > 128 or len(v.encode()) > 256 for k, v in meta.items())):
+        i = self.info
+        if (len(meta) > i["max_meta_count"] or total > i["max_meta_overall_size"]
+                or any(len(k) > i["max_meta_name_length"] or len(v.encode()) > i["max_meta_value_length"]
+                       for k, v in meta.items())):
             raise SwiftError(400, b"Metadata too large", "text/plain")
         return meta
 
@@ -436,6 +452,12 @@ class Service:
         if want and want != md5(data):
             raise SwiftError(422)
         o = self.store(c, oname, data, ctype, meta, delete_at=delete_at)
+        if req.headers.get("X-Object-Manifest"):
+            o["dlo"] = urllib.parse.unquote(req.headers["X-Object-Manifest"])
+        if req.headers.get("X-Symlink-Target"):
+            account = req.headers.get("X-Symlink-Target-Account") or req.path.split("/")[3]
+            o["symlink_path"] = urllib.parse.quote(
+                f"/v1/{account}/{urllib.parse.unquote(req.headers['X-Symlink-Target'])}")
         return self.resp(201, b"", headers={"Etag": o["etag"], "Last-Modified": http_date(o["mtime"])})
 
     def manifest_put(self, req, acct, c, oname, data, ctype, meta):
@@ -493,6 +515,8 @@ class Service:
             h["X-Object-Meta-" + k.title()] = v
         if o.get("delete_at"):
             h["X-Delete-At"] = o["delete_at"]
+        if o.get("dlo"):
+            h["X-Object-Manifest"] = urllib.parse.quote(o["dlo"])
         return h
 
     def object_get(self, req, acct, cname, oname):
@@ -564,7 +588,7 @@ class Service:
 
     # -------------------------------------------------------------------------------- control
     def control(self, method, op, args, data):
-        from fake_openstack import jresp
+        from fake_common import jresp
         if op == "swift" and method == "GET":
             return jresp(200, {p: {cn: {"meta": c["meta"], "read": c["read"], "write": c["write"],
                                         "objects": {on: {"size": o["size"], "etag": o["etag"],
@@ -575,7 +599,7 @@ class Service:
                                                     for on, o in c["objects"].items()}}
                                    for cn, c in acct.items()} for p, acct in self.accounts.items()})
         if op == "swift" and method == "POST":
-            from fake_openstack import DEMO_PROJECT
+            from svc_keystone import DEMO_PROJECT
             acct = self.accounts.setdefault(args.get("project", [DEMO_PROJECT])[0], {})
             for cname, objs in (data or {}).items():
                 now = time.time()
@@ -587,6 +611,11 @@ class Service:
                                    spec.get("content_type", "application/octet-stream"),
                                    {k.lower(): v for k, v in (spec.get("meta") or {}).items()})
                     o["written"] = 0
+                    # "dlo": "<container>/<prefix>" (X-Object-Manifest); "symlink_path":
+                    # "/v1/<account>/<container>/<object>" as a listing gives it
+                    for k in ("dlo", "symlink_path"):
+                        if spec.get(k):
+                            o[k] = spec[k]
             return jresp(200, {"ok": True})
         if op == "swift_lag" and method == "POST":
             self.lag_s = float((data or {}).get("seconds", 0))

@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import re
+import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -21,6 +23,12 @@ def swift_state(fake):
     state = fake._control("GET", "swift")
     assert len(state) <= 1
     return {c: v["objects"] for c, v in (next(iter(state.values())) if state else {}).items()}
+
+
+def info_mount(fake, mount_factory, info):
+    """A mount of a Swift whose /info says @info: read at mount, so set before it."""
+    fake._control("POST", "swift_info", info)
+    return mount_factory("-o", "cache_ttl=2,negative_ttl=1", name="small")
 
 
 def seed(fake, **containers):
@@ -74,7 +82,9 @@ def test_container_listing_paged_by_marker(mnt, fake):
     seed(fake, **{f"c{i:04d}": {} for i in range(1203)})
     names = os.listdir(mnt.p(C))
     assert len(names) == 1203 and "c1202" in names
-    gets = [r for r in swift_requests(fake, "GET") if re.fullmatch(r"/swift/v1/AUTH_[0-9a-f]+/?", r["path"])]
+    # (The mount's own look for upload marks lists the account too, by pages of Swift's limit.)
+    gets = [r for r in swift_requests(fake, "GET") if re.fullmatch(r"/swift/v1/AUTH_[0-9a-f]+/?", r["path"])
+            and "limit=10000" not in r["query"]]
     assert len(gets) == 3, gets      # 1000, 203, then the empty page that ends it
     assert "marker=c0999" in gets[1]["query"] and "marker=c1202" in gets[2]["query"]
 
@@ -169,8 +179,8 @@ def test_corrupted_small_put_fails_and_leaves_nothing(mnt, fake, tmp_path):
     assert "f.bin" not in swift_state(fake)["site"]
 
 
-def test_large_file_is_a_checked_slo(mnt, fake, tmp_path, mount_factory):
-    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+def test_large_file_is_a_checked_slo(fake, tmp_path, mount_factory):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
     os.mkdir(mnt.p(C, "site"))
     blob = data(5 * (1 << 20) + 12345)
     src = tmp_path / "big.iso"
@@ -200,8 +210,8 @@ def test_large_file_is_a_checked_slo(mnt, fake, tmp_path, mount_factory):
     assert "big.iso" not in state["site"] and state["site_segments"] == {}
 
 
-def test_failed_manifest_leaves_no_segments(mnt, fake, tmp_path):
-    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+def test_failed_manifest_leaves_no_segments(fake, tmp_path, mount_factory):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
     os.mkdir(mnt.p(C, "site"))
     src = tmp_path / "big"
     write(src, data(3 * (1 << 20) + 7))
@@ -220,8 +230,8 @@ def demo_project(fake):
     return body["token"]["project"]["id"]
 
 
-def test_killed_upload_leaves_nothing(mnt, fake, tmp_path):
-    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+def test_killed_upload_leaves_nothing(fake, tmp_path, mount_factory):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
     os.mkdir(mnt.p(C, "site"))
     src = tmp_path / "big"
     write(src, data(4 * (1 << 20)))
@@ -235,8 +245,8 @@ def test_killed_upload_leaves_nothing(mnt, fake, tmp_path):
     assert "big" not in swift_state(fake)["site"]
 
 
-def test_overwrite_slo_removes_old_segments_after(mnt, fake, tmp_path):
-    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+def test_overwrite_slo_removes_old_segments_after(fake, tmp_path, mount_factory):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
     os.mkdir(mnt.p(C, "site"))
     a, b = tmp_path / "a", tmp_path / "b"
     write(a, data(3 * (1 << 20), 1))
@@ -452,8 +462,8 @@ def test_container_metadata_and_acls(mnt, fake):
     assert e.value.errno == errno.EINVAL
 
 
-def test_empty_container_is_one_bulk_delete(mnt, fake, tmp_path):
-    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+def test_empty_container_is_one_bulk_delete(fake, tmp_path, mount_factory):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
     seed(fake, site={f"d/f{i}": str(i) for i in range(25)})
     write(tmp_path / "big", data(3 << 20))
     assert sh(f"cp {tmp_path / 'big'} {mnt.p(C, 'site', 'objects', 'big')}").returncode == 0
@@ -483,3 +493,195 @@ def test_rsync_X_carries_metadata(mnt, fake, tmp_path):
     obj = swift_state(fake)["site"]["f.txt"]
     assert obj["meta"] == {"owner": "ops"}
     assert [k for k in swift_state(fake)["site"] if k != "f.txt"] == []
+
+
+def test_limits_come_from_info(fake, mount_factory, tmp_path):
+    # A Swift whose /info says: names of 60 bytes at most, meta values of 10, pages of 7 names,
+    # objects of 1 MiB and manifests of 3 segments (so 3 MiB at most through cloudfs).
+    mnt = info_mount(fake, mount_factory, {
+        "max_object_name_length": 60, "max_meta_value_length": 10, "container_listing_limit": 7,
+        "max_file_size": 1 << 20, "max_manifest_segments": 3})
+    seed(fake, site={f"d/f{i:02d}": "x" for i in range(20)})
+    objs = mnt.p(C, "site", "objects")
+    # Listings page by Swift's own limit, to the empty page.
+    fake.clear_requests()
+    assert len(os.listdir(os.path.join(objs, "d"))) == 20
+    pages = [r for r in listing_gets(fake, "site") if "prefix=d%2F" in r["query"] or "prefix=d/" in r["query"]]
+    assert len(pages) == 4 and all("limit=7" in r["query"] for r in pages), pages
+    # A name past max_object_name_length: refused at open and mkdir, nothing sent.
+    long_name = "n" * 61
+    with pytest.raises(OSError) as e:
+        open(os.path.join(objs, long_name), "wb")
+    assert e.value.errno == errno.ENAMETOOLONG
+    with pytest.raises(OSError) as e:
+        os.mkdir(os.path.join(objs, "m" * 60))      # "mmm.../" is 61 bytes
+    assert e.value.errno == errno.ENAMETOOLONG
+    assert "max_object_name_length" in read(mnt.p(".cloudfs", "errors"))
+    write(os.path.join(objs, "n" * 60), b"fits")
+    assert swift_state(fake)["site"]["n" * 60]["size"] == 4
+    # A metadata value past max_meta_value_length: E2BIG; one that fits is stored.
+    f = os.path.join(objs, "d", "f00")
+    out = sh(f"setfattr -n user.swift.meta.k -v 12345678901 {f}")
+    assert out.returncode != 0 and "Argument list too long" in out.stderr, out.stderr
+    assert sh(f"setfattr -n user.swift.meta.k -v 1234567890 {f}").returncode == 0
+    assert swift_state(fake)["site"]["d/f00"]["meta"] == {"k": "1234567890"}
+    # 3 segments of 1 MiB fit; one byte more is EFBIG at write(2), and nothing is left.
+    write(tmp_path / "three", data(3 << 20))
+    assert sh(f"cp {tmp_path / 'three'} {objs}/three").returncode == 0
+    assert len(swift_state(fake)["site"]["three"]["segments"]) == 3
+    write(tmp_path / "over", data((3 << 20) + 1))
+    out = sh(f"cp {tmp_path / 'over'} {objs}/over")
+    assert out.returncode != 0 and "File too large" in out.stderr, out.stderr
+    state = swift_state(fake)
+    assert "over" not in state["site"]
+    assert sorted(k.split("/")[0] for k in state["site_segments"]) == ["three"] * 3
+
+
+def test_killed_daemon_segments_deleted_by_next_mount(fake, mount_factory, tmp_path):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
+    os.mkdir(mnt.p(C, "site"))
+    src = tmp_path / "big"
+    write(src, data(4 << 20))
+    dst = mnt.p(C, "site", "objects", "big")
+    # Half an upload (2 segments sent), then the daemon itself is killed: it cannot clean up.
+    writer = subprocess.Popen(["/usr/bin/python3", "-c",
+                               "import sys, time; f = open(sys.argv[2], 'wb');"
+                               " f.write(open(sys.argv[1], 'rb').read(2500000)); f.flush(); time.sleep(60)",
+                               str(src), dst], stderr=subprocess.DEVNULL)
+    assert poll(lambda: len(swift_state(fake).get("site_segments", {})) >= 3, timeout=20), swift_state(fake)
+    segs = swift_state(fake)["site_segments"]
+    marks = [k for k in segs if k.startswith(".cloudfs-uploads/")]
+    assert len(marks) == 1, segs
+    mnt.proc.kill()
+    mnt.proc.wait()
+    writer.kill()
+    writer.wait()
+    subprocess.run(["fusermount3", "-u", "-z", mnt.path], check=False)
+    mnt.proc.returncode = 0         # killed on purpose: teardown must not count it
+    mnt.log = lambda: ""
+    assert len(swift_state(fake)["site_segments"]) == 3 and "big" not in swift_state(fake)["site"]
+    # The next mount on this host finds the mark of a process that is gone, and deletes it all.
+    other = mount_factory("-o", "cache_ttl=2", name="next")
+    assert poll(lambda: swift_state(fake)["site_segments"] == {}, timeout=20), swift_state(fake)
+    assert "big" not in swift_state(fake)["site"]
+    assert "deleting its segments" in other.log()
+
+
+def boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+def start_time():
+    with open("/proc/self/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[19]
+
+
+def test_live_mount_marks_are_left_alone_and_landed_uploads_unmarked(fake, mount_factory, tmp_path):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
+    os.mkdir(mnt.p(C, "site"))
+    write(tmp_path / "big", data(3 << 20))
+    assert sh(f"cp {tmp_path / 'big'} {mnt.p(C, 'site', 'objects', 'big')}").returncode == 0
+    # A completed upload leaves no mark; its segments are the object's.
+    segs = swift_state(fake)["site_segments"]
+    assert len(segs) == 3 and not [k for k in segs if k.startswith(".cloudfs-")]
+    # A mark of a live process (this test's own pid) is never touched by another mount.
+    seed(fake, site_segments={".cloudfs-uploads/1-2-3-00000000": json.dumps(
+        {"marker": f"host={os.uname().nodename} boot={boot_id()} pid={os.getpid()} start={start_time()}",
+         "object": "big", "prefix": "big/slo/1-2-3-00000000/"})})
+    other = mount_factory("-o", "cache_ttl=2", name="next")
+    assert os.listdir(other.p(C, "site", "objects")) == ["big"]
+    assert poll(lambda: "swift/info" in " ".join(r["path"] for r in fake.requests(service="swift")))
+    assert len(swift_state(fake)["site_segments"]) == 4
+    assert sh(f"cmp {tmp_path / 'big'} {other.p(C, 'site', 'objects', 'big')}").returncode == 0
+
+
+def test_segments_swift_will_not_delete_are_owed_then_deleted(fake, mount_factory, tmp_path):
+    fake._control("POST", "swift_info", {"max_file_size": 1 << 20})
+    m = mount_factory("-o", "timeout=1,cache_ttl=2", name="owed")
+    os.mkdir(m.p(C, "site"))
+    write(tmp_path / "big", data(3 << 20))
+    acct = f"/swift/v1/AUTH_{demo_project(fake)}"
+    fake.fault(path=f"{acct}/site/big", method="PUT", status=503, count=-1)
+    fake.fault(path=f"{acct}/site_segments/", method="DELETE", status=503, count=-1)
+    out = sh(f"cp {tmp_path / 'big'} {m.p(C, 'site', 'objects', 'big')}")
+    assert out.returncode != 0
+    st = read(m.p(".cloudfs", "status"))
+    assert "parts_to_delete 4" in st and "part_to_delete " in st, st      # 3 segments and the mark
+    assert "owed" in read(m.p(".cloudfs", "transfers"))
+    fake.clear_faults()
+    assert poll(lambda: swift_state(fake)["site_segments"] == {}, timeout=40), swift_state(fake)
+    assert poll(lambda: "parts_to_delete 0" in read(m.p(".cloudfs", "status")), timeout=5)
+
+
+def test_cp_preserve_xattr_carries_metadata(mnt, fake, tmp_path):
+    os.mkdir(mnt.p(C, "site"))
+    src = tmp_path / "f.txt"
+    write(src, b"meta")
+    assert sh(f"setfattr -n user.swift.meta.owner -v ops {src}").returncode == 0
+    out = sh(f"cp --preserve=xattr {src} {mnt.p(C, 'site', 'objects', 'f.txt')}")
+    assert out.returncode == 0, out.stderr
+    assert swift_state(fake)["site"]["f.txt"]["meta"] == {"owner": "ops"}
+    # And back out: a copy from the mount carries the object's metadata, not its ETag.
+    back = tmp_path / "back.txt"
+    out = sh(f"cp --preserve=xattr {mnt.p(C, 'site', 'objects', 'f.txt')} {back} && getfattr -d {back}")
+    assert out.returncode == 0, out.stderr
+    assert 'user.swift.meta.owner="ops"' in out.stdout and "etag" not in out.stdout
+
+
+def test_unmount_does_not_wait_for_a_slow_background_sweep(fake, mount_factory):
+    # The mount's background thread looks for leftovers at start (the images, the containers'
+    # upload marks). A cloud slow to answer it must not hold the unmount: the sweep is
+    # abandoned, and cloudfs exits at once (the teardown's unmount allows 10 s).
+    fake.fault(path="/swift/v1/", method="GET", delay_ms=20000, count=-1)
+    fake.fault(path="/image/v2/images", method="GET", delay_ms=20000, count=-1)
+    m = mount_factory("-o", "cache_ttl=2", name="slow")
+    time.sleep(1.5)     # its first request is on its way
+    assert os.path.ismount(m.path)
+    t0 = time.monotonic()
+    m.unmount()
+    assert time.monotonic() - t0 < 8
+
+
+def test_dlo_size_and_symlinks_inside_the_tree(mnt, fake):
+    acct = f"AUTH_{demo_project(fake)}"
+    seed(fake, other={"x%y": "other data"}, site={
+        "seg/0": "hello ", "seg/1": "world",
+        "dlo": {"data": "", "dlo": "site/seg/"},
+        "empty": "",
+        "dir/t.txt": "target",
+        "link": {"data": "", "symlink_path": f"/v1/{acct}/site/dir/t.txt"},
+        "dir/up": {"data": "", "symlink_path": f"/v1/{acct}/site/seg/0"},
+        "cross": {"data": "", "symlink_path": f"/v1/{acct}/other/x%25y"},
+        "far": {"data": "", "symlink_path": "/v1/AUTH_elsewhere/site/dir/t.txt"},
+        "bad": {"data": "", "symlink_path": f"/v1/{acct}/site/a//b"},
+    })
+    objs = mnt.p(C, "site", "objects")
+    fake.clear_requests()
+    names = sorted(os.listdir(objs))
+    assert names == ["cross", "dir", "dlo", "empty", "link", "seg"], names
+    # A DLO lists as 0 bytes: its size is its HEAD's, asked for 0-byte objects only.
+    assert os.stat(os.path.join(objs, "dlo")).st_size == 11
+    assert read(os.path.join(objs, "dlo")) == "hello world"
+    assert os.stat(os.path.join(objs, "empty")).st_size == 0
+    heads = sorted(r["path"].rsplit("/", 1)[1] for r in swift_requests(fake, "HEAD"))
+    assert heads == ["dlo", "empty"], heads
+    # Symlinks are relative links that stay in the mount, each component by the names rule.
+    assert os.readlink(os.path.join(objs, "link")) == "../../site/objects/dir/t.txt"
+    assert os.readlink(os.path.join(objs, "dir", "up")) == "../../../site/objects/seg/0"
+    assert os.readlink(os.path.join(objs, "cross")) == "../../other/objects/x%25y"
+    assert read(os.path.join(objs, "link")) == "target"
+    assert read(os.path.join(objs, "cross")) == "other data"
+    out = sh(f"ls -l {objs}")
+    assert re.search(r"^l\S+ .* link -> \.\./\.\./site/objects/dir/t\.txt$", out.stdout, re.M), out.stdout
+    # Another account's target, or one the rule cannot show: left out, and said.
+    errors = read(mnt.p(".cloudfs", "errors"))
+    assert "another account" in errors and "names rule cannot show" in errors
+    # Links are shown, not made.
+    with pytest.raises(OSError) as e:
+        os.symlink("dir/t.txt", os.path.join(objs, "new"))
+    assert e.value.errno == errno.EPERM, e.value
+    # rm of a link removes the link object, never its target.
+    os.unlink(os.path.join(objs, "link"))
+    state = swift_state(fake)["site"]
+    assert "link" not in state and "dir/t.txt" in state

@@ -560,9 +560,17 @@ def test_ln_s_attaches_and_rm_detaches(mnt, fake):
 def test_ln_s_by_volume_name(mnt, fake):
     sid = one(fake, "servers", "web1")["id"]
     vid = one(fake, "volumes", "data1")["id"]
-    ok(sh(f"ln -s ../../../volumes/data1 {mnt.p('servers', sid, 'volumes', 'data1')}"))
+    link = mnt.p('servers', sid, 'volumes', 'data1')
+    ok(sh(f"ln -s ../../../volumes/data1 {link}"))
     (post,) = sent(fake, "POST", f"{NOVA}/servers/{sid}/os-volume_attachments")
     assert post["body"] == {"volumeAttachment": {"volumeId": vid}}
+    # The name the user made the link with removes it too: the detach is
+    # addressed by the volume's id.
+    assert poll(lambda: vol_status(fake, vid) == "in-use")
+    ok(sh(f"rm {link}"))
+    (delete,) = sent(fake, "DELETE", f"{NOVA}/servers/{sid}/os-volume_attachments/{vid}")
+    assert delete["status"] == 202
+    assert poll(lambda: vol_status(fake, vid) == "available")
 
 
 def test_attaching_an_in_use_volume_is_ebusy_with_novas_reason(mnt, fake):

@@ -1,165 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The api layer over a fake transport (http.h's struct http_transport): no
- * network, no FUSE. The transport answers Keystone with the captured token
- * (keystone-auth-tokens.json, its expiry moved into the future) and every
- * other request from a script of answers, and records what was sent. What
- * is checked is what a user of the mount would see: every member of a paged
- * listing, exactly once; a listing that loops or leaves the endpoint fails
- * without sending the token anywhere else; a token revoked early costs one
- * re-login, not an error; a 503 on a GET is retried, on a POST it is not.
+ * The api layer over the fake transport (fake_transport.h): no network, no
+ * FUSE. What is checked is what a user of the mount would see: every member
+ * of a paged listing, exactly once; a listing that loops or leaves the
+ * endpoint fails without sending the token anywhere else; a token revoked
+ * early costs one re-login, not an error; a 503 on a GET is retried, on a
+ * POST it is not.
  */
-#include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <cmocka.h>
-#include <curl/curl.h> /* the CURLcode a transport failure carries */
-#include <jansson.h>
-
-#include "cloudfs/api.h"
-#include "cloudfs/auth.h"
-#include "cloudfs/config.h"
-#include "cloudfs/http.h"
 #include "cloudfs/service.h"
-#include "unit_fixtures.h"
+#include "fake_transport.h"
 
-#define NOVA "http://127.0.0.1:8774/v2.1"
-
-/* One scripted answer: to the first request whose method and URL prefix
- * match, while @times lasts (0: always). */
-struct answer {
-	const char *method;
-	const char *url_prefix;
-	long status; /* 0 with @err: a transport failure */
-	int err;
-	const char *body;
-	int times;
-};
-
-struct sent {
-	char method[8];
-	char url[512];
-	char token[32];
-};
-
-struct fake {
-	struct http_transport t; /* first: the transport is the fake */
-	struct answer *answers;
-	size_t nanswers;
-	int used[64]; /* by answer */
-	struct sent sent[64];
-	size_t nsent;
-	unsigned logins;
-	char *token_body; /* the captured token, valid for another hour */
-};
-
-static struct fake fake;
-
-static int fake_perform(const struct http_transport *t, const struct http_request *req,
-			struct http_response *resp)
-{
-	struct fake *f = (struct fake *)t;
-	struct sent *s = &f->sent[f->nsent < 64 ? f->nsent++ : 63];
-
-	snprintf(s->method, sizeof(s->method), "%s", req->method);
-	snprintf(s->url, sizeof(s->url), "%s", req->url);
-	snprintf(s->token, sizeof(s->token), "%s", req->token ? req->token : "");
-	buf_reset(&resp->body);
-	resp->status = 0;
-	resp->retry_after_s = -1;
-	resp->request_id[0] = '\0';
-	if (!strcmp(req->method, "POST") && strstr(req->url, "/v3/auth/tokens")) {
-		char tok[32];
-
-		snprintf(tok, sizeof(tok), "tok-%u", ++f->logins);
-		resp->status = 201;
-		resp->subject_token = strdup(tok);
-		return buf_addstr(&resp->body, f->token_body);
-	}
-	for (size_t i = 0; i < f->nanswers; i++) {
-		struct answer *a = &f->answers[i];
-
-		if (strcmp(a->method, req->method) ||
-		    strncmp(a->url_prefix, req->url, strlen(a->url_prefix)) ||
-		    (a->times && f->used[i] >= a->times))
-			continue;
-		f->used[i]++;
-		if (a->err) {
-			/* As http_perform() reports a connection reset mid-answer. */
-			resp->curl_code = a->err == -ECONNRESET ? CURLE_RECV_ERROR : CURLE_OK;
-			snprintf(resp->errbuf, sizeof(resp->errbuf), "scripted failure");
-			return a->err;
-		}
-		resp->status = a->status;
-		snprintf(resp->request_id, sizeof(resp->request_id), "req-%zu", f->nsent);
-		if (a->status == 503)
-			resp->retry_after_s = 0;
-		return buf_addstr(&resp->body, a->body ? a->body : "");
-	}
-	resp->status = 404;
-	return buf_addstr(&resp->body,
-			  "{\"itemNotFound\": {\"code\": 404, \"message\": \"not scripted\"}}");
-}
-
-struct world {
-	struct config cfg;
-	struct auth *auth;
-	struct session s;
-};
-
-static void script(struct answer *answers, size_t n)
-{
-	fake.answers = answers;
-	fake.nanswers = n;
-	memset(fake.used, 0, sizeof(fake.used));
-}
+#define NOVA FAKE_NOVA
 
 static int setup(void **state)
 {
-	struct world *w = calloc(1, sizeof(*w));
-	json_t *tok = fixture_json("keystone-auth-tokens.json");
-	char exp[32], err[256];
-	time_t later = time(NULL) + 3600;
-
-	assert_non_null(w);
-	strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%S.000000Z", gmtime(&later));
-	json_object_set_new(json_object_get(tok, "token"), "expires_at", json_string(exp));
-	memset(&fake, 0, sizeof(fake));
-	fake.t.perform = fake_perform;
-	fake.token_body = json_dumps(tok, JSON_COMPACT);
-	json_decref(tok);
-
-	config_init(&w->cfg);
-	assert_int_equal(config_set(&w->cfg, "auth_url", "http://127.0.0.1:5000/v3"), 0);
-	assert_int_equal(config_set(&w->cfg, "username", "demo"), 0);
-	assert_int_equal(config_set(&w->cfg, "password", "demo"), 0);
-	assert_int_equal(config_set(&w->cfg, "project_name", "demo"), 0);
-	assert_int_equal(config_set(&w->cfg, "user_domain_name", "Default"), 0);
-	assert_int_equal(config_set(&w->cfg, "project_domain_name", "Default"), 0);
-	w->auth = auth_new(&w->cfg);
-	assert_non_null(w->auth);
-	auth_set_transport(w->auth, &fake.t);
-	assert_int_equal(auth_login(w->auth, err, sizeof(err)), 0);
-	assert_int_equal(session_init(&w->s, &w->cfg, w->auth, err, sizeof(err)), 0);
-	fake.nsent = 0;
-	*state = w;
+	*state = fake_world_setup();
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct world *w = *state;
-
-	session_cleanup(&w->s);
-	auth_free(w->auth);
-	config_free(&w->cfg);
-	free(fake.token_body);
-	free(w);
+	fake_world_teardown(*state);
 	return 0;
 }
 
