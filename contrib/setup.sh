@@ -46,7 +46,7 @@ apt-get install -y -qq --no-install-recommends \
 	libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libcmocka-dev \
 	python3 python3-pytest python3-pytest-timeout python3-yaml \
 	git debhelper devscripts lintian fakeroot util-linux \
-	curl jq ca-certificates openssh-client attr rsync clang-format media-types >/dev/null
+	curl jq ca-certificates openssh-client attr rsync clang-format media-types strace >/dev/null
 if [ -d build ]; then
 	meson setup --reconfigure build -Dwerror=true >/dev/null
 else

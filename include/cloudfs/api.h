@@ -161,10 +161,12 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
  * none) into @etag. */
 int api_stream_finish_etag(struct session *s, struct http_stream *hs, const char *method,
 			   long timeout_ms, char *etag, size_t etag_len) CFS_WARN_UNUSED;
-/* Reads a download stream: bytes, 0 at the end, or -errno (logged once).
- * @lent: as for http_stream_read(). */
+/* Reads a download stream: bytes, 0 at the end, or -errno (logged once). */
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,
-			char **lent, long timeout_ms);
+			long timeout_ms);
+/* The same, the bytes lent into @l instead of copied (http_stream_read_loan()). */
+ssize_t api_stream_read_loan(struct session *s, struct http_stream *hs, size_t len, struct loan *l,
+			     long timeout_ms);
 
 /* This thread's requests end (-EINTR) once *@flag is true, cleanup
  * DELETEs included: a background thread that unmount must not wait for

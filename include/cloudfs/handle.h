@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include "cloudfs/inodes.h"
+#include "cloudfs/loan.h"
 #include "cloudfs/model.h"
 
 /* Specs, attribute values and commands are small. */
@@ -73,6 +74,12 @@ void handle_fill(struct handle *h, struct inodes *t, uint64_t ino, handle_store_
  * ended; the caller parks the read (handle_wait_start()) and answers it
  * with handle_waited(). */
 int handle_read(struct handle *h, size_t size, off_t off, char **data) CFS_WARN_UNUSED;
+/* The same, but a download's bytes are lent into @l (empty on entry;
+ * loan.h) where they were received, with *@data NULL: the caller replies
+ * from @l and then loan_release()s it, from any thread, even after the
+ * handle is freed. Other files' bytes come in *@data as above. */
+int handle_read_loan(struct handle *h, size_t size, off_t off, char **data,
+		     struct loan *l) CFS_WARN_UNUSED;
 /* A parked read's wait (model_wait_start() of the handle's path): @done is
  * called once, from the waits thread, with no lock held. No thread is held
  * meanwhile, so a hundred waiting scripts hold none of the caller's. */

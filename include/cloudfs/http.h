@@ -109,6 +109,7 @@ extern const struct http_transport http_curl;
 #define HTTP_STREAM_PIECE (1u << 20)
 
 struct http_stream;
+struct loan;
 
 /* Starts @req; @upload: the body comes from http_stream_write(). The
  * request's strings are copied. On 0, *out must be http_stream_free()d. */
@@ -118,17 +119,27 @@ int http_stream_open(const struct http_request *req, bool upload,
  * ended (the server answered early) or stalled past @timeout_ms. */
 int http_stream_write(struct http_stream *s, const char *data, size_t len,
 		      long timeout_ms) CFS_WARN_UNUSED;
+/* The same, and @data is also handed to @fn, in order and in slices, while
+ * curl waits for the socket to take more: work on the bytes sent (a
+ * digest) fills the waits instead of adding to them. On 0, all of @data
+ * has been handed to @fn; on an error, maybe not. */
+int http_stream_write_with(struct http_stream *s, const char *data, size_t len, long timeout_ms,
+			   void (*fn)(void *ctx, const char *data, size_t len),
+			   void *ctx) CFS_WARN_UNUSED;
 /* Upload: ends the body, waits for the answer (into @resp). Download: not
  * needed. Returns 0 when an HTTP answer arrived, or a transport -errno. */
 int http_stream_finish(struct http_stream *s, struct http_response *resp,
 		       long timeout_ms) CFS_WARN_UNUSED;
-/* Download: up to @len bytes into @buf (0 at the end), or -errno. With
- * @lent, when the next bytes arrived as one piece of exactly @len (or are
- * the last ones), *lent gets that piece's memory, to free(), instead of a
- * copy (and NULL otherwise). The status of a non-2xx answer is reported as
- * its errno with the body in @resp. */
-ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **lent, long timeout_ms,
+/* Download: up to @len bytes into @buf (0 at the end), or -errno. The
+ * status of a non-2xx answer is reported as its errno with the body in
+ * @resp. */
+ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
 			 struct http_response *resp);
+/* Download: as http_stream_read(), but the next bytes (up to @len; fewer
+ * only at the end or when @l is full) are added to the loan @l where they
+ * were received, not copied. Waits for min(@len, HTTP_STREAM_PIECE). */
+ssize_t http_stream_read_loan(struct http_stream *s, size_t len, struct loan *l, long timeout_ms,
+			      struct http_response *resp);
 /* Download: waits for the answer's status; returns it, 0 when the transfer
  * ended without one (see http_stream_read()), or -EINTR / -ETIMEDOUT. */
 long http_stream_status(struct http_stream *s, long timeout_ms);

@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include "cloudfs/http.h"
+#include "cloudfs/loan.h"
 #include "cloudfs/model.h"
 
 struct stream;
@@ -43,9 +45,13 @@ int stream_finish(struct stream *s, pid_t pid);
 /* True once an upload has completed successfully. */
 bool stream_completed(const struct stream *s);
 /* Reads at any offset; returns bytes, 0 at the end, or -errno. The bytes
- * come in *data, to free(): memory the download received them in when it
- * can, so a sequential reader's bytes are never copied here. */
-int stream_read(struct stream *s, char **data, size_t size, off_t off);
+ * (all @size asked for, up to STREAM_READ_MAX and the end) are lent into
+ * @l where the download received them: never copied here, and the caller
+ * hands them on (fuse_reply_iov) and then loan_release()s @l, from any
+ * thread, with or without the stream. On an error @l is left empty. */
+int stream_read(struct stream *s, struct loan *l, size_t size, off_t off);
+/* A read asks for at most this much: a loan of it never runs out of parts. */
+#define STREAM_READ_MAX ((size_t)(LOAN_MAX - 1) * HTTP_STREAM_PIECE)
 /* At release: an upload that did not finish successfully leaves no image
  * behind; one that never received a byte makes an empty image. */
 void stream_abort(struct stream *s);

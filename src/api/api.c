@@ -936,13 +936,27 @@ int api_stream_finish(struct session *s, struct http_stream *hs, const char *met
 }
 
 ssize_t api_stream_read(struct session *s, struct http_stream *hs, char *buf, size_t len,
-			char **lent, long timeout_ms)
+			long timeout_ms)
 {
 	struct http_response resp;
 	ssize_t n;
 
 	http_response_init(&resp);
-	n = http_stream_read(hs, buf, len, lent, timeout_ms, &resp);
+	n = http_stream_read(hs, buf, len, timeout_ms, &resp);
+	if (n < 0)
+		stream_failure(s, "GET", hs, &resp, (int)n);
+	http_response_free(&resp);
+	return n;
+}
+
+ssize_t api_stream_read_loan(struct session *s, struct http_stream *hs, size_t len, struct loan *l,
+			     long timeout_ms)
+{
+	struct http_response resp;
+	ssize_t n;
+
+	http_response_init(&resp);
+	n = http_stream_read_loan(hs, len, l, timeout_ms, &resp);
 	if (n < 0)
 		stream_failure(s, "GET", hs, &resp, (int)n);
 	http_response_free(&resp);

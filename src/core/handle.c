@@ -25,6 +25,7 @@
 
 #include "cloudfs/handle.h"
 #include "cloudfs/jsonscan.h"
+#include "cloudfs/loan.h"
 #include "cloudfs/log.h"
 #include "cloudfs/stream.h"
 
@@ -300,6 +301,23 @@ static int copy_out(struct handle *h, size_t size, off_t off, char **data)
 
 int handle_read(struct handle *h, size_t size, off_t off, char **data)
 {
+	struct loan l = LOAN_INIT;
+	int rc = handle_read_loan(h, size, off, data, &l);
+
+	/* A stream's bytes, copied for a caller that wants its own. */
+	if (rc > 0 && l.n) {
+		*data = malloc((size_t)rc);
+		if (*data)
+			loan_copy(&l, 0, *data, (size_t)rc);
+		else
+			rc = -ENOMEM;
+	}
+	loan_release(&l);
+	return rc;
+}
+
+int handle_read_loan(struct handle *h, size_t size, off_t off, char **data, struct loan *l)
+{
 	int rc;
 
 	*data = NULL;
@@ -310,9 +328,9 @@ int handle_read(struct handle *h, size_t size, off_t off, char **data)
 		goto out;
 	}
 	if (h->stream) {
-		/* Image data goes to the kernel from the memory it was
-		 * received in. */
-		rc = stream_read(h->stream, data, size, off);
+		/* Downloaded data goes to the kernel from the memory it was
+		 * received in: lent, not copied (stream_read()). */
+		rc = stream_read(h->stream, l, size, off);
 		goto out;
 	}
 	rc = handle_render(h);

@@ -21,6 +21,7 @@
 
 #include "cloudfs/clock.h"
 #include "cloudfs/leftovers.h"
+#include "cloudfs/loan.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
 #include "cloudfs/render.h"
@@ -81,6 +82,7 @@ struct stream {
 	EVP_MD_CTX *part_md5;
 	char stamp[64];
 	char etag[80]; /* the last part's (or direct PUT's) answered ETag */
+	char direct_md5[2 * EVP_MAX_MD_SIZE + 1]; /* the direct PUT's bytes' MD5 */
 };
 
 /* What messages call an upload: images/<name>, or a tree file's path. */
@@ -309,6 +311,23 @@ out:
 
 static int append(struct stream *s, const char *buf, size_t size);
 
+/* An image upload's digests of the bytes sent (checked by verify()). */
+static void digest_image(void *ctx, const char *buf, size_t len)
+{
+	struct stream *s = ctx;
+
+	EVP_DigestUpdate(s->md5, buf, len);
+	EVP_DigestUpdate(s->sha512, buf, len);
+}
+
+/* A tree upload's part MD5 (checked against the part's ETag). */
+static void digest_part(void *ctx, const char *buf, size_t len)
+{
+	struct stream *s = ctx;
+
+	EVP_DigestUpdate(s->part_md5, buf, len);
+}
+
 /* A forward gap is a hole: cp copies sparse files by seeking past runs of
  * zeros, and ends them with ftruncate. The hole is sent as zeros. */
 static int fill_to(struct stream *s, off_t off)
@@ -438,17 +457,17 @@ static int append(struct stream *s, const char *buf, size_t size)
 				    source_size(s->writer, (off_t)size), clock_now_ms(), &s->xfer);
 	if (s->tree)
 		return tree_append(s, buf, size);
-	EVP_DigestUpdate(s->md5, buf, size);
-	EVP_DigestUpdate(s->sha512, buf, size);
 	s->offset += (off_t)size;
 	if (!s->created) {
+		digest_image(s, buf, size);
 		if (buf_add(&s->head, buf, size))
 			return fail(s, -ENOMEM);
 		if (s->head.len < STREAM_HEAD_BYTES)
 			return 0;
 		rc = start_upload(s);
 	} else {
-		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
+		/* Hashed while the socket drains, not before it is fed. */
+		rc = http_stream_write_with(s->http, buf, size, timeout_ms(s), digest_image, s);
 	}
 	/* Sent (or taken as the head, which goes at the next step). */
 	transfer_progress(s->xfer, s->offset, clock_now_ms());
@@ -857,9 +876,12 @@ static int tree_close_part(struct stream *s)
 	snprintf(s->etag, sizeof(s->etag), "%s", got);
 	if (rc)
 		return rc;
-	if (s->direct)
-		return 0; /* the whole file's MD5 is checked by tree_finish() */
 	hex(s->part_md5, want);
+	if (s->direct) {
+		/* The one PUT's MD5 is the whole file's: tree_finish() checks it. */
+		snprintf(s->direct_md5, sizeof(s->direct_md5), "%s", want);
+		return 0;
+	}
 	/* Kept (to delete it on failure) before it is checked. */
 	snprintf(s->parts[s->nparts].md5, sizeof(s->parts[s->nparts].md5), "%.32s", want);
 	s->parts[s->nparts].size = s->part_bytes;
@@ -888,10 +910,10 @@ static int tree_send(struct stream *s, const char *buf, size_t size)
 			break;
 		if (!s->direct && (int64_t)n > s->part_size - s->part_bytes)
 			n = (size_t)(s->part_size - s->part_bytes);
-		rc = http_stream_write(s->http, buf, n, timeout_ms(s));
+		/* Hashed while the socket drains, not before it is fed. */
+		rc = http_stream_write_with(s->http, buf, n, timeout_ms(s), digest_part, s);
 		if (rc)
 			break;
-		EVP_DigestUpdate(s->part_md5, buf, n);
 		s->part_bytes += (int64_t)n;
 		buf += n;
 		size -= n;
@@ -932,7 +954,6 @@ static int tree_append(struct stream *s, const char *buf, size_t size)
 				(long long)s->size_limit);
 		return fail(s, -EFBIG);
 	}
-	EVP_DigestUpdate(s->md5, buf, size);
 	s->offset += (off_t)size;
 	if (!s->streaming && s->head.len + size <= s->threshold) {
 		if (buf_add(&s->head, buf, size))
@@ -964,11 +985,16 @@ static int tree_finish(struct stream *s)
 {
 	struct svc_call x = { s->p, s->c };
 	const struct tree_def *t = model_tree_def(s->c, NULL);
-	char md5[2 * EVP_MAX_MD_SIZE + 1], etag[80] = "", *path = NULL;
+	char md5[2 * EVP_MAX_MD_SIZE + 1] = "", etag[80] = "", *path = NULL;
 	struct json_t *old = NULL;
 	int rc = 0;
 
-	hex(s->md5, md5);
+	/* The whole file's MD5 is hashed once: a small file's here, a
+	 * streamed one's as its part (the one PUT, or each segment). */
+	if (!s->streaming) {
+		EVP_DigestUpdate(s->md5, s->head.data ? s->head.data : "", s->head.len);
+		hex(s->md5, md5);
+	}
 	/* What an existing file leaves (its old parts) is asked before it is
 	 * replaced, and cleaned only once the new one has landed. */
 	if (s->existed && t->replacing)
@@ -1001,6 +1027,8 @@ static int tree_finish(struct stream *s)
 	} else {
 		if (s->http)
 			rc = tree_close_part(s);
+		if (s->direct)
+			snprintf(md5, sizeof(md5), "%s", s->direct_md5);
 		/* One streamed PUT: Swift's ETag is the MD5 of what it got.
 		 * Other bytes are in the cloud under the name: removed. */
 		if (!rc && s->direct && strcasecmp(s->etag, md5)) {
@@ -1110,7 +1138,7 @@ static int skip_bytes(struct stream *s, off_t len)
 		return -ENOMEM;
 	while (!rc && len > 0) {
 		size_t want = len < 64 * 1024 ? (size_t)len : 64 * 1024;
-		ssize_t n = api_stream_read(s->p->sess, s->http, tmp, want, NULL, timeout_ms(s));
+		ssize_t n = api_stream_read(s->p->sess, s->http, tmp, want, timeout_ms(s));
 
 		if (n < 0)
 			rc = (int)n;
@@ -1188,7 +1216,7 @@ static int open_download(struct stream *s, off_t off)
 static int check_end(struct stream *s)
 {
 	char extra, got[2 * EVP_MAX_MD_SIZE + 1];
-	ssize_t n = api_stream_read(s->p->sess, s->http, &extra, 1, NULL, timeout_ms(s));
+	ssize_t n = api_stream_read(s->p->sess, s->http, &extra, 1, timeout_ms(s));
 
 	if (n < 0)
 		return (int)n;
@@ -1205,21 +1233,38 @@ static int check_end(struct stream *s)
 	return 0;
 }
 
-int stream_read(struct stream *s, char **data, size_t size, off_t off)
+/* Hashes the last @n bytes of @l where they lie. */
+static void hash_last(EVP_MD_CTX *md, const struct loan *l, size_t n)
 {
-	char *buf = NULL, *lent = NULL;
+	size_t at = 0, from = l->len - n;
+
+	for (int i = 0; i < l->n; i++) {
+		size_t len = l->iov[i].iov_len;
+
+		if (at + len > from) {
+			size_t skip = from > at ? from - at : 0;
+
+			EVP_DigestUpdate(md, (char *)l->iov[i].iov_base + skip, len - skip);
+		}
+		at += len;
+	}
+}
+
+int stream_read(struct stream *s, struct loan *l, size_t size, off_t off)
+{
 	size_t got = 0;
 	int rc = 0;
 
-	*data = NULL;
 	if (s->upload)
 		return -EBADF;
 	if (s->broken)
 		return s->broken;
 	if (off >= s->size || !size)
 		return 0;
-	if (size > INT_MAX)
-		size = INT_MAX;
+	/* A loan of this many bytes never runs out of parts (FUSE asks for
+	 * 1 MiB at most). */
+	if (size > STREAM_READ_MAX)
+		size = STREAM_READ_MAX;
 	if ((off_t)size > s->size - off)
 		size = (size_t)(s->size - off);
 	if (!s->xfer)
@@ -1230,13 +1275,8 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 		if (rc)
 			goto fail;
 	}
-	/* Not touched (so not really allocated) when a piece is lent. */
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
 	while (got < size) {
-		ssize_t n = api_stream_read(s->p->sess, s->http, buf + got, size - got,
-					    got ? NULL : &lent, timeout_ms(s));
+		ssize_t n = api_stream_read_loan(s->p->sess, s->http, size - got, l, timeout_ms(s));
 
 		if (n < 0)
 			rc = (int)n;
@@ -1244,15 +1284,9 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 			rc = untrusted(s, "the answer ended before the file's size");
 		if (n <= 0)
 			break;
-		if (lent) {
-			free(buf);
-			buf = lent;
-		}
 		if (s->got_md)
-			EVP_DigestUpdate(s->got_md, buf + got, (size_t)n);
+			hash_last(s->got_md, l, (size_t)n);
 		got += (size_t)n;
-		if (lent)
-			break;
 	}
 	s->offset += (off_t)got;
 	transfer_progress(s->xfer, (int64_t)s->offset, clock_now_ms());
@@ -1275,12 +1309,9 @@ int stream_read(struct stream *s, char **data, size_t size, off_t off)
 		rc = 0;
 	}
 	if (rc) {
-		free(buf);
+		loan_release(l);
 		goto fail;
 	}
-	*data = got ? buf : NULL;
-	if (!got)
-		free(buf);
 	return (int)got;
 fail:
 	http_stream_free(s->http);

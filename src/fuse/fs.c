@@ -23,6 +23,7 @@
 #include "cloudfs/fs.h"
 #include "cloudfs/handle.h"
 #include "cloudfs/leftovers.h"
+#include "cloudfs/loan.h"
 
 /* d_ino of an entry the kernel has no inode for yet (as libfuse's). */
 #define FS_UNKNOWN_INO 0xffffffffu
@@ -206,6 +207,11 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	 * never because of its times. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	conn->max_write = 1u << 20;
+	/* Every READDIR carries the entries' attributes, not only the first
+	 * (the kernel's "auto" mode): ls -l reads the whole directory before
+	 * it stats, so each entry past the first batch cost a LOOKUP round
+	 * trip (10,000 for a 10,000-object directory). */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	fs->project.notify = fs_notify;
 	fs->project.notify_ctx = fs;
 	/* Deletes what an earlier, killed cloudfs left half-uploaded, and
@@ -717,12 +723,15 @@ static void park_read(fuse_req_t req, struct handle *h, size_t size, off_t off)
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	struct loan l = LOAN_INIT;
 	char *mem = NULL;
 	int rc;
 
 	(void)begin(req);
 	(void)ino;
-	rc = handle_read(handle_of(fi), size, off, &mem);
+	/* A download's bytes are lent where they were received: the loan keeps
+	 * that memory even if the file is released as soon as the reply lands. */
+	rc = handle_read_loan(handle_of(fi), size, off, &mem, &l);
 	if (rc == -EINPROGRESS) {
 		park_read(req, handle_of(fi), size, off);
 		return;
@@ -732,8 +741,12 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	leave();
-	fuse_reply_buf(req, mem, (size_t)rc);
+	if (l.n)
+		fuse_reply_iov(req, l.iov, l.n);
+	else
+		fuse_reply_buf(req, mem, (size_t)rc);
 	free(mem);
+	loan_release(&l);
 }
 
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,

@@ -18,6 +18,7 @@
 
 #include "cloudfs/errmap.h"
 #include "cloudfs/http.h"
+#include "cloudfs/loan.h"
 #include "http_int.h"
 
 /* How often a waiting reader checks for Ctrl-C. */
@@ -40,10 +41,17 @@ struct http_stream {
 	const char *pending; /* upload: bytes not yet taken by curl */
 	size_t pending_len;
 	/* Download: bytes received and not yet read, in pieces of
-	 * HTTP_STREAM_PIECE; a reader that wants a whole piece gets its memory
+	 * HTTP_STREAM_PIECE; a reader is lent them where they lie (a loan)
 	 * instead of a copy, since copies bound a download. */
 	struct piece *head, *tail;
 	size_t buffered; /* bytes in pieces, read or not */
+	/* Download: unread bytes the waiting reader needs before it is woken
+	 * (0: nobody waits for bytes). Waking a reader at every callback of
+	 * curl (often 16 KiB) cost a context switch each. */
+	size_t want;
+	/* Download: a wait that failed (-ETIMEDOUT, -EINTR) after bytes came;
+	 * they were given, and every later read fails with it. */
+	int stalled;
 	long status; /* download: the answer's status, once known */
 	/* Download: what the answer's head says about its body (protected by
 	 * lock; set by the pump's header callback). */
@@ -74,7 +82,7 @@ static int64_t now_ms(void)
 
 struct piece {
 	struct piece *next;
-	char *mem; /* HTTP_STREAM_PIECE bytes */
+	struct block *blk; /* HTTP_STREAM_PIECE bytes; loans hold it too */
 	size_t len; /* received */
 	size_t off; /* read */
 };
@@ -86,7 +94,7 @@ static size_t unread(const struct http_stream *s)
 
 static void piece_free(struct piece *p)
 {
-	free(p->mem);
+	block_unref(p->blk);
 	free(p);
 }
 
@@ -121,7 +129,7 @@ static int append(struct http_stream *s, const char *data, size_t len)
 
 		if (!t || t->len == HTTP_STREAM_PIECE) {
 			t = calloc(1, sizeof(*t));
-			if (!t || !(t->mem = malloc(HTTP_STREAM_PIECE))) {
+			if (!t || !(t->blk = block_new(HTTP_STREAM_PIECE))) {
 				free(t);
 				return -ENOMEM;
 			}
@@ -132,7 +140,7 @@ static int append(struct http_stream *s, const char *data, size_t len)
 			s->tail = t;
 		}
 		n = HTTP_STREAM_PIECE - t->len < len ? HTTP_STREAM_PIECE - t->len : len;
-		memcpy(t->mem + t->len, data, n);
+		memcpy(t->blk->mem + t->len, data, n);
 		t->len += n;
 		s->buffered += n;
 		data += n;
@@ -181,7 +189,8 @@ static size_t stream_take(char *data, size_t size, size_t n, void *arg)
 	}
 	if (append(s, data, len))
 		rc = 0;
-	pthread_cond_broadcast(&s->cond);
+	if (s->want && unread(s) >= s->want)
+		pthread_cond_broadcast(&s->cond);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -330,9 +339,32 @@ fail:
 	return -ENOMEM;
 }
 
+/* Work an upload does on the bytes it sends (http_stream_write_with()). */
+struct side_work {
+	void (*fn)(void *ctx, const char *data, size_t len);
+	void *ctx;
+	const char *data;
+	size_t len, done;
+};
+
+/* Slices of side work between two looks at the socket: small enough that
+ * the socket does not sit idle long, big enough to cost no overhead. */
+#define STREAM_WORK_SLICE (64u * 1024)
+
+static void work_slice(struct side_work *w, size_t max)
+{
+	size_t n = w->len - w->done < max ? w->len - w->done : max;
+
+	w->fn(w->ctx, w->data + w->done, n);
+	w->done += n;
+}
+
 /* Upload: runs the transfer in this thread until @until(s) holds or it
- * ends; -errno on a stall past the deadline or an interrupt. */
-static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream *), long timeout_ms)
+ * ends; -errno on a stall past the deadline or an interrupt. @w (or NULL)
+ * is done in slices while curl waits for the socket, and finished before
+ * a 0 return. */
+static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream *), long timeout_ms,
+			struct side_work *w)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	int running;
@@ -353,12 +385,20 @@ static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream 
 				s->curl_code = (int)msg->data.result;
 			}
 		}
-		if (until(s) || s->done)
+		if (until(s) || s->done) {
+			while (w && w->done < w->len)
+				work_slice(w, w->len);
 			return 0;
+		}
 		if (http_cancelled())
 			return -EINTR;
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
+		/* The socket is full: work instead of waiting, then look again. */
+		if (!s->paused && w && w->done < w->len) {
+			work_slice(w, STREAM_WORK_SLICE);
+			continue;
+		}
 		/* Paused by our own callback: nothing to wait for on the wire. */
 		if (!s->paused)
 			curl_multi_poll(s->multi, NULL, 0, 100, NULL);
@@ -377,6 +417,13 @@ static bool finished(struct http_stream *s)
 
 int http_stream_write(struct http_stream *s, const char *data, size_t len, long timeout_ms)
 {
+	return http_stream_write_with(s, data, len, timeout_ms, NULL, NULL);
+}
+
+int http_stream_write_with(struct http_stream *s, const char *data, size_t len, long timeout_ms,
+			   void (*fn)(void *ctx, const char *data, size_t len), void *ctx)
+{
+	struct side_work w = { fn, ctx, data, len, 0 };
 	int rc;
 
 	if (s->done)
@@ -384,7 +431,7 @@ int http_stream_write(struct http_stream *s, const char *data, size_t len, long 
 	s->pending = data;
 	s->pending_len = len;
 	s->paused = true; /* wake the read callback */
-	rc = stream_drive(s, all_taken, timeout_ms);
+	rc = stream_drive(s, all_taken, timeout_ms, fn ? &w : NULL);
 	s->pending = NULL;
 	if (rc)
 		return rc;
@@ -429,7 +476,7 @@ int http_stream_finish(struct http_stream *s, struct http_response *resp, long t
 
 	s->eof = true;
 	s->paused = true;
-	rc = stream_drive(s, finished, timeout_ms);
+	rc = stream_drive(s, finished, timeout_ms, NULL);
 	if (rc)
 		return rc;
 	return stream_result(s, resp);
@@ -477,62 +524,104 @@ static int wait_for(struct http_stream *s, bool (*ready)(const struct http_strea
 	return 0;
 }
 
-/* With the lock held: the head piece's memory when it holds the next @len
- * bytes exactly, or the last of them. */
-static char *lend_head(struct http_stream *s, size_t len, size_t *n)
+/* With the lock held: waits for @want unread bytes (or the end), being
+ * woken only when they are there. */
+static int wait_bytes(struct http_stream *s, size_t want, long timeout_ms)
 {
-	struct piece *p = s->head;
-	char *mem;
+	int rc;
 
-	if (!p || p->off || !(p->len == len || (s->done && !p->next && p->len < len)))
-		return NULL;
-	unlink_head(s);
-	mem = p->mem;
-	*n = p->len;
-	free(p);
-	return mem;
+	s->want = want;
+	rc = wait_for(s, has_bytes, want, timeout_ms);
+	s->want = 0;
+	return rc;
 }
 
-ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, char **lent, long timeout_ms,
+/* With the lock held, nothing unread and the transfer done: its end (0),
+ * or the errno of an error answer or a failed transfer. Unlocks. */
+static ssize_t read_end(struct http_stream *s, struct http_response *resp)
+{
+	long status = s->status;
+	int rc;
+
+	pthread_mutex_unlock(&s->lock);
+	rc = stream_result(s, resp);
+	if (rc)
+		return rc;
+	return status >= 300 ? errmap_http(status, s->resp->body.data) : 0;
+}
+
+/* With the lock held: wakes the pump when the reader made room. */
+static void made_room(struct http_stream *s)
+{
+	/* The pump waits for half the buffer to be free. */
+	if (s->paused && s->buffered <= HTTP_STREAM_BUF / 2)
+		pthread_cond_broadcast(&s->cond);
+}
+
+ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
 			 struct http_response *resp)
 {
 	size_t got = 0;
 	ssize_t rc;
-	long status;
 
-	if (lent)
-		*lent = NULL;
 	pthread_mutex_lock(&s->lock);
-	/* A reader of whole pieces waits for one: it would wait for the
-	 * rest of its bytes anyway. */
-	rc = wait_for(s, has_bytes, lent && len >= HTTP_STREAM_PIECE ? HTTP_STREAM_PIECE : 1,
-		      timeout_ms);
+	rc = wait_bytes(s, 1, timeout_ms);
 	if (rc)
 		goto out;
-	if (!unread(s)) {
-		status = s->status;
-		pthread_mutex_unlock(&s->lock);
-		rc = stream_result(s, resp);
-		if (rc)
-			return rc;
-		return status >= 300 ? errmap_http(status, s->resp->body.data) : 0;
-	}
+	if (!unread(s))
+		return read_end(s, resp);
 	pop_read(s);
-	if (lent && (*lent = lend_head(s, len, &got)))
-		goto wake;
 	while (got < len && s->head && s->head->off < s->head->len) {
 		struct piece *p = s->head;
 		size_t n = p->len - p->off < len - got ? p->len - p->off : len - got;
 
-		memcpy(buf + got, p->mem + p->off, n);
+		memcpy(buf + got, p->blk->mem + p->off, n);
 		p->off += n;
 		got += n;
 		pop_read(s);
 	}
-wake:
-	/* The pump waits for half the buffer to be free. */
-	if (s->paused && s->buffered <= HTTP_STREAM_BUF / 2)
-		pthread_cond_broadcast(&s->cond);
+	made_room(s);
+	rc = (ssize_t)got;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+ssize_t http_stream_read_loan(struct http_stream *s, size_t len, struct loan *l, long timeout_ms,
+			      struct http_response *resp)
+{
+	size_t got = 0;
+	ssize_t rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = s->stalled;
+	if (rc)
+		goto out;
+	/* The reader would wait for the rest of its bytes anyway; a piece at
+	 * most, so a full buffer (which pauses the pump) always has it. */
+	rc = wait_bytes(s, len < HTTP_STREAM_PIECE ? len : HTTP_STREAM_PIECE, timeout_ms);
+	/* A stall or Ctrl-C after some bytes came: they are the reader's,
+	 * and the next call fails at once instead of waiting again. */
+	if (rc && unread(s))
+		s->stalled = (int)rc;
+	else if (rc)
+		goto out;
+	if (!unread(s))
+		return read_end(s, resp);
+	pop_read(s);
+	while (got < len && s->head && s->head->off < s->head->len) {
+		struct piece *p = s->head;
+		size_t n = p->len - p->off < len - got ? p->len - p->off : len - got;
+
+		/* Bytes below p->len are never written again: the pump only
+		 * appends, so the loan may be read unlocked. */
+		if (loan_add(l, p->blk, p->off, n))
+			break;
+		p->off += n;
+		got += n;
+		pop_read(s);
+	}
+	made_room(s);
 	rc = (ssize_t)got;
 out:
 	pthread_mutex_unlock(&s->lock);
