@@ -558,10 +558,36 @@ static void made_room(struct http_stream *s)
 		pthread_cond_broadcast(&s->cond);
 }
 
+/* With the lock held and bytes unread: hands the reader up to @len of
+ * them, copied into @buf, or lent through @l (bytes below a piece's len
+ * are never written again: the pump only appends, so a loan may be read
+ * unlocked). Returns how many. */
+static ssize_t take(struct http_stream *s, size_t len, char *buf, struct loan *l)
+{
+	size_t got = 0;
+
+	pop_read(s);
+	while (got < len && s->head && s->head->off < s->head->len) {
+		struct piece *p = s->head;
+		size_t n = p->len - p->off < len - got ? p->len - p->off : len - got;
+
+		if (l) {
+			if (loan_add(l, p->blk, p->off, n))
+				break;
+		} else {
+			memcpy(buf + got, p->blk->mem + p->off, n);
+		}
+		p->off += n;
+		got += n;
+		pop_read(s);
+	}
+	made_room(s);
+	return (ssize_t)got;
+}
+
 ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long timeout_ms,
 			 struct http_response *resp)
 {
-	size_t got = 0;
 	ssize_t rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -570,18 +596,7 @@ ssize_t http_stream_read(struct http_stream *s, char *buf, size_t len, long time
 		goto out;
 	if (!unread(s))
 		return read_end(s, resp);
-	pop_read(s);
-	while (got < len && s->head && s->head->off < s->head->len) {
-		struct piece *p = s->head;
-		size_t n = p->len - p->off < len - got ? p->len - p->off : len - got;
-
-		memcpy(buf + got, p->blk->mem + p->off, n);
-		p->off += n;
-		got += n;
-		pop_read(s);
-	}
-	made_room(s);
-	rc = (ssize_t)got;
+	rc = take(s, len, buf, NULL);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -590,7 +605,6 @@ out:
 ssize_t http_stream_read_loan(struct http_stream *s, size_t len, struct loan *l, long timeout_ms,
 			      struct http_response *resp)
 {
-	size_t got = 0;
 	ssize_t rc;
 
 	pthread_mutex_lock(&s->lock);
@@ -608,21 +622,7 @@ ssize_t http_stream_read_loan(struct http_stream *s, size_t len, struct loan *l,
 		goto out;
 	if (!unread(s))
 		return read_end(s, resp);
-	pop_read(s);
-	while (got < len && s->head && s->head->off < s->head->len) {
-		struct piece *p = s->head;
-		size_t n = p->len - p->off < len - got ? p->len - p->off : len - got;
-
-		/* Bytes below p->len are never written again: the pump only
-		 * appends, so the loan may be read unlocked. */
-		if (loan_add(l, p->blk, p->off, n))
-			break;
-		p->off += n;
-		got += n;
-		pop_read(s);
-	}
-	made_room(s);
-	rc = (ssize_t)got;
+	rc = take(s, len, NULL, l);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return rc;

@@ -285,6 +285,22 @@ static int list_item(struct list_state *st, const json_t *item)
 	return rc;
 }
 
+/* One page of a container listing: 0 with @a holding a non-empty array
+ * (the caller frees it), 1 at the end (an empty page), or -errno; an
+ * answer that is JSON but not an array is EIO. */
+static int list_page(struct svc_call *x, const char *url, struct svc_answer *a)
+{
+	int rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, a);
+
+	if (!rc && a->json && !json_is_array(a->json))
+		rc = -EIO;
+	if (rc || !json_array_size(a->json)) {
+		svc_answer_free(a);
+		return rc ? rc : 1;
+	}
+	return 0;
+}
+
 static int swift_list(struct svc_call *x, const char *id, const char *path, tree_fill_fn fill,
 		      void *ctx)
 {
@@ -309,12 +325,10 @@ static int swift_list(struct svc_call *x, const char *id, const char *path, tree
 			break;
 		}
 		free(marker);
-		rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+		rc = list_page(x, url, &a);
 		free(url);
-		if (!rc && a.json && !json_is_array(a.json))
-			rc = -EIO;
-		if (rc || !json_array_size(a.json)) {
-			svc_answer_free(&a);
+		if (rc) {
+			rc = rc > 0 ? 0 : rc;
 			break;
 		}
 		json_array_foreach(a.json, i, item)
@@ -533,12 +547,10 @@ static int delete_prefix(struct svc_call *x, const char *segs, const char *prefi
 			rc = -ENOMEM;
 			break;
 		}
-		rc = svc_request(x, "GET", url, NULL, NULL, 0, NULL, &a);
+		rc = list_page(x, url, &a);
 		free(url);
-		if (!rc && a.json && !json_is_array(a.json))
-			rc = -EIO;
-		if (rc || !json_array_size(a.json)) {
-			svc_answer_free(&a);
+		if (rc) {
+			rc = rc > 0 ? 0 : rc;
 			break;
 		}
 		json_array_foreach(a.json, i, item)
