@@ -3,6 +3,7 @@
 the cloud's own API. One mount per module; the module's own resources are
 created with the CLI first and deleted afterwards."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -46,6 +47,21 @@ def osc(*args, env=None, parse=True, check=True):
     if check and res.returncode:
         raise AssertionError(f"{' '.join(cmd)} failed: {res.stderr}")
     return json.loads(res.stdout) if parse and res.stdout.strip() else res
+
+
+def swift(*args, env, check=True):
+    """The swift client (python3-swiftclient), for cross-checks of containers and objects."""
+    res = subprocess.run(["/usr/bin/swift", *args], env=env, capture_output=True, text=True,
+                         timeout=300)
+    if check and res.returncode:
+        raise AssertionError(f"swift {' '.join(args)} failed: {res.stderr}")
+    return res.stdout
+
+
+def blob(n, salt):
+    """@n bytes that differ with @salt: contents both sides of a cross-check can make."""
+    block = hashlib.sha256(salt.encode()).digest() * 2048
+    return (block * (n // len(block) + 1))[:n]
 
 
 def wait_for(fn, timeout=120, every=1.0):

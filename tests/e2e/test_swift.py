@@ -9,30 +9,17 @@ import subprocess
 
 import pytest
 
-from conftest import RUN, openrc_env, osc, wait_for
+from conftest import RUN, blob, openrc_env, osc, swift, wait_for
 from mountutil import Mount, read, sh, start_cloudfs
 
 CONT = f"e2e-swift-{RUN}"
 SEG = 10 << 20          # -o part_size: a 30 MiB copy is three segments
 
 
-def swift(*args, env, check=True):
-    res = subprocess.run(["/usr/bin/swift", *args], env=env, capture_output=True, text=True,
-                         timeout=300)
-    if check and res.returncode:
-        raise AssertionError(f"swift {' '.join(args)} failed: {res.stderr}")
-    return res.stdout
-
-
 def run(cmd, timeout=900):
     """A long shell command (a thousand files): sh()'s 60 s are not enough on devcloud."""
     return subprocess.run(cmd, shell=True, executable="/bin/bash", capture_output=True, text=True,
                           timeout=timeout)
-
-
-def blob(n, salt):
-    block = hashlib.sha256(salt.encode()).digest() * 2048
-    return (block * (n // len(block) + 1))[:n]
 
 
 @pytest.fixture(scope="module")

@@ -4,31 +4,17 @@ killed cloudfs deleted by the next mount, metadata carried by cp --preserve=xatt
 Each result is cross-checked with `openstack object ...` and `swift`."""
 
 import errno
-import hashlib
 import os
 import subprocess
 
 import pytest
 
-from conftest import RUN, openrc_env, osc, wait_for
+from conftest import RUN, blob, openrc_env, osc, swift, wait_for
 from mountutil import Mount, sh, start_cloudfs
 
 CONT = f"e2e-swiftx-{RUN}"
 SEGS = CONT + "_segments"
 MAX_FILE = 10 << 20     # devcloud's [swift-constraints] max_file_size
-
-
-def swift(*args, env, check=True):
-    res = subprocess.run(["/usr/bin/swift", *args], env=env, capture_output=True, text=True,
-                         timeout=300)
-    if check and res.returncode:
-        raise AssertionError(f"swift {' '.join(args)} failed: {res.stderr}")
-    return res.stdout
-
-
-def blob(n, salt):
-    block = hashlib.sha256(salt.encode()).digest() * 2048
-    return (block * (n // len(block) + 1))[:n]
 
 
 def objects(env, container=CONT):
