@@ -153,9 +153,13 @@ struct tree_def {
 	 * (@marker: leftovers_marker()), before the first part is sent; gives
 	 * the request path of the mark (malloc'd), whose DELETE removes it once
 	 * the file landed or its parts were deleted. A mount whose process
-	 * died leaves it for a later mount's at_start(). */
+	 * died leaves it for a later mount's at_start(). Asked again with
+	 * @old (replacing()'s answer) before the file lands over one it
+	 * replaces: the mark (made then if *@mark_path is NULL: an upload
+	 * without parts) also names what replaced() will clean, so a process
+	 * killed between the landing and the cleaning leaves nothing behind. */
 	int (*mark_parts)(struct svc_call *x, const char *id, const char *path, const char *stamp,
-			  const char *marker, char **mark_path);
+			  const char *marker, const struct json_t *old, char **mark_path);
 	/* At mount, in the background (leftovers.c's thread): learns the
 	 * cloud's limits, then for each mark whose @dead(@ctx, marker) is
 	 * true deletes the parts it names (unless their file landed) and the
@@ -171,8 +175,10 @@ struct tree_def {
 	 * replaced() will clean once the new file has landed (a large file's
 	 * old parts), or NULL. The core json_decref()s it if the upload fails. */
 	struct json_t *(*replacing)(struct svc_call *x, const char *id, const char *path);
-	/* Cleans what replacing() found (and json_decref()s it). */
-	void (*replaced)(struct svc_call *x, const char *id, const char *path, struct json_t *old);
+	/* Cleans what replacing() found (and json_decref()s it): 0 when all
+	 * of it is gone, else -errno (the upload's mark then stays, for a
+	 * later mount to finish the cleaning). */
+	int (*replaced)(struct svc_call *x, const char *id, const char *path, struct json_t *old);
 	/* mkdir: directory @path ("a/b/") */
 	int (*mkdir)(struct svc_call *x, const char *id, const char *path);
 	/* Removes file @path, or the marker(s) of empty directory @path ("a/").

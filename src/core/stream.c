@@ -833,7 +833,8 @@ static int tree_open(struct stream *s)
 		if (!s->nparts && !s->mark_path && model_tree_def(s->c, NULL)->mark_parts) {
 			rc = model_tree_def(s->c, NULL)
 				     ->mark_parts(&x, s->id, s->tpath, s->stamp,
-						  leftovers_marker(s->p->leftovers), &s->mark_path);
+						  leftovers_marker(s->p->leftovers), NULL,
+						  &s->mark_path);
 			if (rc) {
 				free(path);
 				return rc;
@@ -999,6 +1000,17 @@ static int tree_finish(struct stream *s)
 	 * replaced, and cleaned only once the new one has landed. */
 	if (s->existed && t->replacing)
 		old = t->replacing(&x, s->id, s->tpath);
+	/* ...and noted in the upload's mark before the new one lands: a
+	 * process killed after the landing, before the cleaning, leaves the
+	 * mark, and a later mount cleans what it names (at_start). */
+	if (old && t->mark_parts) {
+		rc = t->mark_parts(&x, s->id, s->tpath, s->stamp, leftovers_marker(s->p->leftovers),
+				   old, &s->mark_path);
+		if (rc) {
+			json_decref(old);
+			return rc;
+		}
+	}
 	if (!s->streaming) {
 		/* One PUT with the MD5: the cloud refuses other bytes (422). */
 		struct svc_answer a;
@@ -1074,17 +1086,25 @@ static int tree_finish(struct stream *s)
 		json_decref(old);
 		return rc;
 	}
-	if (old && t->replaced)
-		t->replaced(&x, s->id, s->tpath, old);
-	else
-		json_decref(old);
-	/* The parts belong to the file now: unmarked (a mark left is
-	 * harmless: a later mount finds its file landed and removes it). */
+	/* What the old file left that the cloud would not delete stays
+	 * named by the mark: a later mount deletes it. */
+	if (old && t->replaced && t->replaced(&x, s->id, s->tpath, old)) {
+		log_info("%s: its upload mark %s stays, for a later mount to delete what the "
+			 "replaced file left",
+			 s->path, s->mark_path ? s->mark_path : "-");
+	} else {
+		if (old && !t->replaced)
+			json_decref(old);
+		/* The parts belong to the file now: unmarked (a mark left is
+		 * harmless: a later mount finds its file landed and removes
+		 * it). */
+		if (s->mark_path && svc_cleanup_delete(&x, s->mark_path))
+			log_info("%s: its upload mark %s stays until a later mount", s->path,
+				 s->mark_path);
+	}
 	for (size_t i = 0; i < s->nparts; i++)
 		free(s->parts[i].path);
 	s->nparts = 0;
-	if (s->mark_path && svc_cleanup_delete(&x, s->mark_path))
-		log_info("%s: its upload mark %s stays until a later mount", s->path, s->mark_path);
 	free(s->mark_path);
 	s->mark_path = NULL;
 	buf_free(&s->head);

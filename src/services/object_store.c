@@ -8,7 +8,8 @@
  * gives one directory ("subdir" entries and objects, with bytes, hash,
  * content_type and last_modified), so a directory costs one request per
  * page and no HEAD per object. Large files are Static Large Objects whose
- * segments go to <container>_segments (python-swiftclient's convention).
+ * segments go to <container>_segments (python-swiftclient's convention;
+ * segs_name() for a name too long for it).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "cloudfs/buf.h"
 #include "cloudfs/clock.h"
@@ -33,8 +35,10 @@ static const char *const container_mtime[] = { "last_modified", NULL };
 /* The part size when /info allows more: a part is one PUT's worth of
  * bytes on the wire, and a failure costs at most one part's resend. */
 #define SWIFT_PART_MAX (1LL << 30)
-/* Swift's CONTAINER_NAME limit for <container>_segments. */
+/* Where a container's segments go: <container>_segments. */
 #define SWIFT_SEGMENTS_SUFFIX "_segments"
+/* Hex digits of the SHA-256 of a container name too long for the suffix. */
+#define SWIFT_SEGMENTS_HASH 16
 
 /*
  * What this Swift takes, from GET /info (swift.*, slo.*): read once per
@@ -48,13 +52,15 @@ struct swift_info {
 	bool slo; /* the SLO middleware is there: large files are SLOs */
 	int64_t max_file_size, min_segment_size, max_manifest_segments;
 	long listing_limit, max_name, meta_name, meta_value, meta_count, meta_overall;
+	long max_container; /* max_container_name_length */
 };
 
-#define SWIFT_INFO_DEFAULTS                                                                 \
-	{                                                                                   \
-		.slo = true, .max_file_size = 5368709122LL, .min_segment_size = 1,          \
-		.max_manifest_segments = 1000, .listing_limit = 10000, .max_name = 1024,    \
-		.meta_name = 128, .meta_value = 256, .meta_count = 90, .meta_overall = 4096 \
+#define SWIFT_INFO_DEFAULTS                                                                  \
+	{                                                                                    \
+		.slo = true, .max_file_size = 5368709122LL, .min_segment_size = 1,           \
+		.max_manifest_segments = 1000, .listing_limit = 10000, .max_name = 1024,     \
+		.meta_name = 128, .meta_value = 256, .meta_count = 90, .meta_overall = 4096, \
+		.max_container = 256                                                         \
 	}
 
 static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -118,6 +124,7 @@ static struct swift_info info_get(struct svc_call *x)
 	i.max_file_size = info_int(sw, "max_file_size", d.max_file_size);
 	i.listing_limit = (long)info_int(sw, "container_listing_limit", d.listing_limit);
 	i.max_name = (long)info_int(sw, "max_object_name_length", d.max_name);
+	i.max_container = (long)info_int(sw, "max_container_name_length", d.max_container);
 	i.meta_name = (long)info_int(sw, "max_meta_name_length", d.meta_name);
 	i.meta_value = (long)info_int(sw, "max_meta_value_length", d.meta_value);
 	i.meta_count = (long)info_int(sw, "max_meta_count", d.meta_count);
@@ -130,6 +137,9 @@ static struct swift_info info_get(struct svc_call *x)
 		i.listing_limit = 1000000;
 	if (i.meta_count > 4096)
 		i.meta_count = 4096;
+	/* Room for a cut name, its hash and the suffix (segs_name()). */
+	if (i.max_container < 64)
+		i.max_container = 64;
 	pthread_mutex_lock(&info_lock);
 	info_cache = i;
 	pthread_mutex_unlock(&info_lock);
@@ -436,27 +446,63 @@ static char *seg_prefix(struct svc_call *x, const char *path, const char *stamp)
 	return out;
 }
 
+/*
+ * The container container @id's segments go to (malloc'd): "<id>_segments",
+ * or, when that is longer than max_container_name_length (a name over 246
+ * bytes of the default 256), "<id cut>-<16 hex digits of the SHA-256 of
+ * id>_segments" at that length. Two long names share one only if their cut
+ * and hash do; the manifest names each segment's container anyway, and a
+ * mark names its container ("container"), so nothing is derived back.
+ */
+static char *segs_name(struct svc_call *x, const char *id)
+{
+	size_t max = (size_t)info_get(x).max_container, sl = strlen(SWIFT_SEGMENTS_SUFFIX);
+	size_t len = strlen(id), cut;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hash[2 * SWIFT_SEGMENTS_HASH + 1], *out = NULL;
+
+	if (len + sl <= max)
+		return asprintf(&out, "%s" SWIFT_SEGMENTS_SUFFIX, id) < 0 ? NULL : out;
+	if (!EVP_Digest(id, len, md, &mdlen, EVP_sha256(), NULL) || mdlen * 2 < SWIFT_SEGMENTS_HASH)
+		return NULL;
+	for (int i = 0; i < SWIFT_SEGMENTS_HASH / 2; i++)
+		snprintf(hash + 2 * i, 3, "%02x", md[i]);
+	/* At a character's start: the name stays valid UTF-8. */
+	cut = max - sl - 1 - SWIFT_SEGMENTS_HASH;
+	while (cut && ((unsigned char)id[cut] & 0xc0) == 0x80)
+		cut--;
+	return asprintf(&out, "%.*s-%s" SWIFT_SEGMENTS_SUFFIX, (int)cut, id, hash) < 0 ? NULL : out;
+}
+
+/* PUTs container @segs (made, or found: 202). */
+static int segs_make(struct svc_call *x, const char *segs)
+{
+	char *esc = svc_escape(segs, false), *url = NULL;
+	int rc;
+
+	if (esc && asprintf(&url, "/%s", esc) >= 0)
+		rc = svc_request(x, "PUT", url, NULL, "", 0, "text/plain", NULL);
+	else
+		rc = -ENOMEM;
+	free(esc);
+	free(url);
+	return rc;
+}
+
 static char *swift_part_path(struct svc_call *x, const char *id, const char *path,
 			     const char *stamp, unsigned index)
 {
-	char *segs = NULL, *seg = NULL, *url = NULL, *esc, *prefix;
+	char *segs = segs_name(x, id), *seg = NULL, *url = NULL, *prefix;
 	int rc = 0;
 
-	if (asprintf(&segs, "%s" SWIFT_SEGMENTS_SUFFIX, id) < 0) {
+	if (!segs) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	/* Made (or found: 202) before the first part goes there. */
-	if (index == 0) {
-		esc = svc_escape(segs, false);
-		if (esc && asprintf(&url, "/%s", esc) >= 0)
-			rc = svc_request(x, "PUT", url, NULL, "", 0, "text/plain", NULL);
-		else
-			rc = -ENOMEM;
-		free(esc);
-		free(url);
-		url = NULL;
-	}
+	if (index == 0)
+		rc = segs_make(x, segs);
 	prefix = rc ? NULL : seg_prefix(x, path, stamp);
 	if (prefix && asprintf(&seg, "%s%08u", prefix, index) >= 0)
 		url = object_path(segs, seg);
@@ -469,37 +515,66 @@ static char *swift_part_path(struct svc_call *x, const char *id, const char *pat
 }
 
 /*
- * Upload marks: "<container>_segments/.cloudfs-uploads/<stamp>", a small
- * JSON object {"marker": <process>, "object": <name>, "prefix": <parts'
- * prefix>}, there from before the first part until the manifest landed or
- * the parts were deleted. A cloudfs killed meanwhile leaves it; the next
- * mount on this host (at_start) deletes what it names.
+ * Upload marks: "<segments container>/.cloudfs-uploads/<stamp>", a small
+ * JSON object {"marker": <process>, "container": <container>, "object":
+ * <name>, "prefix": <parts' prefix>}, there from before the first part
+ * until the manifest landed or the parts were deleted. Overwriting a large
+ * object adds "old": [<its segments, "/<container>/<object>">] before the
+ * new object lands (an upload without parts makes its mark then), and the
+ * mark goes once they are deleted. A cloudfs killed meanwhile leaves it;
+ * the next mount on this host (at_start) deletes what it names.
  */
 #define MARKS_PREFIX ".cloudfs-uploads/"
 
 static int swift_mark_parts(struct svc_call *x, const char *id, const char *path, const char *stamp,
-			    const char *marker, char **mark_path)
+			    const char *marker, const json_t *old, char **mark_path)
 {
-	char *segs = NULL, *name = NULL, *prefix = seg_prefix(x, path, stamp), *body = NULL;
-	json_t *doc = NULL;
+	char *segs = segs_name(x, id), *name = NULL, *prefix = seg_prefix(x, path, stamp);
+	char *body = NULL, *url = NULL;
+	json_t *doc = NULL, *names = NULL;
+	const json_t *seg;
+	size_t i;
 	int rc = -ENOMEM;
 
-	*mark_path = NULL;
-	if (!prefix || asprintf(&segs, "%s" SWIFT_SEGMENTS_SUFFIX, id) < 0 ||
-	    asprintf(&name, MARKS_PREFIX "%s", stamp) < 0)
+	if (!prefix || !segs || asprintf(&name, MARKS_PREFIX "%s", stamp) < 0)
 		goto out;
-	doc = json_pack("{ssssss}", "marker", marker, "object", path, "prefix", prefix);
-	body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	*mark_path = object_path(segs, name);
-	if (!body || !*mark_path)
+	doc = json_pack("{ssssssss}", "marker", marker, "container", id, "object", path, "prefix",
+			prefix);
+	if (!doc)
 		goto out;
-	rc = svc_request(x, "PUT", *mark_path, NULL, body, strlen(body), "application/json", NULL);
-out:
-	if (rc) {
-		free(*mark_path);
-		*mark_path = NULL;
+	if (old) {
+		names = json_array();
+		if (!names || json_object_set(doc, "old", names))
+			goto out;
+		json_array_foreach(old, i, seg)
+		{
+			const json_t *n = json_object_get(seg, "name");
+
+			if (json_is_string(n) && json_array_append(names, (json_t *)n))
+				goto out;
+		}
 	}
+	body = json_dumps(doc, JSON_COMPACT);
+	url = object_path(segs, name);
+	if (!body || !url)
+		goto out;
+	/* An upload without parts has no segments container yet (one with
+	 * parts made it before its first part). */
+	if (old && !*mark_path) {
+		rc = segs_make(x, segs);
+		if (rc)
+			goto out;
+	}
+	rc = svc_request(x, "PUT", url, NULL, body, strlen(body), "application/json", NULL);
+	if (!rc) {
+		free(*mark_path);
+		*mark_path = url;
+		url = NULL;
+	}
+out:
+	json_decref(names);
 	json_decref(doc);
+	free(url);
 	free(body);
 	free(name);
 	free(segs);
@@ -507,12 +582,10 @@ out:
 	return rc;
 }
 
-/* Whether @cont/@object is a large object made of parts under @prefix of
+/* Whether @manifest (an object's, or NULL) has parts under @prefix of
  * @segs: the upload did land before its process died. */
-static bool mark_committed(struct svc_call *x, const char *cont, const char *object,
-			   const char *segs, const char *prefix)
+static bool mark_committed(const json_t *manifest, const char *segs, const char *prefix)
 {
-	json_t *manifest = swift_replacing(x, cont, object);
 	const json_t *seg;
 	bool found = false;
 	size_t i, sl = strlen(segs), pl = strlen(prefix);
@@ -525,8 +598,57 @@ static bool mark_committed(struct svc_call *x, const char *cont, const char *obj
 		    !strncmp(n + 2 + sl, prefix, pl))
 			found = true;
 	}
-	json_decref(manifest);
 	return found;
+}
+
+/* Whether @manifest (or NULL) names segment @name ("/<container>/<object>"). */
+static bool manifest_names(const json_t *manifest, const char *name)
+{
+	const json_t *seg;
+	size_t i;
+
+	json_array_foreach(manifest, i, seg)
+	{
+		const char *n = json_string_value(json_object_get(seg, "name"));
+
+		if (n && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
+static int object_manifest(struct svc_call *x, const char *id, const char *path, json_t **segs);
+
+/* Deletes the segments @old names ("/<container>/<object>", untrusted:
+ * nothing else is touched) that @keep (the manifest the object has now)
+ * does not: 0 when all are gone (404 included), else the last -errno. */
+static int delete_old(struct svc_call *x, const json_t *old, const json_t *keep, size_t *count)
+{
+	const json_t *seg;
+	size_t i;
+	int failed = 0;
+
+	json_array_foreach(old, i, seg)
+	{
+		const json_t *v = json_is_object(seg) ? json_object_get(seg, "name") : seg;
+		const char *name = json_string_value(v);
+		const char *slash = name && name[0] == '/' ? strchr(name + 1, '/') : NULL;
+		char *cont, *url;
+		int rc;
+
+		if (!slash || slash == name + 1 || !slash[1] || manifest_names(keep, name))
+			continue;
+		cont = strndup(name + 1, (size_t)(slash - name - 1));
+		url = cont ? object_path(cont, slash + 1) : NULL;
+		rc = url ? svc_cleanup_delete(x, url) : -ENOMEM;
+		if (rc && rc != -ENOENT)
+			failed = rc;
+		else if (count)
+			(*count)++;
+		free(url);
+		free(cont);
+	}
+	return failed;
 }
 
 /* Deletes every object of @segs under @prefix (the cloud's listing, paged
@@ -580,33 +702,59 @@ static int delete_prefix(struct svc_call *x, const char *segs, const char *prefi
 	return rc ? rc : failed;
 }
 
-/* One mark of container @segs: a dead process's upload is undone. */
+/*
+ * One mark of container @segs: a dead process's upload is undone. Its
+ * parts are deleted unless the object's manifest names them (it landed);
+ * the old segments of the object it replaced ("old") are deleted unless the
+ * object's manifest now names them (the old object still stands, or
+ * another client's does), and kept when the object is gone (deleted, or
+ * renamed: the new name may use them). The manifest is read now, not
+ * trusted from the mark: another client may have written meanwhile.
+ */
 static void sweep_mark(struct svc_call *x, const char *segs, const char *name,
 		       bool (*dead)(void *ctx, const char *marker), void *ctx)
 {
-	const char *stamp = name + strlen(MARKS_PREFIX), *marker, *object, *prefix;
-	char *mark = object_path(segs, name), *cont = NULL, *want = NULL;
+	const char *stamp = name + strlen(MARKS_PREFIX), *marker, *object, *prefix, *in;
+	char *mark = object_path(segs, name), *cont = NULL, *want = NULL, *check = NULL;
 	struct svc_answer a = { 0 };
-	int rc;
+	const json_t *old;
+	json_t *now = NULL;
+	size_t gone = 0;
+	int rc, there;
 
 	if (!mark || svc_request(x, "GET", mark, NULL, NULL, 0, NULL, &a))
 		goto out;
 	marker = json_string_value(json_object_get(a.json, "marker"));
 	object = json_string_value(json_object_get(a.json, "object"));
 	prefix = json_string_value(json_object_get(a.json, "prefix"));
+	in = json_string_value(json_object_get(a.json, "container"));
+	old = json_object_get(a.json, "old");
 	/* Untrusted: the parts' prefix must be the one this stamp makes. */
 	if (!marker || !object || !prefix || !*stamp || strchr(stamp, '/') ||
 	    asprintf(&want, "/slo/%s/", stamp) < 0 || strlen(prefix) <= strlen(want) ||
-	    strcmp(prefix + strlen(prefix) - strlen(want), want))
+	    strcmp(prefix + strlen(prefix) - strlen(want), want) || (old && !json_is_array(old)))
 		goto out;
 	if (!dead(ctx, marker))
 		goto out;
-	cont = strndup(segs, strlen(segs) - strlen(SWIFT_SEGMENTS_SUFFIX));
+	/* The container the mark names must be one whose segments go here
+	 * (a mark of an older cloudfs names none: "<it>_segments"). */
+	if (in) {
+		check = segs_name(x, in);
+		if (!check || strcmp(check, segs))
+			goto out;
+		cont = strdup(in);
+	} else {
+		cont = strndup(segs, strlen(segs) - strlen(SWIFT_SEGMENTS_SUFFIX));
+	}
 	if (!cont)
 		goto out;
-	if (mark_committed(x, cont, object, segs, prefix)) {
-		log_info("containers/%s/objects/%s: the upload of a cloudfs that ended had landed; "
-			 "its mark is removed",
+	/* What the object is now: 0 (there; a large one's manifest in
+	 * @now), -ENOENT (gone), or a failure: the mark waits. */
+	there = object_manifest(x, cont, object, &now);
+	if (there && there != -ENOENT)
+		goto out;
+	if (mark_committed(now, segs, prefix)) {
+		log_info("containers/%s/objects/%s: the upload of a cloudfs that ended had landed",
 			 cont, object);
 	} else {
 		log_warn(
@@ -622,10 +770,29 @@ static void sweep_mark(struct svc_call *x, const char *segs, const char *name,
 			goto out;
 		}
 	}
+	if (old && !there) {
+		rc = delete_old(x, old, now, &gone);
+		if (gone)
+			log_warn("containers/%s/objects/%s: deleted %zu segments of the object a "
+				 "cloudfs that ended (%s) replaced",
+				 cont, object, gone, marker);
+		if (rc) {
+			log_cloud_error(
+				"containers/%s/objects/%s: segments of the object a cloudfs "
+				"that ended replaced could not be deleted (%s); tried "
+				"again at the next mount",
+				cont, object, strerror(-rc));
+			goto out;
+		}
+	}
+	log_info("containers/%s/objects/%s: the mark %s of a cloudfs that ended is removed", cont,
+		 object, name);
 	rc = svc_cleanup_delete(x, mark);
 	(void)rc; /* a mark left is tried again at the next mount */
 out:
+	json_decref(now);
 	svc_answer_free(&a);
+	free(check);
 	free(want);
 	free(cont);
 	free(mark);
@@ -808,63 +975,62 @@ static int swift_parts_commit(struct svc_call *x, const char *id, const char *pa
 	return rc;
 }
 
+/* Object @path as it is: 0 with its manifest (a JSON array) in *@segs
+ * when it is a large object, NULL when not; -ENOENT when there is none,
+ * or another -errno. */
+static int object_manifest(struct svc_call *x, const char *id, const char *path, json_t **segs)
+{
+	char *url = object_path(id, path), *full = NULL, *slo = NULL;
+	struct svc_answer a = { 0 };
+	int rc;
+
+	*segs = NULL;
+	rc = url ? svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, &a) : -ENOMEM;
+	if (rc)
+		goto out;
+	slo = svc_header(&a, "X-Static-Large-Object");
+	svc_answer_free(&a);
+	if (!slo || strcasecmp(slo, "true"))
+		goto out;
+	if (asprintf(&full, "%s?multipart-manifest=get", url) < 0) {
+		full = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = svc_request(x, "GET", full, NULL, NULL, 0, NULL, &a);
+	if (!rc && json_is_array(a.json))
+		*segs = json_incref(a.json);
+	else if (!rc)
+		rc = -EIO;
+	svc_answer_free(&a);
+out:
+	free(slo);
+	free(full);
+	free(url);
+	return rc;
+}
+
 /* What overwriting @path replaces: a large object's segments (its
  * manifest, a JSON array), deleted once the new object has landed. */
 static json_t *swift_replacing(struct svc_call *x, const char *id, const char *path)
 {
-	char *url = object_path(id, path), *full = NULL, *slo;
-	struct svc_answer a = { 0 };
 	json_t *segs = NULL;
 
-	if (!url || svc_request(x, "HEAD", url, NULL, NULL, 0, NULL, &a))
-		goto out;
-	slo = svc_header(&a, "X-Static-Large-Object");
-	svc_answer_free(&a);
-	if (!slo || strcasecmp(slo, "true")) {
-		free(slo);
-		goto out;
-	}
-	free(slo);
-	if (asprintf(&full, "%s?multipart-manifest=get", url) < 0) {
-		full = NULL;
-		goto out;
-	}
-	if (!svc_request(x, "GET", full, NULL, NULL, 0, NULL, &a) && json_is_array(a.json))
-		segs = json_incref(a.json);
-	svc_answer_free(&a);
-out:
-	free(full);
-	free(url);
+	(void)object_manifest(x, id, path, &segs);
 	return segs;
 }
 
-static void swift_replaced(struct svc_call *x, const char *id, const char *path, json_t *old)
+static int swift_replaced(struct svc_call *x, const char *id, const char *path, json_t *old)
 {
-	json_t *segs = old;
-	const json_t *seg;
-	size_t i;
+	/* An old segment that stays is the cloud's garbage, not the user's
+	 * data: logged (.cloudfs/errors), the write stands, and the mark
+	 * that names it stays for a later mount. */
+	int rc = delete_old(x, old, NULL, NULL);
 
 	(void)id;
 	(void)path;
-	json_array_foreach(segs, i, seg)
-	{
-		const char *name = json_string_value(json_object_get(seg, "name"));
-		const char *slash = name && name[0] == '/' ? strchr(name + 1, '/') : NULL;
-		char *cont, *url;
-
-		if (!slash)
-			continue;
-		cont = strndup(name + 1, (size_t)(slash - name - 1));
-		url = cont ? object_path(cont, slash + 1) : NULL;
-		/* An old segment that stays is the cloud's garbage, not the
-		 * user's data: logged (.cloudfs/errors), the write stands. */
-		if (url && svc_cleanup_delete(x, url)) {
-			/* logged by the core (.cloudfs/errors) */
-		}
-		free(url);
-		free(cont);
-	}
-	json_decref(segs);
+	json_decref(old);
+	return rc;
 }
 
 static int swift_mkdir(struct svc_call *x, const char *id, const char *path)
