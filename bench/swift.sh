@@ -39,6 +39,9 @@ mount_fs() {
 	mkdir -p "$MNT"
 	"$BIN" -o "cache_ttl=30,part_size=$SEG" "$MNT"
 	PID=$(pgrep -n -f "$BIN -o cache_ttl=30,part_size=$SEG $MNT")
+	# The mount's start-up look (leftovers, upload marks, /info) makes requests of its own:
+	# counting starts once it is done.
+	for _ in $(seq 300); do grep -q '^startup_scan done' "$MNT/.cloudfs/status" && break; sleep 0.1; done
 }
 umount_fs() { fusermount3 -u "$MNT"; sleep 0.5; }
 now() { date +%s.%N; }
