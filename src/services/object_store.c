@@ -447,7 +447,7 @@ static char *seg_prefix(struct svc_call *x, const char *path, const char *stamp)
 }
 
 /*
- * The container container @id's segments go to (malloc'd): "<id>_segments",
+ * The container that container @id's segments go to (malloc'd): "<id>_segments",
  * or, when that is longer than max_container_name_length (a name over 246
  * bytes of the default 256), "<id cut>-<16 hex digits of the SHA-256 of
  * id>_segments" at that length. Two long names share one only if their cut

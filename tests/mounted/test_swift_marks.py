@@ -157,3 +157,29 @@ def test_long_container_name_killed_upload_swept(fake, mount_factory, tmp_path):
     assert scanned(other)
     assert list(segs().values()) == [{}]
     assert "big" not in swift_state(fake)[name]
+
+
+def test_old_segments_swift_will_not_delete_are_deleted_by_a_later_mount(fake, mount_factory, tmp_path):
+    mnt = info_mount(fake, mount_factory, {"max_file_size": 1 << 20})
+    os.mkdir(mnt.p(C, "site"))
+    write(tmp_path / "a", data(3 << 20, 1))
+    write(tmp_path / "b", data(100, 2))
+    dst = mnt.p(C, "site", "objects", "big")
+    assert sh(f"cp {tmp_path / 'a'} {dst}").returncode == 0
+    old = swift_state(fake)["site"]["big"]["segments"]
+    # Swift refuses to delete the old segments: the overwrite stands (close returns 0), and its
+    # mark stays, naming them.
+    acct = f"/swift/v1/AUTH_{demo_project(fake)}"
+    fake.fault(path=acct + old[0].rsplit("/", 1)[0] + "/", method="DELETE", status=503, count=-1)
+    out = sh(f"cp {tmp_path / 'b'} {dst}")
+    assert out.returncode == 0, out.stderr
+    segs = swift_state(fake)["site_segments"]
+    assert {"/site_segments/" + k for k in segs if not k.startswith(".cloudfs-uploads/")} == set(old)
+    assert len([k for k in segs if k.startswith(".cloudfs-uploads/")]) == 1
+    mnt.unmount()
+    fake.clear_faults()
+    # The next mount (the process that wrote the mark has ended) deletes them, then the mark.
+    other = mount_factory("-o", "cache_ttl=2", name="next")
+    assert scanned(other)
+    assert swift_state(fake)["site_segments"] == {}
+    assert sh(f"cmp {tmp_path / 'b'} {other.p(C, 'site', 'objects', 'big')}").returncode == 0
