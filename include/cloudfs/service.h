@@ -472,12 +472,14 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
 /*
  * Helpers the core gives hooks (src/core/extras.c), so that a service
  * needs no core internal. Requests are svc_request()'s (one path for every
- * hook): failures are mapped by errmap and logged to .cloudfs/errors there.
+ * hook, one name for its forms: svc_request() and svc_request_extra() take
+ * and give bytes, svc_request_json() and svc_request_member() JSON):
+ * failures are mapped by errmap and logged to .cloudfs/errors there.
  */
 /* @method on the member's URL [+ "/" @below [+ "/" @key]] (URL-escaped),
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
-int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
-		  const struct json_t *body, struct json_t **answer);
+int svc_request_member(const struct extra_ctx *x, const char *method, const char *below,
+		       const char *key, const struct json_t *body, struct json_t **answer);
 /* GET the member's URL + "/" @below (a sub-resource listing, a query
  * allowed: "events?sort_dir=asc"), cached as the member is (its TTL,
  * short while busy; forgotten with it), so the lookups and reads of a
@@ -487,7 +489,7 @@ int extra_get(const struct extra_ctx *x, const char *below, struct json_t **answ
 /* @method on @path of the member's service (relative to its endpoint): the
  * JSON form of svc_request_extra() (@body serialised, the answer parsed),
  * the same request path. */
-int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
+int svc_request_json(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);
 /* @ref (id or unique name) in collection @coll → malloc'd *id; -EINVAL
  * with the reason in @err when there is none or several. */
