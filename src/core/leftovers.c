@@ -23,6 +23,7 @@
 #include "cloudfs/clock.h"
 #include "cloudfs/leftovers.h"
 #include "cloudfs/log.h"
+#include "cloudfs/render.h"
 #include "model_int.h"
 
 #define LEFTOVERS_FIRST_WAIT_MS 1000
@@ -300,17 +301,18 @@ static bool marker_is_dead(struct leftovers *l, const char *marker)
 static int sweep_member(void *arg, const json_t *m)
 {
 	struct leftovers *l = arg;
+	const struct collection_def *c = l->images;
 	const char *marker = json_string_value(json_object_get(m, LEFTOVERS_PROPERTY));
-	const char *status = json_string_value(json_object_get(m, "status"));
-	const char *id = json_string_value(json_object_get(m, "id"));
+	char id[MODEL_ID_MAX];
 
-	if (!marker || !status || !id || (strcmp(status, "queued") && strcmp(status, "saving")))
+	if (!marker || !c->stream || !c->stream->unfinished || !c->stream->unfinished(m) ||
+	    !render_id(m, c->id_field, id, sizeof(id)))
 		return 0;
 	if (!marker_is_dead(l, marker))
 		return 0;
 	log_warn("image %s was being uploaded by a cloudfs that ended (%s); deleting it", id,
 		 marker);
-	owe(l, id, json_string_value(json_object_get(m, "name")), 0);
+	owe(l, id, json_string_value(collection_member_name(c, m)), 0);
 	return 0;
 }
 
