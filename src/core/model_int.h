@@ -137,9 +137,9 @@ struct model_changes {
 	size_t lost; /* changes dropped for want of memory (their notes too) */
 };
 
-#define MODEL_CHANGES_INIT    \
-	{                     \
-		NULL, 0, 0, 0 \
+#define MODEL_CHANGES_INIT \
+	{                  \
+		.v = NULL  \
 	}
 
 /* Frees the set's changes (delivered or not); @ch can be reused. */
