@@ -502,7 +502,7 @@ void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 			log_info("deleted the incomplete image %s (%s)", o->id, o->name);
 		else
 			log_cloud_error(
-				"the incomplete image %s (%s) is left in Glance; delete it by hand",
+				"the incomplete image %s (%s) is left in the cloud; delete it by hand",
 				o->id, o->name);
 		free(o);
 	}
