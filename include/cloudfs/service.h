@@ -151,10 +151,6 @@ struct data_stream_def {
 	 * cloud's newer answer. 0 or -errno (the mark stays: harmless). */
 	int (*unmark)(struct svc_call *x, const char *id, const char *mark_key,
 		      struct json_t **doc);
-	/* True when @doc's member has no data yet: an upload is in progress,
-	 * or was abandoned (a marked one of a dead mount is deleted). NULL:
-	 * never swept. */
-	bool (*unfinished)(const struct json_t *doc);
 };
 
 /* One part of a large file, as the core uploaded and checked it. */

@@ -23,7 +23,6 @@
 #include "cloudfs/clock.h"
 #include "cloudfs/leftovers.h"
 #include "cloudfs/log.h"
-#include "cloudfs/render.h"
 #include "model_int.h"
 
 #define LEFTOVERS_FIRST_WAIT_MS 1000
@@ -303,14 +302,15 @@ static int sweep_member(void *arg, const json_t *m)
 	struct leftovers *l = arg;
 	const struct collection_def *c = l->images;
 	const char *marker = json_string_value(json_object_get(m, LEFTOVERS_PROPERTY));
-	char id[MODEL_ID_MAX];
+	const char *id = json_string_value(json_object_get(m, c->id_field));
 
-	if (!marker || !c->stream || !c->stream->unfinished || !c->stream->unfinished(m) ||
-	    !render_id(m, c->id_field, id, sizeof(id)))
+	/* Only a member still being made (the row's busy(): Glance's queued
+	 * or saving) is a half-made upload; a finished one is the user's. */
+	if (!marker || !id || !c->busy || !c->busy(m))
 		return 0;
 	if (!marker_is_dead(l, marker))
 		return 0;
-	log_warn("image %s was being uploaded by a cloudfs that ended (%s); deleting it", id,
+	log_warn("%s/%s was being uploaded by a cloudfs that ended (%s); deleting it", c->name, id,
 		 marker);
 	owe(l, id, json_string_value(collection_member_name(c, m)), 0);
 	return 0;

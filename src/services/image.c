@@ -138,21 +138,12 @@ out:
 	return rc;
 }
 
-/* Waiting for its data ("queued") or receiving it ("saving"). */
-static bool image_unfinished(const json_t *doc)
-{
-	static const char *const statuses[] = { "queued", "saving", NULL };
-
-	return service_field_in(doc, "status", statuses);
-}
-
 static const struct data_stream_def image_stream = {
 	.data_below = "file",
 	.upload_method = "PUT",
 	.create = image_create,
 	.digests = image_digests,
 	.unmark = image_unmark,
-	.unfinished = image_unfinished,
 };
 
 static const struct collection_def image_collections[] = {

@@ -24,8 +24,8 @@ STRING_RE = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 COMMENT_RE = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 FIELD_RE = re.compile(r'json_object_get\([^,()]+,\s*"([^"]+)"\)')
 # Strings the core may spell although services read fields by them: "id"
-# and "name" (the keystone token's project and user, ctl.c) and "status"
-# (the core's own .cloudfs/status file).
+# and "name" (every resource has them) and "status" (the core's own
+# .cloudfs/status file).
 CORE_FIELDS = {"id", "name", "status"}
 
 
