@@ -229,6 +229,28 @@ def identity():
     eps = api.get(KS + "/endpoints")["endpoints"]
     for stype, (name, url) in SERVICES.items():
         ensure_service_and_endpoints(api, stype, name, url, svcs, eps)
+    ensure_limits(api, demo_p)
+
+
+def ensure_limits(api, demo_p):
+    """One unified limit as an example: a registered default for the compute
+    service and the demo project's own limit of it, so limits/ and
+    registered_limits/ have something to show (cloudfs's identity service,
+    tests/fixtures/capture.py). Nova enforces only its own resource names, and
+    only with unified limits configured (it is not): this one limits nothing."""
+    nova = [s for s in api.get(KS + "/services")["services"] if s["type"] == "compute"][0]["id"]
+    name = "devcloud_example"
+    if not api.get(KS + "/registered_limits?resource_name=" + name)["registered_limits"]:
+        say("creating registered limit " + name)
+        api.post(KS + "/registered_limits", {"registered_limits": [{
+            "service_id": nova, "region_id": REGION, "resource_name": name,
+            "default_limit": 10, "description": "an example unified limit"}]})
+    if not api.get(KS + "/limits?resource_name=%s&project_id=%s" % (name, demo_p))["limits"]:
+        say("creating demo's limit " + name)
+        api.post(KS + "/limits", {"limits": [{
+            "service_id": nova, "region_id": REGION, "project_id": demo_p,
+            "resource_name": name, "resource_limit": 5,
+            "description": "demo's own limit of the example"}]})
 
 
 # --------------------------------------------------------------------------

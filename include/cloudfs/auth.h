@@ -57,6 +57,11 @@ const json_t *auth_token_body(const struct auth *a);
 const json_t *auth_catalog(const struct auth *a);
 const char *auth_project_id(const struct auth *a);
 const char *auth_project_name(const struct auth *a);
+/* The user's name in that token; borrowed. */
+const char *auth_user_name(const struct auth *a);
+/* The token's project, user and roles as one document (what
+ * .cloudfs/project shows); a new reference, NULL without memory. */
+json_t *auth_identity(const struct auth *a);
 
 /* Seconds until the current token expires (for /.cloudfs/status). */
 int64_t auth_expires_in_s(struct auth *a);

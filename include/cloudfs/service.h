@@ -108,6 +108,51 @@ typedef int (*tree_fill_fn)(void *ctx, const struct tree_entry *e);
 /* The core's context of a hook: the session, the service, the member. */
 struct svc_call;
 
+/* A digest the cloud states for a member's data (data_stream_def). */
+struct data_digest {
+	const char *algo; /* OpenSSL's name: "md5", "sha512" */
+	const char *hex; /* borrowed from the document; NULL: not stated */
+	bool required; /* an upload whose document does not state it fails */
+};
+
+/* The most digests data_stream_def.digests() gives. */
+#define DATA_DIGESTS_MAX 4
+
+/*
+ * A collection whose members are data (Glance's images): a file written in
+ * its directory (collection_def.upload) is uploaded as a new member's
+ * bytes, and its members' EXTRA_STREAM file streams them back, by the
+ * core's streaming engine (src/core/stream.c: the head kept until the
+ * format is known, one streamed request, digests computed and checked,
+ * Range reads, the failed upload's member deleted). What is the service's
+ * is here: where the bytes are, how a member is made for them and what
+ * its document says they hash to.
+ */
+struct data_stream_def {
+	/* The bytes of member <id> are at its URL + "/" data_below. */
+	const char *data_below;
+	/* The upload's verb on that path (one streamed request). */
+	const char *upload_method;
+	/* Makes the member @name whose bytes follow (@format: what
+	 * stream_detect_format() tells of their head), carrying the property
+	 * @mark_key = @mark_value, which lets a later mount find it if this
+	 * process dies before it could delete a failed upload. Its id into
+	 * @id (@idlen bytes). 0 or -errno (logged). */
+	int (*create)(struct svc_call *x, const char *name, const char *format,
+		      const char *mark_key, const char *mark_value, char *id, size_t idlen);
+	/* The digests @doc states for its member's bytes into @out (at most
+	 * DATA_DIGESTS_MAX), the one a download is checked against first
+	 * (the first of an algorithm OpenSSL knows); how many. An upload is
+	 * checked against each one of an algorithm the core computes (md5,
+	 * sha512). */
+	size_t (*digests)(const struct json_t *doc, struct data_digest *out);
+	/* The checked upload's member @id loses its @mark_key property (NULL:
+	 * nothing to do). *doc is its document; it may be replaced by the
+	 * cloud's newer answer. 0 or -errno (the mark stays: harmless). */
+	int (*unmark)(struct svc_call *x, const char *id, const char *mark_key,
+		      struct json_t **doc);
+};
+
 /* One part of a large file, as the core uploaded and checked it. */
 struct tree_part {
 	char *path; /* request path it was PUT to */
@@ -293,7 +338,9 @@ struct collection_def {
 	 * or send a JSON patch (Glance). */
 	bool can_create; /* a spec file written in the directory creates */
 	bool upload; /* a file written in the directory is uploaded as a
-				    * new resource's data (Glance images) */
+				    * new resource's data (Glance images), by @stream */
+	/* How members' data is uploaded and read (upload, EXTRA_STREAM). */
+	const struct data_stream_def *stream;
 	bool mkdir_creates; /* mkdir <name> creates with just a name */
 	bool mkdir_put; /* ... by a PUT of item_path/<name> without a body (Swift) */
 	/* rmdir of a member the cloud refuses with 409 is ENOTEMPTY (a
@@ -478,12 +525,14 @@ const struct member_extra *extra_find(const struct collection_def *c, const char
 /*
  * Helpers the core gives hooks (src/core/extras.c), so that a service
  * needs no core internal. Requests are svc_request()'s (one path for every
- * hook): failures are mapped by errmap and logged to .cloudfs/errors there.
+ * hook, one name for its forms: svc_request() and svc_request_extra() take
+ * and give bytes, svc_request_json() and svc_request_member() JSON):
+ * failures are mapped by errmap and logged to .cloudfs/errors there.
  */
 /* @method on the member's URL [+ "/" @below [+ "/" @key]] (URL-escaped),
  * with @body (JSON, NULL: none); *answer (may be NULL) gets the answer. */
-int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
-		  const struct json_t *body, struct json_t **answer);
+int svc_request_member(const struct extra_ctx *x, const char *method, const char *below,
+		       const char *key, const struct json_t *body, struct json_t **answer);
 /* GET the member's URL + "/" @below (a sub-resource listing, a query
  * allowed: "events?sort_dir=asc"), cached as the member is (its TTL,
  * short while busy; forgotten with it), so the lookups and reads of a
@@ -493,7 +542,7 @@ int extra_get(const struct extra_ctx *x, const char *below, struct json_t **answ
 /* @method on @path of the member's service (relative to its endpoint): the
  * JSON form of svc_request_extra() (@body serialised, the answer parsed),
  * the same request path. */
-int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
+int svc_request_json(const struct extra_ctx *x, const char *method, const char *path,
 		     const struct json_t *body, struct json_t **answer);
 /* @ref (id or unique name) in collection @coll → malloc'd *id; -EINVAL
  * with the reason in @err when there is none or several. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Image data, streamed both ways. An upload creates the Glance image when
- * its first bytes arrive (their signature decides disk_format), streams the
- * rest as the kernel delivers it, checks Glance's checksums against what was
- * sent, and deletes the image on any failure. A download streams
+ * Member data, streamed both ways. An upload creates the member (an image)
+ * when its first bytes arrive (their signature decides its format), streams
+ * the rest as the kernel delivers it, checks the digests the cloud states
+ * against what was sent, and deletes the member on any failure; what is the
+ * service's is its data_stream_def (service.h). A download streams
  * images/<id>/data, restarting with a Range request when a reader seeks.
  * Layer: model (beside model_write.c); uses api streams.
  */

@@ -399,6 +399,24 @@ const char *auth_project_name(const struct auth *a)
 		json_object_get(json_object_get(a->body, "token"), "project"), "name"));
 }
 
+const char *auth_user_name(const struct auth *a)
+{
+	if (!a)
+		return NULL;
+	return json_string_value(json_object_get(
+		json_object_get(json_object_get(a->body, "token"), "user"), "name"));
+}
+
+json_t *auth_identity(const struct auth *a)
+{
+	const json_t *tok = a ? json_object_get(a->body, "token") : NULL;
+
+	/* "O" takes a reference of each; a missing member packs as null. */
+	return json_pack("{sOsOsO}", "project", json_object_get(tok, "project") ?: json_null(),
+			 "user", json_object_get(tok, "user") ?: json_null(), "roles",
+			 json_object_get(tok, "roles") ?: json_null());
+}
+
 int64_t auth_expires_in_s(struct auth *a)
 {
 	int64_t left;

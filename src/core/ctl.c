@@ -41,8 +41,6 @@ static int ctl_endpoints(struct project *p, struct buf *out)
 static int ctl_status(struct project *p, struct buf *out)
 {
 	int rc;
-	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
-	const json_t *proj = json_object_get(tok, "project"), *user = json_object_get(tok, "user");
 	struct cache_stats st;
 
 	cache_get_stats(p->cache, &st);
@@ -53,9 +51,8 @@ static int ctl_status(struct project *p, struct buf *out)
 		      "cache_ttl_ms %lld\nnegative_ttl_ms %lld\n"
 		      "cache_entries %lu\ncache_hits %lu\ncache_misses %lu\ncache_fetches %lu\n"
 		      "cache_coalesced %lu\n",
-		      json_string_value(json_object_get(proj, "name")),
-		      json_string_value(json_object_get(proj, "id")),
-		      json_string_value(json_object_get(user, "name")), p->sess->cfg->auth_url,
+		      auth_project_name(p->sess->auth), auth_project_id(p->sess->auth),
+		      auth_user_name(p->sess->auth), p->sess->cfg->auth_url,
 		      p->sess->region ? p->sess->region : "-",
 		      p->sess->cfg->source ? p->sess->cfg->source : "-",
 		      (long long)auth_expires_in_s(p->sess->auth), auth_issued_count(p->sess->auth),
@@ -109,10 +106,7 @@ static int ctl_transfers(struct project *p, struct buf *out)
 
 static int ctl_project(struct project *p, struct buf *out)
 {
-	const json_t *tok = json_object_get(auth_token_body(p->sess->auth), "token");
-	json_t *info =
-		json_pack("{sOsOsO}", "project", json_object_get(tok, "project"), "user",
-			  json_object_get(tok, "user"), "roles", json_object_get(tok, "roles"));
+	json_t *info = auth_identity(p->sess->auth);
 	int rc;
 
 	if (!info)

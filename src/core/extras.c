@@ -16,22 +16,22 @@
 #include "cloudfs/names.h"
 #include "model_int.h"
 
-int extra_request(const struct extra_ctx *x, const char *method, const char *below, const char *key,
-		  const json_t *body, json_t **answer)
+int svc_request_member(const struct extra_ctx *x, const char *method, const char *below,
+		       const char *key, const json_t *body, json_t **answer)
 {
 	char *path = api_item_path(x->coll, x->id, below, key);
 	int rc;
 
 	if (!path)
 		return -ENOMEM;
-	rc = extra_request_at(x, method, path, body, answer);
+	rc = svc_request_json(x, method, path, body, answer);
 	free(path);
 	return rc;
 }
 
 /* The JSON form of svc_request_extra(): one request path for every hook,
  * whatever its context or body (svc_call.c). */
-int extra_request_at(const struct extra_ctx *x, const char *method, const char *path,
+int svc_request_json(const struct extra_ctx *x, const char *method, const char *path,
 		     const json_t *body, json_t **answer)
 {
 	struct svc_answer a;
@@ -160,7 +160,7 @@ static int fetch_below(void *arg, struct cache_val **out, int64_t *ttl_ms)
 {
 	struct below *f = arg;
 	json_t *answer = NULL;
-	int rc = extra_request(f->x, "GET", f->below, NULL, NULL, &answer);
+	int rc = svc_request_member(f->x, "GET", f->below, NULL, NULL, &answer);
 
 	if (rc)
 		return rc;

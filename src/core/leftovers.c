@@ -300,17 +300,19 @@ static bool marker_is_dead(struct leftovers *l, const char *marker)
 static int sweep_member(void *arg, const json_t *m)
 {
 	struct leftovers *l = arg;
+	const struct collection_def *c = l->images;
 	const char *marker = json_string_value(json_object_get(m, LEFTOVERS_PROPERTY));
-	const char *status = json_string_value(json_object_get(m, "status"));
-	const char *id = json_string_value(json_object_get(m, "id"));
+	const char *id = json_string_value(json_object_get(m, c->id_field));
 
-	if (!marker || !status || !id || (strcmp(status, "queued") && strcmp(status, "saving")))
+	/* Only a member still being made (the row's busy(): Glance's queued
+	 * or saving) is a half-made upload; a finished one is the user's. */
+	if (!marker || !id || !c->busy || !c->busy(m))
 		return 0;
 	if (!marker_is_dead(l, marker))
 		return 0;
-	log_warn("image %s was being uploaded by a cloudfs that ended (%s); deleting it", id,
+	log_warn("%s/%s was being uploaded by a cloudfs that ended (%s); deleting it", c->name, id,
 		 marker);
-	owe(l, id, json_string_value(json_object_get(m, "name")), 0);
+	owe(l, id, json_string_value(collection_member_name(c, m)), 0);
 	return 0;
 }
 
@@ -500,7 +502,7 @@ void leftovers_stop(struct leftovers *l, int64_t deadline_ms)
 			log_info("deleted the incomplete image %s (%s)", o->id, o->name);
 		else
 			log_cloud_error(
-				"the incomplete image %s (%s) is left in Glance; delete it by hand",
+				"the incomplete image %s (%s) is left in the cloud; delete it by hand",
 				o->id, o->name);
 		free(o);
 	}

@@ -219,14 +219,95 @@ static void notify_change(struct project *p, const struct collection_def *c, con
 	notify_object(p, path, doc, 1);
 }
 
+/* ---- change sets ------------------------------------------------------ */
+
+/* Adds a change (holding @doc and @old) to @ch; without memory it is lost,
+ * and the kernel's copy lives out its TTL. */
+static void change_add(struct model_changes *ch, enum model_change_kind kind,
+		       const struct collection_def *c, struct cache_val *doc, struct cache_val *old)
+{
+	struct model_change *e;
+
+	if (ch->n == ch->cap) {
+		size_t cap = ch->cap ? 2 * ch->cap : 8;
+		struct model_change *nv = realloc(ch->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			ch->lost++;
+			return;
+		}
+		ch->v = nv;
+		ch->cap = cap;
+	}
+	e = &ch->v[ch->n++];
+	e->kind = kind;
+	e->c = c;
+	e->doc = doc ? cache_val_ref(doc) : NULL;
+	e->old = old ? cache_val_ref(old) : NULL;
+}
+
+void model_changes_free(struct model_changes *ch)
+{
+	for (size_t i = 0; i < ch->n; i++) {
+		cache_val_unref(ch->v[i].doc);
+		cache_val_unref(ch->v[i].old);
+	}
+	free(ch->v);
+	ch->v = NULL;
+	ch->n = ch->cap = ch->lost = 0;
+}
+
+/* Member @d of @c is gone: the kernel forgets its id's and name's entries
+ * (once the lookup or readdir that listed them is answered). */
+static void notify_removed(struct project *p, const struct collection_def *c, const struct cdoc *d)
+{
+	char path[PATH_MAX];
+	size_t len;
+
+	snprintf(path, sizeof(path), "/%s", c->name);
+	len = strlen(path);
+	if (path_push(path, len, d->id))
+		model_notify_later(p, path);
+	path[len] = '\0';
+	if (d->name && path_push_file(path, len, d->name))
+		model_notify_later(p, path);
+}
+
+void model_changes_deliver(struct project *p, struct model_changes *ch)
+{
+	for (size_t i = 0; p->notify && i < ch->n; i++) {
+		const struct model_change *e = &ch->v[i];
+		struct cache_val *parsed = NULL;
+
+		switch (e->kind) {
+		case MODEL_CHANGE_ADDED:
+			break; /* the kernel never heard of the name */
+		case MODEL_CHANGE_REMOVED:
+			notify_removed(p, e->c, e->old->data);
+			break;
+		case MODEL_CHANGE_CHANGED:
+			/* Parsed again (the memo has it when it was just read):
+			 * a set holds texts, not trees seven times their size. */
+			if (!model_doc_parse(p, e->doc, &parsed))
+				notify_change(p, e->c, e->doc->data, parsed->data,
+					      e->old ? e->old->data : NULL);
+			cache_val_unref(parsed);
+			break;
+		}
+	}
+	model_changes_free(ch);
+}
+
+/* ---- fetching --------------------------------------------------------- */
+
 /*
- * @dv (parsed: @doc) becomes its resource's state: stored if @store (else
- * cache_get() stores it). If it replaces a different document, or none is
- * known and @always, the kernel hears of it; a listing passes !@always,
- * since on a first listing the kernel knows nothing.
+ * @dv becomes its resource's state: stored if @store (else cache_get()
+ * stores it). If it replaces a different document, or none is known and
+ * @always, it goes into @ch; a listing passes !@always, since on a first
+ * listing the kernel knows nothing.
  */
 static void doc_update(struct project *p, const struct collection_def *c, struct cache_val *dv,
-		       const json_t *doc, bool store, bool always)
+		       bool store, bool always, struct model_changes *ch)
 {
 	const struct cdoc *d = dv->data, *od;
 	struct cache_val *old = NULL;
@@ -239,18 +320,27 @@ static void doc_update(struct project *p, const struct collection_def *c, struct
 	/* After the put: whatever the kernel asks next is answered from it. */
 	od = old ? old->data : NULL;
 	if (od ? od->len != d->len || memcmp(od->text, d->text, d->len) : always)
-		notify_change(p, c, d, doc, od);
+		change_add(ch, MODEL_CHANGE_CHANGED, c, dv, old);
 	cache_val_unref(old);
 }
 
-void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
+void model_learn_changes(struct project *p, const struct collection_def *c, json_t *doc,
+			 struct model_changes *ch)
 {
 	struct cache_val *v;
 
 	if (doc_val(p, c, doc, false, NULL, &v))
 		return; /* only costs a later refetch */
-	doc_update(p, c, v, doc, true, true);
+	doc_update(p, c, v, true, true, ch);
 	cache_val_unref(v);
+}
+
+void model_learn(struct project *p, const struct collection_def *c, json_t *doc)
+{
+	struct model_changes ch = MODEL_CHANGES_INIT;
+
+	model_learn_changes(p, c, doc, &ch);
+	model_changes_deliver(p, &ch);
 }
 
 struct fetch {
@@ -258,6 +348,7 @@ struct fetch {
 	const struct collection_def *c;
 	const char *id;
 	struct listing *l;
+	struct model_changes *ch; /* what the fetch found changed */
 };
 
 /*
@@ -316,7 +407,7 @@ static int add_member(void *arg, const json_t *m)
 		return rc == -ENOENT ? 0 : rc; /* no id: not a member we can show */
 	l->m[l->n++] = v;
 	if (!full_still_holds(f->p, f->c, v->data, m))
-		doc_update(f->p, f->c, v, m, true, false);
+		doc_update(f->p, f->c, v, true, false, f->ch);
 	return 0;
 }
 
@@ -325,33 +416,48 @@ static int cmp_id(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Members of @old that @new lacks are gone: the kernel forgets their
- * entries (once the lookup or readdir that listed them is answered). */
-static void notify_removed(struct project *p, const struct collection_def *c,
-			   const struct listing *old, const struct listing *new)
+/* The ids of @l's members, sorted (for bsearch with cmp_id); NULL without
+ * memory. */
+static const char **sorted_ids(const struct listing *l)
 {
-	const char **ids = malloc((new->n + 1) * sizeof(*ids));
-	char path[PATH_MAX];
-	size_t len;
+	const char **ids = malloc((l->n + 1) * sizeof(*ids));
 
 	if (!ids)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		ids[i] = ((const struct cdoc *)l->m[i]->data)->id;
+	qsort(ids, l->n, sizeof(*ids), cmp_id);
+	return ids;
+}
+
+/* Members of @old that @new lacks are removed, members of @new that @old
+ * lacks are added: both go into @ch. */
+static void listing_diff(const struct collection_def *c, const struct listing *old,
+			 const struct listing *new, struct model_changes *ch)
+{
+	const char **ids = sorted_ids(new);
+
+	if (!ids) {
+		ch->lost++;
 		return;
-	for (size_t i = 0; i < new->n; i++)
-		ids[i] = ((const struct cdoc *)new->m[i]->data)->id;
-	qsort(ids, new->n, sizeof(*ids), cmp_id);
-	snprintf(path, sizeof(path), "/%s", c->name);
-	len = strlen(path);
+	}
 	for (size_t i = 0; i < old->n; i++) {
 		const struct cdoc *d = old->m[i]->data;
 
-		if (bsearch(&d->id, ids, new->n, sizeof(*ids), cmp_id))
-			continue;
-		if (path_push(path, len, d->id))
-			model_notify_later(p, path);
-		path[len] = '\0';
-		if (d->name && path_push_file(path, len, d->name))
-			model_notify_later(p, path);
-		path[len] = '\0';
+		if (!bsearch(&d->id, ids, new->n, sizeof(*ids), cmp_id))
+			change_add(ch, MODEL_CHANGE_REMOVED, c, NULL, old->m[i]);
+	}
+	free(ids);
+	ids = sorted_ids(old);
+	if (!ids) {
+		ch->lost++;
+		return;
+	}
+	for (size_t i = 0; i < new->n; i++) {
+		const struct cdoc *d = new->m[i]->data;
+
+		if (!bsearch(&d->id, ids, old->n, sizeof(*ids), cmp_id))
+			change_add(ch, MODEL_CHANGE_ADDED, c, new->m[i], NULL);
 	}
 	free(ids);
 }
@@ -373,8 +479,8 @@ static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 		return rc;
 	}
 	model_res_key(key, sizeof(key), "L", f->c, NULL);
-	if (f->p->notify && !cache_peek(f->p->cache, key, &old)) {
-		notify_removed(f->p, f->c, old->data, f->l);
+	if (!cache_peek(f->p->cache, key, &old)) {
+		listing_diff(f->c, old->data, f->l, f->ch);
 		cache_val_unref(old);
 	}
 	*out = cache_val_new(f->l, listing_destroy);
@@ -387,13 +493,23 @@ static int fetch_listing(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	return *out ? 0 : -ENOMEM;
 }
 
-int model_get_listing(struct project *p, const struct collection_def *c, struct cache_val **out)
+int model_fetch_listing(struct project *p, const struct collection_def *c, struct cache_val **out,
+			struct model_changes *ch)
 {
-	struct fetch f = { p, c, NULL, NULL };
+	struct fetch f = { p, c, NULL, NULL, ch };
 	char key[96];
 
 	model_res_key(key, sizeof(key), "L", c, NULL);
 	return cache_get(p->cache, key, fetch_listing, &f, p->ttl_ms, 0, out);
+}
+
+int model_get_listing(struct project *p, const struct collection_def *c, struct cache_val **out)
+{
+	struct model_changes ch = MODEL_CHANGES_INIT;
+	int rc = model_fetch_listing(p, c, out, &ch);
+
+	model_changes_deliver(p, &ch);
+	return rc;
 }
 
 static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
@@ -408,24 +524,44 @@ static int fetch_item(void *arg, struct cache_val **out, int64_t *ttl_ms)
 	rc = doc_val(f->p, f->c, doc, false, f->id, out);
 	if (!rc) {
 		*ttl_ms = ((const struct cdoc *)(*out)->data)->ttl_ms;
-		doc_update(f->p, f->c, *out, doc, false, true);
+		doc_update(f->p, f->c, *out, false, true, f->ch);
 	}
 	json_decref(doc);
 	return rc == -ENOENT ? -EIO : rc;
 }
 
-int model_get_item(struct project *p, const struct collection_def *c, const char *id,
-		   struct cache_val **out)
+int model_fetch_item(struct project *p, const struct collection_def *c, const char *id,
+		     struct cache_val **out, struct model_changes *ch)
 {
-	struct fetch f = { p, c, id, NULL };
+	struct fetch f = { p, c, id, NULL, ch };
 	char key[MODEL_ID_MAX + 64];
 
 	model_res_key(key, sizeof(key), "R", c, id);
 	return cache_get(p->cache, key, fetch_item, &f, p->ttl_ms, p->neg_ttl_ms, out);
 }
 
+int model_get_item(struct project *p, const struct collection_def *c, const char *id,
+		   struct cache_val **out)
+{
+	struct model_changes ch = MODEL_CHANGES_INIT;
+	int rc = model_fetch_item(p, c, id, out, &ch);
+
+	model_changes_deliver(p, &ch);
+	return rc;
+}
+
 int model_get_full(struct project *p, const struct collection_def *c, const char *id,
 		   struct cache_val **out)
+{
+	struct model_changes ch = MODEL_CHANGES_INIT;
+	int rc = model_fetch_full(p, c, id, out, &ch);
+
+	model_changes_deliver(p, &ch);
+	return rc;
+}
+
+int model_fetch_full(struct project *p, const struct collection_def *c, const char *id,
+		     struct cache_val **out, struct model_changes *ch)
 {
 	char key[MODEL_ID_MAX + 64];
 	int rc;
@@ -434,12 +570,12 @@ int model_get_full(struct project *p, const struct collection_def *c, const char
 	 * and the kernel hears of what changed. */
 	model_res_key(key, sizeof(key), "R", c, id);
 	cache_expire(p->cache, key);
-	rc = model_get_item(p, c, id, out);
+	rc = model_fetch_item(p, c, id, out, ch);
 	if (!rc && ((const struct cdoc *)(*out)->data)->summary) {
 		/* A listing put a summary back in between: once more. */
 		cache_val_unref(*out);
 		cache_expire(p->cache, key);
-		rc = model_get_item(p, c, id, out);
+		rc = model_fetch_item(p, c, id, out, ch);
 	}
 	return rc;
 }

@@ -103,7 +103,69 @@ void model_extra_key(char *key, size_t n, const struct collection_def *c, const 
 /* The document of a cdoc value, parsed: a new reference to a value holding
  * a json_t (shared, read-only). */
 int model_doc_parse(struct project *p, struct cache_val *dv, struct cache_val **out);
-/* Member @id of @c by GET (cached; a cdoc value). */
+/*
+ * What a fetch found changed: the store (model_doc.c) owns the cache keys,
+ * TTLs and freshness, and a fetch returns this set instead of calling up.
+ * Whoever asked for the fetch, once it has returned (out of the cache's
+ * single flight), hands the set to the project's notifier
+ * (model_changes_deliver()). A refetch that found nothing new returns an
+ * empty set; a first fetch, with nothing earlier to compare, too.
+ */
+enum model_change_kind {
+	/* a member the last listing lacked: the kernel holds nothing of it
+	 * (no note is sent) */
+	MODEL_CHANGE_ADDED,
+	/* a member the last listing had and this one lacks: its id's and
+	 * name's entries go */
+	MODEL_CHANGE_REMOVED,
+	/* a member's document differs from the one it replaces (or none was
+	 * known, for a GET): its files' attributes (sizes follow contents),
+	 * and its old name's entry when the name changed */
+	MODEL_CHANGE_CHANGED,
+};
+
+struct model_change {
+	enum model_change_kind kind;
+	const struct collection_def *c;
+	struct cache_val *doc; /* held: the new cdoc; NULL for REMOVED */
+	struct cache_val *old; /* held: the cdoc replaced; NULL for ADDED or unknown */
+};
+
+struct model_changes {
+	struct model_change *v; /* owned */
+	size_t n, cap;
+	size_t lost; /* changes dropped for want of memory (their notes too) */
+};
+
+#define MODEL_CHANGES_INIT \
+	{                  \
+		.v = NULL  \
+	}
+
+/* Frees the set's changes (delivered or not); @ch can be reused. */
+void model_changes_free(struct model_changes *ch);
+/* Hands @ch to the project's notify hook: the kernel drops what each
+ * change left stale (nothing for an added member). Then frees @ch. Only
+ * from a caller that leads no fetch (the notes are queued, not sent). */
+void model_changes_deliver(struct project *p, struct model_changes *ch);
+
+/* The fetches: @c's listing, member @id, member @id even over a summary,
+ * each as model_get_*() below but adding what changed to @ch instead of
+ * telling anyone. On an error @ch may still hold what the pages read so
+ * far changed (they are stored). */
+int model_fetch_listing(struct project *p, const struct collection_def *c, struct cache_val **out,
+			struct model_changes *ch);
+int model_fetch_item(struct project *p, const struct collection_def *c, const char *id,
+		     struct cache_val **out, struct model_changes *ch);
+int model_fetch_full(struct project *p, const struct collection_def *c, const char *id,
+		     struct cache_val **out, struct model_changes *ch);
+/* Caches @doc as its resource's state (takes a reference), adding to @ch
+ * when it changes what was known. */
+void model_learn_changes(struct project *p, const struct collection_def *c, json_t *doc,
+			 struct model_changes *ch);
+
+/* Member @id of @c by GET (cached; a cdoc value); what changed goes to the
+ * notifier. */
 int model_get_item(struct project *p, const struct collection_def *c, const char *id,
 		   struct cache_val **out);
 

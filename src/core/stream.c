@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Image uploads and downloads. Layer: model. Memory per upload is the head
+ * Member data uploads and downloads (images), and a member tree's files.
+ * Layer: model. What is the service's (where the bytes are, how a member
+ * is made for them, which digests its document states) comes from the
+ * collection's data_stream_def (service.h). Memory per upload is the head
  * (32 KiB, kept until the format is known) plus curl's buffers; per
  * download HTTP_STREAM_BUF at most.
  */
@@ -24,7 +27,6 @@
 #include "cloudfs/loan.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
-#include "cloudfs/render.h"
 #include "cloudfs/stream.h"
 #include "cloudfs/transfers.h"
 #include "model_int.h"
@@ -38,9 +40,9 @@ struct stream {
 	const struct collection_def *c;
 	char *name; /* upload: the image name */
 	char id[MODEL_ID_MAX];
-	char *file_path; /* <images>/<id>/file, once the image exists */
+	char *file_path; /* the member's data path (data_stream_def), once it exists */
 	bool upload;
-	bool created; /* the image exists in Glance */
+	bool created; /* the member exists in the cloud */
 	bool finished; /* stream_finish() ran; result holds its answer */
 	int result;
 	int failed; /* an earlier write failed: every later call does */
@@ -50,7 +52,7 @@ struct stream {
 	 * the image's) fails every later read of this open file the same way,
 	 * so a reader is not made to wait again at each read. */
 	int broken;
-	/* Download: the digest Glance states for the image, and the one of the
+	/* Download: the digest the cloud states for the data, and the one of the
 	 * bytes received, while the current answer's body started at byte 0. */
 	const EVP_MD *want_md;
 	char want_hex[2 * EVP_MAX_MD_SIZE + 1];
@@ -85,8 +87,9 @@ struct stream {
 	char direct_md5[2 * EVP_MAX_MD_SIZE + 1]; /* the direct PUT's bytes' MD5 */
 };
 
-/* What messages call an upload: images/<name>, or a tree file's path. */
-#define SPFX(s) ((s)->tree ? "" : "images/")
+/* What messages call an upload: <collection>/<name>, or a tree file's path. */
+#define SPFX(s) ((s)->tree ? "" : (s)->c->name)
+#define SSEP(s) ((s)->tree ? "" : "/")
 #define SNAME(s) ((s)->tree ? (s)->path : (s)->name)
 
 /* Small files are one PUT of at most this many bytes, with their MD5: the
@@ -137,7 +140,7 @@ static int stream_upload_new_in(struct project *p, const char *path, struct stre
 	rc = tree_parse(path, &tp);
 	if (rc)
 		return rc;
-	if (tp.kind != TREE_ENTRY || !tp.coll->upload) {
+	if (tp.kind != TREE_ENTRY || !tp.coll->upload || !tp.coll->stream) {
 		tree_path_free(&tp);
 		return -EACCES;
 	}
@@ -161,18 +164,19 @@ static int stream_upload_new_in(struct project *p, const char *path, struct stre
 	return rc;
 }
 
-/* The digest a whole download is checked against: os_hash_value when
- * OpenSSL knows its os_hash_algo, else the md5 checksum, else none. */
+/* The digest a whole download is checked against: the first the service
+ * says @doc states (data_stream_def.digests) of an algorithm OpenSSL
+ * knows, else none. */
 static void want_digest(struct stream *s, const json_t *doc)
 {
-	const char *algo = json_string_value(json_object_get(doc, "os_hash_algo"));
-	const char *value = json_string_value(json_object_get(doc, "os_hash_value"));
-	const EVP_MD *md = algo && value ? EVP_get_digestbyname(algo) : NULL;
+	struct data_digest d[DATA_DIGESTS_MAX];
+	size_t n = s->c->stream->digests(doc, d);
+	const EVP_MD *md = NULL;
+	const char *value = NULL;
 
-	if (!md) {
-		value = json_string_value(json_object_get(doc, "checksum"));
-		md = value ? EVP_md5() : NULL;
-	}
+	for (size_t i = 0; i < n && !md; i++)
+		if (d[i].hex && (md = EVP_get_digestbyname(d[i].algo)))
+			value = d[i].hex;
 	if (!md || strlen(value) != 2 * (size_t)EVP_MD_get_size(md))
 		return;
 	s->want_md = md;
@@ -215,7 +219,7 @@ static int stream_download_new_in(struct project *p, const char *path, struct st
 		return rc;
 	}
 	/* A member extra selects the streaming engine (EXTRA_STREAM). */
-	if (!n.extra || !(n.extra->flags & EXTRA_STREAM)) {
+	if (!n.extra || !(n.extra->flags & EXTRA_STREAM) || !n.tp.coll->stream) {
 		model_node_release(&n);
 		return -ENOTSUP;
 	}
@@ -226,7 +230,7 @@ static int stream_download_new_in(struct project *p, const char *path, struct st
 		model_extra_ctx(p, &n, &x);
 		if (n.extra->size && n.extra->size(&x, &size))
 			size = 0;
-		s->file_path = api_item_path(s->c, s->id, "file", NULL);
+		s->file_path = api_item_path(s->c, s->id, s->c->stream->data_below, NULL);
 		s->path = strdup(path);
 		if (!s->file_path || !s->path) {
 			stream_free(s);
@@ -270,41 +274,32 @@ static int fail(struct stream *s, int rc)
 	return rc;
 }
 
-/* POSTs the image record, opens the data PUT and sends the head, which is
- * not kept after this. */
+/* Makes the member (the service's create hook), opens the data request
+ * and sends the head, which is not kept after this. */
 static int start_upload(struct stream *s)
 {
 	static const char *const hdrs[] = { "Content-Type: application/octet-stream", NULL };
+	const struct data_stream_def *d = s->c->stream;
 	const char *format = stream_detect_format((const unsigned char *)s->head.data, s->head.len);
-	json_t *body, *answer = NULL;
+	struct svc_call x = { s->p, s->c };
 	int rc;
 
-	/* The marker lets a later mount find the image if this process is
+	/* The marker lets a later mount find the member if this process is
 	 * killed before it can delete a failed upload. */
-	body = json_pack("{ssssssss}", "name", s->name, "disk_format", format, "container_format",
-			 "bare", LEFTOVERS_PROPERTY, leftovers_marker(s->p->leftovers));
-	rc = body ? api_send_json(s->p->sess, s->c->service, "POST", s->c->item_path, body, NULL,
-				  &answer)
-		  : -ENOMEM;
-	json_decref(body);
+	rc = d->create(&x, s->name, format, LEFTOVERS_PROPERTY, leftovers_marker(s->p->leftovers),
+		       s->id, sizeof(s->id));
 	if (rc)
 		goto out;
-	if (!render_id(answer, "id", s->id, sizeof(s->id))) {
-		log_cloud_error("create image %s: Glance's answer has no id", s->name);
-		rc = -EIO;
-		goto out;
-	}
 	s->created = true;
 	model_forget(s->p, s->c, NULL);
-	log_info("uploading image %s (%s, %s)", s->name, s->id, format);
-	s->file_path = api_item_path(s->c, s->id, "file", NULL);
-	rc = s->file_path ? api_stream_open(s->p->sess, s->c->service, "PUT", s->file_path, hdrs,
-					    true, &s->http)
+	log_info("uploading %s/%s (%s, %s)", s->c->name, s->name, s->id, format);
+	s->file_path = api_item_path(s->c, s->id, d->data_below, NULL);
+	rc = s->file_path ? api_stream_open(s->p->sess, s->c->service, d->upload_method,
+					    s->file_path, hdrs, true, &s->http)
 			  : -ENOMEM;
 	if (!rc)
 		rc = http_stream_write(s->http, s->head.data, s->head.len, timeout_ms(s));
 out:
-	json_decref(answer);
 	buf_free(&s->head);
 	return rc;
 }
@@ -352,8 +347,8 @@ int stream_truncate(struct stream *s, off_t size)
 		return s->failed;
 	if (size < s->offset) {
 		log_cloud_error(
-			"%s%s: truncate to %lld after %lld bytes were sent: uploads only grow",
-			SPFX(s), SNAME(s), (long long)size, (long long)s->offset);
+			"%s%s%s: truncate to %lld after %lld bytes were sent: uploads only grow",
+			SPFX(s), SSEP(s), SNAME(s), (long long)size, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	return fill_to(s, size);
@@ -369,14 +364,14 @@ int stream_write(struct stream *s, const char *buf, size_t size, off_t off)
 		return s->failed;
 	if (s->finished) {
 		log_cloud_error(
-			"%s%s: written to after the upload was completed by an earlier close",
-			SPFX(s), SNAME(s));
+			"%s%s%s: written to after the upload was completed by an earlier close",
+			SPFX(s), SSEP(s), SNAME(s));
 		return -EBADF;
 	}
 	if (off < s->offset) {
 		log_cloud_error(
-			"%s%s: write at offset %lld after %lld bytes: uploads must be written in order",
-			SPFX(s), SNAME(s), (long long)off, (long long)s->offset);
+			"%s%s%s: write at offset %lld after %lld bytes: uploads must be written in order",
+			SPFX(s), SSEP(s), SNAME(s), (long long)off, (long long)s->offset);
 		return fail(s, -EINVAL);
 	}
 	rc = fill_to(s, off);
@@ -472,9 +467,8 @@ static int append(struct stream *s, const char *buf, size_t size)
 	/* Sent (or taken as the head, which goes at the next step). */
 	transfer_progress(s->xfer, s->offset, clock_now_ms());
 	if (rc) {
-		log_cloud_error(
-			"images/%s: upload failed after %lld bytes: %s; the image is deleted",
-			s->name, (long long)s->offset, strerror(-rc));
+		log_cloud_error("%s/%s: upload failed after %lld bytes: %s; the image is deleted",
+				s->c->name, s->name, (long long)s->offset, strerror(-rc));
 		return fail(s, rc);
 	}
 	return 0;
@@ -519,40 +513,45 @@ static void hex(EVP_MD_CTX *ctx, char *out)
 	out[2 * n] = '\0';
 }
 
-/* A complete image loses its upload marker; if Glance refuses, it keeps it
- * (harmless: only queued and saving images are ever cleaned by it). *doc
- * becomes Glance's newer answer. */
+/* A complete member loses its upload marker; if the cloud refuses, it
+ * keeps it (harmless: only members still without data are ever cleaned by
+ * it). *doc may become the cloud's newer answer. */
 static void unmark(struct stream *s, json_t **doc)
 {
-	json_t *ops = json_pack("[{ssss}]", "op", "remove", "path", "/" LEFTOVERS_PROPERTY);
-	json_t *answer = NULL;
-	char *path = api_item_path(s->c, s->id, NULL, NULL);
-	int rc;
+	struct svc_call x = { s->p, s->c };
+	int rc =
+		s->c->stream->unmark ? s->c->stream->unmark(&x, s->id, LEFTOVERS_PROPERTY, doc) : 0;
 
-	if (!json_object_get(*doc, LEFTOVERS_PROPERTY))
-		goto out;
-	rc = ops && path ? api_send_json(s->p->sess, s->c->service, "PATCH", path, ops,
-					 "application/openstack-images-v2.1-json-patch", &answer)
-			 : -ENOMEM;
 	if (rc)
-		log_warn("images/%s: could not remove the %s property: %s", s->name,
+		log_warn("%s/%s: could not remove the %s property: %s", s->c->name, s->name,
 			 LEFTOVERS_PROPERTY, strerror(-rc));
-	else if (json_is_object(answer)) {
-		json_decref(*doc);
-		*doc = answer;
-		answer = NULL;
-	}
-out:
-	json_decref(answer);
-	json_decref(ops);
-	free(path);
 }
 
-/* Glance must report exactly the bytes we sent. */
+/* The first digest @doc states that the bytes sent do not have (or that
+ * it must state and does not), or NULL: the cloud must report exactly the
+ * bytes we sent. @md5 and @sha are theirs. */
+static const struct data_digest *wrong_digest(const struct stream *s, const json_t *doc,
+					      const char *md5, const char *sha,
+					      struct data_digest *d)
+{
+	size_t n = doc ? s->c->stream->digests(doc, d) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *ours = !strcmp(d[i].algo, "md5")	  ? md5
+				   : !strcmp(d[i].algo, "sha512") ? sha
+								  : NULL;
+
+		if (d[i].hex ? ours && strcmp(d[i].hex, ours) : d[i].required)
+			return &d[i];
+	}
+	return NULL;
+}
+
 static int verify(struct stream *s)
 {
 	char md5[2 * EVP_MAX_MD_SIZE + 1], sha[2 * EVP_MAX_MD_SIZE + 1];
-	const char *g_md5, *g_sha, *algo;
+	struct data_digest d[DATA_DIGESTS_MAX];
+	const struct data_digest *bad;
 	json_t *doc = NULL;
 	int rc;
 
@@ -561,14 +560,12 @@ static int verify(struct stream *s)
 	rc = api_get_item(s->p->sess, s->c, s->id, &doc);
 	if (rc)
 		return rc;
-	g_md5 = json_string_value(json_object_get(doc, "checksum"));
-	g_sha = json_string_value(json_object_get(doc, "os_hash_value"));
-	algo = json_string_value(json_object_get(doc, "os_hash_algo"));
-	if (!doc || !g_md5 || strcmp(g_md5, md5) ||
-	    (g_sha && algo && !strcmp(algo, "sha512") && strcmp(g_sha, sha))) {
-		log_cloud_error(
-			"images/%s: Glance's checksum %s differs from the %lld bytes sent (md5 %s)",
-			s->name, g_md5 ? g_md5 : "(none)", (long long)s->offset, md5);
+	bad = wrong_digest(s, doc, md5, sha, d);
+	if (!doc || bad) {
+		log_cloud_error("%s/%s: the cloud's %s checksum %s differs from the %lld bytes "
+				"sent (md5 %s)",
+				s->c->name, s->name, bad ? bad->algo : "md5",
+				bad && bad->hex ? bad->hex : "(none)", (long long)s->offset, md5);
 		rc = -EIO;
 	} else {
 		unmark(s, &doc);
@@ -602,8 +599,8 @@ int stream_finish(struct stream *s, pid_t pid)
 					s->path, (long long)s->offset);
 		else
 			log_cloud_error(
-				"images/%s: the writer was killed after %lld bytes; the image is deleted",
-				s->name, (long long)s->offset);
+				"%s/%s: the writer was killed after %lld bytes; the image is deleted",
+				s->c->name, s->name, (long long)s->offset);
 		return s->result = fail(s, -EINTR);
 	}
 	transfer_set_phase(s->xfer, TRANSFER_FINISHING);
@@ -620,7 +617,7 @@ int stream_finish(struct stream *s, pid_t pid)
 		if (rc)
 			return s->result = fail(s, rc);
 	}
-	rc = api_stream_finish(s->p->sess, s->http, "PUT", timeout_ms(s));
+	rc = api_stream_finish(s->p->sess, s->http, s->c->stream->upload_method, timeout_ms(s));
 	http_stream_free(s->http);
 	s->http = NULL;
 	if (!rc)
@@ -628,7 +625,8 @@ int stream_finish(struct stream *s, pid_t pid)
 	if (rc)
 		return s->result = fail(s, rc);
 	model_forget(s->p, s->c, NULL);
-	log_info("uploaded image %s (%s): %lld bytes", s->name, s->id, (long long)s->offset);
+	log_info("uploaded %s/%s (%s): %lld bytes", s->c->name, s->name, s->id,
+		 (long long)s->offset);
 	transfer_end(s->xfer, 0, clock_now_ms());
 	s->xfer = NULL;
 	return s->result = 0;
@@ -1178,7 +1176,7 @@ static int skip_bytes(struct stream *s, off_t len)
  * image's bytes from @off to its end: a 206 whose Content-Range is exactly
  * that, or a 200 with the whole image (a server that ignores Range: the
  * bytes before @off are read and dropped). Error answers are left to the
- * first read, which reports them with Glance's message. */
+ * first read, which reports them with the cloud's message. */
 static int open_download(struct stream *s, off_t off)
 {
 	struct http_stream_head h;
@@ -1232,7 +1230,7 @@ static int open_download(struct stream *s, off_t off)
 }
 
 /* The answer has given all the image's bytes: it must end there, and match
- * Glance's digest when it held the whole image. */
+ * the cloud's digest when it held the whole image. */
 static int check_end(struct stream *s)
 {
 	char extra, got[2 * EVP_MAX_MD_SIZE + 1];

@@ -8,10 +8,12 @@
  * fuse_lowlevel_notify_inval_entry) that a notification must not be sent
  * from the path of a related operation or from code holding a lock such an
  * operation needs: the kernel may wait for a directory lock held by a
- * LOOKUP that itself waits for us. Changes are found inside cache fetches
- * that other requests wait on (the single flight is such a lock), and
- * inside operations during which the kernel holds a directory; from the
- * notifier thread each one waits for nothing of ours. Node ids come from
+ * LOOKUP that itself waits for us. Changes are found by cache fetches that
+ * other requests wait on (the single flight is such a lock; a fetch returns
+ * its change set and its caller hands it here once the fetch is over, but
+ * the caller may lead a fetch of another key still), and inside operations
+ * during which the kernel holds a directory; from the notifier thread each
+ * one waits for nothing of ours. Node ids come from
  * the inode table: nothing here touches the mount.
  */
 #include <errno.h>

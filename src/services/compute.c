@@ -185,7 +185,7 @@ static int server_action_store(const struct extra_ctx *x, const char *line, size
 	if (!body)
 		return rc;
 	/* The answer may carry a password (rebuild, rescue): never kept. */
-	rc = extra_request(x, "POST", "action", NULL, body, NULL);
+	rc = svc_request_member(x, "POST", "action", NULL, body, NULL);
 	extra_changed(x, NULL, x->id);
 	/* An image made from the server (createImage) is in images/ now. */
 	if (json_object_get(body, "createImage"))
@@ -205,7 +205,7 @@ static int server_console_show(const struct extra_ctx *x, struct buf *out)
 	int rc;
 
 	body = json_pack("{s{si}}", "os-getConsoleOutput", "length", SERVER_CONSOLE_LINES);
-	rc = body ? extra_request(x, "POST", "action", NULL, body, &answer) : -ENOMEM;
+	rc = body ? svc_request_member(x, "POST", "action", NULL, body, &answer) : -ENOMEM;
 	json_decref(body);
 	if (rc)
 		return rc;
@@ -229,8 +229,8 @@ static int server_console_url_show(const struct extra_ctx *x, struct buf *out)
 
 	body = remote ? json_pack("{s{ssss}}", "remote_console", "protocol", "vnc", "type", "novnc")
 		      : json_pack("{s{ss}}", "os-getVNCConsole", "type", "novnc");
-	rc = body ? extra_request(x, "POST", remote ? "remote-consoles" : "action", NULL, body,
-				  &answer)
+	rc = body ? svc_request_member(x, "POST", remote ? "remote-consoles" : "action", NULL, body,
+				       &answer)
 		  : -ENOMEM;
 	json_decref(body);
 	if (rc)
@@ -341,7 +341,8 @@ static int server_volumes_link(const struct extra_ctx *x, const char *target)
 		goto out;
 	}
 	body = json_pack("{s{ss}}", "volumeAttachment", "volumeId", vid);
-	rc = body ? extra_request(x, "POST", "os-volume_attachments", NULL, body, NULL) : -ENOMEM;
+	rc = body ? svc_request_member(x, "POST", "os-volume_attachments", NULL, body, NULL)
+		  : -ENOMEM;
 	extra_changed(x, NULL, x->id);
 	extra_changed(x, "volumes", vid);
 out:
@@ -366,7 +367,7 @@ static int server_volumes_unlink(const struct extra_ctx *x)
 			return rc;
 		id = vid;
 	}
-	rc = extra_request(x, "DELETE", "os-volume_attachments", id, NULL, NULL);
+	rc = svc_request_member(x, "DELETE", "os-volume_attachments", id, NULL, NULL);
 	extra_changed(x, NULL, x->id);
 	extra_changed(x, "volumes", id);
 	free(vid);

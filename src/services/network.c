@@ -191,7 +191,7 @@ static int device_ports(const struct extra_ctx *x, const char *device, json_t **
 	if (!plain_id(device))
 		return -EIO;
 	snprintf(path, sizeof(path), "/v2.0/ports?device_id=%s", device);
-	rc = extra_request_at(x, "GET", path, NULL, &answer);
+	rc = svc_request_json(x, "GET", path, NULL, &answer);
 	if (rc)
 		return rc;
 	*ports = json_incref(json_object_get(answer, "ports"));
@@ -364,7 +364,8 @@ static int router_interfaces_link(const struct extra_ctx *x, const char *target)
 		goto out;
 	}
 	body = json_pack("{ss}", by_port ? "port_id" : "subnet_id", id);
-	rc = body ? extra_request(x, "PUT", "add_router_interface", NULL, body, NULL) : -ENOMEM;
+	rc = body ? svc_request_member(x, "PUT", "add_router_interface", NULL, body, NULL)
+		  : -ENOMEM;
 	router_changed(x);
 out:
 	json_decref(body);
@@ -386,7 +387,8 @@ static int router_interfaces_unlink(const struct extra_ctx *x)
 	if (!rc)
 		body = json_pack("{ss}", "subnet_id", f.found);
 	if (!rc)
-		rc = body ? extra_request(x, "PUT", "remove_router_interface", NULL, body, NULL)
+		rc = body ? svc_request_member(x, "PUT", "remove_router_interface", NULL, body,
+					       NULL)
 			  : -ENOMEM;
 	router_changed(x);
 	json_decref(body);
@@ -429,7 +431,7 @@ static int router_gateway_store(const struct extra_ctx *x, const char *line, siz
 		}
 		body = json_pack("{s{s{ss}}}", "router", "external_gateway_info", "network_id", id);
 	}
-	rc = body ? extra_request(x, "PUT", NULL, NULL, body, NULL) : -ENOMEM;
+	rc = body ? svc_request_member(x, "PUT", NULL, NULL, body, NULL) : -ENOMEM;
 	extra_changed(x, NULL, x->id);
 	json_decref(body);
 	free(id);
@@ -592,7 +594,7 @@ static int group_rules_store(const struct extra_ctx *x, const char *data, size_t
 		goto out;
 	}
 	wrapped = json_pack("{sO}", "security_group_rule", body);
-	rc = wrapped ? extra_request_at(x, "POST", "/v2.0/security-group-rules", wrapped, NULL)
+	rc = wrapped ? svc_request_json(x, "POST", "/v2.0/security-group-rules", wrapped, NULL)
 		     : -ENOMEM;
 	extra_changed(x, NULL, x->id);
 	extra_changed(x, "security_group_rules", NULL);
@@ -616,7 +618,7 @@ static int group_rules_unlink(const struct extra_ctx *x)
 	if (!plain_id(rid))
 		return -EIO;
 	snprintf(path, sizeof(path), "/v2.0/security-group-rules/%s", rid);
-	rc = extra_request_at(x, "DELETE", path, NULL, NULL);
+	rc = svc_request_json(x, "DELETE", path, NULL, NULL);
 	extra_changed(x, NULL, x->id);
 	extra_changed(x, "security_group_rules", rid);
 	return rc;
@@ -656,7 +658,7 @@ static int fip_set_port(const struct extra_ctx *x, const char *fip, const char *
 	snprintf(path, sizeof(path), "/v2.0/floatingips/%s", fip);
 	body = port ? json_pack("{s{ss}}", "floatingip", "port_id", port)
 		    : json_pack("{s{sn}}", "floatingip", "port_id");
-	rc = body ? extra_request_at(x, "PUT", path, body, NULL) : -ENOMEM;
+	rc = body ? svc_request_json(x, "PUT", path, body, NULL) : -ENOMEM;
 	json_decref(body);
 	extra_changed(x, "floating_ips", fip);
 	extra_changed(x, "servers", NULL);
@@ -729,7 +731,7 @@ static int server_fips(const struct extra_ctx *x, json_t **fips)
 	}
 	if (!rc && json_array_size(ports)) {
 		q.data[q.len - 1] = '\0';
-		rc = extra_request_at(&n, "GET", q.data, NULL, &answer);
+		rc = svc_request_json(&n, "GET", q.data, NULL, &answer);
 		if (!rc)
 			*fips = json_incref(json_object_get(answer, "floatingips"));
 		rc = rc ? rc : json_is_array(*fips) ? 0 : -EIO;
@@ -860,7 +862,7 @@ static int fip_named(const struct extra_ctx *n, const char *fid, const char *nam
 	if (!plain_id(fid))
 		return -EIO;
 	snprintf(path, sizeof(path), "/v2.0/floatingips/%s", fid);
-	rc = extra_request_at(n, "GET", path, NULL, &answer);
+	rc = svc_request_json(n, "GET", path, NULL, &answer);
 	addr = str_of(json_object_get(answer, "floatingip"), "floating_ip_address");
 	if (!rc && (!addr || strcmp(addr, name))) {
 		log_cloud_error("servers/%s/floating_ips/%s: name the link after the floating IP's "

@@ -153,7 +153,7 @@ static int stack_patch(const struct extra_ctx *x, json_t *body)
 
 	if (!body)
 		return -ENOMEM;
-	rc = extra_request(x, "PATCH", NULL, NULL, body, NULL);
+	rc = svc_request_member(x, "PATCH", NULL, NULL, body, NULL);
 	extra_changed(x, NULL, x->id);
 	json_decref(body);
 	return rc;
@@ -182,7 +182,7 @@ static int parameters_store(const struct extra_ctx *x, const char *data, size_t 
 static int template_show(const struct extra_ctx *x, struct buf *out)
 {
 	json_t *t = NULL;
-	int rc = extra_request(x, "GET", "template", NULL, NULL, &t);
+	int rc = svc_request_member(x, "GET", "template", NULL, NULL, &t);
 	char *text;
 
 	if (rc)

@@ -29,7 +29,7 @@ int os_metadata_store(const struct extra_ctx *x, const char *data, size_t len)
 	body = json_pack("{s{ss#}}", "meta", key, data, (int)len);
 	if (!body)
 		return -ENOMEM;
-	rc = extra_request(x, "PUT", "metadata", key, body, NULL);
+	rc = svc_request_member(x, "PUT", "metadata", key, body, NULL);
 	extra_changed(x, NULL, x->id);
 	json_decref(body);
 	return rc;
@@ -37,7 +37,7 @@ int os_metadata_store(const struct extra_ctx *x, const char *data, size_t len)
 
 int os_metadata_unlink(const struct extra_ctx *x)
 {
-	int rc = extra_request(x, "DELETE", "metadata", x->sub[0], NULL, NULL);
+	int rc = svc_request_member(x, "DELETE", "metadata", x->sub[0], NULL, NULL);
 
 	extra_changed(x, NULL, x->id);
 	return rc;

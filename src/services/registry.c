@@ -9,16 +9,11 @@
 #include "cloudfs/service.h"
 
 extern const struct service_def service_compute, service_image, service_volume, service_network,
-	service_orchestration, service_object_store;
+	service_orchestration, service_object_store, service_identity;
 
 const struct service_def *const services[] = {
-	&service_compute,
-	&service_image,
-	&service_volume,
-	&service_network,
-	&service_orchestration,
-	&service_object_store,
-	NULL,
+	&service_compute,	&service_image,	       &service_volume,	  &service_network,
+	&service_orchestration, &service_object_store, &service_identity, NULL,
 };
 
 const size_t n_services = sizeof(services) / sizeof(services[0]) - 1;

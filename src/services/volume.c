@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Cinder (block-storage): volumes and snapshots. Layer: services. Field
+ * Cinder (block-storage): volumes, snapshots and volume types. Layer: services. Field
  * names and pagination follow the Cinder v3 API reference and the captured
  * Zed responses.
  */
@@ -83,6 +83,21 @@ static const struct collection_def volume_collections[] = {
 	       .spec_rules = volume_spec, .space = &volume_space),
 	CINDER("snapshots", "snapshots", "snapshots", "snapshot", volume_rw,
 	       .spec_rules = snapshot_spec),
+	/* volume_types/: read only, what `"type":` in a volume spec names. The
+	 * listing has no /detail and no status; a project sees the public
+	 * types and those shared with it. */
+	{ .name = "volume_types",
+	  .service = &service_volume,
+	  .list_path = "/types",
+	  .item_path = "/types",
+	  .list_key = "volume_types",
+	  .item_key = "volume_type",
+	  .id_field = "id",
+	  .name_field = "name",
+	  .links_key = "volume_types_links",
+	  .next = NEXT_LINKS,
+	  .uuid_ids = true,
+	  .name_links = true },
 	/* quotas/volume/: Cinder's quota set with usage (volumes, gigabytes,
 	 * per-type keys.../{limit,in_use,reserved,allocated}); the endpoint
 	 * already carries the project. PUT os-quota-sets/<project>: admins. */

@@ -27,6 +27,9 @@ LISTS = {
     "flavors": (["flavor", "list"], "ID"),
     "keypairs": (["keypair", "list"], "Name"),
     "server_groups": (["server", "group", "list"], "ID"),
+    "volume_types": (["volume", "type", "list"], "ID"),
+    "limits": (["limit", "list"], "ID"),
+    "registered_limits": (["registered", "limit", "list"], "ID"),
 }
 
 
@@ -104,6 +107,9 @@ def walk_compare(doc, path):
     ("volumes", "volumev3:/volumes/{id}", "volume"),
     ("networks", "network:/v2.0/networks/{id}", "network"),
     ("images", "image:/v2/images/{id}", None),
+    ("volume_types", "volumev3:/types/{id}", "volume_type"),
+    ("limits", "identity:/v3/limits/{id}", "limit"),
+    ("registered_limits", "identity:/v3/registered_limits/{id}", "registered_limit"),
 ])
 def test_every_attribute_file_equals_the_api_document(mnt, token, coll, path, key):
     endpoints = dict(line.split() for line in open(mnt.p(".cloudfs", "endpoints")))

@@ -211,6 +211,27 @@ class ServiceBase:
     def state_view(self, state):
         """/_fake/state: add what a test may check beyond the records."""
 
+    # ------------------------------------------------------------- listings and quotas (engines)
+    def listing(self, req, coll, style, href, view=public, key=None):
+        """`coll` filtered, paged and linked in the service's style (fake_paging.py)."""
+        import fake_paging  # here: it imports this module
+        return fake_paging.listing(self.cloud, req, coll, style, href, view, key)
+
+    def owned(self, coll, token):
+        return self.cloud.quota.owned(coll, token)
+
+    def check_quota(self, req, coll, requested=1):
+        self.cloud.quota.check(req, coll, requested)
+
+    def quota_target(self, req, project, rule):
+        self.cloud.quota.target(req, project, rule)
+
+    def quota_set(self, service, project, detail, used_key, extra=()):
+        return self.cloud.quota.quota_set(service, project, detail, used_key, extra)
+
+    def quota_update(self, req, service, wrapper, project):
+        return self.cloud.quota.update(req, service, wrapper, project)
+
     # ------------------------------------------------------------------- shared by Nova and Cinder
     def brief(self, rec):
         return {"id": rec["id"], "name": rec["name"], "links": rec["links"]}
@@ -255,7 +276,6 @@ class ServiceBase:
 # its collection primitives, under the names the handlers had when they were methods of the cloud.
 for _name in ("c", "blobs", "counters", "tokens", "base", "dead_base", "ttl", "build_s", "delete_s", "rng", "seq",
               "catalog_rows", "add", "new", "remove", "later", "lookup", "visible", "listable", "find",
-              "find_by_name_or_id", "owned", "check_quota", "listing", "valid_token", "quota_target", "quota_set",
-              "quota_update"):
+              "find_by_name_or_id", "valid_token"):
     setattr(ServiceBase, _name, _forward(_name))
 del _name

@@ -81,8 +81,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # ApiError, Resp, jresp and ts are also read from here by svc_heat's bind() (sys.modules of the cloud).
-from fake_common import (UNAUTHENTICATED, ApiError, Req, Resp, jdump, jresp, paginate, phrase,  # noqa: F401
-                         public, require_admin, ts, with_query)
+from fake_common import UNAUTHENTICATED, ApiError, Req, Resp, jdump, jresp, phrase, public, ts  # noqa: F401
 
 # ------------------------------------------------------------------------ service modules
 # Each service lives in its own module, tests/fake/svc_<name>.py, beside this file:
@@ -93,15 +92,18 @@ from fake_common import (UNAUTHENTICATED, ApiError, Req, Resp, jdump, jresp, pag
 #   def response_headers(request_id) -> {header: value}   (optional) headers on each of its answers
 #   COLLECTIONS = {coll: (key field, sort key, newest first)}   (optional) the records it keeps in the
 #       cloud's store (cloud.c), each made by its Service.build_<coll>(partial) -> record
-#   OWNER, QUOTA_COLLECTIONS, QUOTA_OF_COLLECTION, QUOTA_DEFAULTS, STAMPS   (optional) its rows of
-#       the tables of the same names below
+#   STAMPS   (optional) its rows of the table of that name below
+#   OWNER, QUOTA_COLLECTIONS, QUOTA_OF_COLLECTION, QUOTA_DEFAULTS   (optional) its rows of the quota
+#       engine's tables (fake_quota.py)
+#   listings are paged in one of the styles of fake_paging.py (nova, cinder, glance, neutron), which
+#       its handlers name: self.listing(req, coll, style, href)
 #   class Service(fake_common.ServiceBase): __init__(self, cloud); routes(self) -> [(method, path
 #       regex, handler(req, *groups), needs token)]; reset(self) back to the state after startup;
 #       control(self, method, op, args, data) -> Resp or None for its own /_fake/<op> (optional);
 #       the hooks of ServiceBase (created, removed, visibility, quota_used, quota_exceeded,
 #       quota_check, fake_update, state_view) for its collections and quota sets.
-# Modules import fake_common (never this file: it runs as __main__) and each other (svc_keystone's
-# users and projects).
+# Modules import fake_common, fake_paging and fake_quota (never this file: it runs as __main__) and
+# each other (svc_keystone's users and projects).
 def load_service_modules():
     import importlib
     here = os.path.dirname(os.path.abspath(__file__))
@@ -113,6 +115,7 @@ def load_service_modules():
 
 
 SERVICE_MODULES = load_service_modules()
+import fake_quota  # noqa: E402
 import fake_seed  # noqa: E402  (after the modules: it reads svc_nova's flavors)
 
 
@@ -124,12 +127,8 @@ MODULE_OF = {m.SERVICE: m for m in SERVICE_MODULES}
 CATALOG = [row for m in SERVICE_MODULES for row in m.CATALOG]
 SERVICES = tuple(m.SERVICE for m in SERVICE_MODULES)
 COLLECTIONS = merged("COLLECTIONS")                  # collection -> (key field, sort key, newest first)
-OWNER = merged("OWNER")              # who owns a record, for quotas: (field, "project" | "user"); default project_id
-QUOTA_COLLECTIONS = tuple(c for m in SERVICE_MODULES for c in getattr(m, "QUOTA_COLLECTIONS", ()))
-QUOTA_OF_COLLECTION = merged("QUOTA_OF_COLLECTION")  # collection -> (quota service, key)
-QUOTA_DEFAULTS = merged("QUOTA_DEFAULTS")            # quota service -> {key: default limit}
+QUOTA_COLLECTIONS = fake_quota.quota_collections(SERVICE_MODULES)   # --quota and /_fake/quota
 STAMPS = merged("STAMPS")            # /_fake/update stamps this field (style), default updated_at (z)
-LIST_PARAMS = {"limit", "marker", "page_reverse", "fields", "sort_key", "sort_dir", "all_tenants"}
 
 
 def error_body(service, status, message, ntype=None, extra=None):
@@ -141,21 +140,6 @@ def error_body(service, status, message, ntype=None, extra=None):
     if not hasattr(module, "error_body"):            # outside every service: Keystone's shape
         module = MODULE_OF["identity"]
     return module.error_body(status, message, title, ntype, extra)
-
-
-def parse_quotas(spec):
-    """--quota servers=5,volumes=3 (or a dict from /_fake/quota) -> {collection: int | None}."""
-    if isinstance(spec, dict):
-        items = spec.items()
-    else:
-        items = [part.split("=", 1) for part in (spec or "").split(",") if part.strip()]
-    quotas = {}
-    for coll, limit in items:
-        coll = coll.strip().replace("-", "_")
-        if coll not in QUOTA_COLLECTIONS:
-            raise ValueError(f"no quota for {coll!r} (one of {', '.join(QUOTA_COLLECTIONS)})")
-        quotas[coll] = None if limit in (None, "", -1, "-1") else int(limit)
-    return quotas
 
 
 # ------------------------------------------------------------------------------------------ cloud
@@ -176,8 +160,8 @@ class Cloud:
         self.blobs = {}                                # image id -> uploaded bytes
         self.counters = {"keypair": 0, "subnet": 0}    # keypair ids; auto CIDRs; "ip:<subnet>" per subnet
         self.pending = []             # heap of (when, seq, collection, key, "ready" | "gone" | fn(record))
-        self.quotas = parse_quotas(opts.quota)         # collection -> limit per project (or user)
-        self.project_quotas = {}                       # (service, project) -> {key: limit} set by PUT
+        self.collections = COLLECTIONS
+        self.quota = fake_quota.Quotas(self, SERVICE_MODULES, opts.quota)   # limits, sets, usage
         self.catalog_rows = CATALOG
         self.services = [m.Service(self) for m in SERVICE_MODULES]
         self.service_of = {m.SERVICE: svc for m, svc in zip(SERVICE_MODULES, self.services)}
@@ -186,13 +170,12 @@ class Cloud:
         self.routes = self._routes() + [(m, re.compile(rx), fn, auth) for svc in self.services
                                          for m, rx, fn, auth in svc.routes()]
         fake_seed.seed_startup(self, opts.seed, opts.servers)
-        self.initial = (json.dumps(self.c), dict(self.blobs), dict(self.counters), dict(self.quotas))
+        self.initial = (json.dumps(self.c), dict(self.blobs), dict(self.counters))
 
     def reset(self):
-        data, blobs, counters, quotas = self.initial
+        data, blobs, counters = self.initial
         self.c, self.blobs, self.counters = json.loads(data), dict(blobs), dict(counters)
-        self.quotas = dict(quotas)
-        self.project_quotas = {}
+        self.quota.reset()
         self.pending, self.log, self.faults = [], [], []
         for svc in self.services:
             svc.reset()
@@ -269,24 +252,6 @@ class Cloud:
         named = [r for r in self.listable(coll, req.token) if r.get("name") == ref]
         return named[0] if len(named) == 1 else None
 
-    def owned(self, coll, token):
-        field, kind = OWNER.get(coll, ("project_id", "project"))
-        want = token["user_id"] if kind == "user" else token["project_id"]
-        return [r for r in self.c[coll].values() if r.get(field) == want]
-
-    def check_quota(self, req, coll, requested=1):
-        """Refuse a create over the collection's --quota / /_fake/quota limit, as the service would."""
-        limit = self.quotas.get(coll)
-        svc_key = QUOTA_OF_COLLECTION.get(coll)
-        if svc_key:
-            limit = self.project_quotas.get((svc_key[0], req.token["project_id"]), {}).get(svc_key[1], limit)
-        if limit is None or limit < 0:
-            return
-        used = len(self.owned(coll, req.token))
-        if used + requested <= limit:
-            return
-        raise self.owner[coll].quota_exceeded(coll, requested, used, limit)
-
     # ------------------------------------------------------------------------------------ dispatch
     def _routes(self):
         return [("GET", re.compile(r"/"), self.root, False)]
@@ -358,125 +323,6 @@ class Cloud:
         return jresp(200, {"fake-openstack": {name: self.base + path.format(project="<project_id>")
                                               for _, name, path in CATALOG}})
 
-    # ------------------------------------------------------------------------------------ listings
-    def listing(self, req, coll, style, href, view=public, key=None):
-        """Filter, sort and paginate `coll`, and add the service's own kind of pagination links.
-        style: nova (next when the page is full), cinder (next when more remain), glance (relative
-        first/next), neutron (next + previous, page_reverse)."""
-        items = [r for r in self.listable(coll, req.token) if self.matches(r, req.args, style)]
-        raw = req.arg("limit")
-        if raw is not None and not re.fullmatch(r"\d+", raw):
-            raise ApiError(400, {"nova": f"Invalid input for query parameters limit. Value: {raw}. "
-                                         f"'{raw}' does not match '^[0-9]*$'",
-                                 "neutron": f"Bad limit request: Limit must be an integer 0 or greater "
-                                            f"and not '{raw}'."}.get(style, "limit param must be an integer"))
-        limit = None if raw is None or (style == "neutron" and raw == "0") else int(raw)
-        size = min(self.page_max, limit if limit is not None else 25 if style == "glance" else self.page_max)
-        reverse = style == "neutron" and req.arg("page_reverse", "").lower() == "true"
-        key_field = COLLECTIONS[coll][0]
-        marker = req.arg("marker")
-        try:
-            page, more = paginate(items, size, marker, key_field, reverse)
-        except LookupError:
-            raise self.marker_error(style, coll, marker) from None
-        key = key or coll
-        body = {key: [view(r) for r in page]}
-        full = bool(page) and len(page) == size
-
-        def link(**updates):
-            return f"{href}?{with_query(req.query, **updates)}"
-
-        if (style == "nova" and full) or (style == "cinder" and more):
-            body[key + "_links"] = [{"rel": "next", "href": link(marker=page[-1][key_field])}]
-        elif style == "glance":
-            first = with_query(req.query, drop=("marker",))
-            body.update(first=href + (f"?{first}" if first else ""), schema="/v2/schemas/images")
-            if full:
-                body["next"] = link(drop=("marker",), marker=page[-1]["id"])
-        elif style == "neutron" and page and (limit is not None or full):
-            links = []
-            if not (len(page) < size and not reverse):
-                links.append({"rel": "next", "href": link(drop=("page_reverse",), marker=page[-1]["id"])})
-            if not (len(page) < size and reverse):
-                links.append({"rel": "previous", "href": link(marker=page[0]["id"], page_reverse="True")})
-            body[key + "_links"] = links
-        if style == "neutron" and req.args.get("fields"):
-            wanted = {f for value in req.args["fields"] for f in value.split(",")}
-            body[key] = [{k: v for k, v in r.items() if k in wanted} for r in body[key]]
-        return jresp(200, body)
-
-    @staticmethod
-    def matches(rec, args, style):
-        """Query filters: Nova name (a regex) and status; Glance/Cinder exact match on top-level
-        fields; Neutron exact match on any field (repeated values OR-ed)."""
-        for key, values in args.items():
-            if key in LIST_PARAMS:
-                continue
-            have = rec.get(key)
-            if style == "nova":
-                if key == "name":
-                    try:
-                        if not re.search(values[-1], have or ""):
-                            return False
-                    except re.error:
-                        if values[-1] not in (have or ""):
-                            return False
-                elif key == "status" and (have or "").upper() != values[-1].upper():
-                    return False
-            elif style in ("glance", "cinder"):
-                if key in rec and str(have) != values[-1]:
-                    return False
-            elif not any(v in have if isinstance(have, list) else
-                         str(have).lower() == v.lower() if isinstance(have, bool) else
-                         str(have) == v for v in values):
-                return False
-        return True
-
-    def marker_error(self, style, coll, marker):
-        if style == "nova":
-            return ApiError(400, f"marker [{marker}] not found")
-        if style == "glance":
-            return ApiError(400, f"Invalid marker. Image {marker} could not be found.")
-        if style == "cinder":
-            return ApiError(404, f"Marker {marker} could not be found.")
-        return self.owner[coll].neutron_not_found(coll, marker)
-
-    # -------------------------------------------------- quotas (Nova's, Cinder's and Neutron's sets alike)
-    def quota_target(self, req, project, rule):
-        """Reading another project's quotas, or changing any, is for admins (Zed's default policy)."""
-        if project != req.token["project_id"] or rule.endswith(":update"):
-            require_admin(req, rule)
-
-    def quota_used(self, project):
-        used = {}
-        for quota_used in self.hooks("quota_used"):
-            used.update(quota_used(project))
-        return used
-
-    def quota_limits(self, service, project):
-        defaults = dict(QUOTA_DEFAULTS[service])
-        for coll, (svc, key) in QUOTA_OF_COLLECTION.items():
-            if svc == service and self.quotas.get(coll) is not None:
-                defaults[key] = self.quotas[coll]
-        defaults.update(self.project_quotas.get((service, project), {}))
-        return defaults
-
-    def quota_set(self, service, project, detail, used_key, extra=()):
-        limits, used = self.quota_limits(service, project), self.quota_used(project)[service]
-        if not detail:
-            return dict(limits)
-        return {k: {"limit": v, used_key: used.get(k, 0), "reserved": 0, **{e: 0 for e in extra}}
-                for k, v in limits.items()}
-
-    def quota_update(self, req, service, wrapper, project):
-        """A quota set PUT: the service checks each key (in its own words), the cloud keeps them."""
-        body = req.wrapped(wrapper)
-        known, used = QUOTA_DEFAULTS[service], self.quota_used(project)[service]
-        for k, v in body.items():
-            self.service_of[service].quota_check(wrapper, k, v, known, used.get(k, 0))
-        self.project_quotas.setdefault((service, project), {}).update(body)
-        return self.quota_limits(service, project)
-
     # ------------------------------------------------------------------------------ control (/_fake)
     def control(self, method, path, query, body):
         self.tick()
@@ -526,8 +372,8 @@ class Cloud:
             return jresp(200, self.faults)
         if op == "quota":
             if method == "POST":
-                self.quotas.update(parse_quotas(data or {}))
-            return jresp(200, {coll: self.quotas.get(coll) for coll in QUOTA_COLLECTIONS})
+                self.quota.limits.update(self.quota.parse(data or {}))
+            return jresp(200, {coll: self.quota.limits.get(coll) for coll in QUOTA_COLLECTIONS})
         if (method, op) == ("POST", "expire_tokens"):
             expired = len(self.tokens)
             self.tokens.clear()

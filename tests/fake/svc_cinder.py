@@ -3,7 +3,8 @@ modules" comment): volumes, snapshots, volume quotas.
 
   volume    http://127.0.0.1:P/volume/v3/<project>  /volumes[/detail], /volumes/{id}[/metadata[/{key}]],
                                                      /snapshots[/detail], /snapshots/{id},
-                                                     /os-quota-sets/{p}[?usage=true] (GET PUT: admin)
+                                                     /os-quota-sets/{p}[?usage=true] (GET PUT: admin),
+                                                     /types[/{id}] (read only)
                                                      (catalog types `volumev3` AND `block-storage`)
 Volumes and snapshots go creating -> available after --build-seconds.  Errors: {"itemNotFound":
 {"code", "message"}}; lists carry `volumes_links` only when more remain.
@@ -13,7 +14,7 @@ import re
 import time
 import uuid
 
-from fake_common import ApiError, Resp, ServiceBase, fault_body, jresp, nova_invalid, public, ts
+from fake_common import ApiError, Resp, ServiceBase, fault_body, jresp, nova_invalid, public, stable_id, ts
 from svc_keystone import DEMO_PROJECT, DEMO_USER
 
 SERVICE = "volume"
@@ -46,10 +47,14 @@ def response_headers(request_id):
 
 
 class Service(ServiceBase):
+    deleted_types = frozenset()     # names of VOLUME_TYPES an admin deleted (until reset)
+
     def routes(self):
         name = r"([^/]+)"
         return [  # (method, path regex, handler, needs token)
             ("GET", rf"/volume/v3/{name}/os-quota-sets/{name}", self.cinder_quotas, True),
+            ("GET", rf"/volume/v3/{name}/types(?:/{name})?", self.cinder_types, True),
+            ("DELETE", rf"/volume/v3/{name}/types/{name}", self.cinder_delete_type, True),
             ("PUT", rf"/volume/v3/{name}/os-quota-sets/{name}", self.cinder_set_quotas, True),
             ("GET", rf"/volume/v3/{name}/(volumes|snapshots)(/detail)?", self.cinder_list, True),
             ("POST", rf"/volume/v3/{name}/volumes", self.cinder_create, True),
@@ -63,6 +68,32 @@ class Service(ServiceBase):
             ("PUT", rf"/volume/v3/{name}/volumes/{name}/metadata(?:/{name})?", self.cinder_metadata, True),
             ("DELETE", rf"/volume/v3/{name}/volumes/{name}/metadata/{name}", self.cinder_metadata, True),
         ]
+
+    def cinder_types(self, req, project, tid):
+        """GET /types[/{id}]: the public volume types (Cinder's fields; no pagination links)."""
+        types = [{"id": stable_id(f"volume-type/{n}"), "name": n, "is_public": True,
+                  "description": "Default Volume Type" if n == "__DEFAULT__" else None, "extra_specs": {},
+                  "os-volume-type-access:is_public": True} for n in VOLUME_TYPES if n not in self.deleted_types]
+        if tid is None:
+            return jresp(200, {"volume_types": types})
+        got = [t for t in types if t["id"] == tid]
+        if not got:
+            raise ApiError(404, f"Volume type {tid} could not be found.")
+        return jresp(200, {"volume_type": got[0]})
+
+    def cinder_delete_type(self, req, project, tid):
+        """DELETE /types/{id}: admins only (Cinder's volume_extension:type_delete); the default
+        type cannot go (Cinder refuses it with 400)."""
+        self.require_admin(req, "volume_extension:type_delete")
+        self.cinder_types(req, project, tid)            # 404 when unknown
+        name = [n for n in VOLUME_TYPES if stable_id(f"volume-type/{n}") == tid][0]
+        if name == "__DEFAULT__":
+            raise ApiError(400, "Target volume type is default and cannot be deleted.")
+        self.deleted_types = self.deleted_types | {name}
+        return Resp(202)
+
+    def reset(self):
+        self.deleted_types = frozenset()
 
     # ------------------------------------------------------------------------------------ builders
     def links(self, coll, key, project):

@@ -2,7 +2,8 @@
 comment); every other service reads its users, projects and tokens.
 
   identity  http://127.0.0.1:P/identity/v3   POST /auth/tokens (password | token | application_credential),
-                                              GET/DELETE /auth/tokens, GET /auth/projects
+                                              GET/DELETE /auth/tokens, GET /auth/projects,
+                                              GET /limits[/{id}], /registered_limits[/{id}] (unified limits)
 Users: demo/demo (projects demo and ops), admin/admin (admin in projects admin, demo and hidden), domain
 Default (id default); application credential appcred-id / appcred-secret (demo).  Errors:
 {"error": {"code", "message", "title"}}.
@@ -35,6 +36,15 @@ USERS = {DEMO_USER: {"name": "demo", "password": "demo", "roles": {DEMO_PROJECT:
                       "roles": {ADMIN_PROJECT: ["admin", "member", "reader"],
                                 DEMO_PROJECT: ["admin", "member", "reader"],
                                 HIDDEN_PROJECT: ["admin", "member", "reader"]}}}
+# Unified limits as devcloud provisions them (contrib/devcloud/provision.py's ensure_limits): a
+# registered default for the compute service and a project's own limits (demo's and ops's).
+REGISTERED_LIMITS = [{"id": stable_id("registered-limit/devcloud_example"), "service_id": stable_id("compute"),
+                      "region_id": "RegionOne", "resource_name": "devcloud_example", "default_limit": 10,
+                      "description": "an example unified limit"}]
+LIMITS = [{"id": stable_id(f"limit/{p}/devcloud_example"), "project_id": p, "domain_id": None,
+           "resource_limit": n, "description": "demo's own limit of the example" if p == DEMO_PROJECT else None,
+           "service_id": stable_id("compute"), "region_id": "RegionOne", "resource_name": "devcloud_example"}
+          for p, n in ((DEMO_PROJECT, 5), (OPS_PROJECT, 7))]
 APP_CREDS = {"appcred-id": {"name": "appcred", "secret": "appcred-secret", "user_id": DEMO_USER,
                             "project_id": DEMO_PROJECT}}
 
@@ -57,6 +67,8 @@ class Service(ServiceBase):
             ("GET", r"/identity/v3/auth/tokens", self.ks_validate, True),
             ("DELETE", r"/identity/v3/auth/tokens", self.ks_revoke, True),
             ("GET", r"/identity/v3/auth/projects", self.ks_auth_projects, True),
+            ("GET", r"/identity/v3/(limits|registered_limits)(?:/([^/]+))?", self.ks_limits, True),
+            ("DELETE", r"/identity/v3/(limits|registered_limits)/([^/]+)", self.ks_limit_delete, True),
         ]
 
     def _ks_version_doc(self):
@@ -179,3 +191,26 @@ class Service(ServiceBase):
                     for pid in sorted(USERS[uid]["roles"])]
         return jresp(200, {"links": {"self": f"{self.base}/identity/v3/auth/projects", "previous": None,
                                      "next": None}, "projects": projects})
+
+    def ks_limits(self, req, coll, lid):
+        """GET /v3/limits and /v3/registered_limits, or one of them. A project-scoped token sees
+        its own project's limits only (Keystone filters by the token's project); everyone sees
+        the registered ones. Not paged by links: "links" is an object whose "next" is null."""
+        if coll == "limits":
+            rows = [r for r in LIMITS if r["project_id"] == req.token["project_id"]]
+        else:
+            rows = REGISTERED_LIMITS
+        url = f"{self.base}/identity/v3/{coll}"
+        rows = [dict(r, links={"self": f"{url}/{r['id']}"}) for r in rows]
+        if lid is None:
+            return jresp(200, {coll: rows, "links": {"next": None, "self": url, "previous": None}})
+        got = [r for r in rows if r["id"] == lid]
+        if not got:
+            raise ApiError(404, f"Could not find {coll[:-1].replace('_', ' ')}: {lid}.")
+        return jresp(200, {coll[:-1]: got[0]})
+
+    def ks_limit_delete(self, req, coll, lid):
+        """Only a cloud admin manages limits (identity:delete_limit); the fake's limits are fixed,
+        so every token is refused as a member's is."""
+        raise ApiError(403, f"You are not authorized to perform the requested action: "
+                            f"identity:delete_{coll[:-1]}.")

@@ -4,7 +4,11 @@
 - only src/fuse/ and src/main.c include libfuse;
 - src/core/ and src/fuse/ never include curl;
 - src/core/ includes no src/services/ file and names no service the
-  registry defines (it finds them through include/cloudfs/service.h).
+  registry defines (it finds them through include/cloudfs/service.h);
+- src/core/ holds no OpenStack URL path and no JSON field name as a string
+  (outside comments): no literal a service file uses as a request path
+  ("/v2/images") or reads as a field (json_object_get(doc, "checksum")),
+  except the few every resource has (CORE_FIELDS).
 
 Includes are followed through include/cloudfs/*.h and the layer-private
 headers beside the sources, so a header that pulls a library in counts.
@@ -16,6 +20,13 @@ import textwrap
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]', re.M)
 SERVICE_DEF_RE = re.compile(r'^const struct service_def (\w+)\s*=', re.M)
+STRING_RE = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+COMMENT_RE = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
+FIELD_RE = re.compile(r'json_object_get\([^,()]+,\s*"([^"]+)"\)')
+# Strings the core may spell although services read fields by them: "id"
+# and "name" (every resource has them) and "status" (the core's own
+# .cloudfs/status file).
+CORE_FIELDS = {"id", "name", "status"}
 
 
 def _read(path):
@@ -65,6 +76,13 @@ def violations(root):
     for p in sources(root):
         if p.startswith(services):
             service_names.update(SERVICE_DEF_RE.findall(_read(p)))
+    svc_fields, svc_paths = set(), set()
+    for p in sources(root):
+        if p.startswith(services):
+            text = COMMENT_RE.sub("", _read(p))
+            svc_fields.update(FIELD_RE.findall(text))
+            svc_paths.update(x for x in STRING_RE.findall(text) if re.match(r"/[A-Za-z]", x))
+    openstack = (svc_fields - CORE_FIELDS) | svc_paths
     out = []
     for p in sorted(sources(root)):
         r = rel(p)
@@ -81,6 +99,9 @@ def violations(root):
             text = _read(p)
             out += ["%s names the service %s" % (r, n) for n in sorted(service_names)
                     if re.search(r"\b%s\b" % re.escape(n), text)]
+            strings = set(STRING_RE.findall(COMMENT_RE.sub("", text)))
+            out += ["%s spells the OpenStack string \"%s\"" % (r, x)
+                    for x in sorted(strings & openstack)]
     return out
 
 
@@ -102,7 +123,12 @@ def test_the_check_finds_each_kind_of_breach(tmp_path):
     root = _tree(tmp_path, {
         "include/cloudfs/net.h": "#include <curl/curl.h>\n",
         "include/cloudfs/fs.h": "#include <fuse_lowlevel.h>\n",
-        "src/services/compute.c": "const struct service_def service_compute = {0};\n",
+        "src/services/compute.c": "const struct service_def service_compute = {0};\n"
+                                  'static const char *p = "/servers";\n'
+                                  'int f(json_t *d) { return !json_object_get(d, "checksum")'
+                                  ' && !json_object_get(d, "id"); }\n',
+        "src/core/d.c": 'const char *u = "/servers", *k = "checksum", *i = "id";\n'
+                        '/* "/servers" in a comment is fine */\n',
         "src/core/a.c": '#include "cloudfs/net.h"\n#include "cloudfs/fs.h"\n',
         "src/core/b.c": "static const void *p = &service_compute;\n",
         "src/core/c.c": '#include "../services/compute.c"\n',
@@ -114,4 +140,6 @@ def test_the_check_finds_each_kind_of_breach(tmp_path):
         "src/core/a.c includes curl (<curl/curl.h>)",
         "src/core/b.c names the service service_compute",
         "src/core/c.c includes a service (src/services/compute.c)",
+        'src/core/d.c spells the OpenStack string "/servers"',
+        'src/core/d.c spells the OpenStack string "checksum"',
     ]

@@ -5,7 +5,9 @@
  * the fake transport (fake_transport.h) and a frozen clock. Three parts:
  * - the store: a document is fetched once per TTL, a missing one is
  *   remembered for the negative TTL, a busy one is re-read sooner, and a
- *   refetch reports to the project's notify hook exactly what changed;
+ *   refetch returns the set of what changed (added, removed, changed
+ *   members; nothing for the same answer) and tells no one, and the
+ *   getters hand that set to the project's notify hook;
  * - node resolution (model_resolve()): a collection, a member by id and by
  *   unique name, an attribute, what is missing, a name two members share;
  * - open files (handle.h): ESTALE when a version changed under its name,
@@ -245,6 +247,103 @@ static void test_store_fetch_reports_changes(void **state)
 	assert_true(was_told("later /servers/db"));
 	assert_false(was_told("later /servers/" S1));
 	assert_false(was_told("later /servers/www"));
+}
+
+/* The change set @ch as "<kind> <id>[ <old name>]" lines, for comparing:
+ * "added S3", "removed S2 db", "changed S1 web" (the old name, when the
+ * document replaced one). Static storage: one at a time. */
+static const char *changes_text(const struct model_changes *ch)
+{
+	static const char *const kinds[] = { "added", "removed", "changed" };
+	static char text[1024];
+	size_t len = 0;
+
+	text[0] = '\0';
+	for (size_t i = 0; i < ch->n && len < sizeof(text); i++) {
+		const struct model_change *e = &ch->v[i];
+		const struct cdoc *d = (e->doc ? e->doc : e->old)->data;
+		const struct cdoc *o = e->old ? e->old->data : NULL;
+
+		len += snprintf(text + len, sizeof(text) - len, "%s%s %s%s%s", len ? "\n" : "",
+				kinds[e->kind], d->id, o && o->name ? " " : "",
+				o && o->name ? o->name : "");
+	}
+	return text;
+}
+
+/* A refetch returns what changed, as a set, and tells no one: the caller
+ * hands it to the notifier. An unchanged listing is an empty set; one
+ * with a member added, one removed and one renamed (its name file's size
+ * changed) is exactly those three; a member's GET that found a new
+ * document is that one change, the same document again nothing. */
+static void test_store_refetch_returns_change_set(void **state)
+{
+	struct core *c = *state;
+	const struct collection_def *servers = collection_find("servers");
+	struct answer a[] = {
+		{ "GET", NOVA "/servers/detail", 200, 0,
+		  "{\"servers\": [" SERVER(S1, "web", "ACTIVE") ", " SERVER(S2, "db",
+									    "ACTIVE") "]}",
+		  2 },
+		{ "GET", NOVA "/servers/detail", 200, 0,
+		  "{\"servers\": [" SERVER(S1, "webserver", "ACTIVE") ", " SERVER(S3, "cache",
+										  "BUILD") "]}",
+		  0 },
+		{ "GET", NOVA "/servers/" S3, 200, 0, ITEM(S3, "cache", "BUILD"), 1 },
+		{ "GET", NOVA "/servers/" S3, 200, 0, ITEM(S3, "cache", "ACTIVE"), 0 },
+	};
+	struct model_changes ch = MODEL_CHANGES_INIT;
+	struct cache_val *v = NULL;
+	struct stat st;
+
+	script(a, 4);
+	/* The first listing: nothing earlier to compare with. */
+	assert_int_equal(model_fetch_listing(&c->p, servers, &v, &ch), 0);
+	cache_val_unref(v);
+	assert_int_equal(ch.n, 0);
+
+	advance(c, TTL_MS); /* the same listing again: an empty set */
+	assert_int_equal(model_fetch_listing(&c->p, servers, &v, &ch), 0);
+	cache_val_unref(v);
+	assert_int_equal(fake_count("GET", NOVA "/servers/detail"), 2);
+	assert_int_equal(ch.n, 0);
+
+	advance(c, TTL_MS); /* cache came, db went, web is webserver now */
+	assert_int_equal(model_fetch_listing(&c->p, servers, &v, &ch), 0);
+	cache_val_unref(v);
+	assert_string_equal(changes_text(&ch), "changed " S1 " web\n"
+					       "removed " S2 " db\n"
+					       "added " S3);
+	assert_int_equal(ch.lost, 0);
+	/* The fetch told no one; the hand-off does, exactly the old notes. */
+	assert_int_equal(told.n, 0);
+	model_changes_deliver(&c->p, &ch);
+	assert_int_equal(ch.n, 0);
+	assert_true(was_told("later /servers/web"));
+	assert_true(was_told("attr /servers/" S1 "/name"));
+	assert_true(was_told("later /servers/" S2));
+	assert_true(was_told("later /servers/db"));
+	assert_false(was_told("later /servers/" S3));
+	assert_false(was_told("later /servers/cache"));
+	assert_false(was_told("later /servers/webserver"));
+
+	/* A member's GET: a new document is one change (status, so its
+	 * status file's size), the same one again none. */
+	told.n = 0;
+	advance(c, TTL_MS);
+	assert_int_equal(model_fetch_item(&c->p, servers, S3, &v, &ch), 0);
+	cache_val_unref(v);
+	assert_int_equal(ch.n, 0); /* the listing's BUILD, as the GET's */
+	advance(c, MODEL_BUSY_TTL_MS);
+	assert_int_equal(model_fetch_item(&c->p, servers, S3, &v, &ch), 0);
+	cache_val_unref(v);
+	assert_string_equal(changes_text(&ch), "changed " S3 " cache");
+	model_changes_free(&ch);
+	assert_int_equal(told.n, 0);
+	/* model_getattr(), the entry FUSE calls, hands its fetches' sets on. */
+	advance(c, TTL_MS);
+	assert_int_equal(model_getattr(&c->p, "/servers/" S3 "/status", &st), 0);
+	assert_int_equal(told.n, 0); /* ACTIVE again: nothing new */
 }
 
 /* ---- node resolution -------------------------------------------------- */
@@ -723,6 +822,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_busy_member_is_reread_sooner, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_fetch_reports_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_refetch_returns_change_set, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_collection_member_attr, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_unique_name_is_a_link, setup,

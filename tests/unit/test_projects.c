@@ -228,7 +228,7 @@ static void test_quota_document(void **state)
 }
 
 /* A hook's requests take one path (svc_call.c): an extra's JSON request
- * (extra_request) is svc_request_extra()'s, the same request on the wire
+ * (svc_request_member) is svc_request_extra()'s, the same request on the wire
  * and the same answer, and a failure is the same errno. */
 static void test_hook_requests_share_one_path(void **state)
 {
@@ -245,7 +245,7 @@ static void test_hook_requests_share_one_path(void **state)
 
 	script(&ok, 1);
 	fake_forget_sent();
-	assert_int_equal(extra_request(&x, "POST", "action", NULL, body, &answer), 0);
+	assert_int_equal(svc_request_member(&x, "POST", "action", NULL, body, &answer), 0);
 	assert_true(json_is_true(json_object_get(answer, "ok")));
 	assert_int_equal(svc_request_extra(&x, "POST", "/servers/hook-1/action", NULL, text,
 					   strlen(text), NULL, &a),
@@ -262,7 +262,7 @@ static void test_hook_requests_share_one_path(void **state)
 	answer = NULL;
 
 	/* Unscripted: Nova's 404. */
-	assert_int_equal(extra_request_at(&x, "GET", "/servers/hook-missing", NULL, &answer),
+	assert_int_equal(svc_request_json(&x, "GET", "/servers/hook-missing", NULL, &answer),
 			 -ENOENT);
 	assert_null(answer);
 	assert_int_equal(

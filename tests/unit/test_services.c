@@ -104,12 +104,51 @@ static void test_busy(void **state)
 	}
 }
 
+/* The image row's data stream: the digests a document states, the one a
+ * download checks first leading (Glance's multihash, then the md5 an
+ * upload must have, stated or not). Every row that uploads or streams has
+ * one. */
+static void test_image_data_stream(void **state)
+{
+	const struct collection_def *c = collection_find("images");
+	struct data_digest d[DATA_DIGESTS_MAX];
+	json_t *full = json_pack("{ssssssss}", "status", "active", "checksum", "abc",
+				 "os_hash_algo", "sha512", "os_hash_value", "def");
+	json_t *bare = json_pack("{ss}", "status", "saving");
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(c->stream);
+	assert_string_equal(c->stream->data_below, "file");
+	assert_int_equal(c->stream->digests(full, d), 2);
+	assert_string_equal(d[0].algo, "sha512");
+	assert_string_equal(d[0].hex, "def");
+	assert_false(d[0].required);
+	assert_string_equal(d[1].algo, "md5");
+	assert_string_equal(d[1].hex, "abc");
+	assert_true(d[1].required);
+	assert_int_equal(c->stream->digests(bare, d), 1);
+	assert_string_equal(d[0].algo, "md5");
+	assert_null(d[0].hex);
+	for (const struct collection_def *r = collection_next(NULL); r; r = collection_next(r)) {
+		bool streams = r->upload;
+
+		for (const struct member_extra *e = r->extras; e && e->name; e++)
+			streams = streams || (e->flags & EXTRA_STREAM);
+		if (streams && !r->stream)
+			fail_msg("%s uploads or streams without a data stream row", r->name);
+	}
+	json_decref(full);
+	json_decref(bare);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows_name_their_service),
 		cmocka_unit_test(test_walk_and_find),
 		cmocka_unit_test(test_busy),
+		cmocka_unit_test(test_image_data_stream),
 	};
 
 	return cmocka_run_group_tests_name("test_services", tests, NULL, NULL);
