@@ -857,7 +857,10 @@ int model_tree_remove(struct project *p, struct node *n, bool dir)
 	struct svc_call x = { p, c };
 	int rc;
 
-	if (!n->tree || !*n->tpath)
+	/* A file still being written has no path in the tree yet. */
+	if (n->pending)
+		return -EBUSY;
+	if (!n->tree || !n->tpath || !*n->tpath)
 		return dir ? -EPERM : -EISDIR;
 	if (dir != (n->type == NODE_DIR))
 		return dir ? -ENOTDIR : -EISDIR;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloudfs/clock.h"
 #include "cloudfs/log.h"
 #include "cloudfs/names.h"
 #include "cloudfs/render.h"
@@ -595,6 +596,9 @@ static const struct member_extra *entry_extra(struct node *n)
 	return e;
 }
 
+/* How long an unlink waits for a file that is still being made. */
+#define UNLINK_PENDING_WAIT_MS 2000
+
 int model_unlink_in(struct project *p, const char *path)
 {
 	const struct member_extra *e;
@@ -602,6 +606,18 @@ int model_unlink_in(struct project *p, const char *path)
 	struct node n;
 	int rc = model_resolve(p, path, &n);
 
+	/* A new file stays pending until the kernel's RELEASE, which comes
+	 * after close(2) has returned: `touch f; rm f` (or rsync removing
+	 * the temporary file it just closed) finds it pending for a moment.
+	 * Wait for it to be made, bounded; one still open for writing
+	 * somewhere is EBUSY (it is made when that writer closes). */
+	for (int waited = 0; !rc && n.pending; waited += 10) {
+		model_node_release(&n);
+		if (waited >= UNLINK_PENDING_WAIT_MS)
+			return -EBUSY;
+		clock_sleep_ms(10);
+		rc = model_resolve(p, path, &n);
+	}
 	if (rc)
 		return rc;
 	e = entry_extra(&n);

@@ -735,3 +735,29 @@ def test_cat_cp_cmp_of_a_dlo_give_all_its_bytes(mnt, fake, tmp_path):
     assert os.stat(dlo).st_size == 3 << 20
     # One HEAD, at the first open: the size is kept with the cached listing.
     assert len(swift_requests(fake, "HEAD")) == 1
+
+
+def test_rm_right_after_close_and_rsync_a_refused_cleanly(mnt, fake, tmp_path):
+    # A new file is pending until the kernel's RELEASE, which comes after close(2) returned:
+    # `touch f; rm f`, or rsync removing the temporary file it just closed, used to find it
+    # pending and crash the daemon (a null path in the tree's remove).
+    os.mkdir(mnt.p(C, "site"))
+    objs = mnt.p(C, "site", "objects")
+    for i in range(10):
+        out = sh(f"cd {objs} && touch t{i} && rm t{i} && printf x > d{i} && rm d{i}")
+        assert out.returncode == 0, out.stderr
+    assert os.listdir(objs) == []
+    # rsync -a makes its temporary file 0600 with fchmod: modes are not Swift's (EPERM, as
+    # documented); rsync removes its temporary file and says so, and the mount lives on.
+    src = tmp_path / "src"
+    src.mkdir()
+    write(src / "f", b"data")
+    out = sh(f"rsync -a {src}/ {objs}/")
+    assert out.returncode != 0 and "Operation not permitted" in out.stderr, out
+    assert mnt.proc.poll() is None
+    assert [n for n in os.listdir(objs) if n.startswith(".f.")] == []
+    out = sh(f"rsync -r --size-only -v {src}/ {objs}/")
+    assert out.returncode == 0, out.stderr
+    print("DBG", os.listdir(objs), sorted(swift_state(fake)["site"]))
+    assert os.path.exists(os.path.join(objs, "f"))
+    assert read(os.path.join(objs, "f")) == "data"
