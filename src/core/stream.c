@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "cloudfs/clock.h"
+#include "cloudfs/hasher.h"
 #include "cloudfs/leftovers.h"
 #include "cloudfs/loan.h"
 #include "cloudfs/log.h"
@@ -51,13 +52,16 @@ struct stream {
 	 * so a reader is not made to wait again at each read. */
 	int broken;
 	/* Download: the digest Glance states for the image, and the one of the
-	 * bytes received, while the current answer's body started at byte 0. */
+	 * bytes received, while the current answer's body started at byte 0
+	 * (hashed beside the reads, hasher.h; checked at the end). */
 	const EVP_MD *want_md;
 	char want_hex[2 * EVP_MAX_MD_SIZE + 1];
-	EVP_MD_CTX *got_md; /* NULL: not hashing this answer */
+	struct hasher *got_md; /* NULL: not hashing this answer */
 	struct buf head;
+	/* Image upload: the MD5 (digest 0) and SHA-512 (1) of the bytes sent,
+	 * hashed beside the upload; a tree file's small-file MD5 (md5). */
+	struct hasher *sent_md;
 	EVP_MD_CTX *md5;
-	EVP_MD_CTX *sha512;
 	struct http_stream *http;
 	/* Progress in .cloudfs/transfers: registered at the first byte,
 	 * ended with the result (borrowed from p->transfers). */
@@ -79,7 +83,7 @@ struct stream {
 	size_t nparts, cap_parts;
 	bool part_open; /* parts[nparts] is being sent (its path is set) */
 	int64_t part_bytes; /* in the part being sent */
-	EVP_MD_CTX *part_md5;
+	struct hasher *part_md5; /* the part being sent's MD5, beside it */
 	char stamp[64];
 	char etag[80]; /* the last part's (or direct PUT's) answered ETag */
 	char direct_md5[2 * EVP_MAX_MD_SIZE + 1]; /* the direct PUT's bytes' MD5 */
@@ -146,11 +150,9 @@ static int stream_upload_new_in(struct project *p, const char *path, struct stre
 		s->c = tp.coll;
 		s->name = strdup(tp.entry);
 		s->path = strdup(path);
-		s->md5 = EVP_MD_CTX_new();
-		s->sha512 = EVP_MD_CTX_new();
-		if (!s->name || !s->path || !s->md5 || !s->sha512 ||
-		    !EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) ||
-		    !EVP_DigestInit_ex(s->sha512, EVP_sha512(), NULL)) {
+		const EVP_MD *mds[2] = { EVP_md5(), EVP_sha512() };
+
+		if (!s->name || !s->path || hasher_new(mds, 2, &s->sent_md)) {
 			stream_free(s);
 			rc = -ENOMEM;
 		}
@@ -311,23 +313,6 @@ out:
 
 static int append(struct stream *s, const char *buf, size_t size);
 
-/* An image upload's digests of the bytes sent (checked by verify()). */
-static void digest_image(void *ctx, const char *buf, size_t len)
-{
-	struct stream *s = ctx;
-
-	EVP_DigestUpdate(s->md5, buf, len);
-	EVP_DigestUpdate(s->sha512, buf, len);
-}
-
-/* A tree upload's part MD5 (checked against the part's ETag). */
-static void digest_part(void *ctx, const char *buf, size_t len)
-{
-	struct stream *s = ctx;
-
-	EVP_DigestUpdate(s->part_md5, buf, len);
-}
-
 /* A forward gap is a hole: cp copies sparse files by seeking past runs of
  * zeros, and ends them with ftruncate. The hole is sent as zeros. */
 static int fill_to(struct stream *s, off_t off)
@@ -458,16 +443,19 @@ static int append(struct stream *s, const char *buf, size_t size)
 	if (s->tree)
 		return tree_append(s, buf, size);
 	s->offset += (off_t)size;
+	/* The digests (checked by verify()) are computed by their own
+	 * threads from a copy, while the bytes go out. */
+	rc = hasher_add(s->sent_md, buf, size);
+	if (rc)
+		return fail(s, rc);
 	if (!s->created) {
-		digest_image(s, buf, size);
 		if (buf_add(&s->head, buf, size))
 			return fail(s, -ENOMEM);
 		if (s->head.len < STREAM_HEAD_BYTES)
 			return 0;
 		rc = start_upload(s);
 	} else {
-		/* Hashed while the socket drains, not before it is fed. */
-		rc = http_stream_write_with(s->http, buf, size, timeout_ms(s), digest_image, s);
+		rc = http_stream_write(s->http, buf, size, timeout_ms(s));
 	}
 	/* Sent (or taken as the head, which goes at the next step). */
 	transfer_progress(s->xfer, s->offset, clock_now_ms());
@@ -556,8 +544,11 @@ static int verify(struct stream *s)
 	json_t *doc = NULL;
 	int rc;
 
-	hex(s->md5, md5);
-	hex(s->sha512, sha);
+	rc = hasher_finish(s->sent_md);
+	if (rc)
+		return rc;
+	snprintf(md5, sizeof(md5), "%s", hasher_hex(s->sent_md, 0));
+	snprintf(sha, sizeof(sha), "%s", hasher_hex(s->sent_md, 1));
 	rc = api_get_item(s->p->sess, s->c, s->id, &doc);
 	if (rc)
 		return rc;
@@ -844,11 +835,12 @@ static int tree_open(struct stream *s)
 		return -ENOMEM;
 	if (nh < API_MAX_HEADERS)
 		h[nh++] = hdrs[0];
-	if (!s->part_md5)
-		s->part_md5 = EVP_MD_CTX_new();
-	if (!s->part_md5 || !EVP_DigestInit_ex(s->part_md5, EVP_md5(), NULL)) {
+	hasher_free(s->part_md5);
+	s->part_md5 = NULL;
+	rc = hasher_new((const EVP_MD *const[]){ EVP_md5() }, 1, &s->part_md5);
+	if (rc) {
 		free(path);
-		return -ENOMEM;
+		return rc;
 	}
 	rc = api_stream_open(s->p->sess, s->c->service, "PUT", path, h, true, &s->http);
 	if (!rc && !s->direct) {
@@ -874,9 +866,11 @@ static int tree_close_part(struct stream *s)
 	http_stream_free(s->http);
 	s->http = NULL;
 	snprintf(s->etag, sizeof(s->etag), "%s", got);
+	if (!rc)
+		rc = hasher_finish(s->part_md5);
 	if (rc)
 		return rc;
-	hex(s->part_md5, want);
+	snprintf(want, sizeof(want), "%s", hasher_hex(s->part_md5, 0));
 	if (s->direct) {
 		/* The one PUT's MD5 is the whole file's: tree_finish() checks it. */
 		snprintf(s->direct_md5, sizeof(s->direct_md5), "%s", want);
@@ -910,8 +904,11 @@ static int tree_send(struct stream *s, const char *buf, size_t size)
 			break;
 		if (!s->direct && (int64_t)n > s->part_size - s->part_bytes)
 			n = (size_t)(s->part_size - s->part_bytes);
-		/* Hashed while the socket drains, not before it is fed. */
-		rc = http_stream_write_with(s->http, buf, n, timeout_ms(s), digest_part, s);
+		/* Hashed by the part's own thread from a copy, while the
+		 * bytes go out. */
+		rc = hasher_add(s->part_md5, buf, n);
+		if (!rc)
+			rc = http_stream_write(s->http, buf, n, timeout_ms(s));
 		if (rc)
 			break;
 		s->part_bytes += (int64_t)n;
@@ -1146,7 +1143,7 @@ static int skip_bytes(struct stream *s, off_t len)
 			rc = untrusted(s, "the answer ended before the requested offset");
 		else {
 			if (s->got_md)
-				EVP_DigestUpdate(s->got_md, tmp, (size_t)n);
+				rc = hasher_add(s->got_md, tmp, (size_t)n);
 			len -= n;
 		}
 	}
@@ -1168,7 +1165,7 @@ static int open_download(struct stream *s, off_t off)
 
 	http_stream_free(s->http);
 	s->http = NULL;
-	EVP_MD_CTX_free(s->got_md);
+	hasher_free(s->got_md);
 	s->got_md = NULL;
 	snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)off);
 	s->offset = off;
@@ -1198,9 +1195,9 @@ static int open_download(struct stream *s, off_t off)
 	}
 	/* The whole image: its digest can be checked at the end. */
 	if (s->want_md) {
-		s->got_md = EVP_MD_CTX_new();
-		if (!s->got_md || !EVP_DigestInit_ex(s->got_md, s->want_md, NULL))
-			return -ENOMEM;
+		rc = hasher_new(&s->want_md, 1, &s->got_md);
+		if (rc)
+			return rc;
 	}
 	if (off) {
 		log_info(
@@ -1223,9 +1220,15 @@ static int check_end(struct stream *s)
 	if (n > 0)
 		return untrusted(s, "the cloud sent more bytes than the file's size");
 	if (s->got_md) {
-		hex(s->got_md, got);
-		EVP_MD_CTX_free(s->got_md);
+		/* The one wait for the digest: its thread has the bytes
+		 * the reads handed on, HASHER_BACKLOG at most. */
+		int rc = hasher_finish(s->got_md);
+
+		snprintf(got, sizeof(got), "%s", hasher_hex(s->got_md, 0));
+		hasher_free(s->got_md);
 		s->got_md = NULL;
+		if (rc)
+			return rc;
 		if (strcmp(got, s->want_hex))
 			return untrusted(
 				s, "the bytes received do not match the checksum the cloud states");
@@ -1233,21 +1236,25 @@ static int check_end(struct stream *s)
 	return 0;
 }
 
-/* Hashes the last @n bytes of @l where they lie. */
-static void hash_last(EVP_MD_CTX *md, const struct loan *l, size_t n)
+/* Gives the digest's thread the last @n bytes of @l where they lie (it
+ * holds their blocks until hashed). */
+static int hash_last(struct hasher *md, const struct loan *l, size_t n)
 {
 	size_t at = 0, from = l->len - n;
+	int rc = 0;
 
-	for (int i = 0; i < l->n; i++) {
+	for (int i = 0; !rc && i < l->n; i++) {
 		size_t len = l->iov[i].iov_len;
 
 		if (at + len > from) {
 			size_t skip = from > at ? from - at : 0;
+			size_t off = (size_t)((char *)l->iov[i].iov_base - l->b[i]->mem) + skip;
 
-			EVP_DigestUpdate(md, (char *)l->iov[i].iov_base + skip, len - skip);
+			rc = hasher_add_block(md, l->b[i], off, len - skip);
 		}
 		at += len;
 	}
+	return rc;
 }
 
 int stream_read(struct stream *s, struct loan *l, size_t size, off_t off)
@@ -1284,9 +1291,12 @@ int stream_read(struct stream *s, struct loan *l, size_t size, off_t off)
 			rc = untrusted(s, "the answer ended before the file's size");
 		if (n <= 0)
 			break;
-		if (s->got_md)
-			hash_last(s->got_md, l, (size_t)n);
 		got += (size_t)n;
+		if (s->got_md) {
+			rc = hash_last(s->got_md, l, (size_t)n);
+			if (rc)
+				break;
+		}
 	}
 	s->offset += (off_t)got;
 	transfer_progress(s->xfer, (int64_t)s->offset, clock_now_ms());
@@ -1343,10 +1353,10 @@ void stream_free(struct stream *s)
 	http_stream_free(s->http);
 	if (s->held)
 		projects_leave(s->p);
-	EVP_MD_CTX_free(s->got_md);
+	hasher_free(s->got_md);
+	hasher_free(s->sent_md);
 	EVP_MD_CTX_free(s->md5);
-	EVP_MD_CTX_free(s->sha512);
-	EVP_MD_CTX_free(s->part_md5);
+	hasher_free(s->part_md5);
 	for (size_t i = 0; i < s->nparts + (s->part_open ? 1 : 0); i++)
 		free(s->parts[i].path);
 	free(s->parts);
