@@ -21,7 +21,7 @@
 #define HASHER_MAX_MD 2
 /* Bytes given and not yet hashed by every digest, at most (the feeder
  * waits past it); with the copy block, what a hasher holds. */
-#define HASHER_BACKLOG ((size_t)4 << 20)
+#define HASHER_BACKLOG ((size_t)2 << 20)
 /* A digest in lowercase hex with its NUL. */
 #define HASHER_HEX_MAX (2 * EVP_MAX_MD_SIZE + 1)
 
