@@ -134,6 +134,7 @@ static int stream_new(struct project *p, bool upload, struct stream **out)
 
 static int stream_upload_new_in(struct project *p, const char *path, struct stream **out)
 {
+	const EVP_MD *mds[2] = { EVP_md5(), EVP_sha512() };
 	struct tree_path tp;
 	struct stream *s;
 	int rc;
@@ -150,8 +151,6 @@ static int stream_upload_new_in(struct project *p, const char *path, struct stre
 		s->c = tp.coll;
 		s->name = strdup(tp.entry);
 		s->path = strdup(path);
-		const EVP_MD *mds[2] = { EVP_md5(), EVP_sha512() };
-
 		if (!s->name || !s->path || hasher_new(mds, 2, &s->sent_md)) {
 			stream_free(s);
 			rc = -ENOMEM;

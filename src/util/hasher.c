@@ -22,6 +22,9 @@
 #define HASHER_RING 64
 /* hasher_add() copies into blocks of this size (the pool's, loan.c). */
 #define HASHER_CHUNK ((size_t)1 << 20)
+/* The first bytes are hashed by the feeder itself, and the threads start
+ * only past them: a small file (most of an rsync) costs no thread. */
+#define HASHER_INLINE ((size_t)1 << 20)
 
 struct range {
 	struct block *b;
@@ -49,6 +52,8 @@ struct hasher {
 	size_t backlog; /* bytes in [head, tail) (protected by lock) */
 	bool stop; /* protected by lock */
 	bool finished; /* hasher_finish() ran (feeder's only) */
+	bool threaded; /* the digests' threads run (set by the feeder) */
+	size_t inline_bytes; /* hashed by the feeder before they started */
 	int n;
 	struct digest d[HASHER_MAX_MD];
 	/* hasher_add()'s block being filled, not in the ring yet (feeder's). */
@@ -127,22 +132,46 @@ int hasher_new(const EVP_MD *const *mds, int n, struct hasher **out)
 
 		d->h = h;
 		d->ctx = EVP_MD_CTX_new();
-		if (!d->ctx || EVP_DigestInit_ex(d->ctx, mds[i], NULL) != 1)
-			goto fail;
-		if (pthread_create(&d->thread, NULL, digest_thread, d))
-			goto fail;
-		d->started = true;
+		if (!d->ctx || EVP_DigestInit_ex(d->ctx, mds[i], NULL) != 1) {
+			hasher_free(h);
+			return -ENOMEM;
+		}
 	}
 	*out = h;
 	return 0;
-fail:
-	hasher_free(h);
-	return -ENOMEM;
+}
+
+/* Past HASHER_INLINE: a thread per digest (0), or -ENOMEM. */
+static int start_threads(struct hasher *h)
+{
+	for (int i = 0; i < h->n; i++) {
+		if (h->d[i].started)
+			continue;
+		if (pthread_create(&h->d[i].thread, NULL, digest_thread, &h->d[i]))
+			return -ENOMEM;
+		h->d[i].started = true;
+	}
+	h->threaded = true;
+	return 0;
 }
 
 /* Appends a range, holding a reference to its block; waits for room. */
 static int push(struct hasher *h, struct block *b, size_t off, size_t len)
 {
+	if (!h->threaded && h->inline_bytes + len <= HASHER_INLINE) {
+		/* No thread has started, so nothing is queued: in order. */
+		for (int i = 0; i < h->n; i++)
+			if (EVP_DigestUpdate(h->d[i].ctx, b->mem + off, len) != 1)
+				h->d[i].failed = true;
+		h->inline_bytes += len;
+		return 0;
+	}
+	if (!h->threaded) {
+		int rc = start_threads(h);
+
+		if (rc)
+			return rc;
+	}
 	pthread_mutex_lock(&h->lock);
 	/* A range bigger than the bound waits for an empty ring only. */
 	while (h->tail - h->head == HASHER_RING ||
