@@ -119,6 +119,13 @@ int http_stream_open(const struct http_request *req, bool upload,
  * ended (the server answered early) or stalled past @timeout_ms. */
 int http_stream_write(struct http_stream *s, const char *data, size_t len,
 		      long timeout_ms) CFS_WARN_UNUSED;
+/* The same, and @data is also handed to @fn, in order and in slices, while
+ * curl waits for the socket to take more: work on the bytes sent (a
+ * digest) fills the waits instead of adding to them. On 0, all of @data
+ * has been handed to @fn; on an error, maybe not. */
+int http_stream_write_with(struct http_stream *s, const char *data, size_t len, long timeout_ms,
+			   void (*fn)(void *ctx, const char *data, size_t len),
+			   void *ctx) CFS_WARN_UNUSED;
 /* Upload: ends the body, waits for the answer (into @resp). Download: not
  * needed. Returns 0 when an HTTP answer arrived, or a transport -errno. */
 int http_stream_finish(struct http_stream *s, struct http_response *resp,

@@ -339,10 +339,32 @@ fail:
 	return -ENOMEM;
 }
 
+/* Work an upload does on the bytes it sends (http_stream_write_with()). */
+struct side_work {
+	void (*fn)(void *ctx, const char *data, size_t len);
+	void *ctx;
+	const char *data;
+	size_t len, done;
+};
+
+/* Slices of side work between two looks at the socket: small enough that
+ * the socket does not sit idle long, big enough to cost no overhead. */
+#define STREAM_WORK_SLICE (64u * 1024)
+
+static void work_slice(struct side_work *w, size_t max)
+{
+	size_t n = w->len - w->done < max ? w->len - w->done : max;
+
+	w->fn(w->ctx, w->data + w->done, n);
+	w->done += n;
+}
+
 /* Upload: runs the transfer in this thread until @until(s) holds or it
- * ends; -errno on a stall past the deadline or an interrupt. (Digests of
- * the bytes sent are computed beside it: hasher.h.) */
-static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream *), long timeout_ms)
+ * ends; -errno on a stall past the deadline or an interrupt. @w (or NULL)
+ * is done in slices while curl waits for the socket, and finished before
+ * a 0 return. */
+static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream *), long timeout_ms,
+			struct side_work *w)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	int running;
@@ -363,12 +385,20 @@ static int stream_drive(struct http_stream *s, bool (*until)(struct http_stream 
 				s->curl_code = (int)msg->data.result;
 			}
 		}
-		if (until(s) || s->done)
+		if (until(s) || s->done) {
+			while (w && w->done < w->len)
+				work_slice(w, w->len);
 			return 0;
+		}
 		if (http_cancelled())
 			return -EINTR;
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
+		/* The socket is full: work instead of waiting, then look again. */
+		if (!s->paused && w && w->done < w->len) {
+			work_slice(w, STREAM_WORK_SLICE);
+			continue;
+		}
 		/* Paused by our own callback: nothing to wait for on the wire. */
 		if (!s->paused)
 			curl_multi_poll(s->multi, NULL, 0, 100, NULL);
@@ -387,6 +417,13 @@ static bool finished(struct http_stream *s)
 
 int http_stream_write(struct http_stream *s, const char *data, size_t len, long timeout_ms)
 {
+	return http_stream_write_with(s, data, len, timeout_ms, NULL, NULL);
+}
+
+int http_stream_write_with(struct http_stream *s, const char *data, size_t len, long timeout_ms,
+			   void (*fn)(void *ctx, const char *data, size_t len), void *ctx)
+{
+	struct side_work w = { fn, ctx, data, len, 0 };
 	int rc;
 
 	if (s->done)
@@ -394,7 +431,7 @@ int http_stream_write(struct http_stream *s, const char *data, size_t len, long 
 	s->pending = data;
 	s->pending_len = len;
 	s->paused = true; /* wake the read callback */
-	rc = stream_drive(s, all_taken, timeout_ms);
+	rc = stream_drive(s, all_taken, timeout_ms, fn ? &w : NULL);
 	s->pending = NULL;
 	if (rc)
 		return rc;
@@ -439,7 +476,7 @@ int http_stream_finish(struct http_stream *s, struct http_response *resp, long t
 
 	s->eof = true;
 	s->paused = true;
-	rc = stream_drive(s, finished, timeout_ms);
+	rc = stream_drive(s, finished, timeout_ms, NULL);
 	if (rc)
 		return rc;
 	return stream_result(s, resp);
