@@ -5,8 +5,9 @@
  * the bytes never stops to hash them; it waits only when the hashing is
  * HASHER_BACKLOG bytes behind (the memory bound), and at hasher_finish(),
  * where every byte given has been hashed. Bytes that do not lie in a block
- * (a writer's buffer) are copied into blocks of the hasher's own. One
- * feeding thread at a time.
+ * (a download's bytes skipped to reach an offset) are copied into blocks
+ * of the hasher's own. The first MiB is hashed by the feeder itself. One
+ * feeding thread at a time. (Uploads do not use it: see stream.c.)
  */
 #ifndef CLOUDFS_HASHER_H
 #define CLOUDFS_HASHER_H
