@@ -70,8 +70,8 @@ cleanup() {
 trap 'tok; cleanup' EXIT
 
 now() { date +%s.%N; }
-# sample SCENARIO CONTENDER SECONDS [RSS_MIB] [REQUESTS]
-sample() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "${4:-}" "${5:-}" >>"$TSV"; }
+# sample SCENARIO CONTENDER SECONDS [RSS_MIB] [REQUESTS] [CPU_S]
+sample() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ROUND" "$1" "$2" "$3" "${4:-}" "${5:-}" "${6:-}" >>"$TSV"; }
 mount_fs() {
 	"$1" -f -o cache_ttl=60 "$MNT" 2>>"$W/cloudfs.log" &
 	PID=$!
@@ -81,6 +81,9 @@ mount_fs() {
 }
 umount_fs() { fusermount3 -u "$MNT"; wait "$PID" || true; PID=; }
 hwm() { awk '/VmHWM/{printf "%.1f", $2/1024}' "/proc/$PID/status"; }
+# cloudfs's CPU seconds so far (user + system, all threads): on this shared machine a steadier
+# measure of what cloudfs adds than the wall time, which neighbours' load moves.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$PID/stat"; }
 requests() { awk '/^requests/{print $2}' "$MNT/.cloudfs/status"; }
 
 echo "building a $MIB MiB file in $SHM..." >&2
@@ -166,11 +169,11 @@ for ROUND in $(seq "$ROUNDS"); do
 		for b in "${ORDER[@]}"; do
 			mount_fs "${b#*=}"
 			t0=$(now); cat "$MNT/images/$IID/data" >/dev/null; t1=$(now)
-			sample image-get "${b%%=*}" "$(echo "$t1 - $t0" | bc)" "$(hwm)"
+			sample image-get "${b%%=*}" "$(echo "$t1 - $t0" | bc)" "$(hwm)" "" "$(cpu)"
 			umount_fs
 			mount_fs "${b#*=}"
 			t0=$(now); cat "$MNT/containers/$C/objects/get" >/dev/null; t1=$(now)
-			sample swift-get "${b%%=*}" "$(echo "$t1 - $t0" | bc)" "$(hwm)"
+			sample swift-get "${b%%=*}" "$(echo "$t1 - $t0" | bc)" "$(hwm)" "" "$(cpu)"
 			umount_fs
 		done
 	fi
@@ -189,12 +192,12 @@ for ROUND in $(seq "$ROUNDS"); do
 			mount_fs "${b#*=}"
 			sync
 			t0=$(now); cp "$SHM/big" "$MNT/images/$C-put-$l-$ROUND"; t1=$(now)
-			sample image-put "$l" "$(echo "$t1 - $t0" | bc)" "$(hwm)"
+			sample image-put "$l" "$(echo "$t1 - $t0" | bc)" "$(hwm)" "" "$(cpu)"
 			umount_fs
 			mount_fs "${b#*=}"
 			sync
 			t0=$(now); cp "$SHM/big" "$MNT/containers/$C/objects/put-$l-$ROUND"; t1=$(now)
-			sample swift-put "$l" "$(echo "$t1 - $t0" | bc)" "$(hwm)"
+			sample swift-put "$l" "$(echo "$t1 - $t0" | bc)" "$(hwm)" "" "$(cpu)"
 			umount_fs
 		done
 		# The images and objects of this round go (untimed), so Glance's disk does not fill.
@@ -230,7 +233,7 @@ tsv, mib, rounds, seg = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys
 labels = [b.split("=", 1)[0] for b in sys.argv[5:]]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
 def col(scn, who, i):
-    return [float(r[i]) for r in rows if r[1] == scn and r[2] == who and r[i] != ""]
+    return [float(r[i]) for r in rows if r[1] == scn and r[2] == who and len(r) > i and r[i] != ""]
 def med(scn, who, i=3):
     v = col(scn, who, i)
     return statistics.median(v) if v else None
@@ -240,8 +243,8 @@ print(f"# Data path against curl ({os.path.basename(tsv)[:-4]}, {commit})\n")
 print(f"devcloud on this machine; {mib} MiB random file on tmpfs; {rounds} interleaved rounds, medians; "
       f"load average (1 min) at each round: {', '.join(f'{l:.2f}' for l in loads)}; "
       f"Swift max_file_size {seg} bytes (segments of that size, for cloudfs and curl alike).\n")
-print("| transfer | curl s | " + " | ".join(f"{l} s | {l} / curl | {l} RSS MiB" for l in labels) + " |")
-print("|---|---|" + "---|---|---|" * len(labels))
+print("| transfer | curl s | " + " | ".join(f"{l} s | {l} / curl | {l} RSS MiB | {l} CPU s" for l in labels) + " |")
+print("|---|---|" + "---|---|---|---|" * len(labels))
 names = {"image-get": "image download: cat images/ID/data >/dev/null vs curl -o /dev/null (≥ 0.95×)",
          "swift-get": "Swift download: cat objects/get >/dev/null vs curl -o /dev/null of the same object (≥ 0.9×)",
          "image-put": "image upload: cp FILE images/ vs curl POST + PUT -T (≥ 0.95×)",
@@ -253,7 +256,9 @@ for scn, name in names.items():
     cells = []
     for l in labels:
         m = med(scn, l)
-        cells += [f"{m:.2f}" if m else "", f"{c / m:.2f}×" if m else "", f"{med(scn, l, 4) or 0:.1f}"]
+        cpu = med(scn, l, 6)
+        cells += [f"{m:.2f}" if m else "", f"{c / m:.2f}×" if m else "", f"{med(scn, l, 4) or 0:.1f}",
+                  f"{cpu:.2f}" if cpu is not None else ""]
     print(f"| {name} | {c:.2f} | " + " | ".join(cells) + " |")
 c = med("ls", "curl")
 if c is not None:
@@ -265,6 +270,7 @@ if c is not None:
         m, w = med("ls", l), med("ls-warm", l)
         cells += [f"{m:.2f} s", f"{m / c:.2f}×", f"{med('ls', l, 5):.0f}", f"{w:.2f} s"]
     print(f"| s (requests = pages: {med('ls', 'curl', 5):.0f}) | {c:.2f} s | " + " | ".join(cells) + " |")
-print("\nEvery sample (round, scenario, contender, seconds, RSS MiB, requests) is in the .tsv beside this file.")
+print("\nCPU s: cloudfs's user + system seconds over the transfer (all its threads, from its mount).")
+print("\nEvery sample (round, scenario, contender, seconds, RSS MiB, requests, CPU s) is in the .tsv beside this file.")
 EOF
 cat "$OUT.md"

@@ -108,6 +108,29 @@ def test_bytes_that_do_not_match_glances_checksum_fail_the_copy(mnt, fake, tmp_p
     # difference, head) is not told. Documented in SEMANTICS ("Security and trust").
 
 
+def test_a_mismatch_far_behind_the_reads_fails_the_last_read(mnt, fake, tmp_path):
+    # The digest is computed by a thread of its own, up to HASHER_BACKLOG (2 MiB) behind the
+    # reads: with 24 MiB, the flipped byte (at 12 MiB) is hashed long after the read that gave
+    # it, and the read that reaches the end must still wait for the verdict and fail.
+    data = os.urandom(24 * MiB + 5)
+    iid = upload(mnt, fake, tmp_path, "far.raw", data)
+    knob(fake, iid, corrupt=True)
+    path = mnt.p("images", iid, "data")
+    got, err = read_errno(path)
+    assert err == errno.EIO, "a whole read of bytes that are not the image's ended without EIO"
+    # every read before the end was answered; only the one that reached the end failed
+    assert len(got) == 24 * MiB and got[:12 * MiB] == data[:12 * MiB]
+    # the same when the read starts at an offset and Glance ignores the Range (200, whole
+    # body): the bytes before the offset are dropped, but hashed first and in order
+    knob(fake, iid, corrupt=True, ignore_range=True)
+    at = 5 * MiB + 4097  # not a whole number of the hasher's 1 MiB copy blocks
+    got, err = read_errno(path, at)
+    assert err == errno.EIO and len(got) == 18 * MiB  # the last read (to the end) failed
+    # and a faithful Glance that ignores the Range: the same bytes, no error
+    knob(fake, iid, ignore_range=True)
+    assert read_errno(path, at) == (data[at:], 0)
+
+
 def test_a_stalled_body_fails_the_read_once_and_does_not_reopen(mount_factory, fake, tmp_path):
     # timeout=1: one second without a byte is a stall. The fake sends 64 KiB of each answer and
     # then nothing; reopening at each read would take a second per 64 KiB (a minute for 4 MiB).
