@@ -111,6 +111,9 @@ umount_cfs() {
 }
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$CFS_PID/status"; }
 cfs_requests() { awk '$1 == "requests" { print $2 }' "$MNT/.cloudfs/status"; }
+# The mount's startup scan (earlier leftovers, Swift's /info) makes requests of its own: counting
+# starts once .cloudfs/status says it is done (at most 10 s).
+scan_done() { local i; for i in $(seq 200); do grep -q '^startup_scan done' "$MNT/.cloudfs/status" && return 0; sleep 0.05; done; }
 
 # ------------------------------------------------------------------------------------ clouds
 stop_fake() {
@@ -215,21 +218,25 @@ curl_listing() {              # the baseline: paginated /servers/detail?limit=10
 
 # ------------------------------------------------------------------------------------ scenario 1
 S1_TSV=$OUT/listing.tsv
-echo -e "cloud\tN\tservers\tlatency_ms\tpages\tcurl_ms\tcold_ms\tcold_requests\twarm_ms\twarm_requests\tcli_ms\tcli_lines\thwm_kib\tcold_requests_fake_log\tcli_reuse_ms\tsdk_ms\tsdk_reuse_ms\tsdk_lines\tloadavg\trss_warm_kib" >"$S1_TSV"
+echo -e "cloud\tN\tservers\tlatency_ms\tpages\tcurl_ms\tcold_ms\tcold_requests\twarm_ms\twarm_requests\tcli_ms\tcli_lines\thwm_kib\tcold_requests_fake_log\tcli_reuse_ms\tsdk_ms\tsdk_reuse_ms\tsdk_lines\tloadavg\trss_warm_kib\ttmpfs_ms\tstatuses_read" >"$S1_TSV"
 
 # printf is a shell builtin and xargs splits: \`cat servers/*/status\` itself fails with E2BIG
 # from ~35,000 servers (the kernel's limit on exec's arguments), this works at any N.
-listing_cmd() { ( cd "$1" && ls -l servers/ >/dev/null && printf '%s\0' servers/*/status | xargs -0 cat </dev/null >/dev/null ); }
+# xargs gives cat /dev/null as its stdin itself: a `</dev/null` here would be xargs's own input,
+# and it would run one `cat` of nothing (runs before 2026-12-07 timed exactly that: no status read).
+listing_cmd() { ( cd "$1" && ls -l servers/ >/dev/null && printf '%s\0' servers/*/status | xargs -0 cat >/dev/null ); }
+# untimed: how many status files the same command reads (one line each), to check the timed one
+listing_reads() { ( cd "$1" && printf '%s\0' servers/*/status | xargs -0 cat | wc -l ); }
 cold_warm_cmd() { listing_cmd "$MNT"; }
 
 scenario1() {                 # scenario1 N LAT (current cloud)
     local N=$1 L=$2 reps=$REPEAT r t0 out pages=0 count=0
     [ "$N" -ge 10000 ] && reps=1
     local fake_q="-" curl_t=() cold_t=() warm_t=() cli_t=() cold_q=() warm_q=() hwm=() cli_lines=0
-    local clir_t=() sdk_t=() sdkr_t=() sdk_lines=0 rssw=() load0
+    local clir_t=() sdk_t=() sdkr_t=() sdk_lines=0 rssw=() load0 tm_t=() shm="" reads="-"
     get_token || { say "no token"; return 1; }
     cmdlog "curl -H 'X-Auth-Token: \$TOKEN' '$COMPUTE_URL/servers/detail?limit=1000'  # then each servers_links next, jq for the link"
-    cmdlog "cloudfs -f -o cache_ttl=60 MNT; cd MNT; ls -l servers/ >/dev/null; printf '%s\\0' servers/*/status | xargs -0 cat >/dev/null  # cold, then again warm, then 3 more warm (RSS)"
+    cmdlog "cloudfs -f -o cache_ttl=600 MNT; cd MNT; ls -l servers/ >/dev/null; printf '%s\\0' servers/*/status | xargs -0 cat >/dev/null  # cold, then again warm, then 3 more warm (RSS)"
     cmdlog "openstack server list --limit -1 -f value -c ID -c Status"
     cmdlog "bench/sdk_list.py --reuse-token cli server list --limit -1 -f value -c ID -c Status  # the CLI, its token reused as with normal-lifetime tokens"
     cmdlog "bench/sdk_list.py sdk  # openstack.connect().compute.servers(): id and status; again with --reuse-token"
@@ -237,7 +244,15 @@ scenario1() {                 # scenario1 N LAT (current cloud)
     for r in $(seq "$reps"); do
         t0=${EPOCHREALTIME/./}; out=$(curl_listing); el "$t0"; curl_t+=("$ELAPSED")
         read -r pages count <<<"$out"
-        mount_cfs -o cache_ttl=60 || return 1
+        # tmpfs over the same names, timed right after cloudfs's warm run of each repetition: the
+        # machine's load moves both alike (the floor rows below measure it once, apart)
+        if [ -z "$shm" ] && [ "$count" -gt 0 ]; then
+            shm=$(mktemp -d /dev/shm/cloudfs-s1.XXXXXX)
+            ( cd "$shm" && mkdir servers && cd servers && xargs mkdir <"$TMP/ids" && for d in *; do echo ACTIVE >"$d/status"; done )
+            listing_cmd "$shm"
+        fi
+        mount_cfs -o cache_ttl=600 || return 1
+        scan_done
         local q0; q0=$(cfs_requests)
         [ "$CTX" = fake ] && fake_clear
         t0=${EPOCHREALTIME/./}; cold_warm_cmd; el "$t0"; cold_t+=("$ELAPSED")
@@ -246,9 +261,11 @@ scenario1() {                 # scenario1 N LAT (current cloud)
         t0=${EPOCHREALTIME/./}; cold_warm_cmd; el "$t0"; warm_t+=("$ELAPSED")
         local q2; q2=$(cfs_requests); warm_q+=($((q2 - q1)))
         hwm+=("$(hwm_kib)")
+        if [ -n "$shm" ]; then t0=${EPOCHREALTIME/./}; listing_cmd "$shm"; el "$t0"; tm_t+=("$ELAPSED"); fi
         # RSS must stay flat over warm runs that fetch nothing
         local k; for k in 1 2 3; do cold_warm_cmd; done
         rssw+=("$(awk '/^VmRSS/ { print $2 }' "/proc/$CFS_PID/status")")
+        reads=$(listing_reads "$MNT")
         umount_cfs
         t0=${EPOCHREALTIME/./}; cli_lines=$(cli server list --limit -1 -f value -c ID -c Status 2>>"$OUT/logs/cli.log" | wc -l)
         el "$t0"; cli_t+=("$ELAPSED")
@@ -259,14 +276,17 @@ scenario1() {                 # scenario1 N LAT (current cloud)
         t0=${EPOCHREALTIME/./}; pyos --reuse-token sdk 2>>"$OUT/logs/cli.log" >/dev/null
         el "$t0"; sdkr_t+=("$ELAPSED")
     done
+    [ -n "$shm" ] && rm -rf "$shm"
+    [ "$reads" != "-" ] && [ "$reads" != "$count" ] && say "listing $CTX N=$N: the timed command read $reads statuses of $count"
     # the fake's own log cross-checks cloudfs's counter on the last repetition (GETs after mount)
     local row
     row=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$CTX" "$N" "$count" "$L" "$pages" \
         "$(median "${curl_t[@]}")" "$(median "${cold_t[@]}")" "$(median "${cold_q[@]}")" \
         "$(median "${warm_t[@]}")" "$(median "${warm_q[@]}")" "$(median "${cli_t[@]}")" "$cli_lines" \
         "$(median "${hwm[@]}")" "$fake_q")
-    row+=$(printf '\t%s\t%s\t%s\t%s\t%s\t%s' "$(median "${clir_t[@]}")" "$(median "${sdk_t[@]}")" \
-        "$(median "${sdkr_t[@]}")" "$sdk_lines" "$load0-$(cut -d' ' -f1 /proc/loadavg)" "$(median "${rssw[@]}")")
+    row+=$(printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$(median "${clir_t[@]}")" "$(median "${sdk_t[@]}")" \
+        "$(median "${sdkr_t[@]}")" "$sdk_lines" "$load0-$(cut -d' ' -f1 /proc/loadavg)" "$(median "${rssw[@]}")" \
+        "$( [ ${#tm_t[@]} -gt 0 ] && median "${tm_t[@]}" || echo -)" "$reads")
     echo "$row" >>"$S1_TSV"
     say "listing $CTX N=$N L=$L: $row"
 }
@@ -572,17 +592,17 @@ DURATION=$(calc %.0f "($T_END - $T_START) / 1000000")
 {
     echo "## 1. Listing at scale: \`ls -l servers/\` + \`cat servers/*/status\`"
     echo
-    echo "Cold = a fresh mount (\`-o cache_ttl=60\`); warm = the same commands again right after, within the TTL."
+    echo "Cold = a fresh mount (\`-o cache_ttl=600\`: at 50,000 servers a cold run with every status read takes 40–60 s here, and a TTL expiring during it turns each later open into a GET of its server); warm = the same commands again right after, within the TTL."
     echo "curl = the same paginated \`/servers/detail?limit=1000\` listing, following \`servers_links\` next (token obtained once, not timed)."
     echo "CLI = \`openstack server list --limit -1 -f value -c ID -c Status\` (\`--limit -1\`: without it the CLI stops at Nova's first 1000)."
     echo "CLI reuse, SDK reuse = the same with keystoneauth's token margin at 10 s instead of 120 s (\`bench/sdk_list.py --reuse-token\`): devcloud's tokens live 120 s, so as shipped keystoneauth re-authenticates before almost every call; with reuse the token is kept as with normal (1 h) tokens. SDK = \`openstack.connect().compute.servers()\`, printing id and status (\`bench/sdk_list.py sdk\`)."
     echo "load = the 1-minute load average before and after the row (2 CPUs, shared with other jobs). RSS warm×3 = VmRSS after three more warm runs (it must stay flat)."
     echo "Times in ms (median of $REPEAT runs; 1 run for N ≥ 10000). Cold requests: cloudfs's own \`.cloudfs/status\` counter, and the fake's request log (last run, every non-Keystone request)."
-    echo "RSS = cloudfs VmHWM after cold + warm."
+    echo "RSS = cloudfs VmHWM after cold + warm. tmpfs = the same commands over the same names in \`/dev/shm\`, timed right after cloudfs's warm run in each repetition (median). statuses read = lines the same command printed, untimed, after the warm runs (must be the server count)."
     echo
-    echo "| cloud | N (servers) | latency ms | pages | curl ms | cloudfs cold ms | cold / curl (≤ 1.25× fake, ≤ 1.0× devcloud) | cold requests (= pages) / fake log | warm ms | warm requests | warm ≤ 20 ms (N=1000) | CLI ms | CLI / warm (≥ 100×) | CLI lines | cloudfs RSS MiB | µs per server cold / warm | CLI reuse ms | SDK ms | SDK reuse ms | SDK lines | load | RSS warm×3 MiB |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-    tail -n +2 "$S1_TSV" | while IFS=$'\t' read -r c n cnt l pages curl cold cq warm wq cli lines hwm fq clir sdk sdkr sdkl load rssw; do
+    echo "| cloud | N (servers) | latency ms | pages | curl ms | cloudfs cold ms | cold / curl (≤ 1.25× fake, ≤ 1.0× devcloud) | cold requests (= pages) / fake log | warm ms | warm requests | warm ≤ 20 ms (N=1000) | CLI ms | CLI / warm (≥ 100×) | CLI lines | cloudfs RSS MiB | µs per server cold / warm | CLI reuse ms | SDK ms | SDK reuse ms | SDK lines | load | RSS warm×3 MiB | tmpfs ms | warm / tmpfs (≤ 1.5×) | statuses read |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    tail -n +2 "$S1_TSV" | while IFS=$'\t' read -r c n cnt l pages curl cold cq warm wq cli lines hwm fq clir sdk sdkr sdkl load rssw tm reads; do
         r=$(calc %.2f "$cold / $curl"); rw=$(calc %.0f "$cli / $warm")
         lim=1.25; [ "$c" = devcloud ] && lim=1.0
         w20="—"; [ "$n" = 1000 ] && w20=$(mark "$warm <= 20")
@@ -590,7 +610,7 @@ DURATION=$(calc %.0f "($T_END - $T_START) / 1000000")
         [ "$n" -ge 10000 ] && [ "$n" -lt 50000 ] && rss="$rss $(mark "$hwm / 1024 <= 100")"
         [ "$n" -ge 50000 ] && rss="$(calc %.1f "$hwm / 1024") $(mark "$hwm / 1024 <= 120")"
         per="—"; [ "$cnt" -gt 0 ] && per="$(calc %.0f "$cold * 1000 / $cnt") / $(calc %.0f "$warm * 1000 / $cnt")"
-        echo "| $c | $n ($cnt) | $l | $pages | $curl | $cold | ${r}× $(mark "$r <= $lim") | $cq $(mark "$cq == $pages") / $fq | $warm | $wq | $w20 | $cli | ${rw}× $(mark "$rw >= 100") | $lines | $rss | $per | $clir | $sdk | $sdkr | $sdkl | $load | $(calc %.1f "${rssw:-0} / 1024") |"
+        echo "| $c | $n ($cnt) | $l | $pages | $curl | $cold | ${r}× $(mark "$r <= $lim") | $cq $(mark "$cq == $pages") / $fq | $warm | $wq | $w20 | $cli | ${rw}× $(mark "$rw >= 100") | $lines | $rss | $per | $clir | $sdk | $sdkr | $sdkl | $load | $(calc %.1f "${rssw:-0} / 1024") | ${tm:--} | $( [ "${tm:--}" != - ] && echo "$(calc %.2f "$warm / $tm")× $(mark "$warm / $tm <= 1.5")" || echo —) | ${reads:--} $( [ "${reads:--}" != - ] && mark "$reads == $cnt") |"
     done
     if [ -s "$TMP/skipped" ]; then echo; echo "Skipped (\`--skip\`): $(tr '\n' ' ' <"$TMP/skipped")"; fi
     echo
@@ -618,9 +638,11 @@ TKEY=1
 if [ -n "$rows" ]; then
     target "cold listing + statuses ≤ 1.25× curl+jq (fake), ≤ 1.0× (devcloud)" "$(echo "$rows" | awk -F'\t' '{ lim = $1 == "devcloud" ? 1.0 : 1.25; r = $7 / $6; printf "%s%s N=%s L=%s %.2f×", sep, $1, $2, $4, r; sep = ", "; if (r <= lim) ok++ } END { printf "; %d of %d rows within", ok, NR }')" \
         "$(mark "$(echo "$rows" | awk -F'\t' '{ lim = $1 == "devcloud" ? 1.0 : 1.25; if ($7 / $6 > lim) bad++ } END { print bad + 0 }') == 0")" "scenario 1"
-    wt=$(awk -F'\t' 'FNR == NR { if (FNR > 1 && ($1 == 1000 || $1 == 10000)) tm[$1] = $2; next } $1 == "fake" && ($2 in tm) && $4 == l { printf "%sN=%s %.2f× (%s vs tmpfs %s ms)", sep, $2, $9 / tm[$2], $9, tm[$2]; sep = ", " }' l="${FIRST_LAT:-0}" "$FLOOR_TSV" "$S1_TSV")
+    # tmpfs of the same repetitions (column 21) when measured, else the floor rows' tmpfs
+    tmpfs_of='FNR == NR { if (FNR > 1) tm[$1] = $2; next } $1 == "fake" && $4 == l && $21 != "" && $21 != "-" { tm[$2] = $21 }'
+    wt=$(awk -F'\t' "$tmpfs_of"' $1 == "fake" && ($2 == 1000 || $2 == 10000) && ($2 in tm) && $4 == l { printf "%sN=%s %.2f× (%s vs tmpfs %s ms)", sep, $2, $9 / tm[$2], $9, tm[$2]; sep = ", " }' l="${FIRST_LAT:-0}" "$FLOOR_TSV" "$S1_TSV")
     [ -n "$wt" ] && target "warm ≤ 1.5× tmpfs at N=1000 and 10000" "$wt" \
-        "$(mark "$(awk -F'\t' 'FNR == NR { if (FNR > 1) tm[$1] = $2; next } $1 == "fake" && ($2 == 1000 || $2 == 10000) && ($2 in tm) && $4 == l && $9 / tm[$2] > 1.5 { bad++ } END { print bad + 0 }' l="${FIRST_LAT:-0}" "$FLOOR_TSV" "$S1_TSV") == 0")" "scenario 1 and its floor"
+        "$(mark "$(awk -F'\t' "$tmpfs_of"' $1 == "fake" && ($2 == 1000 || $2 == 10000) && ($2 in tm) && $4 == l && $9 / tm[$2] > 1.5 { bad++ } END { print bad + 0 }' l="${FIRST_LAT:-0}" "$FLOOR_TSV" "$S1_TSV") == 0")" "scenario 1 (tmpfs timed in the same repetitions)"
     big5=$(echo "$rows" | awk -F'\t' '$2 >= 50000 { printf "%s%.1f MiB peak, %.1f MiB after 3 more warm runs (L=%s)", sep, $13 / 1024, $20 / 1024, $4; sep = ", " }')
     [ -n "$big5" ] && target "50,000 cached servers ≤ 120 MiB RSS, flat over warm runs" "$big5" "$(mark "$(echo "$rows" | awk -F'\t' '$2 >= 50000 && ($13 / 1024 > 120 || $20 / 1024 > 120) { bad++ } END { print bad + 0 }') == 0")" "scenario 1, VmHWM and VmRSS"
     target "cold requests = the listing's page count" "$(echo "$rows" | awk -F'\t' '{ if ($8 == $5) ok++ } END { printf "%d of %d rows", ok, NR }')" \

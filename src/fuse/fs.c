@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "cloudfs/clock.h"
+#include "cloudfs/dirlist.h"
 #include "cloudfs/fs.h"
 #include "cloudfs/handle.h"
 #include "cloudfs/leftovers.h"
@@ -40,19 +41,13 @@ static struct handle *handle_of(const struct fuse_file_info *fi)
 	return ((struct fs_file *)(uintptr_t)fi->fh)->h;
 }
 
-struct dent {
-	char *name;
-	struct stat st; /* st_ino: the model's version */
-};
-
 /* An open directory: its entries as of the opendir, or of the last readdir
  * at offset 0 (a rewinddir), so later offsets index the same list. */
 struct dir {
 	struct fs_open_link link; /* first: a link is its dir */
 	struct cloudfs *fs;
 	char *path;
-	struct dent *e;
-	size_t n, cap;
+	struct dirlist e; /* st_ino: the model's version */
 	bool filled;
 	bool unread; /* filled by the opendir, not yet read from offset 0 */
 	pthread_mutex_t lock;
@@ -348,37 +343,20 @@ static int dir_add(void *arg, const char *name, const struct stat *st)
 {
 	struct dir *d = arg;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 64;
-		struct dent *e = realloc(d->e, cap * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		d->e = e;
-		d->cap = cap;
-	}
-	d->e[d->n].name = strdup(name);
-	if (!d->e[d->n].name)
-		return -ENOMEM;
-	/* Unknown: no type, and no attributes for readdirplus. */
-	d->e[d->n].st = st ? *st : (struct stat){ 0 };
-	d->n++;
-	return 0;
+	/* Unknown (NULL): no type, and no attributes for readdirplus. */
+	return dirlist_add(&d->e, name, st);
 }
 
 static void dir_clear(struct dir *d)
 {
-	for (size_t i = 0; i < d->n; i++)
-		free(d->e[i].name);
-	d->n = 0;
+	dirlist_clear(&d->e);
 	d->filled = false;
 }
 
 static void dir_free(struct dir *d)
 {
 	open_del(&d->fs->open, &d->link);
-	dir_clear(d);
-	free(d->e);
+	dirlist_free(&d->e);
 	free(d->path);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -437,18 +415,19 @@ static bool is_dot(const char *name)
 	return !strcmp(name, ".") || !strcmp(name, "..");
 }
 
-/* Adds d->e[i] to @buf (@left bytes free) as a readdirplus entry, which
+/* Adds entry @i to @buf (@left bytes free) as a readdirplus entry, which
  * counts as a lookup; 0 if it does not fit. */
 static size_t add_plus(fuse_req_t req, struct cloudfs *fs, struct dir *d, size_t i, char *buf,
 		       size_t left, fuse_ino_t self)
 {
-	const char *name = d->e[i].name;
-	struct fuse_entry_param e = { .attr = d->e[i].st };
+	const char *name = dirlist_name(&d->e, i);
+	struct fuse_entry_param e = { .ino = 0 };
 	size_t need = fuse_add_direntry_plus(req, NULL, 0, name, NULL, 0);
 	char *path;
 
 	if (need > left)
 		return 0;
+	dirlist_stat(&d->e, i, &e.attr);
 	if (is_dot(name)) {
 		/* No inode: the kernel does not link "." and "..". */
 		e.attr.st_ino = strcmp(name, ".") ? FS_UNKNOWN_INO : self;
@@ -465,8 +444,8 @@ static size_t add_plus(fuse_req_t req, struct cloudfs *fs, struct dir *d, size_t
 static size_t add_plain(fuse_req_t req, struct cloudfs *fs, struct dir *d, size_t i, char *buf,
 			size_t left)
 {
-	const char *name = d->e[i].name;
-	struct stat st = { .st_mode = d->e[i].st.st_mode, .st_ino = FS_UNKNOWN_INO };
+	const char *name = dirlist_name(&d->e, i);
+	struct stat st = { .st_mode = dirlist_mode(&d->e, i), .st_ino = FS_UNKNOWN_INO };
 	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
 	uint64_t ino;
 	char *path;
@@ -494,7 +473,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (!rc && ((off == 0 && !d->unread) || !d->filled))
 		rc = dir_fill(fs, d);
 	d->unread = false;
-	for (size_t i = (size_t)off; !rc && i < d->n; i++) {
+	for (size_t i = (size_t)off; !rc && i < d->e.n; i++) {
 		size_t n = plus ? add_plus(req, fs, d, i, buf + pos, size - pos, ino)
 				: add_plain(req, fs, d, i, buf + pos, size - pos);
 
