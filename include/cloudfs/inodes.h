@@ -62,6 +62,11 @@ bool inodes_find(struct inodes *t, const char *path, uint64_t *ino, uint64_t *ve
 /* @path leads nowhere now (it was removed): its next lookup gets a new
  * inode. Holders of the old one keep it. */
 void inodes_unbind(struct inodes *t, const char *path);
+/* The cloud renamed @from to @to (a file: the kernel moved its dentry, with
+ * the inode @from led to, to @to): that inode is @to's now, its path
+ * changed; what @to led to before leads nowhere. A directory is only
+ * unbound (its descendants' inodes keep the old paths). */
+void inodes_rename(struct inodes *t, const char *from, const char *to);
 /*
  * Handing a version's bytes to the kernel, once per inode: true for the
  * first caller, who must call inodes_fill_end() when done. Later callers

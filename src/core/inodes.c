@@ -273,6 +273,43 @@ out:
 	pthread_mutex_unlock(&t->lock);
 }
 
+void inodes_rename(struct inodes *t, const char *from, const char *to)
+{
+	size_t len = strlen(to), room;
+	struct inode *n, *m, **p;
+
+	pthread_mutex_lock(&t->lock);
+	n = *find_path(t, to);
+	if (n && n->ino != INODES_ROOT)
+		unbind(t, n);
+	n = *find_path(t, from);
+	if (!n || n->ino == INODES_ROOT)
+		goto out;
+	unbind(t, n);
+	/* A directory's descendants keep the old paths (unbound by their
+	 * next lookup's mismatch, or forgotten): only a file moves. */
+	if (S_ISDIR(n->st.mode) || len >= UINT16_MAX)
+		goto out;
+	room = n->version ? INODES_SMALL : 0;
+	m = malloc(sizeof(*m) + len + 1 + room);
+	if (!m)
+		goto out; /* unbound: its next stat is ENOENT, as before */
+	*m = *n;
+	m->path_len = (uint16_t)len;
+	memcpy(m->path, to, len + 1);
+	if (room)
+		memcpy(small_of(m), small_of(n), INODES_SMALL);
+	/* The same number, so the kernel's moved dentry stays good. */
+	p = find_ino(t, n->ino);
+	*p = m;
+	m->bound = true;
+	m->next_path = t->by_path[path_slot(t, to)];
+	t->by_path[path_slot(t, to)] = m;
+	free(n);
+out:
+	pthread_mutex_unlock(&t->lock);
+}
+
 int inodes_get(struct inodes *t, uint64_t ino, char **path, uint64_t *version, struct stat *st)
 {
 	struct inode *n;

@@ -898,17 +898,12 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	 * member's tree is copied and deleted by the cloud. */
 	if (!rc)
 		rc = model_rename(&fs->project, from, to);
-	if (!rc) {
-		inodes_unbind(fs->inodes, from);
-		inodes_unbind(fs->inodes, to);
-		/* The kernel moves the old name's dentry to the new name, with
-		 * the inode just unbound (its path is the old one): a stat of
-		 * the new name would be ENOENT (rsync's rename of its temporary
-		 * file). The name is forgotten once the rename is done (the
-		 * notifier waits for the kernel's rename locks), so the next
-		 * lookup binds the new path. */
-		fs_notify(fs, to, MODEL_NOTIFY_ENTRY);
-	}
+	/* The kernel moves the old name's dentry, with its inode, to the new
+	 * name: that inode's path becomes the new one, or a stat of the new
+	 * name would ask for the old path (ENOENT: rsync's rename of its
+	 * temporary file). */
+	if (!rc)
+		inodes_rename(fs->inodes, from, to);
 	free(from);
 	free(to);
 	reply_err(req, rc);

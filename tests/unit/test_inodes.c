@@ -181,6 +181,44 @@ static void test_unbind(void **state)
 	inodes_free(t);
 }
 
+/* A file the cloud renamed keeps its number, its bytes and attributes
+ * under the new path (the kernel moved its dentry); what the new path led
+ * to before is unbound; a renamed directory is only unbound. */
+static void test_rename(void **state)
+{
+	struct inodes *t = inodes_new();
+	char out[INODES_SMALL], *path = NULL;
+	uint64_t a, old_b, found = 0, version = 0, d;
+	size_t len = 0;
+	struct stat st;
+
+	(void)state;
+	a = look(t, "/containers/c/objects/.f.tmp", S_IFREG, 3);
+	inodes_set_seen(t, a, 1, "data", 4);
+	old_b = look(t, "/containers/c/objects/f", S_IFREG, 9);
+	inodes_rename(t, "/containers/c/objects/.f.tmp", "/containers/c/objects/f");
+	assert_false(inodes_find(t, "/containers/c/objects/.f.tmp", &found, NULL));
+	assert_true(inodes_find(t, "/containers/c/objects/f", &found, &version));
+	assert_int_equal(found, a);
+	assert_int_equal(version, 3);
+	assert_int_equal(inodes_get(t, a, &path, &version, &st), 0);
+	assert_string_equal(path, "/containers/c/objects/f");
+	free(path);
+	assert_int_equal(st.st_size, 7);
+	assert_true(inodes_small(t, a, out, &len));
+	assert_memory_equal(out, "data", 4);
+	/* the number the new path had still answers its holder, by the old path */
+	assert_int_equal(inodes_get(t, old_b, &path, &version, &st), 0);
+	free(path);
+	assert_int_equal(look(t, "/containers/c/objects/f", S_IFREG, 3), a);
+	d = look(t, "/containers/c/objects/dir", S_IFDIR, 0);
+	inodes_rename(t, "/containers/c/objects/dir", "/containers/c/objects/dir2");
+	assert_false(inodes_find(t, "/containers/c/objects/dir2", &found, NULL));
+	assert_false(inodes_find(t, "/containers/c/objects/dir", &found, NULL));
+	assert_int_not_equal(look(t, "/containers/c/objects/dir2", S_IFDIR, 0), d);
+	inodes_free(t);
+}
+
 /* A version's bytes go to the kernel once; a new version's go again. */
 static void test_fill_once_per_version(void **state)
 {
@@ -323,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_small_bytes),
 		cmocka_unit_test(test_unbind),
+		cmocka_unit_test(test_rename),
 		cmocka_unit_test(test_fill_once_per_version),
 		cmocka_unit_test(test_fill_makes_others_wait),
 		cmocka_unit_test(test_many),
