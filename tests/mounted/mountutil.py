@@ -33,6 +33,15 @@ class Mount:
         with open(self.log_path, errors="replace") as f:
             return f.read()
 
+    def kill(self):
+        """SIGKILL the daemon (it cleans nothing up, as when a machine dies) and detach its
+        mount point; a later unmount() counts it as a clean end (killed on purpose)."""
+        self.proc.kill()
+        self.proc.wait()
+        subprocess.run(["fusermount3", "-u", "-z", self.path], check=False)
+        self.proc.returncode = 0
+        self.log = lambda: ""
+
     def unmount(self):
         if self.proc.poll() is None:
             subprocess.run(["fusermount3", "-u", self.path], check=False)
@@ -91,6 +100,23 @@ def sh(cmd, **kw):
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+def ok(out):
+    """A shell command's result that must have succeeded; returns it."""
+    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
+    return out
+
+
+def failed(out, message):
+    """A shell command's result that must have failed with @message on stderr."""
+    assert out.returncode != 0, f"expected failure with {message!r}, got success: {out.stdout}"
+    assert message in out.stderr, f"expected {message!r} in: {out.stderr!r}"
+
+
+def errors(m):
+    """What the mount's .cloudfs/errors says."""
+    return read(m.p(".cloudfs", "errors"))
 
 
 def poll(fn, timeout=10, interval=0.05):

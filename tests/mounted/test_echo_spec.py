@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from mountutil import read, sh
+from mountutil import errors, ok, sh
 
 NOVA, NEUTRON = "/compute/v2.1", "/network/v2.0"
 PROJECT = "7c808b28bded4680839ac3a2f00d8a87"
@@ -38,10 +38,6 @@ def named(fake, coll, name, key="name"):
     return [r for r in fake.state()[coll] if r.get(key) == name]
 
 
-def errors(m):
-    return read(m.p(".cloudfs", "errors"))
-
-
 def refused(out, message="Invalid argument"):
     """The shell saw the failure: its status, and its message (dash's echo says "I/O error"
     whatever the errno; bash's names it)."""
@@ -49,10 +45,6 @@ def refused(out, message="Invalid argument"):
     if getattr(out, "shell", "bash") == "dash":
         message = "echo: I/O error"
     assert message in out.stderr, f"expected {message!r} in {out.stderr!r}"
-
-
-def ok(out):
-    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
 
 
 @pytest.mark.parametrize("shell", SHELLS)

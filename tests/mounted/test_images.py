@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from mountutil import poll, read, sh
+from mountutil import ok, poll, read, sh
 
 MiB = 1 << 20
 
@@ -28,11 +28,6 @@ def assert_is_image(img, path):
     """The file at @path holds exactly the image's bytes (Glance's md5 checksum)."""
     with open(path, "rb") as f:
         assert hashlib.md5(f.read()).hexdigest() == img["checksum"]
-
-
-def ok(out):
-    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
-    return out
 
 
 def value(path):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from mountutil import read, sh
+from mountutil import errors, failed, ok, read, sh
 
 NEUTRON = "/network/v2.0"
 
@@ -20,20 +20,6 @@ def cloud_opts():
 
 def spec(m, coll, name, text):
     return sh(f"cat > {m.p(coll, name)}", input=text)
-
-
-def ok(out):
-    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
-    return out
-
-
-def failed(out, message):
-    assert out.returncode != 0, f"expected failure with {message!r}, got success: {out.stdout}"
-    assert message in out.stderr, f"expected {message!r} in: {out.stderr!r}"
-
-
-def errors(m):
-    return read(m.p(".cloudfs", "errors"))
 
 
 def one(fake, coll, **match):

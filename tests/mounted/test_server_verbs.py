@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from mountutil import poll, read, sh
+from mountutil import errors, failed, ok, poll, read, sh
 
 NOVA, NEUTRON = "/compute/v2.1", "/network/v2.0"
 
@@ -26,20 +26,6 @@ def sent(fake, method, path):
 
 def named(fake, coll, name):
     return [r for r in fake.state()[coll] if r.get("name") == name]
-
-
-def errors(m):
-    return read(m.p(".cloudfs", "errors"))
-
-
-def ok(out):
-    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
-    return out
-
-
-def failed(out, message):
-    assert out.returncode != 0, f"expected failure with {message!r}, got success: {out.stdout}"
-    assert message in out.stderr, f"expected {message!r} in: {out.stderr!r}"
 
 
 # ------------------------------------------------------------------- generated keypairs

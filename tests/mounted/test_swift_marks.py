@@ -3,7 +3,6 @@ overwrites a large object, and the segments container of a container whose name 
 "<name>_segments" (docs/SEMANTICS.md, "Large objects"). Against the fake's Swift
 (tests/fake/svc_swift.py), which has real Swift's 256-byte container name limit."""
 
-import errno
 import json
 import os
 import subprocess
@@ -12,15 +11,6 @@ import pytest
 
 from mountutil import poll, read, sh
 from test_swift import C, boot_id, data, demo_project, info_mount, seed, swift_state, write
-
-
-def kill_daemon(mnt):
-    """SIGKILL the cloudfs of @mnt: it cleans nothing; its mount point is detached."""
-    mnt.proc.kill()
-    mnt.proc.wait()
-    subprocess.run(["fusermount3", "-u", "-z", mnt.path], check=False)
-    mnt.proc.returncode = 0         # killed on purpose: teardown must not count it
-    mnt.log = lambda: ""
 
 
 def scanned(mnt):
@@ -48,7 +38,7 @@ def test_killed_after_overwrite_landed_old_segments_deleted_by_next_mount(fake, 
     state = swift_state(fake)
     assert state["site"]["big"]["size"] == new_size
     assert [k for k in state["site_segments"] if k.startswith(".cloudfs-uploads/")], state
-    kill_daemon(mnt)
+    mnt.kill()
     writer.kill()
     writer.wait()
     fake.clear_faults()
@@ -150,7 +140,7 @@ def test_long_container_name_killed_upload_swept(fake, mount_factory, tmp_path):
     def segs():
         return {c: v for c, v in swift_state(fake).items() if c.endswith("_segments")}
     assert poll(lambda: sum(len(v) for v in segs().values()) >= 3, timeout=20), segs()
-    kill_daemon(mnt)
+    mnt.kill()
     writer.kill()
     writer.wait()
     other = mount_factory("-o", "cache_ttl=2", name="next")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mountutil import poll, read, sh
+from mountutil import errors, poll, read, sh
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +27,6 @@ def server_id(fake, name):
 
 def spec(m, coll, name, text):
     return sh(f"cat > {m.p(coll, name)}", input=text)
-
-
-def errors(m):
-    return read(m.p(".cloudfs", "errors"))
 
 
 def test_wait_blocks_until_active_and_prints_the_status(mnt, fake):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mountutil import poll, read, sh
+from mountutil import errors, failed, ok, poll, sh
 
 NOVA, NEUTRON = "/compute/v2.1", "/network/v2.0"
 PROJECT = "7c808b28bded4680839ac3a2f00d8a87"
@@ -47,10 +47,6 @@ def value(path):
     return text[:-1] if text.endswith("\n") else text
 
 
-def errors(m):
-    return read(m.p(".cloudfs", "errors"))
-
-
 def watch(fn, done, timeout=10):
     """Distinct successive values of fn() until done(value) (or timeout)."""
     seen = []
@@ -63,16 +59,6 @@ def watch(fn, done, timeout=10):
             break
         time.sleep(0.05)
     return seen
-
-
-def failed(out, message):
-    assert out.returncode != 0, f"expected failure with {message!r}, got success: {out.stdout}"
-    assert message in out.stderr, f"expected {message!r} in: {out.stderr!r}"
-
-
-def ok(out):
-    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr}"
-    return out
 
 
 def spec(m, coll, name, text):
