@@ -622,6 +622,10 @@ const struct collection_def *collection_next(const struct collection_def *c);
 /* True when @doc's string @field is one of the NULL-terminated @words:
  * the usual body of a busy() hook. */
 bool service_field_in(const struct json_t *doc, const char *field, const char *const *words);
+/* The first object of the array @list whose string @field is @value
+ * (borrowed), or NULL; @list may be NULL or not an array. */
+const struct json_t *service_member_where(const struct json_t *list, const char *field,
+					  const char *value);
 
 /* @doc's name value (borrowed from @doc), or NULL when @c has no name
  * field or @doc has nothing there. */

@@ -26,6 +26,21 @@ bool service_field_in(const json_t *doc, const char *field, const char *const *w
 	return false;
 }
 
+const json_t *service_member_where(const json_t *list, const char *field, const char *value)
+{
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(list, i, m)
+	{
+		const char *v = json_string_value(json_object_get(m, field));
+
+		if (v && !strcmp(v, value))
+			return m;
+	}
+	return NULL;
+}
+
 size_t service_index(const struct service_def *svc)
 {
 	size_t i = 0;

@@ -604,17 +604,7 @@ static bool mark_committed(const json_t *manifest, const char *segs, const char 
 /* Whether @manifest (or NULL) names segment @name ("/<container>/<object>"). */
 static bool manifest_names(const json_t *manifest, const char *name)
 {
-	const json_t *seg;
-	size_t i;
-
-	json_array_foreach(manifest, i, seg)
-	{
-		const char *n = json_string_value(json_object_get(seg, "name"));
-
-		if (n && !strcmp(n, name))
-			return true;
-	}
-	return false;
+	return service_member_where(manifest, "name", name) != NULL;
 }
 
 static int object_manifest(struct svc_call *x, const char *id, const char *path, json_t **segs);

@@ -76,17 +76,7 @@ static const char *stack_failed(const json_t *doc)
 /* The stack's outputs entry for @key (borrowed from @doc), or NULL. */
 static const json_t *output_find(const json_t *doc, const char *key)
 {
-	const json_t *o;
-	size_t i;
-
-	json_array_foreach(json_object_get(doc, "outputs"), i, o)
-	{
-		const char *k = json_string_value(json_object_get(o, "output_key"));
-
-		if (k && !strcmp(k, key))
-			return o;
-	}
-	return NULL;
+	return service_member_where(json_object_get(doc, "outputs"), "output_key", key);
 }
 
 static int outputs_readdir(const struct extra_ctx *x, extra_fill_fn fill, void *fill_ctx)
@@ -294,17 +284,7 @@ static int resources_get(const struct extra_ctx *x, json_t **answer, const json_
 
 static const json_t *resource_find(const json_t *list, const char *name)
 {
-	const json_t *r;
-	size_t i;
-
-	json_array_foreach(list, i, r)
-	{
-		const char *n = json_string_value(json_object_get(r, "resource_name"));
-
-		if (n && !strcmp(n, name))
-			return r;
-	}
-	return NULL;
+	return service_member_where(list, "resource_name", name);
 }
 
 static bool is_resource_file(const char *name)

@@ -108,6 +108,23 @@ static void test_busy(void **state)
  * download checks first leading (Glance's multihash, then the md5 an
  * upload must have, stated or not). Every row that uploads or streams has
  * one. */
+/* The array lookup the service files share (Heat's outputs and resources,
+ * Swift's manifest segments). */
+static void test_member_where(void **state)
+{
+	json_t *list = json_loads(
+		"[{\"k\": 1}, {\"k\": \"a\", \"n\": 1}, {\"k\": \"a\", \"n\": 2}]", 0, NULL);
+
+	(void)state;
+	assert_non_null(list);
+	assert_int_equal(
+		json_integer_value(json_object_get(service_member_where(list, "k", "a"), "n")), 1);
+	assert_null(service_member_where(list, "k", "b"));
+	assert_null(service_member_where(NULL, "k", "a"));
+	assert_null(service_member_where(json_object_get(list, "x"), "k", "a"));
+	json_decref(list);
+}
+
 static void test_image_data_stream(void **state)
 {
 	const struct collection_def *c = collection_find("images");
@@ -148,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_rows_name_their_service),
 		cmocka_unit_test(test_walk_and_find),
 		cmocka_unit_test(test_busy),
+		cmocka_unit_test(test_member_where),
 		cmocka_unit_test(test_image_data_stream),
 	};
 
